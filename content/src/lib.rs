@@ -1,0 +1,232 @@
+//! Content packs on disk: load a pack directory with per-file, per-field errors, write one back,
+//! and grow the demo region into a synthetic one for benchmarks.
+//!
+//! A pack directory holds `region.json`, `items/<id>.json` (one item each), `outlets.json`,
+//! `floorplans/<hall>.json`, `faqs.json`, `slides.json` and `forms/*.json` (arrays of forms).
+
+pub mod synthetic;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use menpai_model::{ContentPack, ValidationError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Files larger than this are refused rather than read.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The demo region shipped in this repository.
+pub fn demo_region_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-region")
+}
+
+/// Loads a pack directory and validates it; every problem names file, record and field.
+pub fn load_dir(dir: &Path) -> Result<ContentPack, Vec<ValidationError>> {
+    let pack = read_dir(dir)?;
+    pack.validate()?;
+    Ok(pack)
+}
+
+/// Loads a pack directory without validating it.
+pub fn read_dir(dir: &Path) -> Result<ContentPack, Vec<ValidationError>> {
+    let mut pack = ContentPack::default();
+    let mut errors = Vec::new();
+    let mut reader = Reader {
+        dir,
+        errors: &mut errors,
+    };
+
+    if let Some(region) = reader.object::<menpai_model::Region>("region.json", "region") {
+        pack.sources
+            .insert(format!("region:{}", region.id), "region.json".into());
+        pack.region = Some(region);
+    }
+    for file in reader.list("items") {
+        if let Some(item) = reader.object::<menpai_model::Item>(&file, "item") {
+            pack.sources.insert(format!("item:{}", item.id), file);
+            pack.items.push(item);
+        }
+    }
+    for file in reader.list("floorplans") {
+        if let Some(plan) = reader.object::<menpai_model::FloorPlan>(&file, "floor plan") {
+            pack.sources
+                .insert(format!("floor_plan:{}", plan.hall), file);
+            pack.floor_plans.push(plan);
+        }
+    }
+    for file in reader.list("forms") {
+        for form in reader.array::<menpai_model::Form>(&file, "form") {
+            pack.sources
+                .insert(format!("form:{}", form.id), file.clone());
+            pack.forms.push(form);
+        }
+    }
+    for (file, kind) in [
+        ("outlets.json", "outlet"),
+        ("faqs.json", "faq"),
+        ("slides.json", "slide"),
+    ] {
+        pack.sources.insert(kind.to_owned(), file.to_owned());
+    }
+    pack.outlets = reader.array("outlets.json", "outlet");
+    pack.faqs = reader.array("faqs.json", "faq");
+    pack.slides = reader.array("slides.json", "slide");
+    pack.items.sort_by(|a, b| a.id.cmp(&b.id));
+    if errors.is_empty() {
+        Ok(pack)
+    } else {
+        Err(errors)
+    }
+}
+
+struct Reader<'a> {
+    dir: &'a Path,
+    errors: &'a mut Vec<ValidationError>,
+}
+
+impl Reader<'_> {
+    fn fail(&mut self, file: &str, record: &str, field: &str, message: String) {
+        self.errors.push(ValidationError {
+            file: file.to_owned(),
+            record: record.to_owned(),
+            field: field.to_owned(),
+            message,
+        });
+    }
+
+    /// Relative paths of the `.json` files in a sub-directory, sorted.
+    fn list(&mut self, sub: &str) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(self.dir.join(sub)) else {
+            return Vec::new();
+        };
+        let mut files: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .map(|n| format!("{sub}/{n}"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    fn json(&mut self, file: &str, kind: &str) -> Option<serde_json::Value> {
+        let path = self.dir.join(file);
+        let size = match fs::metadata(&path) {
+            Ok(m) => m.len(),
+            Err(e) => {
+                self.fail(file, kind, "(file)", format!("cannot be read: {e}"));
+                return None;
+            }
+        };
+        if size > MAX_FILE_BYTES {
+            self.fail(
+                file,
+                kind,
+                "(file)",
+                format!("is {size} bytes, over the {MAX_FILE_BYTES}-byte limit"),
+            );
+            return None;
+        }
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.fail(
+                    file,
+                    kind,
+                    "(file)",
+                    format!("cannot be read as UTF-8 text: {e}"),
+                );
+                return None;
+            }
+        };
+        match serde_json::from_str(&text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(file, kind, "(syntax)", format!("is not valid JSON: {e}"));
+                None
+            }
+        }
+    }
+
+    fn object<T: DeserializeOwned>(&mut self, file: &str, kind: &str) -> Option<T> {
+        let value = self.json(file, kind)?;
+        self.typed(file, kind, value)
+    }
+
+    fn array<T: DeserializeOwned>(&mut self, file: &str, kind: &str) -> Vec<T> {
+        match self.json(file, kind) {
+            Some(serde_json::Value::Array(values)) => values
+                .into_iter()
+                .filter_map(|v| self.typed(file, kind, v))
+                .collect(),
+            Some(_) => {
+                self.fail(file, kind, "(file)", "must hold a JSON array".to_owned());
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Converts one record, naming its id and the failing field.
+    fn typed<T: DeserializeOwned>(
+        &mut self,
+        file: &str,
+        kind: &str,
+        value: serde_json::Value,
+    ) -> Option<T> {
+        let id = value
+            .get("id")
+            .or_else(|| value.get("hall"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("?")
+            .to_owned();
+        match serde_path_to_error::deserialize(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let field = e.path().to_string();
+                let message = e.into_inner().to_string();
+                self.fail(file, &format!("{kind} {id}"), &field, message);
+                None
+            }
+        }
+    }
+}
+
+/// Writes a pack in the directory layout `read_dir` expects.
+pub fn write_dir(pack: &ContentPack, dir: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    for sub in ["items", "floorplans", "forms"] {
+        fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("creating {}", dir.join(sub).display()))?;
+    }
+    let put = |name: &str, value: &dyn ErasedJson| -> anyhow::Result<()> {
+        let path = dir.join(name);
+        fs::write(&path, value.to_json()?).with_context(|| format!("writing {}", path.display()))
+    };
+    if let Some(region) = &pack.region {
+        put("region.json", region)?;
+    }
+    for item in &pack.items {
+        put(&format!("items/{}.json", item.id), item)?;
+    }
+    for plan in &pack.floor_plans {
+        put(&format!("floorplans/{}.json", plan.hall), plan)?;
+    }
+    put("forms/forms.json", &pack.forms)?;
+    put("outlets.json", &pack.outlets)?;
+    put("faqs.json", &pack.faqs)?;
+    put("slides.json", &pack.slides)?;
+    Ok(())
+}
+
+/// Lets `write_dir` take any serialisable record through one closure.
+trait ErasedJson {
+    fn to_json(&self) -> serde_json::Result<String>;
+}
+
+impl<T: Serialize> ErasedJson for T {
+    fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self)
+    }
+}

@@ -1,0 +1,739 @@
+//! The local HTTP + WebSocket API the kiosk UI calls on 127.0.0.1.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDateTime;
+use menpai_model::api::{AgentEvent, Checklist, Guide, Health, SearchHit, SearchResponse};
+use menpai_model::geo::GeoPoint;
+use menpai_model::{Audience, OutletKind};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{BrowseFilter, Catalog, checklist};
+use crate::search::MAX_QUERY_CHARS;
+use crate::{Agent, ImportError};
+
+type AgentState = State<Arc<Agent>>;
+
+/// The API's routes, with the body limit of the config.
+pub fn router(agent: Arc<Agent>) -> Router {
+    let limit = agent.config.max_body_bytes;
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/home", get(home))
+        .route("/api/v1/categories", get(categories))
+        .route("/api/v1/items", get(browse))
+        .route("/api/v1/items/{id}", get(guide))
+        .route(
+            "/api/v1/items/{id}/checklist",
+            get(checklist_get).post(checklist_post),
+        )
+        .route("/api/v1/items/{id}/outlets", get(item_outlets))
+        .route("/api/v1/outlets", get(outlets))
+        .route("/api/v1/outlets/{id}", get(outlet))
+        .route("/api/v1/halls/{id}/floorplan", get(floor_plan))
+        .route("/api/v1/faqs", get(faqs))
+        .route("/api/v1/search", get(search))
+        .route("/api/v1/events", get(events))
+        .route("/api/v1/admin/content/import", post(admin_import))
+        .route("/api/v1/admin/content/rollback", post(admin_rollback))
+        .route("/api/v1/admin/content/versions", get(admin_versions))
+        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(agent)
+}
+
+/// An error fit for the kiosk to show: a status and a plain message, never internals.
+#[derive(Debug)]
+pub struct AppError {
+    status: StatusCode,
+    message: String,
+    details: Option<Value>,
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        AppError {
+            status,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %err, "Request failed inside the agent.");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "终端内部错误，请稍后再试",
+        )
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.message });
+        if let Some(details) = self.details {
+            body["details"] = details;
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Query parameters whose rejection is a 400 with the reason.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|e: QueryRejection| {
+                AppError::bad_request(format!("参数错误：{}", e.body_text()))
+            })
+    }
+}
+
+/// A JSON body whose rejection (malformed, too large, wrong type) keeps its status and reason.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|j| Body(j.0))
+            .map_err(|e: JsonRejection| {
+                let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    "请求内容太大".to_owned()
+                } else {
+                    format!("请求内容有误：{}", e.body_text())
+                };
+                AppError::new(e.status(), message)
+            })
+    }
+}
+
+fn active(agent: &Agent) -> Result<Arc<Catalog>, AppError> {
+    agent.catalog().ok_or_else(|| {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "终端还没有办事指南内容，请联系工作人员",
+        )
+    })
+}
+
+/// China Standard Time (no daylight saving), or the `at` parameter when a caller fixes the time.
+fn local_time(at: Option<&str>) -> Result<NaiveDateTime, AppError> {
+    match at {
+        Some(s) => NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+            .map_err(|_| {
+                AppError::bad_request(format!(
+                    "参数错误：at `{s}` 应为 2026-11-23T10:00 这样的时间"
+                ))
+            }),
+        None => Ok((chrono::Utc::now() + chrono::Duration::hours(8)).naive_utc()),
+    }
+}
+
+fn parse_audience(s: Option<&str>) -> Result<Option<Audience>, AppError> {
+    s.map(|a| {
+        Audience::from_label(a).ok_or_else(|| {
+            AppError::bad_request(format!("参数错误：audience `{a}` 应为 个人 或 法人"))
+        })
+    })
+    .transpose()
+}
+
+fn check_limit(limit: Option<usize>, default: usize, max: usize) -> Result<usize, AppError> {
+    match limit.unwrap_or(default) {
+        n if (1..=max).contains(&n) => Ok(n),
+        n => Err(AppError::bad_request(format!(
+            "参数错误：limit {n} 应在 1 到 {max} 之间"
+        ))),
+    }
+}
+
+async fn health(State(agent): AgentState) -> Json<Health> {
+    let catalog = agent.catalog();
+    Json(Health {
+        status: if catalog.is_some() {
+            "ok".into()
+        } else {
+            "no_content".into()
+        },
+        agent_version: env!("CARGO_PKG_VERSION").into(),
+        content_version: catalog.as_ref().map(|c| c.version.version.clone()),
+        region: catalog.as_ref().map(|c| c.region.name.clone()),
+        items: catalog.as_ref().map_or(0, |c| c.item_count()),
+        uptime_s: agent.uptime_s(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AtParams {
+    at: Option<String>,
+}
+
+async fn home(
+    State(agent): AgentState,
+    Params(p): Params<AtParams>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    let now = local_time(p.at.as_deref())?;
+    let hall = c.outlet(&agent.config.terminal.hall).map(|o| {
+        let summary = c.outlet_summary(o, o.location, now);
+        json!({
+            "id": o.id, "name": o.name, "address": o.address, "phone": o.phone,
+            "hours_today": summary.hours_today, "open_now": summary.open_now,
+            "hours_note": o.hours.note, "business_types": o.business_types,
+        })
+    });
+    let audiences: Vec<Value> = [Audience::Personal, Audience::Legal]
+        .into_iter()
+        .map(|a| json!({ "audience": a, "counts": c.category_counts(a) }))
+        .collect();
+    Ok(Json(json!({
+        "region": { "id": c.region.id, "name": c.region.name, "demo": c.region.demo,
+                    "notice": c.region.notice, "hotline": c.region.hotline },
+        "content_version": c.version.version,
+        "now": now.format("%Y-%m-%dT%H:%M").to_string(),
+        "hall": hall,
+        "audiences": audiences,
+        "featured": c.featured(),
+        "slides": c.slides,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryParams {
+    audience: Option<String>,
+}
+
+async fn categories(
+    State(agent): AgentState,
+    Params(p): Params<CategoryParams>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    let audience = parse_audience(p.audience.as_deref())?;
+    let wanted = |a: Audience| audience.is_none_or(|x| x == a);
+    let topics: Vec<_> = c
+        .region
+        .topics
+        .iter()
+        .filter(|t| wanted(t.audience))
+        .collect();
+    let life_events: Vec<_> = c
+        .region
+        .life_events
+        .iter()
+        .filter(|t| wanted(t.audience))
+        .collect();
+    Ok(Json(json!({
+        "topics": topics,
+        "life_events": life_events,
+        "target_groups": c.region.target_groups,
+        "departments": c.region.departments,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrowseParams {
+    audience: Option<String>,
+    topic: Option<String>,
+    life_event: Option<String>,
+    target_group: Option<String>,
+    department: Option<String>,
+    outlet: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+async fn browse(
+    State(agent): AgentState,
+    Params(p): Params<BrowseParams>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    let region = &c.region;
+    if let Some(t) = &p.topic
+        && !region.topics.iter().any(|x| &x.name == t)
+    {
+        return Err(AppError::bad_request(format!("参数错误：没有主题 `{t}`")));
+    }
+    if let Some(e) = &p.life_event
+        && !region.life_events.iter().any(|x| &x.name == e)
+    {
+        return Err(AppError::bad_request(format!(
+            "参数错误：没有人生事件 `{e}`"
+        )));
+    }
+    if let Some(g) = &p.target_group
+        && !region.target_groups.contains(g)
+    {
+        return Err(AppError::bad_request(format!(
+            "参数错误：没有特定人群 `{g}`"
+        )));
+    }
+    if let Some(d) = &p.department
+        && !region.departments.iter().any(|x| &x.name == d)
+    {
+        return Err(AppError::bad_request(format!("参数错误：没有部门 `{d}`")));
+    }
+    if let Some(o) = &p.outlet
+        && c.outlet(o).is_none()
+    {
+        return Err(AppError::bad_request(format!("参数错误：没有网点 `{o}`")));
+    }
+    let filter = BrowseFilter {
+        audience: parse_audience(p.audience.as_deref())?,
+        topic: p.topic,
+        life_event: p.life_event,
+        target_group: p.target_group,
+        department: p.department,
+        outlet: p.outlet,
+    };
+    let limit = check_limit(p.limit, 50, 500)?;
+    let all = c.browse(&filter);
+    let items: Vec<_> = all.iter().skip(p.offset.unwrap_or(0)).take(limit).collect();
+    Ok(Json(json!({ "total": all.len(), "items": items })))
+}
+
+async fn guide(
+    State(agent): AgentState,
+    Path(id): Path<String>,
+    Params(p): Params<AtParams>,
+) -> Result<Json<Guide>, AppError> {
+    let c = active(&agent)?;
+    let now = local_time(p.at.as_deref())?;
+    let item = agent
+        .store
+        .item(c.version.id, &id)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::not_found(format!("没有找到事项 {id}")))?;
+    Ok(Json(c.guide(item, &agent.config.terminal.hall, now)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecklistParams {
+    /// Comma-separated situation ids.
+    situations: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChecklistBody {
+    situations: Vec<String>,
+}
+
+async fn checklist_get(
+    State(agent): AgentState,
+    Path(id): Path<String>,
+    Params(p): Params<ChecklistParams>,
+) -> Result<Json<Checklist>, AppError> {
+    let chosen: Vec<String> = p
+        .situations
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    make_checklist(&agent, &id, &chosen)
+}
+
+async fn checklist_post(
+    State(agent): AgentState,
+    Path(id): Path<String>,
+    Body(body): Body<ChecklistBody>,
+) -> Result<Json<Checklist>, AppError> {
+    make_checklist(&agent, &id, &body.situations)
+}
+
+fn make_checklist(agent: &Agent, id: &str, chosen: &[String]) -> Result<Json<Checklist>, AppError> {
+    if chosen.len() > 16 {
+        return Err(AppError::bad_request("参数错误：最多选择 16 个情形"));
+    }
+    let c = active(agent)?;
+    let item = agent
+        .store
+        .item(c.version.id, id)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::not_found(format!("没有找到事项 {id}")))?;
+    checklist(&item, chosen)
+        .map(Json)
+        .map_err(AppError::bad_request)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutletParams {
+    kind: Option<String>,
+    item: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    at: Option<String>,
+    limit: Option<usize>,
+}
+
+/// The point distances are measured from: the caller's, else this terminal's hall.
+fn origin(
+    agent: &Agent,
+    c: &Catalog,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> Result<GeoPoint, AppError> {
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => {
+            let p = GeoPoint::new(lat, lon);
+            if p.is_valid() {
+                Ok(p)
+            } else {
+                Err(AppError::bad_request("参数错误：lat/lon 不是有效的经纬度"))
+            }
+        }
+        (None, None) => Ok(c
+            .outlet(&agent.config.terminal.hall)
+            .map(|o| o.location)
+            .unwrap_or(c.region.center)),
+        _ => Err(AppError::bad_request("参数错误：lat 和 lon 要一起给出")),
+    }
+}
+
+async fn outlets(
+    State(agent): AgentState,
+    Params(p): Params<OutletParams>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    let kind = p
+        .kind
+        .as_deref()
+        .map(|k| {
+            OutletKind::from_label(k)
+                .ok_or_else(|| AppError::bad_request(format!("参数错误：没有网点类型 `{k}`")))
+        })
+        .transpose()?;
+    if let Some(id) = &p.item
+        && c.meta(id).is_none()
+    {
+        return Err(AppError::bad_request(format!("参数错误：没有事项 `{id}`")));
+    }
+    let from = origin(&agent, &c, p.lat, p.lon)?;
+    let now = local_time(p.at.as_deref())?;
+    let limit = check_limit(p.limit, 50, 200)?;
+    let mut list = c.outlets_near(from, now, kind, p.item.as_deref());
+    list.truncate(limit);
+    Ok(Json(json!({ "from": from, "outlets": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemOutletParams {
+    lat: Option<f64>,
+    lon: Option<f64>,
+    at: Option<String>,
+}
+
+async fn item_outlets(
+    State(agent): AgentState,
+    Path(id): Path<String>,
+    Params(p): Params<ItemOutletParams>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    if c.meta(&id).is_none() {
+        return Err(AppError::not_found(format!("没有找到事项 {id}")));
+    }
+    let from = origin(&agent, &c, p.lat, p.lon)?;
+    let now = local_time(p.at.as_deref())?;
+    Ok(Json(
+        json!({ "from": from, "outlets": c.outlets_near(from, now, None, Some(&id)) }),
+    ))
+}
+
+async fn outlet(
+    State(agent): AgentState,
+    Path(id): Path<String>,
+    Params(p): Params<AtParams>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    let o = c
+        .outlet(&id)
+        .ok_or_else(|| AppError::not_found(format!("没有找到网点 {id}")))?;
+    let now = local_time(p.at.as_deref())?;
+    let from = origin(&agent, &c, None, None)?;
+    Ok(Json(json!({
+        "outlet": o,
+        "summary": c.outlet_summary(o, from, now),
+        "items": c.items_at(&id),
+        "has_floor_plan": c.floor_plan(&id).is_some(),
+    })))
+}
+
+async fn floor_plan(
+    State(agent): AgentState,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    let plan = c
+        .floor_plan(&id)
+        .ok_or_else(|| AppError::not_found(format!("{id} 没有平面图")))?;
+    let here = (id == agent.config.terminal.hall)
+        .then(|| {
+            plan.floors.iter().find_map(|f| {
+                f.kiosk_positions
+                    .iter()
+                    .find(|k| k.id == agent.config.terminal.position)
+                    .map(|k| json!({ "floor": f.level, "position": k }))
+            })
+        })
+        .flatten();
+    Ok(Json(json!({ "plan": plan, "you_are_here": here })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaqParams {
+    category: Option<String>,
+    item: Option<String>,
+    q: Option<String>,
+}
+
+async fn faqs(
+    State(agent): AgentState,
+    Params(p): Params<FaqParams>,
+) -> Result<Json<Value>, AppError> {
+    let c = active(&agent)?;
+    if p.q
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS)
+    {
+        return Err(AppError::bad_request(format!(
+            "参数错误：q 最多 {MAX_QUERY_CHARS} 个字"
+        )));
+    }
+    let mut categories: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &c.faqs {
+        *categories.entry(f.category.as_str()).or_default() += 1;
+    }
+    let list: Vec<_> = c
+        .faqs
+        .iter()
+        .filter(|f| p.category.as_ref().is_none_or(|x| &f.category == x))
+        .filter(|f| p.item.as_ref().is_none_or(|x| f.items.contains(x)))
+        .filter(|f| {
+            p.q.as_ref()
+                .is_none_or(|q| f.question.contains(q.as_str()) || f.answer.contains(q.as_str()))
+        })
+        .collect();
+    Ok(Json(json!({ "categories": categories, "faqs": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    q: String,
+    limit: Option<usize>,
+}
+
+async fn search(
+    State(agent): AgentState,
+    Params(p): Params<SearchParams>,
+) -> Result<Json<SearchResponse>, AppError> {
+    if p.q.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::bad_request(format!(
+            "参数错误：q 最多 {MAX_QUERY_CHARS} 个字"
+        )));
+    }
+    let limit = check_limit(p.limit, 10, 50)?;
+    let c = active(&agent)?;
+    let hits = c
+        .search
+        .search(&p.q, limit)
+        .into_iter()
+        .map(|h| SearchHit {
+            item: c.meta_at(h.doc).summary.clone(),
+            score: h.score,
+            matched: h.matched,
+        })
+        .collect();
+    Ok(Json(SearchResponse { query: p.q, hits }))
+}
+
+async fn events(State(agent): AgentState, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| stream_events(agent, socket))
+}
+
+/// Sends a hello, then every agent event, until the UI goes away.
+async fn stream_events(agent: Arc<Agent>, mut socket: WebSocket) {
+    let mut rx = agent.subscribe();
+    let hello = AgentEvent::Hello {
+        content_version: agent.catalog().map(|c| c.version.version.clone()),
+    };
+    if send(&mut socket, &hello).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            event = rx.recv() => match event {
+                Ok(e) => if send(&mut socket, &e).await.is_err() { return },
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "The UI fell behind the event stream.");
+                }
+                Err(_) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, event: &impl Serialize) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(event).expect("events serialise");
+    socket.send(Message::Text(text.into())).await
+}
+
+/// Checks the technician credential and records the attempt.
+fn authorize(agent: &Agent, headers: &HeaderMap, action: &str) -> Result<(), AppError> {
+    let expected = agent.config.admin.token_sha256.to_ascii_lowercase();
+    if expected.is_empty() {
+        let _ = agent
+            .store
+            .audit(action, "admin routes disabled", "refused");
+        return Err(AppError::new(StatusCode::FORBIDDEN, "本终端未启用管理接口"));
+    }
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| hex::encode(Sha256::digest(t.trim().as_bytes())));
+    // Compare every byte so timing does not reveal how much matched.
+    let ok = presented.is_some_and(|p| {
+        p.len() == expected.len()
+            && p.bytes()
+                .zip(expected.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    });
+    if !ok {
+        let _ = agent
+            .store
+            .audit(action, "bad or missing technician credential", "refused");
+        return Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "需要有效的技术员凭证",
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportBody {
+    /// A content pack directory on this terminal.
+    dir: std::path::PathBuf,
+}
+
+async fn admin_import(
+    State(agent): AgentState,
+    headers: HeaderMap,
+    Body(body): Body<ImportBody>,
+) -> Result<Json<Value>, AppError> {
+    authorize(&agent, &headers, "content.import")?;
+    let dir = body.dir.clone();
+    let worker = agent.clone();
+    let result = tokio::task::spawn_blocking(move || worker.import_dir(&dir))
+        .await
+        .map_err(AppError::internal)?;
+    let detail = body.dir.display().to_string();
+    match result {
+        Ok(v) => {
+            let _ = agent.store.audit(
+                "content.import",
+                &detail,
+                &format!("activated {}", v.version),
+            );
+            Ok(Json(json!({ "activated": v })))
+        }
+        Err(ImportError::Invalid(errors)) => {
+            let _ = agent.store.audit(
+                "content.import",
+                &detail,
+                &format!("refused: {} problem(s)", errors.len()),
+            );
+            let mut e = AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("内容包有 {} 处错误，未启用；当前版本不变", errors.len()),
+            );
+            e.details = Some(json!(errors));
+            Err(e)
+        }
+        Err(ImportError::Store(e)) => {
+            let _ = agent.store.audit("content.import", &detail, "failed");
+            Err(AppError::internal(e))
+        }
+    }
+}
+
+async fn admin_rollback(
+    State(agent): AgentState,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    authorize(&agent, &headers, "content.rollback")?;
+    match agent.rollback() {
+        Ok(v) => {
+            let _ = agent
+                .store
+                .audit("content.rollback", "", &format!("activated {}", v.version));
+            Ok(Json(json!({ "activated": v })))
+        }
+        Err(crate::store::StoreError::NoPrevious) => {
+            let _ = agent
+                .store
+                .audit("content.rollback", "", "refused: no previous version");
+            Err(AppError::new(
+                StatusCode::CONFLICT,
+                "没有可以回退的上一个版本",
+            ))
+        }
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+async fn admin_versions(
+    State(agent): AgentState,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    authorize(&agent, &headers, "content.versions")?;
+    let versions = agent.store.versions().map_err(AppError::internal)?;
+    let audit = agent.store.audit_entries(50).map_err(AppError::internal)?;
+    Ok(Json(json!({ "versions": versions, "audit": audit })))
+}

@@ -1,0 +1,428 @@
+//! The active content version in memory: item summaries, outlets, FAQs and the search index,
+//! and the queries the kiosk asks of them. Full item guides stay in the store.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDateTime, Timelike};
+use menpai_model::api::{
+    Checklist, ChecklistLine, Guide, GuideHall, GuideWindow, ItemSummary, OutletSummary,
+};
+use menpai_model::geo::GeoPoint;
+use menpai_model::{
+    Audience, ContentPack, Faq, FloorPlan, Form, Item, Outlet, OutletKind, Region, Slide,
+};
+
+use crate::search::SearchIndex;
+use crate::store::VersionInfo;
+
+/// What browse and search lists need of an item.
+#[derive(Debug, Clone)]
+pub struct ItemMeta {
+    pub summary: ItemSummary,
+    pub life_events: Vec<String>,
+    pub target_groups: Vec<String>,
+    pub popularity: u32,
+    pub featured: bool,
+}
+
+/// Filters of the browse list; all given ones must hold.
+#[derive(Debug, Default, Clone)]
+pub struct BrowseFilter {
+    pub audience: Option<Audience>,
+    pub topic: Option<String>,
+    pub life_event: Option<String>,
+    pub target_group: Option<String>,
+    pub department: Option<String>,
+    pub outlet: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    pub version: VersionInfo,
+    pub region: Region,
+    items: Vec<ItemMeta>,
+    by_id: HashMap<String, usize>,
+    pub outlets: Vec<Outlet>,
+    pub floor_plans: Vec<FloorPlan>,
+    pub faqs: Vec<Faq>,
+    pub slides: Vec<Slide>,
+    forms: HashMap<String, Form>,
+    /// Item positions per outlet id.
+    items_by_outlet: HashMap<String, Vec<usize>>,
+    pub search: SearchIndex,
+}
+
+impl Catalog {
+    /// Builds the in-memory view of a stored version; the pack's item bodies are dropped after.
+    pub fn build(version: VersionInfo, pack: ContentPack) -> Catalog {
+        let search = SearchIndex::build(&pack.items, "");
+        let mut items_by_outlet: HashMap<String, Vec<usize>> = HashMap::new();
+        for outlet in &pack.outlets {
+            let list = items_by_outlet.entry(outlet.id.clone()).or_default();
+            for id in &outlet.items {
+                if let Some(pos) = pack.items.iter().position(|i| &i.id == id) {
+                    list.push(pos);
+                }
+            }
+        }
+        for (pos, item) in pack.items.iter().enumerate() {
+            let outlets = item
+                .channels
+                .halls
+                .iter()
+                .map(|h| &h.outlet)
+                .chain(&item.channels.self_service);
+            for outlet in outlets {
+                let list = items_by_outlet.entry(outlet.clone()).or_default();
+                if !list.contains(&pos) {
+                    list.push(pos);
+                }
+            }
+        }
+        for list in items_by_outlet.values_mut() {
+            list.sort_unstable();
+        }
+        let items: Vec<ItemMeta> = pack.items.iter().map(meta_of).collect();
+        let by_id = items
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.summary.id.clone(), i))
+            .collect();
+        Catalog {
+            version,
+            region: pack.region.expect("stored versions have a region"),
+            items,
+            by_id,
+            outlets: pack.outlets,
+            floor_plans: pack.floor_plans,
+            faqs: pack.faqs,
+            slides: pack.slides,
+            forms: pack.forms.into_iter().map(|f| (f.id.clone(), f)).collect(),
+            items_by_outlet,
+            search,
+        }
+    }
+
+    pub fn item_count(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn meta(&self, id: &str) -> Option<&ItemMeta> {
+        self.by_id.get(id).map(|&i| &self.items[i])
+    }
+
+    pub fn meta_at(&self, pos: usize) -> &ItemMeta {
+        &self.items[pos]
+    }
+
+    pub fn outlet(&self, id: &str) -> Option<&Outlet> {
+        self.outlets.iter().find(|o| o.id == id)
+    }
+
+    pub fn floor_plan(&self, hall: &str) -> Option<&FloorPlan> {
+        self.floor_plans.iter().find(|p| p.hall == hall)
+    }
+
+    /// Items matching every given filter, most demanded first.
+    pub fn browse(&self, f: &BrowseFilter) -> Vec<ItemSummary> {
+        let at_outlet = f
+            .outlet
+            .as_ref()
+            .map(|o| self.items_by_outlet.get(o).cloned().unwrap_or_default());
+        let mut hits: Vec<&ItemMeta> = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(pos, _)| {
+                at_outlet
+                    .as_ref()
+                    .is_none_or(|list| list.binary_search(pos).is_ok())
+            })
+            .map(|(_, m)| m)
+            .filter(|m| f.audience.is_none_or(|a| m.summary.audience == a))
+            .filter(|m| f.topic.as_ref().is_none_or(|t| &m.summary.topic == t))
+            .filter(|m| {
+                f.department
+                    .as_ref()
+                    .is_none_or(|d| &m.summary.department == d)
+            })
+            .filter(|m| {
+                f.life_event
+                    .as_ref()
+                    .is_none_or(|e| m.life_events.contains(e))
+            })
+            .filter(|m| {
+                f.target_group
+                    .as_ref()
+                    .is_none_or(|g| m.target_groups.contains(g))
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            b.popularity
+                .cmp(&a.popularity)
+                .then(a.summary.id.cmp(&b.summary.id))
+        });
+        hits.into_iter().map(|m| m.summary.clone()).collect()
+    }
+
+    /// High-frequency items for the home screen.
+    pub fn featured(&self) -> Vec<ItemSummary> {
+        let mut list: Vec<&ItemMeta> = self.items.iter().filter(|m| m.featured).collect();
+        list.sort_by(|a, b| b.popularity.cmp(&a.popularity));
+        list.into_iter().map(|m| m.summary.clone()).collect()
+    }
+
+    /// Counts of items per topic, life event, target group and department for one audience.
+    pub fn category_counts(&self, audience: Audience) -> CategoryCounts {
+        let mut c = CategoryCounts::default();
+        let mine = self.items.iter().filter(|m| m.summary.audience == audience);
+        for m in mine {
+            *c.topics.entry(m.summary.topic.clone()).or_default() += 1;
+            *c.departments
+                .entry(m.summary.department.clone())
+                .or_default() += 1;
+            for e in &m.life_events {
+                *c.life_events.entry(e.clone()).or_default() += 1;
+            }
+            for g in &m.target_groups {
+                *c.target_groups.entry(g.clone()).or_default() += 1;
+            }
+        }
+        c
+    }
+
+    /// Outlets sorted by distance from `from`, with open-now at local time `now`.
+    pub fn outlets_near(
+        &self,
+        from: GeoPoint,
+        now: NaiveDateTime,
+        kind: Option<OutletKind>,
+        item: Option<&str>,
+    ) -> Vec<OutletSummary> {
+        let mut list: Vec<OutletSummary> = self
+            .outlets
+            .iter()
+            .filter(|o| kind.is_none_or(|k| o.kind == k))
+            .filter(|o| item.is_none_or(|id| self.outlet_has_item(&o.id, id)))
+            .map(|o| self.outlet_summary(o, from, now))
+            .collect();
+        list.sort_by_key(|o| o.distance_m);
+        list
+    }
+
+    fn outlet_has_item(&self, outlet: &str, item: &str) -> bool {
+        match (self.items_by_outlet.get(outlet), self.by_id.get(item)) {
+            (Some(list), Some(pos)) => list.binary_search(pos).is_ok(),
+            _ => false,
+        }
+    }
+
+    pub fn outlet_summary(&self, o: &Outlet, from: GeoPoint, now: NaiveDateTime) -> OutletSummary {
+        let day = self.region.day_kind(now.date());
+        let minute = (now.hour() * 60 + now.minute()) as u16;
+        OutletSummary {
+            id: o.id.clone(),
+            kind: o.kind,
+            name: o.name.clone(),
+            address: o.address.clone(),
+            phone: o.phone.clone(),
+            location: o.location,
+            location_gcj02: o.location.to_gcj02(),
+            distance_m: from.distance_m(&o.location).round() as u32,
+            open_now: o.hours.is_open(now.date(), minute, day),
+            hours_today: o.hours.label_on(now.date(), day),
+        }
+    }
+
+    /// Items an outlet handles, most demanded first.
+    pub fn items_at(&self, outlet: &str) -> Vec<ItemSummary> {
+        self.browse(&BrowseFilter {
+            outlet: Some(outlet.to_owned()),
+            ..BrowseFilter::default()
+        })
+    }
+
+    /// The full guide of an item, its references resolved for `here` (this terminal's hall).
+    pub fn guide(&self, item: Item, here: &str, now: NaiveDateTime) -> Guide {
+        let day = self.region.day_kind(now.date());
+        let minute = (now.hour() * 60 + now.minute()) as u16;
+        let from = self
+            .outlet(here)
+            .map(|o| o.location)
+            .unwrap_or(self.region.center);
+        let mut halls: Vec<GuideHall> = item
+            .channels
+            .halls
+            .iter()
+            .filter_map(|h| {
+                let o = self.outlet(&h.outlet)?;
+                let plan = self.floor_plan(&o.id);
+                let windows = h
+                    .windows
+                    .iter()
+                    .map(|&n| {
+                        let found = plan.and_then(|p| {
+                            p.floors.iter().find_map(|f| {
+                                let w = f.windows.iter().find(|w| w.number == n)?;
+                                let zone = f
+                                    .zones
+                                    .iter()
+                                    .find(|z| z.id == w.zone)
+                                    .map(|z| z.name.clone());
+                                Some((w.label.clone(), zone))
+                            })
+                        });
+                        let (label, zone) = found.unwrap_or_else(|| (format!("{n}号窗口"), None));
+                        GuideWindow {
+                            number: n,
+                            label,
+                            zone,
+                        }
+                    })
+                    .collect();
+                Some(GuideHall {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                    address: o.address.clone(),
+                    phone: o.phone.clone(),
+                    hours_today: o.hours.label_on(now.date(), day),
+                    open_now: o.hours.is_open(now.date(), minute, day),
+                    here: o.id == here,
+                    windows,
+                })
+            })
+            .collect();
+        halls.sort_by_key(|h| !h.here);
+        let self_service = item
+            .channels
+            .self_service
+            .iter()
+            .filter_map(|id| self.outlet(id))
+            .map(|o| self.outlet_summary(o, from, now))
+            .collect();
+        let mut form_ids: Vec<&String> = item
+            .materials
+            .iter()
+            .chain(item.situations.iter().flat_map(|s| &s.materials))
+            .filter_map(|m| m.template_form.as_ref())
+            .collect();
+        form_ids.sort();
+        form_ids.dedup();
+        let forms = form_ids
+            .into_iter()
+            .filter_map(|id| self.forms.get(id).cloned())
+            .collect();
+        let faqs = self
+            .faqs
+            .iter()
+            .filter(|f| f.items.contains(&item.id))
+            .cloned()
+            .collect();
+        let department_phone = self
+            .region
+            .departments
+            .iter()
+            .find(|d| d.name == item.department)
+            .map(|d| d.phone.clone())
+            .unwrap_or_default();
+        Guide {
+            promised: item.promised_limit.label(),
+            legal: item.legal_limit.label(),
+            visits_label: if item.visits == 0 {
+                "零跑动（全程网办）".into()
+            } else {
+                "最多跑一次".into()
+            },
+            online_depth_label: online_depth_label(item.online_depth).into(),
+            department_phone,
+            halls,
+            self_service,
+            forms,
+            faqs,
+            item,
+        }
+    }
+}
+
+/// Counts per category value, for the browse screens.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct CategoryCounts {
+    pub topics: std::collections::BTreeMap<String, usize>,
+    pub life_events: std::collections::BTreeMap<String, usize>,
+    pub target_groups: std::collections::BTreeMap<String, usize>,
+    pub departments: std::collections::BTreeMap<String, usize>,
+}
+
+fn online_depth_label(depth: u8) -> &'static str {
+    match depth {
+        1 => "Ⅰ级（网上咨询）",
+        2 => "Ⅱ级（网上下载表格）",
+        3 => "Ⅲ级（网上预审）",
+        _ => "Ⅳ级（全程网办）",
+    }
+}
+
+fn meta_of(item: &Item) -> ItemMeta {
+    ItemMeta {
+        summary: ItemSummary {
+            id: item.id.clone(),
+            name: item.name.clone(),
+            audience: item.audience,
+            topic: item.topic.clone(),
+            department: item.department.clone(),
+            visits: item.visits,
+            promised: item.promised_limit.label(),
+            online: item.channels.online.is_some(),
+        },
+        life_events: item.life_events.clone(),
+        target_groups: item.target_groups.clone(),
+        popularity: item.popularity,
+        featured: item.featured,
+    }
+}
+
+/// The personal checklist: materials for everyone plus those of the chosen situations, merged.
+pub fn checklist(item: &Item, chosen: &[String]) -> Result<Checklist, String> {
+    let mut situations = Vec::new();
+    for id in chosen {
+        let s = item
+            .situations
+            .iter()
+            .find(|s| &s.id == id)
+            .ok_or_else(|| format!("事项 {} 没有情形 `{id}`", item.id))?;
+        if !situations
+            .iter()
+            .any(|x: &&menpai_model::Situation| x.id == s.id)
+        {
+            situations.push(s);
+        }
+    }
+    let mut lines: Vec<ChecklistLine> = item
+        .materials
+        .iter()
+        .map(|m| ChecklistLine {
+            material: m.clone(),
+            for_situations: Vec::new(),
+        })
+        .collect();
+    for s in &situations {
+        for m in &s.materials {
+            match lines.iter_mut().find(|l| l.material.name == m.name) {
+                Some(line) if !line.for_situations.is_empty() => {
+                    line.for_situations.push(s.name.clone())
+                }
+                Some(_) => {}
+                None => lines.push(ChecklistLine {
+                    material: m.clone(),
+                    for_situations: vec![s.name.clone()],
+                }),
+            }
+        }
+    }
+    Ok(Checklist {
+        item_id: item.id.clone(),
+        item_name: item.name.clone(),
+        situations: situations.iter().map(|s| s.name.clone()).collect(),
+        materials: lines,
+    })
+}

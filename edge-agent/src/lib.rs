@@ -1,0 +1,151 @@
+//! Menpai edge agent: owns the terminal's store and content, answers the kiosk UI on loopback.
+//!
+//! `main.rs` is thin: it loads the config, opens the [`Agent`] and calls [`serve`].
+
+pub mod api;
+pub mod catalog;
+pub mod config;
+pub mod search;
+pub mod store;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use anyhow::Context;
+use menpai_model::ValidationError;
+use menpai_model::api::AgentEvent;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::store::{Store, StoreError, VersionInfo};
+
+/// The running agent's shared state.
+#[derive(Debug)]
+pub struct Agent {
+    pub config: Config,
+    pub store: Store,
+    catalog: RwLock<Option<Arc<Catalog>>>,
+    events: broadcast::Sender<AgentEvent>,
+    started: Instant,
+}
+
+/// Why importing a pack failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the content pack is invalid ({} problem(s)); the active version is unchanged", .0.len())]
+    Invalid(Vec<ValidationError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Agent {
+    /// Opens the store in `config.data_dir`, seeds it when empty, and loads the active content.
+    pub fn open(config: Config) -> anyhow::Result<Agent> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+        let db = config.data_dir.join("menpai-agent.db");
+        let store = Store::open(&db).with_context(|| format!("opening store {}", db.display()))?;
+        let agent = Agent::with_store(config, store);
+        if agent.store.active()?.is_none()
+            && let Some(seed) = agent.config.seed_pack.clone()
+        {
+            match agent.import_dir(&seed) {
+                Ok(v) => {
+                    tracing::info!(version = %v.version, pack = %seed.display(), "Seeded the store from the seed pack.")
+                }
+                Err(ImportError::Invalid(errors)) => {
+                    for e in &errors {
+                        tracing::error!(problem = %e, "Seed pack problem.");
+                    }
+                    tracing::error!(pack = %seed.display(), "The seed pack is invalid; starting without content.");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        agent.reload()?;
+        Ok(agent)
+    }
+
+    /// An agent over an already opened store (tests, benchmarks).
+    pub fn with_store(config: Config, store: Store) -> Agent {
+        let (events, _) = broadcast::channel(64);
+        Agent {
+            config,
+            store,
+            catalog: RwLock::new(None),
+            events,
+            started: Instant::now(),
+        }
+    }
+
+    /// The active content, if any.
+    pub fn catalog(&self) -> Option<Arc<Catalog>> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds the in-memory catalog from the store's active version.
+    pub fn reload(&self) -> Result<Option<VersionInfo>, StoreError> {
+        let Some(version) = self.store.active()? else {
+            return Ok(None);
+        };
+        let pack = self.store.load_pack(version.id)?;
+        let catalog = Arc::new(Catalog::build(version.clone(), pack));
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Some(catalog);
+        Ok(Some(version))
+    }
+
+    /// Loads, validates and activates a pack directory; the UI is told.
+    pub fn import_dir(&self, dir: &Path) -> Result<VersionInfo, ImportError> {
+        let pack = menpai_content::load_dir(dir).map_err(ImportError::Invalid)?;
+        let version = self.store.import(&pack).map_err(|e| match e {
+            StoreError::Invalid(errors) => ImportError::Invalid(errors),
+            other => ImportError::Store(other),
+        })?;
+        self.activated(&version)?;
+        Ok(version)
+    }
+
+    /// Makes the previous version active again.
+    pub fn rollback(&self) -> Result<VersionInfo, StoreError> {
+        let version = self.store.rollback()?;
+        self.activated(&version)?;
+        Ok(version)
+    }
+
+    fn activated(&self, version: &VersionInfo) -> Result<(), StoreError> {
+        self.reload()?;
+        tracing::info!(version = %version.version, "Content version activated.");
+        // Nobody listening is fine: the UI fetches on connect.
+        let _ = self.events.send(AgentEvent::ContentChanged {
+            version: version.version.clone(),
+        });
+        Ok(())
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn uptime_s(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// Serves the local API on `listener` until `shutdown` completes.
+pub async fn serve(
+    agent: Arc<Agent>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = api::router(agent);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,124 @@
+//! `menpai-agent`: runs the edge agent, imports a content pack, or prints the default config.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use menpai_agent::config::{Config, DEFAULT_CONFIG};
+use menpai_agent::{Agent, ImportError};
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: menpai-agent [serve] [--config FILE]
+       menpai-agent import --config FILE <pack-dir>
+       menpai-agent check-config [--config FILE]
+       menpai-agent print-default-config";
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match args.first().map(String::as_str) {
+        Some("serve" | "import" | "check-config" | "print-default-config") => args.remove(0),
+        Some("--help" | "-h") => {
+            println!("{USAGE}");
+            return Ok(());
+        }
+        _ => "serve".to_owned(),
+    };
+    let mut config_path: Option<PathBuf> = None;
+    let mut rest = Vec::new();
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        if a == "--config" {
+            config_path = Some(it.next().context("--config needs a file")?.into());
+        } else {
+            rest.push(a);
+        }
+    }
+    match command.as_str() {
+        "print-default-config" => {
+            print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+        "check-config" => {
+            let c = Config::load(config_path.as_deref())?;
+            println!("config is valid; the API will listen on {}", c.listen);
+            Ok(())
+        }
+        "import" => {
+            let [dir] = rest.as_slice() else {
+                bail!("{USAGE}")
+            };
+            let agent = Agent::open(Config::load(config_path.as_deref())?)?;
+            match agent.import_dir(dir.as_ref()) {
+                Ok(v) => {
+                    println!("activated content version {} ({})", v.version, v.region);
+                    Ok(())
+                }
+                Err(ImportError::Invalid(errors)) => {
+                    for e in &errors {
+                        eprintln!("{e}");
+                    }
+                    bail!(
+                        "{dir}: {} problem(s); the active version is unchanged",
+                        errors.len()
+                    )
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        _ => {
+            if !rest.is_empty() {
+                bail!("{USAGE}");
+            }
+            serve(Config::load(config_path.as_deref())?)
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let agent = Arc::new(tokio::task::spawn_blocking(move || Agent::open(config)).await??);
+        // Tests and scripts read this line to learn the port the OS chose.
+        println!("menpai-agent listening on http://{addr}");
+        tracing::info!(%addr, "Local API ready.");
+        menpai_agent::serve(agent, listener, shutdown_signal()).await?;
+        tracing::info!("Stopped.");
+        Ok(())
+    })
+}
+
+/// Completes on SIGTERM (systemd stop) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

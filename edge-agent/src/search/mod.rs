@@ -1,0 +1,531 @@
+//! Item search for the kiosk: Chinese, traditional characters, full pinyin, initials, pinyin typos,
+//! partial words and colloquial phrases, ranked with popularity as the tie-breaker.
+//!
+//! Two phases: an inverted index of characters, character pairs, pinyin letter triples and
+//! initial pairs picks candidates cheaply; then each candidate is scored precisely, field by field.
+
+mod pinyin_match;
+mod synonyms;
+mod text;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use menpai_model::Item;
+
+use pinyin_match::{fuzzy_distance, pinyin_quality};
+use synonyms::{MAX_KEY_CHARS, Synonyms};
+use text::{full_pinyin, initials, is_han, normalize, strip_fillers};
+
+/// Candidates scored precisely per query.
+const CANDIDATES: usize = 64;
+/// Results below this score are noise.
+const MIN_SCORE: f32 = 0.2;
+/// Longest query taken, in characters.
+pub const MAX_QUERY_CHARS: usize = 64;
+
+/// What part of an item a text comes from, and how much a match there counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldKind {
+    Name,
+    Alias,
+    Result,
+    Situation,
+    LifeEvent,
+    Topic,
+    TargetGroup,
+    Department,
+}
+
+impl FieldKind {
+    fn weight(self) -> f32 {
+        match self {
+            FieldKind::Name => 1.0,
+            FieldKind::Alias => 0.92,
+            FieldKind::Result => 0.6,
+            FieldKind::Situation => 0.5,
+            FieldKind::LifeEvent | FieldKind::Topic => 0.45,
+            FieldKind::TargetGroup => 0.4,
+            FieldKind::Department => 0.35,
+        }
+    }
+
+    /// Pinyin is indexed for the texts people name an item by.
+    fn pinyin_indexed(self) -> bool {
+        matches!(self, FieldKind::Name | FieldKind::Alias | FieldKind::Result)
+    }
+}
+
+#[derive(Debug)]
+struct Field {
+    kind: FieldKind,
+    /// Normalised text (simplified, no punctuation).
+    text: String,
+}
+
+#[derive(Debug)]
+struct Doc {
+    fields: Vec<Field>,
+    popularity: u32,
+}
+
+/// One search result: the item's position in the slice the index was built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub doc: usize,
+    pub score: f32,
+    /// The item text that matched best (its name or an alias).
+    pub matched: String,
+}
+
+/// A u64-keyed map needs no DoS-resistant hashing: the keys are our own grams.
+#[derive(Default)]
+struct GramHasher(u64);
+
+impl Hasher for GramHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    }
+}
+
+type GramMap<V> = HashMap<u64, V, BuildHasherDefault<GramHasher>>;
+
+/// A posting: the document and the best field weight the gram appears in (×100).
+#[derive(Debug, Clone, Copy)]
+struct Posting {
+    doc: u32,
+    weight: u8,
+}
+
+const TAG_HAN1: u64 = 1 << 60;
+const TAG_HAN2: u64 = 2 << 60;
+const TAG_PY3: u64 = 3 << 60;
+const TAG_INI2: u64 = 4 << 60;
+const TAG_INI_START: u64 = 5 << 60;
+
+fn han1(c: char) -> u64 {
+    TAG_HAN1 | c as u64
+}
+fn han2(a: char, b: char) -> u64 {
+    TAG_HAN2 | (a as u64) << 21 | b as u64
+}
+fn py3(w: &[u8]) -> u64 {
+    TAG_PY3 | u64::from(w[0]) << 16 | u64::from(w[1]) << 8 | u64::from(w[2])
+}
+fn ini2(w: &[u8]) -> u64 {
+    TAG_INI2 | u64::from(w[0]) << 8 | u64::from(w[1])
+}
+fn ini_start(c: u8) -> u64 {
+    TAG_INI_START | u64::from(c)
+}
+
+/// The search index over one content version's items.
+#[derive(Debug)]
+pub struct SearchIndex {
+    docs: Vec<Doc>,
+    postings: GramMap<Vec<Posting>>,
+    synonyms: Synonyms,
+    max_popularity: f32,
+}
+
+impl std::fmt::Debug for GramHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GramHasher")
+    }
+}
+
+impl SearchIndex {
+    /// Builds the index; `extra_synonyms` adds region-specific dictionary lines.
+    pub fn build(items: &[Item], extra_synonyms: &str) -> Self {
+        let mut postings: GramMap<Vec<Posting>> = GramMap::default();
+        let mut docs = Vec::with_capacity(items.len());
+        for (d, item) in items.iter().enumerate() {
+            let doc = doc_of(item);
+            for field in &doc.fields {
+                let w = (field.kind.weight() * 100.0) as u8;
+                let chars: Vec<char> = field.text.chars().collect();
+                let mut add = |key: u64| {
+                    let list = postings.entry(key).or_default();
+                    match list.last_mut() {
+                        Some(p) if p.doc == d as u32 => p.weight = p.weight.max(w),
+                        _ => list.push(Posting {
+                            doc: d as u32,
+                            weight: w,
+                        }),
+                    }
+                };
+                for (i, &c) in chars.iter().enumerate() {
+                    add(han1(c));
+                    if let Some(&next) = chars.get(i + 1) {
+                        add(han2(c, next));
+                    }
+                }
+                if field.kind.pinyin_indexed() {
+                    let full = full_pinyin(&field.text);
+                    for w3 in full.as_bytes().windows(3) {
+                        add(py3(w3));
+                    }
+                    let ini = initials(&field.text);
+                    for w2 in ini.as_bytes().windows(2) {
+                        add(ini2(w2));
+                    }
+                    if let Some(&c) = ini.as_bytes().first() {
+                        add(ini_start(c));
+                    }
+                }
+            }
+            docs.push(doc);
+        }
+        for list in postings.values_mut() {
+            list.shrink_to_fit();
+        }
+        let max_popularity = items.iter().map(|i| i.popularity).max().unwrap_or(0) as f32;
+        SearchIndex {
+            docs,
+            postings,
+            synonyms: Synonyms::load(extra_synonyms),
+            max_popularity,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Entries in the everyday-words dictionary.
+    pub fn synonym_count(&self) -> usize {
+        self.synonyms.len()
+    }
+
+    /// The best `limit` items for what the citizen has typed so far.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        let q: String = normalize(query).chars().take(MAX_QUERY_CHARS).collect();
+        if q.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let concepts = self.concepts(&q);
+        if concepts.is_empty() {
+            return Vec::new();
+        }
+        let candidates = self.candidates(&concepts);
+        let total_weight: f32 = concepts.iter().map(|c| c.weight).sum();
+        let mut hits: Vec<Hit> = candidates
+            .into_iter()
+            .filter_map(|d| {
+                let doc = &self.docs[d];
+                let mut sum = 0.0;
+                let mut best_part = (0.0f32, "");
+                for c in &concepts {
+                    let (score, matched) = self.concept_score(c, doc);
+                    sum += c.weight * score;
+                    if c.weight * score > best_part.0 {
+                        best_part = (c.weight * score, matched);
+                    }
+                }
+                let mut score = sum / total_weight;
+                if score < MIN_SCORE {
+                    return None;
+                }
+                if self.max_popularity > 0.0 {
+                    score += 0.03 * (1.0 + doc.popularity as f32).ln()
+                        / (1.0 + self.max_popularity).ln();
+                }
+                Some(Hit {
+                    doc: d,
+                    score,
+                    matched: best_part.1.to_owned(),
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.doc.cmp(&b.doc)));
+        hits.truncate(limit);
+        hits
+    }
+
+    /// Splits a normalised query into concepts, each with its alternative spellings.
+    fn concepts(&self, q: &str) -> Vec<Concept> {
+        let mut concepts = Vec::new();
+        let chars: Vec<char> = q.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let han = is_han(chars[i]);
+            let start = i;
+            while i < chars.len() && is_han(chars[i]) == han {
+                i += 1;
+            }
+            let run: String = chars[start..i].iter().collect();
+            if han {
+                self.han_concepts(&run, &mut concepts);
+            } else {
+                let mut alts = vec![Alt::letters(&run, 1.0)];
+                if let Some(key) = self.synonyms.key_for_pinyin(&run) {
+                    alts.push(Alt::han(key, 0.95));
+                    for v in self.synonyms.get(key).unwrap_or_default() {
+                        alts.push(Alt::han(v, 0.9));
+                    }
+                }
+                concepts.push(Concept { weight: 1.0, alts });
+            }
+        }
+        concepts
+    }
+
+    fn han_concepts(&self, run: &str, out: &mut Vec<Concept>) {
+        let chars: Vec<char> = run.chars().collect();
+        let mut plain = String::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let longest = MAX_KEY_CHARS.min(chars.len() - i);
+            let found = (2..=longest).rev().find_map(|len| {
+                let key: String = chars[i..i + len].iter().collect();
+                self.synonyms.get(&key).map(|values| (len, key, values))
+            });
+            if let Some((len, key, values)) = found {
+                push_plain(&mut plain, out);
+                let mut alts = vec![Alt::han(&key, 1.0)];
+                alts.extend(values.iter().map(|v| Alt::han(v, 0.9)));
+                out.push(Concept { weight: 1.0, alts });
+                i += len;
+            } else {
+                plain.push(chars[i]);
+                i += 1;
+            }
+        }
+        push_plain(&mut plain, out);
+    }
+
+    /// Documents worth scoring precisely: the best by a cheap gram count.
+    fn candidates(&self, concepts: &[Concept]) -> Vec<usize> {
+        let n = self.docs.len().max(1) as f32;
+        let mut acc: HashMap<u32, f32, BuildHasherDefault<GramHasher>> = HashMap::default();
+        let mut visit = |key: u64, w: f32| {
+            if let Some(list) = self.postings.get(&key) {
+                let idf = (n / list.len() as f32).ln() + 0.5;
+                for p in list {
+                    *acc.entry(p.doc).or_default() += w * idf * f32::from(p.weight) / 100.0;
+                }
+            }
+        };
+        for c in concepts {
+            for alt in &c.alts {
+                match &alt.kind {
+                    AltKind::Han(chars) => {
+                        for (i, &ch) in chars.iter().enumerate() {
+                            visit(han1(ch), alt.weight * 0.5);
+                            if let Some(&next) = chars.get(i + 1) {
+                                visit(han2(ch, next), alt.weight);
+                            }
+                        }
+                    }
+                    AltKind::Letters(bytes) => {
+                        for w3 in bytes.windows(3) {
+                            visit(py3(w3), alt.weight);
+                        }
+                        for w2 in bytes.windows(2) {
+                            visit(ini2(w2), alt.weight * 0.7);
+                        }
+                        if let Some(&b) = bytes.first() {
+                            visit(ini_start(b), alt.weight * 0.3);
+                        }
+                    }
+                }
+            }
+        }
+        let mut scored: Vec<(u32, f32)> = acc.into_iter().collect();
+        if scored.len() > CANDIDATES {
+            scored.select_nth_unstable_by(CANDIDATES, |a, b| b.1.total_cmp(&a.1));
+            scored.truncate(CANDIDATES);
+        }
+        scored.into_iter().map(|(d, _)| d as usize).collect()
+    }
+
+    /// The best match of any of a concept's spellings in any field, with the field text.
+    fn concept_score<'d>(&self, c: &Concept, doc: &'d Doc) -> (f32, &'d str) {
+        let mut best = (0.0f32, "");
+        for alt in &c.alts {
+            for field in &doc.fields {
+                let ceiling = alt.weight * field.kind.weight();
+                if ceiling <= best.0 {
+                    continue;
+                }
+                let q = alt.quality(field) * ceiling;
+                if q > best.0 {
+                    best = (q, field.text.as_str());
+                }
+            }
+        }
+        best
+    }
+}
+
+fn push_plain(plain: &mut String, out: &mut Vec<Concept>) {
+    if plain.is_empty() {
+        return;
+    }
+    let cleaned = strip_fillers(plain);
+    let pieces: Vec<&str> = cleaned.split_whitespace().collect();
+    let single_verbs = ["办", "弄", "搞", "做", "要"];
+    let many = pieces.len() > 1 || out.len() > 0;
+    for piece in pieces {
+        let len = piece.chars().count();
+        if len == 1 && many && single_verbs.contains(&piece) {
+            continue;
+        }
+        let weight = if len >= 2 { 1.0 } else { 0.5 };
+        let mut alts = vec![Alt::han(piece, 1.0)];
+        if len >= 2 {
+            // Homophones typed by mistake (公基金 for 公积金) still match by sound.
+            alts.push(Alt::letters(&full_pinyin(piece), 0.6));
+        }
+        out.push(Concept { weight, alts });
+    }
+    plain.clear();
+}
+
+/// A part of the query and its alternative spellings.
+#[derive(Debug)]
+struct Concept {
+    weight: f32,
+    alts: Vec<Alt>,
+}
+
+#[derive(Debug)]
+struct Alt {
+    weight: f32,
+    kind: AltKind,
+}
+
+#[derive(Debug)]
+enum AltKind {
+    Han(Vec<char>),
+    Letters(Vec<u8>),
+}
+
+impl Alt {
+    fn han(s: &str, weight: f32) -> Self {
+        Alt {
+            weight,
+            kind: AltKind::Han(s.chars().collect()),
+        }
+    }
+
+    fn letters(s: &str, weight: f32) -> Self {
+        Alt {
+            weight,
+            kind: AltKind::Letters(s.as_bytes().to_vec()),
+        }
+    }
+
+    /// How well this spelling matches a field, from 0 to 1.
+    fn quality(&self, field: &Field) -> f32 {
+        match &self.kind {
+            AltKind::Han(chars) => han_quality(chars, &field.text),
+            AltKind::Letters(bytes) => {
+                if !field.kind.pinyin_indexed() && bytes.len() < 2 {
+                    return 0.0;
+                }
+                let exact = pinyin_quality(bytes, &field.text);
+                if exact > 0.0 || bytes.len() < 4 || !field.kind.pinyin_indexed() {
+                    return exact;
+                }
+                let max = if bytes.len() >= 8 { 2 } else { 1 };
+                match fuzzy_distance(bytes, full_pinyin(&field.text).as_bytes(), max) {
+                    Some(d) => 0.6 - 0.15 * (d as f32 - 1.0).max(0.0),
+                    None => 0.0,
+                }
+            }
+        }
+    }
+}
+
+/// Quality of a Chinese spelling against a field: whole, prefix, part, abbreviation, overlap.
+fn han_quality(a: &[char], text: &str) -> f32 {
+    let needle: String = a.iter().collect();
+    if text == needle {
+        return 1.0;
+    }
+    if text.starts_with(&needle) {
+        return 0.92;
+    }
+    if text.contains(&needle) {
+        return 0.85;
+    }
+    if a.len() < 2 {
+        return 0.0;
+    }
+    // Abbreviation: the characters in order, e.g. 低保 in 最低生活保障.
+    let t: Vec<char> = text.chars().collect();
+    let mut k = 0;
+    let (mut first, mut last) = (None, 0);
+    for (i, &c) in t.iter().enumerate() {
+        if k < a.len() && c == a[k] {
+            first.get_or_insert(i);
+            last = i;
+            k += 1;
+        }
+    }
+    if k == a.len()
+        && let Some(first) = first
+    {
+        let span = (last - first + 1) as f32;
+        return 0.55 + 0.15 * a.len() as f32 / span;
+    }
+    if a.len() >= 3 {
+        let pairs = a.len() - 1;
+        let shared = a
+            .windows(2)
+            .filter(|w| t.windows(2).any(|x| x == *w))
+            .count();
+        let coverage = shared as f32 / pairs as f32;
+        if coverage >= 0.5 {
+            return 0.5 * coverage;
+        }
+    }
+    0.0
+}
+
+fn doc_of(item: &Item) -> Doc {
+    let mut fields = Vec::new();
+    let mut push = |kind: FieldKind, s: &str| {
+        let text = normalize(s);
+        if !text.is_empty()
+            && !fields
+                .iter()
+                .any(|f: &Field| f.text == text && f.kind.weight() >= kind.weight())
+        {
+            fields.push(Field { kind, text });
+        }
+    };
+    push(FieldKind::Name, &item.name);
+    for a in &item.aliases {
+        push(FieldKind::Alias, a);
+    }
+    push(FieldKind::Result, &item.result);
+    for s in &item.situations {
+        push(FieldKind::Situation, &s.name);
+    }
+    for e in &item.life_events {
+        push(FieldKind::LifeEvent, e);
+    }
+    push(FieldKind::Topic, &item.topic);
+    for g in &item.target_groups {
+        push(FieldKind::TargetGroup, g);
+    }
+    push(FieldKind::Department, &item.department);
+    Doc {
+        fields,
+        popularity: item.popularity,
+    }
+}

@@ -1,0 +1,293 @@
+//! The terminal's SQLite store: content versions kept as content-addressed records, activated in
+//! one transaction with the previous version kept for rollback.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use menpai_model::{ContentPack, Item, ValidationError};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Numbered migrations, applied in order; `PRAGMA user_version` records how far a store is.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_content.sql"),
+    include_str!("../migrations/0002_audit.sql"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored record {kind} {key} is unreadable: {source}")]
+    Corrupt {
+        kind: String,
+        key: String,
+        source: serde_json::Error,
+    },
+    #[error("the content pack is invalid ({} problem(s)); the active version is unchanged", .0.len())]
+    Invalid(Vec<ValidationError>),
+    #[error("there is no previous version to roll back to")]
+    NoPrevious,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A stored content version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionInfo {
+    pub id: i64,
+    pub version: String,
+    pub region: String,
+    pub imported_at: String,
+    pub state: String,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (or creates) the store file in WAL mode and migrates it.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::init(conn)
+    }
+
+    /// A store in memory, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -4096)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", n as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back).
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Validates `pack` and makes it the active version in one transaction; the old active
+    /// version becomes the previous one, and any older version is dropped.
+    pub fn import(&self, pack: &ContentPack) -> Result<VersionInfo> {
+        pack.validate().map_err(StoreError::Invalid)?;
+        let region = pack.region.as_ref().expect("validated packs have a region");
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM versions WHERE state = 'previous'", [])?;
+        tx.execute(
+            "UPDATE versions SET state = 'previous' WHERE state = 'active'",
+            [],
+        )?;
+        let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        tx.execute(
+            "INSERT INTO versions (version, region, imported_at, state) VALUES (?1, ?2, ?3, 'active')",
+            params![region.version, region.id, imported_at],
+        )?;
+        let version_id = tx.last_insert_rowid();
+        {
+            let mut put_blob =
+                tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?1, ?2)")?;
+            let mut put_entry = tx.prepare_cached(
+                "INSERT INTO entries (version_id, kind, key, sha256) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut put = |kind: &str, key: &str, body: Vec<u8>| -> Result<()> {
+                let sha = hex::encode(Sha256::digest(&body));
+                put_blob.execute(params![sha, body])?;
+                put_entry.execute(params![version_id, kind, key, sha])?;
+                Ok(())
+            };
+            put("region", &region.id, to_json(region))?;
+            for r in &pack.items {
+                put("item", &r.id, to_json(r))?;
+            }
+            for r in &pack.outlets {
+                put("outlet", &r.id, to_json(r))?;
+            }
+            for r in &pack.floor_plans {
+                put("floor_plan", &r.hall, to_json(r))?;
+            }
+            for r in &pack.faqs {
+                put("faq", &r.id, to_json(r))?;
+            }
+            for r in &pack.slides {
+                put("slide", &r.id, to_json(r))?;
+            }
+            for r in &pack.forms {
+                put("form", &r.id, to_json(r))?;
+            }
+        }
+        tx.execute(
+            "DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM entries)",
+            [],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        Ok(self.active()?.expect("just activated"))
+    }
+
+    /// The active version, if any content was imported.
+    pub fn active(&self) -> Result<Option<VersionInfo>> {
+        self.version_in_state("active")
+    }
+
+    fn version_in_state(&self, state: &str) -> Result<Option<VersionInfo>> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT id, version, region, imported_at, state FROM versions WHERE state = ?1",
+                [state],
+                |r| {
+                    Ok(VersionInfo {
+                        id: r.get(0)?,
+                        version: r.get(1)?,
+                        region: r.get(2)?,
+                        imported_at: r.get(3)?,
+                        state: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Swaps the active and the previous version.
+    pub fn rollback(&self) -> Result<VersionInfo> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let previous: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM versions WHERE state = 'previous'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        previous.ok_or(StoreError::NoPrevious)?;
+        // One state per version at a time (a unique index), so swap through `staged`.
+        tx.execute_batch(
+            "UPDATE versions SET state = 'staged' WHERE state = 'active';
+             UPDATE versions SET state = 'active' WHERE state = 'previous';
+             UPDATE versions SET state = 'previous' WHERE state = 'staged';",
+        )?;
+        tx.commit()?;
+        drop(conn);
+        Ok(self.active()?.expect("a version is active after rollback"))
+    }
+
+    /// Every record of a version, decoded into a pack.
+    pub fn load_pack(&self, version_id: i64) -> Result<ContentPack> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT e.kind, e.key, b.body FROM entries e JOIN blobs b ON b.sha256 = e.sha256 WHERE e.version_id = ?1",
+        )?;
+        let mut rows = stmt.query([version_id])?;
+        let mut pack = ContentPack::default();
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(0)?;
+            let key: String = row.get(1)?;
+            let body = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+            let bad = |source| StoreError::Corrupt {
+                kind: kind.clone(),
+                key: key.clone(),
+                source,
+            };
+            match kind.as_str() {
+                "region" => pack.region = Some(serde_json::from_slice(body).map_err(bad)?),
+                "item" => pack.items.push(serde_json::from_slice(body).map_err(bad)?),
+                "outlet" => pack
+                    .outlets
+                    .push(serde_json::from_slice(body).map_err(bad)?),
+                "floor_plan" => pack
+                    .floor_plans
+                    .push(serde_json::from_slice(body).map_err(bad)?),
+                "faq" => pack.faqs.push(serde_json::from_slice(body).map_err(bad)?),
+                "slide" => pack.slides.push(serde_json::from_slice(body).map_err(bad)?),
+                "form" => pack.forms.push(serde_json::from_slice(body).map_err(bad)?),
+                _ => {}
+            }
+        }
+        pack.items.sort_by(|a, b| a.id.cmp(&b.id));
+        pack.faqs.sort_by(|a, b| a.id.cmp(&b.id));
+        pack.slides.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(pack)
+    }
+
+    /// One item of a version.
+    pub fn item(&self, version_id: i64, id: &str) -> Result<Option<Item>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT b.body FROM entries e JOIN blobs b ON b.sha256 = e.sha256
+             WHERE e.version_id = ?1 AND e.kind = 'item' AND e.key = ?2",
+        )?;
+        let body: Option<Vec<u8>> = stmt
+            .query_row(params![version_id, id], |r| r.get(0))
+            .optional()?;
+        body.map(|b| {
+            serde_json::from_slice(&b).map_err(|source| StoreError::Corrupt {
+                kind: "item".into(),
+                key: id.into(),
+                source,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records an admin action in the audit log.
+    pub fn audit(&self, action: &str, detail: &str, outcome: &str) -> Result<()> {
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.conn().execute(
+            "INSERT INTO audit_log (at, action, detail, outcome) VALUES (?1, ?2, ?3, ?4)",
+            params![at, action, detail, outcome],
+        )?;
+        Ok(())
+    }
+
+    /// The latest audit entries, newest first: (at, action, detail, outcome).
+    pub fn audit_entries(&self, limit: usize) -> Result<Vec<(String, String, String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT at, action, detail, outcome FROM audit_log ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// All stored versions, newest first.
+    pub fn versions(&self) -> Result<Vec<VersionInfo>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, version, region, imported_at, state FROM versions ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(VersionInfo {
+                id: r.get(0)?,
+                version: r.get(1)?,
+                region: r.get(2)?,
+                imported_at: r.get(3)?,
+                state: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("content records serialise")
+}

@@ -1,0 +1,23 @@
+//! Menpai's shared model: typed content following the 办事指南 elements, validation, and API DTOs.
+//!
+//! Nothing here does I/O: the content crate loads packs, the agent and the server serve them.
+
+pub mod api;
+pub mod geo;
+pub mod hours;
+pub mod item;
+pub mod outlet;
+pub mod pack;
+pub mod region;
+pub mod validate;
+
+pub use item::{
+    Audience, Channels, Fee, Fees, HallChannel, Item, ItemType, Material, MaterialForm,
+    OnlineChannel, Situation, Step, TimeLimit, TimeUnit,
+};
+pub use outlet::{
+    BusinessType, Floor, FloorPlan, KioskPosition, Landmark, Outlet, OutletKind, Rect, Window, Zone,
+};
+pub use pack::{ContentPack, Faq, Form, Slide};
+pub use region::{Department, Holiday, LifeEvent, Region, Topic};
+pub use validate::ValidationError;
