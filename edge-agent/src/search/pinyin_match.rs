@@ -84,14 +84,12 @@ impl Dfs<'_> {
             if common == rest.len() && common < r.len() {
                 self.walk(i + common, j + 1, skips, penalty);
             }
-            // An initial (zh/ch/sh count as one).
-            let initial = if r.len() > 1 && matches!(&r[..2], b"zh" | b"ch" | b"sh") {
-                2
-            } else {
-                1
-            };
-            if common >= initial && initial < r.len() {
-                self.walk(i + initial, j + 1, skips, penalty + 0.05);
+            // An initial: one letter, or zh/ch/sh in full.
+            if r.len() > 1 {
+                self.walk(i + 1, j + 1, skips, penalty + 0.05);
+            }
+            if common >= 2 && r.len() > 2 && matches!(&r[..2], b"zh" | b"ch" | b"sh") {
+                self.walk(i + 2, j + 1, skips, penalty + 0.05);
             }
         }
         // Skip a syllable in the middle of an abbreviation.
