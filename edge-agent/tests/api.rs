@@ -317,11 +317,18 @@ async fn oversized_and_malformed_bodies_are_refused_clearly() {
     assert_eq!(body["error"], "请求内容太大");
     let req = Request::post("/api/v1/items/P43/checklist")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from("{\"situations\": [1,"))
+        .body(Body::from("{\"situations\": [\"s1\","))
         .unwrap();
     let (status, body) = call(&agent, req).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["error"].as_str().unwrap().starts_with("请求内容有误"));
+    let req = Request::post("/api/v1/items/P43/checklist")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"situations\": [1]}"))
+        .unwrap();
+    let (status, body) = call(&agent, req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("situations[0]"), "{body}");
 }
 
 #[tokio::test]
