@@ -328,7 +328,10 @@ async fn oversized_and_malformed_bodies_are_refused_clearly() {
         .unwrap();
     let (status, body) = call(&agent, req).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("situations[0]"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("situations[0]"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

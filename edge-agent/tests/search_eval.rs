@@ -93,6 +93,9 @@ fn the_broader_eval_set_passes_for_every_kind() {
         report.push(format!("{kind}: {}/{total}", total - bad));
     }
     let overall = (rows.len() - failed.len()) as f32 / rows.len() as f32;
+    for f in &failed {
+        println!("{f}");
+    }
     println!(
         "top-3 pass rate {:.1}% ({})",
         overall * 100.0,

@@ -29,8 +29,9 @@ pub(crate) fn pinyin_quality(letters: &[u8], text: &str) -> f32 {
             syllables: &syllables,
             steps: &mut steps,
             best: None,
+            max_typos: typo_budget(letters.len()),
         };
-        search.walk(0, start, 0, 0.0);
+        search.walk(0, start, 0, 0, 0.0);
         if let Some((penalty, end)) = search.best {
             let mut q = (1.0 - penalty).max(0.3) * 0.85;
             if start == 0 {
@@ -54,10 +55,38 @@ struct Dfs<'a> {
     steps: &'a mut u32,
     /// Lowest penalty found and the syllable index where that match ended.
     best: Option<(f32, usize)>,
+    /// Misspelt syllables allowed.
+    max_typos: u8,
+}
+
+/// Longer input may hold more slips of the finger.
+fn typo_budget(len: usize) -> u8 {
+    match len {
+        0..=4 => 0,
+        5..=9 => 1,
+        _ => 2,
+    }
+}
+
+/// True when `a` is one edit (insert, delete, replace, swap neighbours) away from `b`.
+fn one_edit(a: &[u8], b: &[u8]) -> bool {
+    if a == b || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let p = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[p..], &b[p..]);
+    match a.len().cmp(&b.len()) {
+        std::cmp::Ordering::Equal => {
+            ra[1..] == rb[1..]
+                || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        std::cmp::Ordering::Less => ra == &rb[1..],
+        std::cmp::Ordering::Greater => &ra[1..] == rb,
+    }
 }
 
 impl Dfs<'_> {
-    fn walk(&mut self, i: usize, j: usize, skips: u8, penalty: f32) {
+    fn walk(&mut self, i: usize, j: usize, skips: u8, typos: u8, penalty: f32) {
         *self.steps += 1;
         if *self.steps > MAX_STEPS || self.best.is_some_and(|(p, _)| p <= penalty) {
             return;
@@ -73,48 +102,63 @@ impl Dfs<'_> {
         for reading in self.syllables[j].as_slice() {
             let r = reading.as_bytes();
             let common = r.iter().zip(rest).take_while(|(a, b)| a == b).count();
+            // A misspelt syllable (huzaho for huzhao), within the typo budget.
+            if typos < self.max_typos && r.len() >= 3 && common < r.len() {
+                for k in r.len() - 1..=r.len() + 1 {
+                    if k <= rest.len() && one_edit(&rest[..k], r) {
+                        self.walk(i + k, j + 1, skips, typos + 1, penalty + 0.25);
+                    }
+                }
+            }
             if common == 0 {
                 continue;
             }
             // The whole syllable.
             if common == r.len() {
-                self.walk(i + common, j + 1, skips, penalty);
+                self.walk(i + common, j + 1, skips, typos, penalty);
             }
             // Typing stops inside the last syllable: no penalty, the citizen is still typing.
             if common == rest.len() && common < r.len() {
-                self.walk(i + common, j + 1, skips, penalty);
+                self.walk(i + common, j + 1, skips, typos, penalty);
             }
             // An initial: one letter, or zh/ch/sh in full.
             if r.len() > 1 {
-                self.walk(i + 1, j + 1, skips, penalty + 0.05);
+                self.walk(i + 1, j + 1, skips, typos, penalty + 0.05);
             }
             if common >= 2 && r.len() > 2 && matches!(&r[..2], b"zh" | b"ch" | b"sh") {
-                self.walk(i + 2, j + 1, skips, penalty + 0.05);
+                self.walk(i + 2, j + 1, skips, typos, penalty + 0.05);
             }
         }
         // Skip a syllable in the middle of an abbreviation.
         if i > 0 && skips < MAX_SKIPS {
-            self.walk(i, j + 1, skips + 1, penalty + 0.2);
+            self.walk(i, j + 1, skips + 1, typos, penalty + 0.2);
         }
     }
 }
 
-/// Fewest edits turning `letters` into some substring of `text`'s full pinyin (Sellers' algorithm).
+/// Fewest edits (insert, delete, replace, swap two neighbours) turning `letters` into some
+/// substring of `full` (Sellers' algorithm with Damerau's transposition).
 pub(crate) fn fuzzy_distance(letters: &[u8], full: &[u8], max: usize) -> Option<usize> {
     if letters.is_empty() || full.is_empty() {
         return None;
     }
     let m = letters.len();
+    let mut before: Vec<usize> = (0..=m).collect();
     let mut prev: Vec<usize> = (0..=m).collect();
     let mut cur = vec![0; m + 1];
     let mut best = prev[m];
-    for &c in full {
+    for (j, &c) in full.iter().enumerate() {
         cur[0] = 0;
         for i in 1..=m {
             let cost = usize::from(letters[i - 1] != c);
-            cur[i] = (prev[i - 1] + cost).min(prev[i] + 1).min(cur[i - 1] + 1);
+            let mut d = (prev[i - 1] + cost).min(prev[i] + 1).min(cur[i - 1] + 1);
+            if i > 1 && j > 0 && letters[i - 1] == full[j - 1] && letters[i - 2] == c {
+                d = d.min(before[i - 2] + 1);
+            }
+            cur[i] = d;
         }
         best = best.min(cur[m]);
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     (best <= max).then_some(best)
@@ -152,9 +196,25 @@ mod tests {
     }
 
     #[test]
+    fn misspelt_syllables_inside_abbreviations() {
+        assert!(q("yingyezhizhaobulign", "营业执照遗失补领") > 0.3);
+        assert!(q("huzaho", "普通护照签发") > 0.3);
+        assert!(
+            one_edit(b"xaio", b"xiao")
+                && one_edit(b"jn", b"jin")
+                && !one_edit(b"jng", b"jin")
+                && !one_edit(b"ab", b"ba c")
+        );
+    }
+
+    #[test]
     fn typos_within_distance() {
         assert_eq!(fuzzy_distance(b"gongjijn", b"zhufanggongjijin", 2), Some(1));
-        assert_eq!(fuzzy_distance(b"gongjijng", b"zhufanggongjijin", 2), Some(2));
+        assert_eq!(
+            fuzzy_distance(b"gongjijng", b"zhufanggongjijin", 2),
+            Some(2)
+        );
+        assert_eq!(fuzzy_distance(b"huzaho", b"putonghuzhaoqianfa", 1), Some(1));
         assert_eq!(fuzzy_distance(b"abcdef", b"gongjijin", 2), None);
     }
 }
