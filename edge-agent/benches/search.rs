@@ -57,13 +57,24 @@ fn report_percentiles(items: &[Item]) {
     let build = t.elapsed();
     let queries = keystrokes();
     let mut samples = Vec::new();
+    let mut slowest: Vec<(std::time::Duration, &str)> = Vec::new();
     for _ in 0..50 {
         for q in &queries {
             let t = Instant::now();
             black_box(index.search(q, 10));
-            samples.push(t.elapsed());
+            let took = t.elapsed();
+            samples.push(took);
+            slowest.push((took, q));
         }
     }
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.dedup_by_key(|s| s.1);
+    let worst: Vec<String> = slowest
+        .iter()
+        .take(5)
+        .map(|(d, q)| format!("{q} {:.0} µs", d.as_secs_f64() * 1e6))
+        .collect();
+    println!("slowest keystrokes: {}", worst.join(", "));
     samples.sort();
     let pct = |p: f64| samples[((samples.len() as f64 - 1.0) * p) as usize];
     println!(

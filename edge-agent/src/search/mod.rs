@@ -61,6 +61,38 @@ struct Field {
     kind: FieldKind,
     /// Normalised text (simplified, no punctuation).
     text: String,
+    /// Sound of the text, for the fields people name an item by.
+    pinyin: Option<FieldPinyin>,
+}
+
+#[derive(Debug)]
+struct FieldPinyin {
+    /// Main full pinyin, e.g. `gongjijin`.
+    full: Box<str>,
+    /// Bit per letter that starts some reading of some character: a cheap filter.
+    starts: u32,
+}
+
+impl FieldPinyin {
+    fn of(text: &str) -> Self {
+        let starts = text
+            .chars()
+            .flat_map(|c| text::readings(c).as_slice().to_vec())
+            .filter_map(|r| r.bytes().next())
+            .fold(0u32, |m, b| m | letter_bit(b));
+        FieldPinyin {
+            full: full_pinyin(text).into_boxed_str(),
+            starts,
+        }
+    }
+}
+
+fn letter_bit(b: u8) -> u32 {
+    if b.is_ascii_lowercase() {
+        1 << (b - b'a')
+    } else {
+        0
+    }
 }
 
 #[derive(Debug)]
@@ -168,9 +200,8 @@ impl SearchIndex {
                         add(han2(c, next));
                     }
                 }
-                if field.kind.pinyin_indexed() {
-                    let full = full_pinyin(&field.text);
-                    for w3 in full.as_bytes().windows(3) {
+                if let Some(py) = &field.pinyin {
+                    for w3 in py.full.as_bytes().windows(3) {
                         add(py3(w3));
                     }
                     let ini = initials(&field.text);
@@ -309,19 +340,24 @@ impl SearchIndex {
     /// Documents worth scoring precisely: the best by a cheap gram count.
     fn candidates(&self, concepts: &[Concept]) -> Vec<usize> {
         let n = self.docs.len().max(1) as f32;
-        let mut acc: HashMap<u32, f32, BuildHasherDefault<GramHasher>> = HashMap::default();
+        let mut acc = vec![0.0f32; self.docs.len()];
+        let mut touched: Vec<u32> = Vec::new();
         let mut visit = |key: u64, w: f32| {
             if let Some(list) = self.postings.get(&key) {
                 let idf = (n / list.len() as f32).ln() + 0.5;
                 for p in list {
-                    *acc.entry(p.doc).or_default() += w * idf * f32::from(p.weight) / 100.0;
+                    let slot = &mut acc[p.doc as usize];
+                    if *slot == 0.0 {
+                        touched.push(p.doc);
+                    }
+                    *slot += w * idf * f32::from(p.weight) / 100.0;
                 }
             }
         };
         for c in concepts {
             for alt in &c.alts {
                 match &alt.kind {
-                    AltKind::Han(chars) => {
+                    AltKind::Han(chars, _) => {
                         for (i, &ch) in chars.iter().enumerate() {
                             visit(han1(ch), alt.weight * 0.5);
                             if let Some(&next) = chars.get(i + 1) {
@@ -329,7 +365,7 @@ impl SearchIndex {
                             }
                         }
                     }
-                    AltKind::Letters(bytes) => {
+                    AltKind::Letters { bytes, .. } => {
                         for w3 in bytes.windows(3) {
                             visit(py3(w3), alt.weight);
                         }
@@ -343,7 +379,8 @@ impl SearchIndex {
                 }
             }
         }
-        let mut scored: Vec<(u32, f32)> = acc.into_iter().collect();
+        let mut scored: Vec<(u32, f32)> =
+            touched.into_iter().map(|d| (d, acc[d as usize])).collect();
         if scored.len() > CANDIDATES {
             scored.select_nth_unstable_by(CANDIDATES, |a, b| b.1.total_cmp(&a.1));
             scored.truncate(CANDIDATES);
@@ -387,7 +424,7 @@ fn push_plain(plain: &mut String, out: &mut Vec<Concept>) {
         let mut alts = vec![Alt::han(piece, 1.0)];
         if len >= 2 {
             // Homophones typed by mistake (公基金 for 公积金) still match by sound.
-            alts.push(Alt::letters(&full_pinyin(piece), 0.6));
+            alts.push(Alt::sound(&full_pinyin(piece), 0.6));
         }
         out.push(Concept { weight, alts });
     }
@@ -409,39 +446,59 @@ struct Alt {
 
 #[derive(Debug)]
 enum AltKind {
-    Han(Vec<char>),
-    Letters(Vec<u8>),
+    /// Characters, and the same as a string for substring tests.
+    Han(Vec<char>, String),
+    /// Typed letters; `tolerant` allows typos (not for sounds derived from characters).
+    Letters { bytes: Vec<u8>, tolerant: bool },
 }
 
 impl Alt {
+    /// The sound of characters the citizen typed: matched exactly, no typos.
+    fn sound(s: &str, weight: f32) -> Self {
+        Alt {
+            weight,
+            kind: AltKind::Letters {
+                bytes: s.as_bytes().to_vec(),
+                tolerant: false,
+            },
+        }
+    }
+
     fn han(s: &str, weight: f32) -> Self {
         Alt {
             weight,
-            kind: AltKind::Han(s.chars().collect()),
+            kind: AltKind::Han(s.chars().collect(), s.to_owned()),
         }
     }
 
     fn letters(s: &str, weight: f32) -> Self {
         Alt {
             weight,
-            kind: AltKind::Letters(s.as_bytes().to_vec()),
+            kind: AltKind::Letters {
+                bytes: s.as_bytes().to_vec(),
+                tolerant: true,
+            },
         }
     }
 
     /// How well this spelling matches a field, from 0 to 1.
     fn quality(&self, field: &Field) -> f32 {
         match &self.kind {
-            AltKind::Han(chars) => han_quality(chars, &field.text),
-            AltKind::Letters(bytes) => {
-                if !field.kind.pinyin_indexed() && bytes.len() < 2 {
+            AltKind::Han(chars, needle) => han_quality(chars, needle, &field.text),
+            AltKind::Letters { bytes, tolerant } => {
+                let Some(py) = &field.pinyin else {
                     return 0.0;
-                }
-                let exact = pinyin_quality(bytes, &field.text);
-                if exact > 0.0 || bytes.len() < 4 || !field.kind.pinyin_indexed() {
+                };
+                let exact = if py.starts & letter_bit(bytes[0]) != 0 {
+                    pinyin_quality(bytes, &field.text, *tolerant)
+                } else {
+                    0.0
+                };
+                if exact > 0.0 || bytes.len() < 4 || !tolerant {
                     return exact;
                 }
                 let max = if bytes.len() >= 8 { 2 } else { 1 };
-                match fuzzy_distance(bytes, full_pinyin(&field.text).as_bytes(), max) {
+                match fuzzy_distance(bytes, py.full.as_bytes(), max) {
                     Some(d) => 0.6 - 0.15 * (d as f32 - 1.0).max(0.0),
                     None => 0.0,
                 }
@@ -451,25 +508,23 @@ impl Alt {
 }
 
 /// Quality of a Chinese spelling against a field: whole, prefix, part, abbreviation, overlap.
-fn han_quality(a: &[char], text: &str) -> f32 {
-    let needle: String = a.iter().collect();
+fn han_quality(a: &[char], needle: &str, text: &str) -> f32 {
     if text == needle {
         return 1.0;
     }
-    if text.starts_with(&needle) {
+    if text.starts_with(needle) {
         return 0.92;
     }
-    if text.contains(&needle) {
+    if text.contains(needle) {
         return 0.85;
     }
     if a.len() < 2 {
         return 0.0;
     }
     // Abbreviation: the characters in order, e.g. 低保 in 最低生活保障.
-    let t: Vec<char> = text.chars().collect();
     let mut k = 0;
     let (mut first, mut last) = (None, 0);
-    for (i, &c) in t.iter().enumerate() {
+    for (i, c) in text.chars().enumerate() {
         if k < a.len() && c == a[k] {
             first.get_or_insert(i);
             last = i;
@@ -484,9 +539,14 @@ fn han_quality(a: &[char], text: &str) -> f32 {
     }
     if a.len() >= 3 {
         let pairs = a.len() - 1;
+        let mut buf = [0u8; 8];
         let shared = a
             .windows(2)
-            .filter(|w| t.windows(2).any(|x| x == *w))
+            .filter(|w| {
+                let n = w[0].encode_utf8(&mut buf).len();
+                let m = w[1].encode_utf8(&mut buf[n..]).len();
+                text.contains(std::str::from_utf8(&buf[..n + m]).unwrap_or_default())
+            })
             .count();
         let coverage = shared as f32 / pairs as f32;
         if coverage >= 0.5 {
@@ -505,7 +565,8 @@ fn doc_of(item: &Item) -> Doc {
                 .iter()
                 .any(|f: &Field| f.text == text && f.kind.weight() >= kind.weight())
         {
-            fields.push(Field { kind, text });
+            let pinyin = kind.pinyin_indexed().then(|| FieldPinyin::of(&text));
+            fields.push(Field { kind, text, pinyin });
         }
     };
     push(FieldKind::Name, &item.name);

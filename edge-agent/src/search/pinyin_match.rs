@@ -5,15 +5,25 @@ use super::text::{Readings, readings};
 
 /// Caps the search so a pathological field cannot cost more than a few microseconds.
 const MAX_STEPS: u32 = 4_000;
+/// Characters of a field considered for pinyin matching.
+const MAX_SYLLABLES: usize = 48;
 /// Syllables a match may skip (社保卡 against 社会保障卡 skips 会 and 障).
 const MAX_SKIPS: u8 = 2;
 
 /// How well `letters` match somewhere in `text`: 0 for no match, up to 1 for the whole text.
-pub(crate) fn pinyin_quality(letters: &[u8], text: &str) -> f32 {
+/// `tolerant` allows misspelt syllables.
+pub(crate) fn pinyin_quality(letters: &[u8], text: &str, tolerant: bool) -> f32 {
     if letters.is_empty() {
         return 0.0;
     }
-    let syllables: Vec<Readings> = text.chars().map(readings).collect();
+    // Names and aliases are short; a stack buffer spares an allocation per field.
+    let mut buf = [Readings::NONE; MAX_SYLLABLES];
+    let mut n = 0;
+    for c in text.chars().take(MAX_SYLLABLES) {
+        buf[n] = readings(c);
+        n += 1;
+    }
+    let syllables = &buf[..n];
     let mut best = 0.0f32;
     let mut steps = 0;
     for start in 0..syllables.len() {
@@ -26,10 +36,14 @@ pub(crate) fn pinyin_quality(letters: &[u8], text: &str) -> f32 {
         }
         let mut search = Dfs {
             letters,
-            syllables: &syllables,
+            syllables,
             steps: &mut steps,
             best: None,
-            max_typos: typo_budget(letters.len()),
+            max_typos: if tolerant {
+                typo_budget(letters.len())
+            } else {
+                0
+            },
         };
         search.walk(0, start, 0, 0, 0.0);
         if let Some((penalty, end)) = search.best {
@@ -169,7 +183,7 @@ mod tests {
     use super::*;
 
     fn q(letters: &str, text: &str) -> f32 {
-        pinyin_quality(letters.as_bytes(), text)
+        pinyin_quality(letters.as_bytes(), text, true)
     }
 
     #[test]

@@ -109,6 +109,11 @@ pub(crate) struct Readings {
 }
 
 impl Readings {
+    pub(crate) const NONE: Readings = Readings {
+        list: [""; 4],
+        len: 0,
+    };
+
     pub(crate) fn as_slice(&self) -> &[&'static str] {
         &self.list[..self.len]
     }
