@@ -12,8 +12,8 @@ use menpai_model::{
     Audience, ContentPack, Faq, FloorPlan, Form, Item, Outlet, OutletKind, Region, Slide,
 };
 
-use crate::search::SearchIndex;
-use crate::store::VersionInfo;
+use crate::search::{SearchIndex, SearchIndexBuilder};
+use crate::store::{Store, StoreError, VersionInfo, decode_into};
 
 /// What browse and search lists need of an item.
 #[derive(Debug, Clone)]
@@ -53,54 +53,39 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Builds the in-memory view of a stored version; the pack's item bodies are dropped after.
+    /// Builds the in-memory view of a pack (tests, benchmarks).
     pub fn build(version: VersionInfo, pack: ContentPack) -> Catalog {
-        let search = SearchIndex::build(&pack.items, "");
-        let mut items_by_outlet: HashMap<String, Vec<usize>> = HashMap::new();
-        for outlet in &pack.outlets {
-            let list = items_by_outlet.entry(outlet.id.clone()).or_default();
-            for id in &outlet.items {
-                if let Some(pos) = pack.items.iter().position(|i| &i.id == id) {
-                    list.push(pos);
-                }
+        let mut a = Assembly::default();
+        for item in &pack.items {
+            a.add_item(item);
+        }
+        let rest = ContentPack {
+            items: Vec::new(),
+            ..pack
+        };
+        a.finish(version, rest)
+    }
+
+    /// Builds the in-memory view of a stored version, one item at a time: full guides are
+    /// read, indexed and dropped, so a large region never sits in memory whole.
+    pub fn load(version: VersionInfo, store: &Store) -> Result<Catalog, StoreError> {
+        let mut a = Assembly::default();
+        let mut rest = ContentPack::default();
+        store.visit_records(version.id, |kind, key, body| {
+            if kind == "item" {
+                let item: Item =
+                    serde_json::from_slice(body).map_err(|source| StoreError::Corrupt {
+                        kind: kind.to_owned(),
+                        key: key.to_owned(),
+                        source,
+                    })?;
+                a.add_item(&item);
+                Ok(())
+            } else {
+                decode_into(&mut rest, kind, key, body)
             }
-        }
-        for (pos, item) in pack.items.iter().enumerate() {
-            let outlets = item
-                .channels
-                .halls
-                .iter()
-                .map(|h| &h.outlet)
-                .chain(&item.channels.self_service);
-            for outlet in outlets {
-                let list = items_by_outlet.entry(outlet.clone()).or_default();
-                if !list.contains(&pos) {
-                    list.push(pos);
-                }
-            }
-        }
-        for list in items_by_outlet.values_mut() {
-            list.sort_unstable();
-        }
-        let items: Vec<ItemMeta> = pack.items.iter().map(meta_of).collect();
-        let by_id = items
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.summary.id.clone(), i))
-            .collect();
-        Catalog {
-            version,
-            region: pack.region.expect("stored versions have a region"),
-            items,
-            by_id,
-            outlets: pack.outlets,
-            floor_plans: pack.floor_plans,
-            faqs: pack.faqs,
-            slides: pack.slides,
-            forms: pack.forms.into_iter().map(|f| (f.id.clone(), f)).collect(),
-            items_by_outlet,
-            search,
-        }
+        })?;
+        Ok(a.finish(version, rest))
     }
 
     pub fn item_count(&self) -> usize {
@@ -340,6 +325,71 @@ impl Catalog {
             forms,
             faqs,
             item,
+        }
+    }
+}
+
+/// A catalog being put together, item by item.
+#[derive(Debug, Default)]
+struct Assembly {
+    items: Vec<ItemMeta>,
+    search: SearchIndexBuilder,
+    /// (outlet id, item position) from the items' channels.
+    channel_outlets: Vec<(String, usize)>,
+}
+
+impl Assembly {
+    fn add_item(&mut self, item: &Item) {
+        let pos = self.items.len();
+        let outlets = item
+            .channels
+            .halls
+            .iter()
+            .map(|h| &h.outlet)
+            .chain(&item.channels.self_service);
+        for outlet in outlets {
+            self.channel_outlets.push((outlet.clone(), pos));
+        }
+        self.search.add(item);
+        self.items.push(meta_of(item));
+    }
+
+    /// `rest` carries everything but the items.
+    fn finish(self, version: VersionInfo, rest: ContentPack) -> Catalog {
+        let by_id: HashMap<String, usize> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.summary.id.clone(), i))
+            .collect();
+        let mut items_by_outlet: HashMap<String, Vec<usize>> = HashMap::new();
+        for outlet in &rest.outlets {
+            let list = items_by_outlet.entry(outlet.id.clone()).or_default();
+            list.extend(outlet.items.iter().filter_map(|id| by_id.get(id).copied()));
+        }
+        for (outlet, pos) in self.channel_outlets {
+            items_by_outlet.entry(outlet).or_default().push(pos);
+        }
+        for list in items_by_outlet.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let mut faqs = rest.faqs;
+        faqs.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut slides = rest.slides;
+        slides.sort_by(|a, b| a.id.cmp(&b.id));
+        Catalog {
+            version,
+            region: rest.region.expect("stored versions have a region"),
+            items: self.items,
+            by_id,
+            outlets: rest.outlets,
+            floor_plans: rest.floor_plans,
+            faqs,
+            slides,
+            forms: rest.forms.into_iter().map(|f| (f.id.clone(), f)).collect(),
+            items_by_outlet,
+            search: self.search.finish(""),
         }
     }
 }

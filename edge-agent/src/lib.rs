@@ -95,8 +95,7 @@ impl Agent {
         let Some(version) = self.store.active()? else {
             return Ok(None);
         };
-        let pack = self.store.load_pack(version.id)?;
-        let catalog = Arc::new(Catalog::build(version.clone(), pack));
+        let catalog = Arc::new(Catalog::load(version.clone(), &self.store)?);
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = Some(catalog);
         Ok(Some(version))
     }

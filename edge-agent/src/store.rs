@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use menpai_model::{ContentPack, Item, ValidationError};
+
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -189,42 +190,25 @@ impl Store {
         Ok(self.active()?.expect("a version is active after rollback"))
     }
 
-    /// Every record of a version, decoded into a pack.
-    pub fn load_pack(&self, version_id: i64) -> Result<ContentPack> {
+    /// Calls `f` with every record of a version (kind, key, JSON body), one row at a time.
+    pub fn visit_records(
+        &self,
+        version_id: i64,
+        mut f: impl FnMut(&str, &str, &[u8]) -> Result<()>,
+    ) -> Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT e.kind, e.key, b.body FROM entries e JOIN blobs b ON b.sha256 = e.sha256 WHERE e.version_id = ?1",
+            "SELECT e.kind, e.key, b.body FROM entries e JOIN blobs b ON b.sha256 = e.sha256
+             WHERE e.version_id = ?1 ORDER BY e.kind, e.key",
         )?;
         let mut rows = stmt.query([version_id])?;
-        let mut pack = ContentPack::default();
         while let Some(row) = rows.next()? {
-            let kind: String = row.get(0)?;
-            let key: String = row.get(1)?;
+            let kind = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let key = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
             let body = row.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
-            let bad = |source| StoreError::Corrupt {
-                kind: kind.clone(),
-                key: key.clone(),
-                source,
-            };
-            match kind.as_str() {
-                "region" => pack.region = Some(serde_json::from_slice(body).map_err(bad)?),
-                "item" => pack.items.push(serde_json::from_slice(body).map_err(bad)?),
-                "outlet" => pack
-                    .outlets
-                    .push(serde_json::from_slice(body).map_err(bad)?),
-                "floor_plan" => pack
-                    .floor_plans
-                    .push(serde_json::from_slice(body).map_err(bad)?),
-                "faq" => pack.faqs.push(serde_json::from_slice(body).map_err(bad)?),
-                "slide" => pack.slides.push(serde_json::from_slice(body).map_err(bad)?),
-                "form" => pack.forms.push(serde_json::from_slice(body).map_err(bad)?),
-                _ => {}
-            }
+            f(kind, key, body)?;
         }
-        pack.items.sort_by(|a, b| a.id.cmp(&b.id));
-        pack.faqs.sort_by(|a, b| a.id.cmp(&b.id));
-        pack.slides.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(pack)
+        Ok(())
     }
 
     /// One item of a version.
@@ -286,6 +270,30 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Decodes one stored record into its place in `pack`.
+pub fn decode_into(pack: &mut ContentPack, kind: &str, key: &str, body: &[u8]) -> Result<()> {
+    let bad = |source| StoreError::Corrupt {
+        kind: kind.to_owned(),
+        key: key.to_owned(),
+        source,
+    };
+    match kind {
+        "region" => pack.region = Some(serde_json::from_slice(body).map_err(bad)?),
+        "item" => pack.items.push(serde_json::from_slice(body).map_err(bad)?),
+        "outlet" => pack
+            .outlets
+            .push(serde_json::from_slice(body).map_err(bad)?),
+        "floor_plan" => pack
+            .floor_plans
+            .push(serde_json::from_slice(body).map_err(bad)?),
+        "faq" => pack.faqs.push(serde_json::from_slice(body).map_err(bad)?),
+        "slide" => pack.slides.push(serde_json::from_slice(body).map_err(bad)?),
+        "form" => pack.forms.push(serde_json::from_slice(body).map_err(bad)?),
+        _ => {}
+    }
+    Ok(())
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {

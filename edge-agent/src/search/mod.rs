@@ -8,9 +8,6 @@ mod pinyin_match;
 mod synonyms;
 mod text;
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use menpai_model::Item;
 
 use pinyin_match::{fuzzy_distance, pinyin_quality};
@@ -110,33 +107,6 @@ pub struct Hit {
     pub matched: String,
 }
 
-/// A u64-keyed map needs no DoS-resistant hashing: the keys are our own grams.
-#[derive(Default)]
-struct GramHasher(u64);
-
-impl Hasher for GramHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (n ^ (n >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    }
-}
-
-type GramMap<V> = HashMap<u64, V, BuildHasherDefault<GramHasher>>;
-
-/// A posting: the document and the best field weight the gram appears in (×100).
-#[derive(Debug, Clone, Copy)]
-struct Posting {
-    doc: u32,
-    weight: u8,
-}
-
 const TAG_HAN1: u64 = 1 << 60;
 const TAG_HAN2: u64 = 2 << 60;
 const TAG_PY3: u64 = 3 << 60;
@@ -160,70 +130,109 @@ fn ini_start(c: u8) -> u64 {
 }
 
 /// The search index over one content version's items.
+///
+/// Postings are flat: `keys` sorted, `offsets[k]..offsets[k + 1]` the slice of `postings` for
+/// `keys[k]`. Compact on a 40 MB terminal budget, and built from one large buffer that goes back
+/// to the OS when freed.
 #[derive(Debug)]
 pub struct SearchIndex {
     docs: Vec<Doc>,
-    postings: GramMap<Vec<Posting>>,
+    keys: Vec<u64>,
+    offsets: Vec<u32>,
+    postings: Vec<u32>,
     synonyms: Synonyms,
     max_popularity: f32,
 }
 
-impl std::fmt::Debug for GramHasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GramHasher")
+/// Adds items one at a time, so a large region never sits in memory whole.
+#[derive(Debug, Default)]
+pub struct SearchIndexBuilder {
+    docs: Vec<Doc>,
+    /// (gram, doc << 8 | weight), sorted and merged by `finish`.
+    grams: Vec<(u64, u32)>,
+    max_popularity: u32,
+}
+
+impl SearchIndexBuilder {
+    pub fn add(&mut self, item: &Item) {
+        let d = self.docs.len() as u32;
+        let doc = doc_of(item);
+        for field in &doc.fields {
+            let w = (field.kind.weight() * 100.0) as u32;
+            let posting = d << 8 | w;
+            let mut prev: Option<char> = None;
+            for c in field.text.chars() {
+                self.grams.push((han1(c), posting));
+                if let Some(p) = prev {
+                    self.grams.push((han2(p, c), posting));
+                }
+                prev = Some(c);
+            }
+            if let Some(py) = &field.pinyin {
+                for w3 in py.full.as_bytes().windows(3) {
+                    self.grams.push((py3(w3), posting));
+                }
+                let ini = initials(&field.text);
+                for w2 in ini.as_bytes().windows(2) {
+                    self.grams.push((ini2(w2), posting));
+                }
+                if let Some(&c) = ini.as_bytes().first() {
+                    self.grams.push((ini_start(c), posting));
+                }
+            }
+        }
+        self.max_popularity = self.max_popularity.max(item.popularity);
+        self.docs.push(doc);
+    }
+
+    pub fn finish(mut self, extra_synonyms: &str) -> SearchIndex {
+        // Sorting by (gram, doc, weight) puts each doc's best weight last in its run.
+        self.grams.sort_unstable();
+        let mut keys = Vec::new();
+        let mut offsets = Vec::new();
+        let mut postings: Vec<u32> = Vec::new();
+        for &(key, posting) in &self.grams {
+            if keys.last() != Some(&key) {
+                keys.push(key);
+                offsets.push(postings.len() as u32);
+            } else if postings.last().is_some_and(|p| p >> 8 == posting >> 8) {
+                *postings.last_mut().expect("checked") = posting;
+                continue;
+            }
+            postings.push(posting);
+        }
+        offsets.push(postings.len() as u32);
+        drop(self.grams);
+        keys.shrink_to_fit();
+        offsets.shrink_to_fit();
+        postings.shrink_to_fit();
+        self.docs.shrink_to_fit();
+        SearchIndex {
+            docs: self.docs,
+            keys,
+            offsets,
+            postings,
+            synonyms: Synonyms::load(extra_synonyms),
+            max_popularity: self.max_popularity as f32,
+        }
     }
 }
 
 impl SearchIndex {
     /// Builds the index; `extra_synonyms` adds region-specific dictionary lines.
     pub fn build(items: &[Item], extra_synonyms: &str) -> Self {
-        let mut postings: GramMap<Vec<Posting>> = GramMap::default();
-        let mut docs = Vec::with_capacity(items.len());
-        for (d, item) in items.iter().enumerate() {
-            let doc = doc_of(item);
-            for field in &doc.fields {
-                let w = (field.kind.weight() * 100.0) as u8;
-                let chars: Vec<char> = field.text.chars().collect();
-                let mut add = |key: u64| {
-                    let list = postings.entry(key).or_default();
-                    match list.last_mut() {
-                        Some(p) if p.doc == d as u32 => p.weight = p.weight.max(w),
-                        _ => list.push(Posting {
-                            doc: d as u32,
-                            weight: w,
-                        }),
-                    }
-                };
-                for (i, &c) in chars.iter().enumerate() {
-                    add(han1(c));
-                    if let Some(&next) = chars.get(i + 1) {
-                        add(han2(c, next));
-                    }
-                }
-                if let Some(py) = &field.pinyin {
-                    for w3 in py.full.as_bytes().windows(3) {
-                        add(py3(w3));
-                    }
-                    let ini = initials(&field.text);
-                    for w2 in ini.as_bytes().windows(2) {
-                        add(ini2(w2));
-                    }
-                    if let Some(&c) = ini.as_bytes().first() {
-                        add(ini_start(c));
-                    }
-                }
-            }
-            docs.push(doc);
+        let mut builder = SearchIndexBuilder::default();
+        for item in items {
+            builder.add(item);
         }
-        for list in postings.values_mut() {
-            list.shrink_to_fit();
-        }
-        let max_popularity = items.iter().map(|i| i.popularity).max().unwrap_or(0) as f32;
-        SearchIndex {
-            docs,
-            postings,
-            synonyms: Synonyms::load(extra_synonyms),
-            max_popularity,
+        builder.finish(extra_synonyms)
+    }
+
+    /// The postings of a gram: packed `doc << 8 | weight` words.
+    fn postings(&self, key: u64) -> &[u32] {
+        match self.keys.binary_search(&key) {
+            Ok(k) => &self.postings[self.offsets[k] as usize..self.offsets[k + 1] as usize],
+            Err(_) => &[],
         }
     }
 
@@ -343,15 +352,18 @@ impl SearchIndex {
         let mut acc = vec![0.0f32; self.docs.len()];
         let mut touched: Vec<u32> = Vec::new();
         let mut visit = |key: u64, w: f32| {
-            if let Some(list) = self.postings.get(&key) {
-                let idf = (n / list.len() as f32).ln() + 0.5;
-                for p in list {
-                    let slot = &mut acc[p.doc as usize];
-                    if *slot == 0.0 {
-                        touched.push(p.doc);
-                    }
-                    *slot += w * idf * f32::from(p.weight) / 100.0;
+            let list = self.postings(key);
+            if list.is_empty() {
+                return;
+            }
+            let idf = (n / list.len() as f32).ln() + 0.5;
+            for &p in list {
+                let (doc, weight) = (p >> 8, p & 0xFF);
+                let slot = &mut acc[doc as usize];
+                if *slot == 0.0 {
+                    touched.push(doc);
                 }
+                *slot += w * idf * weight as f32 / 100.0;
             }
         };
         for c in concepts {
