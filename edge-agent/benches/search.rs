@@ -67,7 +67,7 @@ fn report_percentiles(items: &[Item]) {
             slowest.push((took, q));
         }
     }
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     slowest.dedup_by_key(|s| s.1);
     let worst: Vec<String> = slowest
         .iter()

@@ -153,7 +153,7 @@ impl Catalog {
     /// High-frequency items for the home screen.
     pub fn featured(&self) -> Vec<ItemSummary> {
         let mut list: Vec<&ItemMeta> = self.items.iter().filter(|m| m.featured).collect();
-        list.sort_by(|a, b| b.popularity.cmp(&a.popularity));
+        list.sort_by_key(|m| std::cmp::Reverse(m.popularity));
         list.into_iter().map(|m| m.summary.clone()).collect()
     }
 

@@ -426,7 +426,7 @@ fn push_plain(plain: &mut String, out: &mut Vec<Concept>) {
     let cleaned = strip_fillers(plain);
     let pieces: Vec<&str> = cleaned.split_whitespace().collect();
     let single_verbs = ["办", "弄", "搞", "做", "要"];
-    let many = pieces.len() > 1 || out.len() > 0;
+    let many = pieces.len() > 1 || !out.is_empty();
     for piece in pieces {
         let len = piece.chars().count();
         if len == 1 && many && single_verbs.contains(&piece) {
