@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod config;
 pub mod search;
 pub mod store;
+pub mod systemd;
 
 use std::future::Future;
 use std::path::Path;

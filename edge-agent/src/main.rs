@@ -95,7 +95,18 @@ fn serve(config: Config) -> anyhow::Result<()> {
         // Tests and scripts read this line to learn the port the OS chose.
         println!("menpai-agent listening on http://{addr}");
         tracing::info!(%addr, "Local API ready.");
+        menpai_agent::systemd::notify("READY=1");
+        if let Some(every) = menpai_agent::systemd::watchdog_interval() {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    menpai_agent::systemd::notify("WATCHDOG=1");
+                }
+            });
+        }
         menpai_agent::serve(agent, listener, shutdown_signal()).await?;
+        menpai_agent::systemd::notify("STOPPING=1");
         tracing::info!("Stopped.");
         Ok(())
     })

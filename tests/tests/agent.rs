@@ -167,3 +167,45 @@ fn the_import_command_names_file_item_and_field_of_a_broken_pack() {
     );
     assert!(err.contains("active version is unchanged"), "{err}");
 }
+
+#[test]
+fn the_agent_tells_systemd_it_is_ready_and_pets_the_watchdog() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nseed_pack = {:?}\n",
+            dir.path().join("data"),
+            demo_region()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(binary("menpai-agent"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = menpai_tests::read_listen_line(&mut child);
+    let mut buf = [0u8; 64];
+    let n = socket.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"READY=1");
+    // READY comes only once the API answers.
+    assert_eq!(get_json(addr, "/api/v1/health").0, 200);
+    for _ in 0..2 {
+        let n = socket.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"WATCHDOG=1");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
