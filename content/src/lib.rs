@@ -150,7 +150,15 @@ impl Reader<'_> {
     }
 
     fn object<T: DeserializeOwned>(&mut self, file: &str, kind: &str) -> Option<T> {
-        let value = self.json(file, kind)?;
+        // One record per file: until the JSON parses, its file name is its id.
+        let stem = Path::new(file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned());
+        let record = match stem {
+            Some(id) if file.contains('/') => format!("{kind} {id}"),
+            _ => kind.to_owned(),
+        };
+        let value = self.json(file, &record)?;
         self.typed(file, kind, value)
     }
 

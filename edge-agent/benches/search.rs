@@ -53,7 +53,7 @@ fn keystrokes() -> Vec<String> {
 
 fn report_percentiles(items: &[Item]) {
     let t = Instant::now();
-    let index = SearchIndex::build(items, "");
+    let index = SearchIndex::build(items);
     let build = t.elapsed();
     let queries = keystrokes();
     let mut samples = Vec::new();
@@ -92,9 +92,9 @@ fn benches(c: &mut Criterion) {
     let items = region();
     report_percentiles(&items);
     c.bench_function("index_build_5000", |b| {
-        b.iter(|| SearchIndex::build(black_box(&items), ""))
+        b.iter(|| SearchIndex::build(black_box(&items)))
     });
-    let index = SearchIndex::build(&items, "");
+    let index = SearchIndex::build(&items);
     let mut group = c.benchmark_group("query_5000");
     for q in QUERIES {
         group.bench_function(*q, |b| b.iter(|| index.search(black_box(q), 10)));

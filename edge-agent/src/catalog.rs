@@ -389,7 +389,7 @@ impl Assembly {
             slides,
             forms: rest.forms.into_iter().map(|f| (f.id.clone(), f)).collect(),
             items_by_outlet,
-            search: self.search.finish(""),
+            search: self.search.finish(),
         }
     }
 }

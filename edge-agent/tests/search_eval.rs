@@ -55,7 +55,7 @@ fn failures(items: &[Item], index: &SearchIndex, rows: &[Row]) -> Vec<String> {
 #[test]
 fn every_sample_query_finds_an_expected_item_in_the_top_three() {
     let items = demo_items();
-    let index = SearchIndex::build(&items, "");
+    let index = SearchIndex::build(&items);
     let rows = rows(include_str!("data/search-sample.tsv"));
     assert_eq!(rows.len(), 15);
     let failed = failures(&items, &index, &rows);
@@ -73,7 +73,7 @@ fn every_sample_query_finds_an_expected_item_in_the_top_three() {
 #[test]
 fn the_broader_eval_set_passes_for_every_kind() {
     let items = demo_items();
-    let index = SearchIndex::build(&items, "");
+    let index = SearchIndex::build(&items);
     let rows = rows(include_str!("data/search-eval.tsv"));
     assert!(rows.len() >= 200);
     let failed = failures(&items, &index, &rows);

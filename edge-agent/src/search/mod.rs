@@ -185,7 +185,7 @@ impl SearchIndexBuilder {
         self.docs.push(doc);
     }
 
-    pub fn finish(mut self, extra_synonyms: &str) -> SearchIndex {
+    pub fn finish(mut self) -> SearchIndex {
         // Sorting by (gram, doc, weight) puts each doc's best weight last in its run.
         self.grams.sort_unstable();
         let mut keys = Vec::new();
@@ -212,20 +212,20 @@ impl SearchIndexBuilder {
             keys,
             offsets,
             postings,
-            synonyms: Synonyms::load(extra_synonyms),
+            synonyms: Synonyms::load(),
             max_popularity: self.max_popularity as f32,
         }
     }
 }
 
 impl SearchIndex {
-    /// Builds the index; `extra_synonyms` adds region-specific dictionary lines.
-    pub fn build(items: &[Item], extra_synonyms: &str) -> Self {
+    /// Builds the index over a version's items.
+    pub fn build(items: &[Item]) -> Self {
         let mut builder = SearchIndexBuilder::default();
         for item in items {
             builder.add(item);
         }
-        builder.finish(extra_synonyms)
+        builder.finish()
     }
 
     /// The postings of a gram: packed `doc << 8 | weight` words.

@@ -18,10 +18,10 @@ pub(crate) struct Synonyms {
 }
 
 impl Synonyms {
-    /// The built-in dictionary plus extra lines (e.g. a region's own words).
-    pub(crate) fn load(extra: &str) -> Self {
+    /// The built-in dictionary.
+    pub(crate) fn load() -> Self {
         let mut s = Synonyms::default();
-        for line in BUILT_IN.lines().chain(extra.lines()) {
+        for line in BUILT_IN.lines() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;

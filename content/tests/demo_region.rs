@@ -1,0 +1,117 @@
+//! The demo region carries what the project promises, and the synthetic region is a valid pack.
+
+use std::collections::HashSet;
+
+use menpai_model::OutletKind;
+
+#[test]
+fn the_demo_region_carries_every_required_item_and_enough_of_the_rest() {
+    let pack = menpai_content::load_dir(&menpai_content::demo_region_dir())
+        .expect("the demo region is valid");
+    let region = pack.region.as_ref().unwrap();
+    assert!(region.demo, "the demo region must be marked as demo data");
+    assert!(region.notice.as_deref().unwrap_or("").contains("演示"));
+
+    let required = include_str!("../required-items.tsv");
+    for line in required.lines().skip(1).filter(|l| !l.is_empty()) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let item = pack
+            .item(cols[0])
+            .unwrap_or_else(|| panic!("{} is missing", cols[0]));
+        assert_eq!(item.name, cols[1], "{} name", cols[0]);
+        assert_eq!(item.audience.label(), cols[2], "{} audience", cols[0]);
+        assert_eq!(item.topic, cols[3], "{} topic", cols[0]);
+        assert_eq!(item.department, cols[4], "{} department", cols[0]);
+    }
+    assert_eq!(pack.items.len(), 100);
+
+    let halls = pack
+        .outlets
+        .iter()
+        .filter(|o| o.kind == OutletKind::Hall)
+        .count();
+    let others = pack.outlets.len() - halls;
+    assert!(
+        halls >= 4 && others >= 10,
+        "{halls} halls, {others} other outlets"
+    );
+    let main = pack
+        .floor_plans
+        .iter()
+        .find(|p| p.hall == "hall-futian")
+        .expect("the main hall has a plan");
+    let windows: usize = main.floors.iter().map(|f| f.windows.len()).sum();
+    assert!(windows >= 20, "{windows} windows");
+    assert!(pack.faqs.len() >= 60);
+    assert!(pack.slides.len() >= 5);
+    assert!(pack.items.iter().filter(|i| i.featured).count() >= 10);
+}
+
+#[test]
+fn the_synthetic_region_is_a_valid_pack_of_the_asked_size() {
+    let base = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+    let pack = menpai_content::synthetic::expand(&base, 5_000, 42);
+    assert_eq!(pack.items.len(), 5_000);
+    pack.validate().expect("the synthetic region validates");
+    let names: HashSet<&str> = pack.items.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names.len(), 5_000, "names are unique");
+    // Same seed, same region.
+    assert_eq!(
+        menpai_content::synthetic::expand(&base, 5_000, 42).items[4_000],
+        pack.items[4_000]
+    );
+}
+
+#[test]
+fn a_pack_round_trips_through_its_directory_layout() {
+    let base = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    menpai_content::write_dir(&base, dir.path()).unwrap();
+    let again = menpai_content::load_dir(dir.path()).unwrap();
+    assert_eq!(again.items, base.items);
+    assert_eq!(again.outlets, base.outlets);
+    assert_eq!(again.floor_plans, base.floor_plans);
+}
+
+#[test]
+fn broken_files_are_named_with_record_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+    menpai_content::write_dir(&base, dir.path()).unwrap();
+    // Bad JSON syntax in one item, a wrong type in another, an unknown window in a third.
+    std::fs::write(dir.path().join("items/P01.json"), "{ \"id\": \"P01\", ").unwrap();
+    let p02 = dir.path().join("items/P02.json");
+    let text =
+        std::fs::read_to_string(&p02)
+            .unwrap()
+            .replacen("\"copies\": 1", "\"copies\": \"一份\"", 1);
+    std::fs::write(&p02, text).unwrap();
+    let errors = menpai_content::load_dir(dir.path()).unwrap_err();
+    let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("items/P01.json: item P01: field `(syntax)`")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("items/P02.json: item P02: field `") && l.contains("copies")),
+        "{lines:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    menpai_content::write_dir(&base, dir.path()).unwrap();
+    let p43 = dir.path().join("items/P43.json");
+    let mut item: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p43).unwrap()).unwrap();
+    item["channels"]["halls"][0]["windows"][0] = 99.into();
+    std::fs::write(&p43, item.to_string()).unwrap();
+    let errors = menpai_content::load_dir(dir.path()).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].file, "items/P43.json");
+    assert_eq!(errors[0].record, "item P43");
+    assert_eq!(errors[0].field, "channels.halls[0].windows[0]");
+    assert!(errors[0].message.contains("99"));
+}
