@@ -283,6 +283,11 @@ impl SerialScanner {
         }
     }
 
+    /// Bytes the framer holds on to now, to show memory stays bounded.
+    pub fn buffered_capacity(&self) -> usize {
+        self.framer.buf.capacity()
+    }
+
     fn take(&mut self, events: Vec<FrameEvent>) {
         for e in events {
             match e {
