@@ -46,6 +46,16 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .route("/api/v1/faqs", get(faqs))
         .route("/api/v1/search", get(search))
         .route("/api/v1/events", get(events))
+        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/print/checklist", post(print_checklist))
+        .route("/api/v1/print/ticket", post(print_ticket))
+        .route("/api/v1/sim/scanner", post(sim_scan))
+        .route(
+            "/api/v1/sim/printer",
+            get(sim_printer).post(sim_printer_status),
+        )
+        .route("/api/v1/sim/led", get(sim_led))
+        .route("/api/v1/sim/gpio", post(sim_gpio))
         .route("/api/v1/admin/content/import", post(admin_import))
         .route("/api/v1/admin/content/rollback", post(admin_rollback))
         .route("/api/v1/admin/content/versions", get(admin_versions))
@@ -736,4 +746,268 @@ async fn admin_versions(
     let versions = agent.store.versions().map_err(AppError::internal)?;
     let audit = agent.store.audit_entries(50).map_err(AppError::internal)?;
     Ok(Json(json!({ "versions": versions, "audit": audit })))
+}
+
+async fn devices(State(agent): AgentState) -> Json<Value> {
+    Json(json!({ "devices": agent.devices.health() }))
+}
+
+/// Local time as printed on slips.
+fn printed_at() -> String {
+    local_time(None)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// A failed print as the kiosk needs it: the reason, and the QR to offer instead.
+fn print_failed(reason: String, fallback_url: String) -> AppError {
+    let mut e = AppError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{reason}，请扫码保存到手机"),
+    );
+    e.details = Some(json!({ "fallback_qr": fallback_url }));
+    e
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintChecklistBody {
+    item: String,
+    situations: Vec<String>,
+}
+
+async fn print_checklist(
+    State(agent): AgentState,
+    Body(body): Body<PrintChecklistBody>,
+) -> Result<Json<Value>, AppError> {
+    if body.situations.len() > 16 {
+        return Err(AppError::bad_request("参数错误：最多选择 16 个情形"));
+    }
+    let c = active(&agent)?;
+    let item = agent
+        .store
+        .item(c.version.id, &body.item)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::not_found(format!("没有找到事项 {}", body.item)))?;
+    let list = checklist(&item, &body.situations).map_err(AppError::bad_request)?;
+    let now = local_time(None)?;
+    let guide = c.guide(item, &agent.config.terminal.hall, now);
+    let url = format!(
+        "{}/c/{}?s={}",
+        agent.config.phone_base_url.trim_end_matches('/'),
+        guide.item.id,
+        body.situations.join(",")
+    );
+    let slip = menpai_drivers::escpos::ChecklistSlip {
+        item_name: guide.item.name.clone(),
+        situations: list.situations.clone(),
+        lines: list
+            .materials
+            .iter()
+            .map(|l| menpai_drivers::escpos::ChecklistLine {
+                name: l.material.name.clone(),
+                form: l.material.form.label().to_owned(),
+                copies: l.material.copies,
+                condition: if l.material.required {
+                    None
+                } else {
+                    l.material.condition.clone()
+                },
+            })
+            .collect(),
+        where_to_go: guide
+            .halls
+            .iter()
+            .take(2)
+            .map(|h| {
+                let numbers: Vec<String> = h.windows.iter().map(|w| w.number.to_string()).collect();
+                format!("{} {}号窗口", h.name, numbers.join("、"))
+            })
+            .collect(),
+        promised: guide.promised.clone(),
+        follow_url: url.clone(),
+        printed_at: printed_at(),
+    };
+    let job = slip.job(agent.devices.columns()).into_bytes();
+    match agent.devices.print(job).await {
+        Ok(()) => Ok(Json(json!({ "printed": true, "qr": url }))),
+        Err(e) => Err(print_failed(e.reason, url)),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintTicketBody {
+    number: String,
+    business: String,
+    people_ahead: u32,
+    estimated_wait_min: Option<u32>,
+    priority: Option<String>,
+    follow_url: String,
+}
+
+async fn print_ticket(
+    State(agent): AgentState,
+    Body(b): Body<PrintTicketBody>,
+) -> Result<Json<Value>, AppError> {
+    let valid_number =
+        (2..=8).contains(&b.number.len()) && b.number.chars().all(|c| c.is_ascii_alphanumeric());
+    if !valid_number {
+        return Err(AppError::bad_request(
+            "参数错误：number 应为 A023 这样的票号",
+        ));
+    }
+    if b.business.chars().count() > 32
+        || b.priority.as_ref().is_some_and(|p| p.chars().count() > 16)
+    {
+        return Err(AppError::bad_request("参数错误：业务名称或优先说明太长"));
+    }
+    if !b.follow_url.starts_with("https://") || b.follow_url.len() > 256 {
+        return Err(AppError::bad_request(
+            "参数错误：follow_url 应为 https 短链接",
+        ));
+    }
+    let c = active(&agent)?;
+    let hall = c
+        .outlet(&agent.config.terminal.hall)
+        .map(|o| o.name.clone())
+        .unwrap_or_default();
+    let ticket = menpai_drivers::escpos::Ticket {
+        hall,
+        number: b.number,
+        business: b.business,
+        people_ahead: b.people_ahead,
+        estimated_wait_min: b.estimated_wait_min,
+        priority: b.priority,
+        follow_url: b.follow_url.clone(),
+        issued_at: printed_at(),
+    };
+    let job = ticket.job(agent.devices.columns()).into_bytes();
+    match agent.devices.print(job).await {
+        Ok(()) => Ok(Json(json!({ "printed": true }))),
+        Err(e) => Err(print_failed(e.reason, b.follow_url)),
+    }
+}
+
+fn not_simulated(device: &str) -> AppError {
+    AppError::not_found(format!("{device} is not simulated on this terminal"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimScanBody {
+    /// Text of the code, sent as UTF-8 unless `gb18030` is set.
+    payload: String,
+    #[serde(default)]
+    gb18030: bool,
+}
+
+/// Holds a code to the simulated scanner.
+async fn sim_scan(
+    State(agent): AgentState,
+    Body(b): Body<SimScanBody>,
+) -> Result<Json<Value>, AppError> {
+    let bytes = if b.gb18030 {
+        encoding_rs::GB18030.encode(&b.payload).0.into_owned()
+    } else {
+        b.payload.clone().into_bytes()
+    };
+    agent
+        .devices
+        .simulate_scan(&bytes)
+        .map_err(|_| not_simulated("scanner"))?;
+    Ok(Json(json!({ "sent": b.payload })))
+}
+
+/// What the simulated printer received: a readable preview and the QR payloads.
+async fn sim_printer(State(agent): AgentState) -> Result<Json<Value>, AppError> {
+    let twin = agent
+        .devices
+        .printer_twin()
+        .ok_or_else(|| not_simulated("printer"))?;
+    let bytes = twin.received();
+    Ok(Json(json!({
+        "bytes": bytes.len(),
+        "preview": menpai_drivers::escpos::preview(&bytes),
+        "status": format!("{:?}", twin.status()),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimPrinterBody {
+    #[serde(default = "yes")]
+    online: bool,
+    #[serde(default)]
+    paper_out: bool,
+    #[serde(default)]
+    paper_near_end: bool,
+    #[serde(default)]
+    cover_open: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Changes the simulated printer's paper and cover.
+async fn sim_printer_status(
+    State(agent): AgentState,
+    Body(b): Body<SimPrinterBody>,
+) -> Result<Json<Value>, AppError> {
+    let twin = agent
+        .devices
+        .printer_twin()
+        .ok_or_else(|| not_simulated("printer"))?;
+    twin.set_status(menpai_drivers::escpos::PrinterStatus {
+        online: b.online,
+        paper_out: b.paper_out,
+        paper_near_end: b.paper_near_end,
+        cover_open: b.cover_open,
+        error: false,
+    });
+    Ok(Json(json!({ "status": format!("{:?}", twin.status()) })))
+}
+
+async fn sim_led(State(agent): AgentState) -> Result<Json<Value>, AppError> {
+    let frames = agent
+        .devices
+        .led_frames()
+        .ok_or_else(|| not_simulated("led"))?;
+    let frames: Vec<Value> = frames
+        .into_iter()
+        .map(|(address, m)| {
+            let (kind, text) = match m {
+                menpai_drivers::led::LedMessage::Text(t) => ("text", t),
+                menpai_drivers::led::LedMessage::Blink(t) => ("blink", t),
+                menpai_drivers::led::LedMessage::Clear => ("clear", String::new()),
+            };
+            json!({ "address": address, "kind": kind, "text": text })
+        })
+        .collect();
+    Ok(Json(json!({ "frames": frames })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimGpioBody {
+    presence: Option<bool>,
+    help_button: Option<bool>,
+}
+
+async fn sim_gpio(
+    State(agent): AgentState,
+    Body(b): Body<SimGpioBody>,
+) -> Result<Json<Value>, AppError> {
+    let gpio = agent
+        .devices
+        .gpio_twin()
+        .ok_or_else(|| not_simulated("gpio"))?;
+    if let Some(p) = b.presence {
+        gpio.set_presence(p);
+    }
+    if let Some(h) = b.help_button {
+        gpio.set_help_button(h);
+    }
+    Ok(Json(json!({ "status_led": gpio.status_led() })))
 }

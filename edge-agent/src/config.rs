@@ -20,8 +20,11 @@ pub struct Config {
     pub seed_pack: Option<PathBuf>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Base address of the phone-side pages QR codes open.
+    pub phone_base_url: String,
     pub terminal: TerminalConfig,
     pub admin: AdminConfig,
+    pub devices: crate::devices::config::DevicesConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -107,6 +110,14 @@ impl Config {
                 "admin.token_sha256 must be 64 hex digits".into(),
             ));
         }
+        if !self.phone_base_url.starts_with("https://")
+            && !self.phone_base_url.starts_with("http://")
+        {
+            return Err(ConfigError::Invalid(
+                "phone_base_url must be an http(s) address".into(),
+            ));
+        }
+        self.devices.validate().map_err(ConfigError::Invalid)?;
         if self.terminal.hall.trim().is_empty() {
             return Err(ConfigError::Invalid(
                 "terminal.hall must name the hall's outlet id".into(),
@@ -162,6 +173,24 @@ mod tests {
         std::fs::write(&path, "listen = \"0.0.0.0:7700\"\n").unwrap();
         let err = Config::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("not a loopback address"), "{err}");
+    }
+
+    #[test]
+    fn device_settings_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(&path, "[devices.scanner]\nbackend = \"serial\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(
+            err.contains("devices.scanner needs a path or a usb_id"),
+            "{err}"
+        );
+        std::fs::write(&path, "[devices.printer]\nbackend = \"rpi\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("devices.printer.backend `rpi`"), "{err}");
+        std::fs::write(&path, "[devices.scanner]\nsuffix = \"SEMICOLON\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("devices.scanner.suffix"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod catalog;
 pub mod config;
+pub mod devices;
 pub mod search;
 pub mod store;
 pub mod systemd;
@@ -29,6 +30,7 @@ use crate::store::{Store, StoreError, VersionInfo};
 pub struct Agent {
     pub config: Config,
     pub store: Store,
+    pub devices: devices::Devices,
     catalog: RwLock<Option<Arc<Catalog>>>,
     events: broadcast::Sender<AgentEvent>,
     started: Instant,
@@ -50,7 +52,9 @@ impl Agent {
             .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
         let db = config.data_dir.join("menpai-agent.db");
         let store = Store::open(&db).with_context(|| format!("opening store {}", db.display()))?;
-        let agent = Agent::with_store(config, store);
+        let mut agent = Agent::with_store(config, store);
+        agent.devices = devices::Devices::start(&agent.config.devices, agent.events.clone())
+            .context("starting the devices")?;
         if agent.store.active()?.is_none()
             && let Some(seed) = agent.config.seed_pack.clone()
         {
@@ -71,16 +75,23 @@ impl Agent {
         Ok(agent)
     }
 
-    /// An agent over an already opened store (tests, benchmarks).
+    /// An agent over an already opened store, without devices (tests, benchmarks).
     pub fn with_store(config: Config, store: Store) -> Agent {
-        let (events, _) = broadcast::channel(64);
+        let (events, _) = broadcast::channel(256);
         Agent {
             config,
             store,
+            devices: devices::Devices::disabled(),
             catalog: RwLock::new(None),
             events,
             started: Instant::now(),
         }
+    }
+
+    /// Starts the devices the config names (tests that need them).
+    pub fn start_devices(&mut self) -> anyhow::Result<()> {
+        self.devices = devices::Devices::start(&self.config.devices, self.events.clone())?;
+        Ok(())
     }
 
     /// The active content, if any.

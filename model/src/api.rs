@@ -79,6 +79,42 @@ pub enum AgentEvent {
     Hello { content_version: Option<String> },
     /// A new content version is active: the UI reloads what it shows.
     ContentChanged { version: String },
+    /// A code was scanned (appointment QR, ticket, ID barcode).
+    Scan { payload: String },
+    /// A device changed state: the UI offers an alternative when one is down
+    /// (a QR code on screen when the printer is out of paper).
+    DeviceChanged {
+        device: String,
+        health: DeviceHealth,
+    },
+    /// Someone stepped in front of the plate (or left): wake the screen.
+    Presence { present: bool },
+    /// The help button was pressed.
+    HelpRequested,
+}
+
+/// How a peripheral is doing, as the API and the heartbeat report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceHealth {
+    /// `serial`, `usb_lp`, `rpi`, `simulated` or `none`.
+    pub backend: String,
+    pub state: DeviceState,
+    /// Plain words for technicians, e.g. 纸将用尽 or the last error.
+    pub detail: String,
+    /// Times the device was reconnected since the agent started.
+    pub reconnects: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    Ok,
+    /// Works, but needs attention soon (paper near end).
+    Degraded,
+    /// Not usable now (unplugged, paper out, cover open).
+    Down,
+    /// Not configured on this terminal.
+    Disabled,
 }
 
 /// The agent's health.

@@ -1,0 +1,162 @@
+//! Configuration of the terminal's peripherals (the `[devices.*]` sections).
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Serial,
+    UsbLp,
+    Rpi,
+    Simulated,
+    None,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Serial => "serial",
+            Backend::UsbLp => "usb_lp",
+            Backend::Rpi => "rpi",
+            Backend::Simulated => "simulated",
+            Backend::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevicesConfig {
+    pub scanner: ScannerConfig,
+    pub printer: PrinterConfig,
+    pub led: LedConfig,
+    pub gpio: GpioConfig,
+}
+
+impl DevicesConfig {
+    /// Every device off (API tests, tools).
+    pub fn none() -> Self {
+        let mut c = crate::config::Config::default().devices;
+        c.scanner.backend = Backend::None;
+        c.printer.backend = Backend::None;
+        c.led.backend = Backend::None;
+        c.gpio.backend = Backend::None;
+        c
+    }
+
+    /// Refuses combinations that cannot work, naming the section and key.
+    pub fn validate(&self) -> Result<(), String> {
+        let serial_like =
+            |name: &str, backend: Backend, path: &str, usb_id: &str, allowed: &[Backend]| {
+                if !allowed.contains(&backend) {
+                    return Err(format!(
+                        "devices.{name}.backend `{}` is not possible for this device",
+                        backend.name()
+                    ));
+                }
+                if matches!(backend, Backend::Serial | Backend::UsbLp)
+                    && path.is_empty()
+                    && usb_id.is_empty()
+                {
+                    return Err(format!("devices.{name} needs a path or a usb_id"));
+                }
+                if !usb_id.is_empty() {
+                    menpai_drivers::serial::parse_vid_pid(usb_id)
+                        .map_err(|e| format!("devices.{name}.usb_id: {}", e.message))?;
+                }
+                Ok(())
+            };
+        use Backend::*;
+        let s = &self.scanner;
+        serial_like(
+            "scanner",
+            s.backend,
+            &s.path,
+            &s.usb_id,
+            &[Serial, Simulated, None],
+        )?;
+        menpai_drivers::scanner::Suffix::parse(&s.suffix)
+            .map_err(|e| format!("devices.scanner.suffix: {}", e.message))?;
+        if !(16..=65_536).contains(&s.max_len) {
+            return Err("devices.scanner.max_len must be between 16 and 65536".into());
+        }
+        let p = &self.printer;
+        serial_like(
+            "printer",
+            p.backend,
+            &p.path,
+            &p.usb_id,
+            &[Serial, UsbLp, Simulated, None],
+        )?;
+        if !(24..=64).contains(&p.columns) {
+            return Err("devices.printer.columns must be between 24 and 64".into());
+        }
+        let l = &self.led;
+        serial_like(
+            "led",
+            l.backend,
+            &l.path,
+            &l.usb_id,
+            &[Serial, Simulated, None],
+        )?;
+        if !matches!(self.gpio.backend, Rpi | Simulated | None) {
+            return Err(format!(
+                "devices.gpio.backend `{}` is not possible for GPIO",
+                self.gpio.backend.name()
+            ));
+        }
+        if self.gpio.backend == Rpi && !cfg!(feature = "rpi") {
+            return Err(
+                "devices.gpio.backend `rpi` needs an agent built with the `rpi` feature".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerConfig {
+    pub backend: Backend,
+    /// Serial device path, e.g. `/dev/ttyACM0`.
+    pub path: String,
+    /// Find the device by USB id `vid:pid` instead of a path.
+    pub usb_id: String,
+    pub baud: u32,
+    /// CR, LF, CRLF, TAB or NONE.
+    pub suffix: String,
+    pub inter_byte_timeout_ms: u64,
+    pub max_len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    pub backend: Backend,
+    pub path: String,
+    pub usb_id: String,
+    pub baud: u32,
+    /// Characters per line.
+    pub columns: usize,
+    pub status_poll_s: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedConfig {
+    pub backend: Backend,
+    pub path: String,
+    pub usb_id: String,
+    pub baud: u32,
+    pub address: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpioConfig {
+    pub backend: Backend,
+    pub presence_pin: u8,
+    pub help_button_pin: u8,
+    pub status_led_pin: u8,
+    pub debounce_ms: u64,
+}
