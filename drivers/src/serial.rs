@@ -66,6 +66,14 @@ impl PtyPair {
         // (the driver closing it, or the twin going away) behaves as on real hardware.
         let (mut twin, device) = TTYPort::pair().map_err(Error::from)?;
         twin.set_timeout(READ_SLICE).map_err(Error::from)?;
+        // A process started later must not inherit the twin's end: unplugging (dropping the
+        // twin) has to close it for real.
+        use std::os::fd::AsRawFd;
+        nix::fcntl::fcntl(
+            twin.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        )
+        .map_err(|e| Error::new(ErrorKind::Io, format!("pty: {e}")))?;
         let device_path = device
             .name()
             .map(PathBuf::from)

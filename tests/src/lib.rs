@@ -47,6 +47,89 @@ pub struct RunningAgent {
     pub dir: tempfile::TempDir,
 }
 
+impl RunningAgent {
+    /// What the agent logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
+    }
+
+    /// Resident memory of the agent process, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Opens the event stream and returns it after the hello message.
+    pub fn events(&self) -> EventStream {
+        let (mut ws, _) =
+            tungstenite::connect(format!("ws://{}/api/v1/events", self.addr)).unwrap();
+        if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_mut() {
+            s.set_read_timeout(Some(Duration::from_millis(200)))
+                .unwrap();
+        }
+        let mut stream = EventStream { ws };
+        let hello = stream.next_matching(Duration::from_secs(10), |e| e["type"] == "hello");
+        assert!(hello.is_some(), "no hello on the event stream");
+        stream
+    }
+}
+
+/// The agent's WebSocket event stream.
+pub struct EventStream {
+    ws: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>,
+}
+
+impl std::fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventStream")
+    }
+}
+
+impl EventStream {
+    /// Events until one matches or `wait` passes; the ones seen are returned too.
+    pub fn collect_until(
+        &mut self,
+        wait: Duration,
+        mut stop: impl FnMut(&serde_json::Value) -> bool,
+    ) -> (Option<serde_json::Value>, Vec<serde_json::Value>) {
+        let deadline = std::time::Instant::now() + wait;
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < deadline {
+            match self.ws.read() {
+                Ok(tungstenite::Message::Text(t)) => {
+                    let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+                    if stop(&v) {
+                        return (Some(v), seen);
+                    }
+                    seen.push(v);
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("event stream failed: {e}"),
+            }
+        }
+        (None, seen)
+    }
+
+    pub fn next_matching(
+        &mut self,
+        wait: Duration,
+        stop: impl FnMut(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
+        self.collect_until(wait, stop).0
+    }
+}
+
 impl Drop for RunningAgent {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -67,11 +150,12 @@ pub fn start_agent(seed_pack: &Path, extra_config: &str) -> RunningAgent {
         ),
     )
     .unwrap();
+    let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
     let mut child = Command::new(binary("menpai-agent"))
         .args(["serve", "--config"])
         .arg(&config)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("agent starts");
     let addr = read_listen_line(&mut child);
