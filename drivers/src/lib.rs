@@ -7,6 +7,7 @@ pub mod escpos;
 pub mod gpio;
 pub mod led;
 pub mod printer;
+pub mod qr;
 pub mod scanner;
 pub mod serial;
 

@@ -1,0 +1,157 @@
+//! QR decoding for the terminal's camera and for image files, with the preprocessing real frames
+//! need: rqrr first on the frame as it is, then adaptive thresholding (glare, low contrast),
+//! scaling (small modules, noise) and smoothing, until something decodes.
+
+use image::GrayImage;
+use image::imageops::{self, FilterType};
+
+/// The payloads of every grid rqrr finds (rqrr does not name its prepared image type).
+macro_rules! payloads {
+    ($prepared:expr) => {{
+        let mut out: Vec<String> = Vec::new();
+        for grid in $prepared.detect_grids() {
+            if let Ok((_, content)) = grid.decode()
+                && !out.contains(&content)
+            {
+                out.push(content);
+            }
+        }
+        out
+    }};
+}
+
+/// Largest frame side accepted, so a bad file cannot exhaust memory.
+pub const MAX_SIDE: u32 = 4096;
+
+/// Every QR payload found in a frame (usually one), trying harder only when needed.
+pub fn decode(frame: &GrayImage) -> Vec<String> {
+    let found = decode_as_is(frame);
+    if !found.is_empty() {
+        return found;
+    }
+    let (w, h) = frame.dimensions();
+    let attempts: [&dyn Fn() -> Vec<String>; 6] = [
+        &|| decode_bitmap(&adaptive_threshold(frame, (w.max(h) / 10) | 1, 8)),
+        // Blur softens module edges: sharpen them back.
+        &|| decode_as_is(&imageops::unsharpen(frame, 2.0, 0)),
+        // A finer, unbiased threshold samples damaged or blurred modules differently.
+        &|| decode_bitmap(&adaptive_threshold(frame, (w.max(h) / 24) | 1, 0)),
+        &|| {
+            if w.min(h) < 720 {
+                decode_as_is(&imageops::resize(frame, w * 2, h * 2, FilterType::Triangle))
+            } else {
+                Vec::new()
+            }
+        },
+        &|| decode_as_is(&imageops::blur(frame, 1.2)),
+        &|| {
+            let half = imageops::resize(frame, w / 2, h / 2, FilterType::Triangle);
+            decode_bitmap(&adaptive_threshold(&half, (w.max(h) / 20) | 1, 6))
+        },
+    ];
+    for attempt in attempts {
+        let found = attempt();
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+/// Reads an image file (PNG, JPEG) and decodes it.
+pub fn decode_file(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .with_guessed_format()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let (w, h) = reader
+        .into_dimensions()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if w > MAX_SIDE || h > MAX_SIDE {
+        return Err(format!(
+            "{}: {w}×{h} is larger than {MAX_SIDE} pixels a side",
+            path.display()
+        ));
+    }
+    let img = image::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(decode(&img.to_luma8()))
+}
+
+fn decode_as_is(frame: &GrayImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        frame.width() as usize,
+        frame.height() as usize,
+        |x, y| frame.get_pixel(x as u32, y as u32).0[0],
+    );
+    payloads!(prepared)
+}
+
+fn decode_bitmap(bits: &GrayImage) -> Vec<String> {
+    let mut prepared = rqrr::PreparedImage::prepare_from_bitmap(
+        bits.width() as usize,
+        bits.height() as usize,
+        |x, y| bits.get_pixel(x as u32, y as u32).0[0] == 0,
+    );
+    payloads!(prepared)
+}
+
+/// Black where a pixel is darker than the mean of its `window`² neighbourhood minus `offset`:
+/// survives uneven light (glare, shadows) and low contrast, unlike one global threshold.
+pub fn adaptive_threshold(img: &GrayImage, window: u32, offset: i32) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let (wu, hu) = (w as usize, h as usize);
+    // Summed-area table, one row and column of padding.
+    let mut sum = vec![0u64; (wu + 1) * (hu + 1)];
+    for y in 0..hu {
+        let mut row = 0u64;
+        for x in 0..wu {
+            row += u64::from(img.as_raw()[y * wu + x]);
+            sum[(y + 1) * (wu + 1) + x + 1] = sum[y * (wu + 1) + x + 1] + row;
+        }
+    }
+    let r = (window / 2).max(1) as usize;
+    let mut out = GrayImage::new(w, h);
+    for y in 0..hu {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(hu));
+        for x in 0..wu {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(wu));
+            let area = ((x1 - x0) * (y1 - y0)) as u64;
+            let total = sum[y1 * (wu + 1) + x1] + sum[y0 * (wu + 1) + x0]
+                - sum[y0 * (wu + 1) + x1]
+                - sum[y1 * (wu + 1) + x0];
+            let mean = (total / area) as i32;
+            let v = i32::from(img.as_raw()[y * wu + x]);
+            out.as_mut()[y * wu + x] = if v < mean - offset { 0 } else { 255 };
+        }
+    }
+    out
+}
+
+/// A source of QR payloads: the terminal's camera, or its twin.
+pub trait QrCamera: Send {
+    /// Grabs a frame and returns the payloads in it (often none).
+    fn next_codes(&mut self) -> crate::Result<Vec<String>>;
+}
+
+/// A camera twin that "sees" image files in turn (tests, demo).
+#[derive(Debug)]
+pub struct FileCamera {
+    frames: Vec<std::path::PathBuf>,
+    next: usize,
+}
+
+impl FileCamera {
+    pub fn new(frames: Vec<std::path::PathBuf>) -> Self {
+        FileCamera { frames, next: 0 }
+    }
+}
+
+impl QrCamera for FileCamera {
+    fn next_codes(&mut self) -> crate::Result<Vec<String>> {
+        let Some(path) = self.frames.get(self.next) else {
+            return Ok(Vec::new());
+        };
+        self.next += 1;
+        decode_file(path).map_err(|e| crate::Error::new(crate::ErrorKind::Io, e))
+    }
+}
