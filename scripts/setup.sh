@@ -7,7 +7,8 @@ need_apt=()
 have() { command -v "$1" >/dev/null 2>&1; }
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-for pkg in build-essential pkg-config ca-certificates curl; do
+# libclang1: bindgen needs it to build the camera backend (nokhwa → v4l2).
+for pkg in build-essential pkg-config ca-certificates curl libclang1 ${MENPAI_EXTRA_PACKAGES:-}; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done
 

@@ -66,6 +66,12 @@ fn main() {
         "hard frames, every fallback included: {:.1} frames/s",
         all.len() as f64 / started.elapsed().as_secs_f64()
     );
+    println!(
+        "{:<14} {:>8} {:>8}",
+        "kind",
+        "menpai",
+        if have_zbar { "zbarimg" } else { "(no zbarimg)" }
+    );
     let (mut ours_total, mut zbar_total) = (0, 0);
     for kind in frames::KINDS {
         let (mut ours, mut theirs) = (0, 0);

@@ -127,31 +127,107 @@ pub fn adaptive_threshold(img: &GrayImage, window: u32, offset: i32) -> GrayImag
     out
 }
 
-/// A source of QR payloads: the terminal's camera, or its twin.
-pub trait QrCamera: Send {
+/// A source of QR payloads: the terminal's camera, or its twin. Cameras are often bound to the
+/// thread that opened them, so this trait does not ask for `Send`.
+pub trait QrCamera {
     /// Grabs a frame and returns the payloads in it (often none).
     fn next_codes(&mut self) -> crate::Result<Vec<String>>;
 }
 
-/// A camera twin that "sees" image files in turn (tests, demo).
+/// A camera twin that "sees" the images put into a directory, each once, in name order: drop a
+/// PNG or JPEG in and the camera sees it (tests, demo).
 #[derive(Debug)]
 pub struct FileCamera {
-    frames: Vec<std::path::PathBuf>,
-    next: usize,
+    dir: std::path::PathBuf,
+    seen: std::collections::BTreeSet<std::ffi::OsString>,
 }
 
 impl FileCamera {
-    pub fn new(frames: Vec<std::path::PathBuf>) -> Self {
-        FileCamera { frames, next: 0 }
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        FileCamera {
+            dir: dir.into(),
+            seen: Default::default(),
+        }
     }
 }
 
 impl QrCamera for FileCamera {
     fn next_codes(&mut self) -> crate::Result<Vec<String>> {
-        let Some(path) = self.frames.get(self.next) else {
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
+            crate::Error::new(
+                crate::ErrorKind::Disconnected,
+                format!("{}: {e}", self.dir.display()),
+            )
+        })?;
+        let next = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| x == "png" || x == "jpg" || x == "jpeg")
+            })
+            .filter(|p| p.file_name().is_some_and(|n| !self.seen.contains(n)))
+            .min();
+        let Some(path) = next else {
             return Ok(Vec::new());
         };
-        self.next += 1;
-        decode_file(path).map_err(|e| crate::Error::new(crate::ErrorKind::Io, e))
+        self.seen
+            .insert(path.file_name().unwrap_or_default().to_owned());
+        match decode_file(&path) {
+            Ok(codes) => Ok(codes),
+            // A half-written or broken image is a frame without a code, not a dead camera.
+            Err(e) => {
+                tracing::warn!(error = %e, "Camera twin skipped an unreadable image.");
+                Ok(Vec::new())
+            }
+        }
+    }
+}
+
+/// The terminal's camera through nokhwa (V4L2 on Linux).
+#[cfg(feature = "camera")]
+pub mod camera {
+    use nokhwa::pixel_format::LumaFormat;
+    use nokhwa::utils::{
+        CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType, Resolution,
+    };
+
+    use crate::{Error, ErrorKind, Result};
+
+    pub struct NokhwaCamera {
+        camera: nokhwa::Camera,
+    }
+
+    impl std::fmt::Debug for NokhwaCamera {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("NokhwaCamera")
+        }
+    }
+
+    fn camera_error(e: nokhwa::NokhwaError) -> Error {
+        Error::new(ErrorKind::Disconnected, format!("camera: {e}"))
+    }
+
+    impl NokhwaCamera {
+        /// Opens camera `index` near `width`×`height` and starts streaming.
+        pub fn open(index: u32, width: u32, height: u32) -> Result<Self> {
+            let wanted = CameraFormat::new(Resolution::new(width, height), FrameFormat::MJPEG, 30);
+            let format = RequestedFormat::new::<LumaFormat>(RequestedFormatType::Closest(wanted));
+            let mut camera =
+                nokhwa::Camera::new(CameraIndex::Index(index), format).map_err(camera_error)?;
+            camera.open_stream().map_err(camera_error)?;
+            Ok(NokhwaCamera { camera })
+        }
+    }
+
+    impl super::QrCamera for NokhwaCamera {
+        fn next_codes(&mut self) -> Result<Vec<String>> {
+            let frame = self.camera.frame().map_err(camera_error)?;
+            let luma = frame.decode_image::<LumaFormat>().map_err(camera_error)?;
+            let (w, h) = luma.dimensions();
+            let gray = image::GrayImage::from_raw(w, h, luma.into_raw()).ok_or_else(|| {
+                Error::new(ErrorKind::Protocol, "camera frame has the wrong size")
+            })?;
+            Ok(super::decode(&gray))
+        }
     }
 }

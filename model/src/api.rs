@@ -79,8 +79,8 @@ pub enum AgentEvent {
     Hello { content_version: Option<String> },
     /// A new content version is active: the UI reloads what it shows.
     ContentChanged { version: String },
-    /// A code was scanned (appointment QR, ticket, ID barcode).
-    Scan { payload: String },
+    /// A code was scanned (appointment QR, ticket, ID barcode) by `scanner` or `camera`.
+    Scan { payload: String, source: String },
     /// A device changed state: the UI offers an alternative when one is down
     /// (a QR code on screen when the printer is out of paper).
     DeviceChanged {

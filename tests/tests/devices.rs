@@ -278,3 +278,37 @@ fn simulated_devices_run_the_demo_help_button_and_presence_reach_the_ui() {
         "{preview}"
     );
 }
+
+#[path = "../../drivers/benches/frames/mod.rs"]
+mod frames;
+
+#[test]
+fn a_code_the_camera_sees_reaches_the_event_stream_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = frames::Rng::new(3);
+    let frame = frames::frame("perspective", &mut rng, 0);
+    let config = format!(
+        "[devices.camera]\nbackend = \"simulated\"\nframes_dir = {:?}\ndecodes_per_s = 20\n",
+        dir.path()
+    );
+    let agent = start_agent(&demo_region(), &config);
+    let mut events = agent.events();
+    // The same code in three frames in a row is one scan, not three.
+    for n in 0..3 {
+        let tmp = dir.path().join(format!("frame-{n}.tmp"));
+        frame
+            .image
+            .save_with_format(&tmp, image::ImageFormat::Png)
+            .unwrap();
+        std::fs::rename(&tmp, dir.path().join(format!("frame-{n}.png"))).unwrap();
+    }
+    let (scan, _) = events.collect_until(Duration::from_secs(10), |e| e["type"] == "scan");
+    let scan = scan.expect("the camera's scan");
+    assert_eq!(scan["payload"], frame.payload.as_str());
+    assert_eq!(scan["source"], "camera");
+    let (again, _) = events.collect_until(Duration::from_secs(1), |e| e["type"] == "scan");
+    assert!(
+        again.is_none(),
+        "the same code was reported twice: {again:?}"
+    );
+}

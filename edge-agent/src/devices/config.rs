@@ -8,6 +8,7 @@ pub enum Backend {
     Serial,
     UsbLp,
     Rpi,
+    V4l,
     Simulated,
     None,
 }
@@ -18,6 +19,7 @@ impl Backend {
             Backend::Serial => "serial",
             Backend::UsbLp => "usb_lp",
             Backend::Rpi => "rpi",
+            Backend::V4l => "v4l",
             Backend::Simulated => "simulated",
             Backend::None => "none",
         }
@@ -31,6 +33,7 @@ pub struct DevicesConfig {
     pub printer: PrinterConfig,
     pub led: LedConfig,
     pub gpio: GpioConfig,
+    pub camera: CameraConfig,
 }
 
 impl DevicesConfig {
@@ -41,6 +44,7 @@ impl DevicesConfig {
         c.printer.backend = Backend::None;
         c.led.backend = Backend::None;
         c.gpio.backend = Backend::None;
+        c.camera.backend = Backend::None;
         c
     }
 
@@ -105,6 +109,27 @@ impl DevicesConfig {
                 self.gpio.backend.name()
             ));
         }
+        match self.camera.backend {
+            V4l if !cfg!(feature = "camera") => {
+                return Err(
+                    "devices.camera.backend `v4l` needs an agent built with the `camera` feature"
+                        .into(),
+                );
+            }
+            Simulated if self.camera.frames_dir.is_empty() => {
+                return Err("devices.camera.frames_dir must name a directory of images".into());
+            }
+            V4l | Simulated | None => {}
+            other => {
+                return Err(format!(
+                    "devices.camera.backend `{}` is not possible for a camera",
+                    other.name()
+                ));
+            }
+        }
+        if !(1..=60).contains(&self.camera.decodes_per_s) {
+            return Err("devices.camera.decodes_per_s must be between 1 and 60".into());
+        }
         if self.gpio.backend == Rpi && !cfg!(feature = "rpi") {
             return Err(
                 "devices.gpio.backend `rpi` needs an agent built with the `rpi` feature".into(),
@@ -159,4 +184,17 @@ pub struct GpioConfig {
     pub help_button_pin: u8,
     pub status_led_pin: u8,
     pub debounce_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CameraConfig {
+    pub backend: Backend,
+    /// V4L2 camera index (`/dev/video<index>`).
+    pub index: u32,
+    pub width: u32,
+    pub height: u32,
+    pub decodes_per_s: u32,
+    /// Images the simulated camera sees, in name order.
+    pub frames_dir: String,
 }

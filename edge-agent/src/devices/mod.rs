@@ -17,6 +17,7 @@ use menpai_drivers::escpos::PrinterStatus;
 use menpai_drivers::gpio::{Debouncer, Edge, Gpio, SimGpio};
 use menpai_drivers::led::{LedMessage, LedTwin, MenpaiFraming, QueueDisplay, SerialLedBar};
 use menpai_drivers::printer::{Printer, PrinterTwin, SerialPrinter, UsbLpPrinter};
+use menpai_drivers::qr::{FileCamera, QrCamera};
 use menpai_drivers::scanner::{FramingConfig, Scanner, SerialScanner, Suffix};
 use menpai_drivers::serial::{self, PtyPair};
 use menpai_model::api::{AgentEvent, DeviceHealth, DeviceState};
@@ -169,6 +170,7 @@ impl Devices {
             ("printer", config.printer.backend),
             ("led", config.led.backend),
             ("gpio", config.gpio.backend),
+            ("camera", config.camera.backend),
         ] {
             let state = if backend == Backend::None {
                 DeviceState::Disabled
@@ -257,6 +259,18 @@ impl Devices {
                 std::thread::Builder::new()
                     .name("led".into())
                     .spawn(move || run_led(&path, &c.usb_id, c.baud, c.address, rx, &r, &stop))?,
+            );
+        }
+
+        // Camera.
+        let c = config.camera.clone();
+        if c.backend != Backend::None {
+            let (r, stop) = (reporter("camera", c.backend), d.stop.clone());
+            let events = events.clone();
+            d.threads.push(
+                std::thread::Builder::new()
+                    .name("camera".into())
+                    .spawn(move || run_camera(&c, &r, &events, &stop))?,
             );
         }
 
@@ -396,6 +410,7 @@ fn run_scanner(
                     );
                     let _ = events.send(AgentEvent::Scan {
                         payload: scan.payload,
+                        source: "scanner".into(),
                     });
                 }
                 Ok(None) => {}
@@ -634,5 +649,73 @@ fn run_gpio(
             led_on = Some(healthy);
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Opens the configured camera: the real one, or the twin that sees image files.
+fn open_camera(c: &config::CameraConfig) -> Result<Box<dyn QrCamera>, String> {
+    match c.backend {
+        #[cfg(feature = "camera")]
+        Backend::V4l => menpai_drivers::qr::camera::NokhwaCamera::open(c.index, c.width, c.height)
+            .map(|cam| Box::new(cam) as Box<dyn QrCamera>)
+            .map_err(|e| e.message),
+        _ => {
+            if !std::path::Path::new(&c.frames_dir).is_dir() {
+                return Err(format!("{} is not a directory", c.frames_dir));
+            }
+            Ok(Box::new(FileCamera::new(&c.frames_dir)))
+        }
+    }
+}
+
+/// How long the same code in view is one scan, not many.
+const SAME_CODE_WINDOW: Duration = Duration::from_secs(3);
+
+fn run_camera(
+    c: &config::CameraConfig,
+    r: &Reporter,
+    events: &broadcast::Sender<AgentEvent>,
+    stop: &AtomicBool,
+) {
+    let mut backoff = Backoff::new(RECONNECT_BASE, RECONNECT_MAX);
+    let period = Duration::from_secs(1) / c.decodes_per_s.max(1);
+    let mut last: Option<(String, Instant)> = None;
+    while !stop.load(Ordering::Relaxed) {
+        let mut camera = match open_camera(c) {
+            Ok(cam) => cam,
+            Err(e) => {
+                r.set(DeviceState::Down, format!("无法打开：{e}"));
+                pause(stop, backoff.next_delay());
+                continue;
+            }
+        };
+        r.set(DeviceState::Ok, "就绪");
+        backoff.reset();
+        while !stop.load(Ordering::Relaxed) {
+            let started = Instant::now();
+            match camera.next_codes() {
+                Ok(codes) => {
+                    for code in codes {
+                        let repeat = last
+                            .as_ref()
+                            .is_some_and(|(p, at)| *p == code && at.elapsed() < SAME_CODE_WINDOW);
+                        if !repeat {
+                            tracing::info!(bytes = code.len(), "QR code seen by the camera.");
+                            let _ = events.send(AgentEvent::Scan {
+                                payload: code.clone(),
+                                source: "camera".into(),
+                            });
+                        }
+                        last = Some((code, Instant::now()));
+                    }
+                }
+                Err(e) => {
+                    r.set(DeviceState::Down, format!("取帧失败：{}", e.message));
+                    break;
+                }
+            }
+            pause(stop, period.saturating_sub(started.elapsed()));
+        }
+        pause(stop, backoff.next_delay());
     }
 }
