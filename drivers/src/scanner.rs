@@ -283,6 +283,41 @@ impl SerialScanner {
         }
     }
 
+    /// A harmless query (e.g. a firmware-version request) to check that a scanner, not some
+    /// other device, is on the port: sends `query`, returns what came back within `wait`.
+    pub fn probe(&mut self, query: &[u8], wait: Duration) -> Result<Vec<u8>> {
+        use std::io::Write;
+        self.port.write_all(query)?;
+        self.port.flush()?;
+        let deadline = Instant::now() + wait;
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 256];
+        while Instant::now() < deadline && reply.len() < 4096 {
+            match self.port.read(&mut buf) {
+                Ok(0) => {
+                    return Err(Error::new(
+                        ErrorKind::Disconnected,
+                        "the scanner closed its port",
+                    ));
+                }
+                Ok(n) => reply.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    if !reply.is_empty() {
+                        break;
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if reply.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                "the scanner did not answer the presence query",
+            ));
+        }
+        Ok(reply)
+    }
+
     /// Bytes the framer holds on to now, to show memory stays bounded.
     pub fn buffered_capacity(&self) -> usize {
         self.framer.buf.capacity()

@@ -187,3 +187,24 @@ fn the_led_bar_receives_framed_chinese_calls() {
         ]
     );
 }
+
+#[test]
+fn the_presence_query_gets_the_scanners_answer_and_silence_is_a_timeout() {
+    let mut pair = PtyPair::new().unwrap();
+    let mut scanner = scanner_on(&pair);
+    let twin = std::thread::spawn(move || {
+        let mut q = [0u8; 3];
+        std::io::Read::read_exact(&mut pair.twin, &mut q).unwrap();
+        assert_eq!(&q, b"\x16M\r");
+        pair.twin.write_all(b"REVINF 1.2\r").unwrap();
+        pair
+    });
+    let reply = scanner.probe(b"\x16M\r", Duration::from_secs(2)).unwrap();
+    assert_eq!(reply, b"REVINF 1.2\r");
+    let _pair = twin.join().unwrap();
+    let silent = PtyPair::new().unwrap();
+    let err = scanner_on(&silent)
+        .probe(b"\x16M\r", Duration::from_millis(200))
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout);
+}

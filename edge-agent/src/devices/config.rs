@@ -79,6 +79,7 @@ impl DevicesConfig {
             &s.usb_id,
             &[Serial, Simulated, None],
         )?;
+        s.probe()?;
         menpai_drivers::scanner::Suffix::parse(&s.suffix)
             .map_err(|e| format!("devices.scanner.suffix: {}", e.message))?;
         if !(16..=65_536).contains(&s.max_len) {
@@ -152,6 +153,21 @@ pub struct ScannerConfig {
     pub suffix: String,
     pub inter_byte_timeout_ms: u64,
     pub max_len: usize,
+    /// Presence query in hex, answered by the scanner; empty skips it.
+    pub probe_hex: String,
+}
+
+impl ScannerConfig {
+    /// The presence query's bytes.
+    pub fn probe(&self) -> Result<Vec<u8>, String> {
+        self.probe_hex
+            .split_whitespace()
+            .map(|b| {
+                u8::from_str_radix(b, 16)
+                    .map_err(|_| format!("devices.scanner.probe_hex: `{b}` is not a hex byte"))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

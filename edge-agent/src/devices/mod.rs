@@ -203,12 +203,15 @@ impl Devices {
             };
             let (r, stop) = (reporter("scanner", c.backend), d.stop.clone());
             let events = events.clone();
+            let probe = c.probe().map_err(anyhow::Error::msg)?;
             d.threads
                 .push(
                     std::thread::Builder::new()
                         .name("scanner".into())
                         .spawn(move || {
-                            run_scanner(&path, &c.usb_id, c.baud, framing, &r, &events, &stop)
+                            run_scanner(
+                                &path, &c.usb_id, c.baud, framing, &probe, &r, &events, &stop,
+                            )
                         })?,
                 );
         }
@@ -374,11 +377,13 @@ impl Devices {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one thread's whole context, passed once
 fn run_scanner(
     path: &str,
     usb_id: &str,
     baud: u32,
     framing: FramingConfig,
+    probe: &[u8],
     r: &Reporter,
     events: &broadcast::Sender<AgentEvent>,
     stop: &AtomicBool,
@@ -398,6 +403,16 @@ fn run_scanner(
                 continue;
             }
         };
+        if !probe.is_empty()
+            && let Err(e) = scanner.probe(probe, Duration::from_millis(500))
+        {
+            r.set(
+                DeviceState::Down,
+                format!("{p} 上的设备不像扫码器：{}", e.message),
+            );
+            pause(stop, backoff.next_delay());
+            continue;
+        }
         r.set(DeviceState::Ok, format!("已连接 {p}"));
         backoff.reset();
         while !stop.load(Ordering::Relaxed) {
