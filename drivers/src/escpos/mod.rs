@@ -181,19 +181,27 @@ pub fn display_width(s: &str) -> usize {
     s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
 }
 
-/// Breaks text into lines of at most `cols` columns.
+/// Breaks text into lines of at most `cols` columns, keeping Chinese line-breaking rules:
+/// closing punctuation hangs at the end of a line, an opening bracket never ends one.
 pub fn wrap(s: &str, cols: usize) -> Vec<String> {
+    const CLOSING: &str = "，。、；：！？）》」』】,.;:!?)";
+    const OPENING: &str = "（《「『【(";
+    let width = |c: char| if c.is_ascii() { 1 } else { 2 };
     let mut lines = Vec::new();
     let mut line = String::new();
-    let mut width = 0;
+    let mut used = 0;
     for c in s.chars() {
-        let w = if c.is_ascii() { 1 } else { 2 };
-        if width + w > cols && !line.is_empty() {
+        if used + width(c) > cols && !line.is_empty() && !CLOSING.contains(c) {
+            let mut carry = String::new();
+            while line.chars().last().is_some_and(|l| OPENING.contains(l)) {
+                carry.insert(0, line.pop().expect("checked"));
+            }
             lines.push(std::mem::take(&mut line));
-            width = 0;
+            used = carry.chars().map(width).sum();
+            line = carry;
         }
         line.push(c);
-        width += w;
+        used += width(c);
     }
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);
@@ -225,9 +233,18 @@ mod tests {
 
     #[test]
     fn wrapping_counts_chinese_as_two_columns() {
+        // Closing punctuation hangs; an opening bracket moves to the next line.
         assert_eq!(
             wrap("居民身份证（原件）", 8),
-            vec!["居民身份", "证（原件", "）"]
+            vec!["居民身份", "证（原件）"]
+        );
+        assert_eq!(
+            wrap("银行卡（原件 1份）", 7),
+            vec!["银行卡", "（原件 ", "1份）"]
+        );
+        assert_eq!(
+            wrap("17、18、19号窗口", 4),
+            vec!["17、", "18、", "19号", "窗口"]
         );
         assert_eq!(display_width("A1公积金"), 8);
     }

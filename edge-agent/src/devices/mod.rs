@@ -38,6 +38,8 @@ struct Reporter {
     device: &'static str,
     backend: &'static str,
     health: HealthMap,
+    /// Devices that have worked at least once since the agent started.
+    ever_up: Arc<Mutex<std::collections::BTreeSet<&'static str>>>,
     events: broadcast::Sender<AgentEvent>,
 }
 
@@ -54,8 +56,20 @@ impl Reporter {
         if entry.state == state && entry.detail == detail {
             return;
         }
-        if entry.state == DeviceState::Down && state != DeviceState::Down {
+        // Coming back after being up before is a reconnection; the first connection is not.
+        let was_up = self
+            .ever_up
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(self.device);
+        if entry.state == DeviceState::Down && state != DeviceState::Down && was_up {
             entry.reconnects += 1;
+        }
+        if matches!(state, DeviceState::Ok | DeviceState::Degraded) {
+            self.ever_up
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(self.device);
         }
         entry.state = state;
         entry.detail = detail;
@@ -94,6 +108,7 @@ struct Twins {
 /// The running peripherals.
 pub struct Devices {
     health: HealthMap,
+    ever_up: Arc<Mutex<std::collections::BTreeSet<&'static str>>>,
     printer: Option<mpsc::Sender<PrintRequest>>,
     led: Option<mpsc::Sender<LedMessage>>,
     columns: usize,
@@ -143,6 +158,7 @@ impl Devices {
     pub fn disabled() -> Self {
         Devices {
             health: HealthMap::default(),
+            ever_up: Arc::default(),
             printer: None,
             led: None,
             columns: 32,
@@ -163,6 +179,7 @@ impl Devices {
             device,
             backend: backend.name(),
             health: d.health.clone(),
+            ever_up: d.ever_up.clone(),
             events: events.clone(),
         };
         for (name, backend) in [
