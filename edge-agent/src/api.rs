@@ -12,7 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDateTime;
-use menpai_model::api::{AgentEvent, Checklist, Guide, Health, SearchHit, SearchResponse};
+use menpai_model::api::{
+    AgentEvent, AudienceCounts, Checklist, DeviceList, FaqList, FloorPlanView, Guide, HallInfo,
+    Health, Home, ItemList, OutletList, RegionInfo, SearchHit, SearchResponse, YouAreHere,
+};
 use menpai_model::geo::GeoPoint;
 use menpai_model::{Audience, OutletKind};
 use serde::de::DeserializeOwned;
@@ -213,31 +216,45 @@ struct AtParams {
 async fn home(
     State(agent): AgentState,
     Params(p): Params<AtParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Home>, AppError> {
     let c = active(&agent)?;
     let now = local_time(p.at.as_deref())?;
     let hall = c.outlet(&agent.config.terminal.hall).map(|o| {
         let summary = c.outlet_summary(o, o.location, now);
-        json!({
-            "id": o.id, "name": o.name, "address": o.address, "phone": o.phone,
-            "hours_today": summary.hours_today, "open_now": summary.open_now,
-            "hours_note": o.hours.note, "business_types": o.business_types,
-        })
+        HallInfo {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            address: o.address.clone(),
+            phone: o.phone.clone(),
+            hours_today: summary.hours_today,
+            open_now: summary.open_now,
+            hours_note: o.hours.note.clone(),
+            business_types: o.business_types.clone(),
+        }
     });
-    let audiences: Vec<Value> = [Audience::Personal, Audience::Legal]
+    let audiences = [Audience::Personal, Audience::Legal]
         .into_iter()
-        .map(|a| json!({ "audience": a, "counts": c.category_counts(a) }))
+        .map(|a| AudienceCounts {
+            audience: a,
+            counts: c.category_counts(a),
+        })
         .collect();
-    Ok(Json(json!({
-        "region": { "id": c.region.id, "name": c.region.name, "demo": c.region.demo,
-                    "notice": c.region.notice, "hotline": c.region.hotline },
-        "content_version": c.version.version,
-        "now": now.format("%Y-%m-%dT%H:%M").to_string(),
-        "hall": hall,
-        "audiences": audiences,
-        "featured": c.featured(),
-        "slides": c.slides,
-    })))
+    let r = &c.region;
+    Ok(Json(Home {
+        region: RegionInfo {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            demo: r.demo,
+            notice: r.notice.clone(),
+            hotline: r.hotline.clone(),
+        },
+        content_version: c.version.version.clone(),
+        now: now.format("%Y-%m-%dT%H:%M").to_string(),
+        hall,
+        audiences,
+        featured: c.featured(),
+        slides: c.slides.clone(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -289,7 +306,7 @@ struct BrowseParams {
 async fn browse(
     State(agent): AgentState,
     Params(p): Params<BrowseParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ItemList>, AppError> {
     let c = active(&agent)?;
     let region = &c.region;
     if let Some(t) = &p.topic
@@ -331,8 +348,13 @@ async fn browse(
     };
     let limit = check_limit(p.limit, 50, 500)?;
     let all = c.browse(&filter);
-    let items: Vec<_> = all.iter().skip(p.offset.unwrap_or(0)).take(limit).collect();
-    Ok(Json(json!({ "total": all.len(), "items": items })))
+    let total = all.len();
+    let items = all
+        .into_iter()
+        .skip(p.offset.unwrap_or(0))
+        .take(limit)
+        .collect();
+    Ok(Json(ItemList { total, items }))
 }
 
 async fn guide(
@@ -440,7 +462,7 @@ fn origin(
 async fn outlets(
     State(agent): AgentState,
     Params(p): Params<OutletParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<OutletList>, AppError> {
     let c = active(&agent)?;
     let kind = p
         .kind
@@ -458,9 +480,9 @@ async fn outlets(
     let from = origin(&agent, &c, p.lat, p.lon)?;
     let now = local_time(p.at.as_deref())?;
     let limit = check_limit(p.limit, 50, 200)?;
-    let mut list = c.outlets_near(from, now, kind, p.item.as_deref());
-    list.truncate(limit);
-    Ok(Json(json!({ "from": from, "outlets": list })))
+    let mut outlets = c.outlets_near(from, now, kind, p.item.as_deref());
+    outlets.truncate(limit);
+    Ok(Json(OutletList { from, outlets }))
 }
 
 #[derive(Deserialize)]
@@ -475,16 +497,15 @@ async fn item_outlets(
     State(agent): AgentState,
     Path(id): Path<String>,
     Params(p): Params<ItemOutletParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<OutletList>, AppError> {
     let c = active(&agent)?;
     if c.meta(&id).is_none() {
         return Err(AppError::not_found(format!("没有找到事项 {id}")));
     }
     let from = origin(&agent, &c, p.lat, p.lon)?;
     let now = local_time(p.at.as_deref())?;
-    Ok(Json(
-        json!({ "from": from, "outlets": c.outlets_near(from, now, None, Some(&id)) }),
-    ))
+    let outlets = c.outlets_near(from, now, None, Some(&id));
+    Ok(Json(OutletList { from, outlets }))
 }
 
 async fn outlet(
@@ -509,22 +530,30 @@ async fn outlet(
 async fn floor_plan(
     State(agent): AgentState,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<FloorPlanView>, AppError> {
     let c = active(&agent)?;
     let plan = c
         .floor_plan(&id)
         .ok_or_else(|| AppError::not_found(format!("{id} 没有平面图")))?;
-    let here = (id == agent.config.terminal.hall)
+    let terminal = &agent.config.terminal;
+    let you_are_here = (id == terminal.hall)
         .then(|| {
             plan.floors.iter().find_map(|f| {
-                f.kiosk_positions
+                let k = f
+                    .kiosk_positions
                     .iter()
-                    .find(|k| k.id == agent.config.terminal.position)
-                    .map(|k| json!({ "floor": f.level, "position": k }))
+                    .find(|k| k.id == terminal.position)?;
+                Some(YouAreHere {
+                    floor: f.level,
+                    position: k.clone(),
+                })
             })
         })
         .flatten();
-    Ok(Json(json!({ "plan": plan, "you_are_here": here })))
+    Ok(Json(FloorPlanView {
+        plan: plan.clone(),
+        you_are_here,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -538,7 +567,7 @@ struct FaqParams {
 async fn faqs(
     State(agent): AgentState,
     Params(p): Params<FaqParams>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<FaqList>, AppError> {
     let c = active(&agent)?;
     if p.q
         .as_ref()
@@ -548,11 +577,11 @@ async fn faqs(
             "参数错误：q 最多 {MAX_QUERY_CHARS} 个字"
         )));
     }
-    let mut categories: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut categories: BTreeMap<String, usize> = BTreeMap::new();
     for f in &c.faqs {
-        *categories.entry(f.category.as_str()).or_default() += 1;
+        *categories.entry(f.category.clone()).or_default() += 1;
     }
-    let list: Vec<_> = c
+    let faqs = c
         .faqs
         .iter()
         .filter(|f| p.category.as_ref().is_none_or(|x| &f.category == x))
@@ -561,8 +590,9 @@ async fn faqs(
             p.q.as_ref()
                 .is_none_or(|q| f.question.contains(q.as_str()) || f.answer.contains(q.as_str()))
         })
+        .cloned()
         .collect();
-    Ok(Json(json!({ "categories": categories, "faqs": list })))
+    Ok(Json(FaqList { categories, faqs }))
 }
 
 #[derive(Deserialize)]
@@ -748,8 +778,10 @@ async fn admin_versions(
     Ok(Json(json!({ "versions": versions, "audit": audit })))
 }
 
-async fn devices(State(agent): AgentState) -> Json<Value> {
-    Json(json!({ "devices": agent.devices.health() }))
+async fn devices(State(agent): AgentState) -> Json<DeviceList> {
+    Json(DeviceList {
+        devices: agent.devices.health(),
+    })
 }
 
 /// Local time as printed on slips.

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDateTime, Timelike};
 use menpai_model::api::{
-    Checklist, ChecklistLine, Guide, GuideHall, GuideWindow, ItemSummary, OutletSummary,
+    CategoryCounts, Checklist, ChecklistLine, Guide, GuideHall, GuideWindow, ItemSummary,
+    OutletSummary,
 };
 use menpai_model::geo::GeoPoint;
 use menpai_model::{
@@ -392,15 +393,6 @@ impl Assembly {
             search: self.search.finish(),
         }
     }
-}
-
-/// Counts per category value, for the browse screens.
-#[derive(Debug, Default, serde::Serialize)]
-pub struct CategoryCounts {
-    pub topics: std::collections::BTreeMap<String, usize>,
-    pub life_events: std::collections::BTreeMap<String, usize>,
-    pub target_groups: std::collections::BTreeMap<String, usize>,
-    pub departments: std::collections::BTreeMap<String, usize>,
 }
 
 fn online_depth_label(depth: u8) -> &'static str {

@@ -2,9 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::geo::GeoPoint;
 use crate::item::{Audience, Material};
-use crate::outlet::OutletKind;
+use crate::outlet::{BusinessType, FloorPlan, KioskPosition, OutletKind};
+use crate::pack::{Faq, Slide};
 
 /// An item as listed in browse and search results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,4 +172,100 @@ pub struct GuideWindow {
     pub label: String,
     /// Zone name on the floor plan, when the hall has one.
     pub zone: Option<String>,
+}
+
+/// The home screen: where the terminal stands, what to browse, what is most asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Home {
+    pub region: RegionInfo,
+    pub content_version: String,
+    /// Local time, e.g. `2026-11-23T10:05`.
+    pub now: String,
+    pub hall: Option<HallInfo>,
+    pub audiences: Vec<AudienceCounts>,
+    pub featured: Vec<ItemSummary>,
+    pub slides: Vec<Slide>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionInfo {
+    pub id: String,
+    pub name: String,
+    pub demo: bool,
+    pub notice: Option<String>,
+    pub hotline: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HallInfo {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    pub hours_today: String,
+    pub open_now: bool,
+    pub hours_note: Option<String>,
+    pub business_types: Vec<BusinessType>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceCounts {
+    pub audience: Audience,
+    pub counts: CategoryCounts,
+}
+
+/// Items per category value, for the browse screens.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategoryCounts {
+    pub topics: BTreeMap<String, usize>,
+    pub life_events: BTreeMap<String, usize>,
+    pub target_groups: BTreeMap<String, usize>,
+    pub departments: BTreeMap<String, usize>,
+}
+
+/// A page of items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemList {
+    pub total: usize,
+    pub items: Vec<ItemSummary>,
+}
+
+/// Outlets by distance from a point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutletList {
+    pub from: GeoPoint,
+    pub outlets: Vec<OutletSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaqList {
+    pub categories: BTreeMap<String, usize>,
+    pub faqs: Vec<Faq>,
+}
+
+/// A hall's floor plan and where this terminal stands on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FloorPlanView {
+    pub plan: FloorPlan,
+    pub you_are_here: Option<YouAreHere>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct YouAreHere {
+    pub floor: i8,
+    pub position: KioskPosition,
+}
+
+/// Every peripheral's health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceList {
+    pub devices: BTreeMap<String, DeviceHealth>,
+}
+
+/// An error the agent answers with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+    #[serde(default)]
+    pub details: Option<serde_json::Value>,
 }
