@@ -249,6 +249,7 @@ async fn home(
             hotline: r.hotline.clone(),
         },
         content_version: c.version.version.clone(),
+        phone_base_url: agent.config.phone_base_url.trim_end_matches('/').to_owned(),
         now: now.format("%Y-%m-%dT%H:%M").to_string(),
         hall,
         audiences,

@@ -179,6 +179,8 @@ pub struct GuideWindow {
 pub struct Home {
     pub region: RegionInfo,
     pub content_version: String,
+    /// Base address of the phone-side pages, for the QR codes the kiosk shows.
+    pub phone_base_url: String,
     /// Local time, e.g. `2026-11-23T10:05`.
     pub now: String,
     pub hall: Option<HallInfo>,

@@ -1,0 +1,455 @@
+//! The link to the edge agent: a worker thread for API calls and one for the event stream, so
+//! the UI never blocks. Replies land in [`Data`]; the event loop is woken when they arrive.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
+use menpai_model::api::{
+    AgentEvent, ApiError, Checklist, FaqList, FloorPlanView, Guide, Home, ItemList, OutletList,
+    SearchResponse,
+};
+use serde::de::DeserializeOwned;
+
+use crate::Options;
+
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<Data>()
+        .init_resource::<AgentStatus>()
+        .add_message::<AgentPush>();
+    app.add_systems(Startup, start);
+    app.add_systems(PreUpdate, drain);
+}
+
+/// What the UI asks the agent for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Home,
+    /// Browse with a ready query string, e.g. `audience=个人&topic=住房`.
+    Items(Vec<(String, String)>),
+    Guide(String),
+    Checklist {
+        item: String,
+        situations: Vec<String>,
+    },
+    Search {
+        q: String,
+        seq: u64,
+    },
+    Outlets,
+    FloorPlan(String),
+    Faqs,
+    PrintChecklist {
+        item: String,
+        situations: Vec<String>,
+    },
+}
+
+/// What came back.
+#[derive(Debug)]
+enum Reply {
+    Home(Home),
+    Items(ItemList),
+    Guide(Box<Guide>),
+    Checklist(Checklist),
+    Search(u64, SearchResponse),
+    Outlets(OutletList),
+    FloorPlan(FloorPlanView),
+    Faqs(FaqList),
+    Printed(Result<(), PrintFailure>),
+    /// The agent answered with an error for the citizen.
+    Refused(String),
+    /// The agent could not be reached.
+    Unreachable,
+}
+
+/// A print that did not happen, and the QR to show instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrintFailure {
+    pub reason: String,
+    pub fallback_qr: Option<String>,
+}
+
+/// Everything fetched, for the screens to draw.
+#[derive(Resource, Default, Debug)]
+pub struct Data {
+    pub home: Option<Home>,
+    pub items: Option<ItemList>,
+    pub guide: Option<Guide>,
+    pub checklist: Option<Checklist>,
+    pub search: Option<SearchResponse>,
+    pub outlets: Option<OutletList>,
+    pub plan: Option<FloorPlanView>,
+    pub faqs: Option<FaqList>,
+    /// The last print: done, or why not.
+    pub printed: Option<Result<(), PrintFailure>>,
+    /// A refusal to show in plain words.
+    pub error: Option<String>,
+}
+
+/// Whether the agent answers.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct AgentStatus {
+    pub online: bool,
+    /// Requests sent and not answered yet.
+    pub pending: usize,
+    /// The newest search sent; older answers are dropped.
+    pub search_seq: u64,
+}
+
+impl Default for AgentStatus {
+    fn default() -> Self {
+        AgentStatus {
+            online: true,
+            pending: 0,
+            search_seq: 0,
+        }
+    }
+}
+
+/// Something the agent pushed: an event, or the stream coming and going.
+#[derive(Message, Debug, Clone)]
+pub enum AgentPush {
+    Event(AgentEvent),
+    Connected,
+    Disconnected,
+}
+
+/// Sends requests to the worker.
+#[derive(Resource)]
+pub struct AgentLink {
+    requests: Option<Sender<Request>>,
+    replies: Mutex<Receiver<Reply>>,
+    pushes: Mutex<Receiver<AgentPush>>,
+}
+
+impl AgentLink {
+    /// A link that goes nowhere (headless tests); requests are recorded instead.
+    pub fn detached() -> (Self, Receiver<Request>) {
+        let (tx, rx) = mpsc::channel();
+        let (_reply_tx, replies) = mpsc::channel();
+        let (_push_tx, pushes) = mpsc::channel();
+        (
+            AgentLink {
+                requests: Some(tx),
+                replies: Mutex::new(replies),
+                pushes: Mutex::new(pushes),
+            },
+            rx,
+        )
+    }
+}
+
+/// Asks the agent for something; the answer arrives in [`Data`].
+pub fn send(link: &AgentLink, status: &mut AgentStatus, request: Request) {
+    if let Some(tx) = &link.requests
+        && tx.send(request).is_ok()
+    {
+        status.pending += 1;
+    }
+}
+
+fn start(
+    mut commands: Commands,
+    options: Res<Options>,
+    proxy: Option<Res<EventLoopProxyWrapper>>,
+    link: Option<Res<AgentLink>>,
+) {
+    if link.is_some() {
+        return; // a test put its own link in place
+    }
+    let waker: Waker = Arc::new(proxy.map(|p| (**p).clone()));
+    let (req_tx, req_rx) = mpsc::channel();
+    let (reply_tx, reply_rx) = mpsc::channel();
+    let (push_tx, push_rx) = mpsc::channel();
+    let base = options
+        .agent
+        .trim_end_matches('/')
+        .trim_start_matches("http://")
+        .to_owned();
+    let (b, w, at) = (base.clone(), waker.clone(), options.now.clone());
+    std::thread::Builder::new()
+        .name("agent-api".into())
+        .spawn(move || serve_requests(&b, at.as_deref(), req_rx, reply_tx, w))
+        .expect("thread starts");
+    std::thread::Builder::new()
+        .name("agent-events".into())
+        .spawn(move || follow_events(&base, push_tx, waker))
+        .expect("thread starts");
+    commands.insert_resource(AgentLink {
+        requests: Some(req_tx),
+        replies: Mutex::new(reply_rx),
+        pushes: Mutex::new(push_rx),
+    });
+}
+
+type Waker = Arc<Option<EventLoopProxy<WinitUserEvent>>>;
+
+fn wake(w: &Waker) {
+    if let Some(p) = w.as_ref() {
+        let _ = p.send_event(WinitUserEvent::WakeUp);
+    }
+}
+
+fn serve_requests(
+    base: &str,
+    at: Option<&str>,
+    requests: Receiver<Request>,
+    replies: Sender<Reply>,
+    waker: Waker,
+) {
+    for request in requests {
+        let reply = answer(base, at, &request);
+        if replies.send(reply).is_err() {
+            return;
+        }
+        wake(&waker);
+    }
+}
+
+/// `at`: a fixed local time for answers that depend on the hour (open now).
+fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
+    let at_param = |sep: char| {
+        at.map(|t| format!("{sep}at={}", encode(t)))
+            .unwrap_or_default()
+    };
+    let get = |path: String| http(base, "GET", &path, None);
+    let result = match request {
+        Request::Home => {
+            get(format!("/api/v1/home{}", at_param('?'))).and_then(|b| parse(&b).map(Reply::Home))
+        }
+        Request::Items(query) => get(format!("/api/v1/items?{}", query_string(query)))
+            .and_then(|b| parse(&b).map(Reply::Items)),
+        Request::Guide(id) => get(format!("/api/v1/items/{}{}", encode(id), at_param('?')))
+            .and_then(|b| parse(&b).map(|g| Reply::Guide(Box::new(g)))),
+        Request::Checklist { item, situations } => get(format!(
+            "/api/v1/items/{}/checklist?situations={}",
+            encode(item),
+            encode(&situations.join(","))
+        ))
+        .and_then(|b| parse(&b).map(Reply::Checklist)),
+        Request::Search { q, seq } => get(format!("/api/v1/search?limit=20&q={}", encode(q)))
+            .and_then(|b| parse(&b).map(|r| Reply::Search(*seq, r))),
+        Request::Outlets => get(format!("/api/v1/outlets{}", at_param('?')))
+            .and_then(|b| parse(&b).map(Reply::Outlets)),
+        Request::FloorPlan(hall) => get(format!("/api/v1/halls/{}/floorplan", encode(hall)))
+            .and_then(|b| parse(&b).map(Reply::FloorPlan)),
+        Request::Faqs => get("/api/v1/faqs".into()).and_then(|b| parse(&b).map(Reply::Faqs)),
+        Request::PrintChecklist { item, situations } => {
+            let body = serde_json::json!({ "item": item, "situations": situations }).to_string();
+            match http(base, "POST", "/api/v1/print/checklist", Some(&body)) {
+                Ok(_) => Ok(Reply::Printed(Ok(()))),
+                Err(Failure::Refused(e)) => Ok(Reply::Printed(Err(PrintFailure {
+                    reason: e.error,
+                    fallback_qr: e
+                        .details
+                        .and_then(|d| d["fallback_qr"].as_str().map(str::to_owned)),
+                }))),
+                Err(f) => Err(f),
+            }
+        }
+    };
+    match result {
+        Ok(r) => r,
+        Err(Failure::Refused(e)) => Reply::Refused(e.error),
+        Err(Failure::Unreachable) => Reply::Unreachable,
+    }
+}
+
+enum Failure {
+    Refused(ApiError),
+    Unreachable,
+}
+
+fn parse<T: DeserializeOwned>(body: &str) -> Result<T, Failure> {
+    serde_json::from_str(body).map_err(|e| {
+        Failure::Refused(ApiError {
+            error: format!("终端返回的数据有误：{e}"),
+            details: None,
+        })
+    })
+}
+
+fn address(base: &str) -> Option<SocketAddr> {
+    base.to_socket_addrs().ok()?.next()
+}
+
+/// One HTTP/1.1 exchange with the agent on loopback.
+fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<String, Failure> {
+    let addr = address(base).ok_or(Failure::Unreachable)?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map_err(|_| Failure::Unreachable)?;
+    s.set_read_timeout(Some(Duration::from_secs(35)))
+        .map_err(|_| Failure::Unreachable)?;
+    let body = body.unwrap_or("");
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {base}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())
+        .and_then(|_| s.write_all(body.as_bytes()))
+        .map_err(|_| Failure::Unreachable)?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).map_err(|_| Failure::Unreachable)?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, rest) = text.split_once("\r\n\r\n").ok_or(Failure::Unreachable)?;
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or(Failure::Unreachable)?;
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    if (200..300).contains(&status) {
+        Ok(body)
+    } else {
+        let e = serde_json::from_str(&body).unwrap_or(ApiError {
+            error: format!("终端返回错误 {status}"),
+            details: None,
+        });
+        Err(Failure::Refused(e))
+    }
+}
+
+fn dechunk(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Percent-encodes a query value (UTF-8).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn query_string(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Follows the agent's event stream; reconnects every few seconds while the agent is away.
+fn follow_events(base: &str, pushes: Sender<AgentPush>, waker: Waker) {
+    let mut connected = false;
+    loop {
+        match tungstenite::connect(format!("ws://{base}/api/v1/events")) {
+            Ok((mut ws, _)) => {
+                if !connected {
+                    connected = true;
+                    if pushes.send(AgentPush::Connected).is_err() {
+                        return;
+                    }
+                    wake(&waker);
+                }
+                while let Ok(msg) = ws.read() {
+                    if let tungstenite::Message::Text(t) = msg
+                        && let Ok(e) = serde_json::from_str::<AgentEvent>(&t)
+                    {
+                        if pushes.send(AgentPush::Event(e)).is_err() {
+                            return;
+                        }
+                        wake(&waker);
+                    }
+                }
+            }
+            Err(_) => {}
+        }
+        if connected {
+            connected = false;
+            if pushes.send(AgentPush::Disconnected).is_err() {
+                return;
+            }
+            wake(&waker);
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+/// Moves replies into [`Data`] and pushes into messages.
+fn drain(
+    link: Option<Res<AgentLink>>,
+    mut data: ResMut<Data>,
+    mut status: ResMut<AgentStatus>,
+    mut pushes: MessageWriter<AgentPush>,
+) {
+    let Some(link) = link else { return };
+    let replies: Vec<Reply> = link
+        .replies
+        .lock()
+        .map(|r| r.try_iter().collect())
+        .unwrap_or_default();
+    for reply in replies {
+        status.pending = status.pending.saturating_sub(1);
+        if !matches!(reply, Reply::Unreachable) && !status.online {
+            status.online = true;
+        }
+        match reply {
+            Reply::Home(h) => data.home = Some(h),
+            Reply::Items(i) => data.items = Some(i),
+            Reply::Guide(g) => data.guide = Some(*g),
+            Reply::Checklist(c) => data.checklist = Some(c),
+            Reply::Search(seq, r) => {
+                if seq == status.search_seq {
+                    data.search = Some(r);
+                }
+            }
+            Reply::Outlets(o) => data.outlets = Some(o),
+            Reply::FloorPlan(p) => data.plan = Some(p),
+            Reply::Faqs(f) => data.faqs = Some(f),
+            Reply::Printed(p) => data.printed = Some(p),
+            Reply::Refused(e) => data.error = Some(e),
+            Reply::Unreachable => status.online = false,
+        }
+    }
+    let pushed: Vec<AgentPush> = link
+        .pushes
+        .lock()
+        .map(|r| r.try_iter().collect())
+        .unwrap_or_default();
+    for p in pushed {
+        match &p {
+            AgentPush::Connected => status.online = true,
+            AgentPush::Disconnected => status.online = false,
+            AgentPush::Event(_) => {}
+        }
+        pushes.write(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("个人"), "%E4%B8%AA%E4%BA%BA");
+        assert_eq!(query_string(&[("q".into(), "gjj 1".into())]), "q=gjj%201");
+    }
+}

@@ -1,0 +1,118 @@
+//! Home: where you are, when it is open, search, browse for people or companies, the most asked
+//! for items, and every other service one tap away.
+
+use bevy::prelude::*;
+use menpai_model::Audience;
+
+use super::{Action, Build, Screen};
+use crate::theme::palette::*;
+use crate::theme::widget::*;
+
+pub(super) fn build(b: &mut Build) {
+    let Some(home) = b.data.home.clone() else {
+        b.waiting("首页内容");
+        return;
+    };
+    if let Some(hall) = &home.hall {
+        let (open_label, open_fill) = if hall.open_now {
+            ("正在办公", OK)
+        } else {
+            ("休息中", WARN)
+        };
+        b.add((
+            card(),
+            children![
+                (
+                    row(16.0),
+                    children![
+                        text(hall.name.clone(), HEADING, TEXT),
+                        chip(open_label, open_fill, ON_PRIMARY)
+                    ],
+                ),
+                text(format!("今日办公时间  {}", hall.hours_today), BODY, TEXT),
+                text(hall.hours_note.clone().unwrap_or_default(), SMALL, MUTED),
+                text(
+                    format!("{}  ·  咨询电话 {}", hall.address, hall.phone),
+                    SMALL,
+                    MUTED
+                ),
+            ],
+        ));
+    }
+    // The search box: a big button that opens the keyboard.
+    b.add((
+        Button,
+        Action::Go(Screen::Search),
+        Node {
+            width: percent(100),
+            min_height: px(120),
+            padding: UiRect::axes(px(36), px(24)),
+            align_items: AlignItems::Center,
+            border: UiRect::all(px(4)),
+            border_radius: BorderRadius::all(px(60)),
+            ..default()
+        },
+        BorderColor::all(PRIMARY),
+        BackgroundColor(CARD),
+        children![text("搜索事项：可输入拼音首字母，如 gjj", BODY, MUTED)],
+    ));
+    b.add((
+        row(24.0),
+        children![
+            (
+                Node {
+                    width: percent(48),
+                    ..default()
+                },
+                children![primary_button(
+                    "个人办事",
+                    Action::BrowseAudience(Audience::Personal)
+                )]
+            ),
+            (
+                Node {
+                    width: percent(48),
+                    ..default()
+                },
+                children![primary_button(
+                    "企业办事",
+                    Action::BrowseAudience(Audience::Legal)
+                )]
+            ),
+        ],
+    ));
+    b.add((
+        row(20.0),
+        children![
+            tile("图", "大厅地图", Action::Go(Screen::Map), PRIMARY_DARK),
+            tile("网", "附近网点", Action::Go(Screen::Outlets), PRIMARY_DARK),
+            tile("问", "有事请教", Action::Go(Screen::Help), PRIMARY_DARK),
+            tile("评", "服务评价", Action::Go(Screen::Rating), PRIMARY_DARK),
+            tile("码", "手机继续办", Action::Go(Screen::Phone), PRIMARY_DARK),
+        ],
+    ));
+    let list = b.add((card(), children![heading("高频事项")]));
+    for item in home.featured.iter().take(12) {
+        let detail = format!(
+            "{} · 承诺时限 {} · {}",
+            item.department,
+            item.promised,
+            if item.visits == 0 {
+                "不用跑"
+            } else {
+                "最多跑一次"
+            }
+        );
+        b.add_to(
+            list,
+            list_row(item.name.clone(), detail, Action::OpenItem(item.id.clone())),
+        );
+    }
+    if home.region.demo {
+        b.add(text(
+            home.region.notice.clone().unwrap_or_default(),
+            SMALL,
+            MUTED,
+        ));
+    }
+}

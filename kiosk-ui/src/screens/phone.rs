@@ -1,0 +1,37 @@
+//! Continue on your phone: the hall's plate as a QR code.
+
+use bevy::prelude::*;
+
+use super::Build;
+use crate::theme::palette::*;
+use crate::theme::widget::*;
+
+pub(super) fn build(b: &mut Build) {
+    let Some(home) = b.data.home.clone() else {
+        b.waiting("二维码");
+        return;
+    };
+    let hall = home.hall.as_ref().map(|h| h.id.clone()).unwrap_or_default();
+    let url = format!("{}/h/{hall}", home.phone_base_url);
+    let qr = b.qr(&url, 560.0);
+    b.add((
+        card(),
+        Node {
+            width: percent(100),
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            row_gap: px(32),
+            padding: UiRect::all(px(48)),
+            ..default()
+        },
+        children![
+            text("用微信扫一扫，在手机上继续办", TITLE, TEXT),
+            qr,
+            text(
+                "查指南、看材料、跟踪排队、预约和评价，都可以在手机上完成。",
+                BODY,
+                MUTED
+            ),
+        ],
+    ));
+}

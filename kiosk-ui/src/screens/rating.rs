@@ -1,0 +1,54 @@
+//! Service rating (好差评): five levels, and reasons when it was not good.
+
+use bevy::prelude::*;
+
+use super::{Action, Build};
+use crate::theme::palette::*;
+use crate::theme::widget::*;
+
+pub(super) const LEVELS: [&str; 5] = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"];
+pub(super) const REASONS: [&str; 6] = [
+    "等待时间长",
+    "材料要求多",
+    "指引不清楚",
+    "态度不好",
+    "跑了多次",
+    "系统故障",
+];
+
+pub(super) fn build(b: &mut Build) {
+    if b.session.rated {
+        b.add((
+            card(),
+            children![text("感谢您的评价！我们会认真改进。", TITLE, OK)],
+        ));
+        return;
+    }
+    let pick = b.add((card(), children![heading("您对今天的服务满意吗？")]));
+    for (i, label) in LEVELS.iter().enumerate() {
+        let level = 5 - i as u8;
+        let chosen = b.session.rating == Some(level);
+        let (fill, ink) = if chosen {
+            (PRIMARY, ON_PRIMARY)
+        } else {
+            (CHIP, PRIMARY_DARK)
+        };
+        b.add_to(pick, button(*label, Action::Rate(level), fill, ink));
+    }
+    if b.session.rating.is_some_and(|l| l <= 3) {
+        let why = b.add((card(), children![heading("哪里不满意？（可多选）")]));
+        let chips = b.add_to(why, row(12.0));
+        for r in REASONS {
+            let chosen = b.session.rating_reasons.iter().any(|x| x == r);
+            let (fill, ink) = if chosen {
+                (PRIMARY, ON_PRIMARY)
+            } else {
+                (CHIP, PRIMARY_DARK)
+            };
+            b.add_to(chips, button(r, Action::RateReason(r.into()), fill, ink));
+        }
+    }
+    if b.session.rating.is_some() {
+        b.add(primary_button("提交评价", Action::SubmitRating));
+    }
+}

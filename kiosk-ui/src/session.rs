@@ -1,0 +1,203 @@
+//! The citizen's session: what they chose, and its end. After a spell without a touch a
+//! countdown warns; then everything typed or chosen is wiped and the attract loop returns.
+
+use std::time::Duration;
+
+use bevy::prelude::*;
+use menpai_model::Audience;
+
+use crate::Options;
+use crate::agent::Data;
+use crate::screens::{Action, CategoryKind, Screen};
+use crate::theme::palette::*;
+use crate::theme::widget::*;
+
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<Session>().add_message::<Activity>();
+    app.add_systems(Startup, setup_idle);
+    app.add_systems(Update, (notice_touches, watch_idle).chain());
+}
+
+/// Everything a citizen chose since they touched the plate.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct Session {
+    pub history: Vec<Screen>,
+    pub audience: Audience,
+    pub category_kind: CategoryKind,
+    pub category: Option<(CategoryKind, String)>,
+    pub item: Option<String>,
+    pub situations: Vec<String>,
+    pub query: String,
+    pub faq_category: Option<String>,
+    pub elder: bool,
+    pub printing: bool,
+    pub staff_called: bool,
+    pub rating: Option<u8>,
+    pub rating_reasons: Vec<String>,
+    pub rated: bool,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            history: Vec::new(),
+            audience: Audience::Personal,
+            category_kind: CategoryKind::Topic,
+            category: None,
+            item: None,
+            situations: Vec::new(),
+            query: String::new(),
+            faq_category: None,
+            elder: false,
+            printing: false,
+            staff_called: false,
+            rating: None,
+            rating_reasons: Vec::new(),
+            rated: false,
+        }
+    }
+}
+
+/// Someone did something: the idle clock starts over.
+#[derive(Message, Debug, Clone, Copy)]
+pub struct Activity;
+
+/// Time since the last touch, in real time (virtual time caps long sleeps).
+#[derive(Resource, Debug)]
+pub struct Idle {
+    pub since_touch: Duration,
+    pub limit: Duration,
+    pub countdown: Duration,
+}
+
+impl Idle {
+    /// Seconds left on the countdown, once it has started.
+    pub fn countdown_left(&self) -> Option<u32> {
+        let over = self.since_touch.checked_sub(self.limit)?;
+        Some(self.countdown.saturating_sub(over).as_secs_f32().ceil() as u32)
+    }
+
+    /// How long until something must change on screen (the countdown appearing or ticking).
+    pub fn next_deadline(&self) -> Duration {
+        match self.since_touch.checked_sub(self.limit) {
+            None => self.limit - self.since_touch,
+            Some(_) => Duration::from_millis(250),
+        }
+    }
+}
+
+fn setup_idle(mut commands: Commands, options: Res<Options>) {
+    commands.insert_resource(Idle {
+        since_touch: Duration::ZERO,
+        limit: Duration::from_secs_f32(options.idle_secs),
+        countdown: Duration::from_secs_f32(options.countdown_secs),
+    });
+}
+
+fn notice_touches(
+    touches: Res<Touches>,
+    mouse: Res<ButtonInput<MouseButton>>,
+    keys: Res<ButtonInput<KeyCode>>,
+    mut activity: MessageWriter<Activity>,
+) {
+    if touches.any_just_pressed()
+        || mouse.get_just_pressed().next().is_some()
+        || keys.get_just_pressed().next().is_some()
+    {
+        activity.write(Activity);
+    }
+}
+
+/// The countdown overlay, and its line of text.
+#[derive(Component)]
+struct CountdownOverlay;
+
+#[derive(Component)]
+struct CountdownText;
+
+fn watch_idle(
+    mut commands: Commands,
+    real: Res<Time<Real>>,
+    mut idle: ResMut<Idle>,
+    mut activity: MessageReader<Activity>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    mut ui_scale: ResMut<UiScale>,
+    overlay: Query<Entity, With<CountdownOverlay>>,
+    mut overlay_text: Query<&mut Text, With<CountdownText>>,
+) {
+    if activity.read().count() > 0 {
+        idle.since_touch = Duration::ZERO;
+        for e in &overlay {
+            commands.entity(e).despawn();
+        }
+        return;
+    }
+    if *screen.get() == Screen::Attract {
+        idle.since_touch = Duration::ZERO;
+        return;
+    }
+    idle.since_touch += real.delta();
+    match idle.countdown_left() {
+        None => {}
+        Some(0) => {
+            // Wipe: search text, choices, checklist, large text; back to the attract loop.
+            *session = Session::default();
+            data.guide = None;
+            data.checklist = None;
+            data.search = None;
+            data.items = None;
+            data.printed = None;
+            data.error = None;
+            ui_scale.0 = 1.0;
+            idle.since_touch = Duration::ZERO;
+            for e in &overlay {
+                commands.entity(e).despawn();
+            }
+            next.set(Screen::Attract);
+        }
+        Some(left) => {
+            let message = format!("{left} 秒后将清除您的操作并返回首页");
+            if overlay.is_empty() {
+                commands.spawn((
+                    CountdownOverlay,
+                    GlobalZIndex(10),
+                    Node {
+                        position_type: PositionType::Absolute,
+                        width: percent(100),
+                        height: percent(100),
+                        justify_content: JustifyContent::Center,
+                        align_items: AlignItems::Center,
+                        ..default()
+                    },
+                    BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
+                    children![(
+                        card(),
+                        Node {
+                            width: percent(80),
+                            flex_direction: FlexDirection::Column,
+                            padding: UiRect::all(px(48)),
+                            row_gap: px(32),
+                            align_items: AlignItems::Center,
+                            border_radius: BorderRadius::all(px(24)),
+                            ..default()
+                        },
+                        children![
+                            text("还在办理吗？", TITLE, TEXT),
+                            (CountdownText, text(message, BODY, MUTED)),
+                            primary_button("继续办理", Action::Continue),
+                        ],
+                    )],
+                ));
+            } else {
+                for mut t in &mut overlay_text {
+                    if t.0 != message {
+                        **t = message.clone();
+                    }
+                }
+            }
+        }
+    }
+}

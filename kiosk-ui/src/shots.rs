@@ -1,0 +1,125 @@
+//! Test support: scripted steps with screenshots, and a dump of where every button is on screen
+//! so an outside test can click it (xdotool).
+
+use std::path::PathBuf;
+
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+
+use crate::Options;
+use crate::agent::AgentStatus;
+use crate::screens::{Action, Screen};
+
+pub(crate) fn plugin(app: &mut App) {
+    app.init_resource::<Script>();
+    app.add_systems(Startup, load_script);
+    app.add_systems(Last, (step, dump_layout));
+}
+
+#[derive(Resource, Default)]
+struct Script {
+    steps: Vec<String>,
+    next: usize,
+    /// Frames to let pass before the next step (layout, images, screenshot readback).
+    settle: u32,
+    waiting_for_shot: bool,
+}
+
+fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
+    script.steps = options.script.clone();
+    script.settle = 30;
+}
+
+/// Steps: `go:SCREEN`, `item:ID`, `key:LETTERS`, `situation:ID`, `print`, `elder`, `shot:NAME`,
+/// `wait:FRAMES`, `quit`.
+fn step(
+    mut commands: Commands,
+    mut script: ResMut<Script>,
+    options: Res<Options>,
+    status: Res<AgentStatus>,
+    mut actions: MessageWriter<Action>,
+    mut exit: MessageWriter<AppExit>,
+    shots: Query<(), With<Screenshot>>,
+) {
+    if script.waiting_for_shot {
+        if shots.is_empty() {
+            script.waiting_for_shot = false;
+            script.settle = 2;
+        }
+        return;
+    }
+    if script.settle > 0 || status.pending > 0 {
+        script.settle = script.settle.saturating_sub(1);
+        return;
+    }
+    let Some(step) = script.steps.get(script.next).cloned() else {
+        return;
+    };
+    script.next += 1;
+    script.settle = 12;
+    let (verb, arg) = step.split_once(':').unwrap_or((step.as_str(), ""));
+    match verb {
+        "go" => match Screen::from_name(arg) {
+            Some(Screen::Home) => drop(actions.write(Action::Home)),
+            Some(Screen::Attract) => drop(actions.write(Action::Go(Screen::Attract))),
+            Some(s) => drop(actions.write(Action::Go(s))),
+            None => error!(step, "Unknown screen in script."),
+        },
+        "start" => drop(actions.write(Action::Start)),
+        "item" => drop(actions.write(Action::OpenItem(arg.into()))),
+        "checklist" => drop(actions.write(Action::OpenChecklist)),
+        "situation" => drop(actions.write(Action::ToggleSituation(arg.into()))),
+        "print" => drop(actions.write(Action::PrintChecklist)),
+        "elder" => drop(actions.write(Action::ToggleElder)),
+        "map" => drop(actions.write(Action::ShowWindowsOnMap)),
+        "key" => {
+            for c in arg.chars() {
+                actions.write(Action::Key(c));
+            }
+        }
+        "wait" => script.settle = arg.parse().unwrap_or(30),
+        "shot" => {
+            let dir = options.shots.clone().unwrap_or_else(|| PathBuf::from("."));
+            let path = dir.join(format!("{arg}.png"));
+            commands
+                .spawn(Screenshot::primary_window())
+                .observe(save_to_disk(path));
+            script.waiting_for_shot = true;
+        }
+        "quit" => drop(exit.write(AppExit::Success)),
+        _ => error!(step, "Unknown script step."),
+    }
+}
+
+/// Writes `label<TAB>x<TAB>y<TAB>w<TAB>h` for every button when the screen changes.
+fn dump_layout(
+    options: Res<Options>,
+    buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
+    changed: Query<(), Or<(Changed<ComputedNode>, Added<Button>)>>,
+) {
+    let Some(file) = &options.layout_file else {
+        return;
+    };
+    if changed.is_empty() {
+        return;
+    }
+    let mut out = String::new();
+    for (action, node, transform) in &buttons {
+        let size = node.size();
+        let centre = transform.translation;
+        out.push_str(&format!(
+            "{action:?}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\n",
+            centre.x - size.x / 2.0,
+            centre.y - size.y / 2.0,
+            size.x,
+            size.y
+        ));
+    }
+    let tmp = file.with_extension("tmp");
+    if std::fs::write(&tmp, out).is_ok() {
+        let _ = std::fs::rename(tmp, file);
+    }
+}
+
+#[allow(dead_code)]
+fn captured(_: On<ScreenshotCaptured>) {}
