@@ -174,7 +174,7 @@ fn watch_idle(
                     },
                     BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55)),
                     children![(
-                        card(),
+                        BackgroundColor(CARD),
                         Node {
                             width: percent(80),
                             flex_direction: FlexDirection::Column,

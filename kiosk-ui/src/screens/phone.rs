@@ -15,13 +15,14 @@ pub(super) fn build(b: &mut Build) {
     let url = format!("{}/h/{hall}", home.phone_base_url);
     let qr = b.qr(&url, 560.0);
     b.add((
-        card(),
+        BackgroundColor(CARD),
         Node {
             width: percent(100),
             flex_direction: FlexDirection::Column,
             align_items: AlignItems::Center,
             row_gap: px(32),
             padding: UiRect::all(px(48)),
+            border_radius: BorderRadius::all(px(24)),
             ..default()
         },
         children![

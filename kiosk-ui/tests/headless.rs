@@ -1,0 +1,147 @@
+//! The kiosk's logic without a window or GPU: navigation, what it asks the agent for, and the
+//! session wipe after inactivity.
+
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use bevy::input::InputPlugin;
+use bevy::prelude::*;
+use bevy::state::app::StatesPlugin;
+use bevy::time::TimeUpdateStrategy;
+use menpai_kiosk::agent::{AgentLink, Request};
+use menpai_kiosk::screens::{Action, Screen};
+use menpai_kiosk::session::Session;
+use menpai_kiosk::{KioskPlugin, Options};
+use menpai_model::Audience;
+
+fn app(options: Options) -> (App, Receiver<Request>) {
+    let mut app = App::new();
+    app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(250)));
+    app.init_resource::<UiScale>();
+    let (link, requests) = AgentLink::detached();
+    app.insert_resource(link);
+    app.add_plugins(KioskPlugin(options));
+    app.update();
+    (app, requests)
+}
+
+fn screen(app: &App) -> Screen {
+    *app.world().resource::<State<Screen>>().get()
+}
+
+/// Sends an action and lets the state change land.
+fn act(app: &mut App, action: Action) {
+    app.world_mut().write_message(action);
+    app.update();
+    app.update();
+}
+
+fn drain(requests: &Receiver<Request>) -> Vec<Request> {
+    requests.try_iter().collect()
+}
+
+#[test]
+fn a_touch_starts_a_session_and_three_taps_reach_a_guide() {
+    let (mut app, requests) = app(Options::default());
+    assert_eq!(screen(&app), Screen::Attract);
+    act(&mut app, Action::Start);
+    assert_eq!(screen(&app), Screen::Home);
+    assert!(drain(&requests).contains(&Request::Home));
+
+    // Home → 个人办事 → a topic → an item: three taps.
+    act(&mut app, Action::BrowseAudience(Audience::Personal));
+    assert_eq!(screen(&app), Screen::Browse);
+    act(&mut app, Action::OpenCategory(menpai_kiosk::screens::CategoryKind::Topic, "住房".into()));
+    assert_eq!(screen(&app), Screen::Items);
+    let asked = drain(&requests);
+    assert!(
+        asked.iter().any(|r| matches!(r, Request::Items(q) if q.contains(&("topic".into(), "住房".into())))),
+        "{asked:?}"
+    );
+    act(&mut app, Action::OpenItem("P43".into()));
+    assert_eq!(screen(&app), Screen::Guide);
+    assert!(drain(&requests).contains(&Request::Guide("P43".into())));
+
+    // Back retraces the steps; home forgets them.
+    act(&mut app, Action::Back);
+    assert_eq!(screen(&app), Screen::Items);
+    act(&mut app, Action::Back);
+    assert_eq!(screen(&app), Screen::Browse);
+    act(&mut app, Action::Home);
+    assert_eq!(screen(&app), Screen::Home);
+    assert!(app.world().resource::<Session>().history.is_empty());
+}
+
+#[test]
+fn every_key_searches_and_situations_refresh_the_checklist() {
+    let (mut app, requests) = app(Options::default());
+    act(&mut app, Action::Start);
+    act(&mut app, Action::Go(Screen::Search));
+    drain(&requests);
+    for c in "gjj".chars() {
+        act(&mut app, Action::Key(c));
+    }
+    let searches: Vec<(String, u64)> = drain(&requests)
+        .into_iter()
+        .filter_map(|r| if let Request::Search { q, seq } = r { Some((q, seq)) } else { None })
+        .collect();
+    assert_eq!(searches, vec![("g".into(), 1), ("gj".into(), 2), ("gjj".into(), 3)]);
+    act(&mut app, Action::Backspace);
+    assert_eq!(app.world().resource::<Session>().query, "gj");
+
+    act(&mut app, Action::OpenItem("P43".into()));
+    act(&mut app, Action::OpenChecklist);
+    assert_eq!(screen(&app), Screen::Checklist);
+    drain(&requests);
+    act(&mut app, Action::ToggleSituation("s1".into()));
+    act(&mut app, Action::ToggleSituation("s2".into()));
+    act(&mut app, Action::ToggleSituation("s1".into()));
+    let asked = drain(&requests);
+    assert_eq!(
+        asked.last(),
+        Some(&Request::Checklist { item: "P43".into(), situations: vec!["s2".into()] })
+    );
+    act(&mut app, Action::PrintChecklist);
+    assert_eq!(drain(&requests), vec![Request::PrintChecklist { item: "P43".into(), situations: vec!["s2".into()] }]);
+}
+
+#[test]
+fn inactivity_warns_then_wipes_the_session_and_returns_to_the_attract_loop() {
+    let options = Options { idle_secs: 2.0, countdown_secs: 2.0, ..Options::default() };
+    let (mut app, _requests) = app(options);
+    act(&mut app, Action::Start);
+    act(&mut app, Action::Go(Screen::Search));
+    for c in "shebao".chars() {
+        act(&mut app, Action::Key(c));
+    }
+    act(&mut app, Action::ToggleElder);
+    assert_eq!(app.world().resource::<Session>().query, "shebao");
+    assert_eq!(app.world().resource::<UiScale>().0, 1.2);
+
+    // Two seconds without a touch (250 ms a frame): the countdown appears.
+    for _ in 0..10 {
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Search, "not wiped before the countdown ends");
+    let countdown = find_text(&mut app, "秒后将清除");
+    assert!(countdown.is_some(), "the countdown warns first");
+
+    // A touch keeps the session.
+    act(&mut app, Action::Continue);
+    assert!(find_text(&mut app, "秒后将清除").is_none());
+    assert_eq!(app.world().resource::<Session>().query, "shebao");
+
+    // Untouched again until the countdown runs out: everything is wiped.
+    for _ in 0..24 {
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Attract);
+    assert_eq!(*app.world().resource::<Session>(), Session::default());
+    assert_eq!(app.world().resource::<UiScale>().0, 1.0);
+}
+
+fn find_text(app: &mut App, needle: &str) -> Option<String> {
+    let mut q = app.world_mut().query::<&Text>();
+    q.iter(app.world()).map(|t| t.0.clone()).find(|t| t.contains(needle))
+}
