@@ -52,7 +52,7 @@ pub enum Request {
 /// What came back.
 #[derive(Debug)]
 enum Reply {
-    Home(Home),
+    Home(Box<Home>),
     Items(ItemList),
     Guide(Box<Guide>),
     Checklist(Checklist),
@@ -219,9 +219,8 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
     };
     let get = |path: String| http(base, "GET", &path, None);
     let result = match request {
-        Request::Home => {
-            get(format!("/api/v1/home{}", at_param('?'))).and_then(|b| parse(&b).map(Reply::Home))
-        }
+        Request::Home => get(format!("/api/v1/home{}", at_param('?')))
+            .and_then(|b| parse(&b).map(|h| Reply::Home(Box::new(h)))),
         Request::Items(query) => get(format!("/api/v1/items?{}", query_string(query)))
             .and_then(|b| parse(&b).map(Reply::Items)),
         Request::Guide(id) => get(format!("/api/v1/items/{}{}", encode(id), at_param('?')))
@@ -359,27 +358,24 @@ fn query_string(pairs: &[(String, String)]) -> String {
 fn follow_events(base: &str, pushes: Sender<AgentPush>, waker: Waker) {
     let mut connected = false;
     loop {
-        match tungstenite::connect(format!("ws://{base}/api/v1/events")) {
-            Ok((mut ws, _)) => {
-                if !connected {
-                    connected = true;
-                    if pushes.send(AgentPush::Connected).is_err() {
+        if let Ok((mut ws, _)) = tungstenite::connect(format!("ws://{base}/api/v1/events")) {
+            if !connected {
+                connected = true;
+                if pushes.send(AgentPush::Connected).is_err() {
+                    return;
+                }
+                wake(&waker);
+            }
+            while let Ok(msg) = ws.read() {
+                if let tungstenite::Message::Text(t) = msg
+                    && let Ok(e) = serde_json::from_str::<AgentEvent>(&t)
+                {
+                    if pushes.send(AgentPush::Event(e)).is_err() {
                         return;
                     }
                     wake(&waker);
                 }
-                while let Ok(msg) = ws.read() {
-                    if let tungstenite::Message::Text(t) = msg
-                        && let Ok(e) = serde_json::from_str::<AgentEvent>(&t)
-                    {
-                        if pushes.send(AgentPush::Event(e)).is_err() {
-                            return;
-                        }
-                        wake(&waker);
-                    }
-                }
             }
-            Err(_) => {}
         }
         if connected {
             connected = false;
@@ -411,7 +407,7 @@ fn drain(
             status.online = true;
         }
         match reply {
-            Reply::Home(h) => data.home = Some(h),
+            Reply::Home(h) => data.home = Some(*h),
             Reply::Items(i) => data.items = Some(i),
             Reply::Guide(g) => data.guide = Some(*g),
             Reply::Checklist(c) => data.checklist = Some(c),

@@ -114,7 +114,6 @@ struct CountdownOverlay;
 
 #[derive(Component)]
 struct CountdownText;
-
 fn watch_idle(
     mut commands: Commands,
     real: Res<Time<Real>>,
@@ -127,11 +126,13 @@ fn watch_idle(
     mut ui_scale: ResMut<UiScale>,
     overlay: Query<Entity, With<CountdownOverlay>>,
     mut overlay_text: Query<&mut Text, With<CountdownText>>,
+    mut keep: ResMut<crate::wake::KeepAwake>,
 ) {
     if activity.read().count() > 0 {
         idle.since_touch = Duration::ZERO;
         for e in &overlay {
             commands.entity(e).despawn();
+            keep.ask();
         }
         return;
     }
@@ -156,6 +157,7 @@ fn watch_idle(
             for e in &overlay {
                 commands.entity(e).despawn();
             }
+            keep.ask();
             next.set(Screen::Attract);
         }
         Some(left) => {

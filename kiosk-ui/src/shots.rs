@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use bevy::prelude::*;
-use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use crate::Options;
 use crate::agent::AgentStatus;
@@ -30,7 +30,8 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
     script.settle = 30;
 }
 
-/// Steps: `go:SCREEN`, `item:ID`, `key:LETTERS`, `situation:ID`, `print`, `elder`, `shot:NAME`,
+/// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
+/// `map`, `key:LETTERS`, `rate:LEVEL`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
 /// `wait:FRAMES`, `quit`.
 fn step(
     mut commands: Commands,
@@ -40,6 +41,7 @@ fn step(
     mut actions: MessageWriter<Action>,
     mut exit: MessageWriter<AppExit>,
     shots: Query<(), With<Screenshot>>,
+    buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
 ) {
     if script.waiting_for_shot {
         if shots.is_empty() {
@@ -67,6 +69,11 @@ fn step(
         },
         "start" => drop(actions.write(Action::Start)),
         "item" => drop(actions.write(Action::OpenItem(arg.into()))),
+        "category" => drop(actions.write(Action::OpenCategory(
+            crate::screens::CategoryKind::Topic,
+            arg.into(),
+        ))),
+        "rate" => drop(actions.write(Action::Rate(arg.parse().unwrap_or(5)))),
         "checklist" => drop(actions.write(Action::OpenChecklist)),
         "situation" => drop(actions.write(Action::ToggleSituation(arg.into()))),
         "print" => drop(actions.write(Action::PrintChecklist)),
@@ -81,6 +88,10 @@ fn step(
         "shot" => {
             let dir = options.shots.clone().unwrap_or_else(|| PathBuf::from("."));
             let path = dir.join(format!("{arg}.png"));
+            let _ = std::fs::write(
+                dir.join(format!("{arg}.buttons.tsv")),
+                button_table(&buttons),
+            );
             commands
                 .spawn(Screenshot::primary_window())
                 .observe(save_to_disk(path));
@@ -91,7 +102,26 @@ fn step(
     }
 }
 
-/// Writes `label<TAB>x<TAB>y<TAB>w<TAB>h` for every button when the screen changes.
+/// `action<TAB>x<TAB>y<TAB>w<TAB>h` for every button, in screen pixels.
+fn button_table(
+    buttons: &Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
+) -> String {
+    let mut out = String::new();
+    for (action, node, transform) in buttons {
+        let size = node.size();
+        let centre = transform.translation;
+        out.push_str(&format!(
+            "{action:?}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\n",
+            centre.x - size.x / 2.0,
+            centre.y - size.y / 2.0,
+            size.x,
+            size.y
+        ));
+    }
+    out
+}
+
+/// Writes the button table to the layout file whenever the layout changes.
 fn dump_layout(
     options: Res<Options>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
@@ -103,23 +133,8 @@ fn dump_layout(
     if changed.is_empty() {
         return;
     }
-    let mut out = String::new();
-    for (action, node, transform) in &buttons {
-        let size = node.size();
-        let centre = transform.translation;
-        out.push_str(&format!(
-            "{action:?}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\n",
-            centre.x - size.x / 2.0,
-            centre.y - size.y / 2.0,
-            size.x,
-            size.y
-        ));
-    }
     let tmp = file.with_extension("tmp");
-    if std::fs::write(&tmp, out).is_ok() {
+    if std::fs::write(&tmp, button_table(&buttons)).is_ok() {
         let _ = std::fs::rename(tmp, file);
     }
 }
-
-#[allow(dead_code)]
-fn captured(_: On<ScreenshotCaptured>) {}

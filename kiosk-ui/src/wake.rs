@@ -11,7 +11,28 @@ use crate::screens::Screen;
 use crate::session::Idle;
 
 pub(crate) fn plugin(app: &mut App) {
-    app.add_systems(Last, plan_next_wake);
+    app.init_resource::<KeepAwake>();
+    // Present with a window; added here so the plugin also runs headless.
+    app.add_message::<bevy::window::RequestRedraw>();
+    app.add_systems(Last, (plan_next_wake, keep_awake));
+}
+
+/// Frames still wanted after something changed: a screen change lands on the next frame, and
+/// new text and images settle over one or two more.
+#[derive(Resource, Default, Debug)]
+pub struct KeepAwake(pub u8);
+
+impl KeepAwake {
+    pub fn ask(&mut self) {
+        self.0 = self.0.max(3);
+    }
+}
+
+fn keep_awake(mut keep: ResMut<KeepAwake>, mut redraw: MessageWriter<bevy::window::RequestRedraw>) {
+    if keep.0 > 0 {
+        keep.0 -= 1;
+        redraw.write(bevy::window::RequestRedraw);
+    }
 }
 
 /// Seconds a slide stays on the attract loop.

@@ -17,7 +17,9 @@ use menpai_model::Audience;
 fn app(options: Options) -> (App, Receiver<Request>) {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
-    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(250)));
+    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+        250,
+    )));
     app.init_resource::<UiScale>();
     let (link, requests) = AgentLink::detached();
     app.insert_resource(link);
@@ -52,11 +54,16 @@ fn a_touch_starts_a_session_and_three_taps_reach_a_guide() {
     // Home → 个人办事 → a topic → an item: three taps.
     act(&mut app, Action::BrowseAudience(Audience::Personal));
     assert_eq!(screen(&app), Screen::Browse);
-    act(&mut app, Action::OpenCategory(menpai_kiosk::screens::CategoryKind::Topic, "住房".into()));
+    act(
+        &mut app,
+        Action::OpenCategory(menpai_kiosk::screens::CategoryKind::Topic, "住房".into()),
+    );
     assert_eq!(screen(&app), Screen::Items);
     let asked = drain(&requests);
     assert!(
-        asked.iter().any(|r| matches!(r, Request::Items(q) if q.contains(&("topic".into(), "住房".into())))),
+        asked.iter().any(
+            |r| matches!(r, Request::Items(q) if q.contains(&("topic".into(), "住房".into())))
+        ),
         "{asked:?}"
     );
     act(&mut app, Action::OpenItem("P43".into()));
@@ -84,9 +91,18 @@ fn every_key_searches_and_situations_refresh_the_checklist() {
     }
     let searches: Vec<(String, u64)> = drain(&requests)
         .into_iter()
-        .filter_map(|r| if let Request::Search { q, seq } = r { Some((q, seq)) } else { None })
+        .filter_map(|r| {
+            if let Request::Search { q, seq } = r {
+                Some((q, seq))
+            } else {
+                None
+            }
+        })
         .collect();
-    assert_eq!(searches, vec![("g".into(), 1), ("gj".into(), 2), ("gjj".into(), 3)]);
+    assert_eq!(
+        searches,
+        vec![("g".into(), 1), ("gj".into(), 2), ("gjj".into(), 3)]
+    );
     act(&mut app, Action::Backspace);
     assert_eq!(app.world().resource::<Session>().query, "gj");
 
@@ -100,15 +116,28 @@ fn every_key_searches_and_situations_refresh_the_checklist() {
     let asked = drain(&requests);
     assert_eq!(
         asked.last(),
-        Some(&Request::Checklist { item: "P43".into(), situations: vec!["s2".into()] })
+        Some(&Request::Checklist {
+            item: "P43".into(),
+            situations: vec!["s2".into()]
+        })
     );
     act(&mut app, Action::PrintChecklist);
-    assert_eq!(drain(&requests), vec![Request::PrintChecklist { item: "P43".into(), situations: vec!["s2".into()] }]);
+    assert_eq!(
+        drain(&requests),
+        vec![Request::PrintChecklist {
+            item: "P43".into(),
+            situations: vec!["s2".into()]
+        }]
+    );
 }
 
 #[test]
 fn inactivity_warns_then_wipes_the_session_and_returns_to_the_attract_loop() {
-    let options = Options { idle_secs: 2.0, countdown_secs: 2.0, ..Options::default() };
+    let options = Options {
+        idle_secs: 2.0,
+        countdown_secs: 2.0,
+        ..Options::default()
+    };
     let (mut app, _requests) = app(options);
     act(&mut app, Action::Start);
     act(&mut app, Action::Go(Screen::Search));
@@ -123,7 +152,11 @@ fn inactivity_warns_then_wipes_the_session_and_returns_to_the_attract_loop() {
     for _ in 0..10 {
         app.update();
     }
-    assert_eq!(screen(&app), Screen::Search, "not wiped before the countdown ends");
+    assert_eq!(
+        screen(&app),
+        Screen::Search,
+        "not wiped before the countdown ends"
+    );
     let countdown = find_text(&mut app, "秒后将清除");
     assert!(countdown.is_some(), "the countdown warns first");
 
@@ -143,5 +176,7 @@ fn inactivity_warns_then_wipes_the_session_and_returns_to_the_attract_loop() {
 
 fn find_text(app: &mut App, needle: &str) -> Option<String> {
     let mut q = app.world_mut().query::<&Text>();
-    q.iter(app.world()).map(|t| t.0.clone()).find(|t| t.contains(needle))
+    q.iter(app.world())
+        .map(|t| t.0.clone())
+        .find(|t| t.contains(needle))
 }

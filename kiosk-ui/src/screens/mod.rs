@@ -356,11 +356,14 @@ fn perform_actions(
     mut data: ResMut<Data>,
     mut ui_scale: ResMut<UiScale>,
     mut activity: MessageWriter<Activity>,
+    mut keep: ResMut<crate::wake::KeepAwake>,
 ) {
     let current = *screen.get();
     let link = link.as_deref();
     for action in actions.read() {
+        debug!(?action, screen = ?current, "Action.");
         activity.write(Activity);
+        keep.ask();
         let mut go = |to: Screen, session: &mut Session| {
             if to != current {
                 session.history.push(current);
@@ -599,7 +602,6 @@ pub struct Build<'a, 'w, 's> {
 }
 
 /// Rebuilds the current screen's body when its data or the session changed.
-
 fn refresh(
     mut commands: Commands,
     screen: Res<State<Screen>>,
@@ -609,12 +611,14 @@ fn refresh(
     needs: Option<ResMut<NeedsBuild>>,
     bodies: Query<Entity, With<PageBody>>,
     mut images: Option<ResMut<Assets<Image>>>,
+    mut keep: ResMut<crate::wake::KeepAwake>,
 ) {
     let Some(mut needs) = needs else { return };
     if !(needs.0 || data.is_changed() || session.is_changed() || status.is_changed()) {
         return;
     }
     needs.0 = false;
+    keep.ask();
     let Ok(body) = bodies.single() else { return };
     commands.entity(body).despawn_children();
     let mut b = Build {

@@ -1,0 +1,398 @@
+//! The kiosk for real: the Bevy app under Xvfb with software Vulkan, fed by a real agent.
+//! Every screen in portrait and landscape is compared with its reference image, and its buttons
+//! with what the screen must offer; a touch flow is clicked through with xdotool.
+//!
+//! `MENPAI_UPDATE_REFERENCES=1 cargo test -p menpai-tests --test kiosk` rewrites the references
+//! (look at them before committing).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use menpai_tests::{binary, demo_region, get_json, start_agent, workspace};
+
+/// A fixed time (a Monday morning) so clocks and open-now badges never change the pictures.
+const NOW: &str = "2026-11-23T10:00";
+
+const TOUR: &str = "shot:attract;start;shot:home;go:browse;shot:browse;category:住房;shot:items;\
+    item:P43;shot:guide;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;\
+    go:outlets;shot:outlets;go:help;shot:help;go:rating;rate:2;shot:rating;go:phone;shot:phone;quit";
+
+/// What each screen must offer, as button actions (a substring of each).
+const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
+    ("attract", &["Start"]),
+    (
+        "home",
+        &[
+            "Go(Search)",
+            "BrowseAudience(Personal)",
+            "BrowseAudience(Legal)",
+            "Go(Map)",
+            "Go(Outlets)",
+            "Go(Help)",
+            "Go(Rating)",
+            "Go(Phone)",
+            "OpenItem(",
+            "Home",
+            "ToggleElder",
+        ],
+    ),
+    (
+        "browse",
+        &["BrowseKind(Topic)", "OpenCategory(Topic, \"住房\")", "Back"],
+    ),
+    ("items", &["OpenItem(\"P43\")", "OpenItem(\"P44\")"]),
+    (
+        "guide",
+        &["OpenChecklist", "ShowWindowsOnMap", "Back", "Home"],
+    ),
+    (
+        "checklist",
+        &[
+            "ToggleSituation(\"s1\")",
+            "ToggleSituation(\"s2\")",
+            "PrintChecklist",
+        ],
+    ),
+    ("map", &["Back", "Home"]),
+    (
+        "search",
+        &[
+            "Key('q')",
+            "Key('m')",
+            "Backspace",
+            "ClearQuery",
+            "OpenItem(\"P43\")",
+        ],
+    ),
+    ("outlets", &["Back", "Home"]),
+    ("help", &["CallStaff", "FaqCategory("]),
+    (
+        "rating",
+        &["Rate(5)", "Rate(1)", "RateReason(", "SubmitRating"],
+    ),
+    ("phone", &["Back", "Home"]),
+];
+
+fn runtime_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("menpai-xdg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    dir
+}
+
+fn xvfb_run(width: u32, height: u32) -> Command {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg("command -v xvfb-run")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "xvfb-run is missing: scripts/setup.sh installs xvfb, mesa-vulkan-drivers and a CJK font"
+    );
+    let mut c = Command::new("xvfb-run");
+    c.args(["-a", "-s", &format!("-screen 0 {width}x{height}x24")])
+        .env("XDG_RUNTIME_DIR", runtime_dir());
+    c
+}
+
+/// Averages 4×4 blocks: small shifts of anti-aliasing do not count, layout changes do.
+fn quarter(img: &RgbImage) -> RgbImage {
+    let (w, h) = (img.width() / 4, img.height() / 4);
+    RgbImage::from_fn(w, h, |x, y| {
+        let mut sum = [0u32; 3];
+        for dy in 0..4 {
+            for dx in 0..4 {
+                let p = img.get_pixel(x * 4 + dx, y * 4 + dy).0;
+                for c in 0..3 {
+                    sum[c] += u32::from(p[c]);
+                }
+            }
+        }
+        image::Rgb(sum.map(|s| (s / 16) as u8))
+    })
+}
+
+/// Share of pixels where some channel differs by more than 24 levels.
+fn difference(a: &RgbImage, b: &RgbImage) -> f64 {
+    if a.dimensions() != b.dimensions() {
+        return 1.0;
+    }
+    let differing = a
+        .pixels()
+        .zip(b.pixels())
+        .filter(|(p, q)| p.0.iter().zip(q.0).any(|(x, y)| x.abs_diff(y) > 24))
+        .count();
+    differing as f64 / (a.width() * a.height()) as f64
+}
+
+fn tour(orientation: &str, width: u32, height: u32) {
+    let agent = start_agent(&demo_region(), "");
+    let shots = tempfile::tempdir().unwrap();
+    let out = xvfb_run(width, height)
+        .arg(binary("menpai-kiosk"))
+        .args([
+            "--agent",
+            &format!("http://{}", agent.addr),
+            "--now",
+            NOW,
+            "--script",
+            TOUR,
+            "--shots",
+        ])
+        .arg(shots.path())
+        .args(if orientation == "landscape" {
+            vec!["--landscape"]
+        } else {
+            vec![]
+        })
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the kiosk failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let references = workspace()
+        .join("kiosk-ui/tests/reference")
+        .join(orientation);
+    let update = std::env::var_os("MENPAI_UPDATE_REFERENCES").is_some();
+    let mut failures = Vec::new();
+    for (name, buttons) in EXPECTED_BUTTONS {
+        let shot = shots.path().join(format!("{name}.png"));
+        let img = image::open(&shot)
+            .unwrap_or_else(|e| panic!("{name}: no screenshot ({e})"))
+            .to_rgb8();
+        assert_eq!(img.dimensions(), (width, height), "{name}");
+        let small = quarter(&img);
+        let reference = references.join(format!("{name}.png"));
+        if update {
+            std::fs::create_dir_all(&references).unwrap();
+            small.save(&reference).unwrap();
+        } else {
+            match image::open(&reference) {
+                Ok(r) => {
+                    let d = difference(&small, &r.to_rgb8());
+                    if d > 0.01 {
+                        let kept =
+                            std::env::temp_dir().join(format!("menpai-{orientation}-{name}.png"));
+                        let _ = img.save(&kept);
+                        failures.push(format!(
+                            "{name}: {:.1}% of the picture differs (saved {})",
+                            d * 100.0,
+                            kept.display()
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!("{name}: no reference image ({e})")),
+            }
+        }
+        let table =
+            std::fs::read_to_string(shots.path().join(format!("{name}.buttons.tsv"))).unwrap();
+        for expected in *buttons {
+            let row = table
+                .lines()
+                .find(|l| l.split('\t').next().is_some_and(|a| a.contains(expected)));
+            match row {
+                None => failures.push(format!("{name}: no button {expected}")),
+                Some(row) => {
+                    // On screen, not pushed outside the window.
+                    let n: Vec<f32> = row
+                        .split('\t')
+                        .skip(1)
+                        .map(|v| v.parse().unwrap())
+                        .collect();
+                    if n[0] < -1.0 || n[0] + n[2] > width as f32 + 1.0 {
+                        failures.push(format!("{name}: {expected} lies outside the screen: {row}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{orientation}:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_screen_in_portrait_matches_its_reference() {
+    tour("portrait", 1080, 1920);
+}
+
+#[test]
+fn every_screen_in_landscape_matches_its_reference() {
+    tour("landscape", 1920, 1080);
+}
+
+/// Reads the kiosk's button table once it has stopped changing (data arrives and pages settle)
+/// and returns the centre of the first button whose action contains `action`.
+fn find_button(layout: &Path, action: &str) -> (i32, i32) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut previous = String::new();
+    loop {
+        let table = std::fs::read_to_string(layout).unwrap_or_default();
+        let settled = table == previous;
+        previous = table.clone();
+        if settled {
+            for line in table.lines() {
+                let cols: Vec<&str> = line.split('\t').collect();
+                if cols[0].contains(action) {
+                    let n: Vec<f32> = cols[1..].iter().map(|v| v.parse().unwrap()).collect();
+                    if n[1] >= 0.0 && n[1] + n[3] / 2.0 < 1900.0 {
+                        return ((n[0] + n[2] / 2.0) as i32, (n[1] + n[3] / 2.0) as i32);
+                    }
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no button {action} appeared; the screen has:\n{table}\nthe kiosk logged:\n{}",
+            std::fs::read_to_string(layout.with_extension("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+fn click(display: &str, (x, y): (i32, i32)) {
+    let ok = Command::new("xdotool")
+        .env("DISPLAY", display)
+        .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "xdotool failed");
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+/// An Xvfb display of our own, and the kiosk on it.
+struct Screen {
+    xvfb: std::process::Child,
+    kiosk: std::process::Child,
+    display: String,
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.kiosk.kill();
+        let _ = self.kiosk.wait();
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+fn kiosk_on_xvfb(agent: std::net::SocketAddr, layout: &Path, extra: &[&str]) -> Screen {
+    // A display number unlikely to clash with parallel tests.
+    let n = 50 + (std::process::id() % 400) + extra.len() as u32 * 7;
+    let display = format!(":{n}");
+    let xvfb = Command::new("Xvfb")
+        .args([&display, "-screen", "0", "1080x1920x24", "-nolisten", "tcp"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let kiosk = Command::new(binary("menpai-kiosk"))
+        .env("DISPLAY", &display)
+        .env("XDG_RUNTIME_DIR", runtime_dir())
+        .args([
+            "--agent",
+            &format!("http://{agent}"),
+            "--windowed",
+            "--layout",
+        ])
+        .arg(layout)
+        .args(extra)
+        .env("RUST_LOG", "menpai_kiosk=debug,wgpu=error,naga=error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(layout.with_extension("log")).unwrap())
+        .spawn()
+        .unwrap();
+    Screen {
+        xvfb,
+        kiosk,
+        display,
+    }
+}
+
+#[test]
+fn a_citizen_taps_from_home_to_a_printed_gjj_checklist() {
+    let agent = start_agent(&demo_region(), "");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout.tsv");
+    let screen = kiosk_on_xvfb(agent.addr, &layout, &[]);
+    let d = screen.display.clone();
+
+    click(&d, find_button(&layout, "Start"));
+    click(&d, find_button(&layout, "Go(Search)"));
+    for k in ["Key('g')", "Key('j')", "Key('j')"] {
+        click(&d, find_button(&layout, k));
+    }
+    // The first result is a 住房公积金 item.
+    let first = {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let table = std::fs::read_to_string(&layout).unwrap_or_default();
+            let hit = table
+                .lines()
+                .find(|l| l.starts_with("OpenItem("))
+                .map(str::to_owned);
+            if let Some(h) = hit {
+                break h;
+            }
+            assert!(Instant::now() < deadline, "no search results appeared");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let id = first.split('"').nth(1).unwrap().to_owned();
+    let (_, guide) = get_json(agent.addr, &format!("/api/v1/items/{id}"));
+    let name = guide["item"]["name"].as_str().unwrap().to_owned();
+    assert!(
+        name.contains("住房公积金") || name.contains("公积金"),
+        "{name}"
+    );
+    click(&d, find_button(&layout, &format!("OpenItem(\"{id}\")")));
+    click(&d, find_button(&layout, "OpenChecklist"));
+    click(&d, find_button(&layout, "PrintChecklist"));
+
+    // The simulated printer received the checklist.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, printed) = get_json(agent.addr, "/api/v1/sim/printer");
+        let preview = printed["preview"].as_str().unwrap_or("").to_owned();
+        if preview.contains("办事材料清单") && preview.contains(&name) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the printer never got the checklist:\n{preview}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn an_idle_kiosk_wipes_the_session_and_returns_to_the_attract_loop() {
+    let agent = start_agent(&demo_region(), "");
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout.tsv");
+    let screen = kiosk_on_xvfb(agent.addr, &layout, &["--idle", "3", "--countdown", "3"]);
+    let d = screen.display.clone();
+    click(&d, find_button(&layout, "Start"));
+    click(&d, find_button(&layout, "Go(Search)"));
+    click(&d, find_button(&layout, "Key('s')"));
+    // The countdown appears, then the plate is back at its attract loop.
+    find_button(&layout, "Continue");
+    find_button(&layout, "Start");
+    // A fresh session: the search box is empty again.
+    click(&d, find_button(&layout, "Start"));
+    click(&d, find_button(&layout, "Go(Search)"));
+    std::thread::sleep(Duration::from_millis(500));
+    let table = std::fs::read_to_string(&layout).unwrap();
+    assert!(
+        !table.contains("OpenItem("),
+        "the old search came back:\n{table}"
+    );
+}
