@@ -69,6 +69,9 @@ pub fn read_dir(dir: &Path) -> Result<ContentPack, Vec<ValidationError>> {
     ] {
         pack.sources.insert(kind.to_owned(), file.to_owned());
     }
+    if reader.dir.join("basemap.json").exists() {
+        pack.base_map = reader.object("basemap.json", "base map");
+    }
     pack.outlets = reader.array("outlets.json", "outlet");
     pack.faqs = reader.array("faqs.json", "faq");
     pack.slides = reader.array("slides.json", "slide");
@@ -222,6 +225,9 @@ pub fn write_dir(pack: &ContentPack, dir: &Path) -> anyhow::Result<()> {
         put(&format!("floorplans/{}.json", plan.hall), plan)?;
     }
     put("forms/forms.json", &pack.forms)?;
+    if let Some(map) = &pack.base_map {
+        put("basemap.json", map)?;
+    }
     put("outlets.json", &pack.outlets)?;
     put("faqs.json", &pack.faqs)?;
     put("slides.json", &pack.slides)?;

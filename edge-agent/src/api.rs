@@ -14,7 +14,8 @@ use axum::{Json, Router};
 use chrono::NaiveDateTime;
 use menpai_model::api::{
     AgentEvent, AudienceCounts, Checklist, DeviceList, FaqList, FloorPlanView, Guide, HallInfo,
-    Health, Home, ItemList, OutletList, RegionInfo, SearchHit, SearchResponse, YouAreHere,
+    Health, HelpRequest, Home, ItemList, OutletList, RatingRequest, RegionInfo, SearchHit,
+    SearchResponse, YouAreHere,
 };
 use menpai_model::geo::GeoPoint;
 use menpai_model::{Audience, OutletKind};
@@ -50,6 +51,8 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .route("/api/v1/search", get(search))
         .route("/api/v1/events", get(events))
         .route("/api/v1/devices", get(devices))
+        .route("/api/v1/help", post(help))
+        .route("/api/v1/ratings", post(rate))
         .route("/api/v1/print/checklist", post(print_checklist))
         .route("/api/v1/print/ticket", post(print_ticket))
         .route("/api/v1/sim/scanner", post(sim_scan))
@@ -204,6 +207,7 @@ async fn health(State(agent): AgentState) -> Json<Health> {
         region: catalog.as_ref().map(|c| c.region.name.clone()),
         items: catalog.as_ref().map_or(0, |c| c.item_count()),
         uptime_s: agent.uptime_s(),
+        outbox_depth: agent.store.outbox_depth().unwrap_or_default(),
     })
 }
 
@@ -483,7 +487,11 @@ async fn outlets(
     let limit = check_limit(p.limit, 50, 200)?;
     let mut outlets = c.outlets_near(from, now, kind, p.item.as_deref());
     outlets.truncate(limit);
-    Ok(Json(OutletList { from, outlets }))
+    Ok(Json(OutletList {
+        from,
+        outlets,
+        base_map: c.base_map.clone(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -506,7 +514,11 @@ async fn item_outlets(
     let from = origin(&agent, &c, p.lat, p.lon)?;
     let now = local_time(p.at.as_deref())?;
     let outlets = c.outlets_near(from, now, None, Some(&id));
-    Ok(Json(OutletList { from, outlets }))
+    Ok(Json(OutletList {
+        from,
+        outlets,
+        base_map: None,
+    }))
 }
 
 async fn outlet(
@@ -1043,4 +1055,52 @@ async fn sim_gpio(
         gpio.set_help_button(h);
     }
     Ok(Json(json!({ "status_led": gpio.status_led() })))
+}
+
+/// A citizen asks for staff: queued for the regional server and told to the hall at once.
+async fn help(
+    State(agent): AgentState,
+    Body(b): Body<HelpRequest>,
+) -> Result<Json<Value>, AppError> {
+    if b.context.as_ref().is_some_and(|c| c.chars().count() > 64) {
+        return Err(AppError::bad_request("参数错误：context 最多 64 个字"));
+    }
+    let body = json!({ "hall": agent.config.terminal.hall, "position": agent.config.terminal.position, "context": b.context });
+    agent
+        .store
+        .enqueue("help_request", &body)
+        .map_err(AppError::internal)?;
+    agent.notify(AgentEvent::HelpRequested);
+    Ok(Json(json!({ "called": true })))
+}
+
+/// A rating (好差评), queued for the regional server.
+async fn rate(
+    State(agent): AgentState,
+    Body(r): Body<RatingRequest>,
+) -> Result<Json<Value>, AppError> {
+    if !(1..=5).contains(&r.level) {
+        return Err(AppError::bad_request("参数错误：level 应在 1 到 5 之间"));
+    }
+    if r.reasons.len() > 8
+        || r.reasons
+            .iter()
+            .any(|x| x.is_empty() || x.chars().count() > 16)
+    {
+        return Err(AppError::bad_request(
+            "参数错误：最多 8 条原因，每条 1 到 16 个字",
+        ));
+    }
+    let c = active(&agent)?;
+    if let Some(id) = &r.item
+        && c.meta(id).is_none()
+    {
+        return Err(AppError::bad_request(format!("参数错误：没有事项 `{id}`")));
+    }
+    let body = json!({ "hall": agent.config.terminal.hall, "level": r.level, "reasons": r.reasons, "item": r.item });
+    let key = agent
+        .store
+        .enqueue("rating", &body)
+        .map_err(AppError::internal)?;
+    Ok(Json(json!({ "recorded": key })))
 }

@@ -47,6 +47,7 @@ pub struct Catalog {
     pub floor_plans: Vec<FloorPlan>,
     pub faqs: Vec<Faq>,
     pub slides: Vec<Slide>,
+    pub base_map: Option<menpai_model::BaseMap>,
     forms: HashMap<String, Form>,
     /// Item positions per outlet id.
     items_by_outlet: HashMap<String, Vec<usize>>,
@@ -388,6 +389,7 @@ impl Assembly {
             floor_plans: rest.floor_plans,
             faqs,
             slides,
+            base_map: rest.base_map,
             forms: rest.forms.into_iter().map(|f| (f.id.clone(), f)).collect(),
             items_by_outlet,
             search: self.search.finish(),

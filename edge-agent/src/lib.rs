@@ -140,6 +140,11 @@ impl Agent {
         Ok(())
     }
 
+    /// Tells every UI on the event stream.
+    pub fn notify(&self, event: AgentEvent) {
+        let _ = self.events.send(event);
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {
         self.events.subscribe()
     }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_content.sql"),
     include_str!("../migrations/0002_audit.sql"),
+    include_str!("../migrations/0003_outbox.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +134,9 @@ impl Store {
             for r in &pack.forms {
                 put("form", &r.id, to_json(r))?;
             }
+            if let Some(map) = &pack.base_map {
+                put("base_map", "base_map", to_json(map))?;
+            }
         }
         tx.execute(
             "DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM entries)",
@@ -241,6 +245,49 @@ impl Store {
         Ok(())
     }
 
+    /// Queues an event for the regional server; returns its idempotency key.
+    pub fn enqueue(&self, kind: &str, body: &serde_json::Value) -> Result<String> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let now = chrono::Utc::now();
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let seed = format!(
+            "{}-{}-{n}-{kind}",
+            std::process::id(),
+            now.timestamp_nanos_opt().unwrap_or_default()
+        );
+        let key = hex::encode(&Sha256::digest(seed.as_bytes())[..16]);
+        self.conn().execute(
+            "INSERT INTO outbox (idempotency_key, kind, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                key,
+                kind,
+                body.to_string(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            ],
+        )?;
+        Ok(key)
+    }
+
+    /// Events not yet sent.
+    pub fn outbox_depth(&self) -> Result<u64> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Unsent events, oldest first: (key, kind, body).
+    pub fn unsent(&self, limit: usize) -> Result<Vec<(String, String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT idempotency_key, kind, body FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The latest audit entries, newest first: (at, action, detail, outcome).
     pub fn audit_entries(&self, limit: usize) -> Result<Vec<(String, String, String, String)>> {
         let conn = self.conn();
@@ -291,6 +338,7 @@ pub fn decode_into(pack: &mut ContentPack, kind: &str, key: &str, body: &[u8]) -
         "faq" => pack.faqs.push(serde_json::from_slice(body).map_err(bad)?),
         "slide" => pack.slides.push(serde_json::from_slice(body).map_err(bad)?),
         "form" => pack.forms.push(serde_json::from_slice(body).map_err(bad)?),
+        "base_map" => pack.base_map = Some(serde_json::from_slice(body).map_err(bad)?),
         _ => {}
     }
     Ok(())

@@ -524,3 +524,58 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[tokio::test]
+async fn ratings_and_help_requests_are_queued_for_the_regional_server() {
+    let agent = agent();
+    let post = |uri: &str, body: &str| {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    let (s, r) = call(
+        &agent,
+        post(
+            "/api/v1/ratings",
+            r#"{"level": 2, "reasons": ["等待时间长"], "item": "P43"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (s, _) = call(&agent, post("/api/v1/help", r#"{"context": "Guide"}"#)).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, health) = get(&agent, "/api/v1/health").await;
+    assert_eq!(health["outbox_depth"], 2);
+    let queued = agent.store.unsent(10).unwrap();
+    assert_eq!(
+        queued
+            .iter()
+            .map(|(_, k, _)| k.as_str())
+            .collect::<Vec<_>>(),
+        ["rating", "help_request"]
+    );
+    let rating: Value = serde_json::from_str(&queued[0].2).unwrap();
+    assert_eq!(rating["level"], 2);
+    assert_ne!(
+        queued[0].0, queued[1].0,
+        "every event has its own idempotency key"
+    );
+    for (body, reason) in [
+        (r#"{"level": 9}"#, "level"),
+        (r#"{"level": 3, "item": "NOPE"}"#, "NOPE"),
+        (
+            r#"{"level": 3, "reasons": ["一二三四五六七八九十一二三四五六七"]}"#,
+            "原因",
+        ),
+    ] {
+        let (s, r) = call(&agent, post("/api/v1/ratings", body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {r}");
+        assert!(r["error"].as_str().unwrap().contains(reason), "{r}");
+    }
+    assert_eq!(
+        agent.store.outbox_depth().unwrap(),
+        2,
+        "refused ratings are not queued"
+    );
+}

@@ -47,6 +47,14 @@ pub enum Request {
         item: String,
         situations: Vec<String>,
     },
+    CallStaff {
+        context: Option<String>,
+    },
+    Rate {
+        level: u8,
+        reasons: Vec<String>,
+        item: Option<String>,
+    },
 }
 
 /// What came back.
@@ -61,6 +69,8 @@ enum Reply {
     FloorPlan(FloorPlanView),
     Faqs(FaqList),
     Printed(Result<(), PrintFailure>),
+    /// Help was called, or a rating recorded.
+    Done(Request),
     /// The agent answered with an error for the citizen.
     Refused(String),
     /// The agent could not be reached.
@@ -89,6 +99,10 @@ pub struct Data {
     pub printed: Option<Result<(), PrintFailure>>,
     /// A refusal to show in plain words.
     pub error: Option<String>,
+    /// Staff were called.
+    pub staff_called: bool,
+    /// The rating was recorded.
+    pub rated: bool,
 }
 
 /// Whether the agent answers.
@@ -238,6 +252,19 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
         Request::FloorPlan(hall) => get(format!("/api/v1/halls/{}/floorplan", encode(hall)))
             .and_then(|b| parse(&b).map(Reply::FloorPlan)),
         Request::Faqs => get("/api/v1/faqs".into()).and_then(|b| parse(&b).map(Reply::Faqs)),
+        Request::CallStaff { context } => {
+            let body = serde_json::json!({ "context": context }).to_string();
+            http(base, "POST", "/api/v1/help", Some(&body)).map(|_| Reply::Done(request.clone()))
+        }
+        Request::Rate {
+            level,
+            reasons,
+            item,
+        } => {
+            let body =
+                serde_json::json!({ "level": level, "reasons": reasons, "item": item }).to_string();
+            http(base, "POST", "/api/v1/ratings", Some(&body)).map(|_| Reply::Done(request.clone()))
+        }
         Request::PrintChecklist { item, situations } => {
             let body = serde_json::json!({ "item": item, "situations": situations }).to_string();
             match http(base, "POST", "/api/v1/print/checklist", Some(&body)) {
@@ -420,6 +447,9 @@ fn drain(
             Reply::FloorPlan(p) => data.plan = Some(p),
             Reply::Faqs(f) => data.faqs = Some(f),
             Reply::Printed(p) => data.printed = Some(p),
+            Reply::Done(Request::CallStaff { .. }) => data.staff_called = true,
+            Reply::Done(Request::Rate { .. }) => data.rated = true,
+            Reply::Done(_) => {}
             Reply::Refused(e) => data.error = Some(e),
             Reply::Unreachable => status.online = false,
         }
@@ -430,6 +460,7 @@ fn drain(
         .map(|r| r.try_iter().collect())
         .unwrap_or_default();
     for p in pushed {
+        debug!(push = ?p, "From the agent.");
         match &p {
             AgentPush::Connected => status.online = true,
             AgentPush::Disconnected => status.online = false,

@@ -13,6 +13,7 @@
 )]
 
 pub mod agent;
+pub mod basemap;
 pub mod qr;
 pub mod screens;
 pub mod session;
@@ -123,6 +124,7 @@ impl Options {
 
 /// The kiosk app with its window.
 pub fn app(options: Options) -> App {
+    let _ = wake::STARTED.set(std::time::Instant::now());
     let (w, h) = if options.landscape {
         (1920, 1080)
     } else {

@@ -152,6 +152,8 @@ fn watch_idle(
             data.items = None;
             data.printed = None;
             data.error = None;
+            data.staff_called = false;
+            data.rated = false;
             ui_scale.0 = 1.0;
             idle.since_touch = Duration::ZERO;
             for e in &overlay {

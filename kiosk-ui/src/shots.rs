@@ -13,11 +13,52 @@ use crate::screens::{Action, Screen};
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Script>();
     app.add_systems(Startup, load_script);
+    app.add_systems(Update, scroll_bench);
     app.add_systems(Last, (step, dump_layout));
+}
+
+/// Scrolls the page body a little every frame and reports the frame times (a benchmark).
+fn scroll_bench(
+    mut script: ResMut<Script>,
+    real: Res<Time<Real>>,
+    mut lists: Query<(&mut ScrollPosition, &ComputedNode), With<crate::screens::Scrolls>>,
+) {
+    if script.scrolling == 0 {
+        return;
+    }
+    script.scrolling -= 1;
+    let ms = real.delta().as_secs_f64() * 1e3;
+    script.frame_ms.push(ms);
+    for (mut pos, node) in &mut lists {
+        let max = ((node.content_size() - node.size()) * node.inverse_scale_factor())
+            .y
+            .max(0.0);
+        pos.y = if pos.y + 40.0 > max {
+            0.0
+        } else {
+            pos.y + 40.0
+        };
+    }
+    if script.scrolling == 0 {
+        let mut t = script.frame_ms.split_off(2); // the first frames include the page build
+        t.sort_by(f64::total_cmp);
+        let pct = |p: f64| t[((t.len() - 1) as f64 * p) as usize];
+        println!(
+            "scroll frame time over {} frames: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+            t.len(),
+            pct(0.5),
+            pct(0.95),
+            t.last().copied().unwrap_or_default()
+        );
+        script.settle = 2;
+    }
 }
 
 #[derive(Resource, Default)]
 struct Script {
+    /// Frames left to scroll in a `scrollbench`, and the frame times seen.
+    scrolling: u32,
+    frame_ms: Vec<f64>,
     steps: Vec<String>,
     next: usize,
     /// Frames to let pass before the next step (layout, images, screenshot readback).
@@ -43,6 +84,9 @@ fn step(
     shots: Query<(), With<Screenshot>>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
 ) {
+    if script.scrolling > 0 {
+        return;
+    }
     if script.waiting_for_shot {
         if shots.is_empty() {
             script.waiting_for_shot = false;
@@ -85,6 +129,10 @@ fn step(
             }
         }
         "wait" => script.settle = arg.parse().unwrap_or(30),
+        "scrollbench" => {
+            script.scrolling = arg.parse().unwrap_or(120);
+            script.frame_ms.clear();
+        }
         "shot" => {
             let dir = options.shots.clone().unwrap_or_else(|| PathBuf::from("."));
             let path = dir.join(format!("{arg}.png"));
@@ -121,20 +169,26 @@ fn button_table(
     out
 }
 
-/// Writes the button table to the layout file whenever the layout changes.
+/// Writes the button table (and a `Notice(…)` line while the agent is away) to the layout file
+/// whenever the layout or the notice changes.
 fn dump_layout(
     options: Res<Options>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
     changed: Query<(), Or<(Changed<ComputedNode>, Added<Button>)>>,
+    notices: Query<Ref<Text>, With<crate::screens::OfflineNotice>>,
 ) {
     let Some(file) = &options.layout_file else {
         return;
     };
-    if changed.is_empty() {
+    if changed.is_empty() && !notices.iter().any(|t| t.is_changed()) {
         return;
     }
+    let mut table = button_table(&buttons);
+    for t in notices.iter().filter(|t| !t.0.is_empty()) {
+        table.push_str(&format!("Notice({})\t0\t0\t0\t0\n", t.0));
+    }
     let tmp = file.with_extension("tmp");
-    if std::fs::write(&tmp, button_table(&buttons)).is_ok() {
+    if std::fs::write(&tmp, table).is_ok() {
         let _ = std::fs::rename(tmp, file);
     }
 }

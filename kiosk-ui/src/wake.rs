@@ -14,7 +14,29 @@ pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<KeepAwake>();
     // Present with a window; added here so the plugin also runs headless.
     app.add_message::<bevy::window::RequestRedraw>();
-    app.add_systems(Last, (plan_next_wake, keep_awake));
+    app.add_systems(Last, (plan_next_wake, keep_awake, report_first_frame));
+}
+
+/// When the process started, for the time-to-first-frame figure.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Logs, once, how long it took from start to a laid-out first page.
+fn report_first_frame(
+    mut done: Local<bool>,
+    pages: Query<&ComputedNode, With<crate::screens::PageRoot>>,
+) {
+    if *done {
+        return;
+    }
+    if pages.iter().any(|n| n.size().x > 0.0) {
+        *done = true;
+        let ms = STARTED
+            .get()
+            .map(|t| t.elapsed().as_secs_f64() * 1e3)
+            .unwrap_or_default();
+        info!(ms = format!("{ms:.0}"), "First frame laid out.");
+        println!("menpai-kiosk: first frame after {ms:.0} ms");
+    }
 }
 
 /// Frames still wanted after something changed: a screen change lands on the next frame, and

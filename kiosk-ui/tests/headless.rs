@@ -180,3 +180,30 @@ fn find_text(app: &mut App, needle: &str) -> Option<String> {
         .map(|t| t.0.clone())
         .find(|t| t.contains(needle))
 }
+
+#[test]
+fn calling_staff_and_rating_reach_the_agent() {
+    let (mut app, requests) = app(Options::default());
+    act(&mut app, Action::Start);
+    act(&mut app, Action::Go(Screen::Help));
+    act(&mut app, Action::CallStaff);
+    act(&mut app, Action::Go(Screen::Rating));
+    act(&mut app, Action::Rate(2));
+    act(&mut app, Action::RateReason("等待时间长".into()));
+    act(&mut app, Action::SubmitRating);
+    let asked = drain(&requests);
+    assert!(
+        asked.contains(&Request::CallStaff {
+            context: Some("Help".into())
+        }),
+        "{asked:?}"
+    );
+    assert!(
+        asked.contains(&Request::Rate {
+            level: 2,
+            reasons: vec!["等待时间长".into()],
+            item: None
+        }),
+        "{asked:?}"
+    );
+}

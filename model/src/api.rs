@@ -129,6 +129,29 @@ pub struct Health {
     pub region: Option<String>,
     pub items: usize,
     pub uptime_s: u64,
+    /// Events waiting to be sent to the regional server.
+    #[serde(default)]
+    pub outbox_depth: u64,
+}
+
+/// A citizen's rating of the service (好差评); no personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingRequest {
+    /// 5 (非常满意) to 1 (非常不满意).
+    pub level: u8,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// The item it was about, when known.
+    #[serde(default)]
+    pub item: Option<String>,
+}
+
+/// Someone asked for help at the plate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HelpRequest {
+    /// Where the citizen was, e.g. the screen or item.
+    #[serde(default)]
+    pub context: Option<String>,
 }
 
 /// An item's full guide as the kiosk shows it: the item plus what its references resolve to.
@@ -237,6 +260,9 @@ pub struct ItemList {
 pub struct OutletList {
     pub from: GeoPoint,
     pub outlets: Vec<OutletSummary>,
+    /// The district's outline and main roads, to draw the outlets on.
+    #[serde(default)]
+    pub base_map: Option<crate::pack::BaseMap>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

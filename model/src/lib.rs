@@ -18,6 +18,6 @@ pub use item::{
 pub use outlet::{
     BusinessType, Floor, FloorPlan, KioskPosition, Landmark, Outlet, OutletKind, Rect, Window, Zone,
 };
-pub use pack::{ContentPack, Faq, Form, Slide};
+pub use pack::{BaseMap, ContentPack, Faq, Form, Road, Slide};
 pub use region::{Department, Holiday, LifeEvent, Region, Topic};
 pub use validate::ValidationError;

@@ -18,6 +18,9 @@ pub struct ContentPack {
     pub faqs: Vec<Faq>,
     pub slides: Vec<Slide>,
     pub forms: Vec<Form>,
+    /// A simple base map for the outlets screen: the district's outline and main roads.
+    #[serde(default)]
+    pub base_map: Option<BaseMap>,
     /// Record key (`item:P43`, `outlet:hall-main`, …) → the file it was read from.
     #[serde(skip)]
     pub sources: BTreeMap<String, String>,
@@ -75,4 +78,18 @@ pub struct Form {
     pub name: String,
     /// Where the form can be downloaded.
     pub url: String,
+}
+
+/// A simple base map carried by the pack (no map tiles on a terminal): outline and main roads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseMap {
+    /// The district boundary, WGS-84, as a closed ring.
+    pub outline: Vec<crate::geo::GeoPoint>,
+    pub roads: Vec<Road>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Road {
+    pub name: String,
+    pub points: Vec<crate::geo::GeoPoint>,
 }

@@ -205,6 +205,30 @@ impl ContentPack {
             }
         }
         let _ = outlet_ids;
+        if let Some(map) = &self.base_map {
+            let mut c = Checker {
+                errors: &mut errors,
+                file: "basemap.json".into(),
+                record: "base map".into(),
+            };
+            if map.outline.len() < 3 {
+                c.fail("outline", "needs at least three points");
+            }
+            for (i, p) in map.outline.iter().enumerate() {
+                if !p.is_valid() {
+                    c.fail(format!("outline[{i}]"), "is not a valid WGS-84 coordinate");
+                }
+            }
+            for (i, r) in map.roads.iter().enumerate() {
+                c.non_empty(&format!("roads[{i}].name"), &r.name);
+                if r.points.len() < 2 || r.points.iter().any(|p| !p.is_valid()) {
+                    c.fail(
+                        format!("roads[{i}].points"),
+                        "needs two or more valid points",
+                    );
+                }
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -18,25 +18,30 @@ pub fn workspace() -> PathBuf {
 /// Path of a workspace binary, built once per test run with the same profile and target dir.
 pub fn binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
+    // target/<profile>/deps/<test-binary> → target/<profile>/<name>; benches run in release.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_owned();
+    let release = dir.file_name().is_some_and(|n| n == "release");
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--bins",
-                "-p",
-                "menpai-agent",
-                "-p",
-                "menpai-content",
-            ])
-            .current_dir(workspace())
-            .status()
-            .expect("cargo runs");
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.args([
+            "build",
+            "--quiet",
+            "--bins",
+            "-p",
+            "menpai-agent",
+            "-p",
+            "menpai-content",
+            "-p",
+            "menpai-kiosk",
+        ]);
+        if release {
+            cargo.arg("--release");
+        }
+        let status = cargo.current_dir(workspace()).status().expect("cargo runs");
         assert!(status.success(), "building the binaries failed");
     });
-    // tests/…/target/<profile>/deps/<test-binary> → target/<profile>/<name>
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join(name)
+    dir.join(name)
 }
 
 /// A running agent, stopped (and reaped) on drop.

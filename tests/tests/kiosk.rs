@@ -396,3 +396,54 @@ fn an_idle_kiosk_wipes_the_session_and_returns_to_the_attract_loop() {
         "the old search came back:\n{table}"
     );
 }
+
+#[test]
+fn the_kiosk_says_plainly_when_the_agent_is_down_and_recovers_by_itself() {
+    let agent = start_agent(&demo_region(), "");
+    let addr = agent.addr;
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout.tsv");
+    let screen = kiosk_on_xvfb(
+        addr,
+        &layout,
+        &["--idle", "600", "--countdown", "30", "--windowed"],
+    );
+    let d = screen.display.clone();
+    click(&d, find_button(&layout, "Start"));
+    find_button(&layout, "OpenItem(");
+    drop(agent);
+    find_button(&layout, "Notice(终端服务暂时连不上");
+    // The agent comes back on the same address (systemd restarts it): the notice goes, the
+    // home screen fills again, without a touch.
+    let config = dir.path().join("agent.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"{addr}\"\ndata_dir = {:?}\nseed_pack = {:?}\n",
+            dir.path().join("data"),
+            demo_region()
+        ),
+    )
+    .unwrap();
+    let mut again = std::process::Command::new(binary("menpai-agent"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let table = std::fs::read_to_string(&layout).unwrap_or_default();
+        if !table.contains("Notice(") && table.contains("OpenItem(") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the kiosk did not recover:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = again.kill();
+    let _ = again.wait();
+}

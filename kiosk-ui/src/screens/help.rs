@@ -7,10 +7,10 @@ use crate::theme::palette::*;
 use crate::theme::widget::*;
 
 pub(super) fn build(b: &mut Build) {
-    let call = if b.session.staff_called {
-        "已通知工作人员，请稍候，马上来帮您。"
-    } else {
-        ""
+    let call = match (b.session.staff_called, b.data.staff_called) {
+        (true, true) => "已通知工作人员，请稍候，马上来帮您。",
+        (true, false) => "正在呼叫工作人员…",
+        _ => "",
     };
     b.add((
         card(),

@@ -44,6 +44,7 @@ pub(super) fn build(b: &mut Build) {
             Node {
                 width: px(MAP_WIDTH),
                 height: px(height),
+                flex_shrink: 0.0,
                 border: UiRect::all(px(3)),
                 border_radius: BorderRadius::all(px(8)),
                 ..default()

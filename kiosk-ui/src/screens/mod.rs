@@ -35,6 +35,7 @@ pub(crate) fn plugin(app: &mut App) {
             on_push,
             refresh,
             update_clock,
+            show_offline,
             scroll,
         )
             .chain(),
@@ -228,11 +229,7 @@ fn full_screen() -> Node {
 }
 
 fn top_bar(hall: String, title: &str, offline: bool, clock: String) -> impl Bundle {
-    let notice = if offline {
-        "终端服务暂时连不上，正在自动重连…"
-    } else {
-        ""
-    };
+    let notice = if offline { OFFLINE } else { "" };
     (
         Node {
             width: percent(100),
@@ -263,6 +260,18 @@ fn top_bar(hall: String, title: &str, offline: bool, clock: String) -> impl Bund
 /// The plain notice shown while the agent is away.
 #[derive(Component)]
 pub struct OfflineNotice;
+
+const OFFLINE: &str = "终端服务暂时连不上，正在自动重连…";
+
+fn show_offline(status: Res<AgentStatus>, mut notices: Query<&mut Text, With<OfflineNotice>>) {
+    let wanted = if status.online { "" } else { OFFLINE };
+    for mut t in &mut notices {
+        if t.0 != wanted {
+            debug!(online = status.online, "Offline notice changes.");
+            **t = wanted.to_owned();
+        }
+    }
+}
 
 fn bottom_bar(screen: Screen) -> impl Bundle {
     let back = if screen == Screen::Home {
@@ -454,7 +463,17 @@ fn perform_actions(
                 data.search = None;
             }
             Action::FaqCategory(c) => session.faq_category = Some(c),
-            Action::CallStaff => session.staff_called = true,
+            Action::CallStaff => {
+                session.staff_called = true;
+                data.staff_called = false;
+                ask(
+                    link,
+                    &mut status,
+                    Request::CallStaff {
+                        context: Some(format!("{current:?}")),
+                    },
+                );
+            }
             Action::Rate(level) => session.rating = Some(level),
             Action::RateReason(r) => {
                 if let Some(i) = session.rating_reasons.iter().position(|x| *x == r) {
@@ -463,7 +482,22 @@ fn perform_actions(
                     session.rating_reasons.push(r);
                 }
             }
-            Action::SubmitRating => session.rated = true,
+            Action::SubmitRating => {
+                if let Some(level) = session.rating {
+                    session.rated = true;
+                    data.rated = false;
+                    let (reasons, item) = (session.rating_reasons.clone(), session.item.clone());
+                    ask(
+                        link,
+                        &mut status,
+                        Request::Rate {
+                            level,
+                            reasons,
+                            item,
+                        },
+                    );
+                }
+            }
         }
     }
 }
@@ -559,7 +593,6 @@ fn on_push(
     data: Res<Data>,
     link: Option<Res<AgentLink>>,
     mut status: ResMut<AgentStatus>,
-    mut notices: Query<&mut Text, With<OfflineNotice>>,
 ) {
     for push in pushes.read() {
         let reload = match push {
@@ -568,13 +601,6 @@ fn on_push(
             AgentPush::Disconnected => false,
             AgentPush::Event(_) => false,
         };
-        for mut t in &mut notices {
-            **t = if status.online {
-                String::new()
-            } else {
-                "终端服务暂时连不上，正在自动重连…".into()
-            };
-        }
         if reload && let Some(link) = &link {
             let hall = data
                 .home

@@ -14,7 +14,11 @@ pub(super) fn build(b: &mut Build) {
         return;
     };
     b.add(text("离这里最近的办事地点", HEADING, TEXT));
-    for o in list.outlets.iter().take(12) {
+    let shown: Vec<_> = list.outlets.iter().take(12).cloned().collect();
+    if let Some(map) = &list.base_map {
+        draw_map(b, map, list.from, &shown);
+    }
+    for (n, o) in shown.iter().enumerate() {
         let distance = if o.distance_m < 1000 {
             format!("{} 米", o.distance_m)
         } else {
@@ -44,7 +48,7 @@ pub(super) fn build(b: &mut Build) {
                 (
                     row(16.0),
                     children![
-                        text(o.name.clone(), BODY, TEXT),
+                        text(format!("{}. {}", n + 1, o.name), BODY, TEXT),
                         chip(open, fill, ON_PRIMARY),
                         chip(kind, CHIP, PRIMARY_DARK)
                     ],
@@ -75,4 +79,96 @@ pub(super) fn build(b: &mut Build) {
             ],
         ));
     }
+}
+
+/// The district with its main roads, numbered pins for the outlets, and a red dot for here.
+fn draw_map(
+    b: &mut Build,
+    map: &menpai_model::BaseMap,
+    here: menpai_model::geo::GeoPoint,
+    outlets: &[menpai_model::api::OutletSummary],
+) {
+    use crate::basemap::{Projection, image};
+    let points = map
+        .outline
+        .iter()
+        .copied()
+        .chain(outlets.iter().map(|o| o.location))
+        .chain([here]);
+    let projection = Projection::fit(points, 1000.0, 700.0);
+    let handle = b
+        .images
+        .as_mut()
+        .map(|images| images.add(image(map, &projection)))
+        .unwrap_or_default();
+    let size = projection.size();
+    let frame = b.add((
+        ImageNode::new(handle),
+        Node {
+            width: px(size.x),
+            height: px(size.y),
+            // Its pins are absolute: without this the scrolling column would squash it to nothing.
+            flex_shrink: 0.0,
+            border_radius: BorderRadius::all(px(16)),
+            ..default()
+        },
+    ));
+    for road in &map.roads {
+        let mid = projection.pixel(road.points[road.points.len() / 2]);
+        b.add_to(
+            frame,
+            (
+                Node {
+                    position_type: PositionType::Absolute,
+                    left: px(mid.x + 6.0),
+                    top: px(mid.y - 30.0),
+                    ..default()
+                },
+                children![text(road.name.clone(), 20.0, MUTED)],
+            ),
+        );
+    }
+    for (n, o) in outlets.iter().enumerate() {
+        let p = projection.pixel(o.location);
+        let fill = if o.open_now { OK } else { WARN };
+        b.add_to(
+            frame,
+            (
+                Node {
+                    position_type: PositionType::Absolute,
+                    left: px(p.x - 20.0),
+                    top: px(p.y - 20.0),
+                    width: px(40),
+                    height: px(40),
+                    justify_content: JustifyContent::Center,
+                    align_items: AlignItems::Center,
+                    border_radius: BorderRadius::all(px(20)),
+                    ..default()
+                },
+                BackgroundColor(fill),
+                children![text((n + 1).to_string(), 22.0, ON_PRIMARY)],
+            ),
+        );
+    }
+    let p = projection.pixel(here);
+    b.add_to(
+        frame,
+        (
+            Node {
+                position_type: PositionType::Absolute,
+                left: px(p.x - 14.0),
+                top: px(p.y - 14.0),
+                width: px(28),
+                height: px(28),
+                border_radius: BorderRadius::all(px(14)),
+                ..default()
+            },
+            BackgroundColor(ACCENT),
+        ),
+    );
+    b.add(text(
+        "红点是您所在的位置；绿色正在营业，橙色休息中。",
+        SMALL,
+        MUTED,
+    ));
 }

@@ -18,10 +18,12 @@ pub(super) const REASONS: [&str; 6] = [
 
 pub(super) fn build(b: &mut Build) {
     if b.session.rated {
-        b.add((
-            card(),
-            children![text("感谢您的评价！我们会认真改进。", TITLE, OK)],
-        ));
+        let thanks = if b.data.rated {
+            "感谢您的评价！我们会认真改进。"
+        } else {
+            "正在提交…"
+        };
+        b.add((card(), children![text(thanks, TITLE, OK)]));
         return;
     }
     let pick = b.add((card(), children![heading("您对今天的服务满意吗？")]));
