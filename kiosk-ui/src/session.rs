@@ -13,7 +13,10 @@ use crate::theme::palette::*;
 use crate::theme::widget::*;
 
 pub(crate) fn plugin(app: &mut App) {
-    app.init_resource::<Session>().add_message::<Activity>();
+    app.init_resource::<Session>()
+        .init_resource::<Clock>()
+        .add_message::<Activity>();
+    app.add_systems(First, tick_clock);
     app.add_systems(Startup, setup_idle);
     app.add_systems(Update, (notice_touches, watch_idle).chain());
 }
@@ -56,6 +59,37 @@ impl Default for Session {
             rated: false,
         }
     }
+}
+
+/// Wall-clock time for the session and the slides. Bevy's real-time delta arrives a frame late
+/// with pipelined rendering, which in a kiosk that sleeps between frames would hold a slide or
+/// a countdown for a whole extra sleep. Tests step it by hand.
+#[derive(Resource, Debug)]
+pub struct Clock {
+    pub now: std::time::Instant,
+    /// Time since the previous frame.
+    pub delta: Duration,
+    /// When set, each frame advances the clock by this much instead of reading the wall clock.
+    pub manual_step: Option<Duration>,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            now: std::time::Instant::now(),
+            delta: Duration::ZERO,
+            manual_step: None,
+        }
+    }
+}
+
+fn tick_clock(mut clock: ResMut<Clock>) {
+    let next = match clock.manual_step {
+        Some(step) => clock.now + step,
+        None => std::time::Instant::now(),
+    };
+    clock.delta = next.saturating_duration_since(clock.now);
+    clock.now = next;
 }
 
 /// Someone did something: the idle clock starts over.
@@ -116,7 +150,7 @@ struct CountdownOverlay;
 struct CountdownText;
 fn watch_idle(
     mut commands: Commands,
-    real: Res<Time<Real>>,
+    clock: Res<Clock>,
     mut idle: ResMut<Idle>,
     mut activity: MessageReader<Activity>,
     screen: Res<State<Screen>>,
@@ -140,7 +174,7 @@ fn watch_idle(
         idle.since_touch = Duration::ZERO;
         return;
     }
-    idle.since_touch += real.delta();
+    idle.since_touch += clock.delta;
     match idle.countdown_left() {
         None => {}
         Some(0) => {

@@ -7,7 +7,6 @@ use std::time::Duration;
 use bevy::input::InputPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
-use bevy::time::TimeUpdateStrategy;
 use menpai_kiosk::agent::{AgentLink, Request};
 use menpai_kiosk::screens::{Action, Screen};
 use menpai_kiosk::session::Session;
@@ -17,13 +16,15 @@ use menpai_model::Audience;
 fn app(options: Options) -> (App, Receiver<Request>) {
     let mut app = App::new();
     app.add_plugins((MinimalPlugins, StatesPlugin, InputPlugin));
-    app.insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
-        250,
-    )));
     app.init_resource::<UiScale>();
     let (link, requests) = AgentLink::detached();
     app.insert_resource(link);
     app.add_plugins(KioskPlugin(options));
+    // 250 ms a frame, whatever the machine does.
+    app.insert_resource(menpai_kiosk::session::Clock {
+        manual_step: Some(Duration::from_millis(250)),
+        ..Default::default()
+    });
     app.update();
     (app, requests)
 }

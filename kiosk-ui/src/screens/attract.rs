@@ -108,19 +108,20 @@ fn slide(data: &Data, n: usize) -> (String, String, Color) {
 }
 
 fn rotate(
-    real: Res<Time<Real>>,
+    clock: Res<crate::session::Clock>,
     mut slides: ResMut<Slides>,
     data: Res<Data>,
     mut faces: Query<&mut BackgroundColor, With<SlideFace>>,
     mut titles: Query<&mut Text, (With<SlideTitle>, Without<SlideSubtitle>)>,
     mut subtitles: Query<&mut Text, (With<SlideSubtitle>, Without<SlideTitle>)>,
 ) {
-    slides.shown_for += real.delta();
+    slides.shown_for += clock.delta;
     if slides.shown_for < Duration::from_secs(SLIDE_SECS) {
         return;
     }
     slides.shown_for = Duration::ZERO;
     slides.index += 1;
+    debug!(slide = slides.index, "Next slide.");
     let (title, subtitle, colour) = slide(&data, slides.index);
     for mut f in &mut faces {
         f.0 = colour;

@@ -139,6 +139,31 @@ pub(super) fn build(b: &mut Build) {
             ),
         );
     }
+    // Blank forms: scan to download and fill in at home.
+    let base = b
+        .data
+        .home
+        .as_ref()
+        .map(|h| h.phone_base_url.clone())
+        .unwrap_or_default();
+    for form in &g.forms {
+        let url = if form.url.starts_with("https://") {
+            form.url.clone()
+        } else {
+            format!("{base}{}", form.url)
+        };
+        let qr = b.qr(&url, 200.0);
+        b.add_to(
+            bring,
+            (
+                row(24.0),
+                children![
+                    qr,
+                    text(format!("空白表格：{}（扫码下载）", form.name), BODY, TEXT)
+                ],
+            ),
+        );
+    }
 
     let more = b.add((card(), children![heading("费用和时限")]));
     let fees = if item.fees.charged {
