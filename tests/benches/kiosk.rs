@@ -22,12 +22,11 @@ fn xvfb(display: &str) -> std::process::Child {
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<u64> = after
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    // utime and stime are fields 14 and 15; after the command name they are 12th and 13th.
-    f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of /proc/PID/stat; after the command name (field 2)
+    // the state is at index 0, so they sit at indices 11 and 12.
+    let field = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
 }
 
 fn cpu_percent(pid: u32, over: Duration) -> f64 {
@@ -105,14 +104,15 @@ fn main() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(4));
-    let attract = cpu_percent(kiosk.id(), Duration::from_secs(10));
+    // 32 s: four slides of 8 s.
+    let attract = cpu_percent(kiosk.id(), Duration::from_secs(32));
     let click = Command::new("xdotool")
         .env("DISPLAY", display)
         .args(["mousemove", "540", "900", "click", "1"])
         .status();
     assert!(click.is_ok_and(|s| s.success()), "xdotool failed");
     std::thread::sleep(Duration::from_secs(4));
-    let home = cpu_percent(kiosk.id(), Duration::from_secs(10));
+    let home = cpu_percent(kiosk.id(), Duration::from_secs(30));
     println!(
         "kiosk CPU while untouched (one core = 100%): attract loop {attract:.1}%, home screen {home:.1}%"
     );
