@@ -51,6 +51,8 @@ fn query_status(io: &mut (impl Read + Write)) -> Result<PrinterStatus> {
                             "the printer did not answer a status query",
                         ));
                     }
+                    // A non-blocking device answers WouldBlock at once: wait a little, do not spin.
+                    std::thread::sleep(Duration::from_millis(5));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -107,21 +109,67 @@ pub struct UsbLpPrinter {
 }
 
 impl UsbLpPrinter {
+    /// Opens the device non-blocking, so a printer that never answers a status query cannot
+    /// hang the caller (the kernel's usblp read would otherwise wait forever).
     pub fn open(path: &Path) -> Result<Self> {
-        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(path)?;
         Ok(UsbLpPrinter { file })
+    }
+
+    /// Throws away bytes left over from an earlier exchange, so replies line up with queries.
+    fn drain_input(&mut self) {
+        let mut buf = [0u8; 64];
+        while matches!(self.file.read(&mut buf), Ok(n) if n > 0) {}
     }
 }
 
 impl Printer for UsbLpPrinter {
     fn print(&mut self, job: &[u8]) -> Result<()> {
-        self.file.write_all(job)?;
-        self.file.flush()?;
+        // Non-blocking writes may take only part of a job: keep going until it is all out.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut rest = job;
+        while !rest.is_empty() {
+            match self.file.write(rest) {
+                Ok(0) => {
+                    return Err(Error::new(
+                        ErrorKind::Disconnected,
+                        "the printer took no bytes",
+                    ));
+                }
+                Ok(n) => rest = &rest[n..],
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if Instant::now() >= deadline {
+                        return Err(Error::new(
+                            ErrorKind::Timeout,
+                            "the printer stopped taking data",
+                        ));
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 
     fn status(&mut self) -> Result<PrinterStatus> {
-        query_status(&mut self.file)
+        self.drain_input();
+        match query_status(&mut self.file) {
+            // A printer that only receives (no back channel) cannot report: assume it is ready.
+            Err(e) if e.kind == ErrorKind::Io && e.message.contains("Invalid argument") => {
+                tracing::debug!("The USB printer has no back channel; status unknown.");
+                Ok(PrinterStatus {
+                    online: true,
+                    ..PrinterStatus::default()
+                })
+            }
+            other => other,
+        }
     }
 }
 

@@ -71,6 +71,8 @@ enum Reply {
     Printed(Result<(), PrintFailure>),
     /// Help was called, or a rating recorded.
     Done(Request),
+    /// Help or a rating did not get through, and why.
+    Failed(Request, String),
     /// The agent answered with an error for the citizen.
     Refused(String),
     /// The agent could not be reached.
@@ -103,6 +105,9 @@ pub struct Data {
     pub staff_called: bool,
     /// The rating was recorded.
     pub rated: bool,
+    /// Why calling staff or rating did not get through.
+    pub staff_call_failed: Option<String>,
+    pub rating_failed: Option<String>,
 }
 
 /// Whether the agent answers.
@@ -279,10 +284,25 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
             }
         }
     };
-    match result {
-        Ok(r) => r,
-        Err(Failure::Refused(e)) => Reply::Refused(e.error),
-        Err(Failure::Unreachable) => Reply::Unreachable,
+    match (result, request) {
+        (Ok(r), _) => r,
+        // Things the citizen waits for must end in words, not a spinner.
+        (Err(f), Request::PrintChecklist { .. }) => Reply::Printed(Err(PrintFailure {
+            reason: match f {
+                Failure::Refused(e) => e.error,
+                Failure::Unreachable => "终端服务暂时连不上，无法打印".into(),
+            },
+            fallback_qr: None,
+        })),
+        (Err(f), Request::CallStaff { .. } | Request::Rate { .. }) => Reply::Failed(
+            request.clone(),
+            match f {
+                Failure::Refused(e) => e.error,
+                Failure::Unreachable => "终端服务暂时连不上，请到咨询台找工作人员".into(),
+            },
+        ),
+        (Err(Failure::Refused(e)), _) => Reply::Refused(e.error),
+        (Err(Failure::Unreachable), _) => Reply::Unreachable,
     }
 }
 
@@ -321,21 +341,24 @@ fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<Stri
         .map_err(|_| Failure::Unreachable)?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).map_err(|_| Failure::Unreachable)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text.split_once("\r\n\r\n").ok_or(Failure::Unreachable)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or(Failure::Unreachable)?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let rest = &raw[split + 4..];
     let status: u16 = head
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or(Failure::Unreachable)?;
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    // De-chunk bytes before decoding: a chunk may end inside a Chinese character.
+    let bytes = if head.contains("transfer-encoding: chunked") {
         dechunk(rest)
     } else {
-        rest.to_owned()
+        rest.to_vec()
     };
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     if (200..300).contains(&status) {
         Ok(body)
     } else {
@@ -347,16 +370,19 @@ fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<Stri
     }
 }
 
-fn dechunk(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || after.len() < n {
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..eol])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
+            .unwrap_or(0);
+        let data = &rest[eol + 2..];
+        if size == 0 || data.len() < size {
             break;
         }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
+        out.extend_from_slice(&data[..size]);
+        rest = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
     }
     out
 }
@@ -450,6 +476,9 @@ fn drain(
             Reply::Done(Request::CallStaff { .. }) => data.staff_called = true,
             Reply::Done(Request::Rate { .. }) => data.rated = true,
             Reply::Done(_) => {}
+            Reply::Failed(Request::CallStaff { .. }, why) => data.staff_call_failed = Some(why),
+            Reply::Failed(Request::Rate { .. }, why) => data.rating_failed = Some(why),
+            Reply::Failed(_, why) => data.error = Some(why),
             Reply::Refused(e) => data.error = Some(e),
             Reply::Unreachable => status.online = false,
         }
@@ -473,6 +502,17 @@ fn drain(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunked_bodies_join_even_inside_a_chinese_character() {
+        let body = "公积金".as_bytes();
+        let mut wire = format!("{:x}\r\n", 4).into_bytes();
+        wire.extend_from_slice(&body[..4]);
+        wire.extend_from_slice(format!("\r\n{:x}\r\n", body.len() - 4).as_bytes());
+        wire.extend_from_slice(&body[4..]);
+        wire.extend_from_slice(b"\r\n0\r\n\r\n");
+        assert_eq!(dechunk(&wire), body);
+    }
 
     #[test]
     fn query_values_are_percent_encoded() {

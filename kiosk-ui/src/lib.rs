@@ -112,6 +112,10 @@ impl Options {
                 other => return Err(format!("unknown option `{other}`")),
             }
         }
+        let sane = |v: f32| v.is_finite() && v > 0.0 && v < 86_400.0;
+        if !sane(o.idle_secs) || !sane(o.countdown_secs) {
+            return Err("--idle and --countdown need a number of seconds above zero".into());
+        }
         if !o.agent.starts_with("http://") {
             return Err(format!(
                 "--agent `{}` must be an http:// address on this terminal",

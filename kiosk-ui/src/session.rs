@@ -188,6 +188,8 @@ fn watch_idle(
             data.error = None;
             data.staff_called = false;
             data.rated = false;
+            data.staff_call_failed = None;
+            data.rating_failed = None;
             ui_scale.0 = 1.0;
             idle.since_touch = Duration::ZERO;
             for e in &overlay {

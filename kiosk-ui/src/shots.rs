@@ -130,7 +130,7 @@ fn step(
         }
         "wait" => script.settle = arg.parse().unwrap_or(30),
         "scrollbench" => {
-            script.scrolling = arg.parse().unwrap_or(120);
+            script.scrolling = arg.parse::<u32>().unwrap_or(120).max(10);
             script.frame_ms.clear();
         }
         "shot" => {

@@ -208,3 +208,28 @@ fn calling_staff_and_rating_reach_the_agent() {
         "{asked:?}"
     );
 }
+
+#[test]
+fn a_new_item_forgets_the_last_print_and_back_never_loses_a_step() {
+    let (mut app, _requests) = app(Options::default());
+    act(&mut app, Action::Start);
+    act(&mut app, Action::OpenItem("P43".into()));
+    act(&mut app, Action::OpenChecklist);
+    app.world_mut()
+        .resource_mut::<menpai_kiosk::agent::Data>()
+        .printed = Some(Ok(()));
+    act(&mut app, Action::Home);
+    act(&mut app, Action::OpenItem("P44".into()));
+    assert!(
+        app.world()
+            .resource::<menpai_kiosk::agent::Data>()
+            .printed
+            .is_none()
+    );
+    assert!(!app.world().resource::<Session>().printing);
+    // Home → P44 guide; back returns home and the history is empty, not short by one.
+    act(&mut app, Action::Back);
+    assert_eq!(screen(&app), Screen::Home);
+    act(&mut app, Action::Back);
+    assert_eq!(screen(&app), Screen::Home);
+}

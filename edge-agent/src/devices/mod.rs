@@ -29,6 +29,8 @@ use config::{Backend, DevicesConfig};
 /// First and longest wait between reconnection attempts.
 const RECONNECT_BASE: Duration = Duration::from_millis(200);
 const RECONNECT_MAX: Duration = Duration::from_secs(30);
+/// A device up this long counts as reconnected for good: the backoff starts over.
+const STABLE_AFTER: Duration = Duration::from_secs(5);
 
 type HealthMap = Arc<Mutex<BTreeMap<&'static str, DeviceHealth>>>;
 
@@ -431,8 +433,12 @@ fn run_scanner(
             continue;
         }
         r.set(DeviceState::Ok, format!("已连接 {p}"));
-        backoff.reset();
+        let opened = Instant::now();
         while !stop.load(Ordering::Relaxed) {
+            // A port that opens and fails at once must not reconnect in a tight loop.
+            if opened.elapsed() > STABLE_AFTER {
+                backoff.reset();
+            }
             match scanner.next_scan(Duration::from_millis(200)) {
                 Ok(Some(scan)) => {
                     tracing::info!(
@@ -525,6 +531,10 @@ fn run_printer(
         };
         match jobs.recv_timeout(wait.min(Duration::from_millis(250))) {
             Ok(req) => {
+                // The citizen who asked has gone (the kiosk gave up waiting): do not print it now.
+                if req.reply.is_closed() {
+                    continue;
+                }
                 let result = match printer.as_mut() {
                     None => Err(PrintError {
                         reason: "打印机未连接".into(),
@@ -652,6 +662,7 @@ fn run_gpio(
         let now = Instant::now();
         match (gpio.presence(), gpio.help_button()) {
             (Ok(p), Ok(h)) => {
+                r.set(DeviceState::Ok, "就绪");
                 match presence.update(p, now) {
                     Some(Edge::Rising) => drop(events.send(AgentEvent::Presence { present: true })),
                     Some(Edge::Falling) => {
@@ -722,8 +733,11 @@ fn run_camera(
             }
         };
         r.set(DeviceState::Ok, "就绪");
-        backoff.reset();
+        let opened = Instant::now();
         while !stop.load(Ordering::Relaxed) {
+            if opened.elapsed() > STABLE_AFTER {
+                backoff.reset();
+            }
             let started = Instant::now();
             match camera.next_codes() {
                 Ok(codes) => {

@@ -7,10 +7,15 @@ use crate::theme::palette::*;
 use crate::theme::widget::*;
 
 pub(super) fn build(b: &mut Build) {
-    let call = match (b.session.staff_called, b.data.staff_called) {
-        (true, true) => "已通知工作人员，请稍候，马上来帮您。",
-        (true, false) => "正在呼叫工作人员…",
-        _ => "",
+    let call = match (
+        b.session.staff_called,
+        b.data.staff_called,
+        &b.data.staff_call_failed,
+    ) {
+        (true, _, Some(why)) => why.clone(),
+        (true, true, None) => "已通知工作人员，请稍候，马上来帮您。".into(),
+        (true, false, None) => "正在呼叫工作人员…".into(),
+        _ => String::new(),
     };
     b.add((
         card(),

@@ -33,6 +33,7 @@ pub(crate) fn plugin(app: &mut App) {
             press_buttons,
             perform_actions,
             on_push,
+            ask_for_missing_plan,
             refresh,
             update_clock,
             show_offline,
@@ -389,8 +390,9 @@ fn perform_actions(
             Action::Go(s) => go(s, &mut session),
             Action::Back => {
                 let to = session.history.pop().unwrap_or(Screen::Home);
-                go(to, &mut session);
-                session.history.pop();
+                if to != current {
+                    next.set(to);
+                }
             }
             Action::Home => {
                 go(Screen::Home, &mut session);
@@ -412,11 +414,16 @@ fn perform_actions(
             Action::OpenItem(id) => {
                 session.item = Some(id);
                 session.situations.clear();
+                session.printing = false;
+                data.printed = None;
                 data.guide = None;
                 go(Screen::Guide, &mut session);
             }
             Action::OpenChecklist => go(Screen::Checklist, &mut session),
             Action::ToggleSituation(id) => {
+                // A different list from the one printed.
+                session.printing = false;
+                data.printed = None;
                 if let Some(i) = session.situations.iter().position(|s| *s == id) {
                     session.situations.remove(i);
                 } else {
@@ -466,6 +473,7 @@ fn perform_actions(
             Action::CallStaff => {
                 session.staff_called = true;
                 data.staff_called = false;
+                data.staff_call_failed = None;
                 ask(
                     link,
                     &mut status,
@@ -486,6 +494,7 @@ fn perform_actions(
                 if let Some(level) = session.rating {
                     session.rated = true;
                     data.rated = false;
+                    data.rating_failed = None;
                     let (reasons, item) = (session.rating_reasons.clone(), session.item.clone());
                     ask(
                         link,
@@ -529,10 +538,12 @@ fn search(session: &Session, status: &mut AgentStatus, link: Option<&AgentLink>)
 fn request_data(
     screen: Res<State<Screen>>,
     session: Res<Session>,
-    data: Res<Data>,
+    mut data: ResMut<Data>,
     link: Option<Res<AgentLink>>,
     mut status: ResMut<AgentStatus>,
 ) {
+    // A refusal belongs to the screen that caused it.
+    data.error = None;
     let Some(link) = link else { return };
     let hall = data
         .home
@@ -577,10 +588,30 @@ pub fn requests_for(screen: Screen, session: &Session, hall: Option<String>) -> 
             })
             .collect(),
         Screen::Search => Vec::new(),
-        Screen::Map => hall.map(Request::FloorPlan).into_iter().collect(),
+        // Without the hall yet, ask for home first; `ask_for_missing_plan` follows up.
+        Screen::Map => vec![hall.map(Request::FloorPlan).unwrap_or(Request::Home)],
         Screen::Outlets => vec![Request::Outlets],
         Screen::Help => vec![Request::Faqs],
         Screen::Rating => Vec::new(),
+    }
+}
+
+/// The map needs the hall's id from home; when home arrived late, ask for the plan now.
+fn ask_for_missing_plan(
+    screen: Res<State<Screen>>,
+    data: Res<Data>,
+    link: Option<Res<AgentLink>>,
+    mut status: ResMut<AgentStatus>,
+) {
+    if *screen.get() != Screen::Map
+        || !data.is_changed()
+        || data.plan.is_some()
+        || status.pending > 0
+    {
+        return;
+    }
+    if let (Some(link), Some(hall)) = (link, data.home.as_ref().and_then(|h| h.hall.as_ref())) {
+        agent::send(&link, &mut status, Request::FloorPlan(hall.id.clone()));
     }
 }
 

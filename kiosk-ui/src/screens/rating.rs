@@ -18,10 +18,10 @@ pub(super) const REASONS: [&str; 6] = [
 
 pub(super) fn build(b: &mut Build) {
     if b.session.rated {
-        let thanks = if b.data.rated {
-            "感谢您的评价！我们会认真改进。"
-        } else {
-            "正在提交…"
+        let thanks = match (&b.data.rating_failed, b.data.rated) {
+            (Some(why), _) => why.clone(),
+            (None, true) => "感谢您的评价！我们会认真改进。".into(),
+            (None, false) => "正在提交…".into(),
         };
         b.add((card(), children![text(thanks, TITLE, OK)]));
         return;
