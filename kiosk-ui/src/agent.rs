@@ -138,10 +138,12 @@ pub enum AgentPush {
     Disconnected,
 }
 
-/// Sends requests to the worker.
+/// Sends requests to the workers: one for what screens show, one for prints, help calls and
+/// ratings, so a slow print never holds up the next screen's data.
 #[derive(Resource)]
 pub struct AgentLink {
     requests: Option<Sender<Request>>,
+    actions: Option<Sender<Request>>,
     replies: Mutex<Receiver<Reply>>,
     pushes: Mutex<Receiver<AgentPush>>,
 }
@@ -154,7 +156,8 @@ impl AgentLink {
         let (_push_tx, pushes) = mpsc::channel();
         (
             AgentLink {
-                requests: Some(tx),
+                requests: Some(tx.clone()),
+                actions: Some(tx),
                 replies: Mutex::new(replies),
                 pushes: Mutex::new(pushes),
             },
@@ -165,7 +168,12 @@ impl AgentLink {
 
 /// Asks the agent for something; the answer arrives in [`Data`].
 pub fn send(link: &AgentLink, status: &mut AgentStatus, request: Request) {
-    if let Some(tx) = &link.requests
+    let acts = matches!(
+        request,
+        Request::PrintChecklist { .. } | Request::CallStaff { .. } | Request::Rate { .. }
+    );
+    let channel = if acts { &link.actions } else { &link.requests };
+    if let Some(tx) = channel
         && tx.send(request).is_ok()
     {
         status.pending += 1;
@@ -183,6 +191,7 @@ fn start(
     }
     let waker: Waker = Arc::new(proxy.map(|p| (**p).clone()));
     let (req_tx, req_rx) = mpsc::channel();
+    let (act_tx, act_rx) = mpsc::channel();
     let (reply_tx, reply_rx) = mpsc::channel();
     let (push_tx, push_rx) = mpsc::channel();
     let base = options
@@ -190,17 +199,25 @@ fn start(
         .trim_end_matches('/')
         .trim_start_matches("http://")
         .to_owned();
-    let (b, w, at) = (base.clone(), waker.clone(), options.now.clone());
-    std::thread::Builder::new()
-        .name("agent-api".into())
-        .spawn(move || serve_requests(&b, at.as_deref(), req_rx, reply_tx, w))
-        .expect("thread starts");
+    for (name, rx) in [("agent-api", req_rx), ("agent-actions", act_rx)] {
+        let (b, w, at, tx) = (
+            base.clone(),
+            waker.clone(),
+            options.now.clone(),
+            reply_tx.clone(),
+        );
+        std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || serve_requests(&b, at.as_deref(), rx, tx, w))
+            .expect("thread starts");
+    }
     std::thread::Builder::new()
         .name("agent-events".into())
         .spawn(move || follow_events(&base, push_tx, waker))
         .expect("thread starts");
     commands.insert_resource(AgentLink {
         requests: Some(req_tx),
+        actions: Some(act_tx),
         replies: Mutex::new(reply_rx),
         pushes: Mutex::new(push_rx),
     });

@@ -46,6 +46,25 @@ struct Reporter {
 }
 
 impl Reporter {
+    /// The device was opened: after the first time, that is a reconnection (a paper refill or
+    /// a closed cover is not).
+    fn opened(&self) {
+        let again = !self
+            .ever_up
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.device);
+        if again
+            && let Some(h) = self
+                .health
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(self.device)
+        {
+            h.reconnects += 1;
+        }
+    }
+
     fn set(&self, state: DeviceState, detail: impl Into<String>) {
         let detail = detail.into();
         let mut map = self.health.lock().unwrap_or_else(|e| e.into_inner());
@@ -57,21 +76,6 @@ impl Reporter {
         });
         if entry.state == state && entry.detail == detail {
             return;
-        }
-        // Coming back after being up before is a reconnection; the first connection is not.
-        let was_up = self
-            .ever_up
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(self.device);
-        if entry.state == DeviceState::Down && state != DeviceState::Down && was_up {
-            entry.reconnects += 1;
-        }
-        if matches!(state, DeviceState::Ok | DeviceState::Degraded) {
-            self.ever_up
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(self.device);
         }
         entry.state = state;
         entry.detail = detail;
@@ -432,6 +436,7 @@ fn run_scanner(
             pause(stop, backoff.next_delay());
             continue;
         }
+        r.opened();
         r.set(DeviceState::Ok, format!("已连接 {p}"));
         let opened = Instant::now();
         while !stop.load(Ordering::Relaxed) {
@@ -509,6 +514,7 @@ fn run_printer(
                 Ok(mut p) => match p.status() {
                     Ok(s) => {
                         let (state, detail) = printer_health(&s);
+                        r.opened();
                         r.set(state, detail);
                         backoff.reset();
                         printer = Some(p);
@@ -618,6 +624,7 @@ fn run_led(
                     if let Some(m) = &last {
                         let _ = b.show(m);
                     }
+                    r.opened();
                     r.set(DeviceState::Ok, "就绪");
                     backoff.reset();
                     bar = Some(b);
@@ -732,6 +739,7 @@ fn run_camera(
                 continue;
             }
         };
+        r.opened();
         r.set(DeviceState::Ok, "就绪");
         let opened = Instant::now();
         while !stop.load(Ordering::Relaxed) {
