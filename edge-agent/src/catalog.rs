@@ -205,8 +205,7 @@ impl Catalog {
     }
 
     pub fn outlet_summary(&self, o: &Outlet, from: GeoPoint, now: NaiveDateTime) -> OutletSummary {
-        let day = self.region.day_kind(now.date());
-        let minute = (now.hour() * 60 + now.minute()) as u16;
+        let (day, minute) = self.when(now);
         OutletSummary {
             id: o.id.clone(),
             kind: o.kind,
@@ -221,6 +220,14 @@ impl Catalog {
         }
     }
 
+    /// How the region's calendar treats `now`, and the minute of its day.
+    fn when(&self, now: NaiveDateTime) -> (menpai_model::hours::DayKind, u16) {
+        (
+            self.region.day_kind(now.date()),
+            (now.hour() * 60 + now.minute()) as u16,
+        )
+    }
+
     /// Items an outlet handles, most demanded first.
     pub fn items_at(&self, outlet: &str) -> Vec<ItemSummary> {
         self.browse(&BrowseFilter {
@@ -231,8 +238,7 @@ impl Catalog {
 
     /// The full guide of an item, its references resolved for `here` (this terminal's hall).
     pub fn guide(&self, item: Item, here: &str, now: NaiveDateTime) -> Guide {
-        let day = self.region.day_kind(now.date());
-        let minute = (now.hour() * 60 + now.minute()) as u16;
+        let (day, minute) = self.when(now);
         let from = self
             .outlet(here)
             .map(|o| o.location)

@@ -45,6 +45,19 @@ pub struct VersionInfo {
     pub state: String,
 }
 
+impl VersionInfo {
+    /// From a row of `SELECT id, version, region, imported_at, state FROM versions`.
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(VersionInfo {
+            id: r.get(0)?,
+            version: r.get(1)?,
+            region: r.get(2)?,
+            imported_at: r.get(3)?,
+            state: r.get(4)?,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
@@ -158,15 +171,7 @@ impl Store {
             .query_row(
                 "SELECT id, version, region, imported_at, state FROM versions WHERE state = ?1",
                 [state],
-                |r| {
-                    Ok(VersionInfo {
-                        id: r.get(0)?,
-                        version: r.get(1)?,
-                        region: r.get(2)?,
-                        imported_at: r.get(3)?,
-                        state: r.get(4)?,
-                    })
-                },
+                VersionInfo::from_row,
             )
             .optional()?)
     }
@@ -306,15 +311,7 @@ impl Store {
         let mut stmt = conn.prepare(
             "SELECT id, version, region, imported_at, state FROM versions ORDER BY id DESC",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(VersionInfo {
-                id: r.get(0)?,
-                version: r.get(1)?,
-                region: r.get(2)?,
-                imported_at: r.get(3)?,
-                state: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([], VersionInfo::from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
