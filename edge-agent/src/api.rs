@@ -24,7 +24,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use menpai_drivers::led::LedMessage;
+use menpai_model::appointment::{TokenError, token_in_scan, verify, verifying_key};
+use menpai_model::queue::{
+    CheckIn, CheckedIn, IssuedTicket, Priority, QueueView, TakeTicket, WindowCall,
+};
+
 use crate::catalog::{BrowseFilter, Catalog, checklist};
+use crate::queue::{self, QueueError};
 use crate::search::MAX_QUERY_CHARS;
 use crate::{Agent, ImportError};
 
@@ -55,6 +62,10 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .route("/api/v1/ratings", post(rate))
         .route("/api/v1/print/checklist", post(print_checklist))
         .route("/api/v1/print/ticket", post(print_ticket))
+        .route("/api/v1/queue", get(queue_view))
+        .route("/api/v1/queue/tickets", post(take_ticket))
+        .route("/api/v1/appointments/check-in", post(check_in))
+        .route("/api/v1/sim/queue/call", post(sim_call))
         .route("/api/v1/sim/scanner", post(sim_scan))
         .route(
             "/api/v1/sim/printer",
@@ -932,6 +943,203 @@ async fn print_ticket(
         Ok(()) => Ok(Json(json!({ "printed": true }))),
         Err(e) => Err(print_failed(e.reason, b.follow_url)),
     }
+}
+
+impl From<QueueError> for AppError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::NoSuchBusiness(_) => AppError::bad_request(e.to_string()),
+            QueueError::Closed(_) | QueueError::Exhausted(_) => {
+                AppError::new(StatusCode::CONFLICT, e.to_string())
+            }
+            QueueError::Appointment(code, message) => AppError::new(
+                StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
+                message,
+            ),
+            QueueError::Store(e) => AppError::internal(e),
+        }
+    }
+}
+
+/// The hall this terminal stands in.
+fn this_hall<'c>(agent: &Agent, c: &'c Catalog) -> Result<queue::Hall<'c>, AppError> {
+    let outlet = c.outlet(&agent.config.terminal.hall).ok_or_else(|| {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "终端所在大厅不在办事指南内容里，请联系工作人员",
+        )
+    })?;
+    Ok(queue::Hall {
+        outlet,
+        plan: c.floor_plan(&outlet.id),
+    })
+}
+
+/// Why tickets cannot be taken now, if they cannot.
+fn closed_reason(
+    agent: &Agent,
+    c: &Catalog,
+    hall: queue::Hall,
+    now: NaiveDateTime,
+) -> Option<String> {
+    if agent.config.queue.allow_outside_hours {
+        return None;
+    }
+    let s = c.outlet_summary(hall.outlet, hall.outlet.location, now);
+    (!s.open_now).then(|| {
+        format!(
+            "现在不是办公时间（今日{}），请在办公时间内取号",
+            s.hours_today
+        )
+    })
+}
+
+async fn queue_view(
+    State(agent): AgentState,
+    Params(p): Params<AtParams>,
+) -> Result<Json<QueueView>, AppError> {
+    let c = active(&agent)?;
+    let now = local_time(p.at.as_deref())?;
+    let hall = this_hall(&agent, &c)?;
+    let mut view =
+        queue::view(&agent.store, hall, now, &agent.config.queue).map_err(AppError::internal)?;
+    view.closed_reason = closed_reason(&agent, &c, hall, now);
+    view.taking = view.closed_reason.is_none();
+    Ok(Json(view))
+}
+
+/// Takes a ticket and prints it; a ticket that could not be printed is still valid and says why.
+async fn take_ticket(
+    State(agent): AgentState,
+    Params(p): Params<AtParams>,
+    Body(b): Body<TakeTicket>,
+) -> Result<(StatusCode, Json<IssuedTicket>), AppError> {
+    if b.prefix.len() != 1 || !b.prefix.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(AppError::bad_request(
+            "参数错误：prefix 应为一个大写字母，如 E",
+        ));
+    }
+    if b.priority == Priority::Appointment {
+        return Err(AppError::bad_request("预约优先号请扫预约二维码签到领取"));
+    }
+    let c = active(&agent)?;
+    let now = local_time(p.at.as_deref())?;
+    let hall = this_hall(&agent, &c)?;
+    if let Some(reason) = closed_reason(&agent, &c, hall, now) {
+        return Err(AppError::new(StatusCode::CONFLICT, reason));
+    }
+    let request = queue::TicketRequest {
+        prefix: &b.prefix,
+        priority: b.priority,
+        appointment: None,
+        now,
+        phone_base_url: &agent.config.phone_base_url,
+    };
+    let mut ticket = queue::issue(&agent.store, hall, &request, &agent.config.queue)?;
+    agent.notify(AgentEvent::QueueChanged);
+    print_issued(&agent, &hall.outlet.name, &mut ticket, None).await;
+    Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+/// Prints a ticket; a failure is recorded on it in plain words.
+async fn print_issued(agent: &Agent, hall: &str, ticket: &mut IssuedTicket, holder: Option<&str>) {
+    let priority = ticket.priority.label().map(|l| match holder {
+        Some(h) => format!("{l} {h}"),
+        None => l.to_owned(),
+    });
+    let slip = menpai_drivers::escpos::Ticket {
+        hall: hall.to_owned(),
+        number: ticket.number.clone(),
+        business: ticket.business.clone(),
+        people_ahead: ticket.people_ahead,
+        estimated_wait_min: Some(ticket.estimated_wait_min),
+        priority,
+        follow_url: ticket.follow_url.clone(),
+        issued_at: ticket.issued_at.clone(),
+    };
+    match agent
+        .devices
+        .print(slip.job(agent.devices.columns()).into_bytes())
+        .await
+    {
+        Ok(()) => ticket.printed = true,
+        Err(e) => ticket.print_error = Some(format!("{}，请记下票号或扫码用手机查看", e.reason)),
+    }
+}
+
+/// Checks in an appointment by the token its QR code carries, and issues its priority ticket.
+async fn check_in(
+    State(agent): AgentState,
+    Params(p): Params<AtParams>,
+    Body(b): Body<CheckIn>,
+) -> Result<Json<CheckedIn>, AppError> {
+    let token = token_in_scan(&b.token)
+        .ok_or_else(|| AppError::bad_request(TokenError::NotAToken.to_string()))?;
+    let key = verifying_key(&agent.config.queue.appointment_public_key).ok_or_else(|| {
+        AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "本终端暂不能签到预约，请到咨询台办理",
+        )
+    })?;
+    let claims = verify(token, &key).map_err(|e| match e {
+        TokenError::BadSignature => {
+            tracing::warn!("An appointment token with a bad signature was scanned.");
+            AppError::new(StatusCode::FORBIDDEN, e.to_string())
+        }
+        _ => AppError::bad_request(e.to_string()),
+    })?;
+    let c = active(&agent)?;
+    let now = local_time(p.at.as_deref())?;
+    let hall = this_hall(&agent, &c)?;
+    let other = c.outlet(&claims.hall).map(|o| o.name.as_str());
+    queue::check_appointment(&claims, hall, other, now, &agent.config.queue)?;
+    let request = queue::TicketRequest {
+        prefix: &claims.prefix,
+        priority: Priority::Appointment,
+        appointment: Some(&claims),
+        now,
+        phone_base_url: &agent.config.phone_base_url,
+    };
+    let mut ticket = queue::issue(&agent.store, hall, &request, &agent.config.queue)?;
+    agent.notify(AgentEvent::QueueChanged);
+    print_issued(&agent, &hall.outlet.name, &mut ticket, Some(&claims.holder)).await;
+    Ok(Json(CheckedIn {
+        item_name: claims.item_name.clone(),
+        holder: claims.holder.clone(),
+        slot: claims.slot_label(),
+        ticket,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimCallBody {
+    window: u32,
+}
+
+/// The simulated window staff of a standalone terminal: calls the next ticket at a window.
+async fn sim_call(
+    State(agent): AgentState,
+    Params(p): Params<AtParams>,
+    Body(b): Body<SimCallBody>,
+) -> Result<Json<WindowCall>, AppError> {
+    let c = active(&agent)?;
+    let now = local_time(p.at.as_deref())?;
+    let hall = this_hall(&agent, &c)?;
+    let call = queue::call_next(&agent.store, hall, b.window, now)?
+        .ok_or_else(|| AppError::not_found(format!("{} 号窗口没有等候的号", b.window)))?;
+    announce(&agent, &call);
+    Ok(Json(call))
+}
+
+/// A call reaches the LED bar and every UI.
+fn announce(agent: &Agent, call: &WindowCall) {
+    agent.devices.show_on_led(LedMessage::Blink(format!(
+        "请{}号到{}号窗口",
+        call.number, call.window
+    )));
+    agent.notify(AgentEvent::QueueCalled { call: call.clone() });
+    agent.notify(AgentEvent::QueueChanged);
 }
 
 fn not_simulated(device: &str) -> AppError {

@@ -25,6 +25,7 @@ pub struct Config {
     pub terminal: TerminalConfig,
     pub admin: AdminConfig,
     pub devices: crate::devices::config::DevicesConfig,
+    pub queue: crate::queue::QueueConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -118,6 +119,17 @@ impl Config {
             ));
         }
         self.devices.validate().map_err(ConfigError::Invalid)?;
+        let key = &self.queue.appointment_public_key;
+        if !key.is_empty() && menpai_model::appointment::verifying_key(key).is_none() {
+            return Err(ConfigError::Invalid(
+                "queue.appointment_public_key must be an Ed25519 public key in base64".into(),
+            ));
+        }
+        if self.queue.service_min == 0 || self.queue.service_min > 240 {
+            return Err(ConfigError::Invalid(
+                "queue.service_min must be between 1 and 240 minutes".into(),
+            ));
+        }
         if self.terminal.hall.trim().is_empty() {
             return Err(ConfigError::Invalid(
                 "terminal.hall must name the hall's outlet id".into(),

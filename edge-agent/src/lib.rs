@@ -6,6 +6,7 @@ pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod devices;
+pub mod queue;
 pub mod search;
 pub mod store;
 pub mod systemd;

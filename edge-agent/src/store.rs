@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_content.sql"),
     include_str!("../migrations/0002_audit.sql"),
     include_str!("../migrations/0003_outbox.sql"),
+    include_str!("../migrations/0004_queue.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -252,25 +253,24 @@ impl Store {
 
     /// Queues an event for the regional server; returns its idempotency key.
     pub fn enqueue(&self, kind: &str, body: &serde_json::Value) -> Result<String> {
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let now = chrono::Utc::now();
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let seed = format!(
-            "{}-{}-{n}-{kind}",
-            std::process::id(),
-            now.timestamp_nanos_opt().unwrap_or_default()
-        );
-        let key = hex::encode(&Sha256::digest(seed.as_bytes())[..16]);
-        self.conn().execute(
-            "INSERT INTO outbox (idempotency_key, kind, body, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                key,
-                kind,
-                body.to_string(),
-                now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-            ],
-        )?;
-        Ok(key)
+        enqueue_in(&self.conn(), kind, body)
+    }
+
+    /// Runs `f` in one transaction: an action and its outbox event land together or not at all.
+    pub fn transaction<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Reads through the connection.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.conn())
     }
 
     /// Events not yet sent.
@@ -314,6 +314,29 @@ impl Store {
         let rows = stmt.query_map([], VersionInfo::from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Writes an event to the outbox on `conn` (inside the caller's transaction); returns its key.
+pub fn enqueue_in(conn: &Connection, kind: &str, body: &serde_json::Value) -> Result<String> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = chrono::Utc::now();
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = format!(
+        "{}-{}-{n}-{kind}",
+        std::process::id(),
+        now.timestamp_nanos_opt().unwrap_or_default()
+    );
+    let key = hex::encode(&Sha256::digest(seed.as_bytes())[..16]);
+    conn.execute(
+        "INSERT INTO outbox (idempotency_key, kind, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            key,
+            kind,
+            body.to_string(),
+            now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ],
+    )?;
+    Ok(key)
 }
 
 /// Decodes one stored record into its place in `pack`.

@@ -94,6 +94,10 @@ pub enum AgentEvent {
     Presence { present: bool },
     /// The help button was pressed.
     HelpRequested,
+    /// A window called a ticket: show it, light the LED bar, say it.
+    QueueCalled { call: crate::queue::WindowCall },
+    /// Tickets were taken or finished: waiting counts changed.
+    QueueChanged,
 }
 
 /// How a peripheral is doing, as the API and the heartbeat report it.

@@ -3,11 +3,13 @@
 //! Nothing here does I/O: the content crate loads packs, the agent and the server serve them.
 
 pub mod api;
+pub mod appointment;
 pub mod geo;
 pub mod hours;
 pub mod item;
 pub mod outlet;
 pub mod pack;
+pub mod queue;
 pub mod region;
 pub mod validate;
 
