@@ -13,6 +13,7 @@ use menpai_model::api::{
     AgentEvent, ApiError, Checklist, FaqList, FloorPlanView, Guide, Home, ItemList, OutletList,
     SearchResponse,
 };
+use menpai_model::queue::{CheckedIn, IssuedTicket, QueueView, WindowCall};
 use serde::de::DeserializeOwned;
 
 use crate::Options;
@@ -55,6 +56,13 @@ pub enum Request {
         reasons: Vec<String>,
         item: Option<String>,
     },
+    Queue,
+    TakeTicket {
+        prefix: String,
+    },
+    CheckIn {
+        token: String,
+    },
 }
 
 /// What came back.
@@ -69,6 +77,9 @@ enum Reply {
     FloorPlan(FloorPlanView),
     Faqs(FaqList),
     Printed(Result<(), PrintFailure>),
+    Queue(QueueView),
+    Ticket(Result<IssuedTicket, String>),
+    CheckedIn(Result<Box<CheckedIn>, String>),
     /// Help was called, or a rating recorded.
     Done(Request),
     /// Help or a rating did not get through, and why.
@@ -108,6 +119,13 @@ pub struct Data {
     /// Why calling staff or rating did not get through.
     pub staff_call_failed: Option<String>,
     pub rating_failed: Option<String>,
+    pub queue: Option<QueueView>,
+    /// The ticket just taken, or why not.
+    pub ticket: Option<Result<IssuedTicket, String>>,
+    /// The appointment just checked in, or why not.
+    pub checkin: Option<Result<Box<CheckedIn>, String>>,
+    /// The newest call in the hall.
+    pub last_call: Option<WindowCall>,
 }
 
 /// Whether the agent answers.
@@ -170,7 +188,11 @@ impl AgentLink {
 pub fn send(link: &AgentLink, status: &mut AgentStatus, request: Request) {
     let acts = matches!(
         request,
-        Request::PrintChecklist { .. } | Request::CallStaff { .. } | Request::Rate { .. }
+        Request::PrintChecklist { .. }
+            | Request::CallStaff { .. }
+            | Request::Rate { .. }
+            | Request::TakeTicket { .. }
+            | Request::CheckIn { .. }
     );
     let channel = if acts { &link.actions } else { &link.requests };
     if let Some(tx) = channel
@@ -287,6 +309,21 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
                 serde_json::json!({ "level": level, "reasons": reasons, "item": item }).to_string();
             http(base, "POST", "/api/v1/ratings", Some(&body)).map(|_| Reply::Done(request.clone()))
         }
+        Request::Queue => {
+            get(format!("/api/v1/queue{}", at_param('?'))).and_then(|b| parse(&b).map(Reply::Queue))
+        }
+        Request::TakeTicket { prefix } => {
+            let body = serde_json::json!({ "prefix": prefix }).to_string();
+            let path = format!("/api/v1/queue/tickets{}", at_param('?'));
+            http(base, "POST", &path, Some(&body))
+                .and_then(|b| parse(&b).map(|t| Reply::Ticket(Ok(t))))
+        }
+        Request::CheckIn { token } => {
+            let body = serde_json::json!({ "token": token }).to_string();
+            let path = format!("/api/v1/appointments/check-in{}", at_param('?'));
+            http(base, "POST", &path, Some(&body))
+                .and_then(|b| parse(&b).map(|c| Reply::CheckedIn(Ok(Box::new(c)))))
+        }
         Request::PrintChecklist { item, situations } => {
             let body = serde_json::json!({ "item": item, "situations": situations }).to_string();
             match http(base, "POST", "/api/v1/print/checklist", Some(&body)) {
@@ -310,6 +347,14 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
                 Failure::Unreachable => "终端服务暂时连不上，无法打印".into(),
             },
             fallback_qr: None,
+        })),
+        (Err(f), Request::TakeTicket { .. }) => Reply::Ticket(Err(match f {
+            Failure::Refused(e) => e.error,
+            Failure::Unreachable => "终端服务暂时连不上，请到咨询台取号".into(),
+        })),
+        (Err(f), Request::CheckIn { .. }) => Reply::CheckedIn(Err(match f {
+            Failure::Refused(e) => e.error,
+            Failure::Unreachable => "终端服务暂时连不上，请到咨询台签到".into(),
         })),
         (Err(f), Request::CallStaff { .. } | Request::Rate { .. }) => Reply::Failed(
             request.clone(),
@@ -490,6 +535,9 @@ fn drain(
             Reply::FloorPlan(p) => data.plan = Some(p),
             Reply::Faqs(f) => data.faqs = Some(f),
             Reply::Printed(p) => data.printed = Some(p),
+            Reply::Queue(q) => data.queue = Some(q),
+            Reply::Ticket(t) => data.ticket = Some(t),
+            Reply::CheckedIn(c) => data.checkin = Some(c),
             Reply::Done(Request::CallStaff { .. }) => data.staff_called = true,
             Reply::Done(Request::Rate { .. }) => data.rated = true,
             Reply::Done(_) => {}

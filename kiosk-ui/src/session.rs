@@ -38,6 +38,9 @@ pub struct Session {
     pub rating: Option<u8>,
     pub rating_reasons: Vec<String>,
     pub rated: bool,
+    /// A ticket or a check-in was asked for (its answer lands in `Data`).
+    pub taking_ticket: bool,
+    pub checking_in: bool,
 }
 
 impl Default for Session {
@@ -57,6 +60,8 @@ impl Default for Session {
             rating: None,
             rating_reasons: Vec::new(),
             rated: false,
+            taking_ticket: false,
+            checking_in: false,
         }
     }
 }
@@ -190,6 +195,9 @@ fn watch_idle(
             data.rated = false;
             data.staff_call_failed = None;
             data.rating_failed = None;
+            // A ticket or check-in shows a masked name and a number: not for the next person.
+            data.ticket = None;
+            data.checkin = None;
             ui_scale.0 = 1.0;
             idle.since_touch = Duration::ZERO;
             for e in &overlay {

@@ -72,7 +72,7 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 }
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
-/// `map`, `key:LETTERS`, `rate:LEVEL`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
+/// `map`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
 /// `wait:FRAMES`, `quit`.
 fn step(
     mut commands: Commands,
@@ -119,6 +119,8 @@ fn step(
         ))),
         "rate" => drop(actions.write(Action::Rate(arg.parse().unwrap_or(5)))),
         "checklist" => drop(actions.write(Action::OpenChecklist)),
+        "ticket" => drop(actions.write(Action::TakeTicket(arg.into()))),
+        "scan" => drop(actions.write(Action::CheckIn(arg.into()))),
         "situation" => drop(actions.write(Action::ToggleSituation(arg.into()))),
         "print" => drop(actions.write(Action::PrintChecklist)),
         "elder" => drop(actions.write(Action::ToggleElder)),

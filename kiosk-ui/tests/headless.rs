@@ -233,3 +233,68 @@ fn a_new_item_forgets_the_last_print_and_back_never_loses_a_step() {
     act(&mut app, Action::Back);
     assert_eq!(screen(&app), Screen::Home);
 }
+
+#[test]
+fn tickets_and_scanned_appointments_reach_the_agent_and_are_wiped_after() {
+    use menpai_kiosk::agent::{AgentPush, Data};
+    use menpai_model::api::AgentEvent;
+    let options = Options {
+        idle_secs: 2.0,
+        countdown_secs: 1.0,
+        ..Options::default()
+    };
+    let (mut app, requests) = app(options);
+    act(&mut app, Action::Start);
+    act(&mut app, Action::Go(Screen::Queue));
+    assert!(drain(&requests).contains(&Request::Queue));
+    act(&mut app, Action::TakeTicket("E".into()));
+    assert_eq!(screen(&app), Screen::Ticket);
+    assert!(drain(&requests).contains(&Request::TakeTicket { prefix: "E".into() }));
+    assert!(find_text(&mut app, "正在取号").is_some());
+
+    // A refusal is shown in the agent's words.
+    app.world_mut().resource_mut::<Data>().ticket =
+        Some(Err("今日E类号码已取完，请到咨询台".into()));
+    app.update();
+    app.update();
+    assert!(find_text(&mut app, "号码已取完").is_some());
+
+    // An appointment code scanned on any screen checks in; other codes do nothing.
+    act(&mut app, Action::Home);
+    for payload in [
+        "https://example.cn/i/P43",
+        "https://m.example.cn/a/MPY1.abc.def",
+    ] {
+        app.world_mut()
+            .write_message(AgentPush::Event(AgentEvent::Scan {
+                payload: payload.into(),
+                source: "scanner".into(),
+            }));
+        app.update();
+        app.update();
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::CheckIn);
+    let asked = drain(&requests);
+    assert_eq!(
+        asked
+            .iter()
+            .filter(|r| matches!(r, Request::CheckIn { .. }))
+            .collect::<Vec<_>>(),
+        vec![&Request::CheckIn {
+            token: "MPY1.abc.def".into()
+        }],
+    );
+    app.world_mut().resource_mut::<Data>().checkin = Some(Err("预约码无效".into()));
+    app.update();
+    app.update();
+    assert!(find_text(&mut app, "签到没有成功").is_some());
+
+    // Left alone, the next person sees none of it.
+    for _ in 0..20 {
+        app.update();
+    }
+    assert_eq!(screen(&app), Screen::Attract);
+    let data = app.world().resource::<Data>();
+    assert!(data.ticket.is_none() && data.checkin.is_none());
+}

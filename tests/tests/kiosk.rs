@@ -17,7 +17,9 @@ const NOW: &str = "2026-11-23T10:00";
 
 const TOUR: &str = "shot:attract;start;shot:home;go:browse;shot:browse;category:住房;shot:items;\
     item:P43;shot:guide;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;\
-    go:outlets;shot:outlets;go:help;shot:help;go:rating;rate:2;shot:rating;go:phone;shot:phone;quit";
+    go:outlets;shot:outlets;go:help;shot:help;go:rating;rate:2;shot:rating;go:phone;shot:phone;\
+    go:queue;shot:queue;ticket:E;shot:ticket;go:checkin;shot:checkin;scan:{token};shot:checkedin;\
+    scan:{token};shot:checkin-refused;quit";
 
 /// What each screen must offer, as button actions (a substring of each).
 const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
@@ -33,6 +35,8 @@ const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
             "Go(Help)",
             "Go(Rating)",
             "Go(Phone)",
+            "Go(Queue)",
+            "Go(CheckIn)",
             "OpenItem(",
             "Home",
             "ToggleElder",
@@ -73,7 +77,65 @@ const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
         &["Rate(5)", "Rate(1)", "RateReason(", "SubmitRating"],
     ),
     ("phone", &["Back", "Home"]),
+    (
+        "queue",
+        &["TakeTicket(\"E\")", "TakeTicket(\"A\")", "Go(CheckIn)"],
+    ),
+    ("ticket", &["Back", "Home"]),
+    ("checkin", &["Go(Queue)", "Home"]),
+    ("checkedin", &["Home"]),
+    ("checkin-refused", &["Go(Queue)"]),
 ];
+
+/// An agent that knows the appointment key, with a few tickets taken and one called, and a
+/// token for an appointment at [`NOW`].
+fn queue_agent() -> (menpai_tests::RunningAgent, String) {
+    use menpai_model::appointment::{AppointmentClaims, generate, public_b64, sign};
+    let key = generate();
+    let agent = start_agent(
+        &demo_region(),
+        &format!(
+            "[queue]\nappointment_public_key = \"{}\"\n",
+            public_b64(&key)
+        ),
+    );
+    let json = [("Content-Type", "application/json")];
+    for prefix in ["E", "E", "A", "D"] {
+        let body = format!("{{\"prefix\":\"{prefix}\"}}");
+        let path = format!("/api/v1/queue/tickets?at={NOW}");
+        let (s, r) = menpai_tests::http(agent.addr, "POST", &path, &json, body.as_bytes());
+        assert_eq!(s, 201, "{r}");
+    }
+    let path = format!("/api/v1/sim/queue/call?at={NOW}");
+    let (s, r) = menpai_tests::http(agent.addr, "POST", &path, &json, b"{\"window\": 1}");
+    assert!(s == 200 || s == 404, "{r}");
+    let (_, view) = get_json(agent.addr, &format!("/api/v1/queue?at={NOW}"));
+    let a_window = view["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["prefix"] == "A")
+        .and_then(|b| b["windows"][0].as_u64())
+        .unwrap();
+    let body = format!("{{\"window\": {a_window}}}");
+    let (s, r) = menpai_tests::http(agent.addr, "POST", &path, &json, body.as_bytes());
+    assert_eq!(s, 200, "{r}");
+    let token = sign(
+        &AppointmentClaims {
+            id: "ap-tour".into(),
+            hall: "hall-futian".into(),
+            item: "P43".into(),
+            item_name: "住房公积金购房提取".into(),
+            prefix: "E".into(),
+            date: "2026-11-23".into(),
+            start: "10:00".into(),
+            end: "10:30".into(),
+            holder: "张*明".into(),
+        },
+        &key,
+    );
+    (agent, token)
+}
 
 fn runtime_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("menpai-xdg-{}", std::process::id()));
@@ -130,8 +192,9 @@ fn difference(a: &RgbImage, b: &RgbImage) -> f64 {
 }
 
 fn tour(orientation: &str, width: u32, height: u32) {
-    let agent = start_agent(&demo_region(), "");
+    let (agent, token) = queue_agent();
     let shots = tempfile::tempdir().unwrap();
+    let script = TOUR.replace("{token}", &token);
     let out = xvfb_run(width, height)
         .arg(binary("menpai-kiosk"))
         .args([
@@ -140,7 +203,7 @@ fn tour(orientation: &str, width: u32, height: u32) {
             "--now",
             NOW,
             "--script",
-            TOUR,
+            &script,
             "--shots",
         ])
         .arg(shots.path())

@@ -84,6 +84,8 @@ pub(super) fn build(b: &mut Build) {
     b.add((
         row(20.0),
         children![
+            tile("号", "排队取号", Action::Go(Screen::Queue), ACCENT),
+            tile("约", "预约签到", Action::Go(Screen::CheckIn), ACCENT),
             tile("图", "大厅地图", Action::Go(Screen::Map), PRIMARY_DARK),
             tile("网", "附近网点", Action::Go(Screen::Outlets), PRIMARY_DARK),
             tile("问", "有事请教", Action::Go(Screen::Help), PRIMARY_DARK),

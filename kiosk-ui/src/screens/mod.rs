@@ -3,6 +3,7 @@
 
 mod attract;
 mod browse;
+mod checkin;
 mod checklist;
 mod guide;
 mod help;
@@ -11,8 +12,10 @@ mod items;
 mod map;
 mod outlets;
 mod phone;
+mod queue;
 mod rating;
 mod search;
+mod ticket;
 
 use bevy::input::mouse::{MouseScrollUnit, MouseWheel};
 use bevy::prelude::*;
@@ -65,10 +68,16 @@ pub enum Screen {
     Rating,
     /// Continue on your phone.
     Phone,
+    /// The queue panel: calls, waiting, take a ticket.
+    Queue,
+    /// The ticket just taken.
+    Ticket,
+    /// Appointment check-in by scanning its QR code.
+    CheckIn,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 12] = [
+    pub const ALL: [Screen; 15] = [
         Screen::Attract,
         Screen::Home,
         Screen::Browse,
@@ -81,6 +90,9 @@ impl Screen {
         Screen::Help,
         Screen::Rating,
         Screen::Phone,
+        Screen::Queue,
+        Screen::Ticket,
+        Screen::CheckIn,
     ];
 
     /// The title in the top bar.
@@ -98,6 +110,9 @@ impl Screen {
             Screen::Help => "有事请教",
             Screen::Rating => "服务评价",
             Screen::Phone => "手机继续办",
+            Screen::Queue => "排队取号",
+            Screen::Ticket => "我的排队号",
+            Screen::CheckIn => "预约签到",
         }
     }
 
@@ -145,6 +160,10 @@ pub enum Action {
     Rate(u8),
     RateReason(String),
     SubmitRating,
+    /// Take a ticket for a business type (its prefix).
+    TakeTicket(String),
+    /// Check in the appointment a scanned code carries.
+    CheckIn(String),
 }
 
 /// Marks the page root of the current screen.
@@ -387,7 +406,14 @@ fn perform_actions(
                 go(Screen::Home, &mut session);
                 session.history.clear();
             }
-            Action::Go(s) => go(s, &mut session),
+            Action::Go(s) => {
+                if s == Screen::CheckIn {
+                    // A fresh visit asks for a scan.
+                    session.checking_in = false;
+                    data.checkin = None;
+                }
+                go(s, &mut session)
+            }
             Action::Back => {
                 let to = session.history.pop().unwrap_or(Screen::Home);
                 if to != current {
@@ -481,6 +507,18 @@ fn perform_actions(
                         context: Some(format!("{current:?}")),
                     },
                 );
+            }
+            Action::TakeTicket(prefix) => {
+                session.taking_ticket = true;
+                data.ticket = None;
+                ask(link, &mut status, Request::TakeTicket { prefix });
+                go(Screen::Ticket, &mut session);
+            }
+            Action::CheckIn(token) => {
+                session.checking_in = true;
+                data.checkin = None;
+                ask(link, &mut status, Request::CheckIn { token });
+                go(Screen::CheckIn, &mut session);
             }
             Action::Rate(level) => session.rating = Some(level),
             Action::RateReason(r) => {
@@ -592,7 +630,10 @@ pub fn requests_for(screen: Screen, session: &Session, hall: Option<String>) -> 
         Screen::Map => vec![hall.map(Request::FloorPlan).unwrap_or(Request::Home)],
         Screen::Outlets => vec![Request::Outlets],
         Screen::Help => vec![Request::Faqs],
-        Screen::Rating => Vec::new(),
+        Screen::Rating | Screen::Ticket => Vec::new(),
+        Screen::Queue => vec![Request::Queue],
+        // A fresh visit asks for a scan; a scan that brought us here keeps its answer.
+        Screen::CheckIn => Vec::new(),
     }
 }
 
@@ -616,21 +657,35 @@ fn ask_for_missing_plan(
 }
 
 /// Reacts to what the agent pushes: new content reloads the screen; the stream returning
-/// after an outage reloads it too.
+/// after an outage reloads it too; calls refresh the queue panel; an appointment code scanned
+/// on any screen checks it in.
 fn on_push(
     mut pushes: MessageReader<AgentPush>,
     screen: Res<State<Screen>>,
     session: Res<Session>,
-    data: Res<Data>,
+    mut data: ResMut<Data>,
     link: Option<Res<AgentLink>>,
     mut status: ResMut<AgentStatus>,
+    mut actions: MessageWriter<Action>,
+    mut keep: ResMut<crate::wake::KeepAwake>,
 ) {
+    use menpai_model::api::AgentEvent;
     for push in pushes.read() {
         let reload = match push {
-            AgentPush::Connected
-            | AgentPush::Event(menpai_model::api::AgentEvent::ContentChanged { .. }) => true,
-            AgentPush::Disconnected => false,
-            AgentPush::Event(_) => false,
+            AgentPush::Connected | AgentPush::Event(AgentEvent::ContentChanged { .. }) => true,
+            AgentPush::Event(AgentEvent::QueueCalled { call }) => {
+                data.last_call = Some(call.clone());
+                *screen.get() == Screen::Queue
+            }
+            AgentPush::Event(AgentEvent::QueueChanged) => *screen.get() == Screen::Queue,
+            AgentPush::Event(AgentEvent::Scan { payload, .. }) => {
+                if let Some(token) = menpai_model::appointment::token_in_scan(payload) {
+                    actions.write(Action::CheckIn(token.to_owned()));
+                    keep.ask();
+                }
+                false
+            }
+            AgentPush::Disconnected | AgentPush::Event(_) => false,
         };
         if reload && let Some(link) = &link {
             let hall = data
@@ -699,6 +754,9 @@ fn refresh(
         Screen::Help => help::build(&mut b),
         Screen::Rating => rating::build(&mut b),
         Screen::Phone => phone::build(&mut b),
+        Screen::Queue => queue::build(&mut b),
+        Screen::Ticket => ticket::build(&mut b),
+        Screen::CheckIn => checkin::build(&mut b),
     }
 }
 

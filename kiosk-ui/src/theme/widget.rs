@@ -59,8 +59,9 @@ pub fn tile(glyph: &str, label: &str, action: Action, fill: Color) -> impl Bundl
         Button,
         action,
         Node {
-            width: percent(23),
-            height: px(190),
+            // Fixed, so a row holds four in portrait and all seven in landscape.
+            width: px(230),
+            height: px(180),
             flex_direction: FlexDirection::Column,
             justify_content: JustifyContent::Center,
             align_items: AlignItems::Center,

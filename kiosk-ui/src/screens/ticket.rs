@@ -1,0 +1,114 @@
+//! The ticket just taken: its number big, people ahead, the wait, where it will be called, and a
+//! QR code to follow it on a phone.
+
+use bevy::prelude::*;
+use menpai_model::queue::IssuedTicket;
+
+use super::{Action, Build, Screen};
+use crate::theme::palette::*;
+use crate::theme::widget::*;
+
+pub(super) fn build(b: &mut Build) {
+    match b.data.ticket.clone() {
+        Some(Ok(t)) => ticket_card(b, &t),
+        Some(Err(why)) => {
+            b.add((
+                card(),
+                children![
+                    text("没有取到号", HEADING, ACCENT),
+                    text(why, BODY, TEXT),
+                    plain_button("返回排队信息", Action::Go(Screen::Queue)),
+                ],
+            ));
+        }
+        None if b.session.taking_ticket && b.online => {
+            b.add(text("正在取号…", BODY, MUTED));
+        }
+        None => b.waiting("排队号"),
+    }
+}
+
+/// A taken ticket as the citizen sees it; the check-in screen shows the same.
+pub(super) fn ticket_card(b: &mut Build, t: &IssuedTicket) {
+    let card = b.add((
+        BackgroundColor(CARD),
+        Node {
+            width: percent(100),
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            row_gap: px(20),
+            padding: UiRect::all(px(40)),
+            border_radius: BorderRadius::all(px(24)),
+            ..default()
+        },
+    ));
+    let mut head = format!("您的排队号 · {}", t.business);
+    if let Some(p) = t.priority.label() {
+        head.push_str(&format!(" · {p}"));
+    }
+    b.add_to(card, text(head, BODY, MUTED));
+    b.add_to(
+        card,
+        (
+            Text::new(t.number.clone()),
+            TextFont::from_font_size(180.0),
+            TextColor(PRIMARY_DARK),
+        ),
+    );
+    let ahead = if t.people_ahead == 0 {
+        "前面没有人，请留意呼叫".to_owned()
+    } else {
+        format!(
+            "前面还有 {} 人，预计等候约 {} 分钟",
+            t.people_ahead, t.estimated_wait_min
+        )
+    };
+    b.add_to(card, text(ahead, HEADING, TEXT));
+    if !t.windows.is_empty() {
+        let windows: Vec<String> = t.windows.iter().map(u32::to_string).collect();
+        b.add_to(
+            card,
+            text(
+                format!("请留意 {} 号窗口的呼叫", windows.join("、")),
+                BODY,
+                TEXT,
+            ),
+        );
+    }
+    match (&t.print_error, t.printed) {
+        (_, true) => drop(b.add_to(card, text("已打印，请在下方出纸口取票。", BODY, OK))),
+        (Some(why), false) => drop(b.add_to(card, text(why.clone(), BODY, ACCENT))),
+        (None, false) => {}
+    }
+    if t.offline {
+        b.add_to(
+            card,
+            text(
+                "网络暂时中断，号码已在本机登记，恢复后自动同步。",
+                SMALL,
+                MUTED,
+            ),
+        );
+    }
+    let qr = b.qr(&t.follow_url, 300.0);
+    b.add_to(
+        card,
+        (
+            row(24.0),
+            children![
+                qr,
+                (
+                    Node {
+                        width: percent(50),
+                        ..default()
+                    },
+                    children![text(
+                        "微信扫码，在手机上看排队进度，叫号前提醒您。",
+                        BODY,
+                        TEXT
+                    )],
+                ),
+            ],
+        ),
+    );
+}
