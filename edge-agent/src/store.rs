@@ -123,33 +123,10 @@ impl Store {
             let mut put_entry = tx.prepare_cached(
                 "INSERT INTO entries (version_id, kind, key, sha256) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            let mut put = |kind: &str, key: &str, body: Vec<u8>| -> Result<()> {
-                let sha = hex::encode(Sha256::digest(&body));
-                put_blob.execute(params![sha, body])?;
-                put_entry.execute(params![version_id, kind, key, sha])?;
-                Ok(())
-            };
-            put("region", &region.id, to_json(region))?;
-            for r in &pack.items {
-                put("item", &r.id, to_json(r))?;
-            }
-            for r in &pack.outlets {
-                put("outlet", &r.id, to_json(r))?;
-            }
-            for r in &pack.floor_plans {
-                put("floor_plan", &r.hall, to_json(r))?;
-            }
-            for r in &pack.faqs {
-                put("faq", &r.id, to_json(r))?;
-            }
-            for r in &pack.slides {
-                put("slide", &r.id, to_json(r))?;
-            }
-            for r in &pack.forms {
-                put("form", &r.id, to_json(r))?;
-            }
-            if let Some(map) = &pack.base_map {
-                put("base_map", "base_map", to_json(map))?;
+            for r in menpai_model::bundle::records(pack) {
+                let sha = r.sha256();
+                put_blob.execute(params![sha, r.body])?;
+                put_entry.execute(params![version_id, r.kind, r.key, sha])?;
             }
         }
         tx.execute(
@@ -341,29 +318,9 @@ pub fn enqueue_in(conn: &Connection, kind: &str, body: &serde_json::Value) -> Re
 
 /// Decodes one stored record into its place in `pack`.
 pub fn decode_into(pack: &mut ContentPack, kind: &str, key: &str, body: &[u8]) -> Result<()> {
-    let bad = |source| StoreError::Corrupt {
+    menpai_model::bundle::decode_record(pack, kind, body).map_err(|source| StoreError::Corrupt {
         kind: kind.to_owned(),
         key: key.to_owned(),
         source,
-    };
-    match kind {
-        "region" => pack.region = Some(serde_json::from_slice(body).map_err(bad)?),
-        "item" => pack.items.push(serde_json::from_slice(body).map_err(bad)?),
-        "outlet" => pack
-            .outlets
-            .push(serde_json::from_slice(body).map_err(bad)?),
-        "floor_plan" => pack
-            .floor_plans
-            .push(serde_json::from_slice(body).map_err(bad)?),
-        "faq" => pack.faqs.push(serde_json::from_slice(body).map_err(bad)?),
-        "slide" => pack.slides.push(serde_json::from_slice(body).map_err(bad)?),
-        "form" => pack.forms.push(serde_json::from_slice(body).map_err(bad)?),
-        "base_map" => pack.base_map = Some(serde_json::from_slice(body).map_err(bad)?),
-        _ => {}
-    }
-    Ok(())
-}
-
-fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("content records serialise")
+    })
 }

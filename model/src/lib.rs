@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod appointment;
+pub mod bundle;
 pub mod geo;
 pub mod hours;
 pub mod item;
@@ -11,6 +12,7 @@ pub mod outlet;
 pub mod pack;
 pub mod queue;
 pub mod region;
+pub mod sync;
 pub mod validate;
 
 pub use item::{

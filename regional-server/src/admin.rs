@@ -1,0 +1,380 @@
+//! The public listener: login, the fleet view, `/metrics`, and the admin API (enrollment
+//! tokens, revocation, content import and publishing), each behind its role and audited.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Server;
+use crate::content::{self, Format};
+use crate::error::{AppError, JsonBody, Upload};
+use crate::fleet;
+use crate::operators::{self, Role, SESSION_COOKIE, Session};
+use crate::storage::EnrollmentToken;
+
+type S = State<Arc<Server>>;
+
+pub fn router(server: Arc<Server>) -> Router {
+    let uploads = Router::new()
+        .route("/api/v1/admin/content/import", post(import))
+        .layer(DefaultBodyLimit::max(server.config.max_upload_bytes));
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/fleet") }))
+        .route("/login", get(login_page).post(login_form))
+        .route("/logout", post(logout))
+        .route("/api/v1/login", post(login_json))
+        .route("/fleet", get(fleet_page))
+        .route("/api/v1/fleet", get(fleet_json))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/admin/enrollment-tokens", post(create_token))
+        .route("/api/v1/admin/devices", get(devices))
+        .route("/api/v1/admin/devices/{id}/revoke", post(revoke))
+        .route("/api/v1/admin/content/versions", get(versions))
+        .route("/api/v1/admin/audit", get(audit))
+        .layer(DefaultBodyLimit::max(server.config.max_body_bytes))
+        .merge(uploads)
+        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个页面") })
+        .with_state(server)
+}
+
+/// Checks the role; a refusal is audited too.
+fn allow<'a>(
+    server: &Server,
+    s: &'a Session,
+    role: Role,
+    action: &str,
+) -> Result<&'a str, AppError> {
+    match s.require(role) {
+        Ok(op) => Ok(&op.name),
+        Err(e) => {
+            let _ = server.storage.audit(&s.0.name, action, "", "forbidden");
+            Err(e)
+        }
+    }
+}
+
+const LOGIN_PAGE: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>登录 · 门牌运维</title>\
+<style>body{font-family:sans-serif;background:#f2f5fa;display:flex;justify-content:center;padding-top:10vh}\
+form{background:#fff;padding:32px;border-radius:16px;display:flex;flex-direction:column;gap:12px;min-width:280px}\
+button{background:#1a5fb4;color:#fff;border:0;padding:10px;border-radius:8px}</style></head><body>\
+<form method=\"post\" action=\"/login\"><h1>门牌运维登录</h1>{error}\
+<label>用户名 <input name=\"name\" id=\"name\" autocomplete=\"username\" required></label>\
+<label>密码 <input name=\"password\" id=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+<button id=\"login\" type=\"submit\">登录</button></form></body></html>";
+
+async fn login_page() -> Html<String> {
+    Html(LOGIN_PAGE.replace("{error}", ""))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    name: String,
+    password: String,
+}
+
+fn cookie(token: &str, max_age: i64) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
+    )
+}
+
+async fn login_form(State(server): S, Form(b): Form<LoginBody>) -> Response {
+    let s = server.clone();
+    let r = tokio::task::spawn_blocking(move || operators::login(&s, &b.name, &b.password)).await;
+    match r {
+        Ok(Ok((token, _))) => (
+            StatusCode::SEE_OTHER,
+            [
+                (
+                    header::SET_COOKIE,
+                    cookie(&token, server.config.session_hours as i64 * 3600),
+                ),
+                (header::LOCATION, "/fleet".to_owned()),
+            ],
+        )
+            .into_response(),
+        _ => (
+            StatusCode::UNAUTHORIZED,
+            Html(LOGIN_PAGE.replace("{error}", "<p style=\"color:#c62828\">用户名或密码不对</p>")),
+        )
+            .into_response(),
+    }
+}
+
+async fn login_json(
+    State(server): S,
+    JsonBody(b): JsonBody<LoginBody>,
+) -> Result<Json<Value>, AppError> {
+    let s = server.clone();
+    let (token, op) =
+        tokio::task::spawn_blocking(move || operators::login(&s, &b.name, &b.password))
+            .await
+            .map_err(AppError::internal)??;
+    Ok(Json(json!({ "token": token, "role": op.role.as_str() })))
+}
+
+async fn logout(State(server): S, headers: HeaderMap) -> Response {
+    if let Some(t) = operators::session_token(&headers) {
+        let _ = server.storage.delete_session(&operators::sha256_hex(&t));
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie("", 0)),
+            (header::LOCATION, "/login".to_owned()),
+        ],
+    )
+        .into_response()
+}
+
+async fn fleet_page(State(server): S, headers: HeaderMap) -> Response {
+    // Browsers without a session go to the login page rather than seeing JSON.
+    let Some(token) = operators::session_token(&headers) else {
+        return Redirect::to("/login").into_response();
+    };
+    let op = match server.storage.session(
+        &operators::sha256_hex(&token),
+        chrono::Utc::now().timestamp(),
+    ) {
+        Ok(Some(op)) => op,
+        _ => return Redirect::to("/login").into_response(),
+    };
+    match server
+        .fleet
+        .view(&server, chrono::Utc::now().timestamp_millis())
+    {
+        Ok(v) => Html(fleet::page(&v, &op.name)).into_response(),
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+async fn fleet_json(State(server): S, s: Session) -> Result<Json<fleet::FleetView>, AppError> {
+    allow(&server, &s, Role::Viewer, "fleet.view")?;
+    Ok(Json(
+        server
+            .fleet
+            .view(&server, chrono::Utc::now().timestamp_millis())
+            .map_err(AppError::internal)?,
+    ))
+}
+
+async fn metrics(State(server): S, headers: HeaderMap) -> Result<Response, AppError> {
+    let wanted = &server.config.metrics_token;
+    if !wanted.is_empty() {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(wanted.as_str()) {
+            return Err(AppError::new(StatusCode::UNAUTHORIZED, "metrics 需要令牌"));
+        }
+    }
+    let v = server
+        .fleet
+        .view(&server, chrono::Utc::now().timestamp_millis())
+        .map_err(AppError::internal)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        fleet::metrics(&server, &v),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    hall: String,
+    position: String,
+    ttl_s: Option<u64>,
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+async fn create_token(
+    State(server): S,
+    s: Session,
+    JsonBody(b): JsonBody<TokenRequest>,
+) -> Result<(StatusCode, Json<Value>), AppError> {
+    let op = allow(&server, &s, Role::Admin, "enrollment.create")?;
+    if !valid_name(&b.hall) || !valid_name(&b.position) {
+        return Err(AppError::bad_request(
+            "hall 和 position 只能用字母、数字、- 和 _",
+        ));
+    }
+    let ttl = b
+        .ttl_s
+        .unwrap_or(server.config.enrollment_token_ttl_s)
+        .min(30 * 86400);
+    let token = operators::random_token();
+    let expires_at = chrono::Utc::now().timestamp() + ttl as i64;
+    server
+        .storage
+        .create_enrollment_token(
+            &operators::sha256_hex(&token),
+            &EnrollmentToken {
+                hall: b.hall.clone(),
+                position: b.position.clone(),
+                expires_at,
+                used: false,
+            },
+            op,
+        )
+        .map_err(AppError::internal)?;
+    let _ = server.storage.audit(
+        op,
+        "enrollment.create",
+        &format!("{} {} ttl {ttl}s", b.hall, b.position),
+        "ok",
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "token": token, "hall": b.hall, "position": b.position, "expires_at": expires_at }),
+        ),
+    ))
+}
+
+async fn devices(State(server): S, s: Session) -> Result<Json<Value>, AppError> {
+    allow(&server, &s, Role::Viewer, "devices.list")?;
+    let list: Vec<Value> = server
+        .storage
+        .devices()
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|d| json!({ "id": d.id, "hall": d.hall, "position": d.position, "enrolled_at": d.enrolled_at, "revoked_at": d.revoked_at }))
+        .collect();
+    Ok(Json(json!({ "devices": list })))
+}
+
+async fn revoke(
+    State(server): S,
+    s: Session,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let op = allow(&server, &s, Role::Admin, "device.revoke")?.to_owned();
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let done = server
+        .storage
+        .revoke_device(&id, &at)
+        .map_err(AppError::internal)?;
+    let _ = server.storage.audit(
+        &op,
+        "device.revoke",
+        &id,
+        if done { "ok" } else { "not found" },
+    );
+    if !done {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            format!("没有未吊销的终端 {id}"),
+        ));
+    }
+    Ok(Json(json!({ "revoked": id, "at": at })))
+}
+
+#[derive(Deserialize)]
+struct ImportParams {
+    format: Option<String>,
+    #[serde(default)]
+    publish: bool,
+}
+
+/// Imports a pack (JSON) or an items sheet (CSV / XLSX); with `publish=true` and no problems,
+/// publishes it as the next signed version. Any problem publishes nothing.
+async fn import(
+    State(server): S,
+    s: Session,
+    headers: HeaderMap,
+    Query(p): Query<ImportParams>,
+    Upload(bytes): Upload,
+) -> Result<Json<Value>, AppError> {
+    let op = allow(&server, &s, Role::ContentEditor, "content.import")?.to_owned();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = p
+        .format
+        .as_deref()
+        .and_then(Format::parse)
+        .or(match ct {
+            c if c.starts_with("application/json") => Some(Format::Json),
+            c if c.starts_with("text/csv") => Some(Format::Csv),
+            c if c.contains("spreadsheetml") => Some(Format::Xlsx),
+            _ => None,
+        })
+        .ok_or_else(|| AppError::bad_request("请用 format=json|csv|xlsx 说明文件格式"))?;
+    let s2 = server.clone();
+    let op2 = op.clone();
+    let result = tokio::task::spawn_blocking(move || -> Result<Value, AppError> {
+        let base = content::latest_pack(s2.storage.as_ref()).map_err(AppError::internal)?;
+        let pack = match content::import(format, &bytes, base.as_ref()) {
+            Ok(p) => p,
+            Err(problems) => {
+                let _ = s2.storage.audit(&op2, "content.import", &format!("{format:?}, {} problem(s)", problems.len()), "refused");
+                return Err(AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("导入有 {} 处问题，没有发布任何内容", problems.len()),
+                )
+                .with_details(json!({ "problems": problems })));
+            }
+        };
+        let items = pack.items.len();
+        if !p.publish {
+            let _ = s2.storage.audit(&op2, "content.import", &format!("{format:?}, checked"), "ok");
+            return Ok(json!({ "checked": true, "items": items, "published": null }));
+        }
+        let (version, manifest) = content::publish(s2.storage.as_ref(), &s2.content_key, pack, &op2)
+            .map_err(AppError::internal)?;
+        let _ = s2.storage.audit(&op2, "content.publish", &version, "ok");
+        Ok(json!({ "checked": true, "items": items, "published": version, "records": manifest.records }))
+    })
+    .await
+    .map_err(AppError::internal)??;
+    if let Some(v) = result["published"].as_str() {
+        server.fleet.published(v);
+        let _ = server
+            .stream
+            .send(menpai_model::sync::StreamEvent::Content {
+                version: v.to_owned(),
+            });
+        tracing::info!(version = v, by = %op, "Content published.");
+    }
+    Ok(Json(result))
+}
+
+async fn versions(State(server): S, s: Session) -> Result<Json<Value>, AppError> {
+    allow(&server, &s, Role::Viewer, "content.versions")?;
+    let v: Vec<Value> = server
+        .storage
+        .versions(50)
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|v| json!({ "version": v.version, "region": v.region, "published_at": v.published_at, "published_by": v.published_by }))
+        .collect();
+    Ok(Json(json!({ "versions": v })))
+}
+
+async fn audit(State(server): S, s: Session) -> Result<Json<Value>, AppError> {
+    allow(&server, &s, Role::Admin, "audit.read")?;
+    let e: Vec<Value> = server
+        .storage
+        .audit_entries(200)
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|a| json!({ "at": a.at, "operator": a.operator, "action": a.action, "detail": a.detail, "outcome": a.outcome }))
+        .collect();
+    Ok(Json(json!({ "audit": e })))
+}

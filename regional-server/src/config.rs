@@ -1,0 +1,71 @@
+//! The server's configuration: a documented default embedded in the binary, layered with a file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_CONFIG: &str = include_str!("../default-config.toml");
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen_public: SocketAddr,
+    pub listen_devices: SocketAddr,
+    pub data_dir: PathBuf,
+    pub hostnames: Vec<String>,
+    pub region_name: String,
+    pub max_body_bytes: usize,
+    pub max_upload_bytes: usize,
+    pub session_hours: u32,
+    pub enrollment_token_ttl_s: u64,
+    pub heartbeat_interval_s: u64,
+    pub stale_after_s: u64,
+    pub offline_after_s: u64,
+    pub metrics_token: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        toml::from_str(DEFAULT_CONFIG).expect("the embedded default config parses")
+    }
+}
+
+impl Config {
+    /// The default, overridden by the keys of `path`; then checked.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let mut merged: toml::Table = toml::from_str(DEFAULT_CONFIG)?;
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+            let file: toml::Table = toml::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("config file {} is invalid: {e}", path.display()))?;
+            for (k, v) in file {
+                merged.insert(k, v);
+            }
+        }
+        let config: Config = merged
+            .try_into()
+            .map_err(|e| anyhow::anyhow!("config is invalid: {e}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.hostnames.is_empty(),
+            "hostnames must name at least one host"
+        );
+        anyhow::ensure!(
+            self.heartbeat_interval_s > 0
+                && self.stale_after_s > self.heartbeat_interval_s
+                && self.offline_after_s > self.stale_after_s,
+            "need 0 < heartbeat_interval_s < stale_after_s < offline_after_s"
+        );
+        anyhow::ensure!(
+            self.max_body_bytes >= 1024,
+            "max_body_bytes must be at least 1024"
+        );
+        Ok(())
+    }
+}

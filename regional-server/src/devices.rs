@@ -1,0 +1,430 @@
+//! The device API on the mTLS listener: enrollment, content bundles, events, heartbeats and
+//! the live stream.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use menpai_model::sync::{
+    EnrollRequest, EnrollResponse, EventAck, EventBatch, Heartbeat, HeartbeatAck, StreamEvent,
+};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::Server;
+use crate::error::{AppError, JsonBody};
+use crate::operators::sha256_hex;
+use crate::storage::Device;
+use crate::tls::PeerCert;
+
+type S = State<Arc<Server>>;
+
+/// Events per batch at most.
+pub const MAX_BATCH: usize = 500;
+/// Blobs per batch request at most.
+pub const MAX_BLOBS: usize = 1000;
+
+pub fn router(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/device/v1/enroll", post(enroll))
+        .route("/device/v1/manifest", get(manifest))
+        .route("/device/v1/blobs", post(blobs))
+        .route("/device/v1/blobs/{sha}", get(blob))
+        .route("/device/v1/events", post(events))
+        .route("/device/v1/heartbeat", post(heartbeat))
+        .route("/device/v1/stream", get(stream))
+        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .with_state(server)
+}
+
+/// The enrolled, unrevoked terminal a request comes from.
+#[derive(Debug, Clone)]
+pub struct Terminal(pub Device);
+
+impl FromRequestParts<Arc<Server>> for Terminal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, server: &Arc<Server>) -> Result<Self, AppError> {
+        let cert = parts
+            .extensions
+            .get::<PeerCert>()
+            .and_then(|p| p.0.clone())
+            .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "需要终端证书（mTLS）"))?;
+        let sha = hex::encode(Sha256::digest(cert.as_slice()));
+        let device = server
+            .storage
+            .device_by_cert(&sha)
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, "未登记的终端证书"))?;
+        if device.revoked_at.is_some() {
+            tracing::warn!(device = %device.id, "A revoked terminal called.");
+            return Err(AppError::new(StatusCode::FORBIDDEN, "终端证书已吊销"));
+        }
+        Ok(Terminal(device))
+    }
+}
+
+async fn enroll(
+    State(server): S,
+    JsonBody(req): JsonBody<EnrollRequest>,
+) -> Result<Json<EnrollResponse>, AppError> {
+    let token_sha = sha256_hex(req.token.trim());
+    let now = chrono::Utc::now().timestamp();
+    let token = server
+        .storage
+        .enrollment_token(&token_sha)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::new(StatusCode::FORBIDDEN, "登记令牌无效"))?;
+    if token.used {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "登记令牌已用过，请向管理员重新申请",
+        ));
+    }
+    if token.expires_at <= now {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "登记令牌已过期，请向管理员重新申请",
+        ));
+    }
+    let device_id = format!(
+        "{}-{}-{}",
+        token.hall,
+        token.position,
+        &crate::operators::random_token()[..6]
+    );
+    let (cert_pem, der) = server
+        .ca
+        .sign_device(&req.csr_pem, &device_id)
+        .map_err(AppError::bad_request)?;
+    let device = Device {
+        id: device_id.clone(),
+        hall: token.hall.clone(),
+        position: token.position.clone(),
+        cert_sha256: hex::encode(Sha256::digest(&der)),
+        enrolled_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        revoked_at: None,
+    };
+    if !server
+        .storage
+        .redeem_enrollment(&token_sha, now, &device)
+        .map_err(AppError::internal)?
+    {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "登记令牌已用过或已过期",
+        ));
+    }
+    server.counters.enrollments.fetch_add(1, Ordering::Relaxed);
+    let detail = format!("{} {}", token.hall, token.position);
+    let _ = server.storage.audit(
+        &format!("device:{device_id}"),
+        "device.enroll",
+        &detail,
+        "ok",
+    );
+    tracing::info!(device = %device_id, hall = %token.hall, "A terminal enrolled.");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    Ok(Json(EnrollResponse {
+        device_id,
+        hall: token.hall,
+        position: token.position,
+        certificate_pem: cert_pem,
+        ca_pem: server.ca.cert_pem.clone(),
+        content_public_key: b64.encode(server.content_key.verifying_key().to_bytes()),
+        appointment_public_key: b64.encode(server.appointment_key.verifying_key().to_bytes()),
+        heartbeat_interval_s: server.config.heartbeat_interval_s,
+    }))
+}
+
+fn etag_of(sha: &str) -> String {
+    format!("\"{sha}\"")
+}
+
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+}
+
+async fn manifest(
+    State(server): S,
+    _t: Terminal,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let v = server
+        .storage
+        .latest_version()
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "还没有发布内容"))?;
+    let etag = etag_of(&menpai_model::bundle::sha256_hex(&v.manifest));
+    if matches_etag(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let mut res = (StatusCode::OK, v.manifest).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(AppError::internal)?,
+    );
+    h.insert(
+        "x-menpai-signature",
+        HeaderValue::from_str(&v.signature).map_err(AppError::internal)?,
+    );
+    Ok(res)
+}
+
+fn valid_sha(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Parses `bytes=a-b`, `bytes=a-` or `bytes=-n` against a length.
+fn parse_range(v: &str, len: usize) -> Option<(usize, usize)> {
+    let spec = v.strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: usize = n.parse().ok()?;
+            (len.checked_sub(n.min(len))?, len.checked_sub(1)?)
+        }
+        (a, "") => (a.parse().ok()?, len.checked_sub(1)?),
+        (a, b) => (
+            a.parse().ok()?,
+            b.parse::<usize>().ok()?.min(len.checked_sub(1)?),
+        ),
+    };
+    (start <= end && end < len).then_some((start, end))
+}
+
+async fn blob(
+    State(server): S,
+    _t: Terminal,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if !valid_sha(&sha) {
+        return Err(AppError::bad_request(
+            "blob 名应为 64 位小写十六进制 SHA-256",
+        ));
+    }
+    let etag = etag_of(&sha);
+    if matches_etag(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let body = server
+        .storage
+        .blob(&sha)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这个 blob"))?;
+    let len = body.len();
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (status, bytes, content_range) = match range {
+        None => (StatusCode::OK, body, None),
+        Some(r) => match parse_range(r, len) {
+            Some((a, b)) => (
+                StatusCode::PARTIAL_CONTENT,
+                body[a..=b].to_vec(),
+                Some(format!("bytes {a}-{b}/{len}")),
+            ),
+            None => {
+                return Ok((
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+                )
+                    .into_response());
+            }
+        },
+    };
+    server
+        .counters
+        .blob_bytes_served
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    let mut res = (status, bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(AppError::internal)?,
+    );
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    if let Some(cr) = content_range {
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&cr).map_err(AppError::internal)?,
+        );
+    }
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlobsRequest {
+    hashes: Vec<String>,
+}
+
+/// Many blobs in one response: for each, `sha len\n` then the bytes (`sha -\n` when missing).
+async fn blobs(
+    State(server): S,
+    _t: Terminal,
+    JsonBody(req): JsonBody<BlobsRequest>,
+) -> Result<Response, AppError> {
+    if req.hashes.len() > MAX_BLOBS {
+        return Err(AppError::bad_request(format!(
+            "一次最多取 {MAX_BLOBS} 个 blob"
+        )));
+    }
+    let mut out = Vec::new();
+    for sha in &req.hashes {
+        if !valid_sha(sha) {
+            return Err(AppError::bad_request(format!("blob 名 {sha} 无效")));
+        }
+        match server.storage.blob(sha).map_err(AppError::internal)? {
+            Some(b) => {
+                out.extend_from_slice(format!("{sha} {}\n", b.len()).as_bytes());
+                out.extend_from_slice(&b);
+            }
+            None => out.extend_from_slice(format!("{sha} -\n").as_bytes()),
+        }
+    }
+    server
+        .counters
+        .blob_bytes_served
+        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], out).into_response())
+}
+
+async fn events(
+    State(server): S,
+    Terminal(device): Terminal,
+    JsonBody(batch): JsonBody<EventBatch>,
+) -> Result<Json<EventAck>, AppError> {
+    if batch.events.len() > MAX_BATCH {
+        return Err(AppError::bad_request(format!(
+            "一批最多 {MAX_BATCH} 个事件"
+        )));
+    }
+    if let Some(e) = batch
+        .events
+        .iter()
+        .find(|e| e.key.is_empty() || e.key.len() > 64 || e.kind.is_empty() || e.kind.len() > 32)
+    {
+        return Err(AppError::bad_request(format!(
+            "事件 `{}` 的 key 或 kind 无效",
+            e.key
+        )));
+    }
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let storage = server.storage.clone();
+    let id = device.id.clone();
+    let events = batch.events;
+    let (new, duplicates, held) = tokio::task::spawn_blocking(move || {
+        storage
+            .insert_events(&id, &events, &now)
+            .map(|(n, d)| (n, d, events.into_iter().map(|e| e.key).collect::<Vec<_>>()))
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    server
+        .counters
+        .events_new
+        .fetch_add(new as u64, Ordering::Relaxed);
+    server
+        .counters
+        .events_duplicate
+        .fetch_add(duplicates as u64, Ordering::Relaxed);
+    Ok(Json(EventAck {
+        held,
+        new,
+        duplicates,
+    }))
+}
+
+async fn heartbeat(
+    State(server): S,
+    Terminal(device): Terminal,
+    JsonBody(beat): JsonBody<Heartbeat>,
+) -> Result<Json<HeartbeatAck>, AppError> {
+    server
+        .fleet
+        .record(&device.id, chrono::Utc::now().timestamp_millis(), beat);
+    server.counters.heartbeats.fetch_add(1, Ordering::Relaxed);
+    Ok(Json(HeartbeatAck {
+        latest_version: server.fleet.latest_version(server.storage.as_ref()),
+    }))
+}
+
+fn line(e: &StreamEvent) -> bytes::Bytes {
+    let mut s = serde_json::to_string(e).expect("stream events serialise");
+    s.push('\n');
+    bytes::Bytes::from(s)
+}
+
+/// Newline-delimited JSON: the latest version first, then every publish, and a ping now and then.
+async fn stream(State(server): S, _t: Terminal) -> Response {
+    let rx = server.stream.subscribe();
+    let first = server
+        .fleet
+        .latest_version(server.storage.as_ref())
+        .map(|version| StreamEvent::Content { version });
+    let s = futures_util::stream::unfold((rx, first), |(mut rx, first)| async move {
+        if let Some(f) = first {
+            return Some((Ok::<_, Infallible>(line(&f)), (rx, None)));
+        }
+        let e = tokio::select! {
+            r = rx.recv() => match r {
+                Ok(e) => e,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => StreamEvent::Ping,
+                Err(_) => return None,
+            },
+            _ = tokio::time::sleep(Duration::from_secs(15)) => StreamEvent::Ping,
+        };
+        Some((Ok(line(&e)), (rx, None)))
+    });
+    (
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(s),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 99)));
+        assert_eq!(parse_range("bytes=100-", 100), None);
+        assert_eq!(parse_range("bytes=0-1,5-6", 100), None);
+    }
+}

@@ -1,0 +1,364 @@
+//! Fleet health: the latest heartbeat of every terminal (kept in memory, saved every few
+//! seconds), each terminal's status, the fleet view and `/metrics`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use menpai_model::api::DeviceState;
+use menpai_model::sync::Heartbeat;
+use serde::Serialize;
+
+use crate::Server;
+use crate::storage::{Storage, StorageError};
+
+#[derive(Debug, Default)]
+pub struct Fleet {
+    beats: Mutex<HashMap<String, (i64, Heartbeat)>>,
+    dirty: Mutex<HashSet<String>>,
+    /// The latest published version, cached for heartbeats.
+    latest: Mutex<Option<Option<String>>>,
+}
+
+/// Online, stale (late) or offline (gone), by the age of the last heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Online,
+    Stale,
+    Offline,
+    /// Enrolled, never heard from.
+    Never,
+    Revoked,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Online => "在线",
+            Status::Stale => "延迟",
+            Status::Offline => "离线",
+            Status::Never => "未上线",
+            Status::Revoked => "已吊销",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TerminalView {
+    pub id: String,
+    pub hall: String,
+    pub position: String,
+    pub status: Status,
+    pub last_heartbeat_age_s: Option<i64>,
+    pub agent_version: Option<String>,
+    pub content_version: Option<String>,
+    pub outbox_depth: Option<u64>,
+    pub last_sync: Option<String>,
+    pub faults: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HallView {
+    pub hall: String,
+    pub terminals: Vec<TerminalView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetView {
+    pub latest_version: Option<String>,
+    pub counts: BTreeMap<String, usize>,
+    pub halls: Vec<HallView>,
+}
+
+/// What is wrong with a terminal, in words for ops.
+pub fn faults(b: &Heartbeat) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, h) in &b.devices {
+        match h.state {
+            DeviceState::Down => out.push(format!("{name} 故障：{}", h.detail)),
+            DeviceState::Degraded => out.push(format!("{name}：{}", h.detail)),
+            _ => {}
+        }
+    }
+    if !b.ui_alive {
+        out.push("界面程序无响应".into());
+    }
+    if b.outbox_depth > 1000 {
+        out.push(format!("待上传事件 {} 条", b.outbox_depth));
+    }
+    if let Some(t) = b.cpu_temp_c
+        && t > 80.0
+    {
+        out.push(format!("CPU 温度 {t:.0}℃"));
+    }
+    if let Some(d) = b.disk_free_mb
+        && d < 500
+    {
+        out.push(format!("磁盘仅剩 {d} MB"));
+    }
+    out
+}
+
+impl Fleet {
+    pub fn load(storage: &dyn Storage) -> Result<Fleet, StorageError> {
+        let fleet = Fleet::default();
+        let mut beats = fleet.beats.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, at, body) in storage.heartbeats()? {
+            if let Ok(b) = serde_json::from_str(&body) {
+                beats.insert(id, (at, b));
+            }
+        }
+        drop(beats);
+        Ok(fleet)
+    }
+
+    pub fn record(&self, device: &str, at_ms: i64, beat: Heartbeat) {
+        self.beats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(device.to_owned(), (at_ms, beat));
+        self.dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(device.to_owned());
+    }
+
+    pub fn latest_version(&self, storage: &dyn Storage) -> Option<String> {
+        let mut cached = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.is_none() {
+            *cached = Some(storage.latest_version().ok().flatten().map(|v| v.version));
+        }
+        cached.clone().flatten()
+    }
+
+    /// Forgets the cached latest version (after a publish).
+    pub fn published(&self, version: &str) {
+        *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(Some(version.to_owned()));
+    }
+
+    /// Saves the heartbeats that changed since the last save.
+    pub fn flush(&self, storage: &dyn Storage) -> Result<usize, StorageError> {
+        let ids: Vec<String> = self
+            .dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+            .collect();
+        let beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
+        let rows: Vec<(String, i64, String)> = ids
+            .iter()
+            .filter_map(|id| {
+                beats.get(id).map(|(at, b)| {
+                    (
+                        id.clone(),
+                        *at,
+                        serde_json::to_string(b).unwrap_or_default(),
+                    )
+                })
+            })
+            .collect();
+        drop(beats);
+        storage.save_heartbeats(&rows)?;
+        Ok(rows.len())
+    }
+
+    /// Every enrolled terminal by hall, with status and faults, at `now_ms`.
+    pub fn view(&self, server: &Server, now_ms: i64) -> Result<FleetView, StorageError> {
+        let devices = server.storage.devices()?;
+        let beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
+        let mut halls: BTreeMap<String, Vec<TerminalView>> = BTreeMap::new();
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        let c = &server.config;
+        for d in devices {
+            let beat = beats.get(&d.id);
+            let age = beat.map(|(at, _)| (now_ms - at).max(0) / 1000);
+            let status = match (d.revoked_at.is_some(), age) {
+                (true, _) => Status::Revoked,
+                (false, None) => Status::Never,
+                (false, Some(a)) if a as u64 <= c.stale_after_s => Status::Online,
+                (false, Some(a)) if a as u64 <= c.offline_after_s => Status::Stale,
+                _ => Status::Offline,
+            };
+            *counts
+                .entry(format!("{status:?}").to_lowercase())
+                .or_default() += 1;
+            let b = beat.map(|(_, b)| b);
+            halls.entry(d.hall.clone()).or_default().push(TerminalView {
+                id: d.id,
+                hall: d.hall,
+                position: d.position,
+                status,
+                last_heartbeat_age_s: age,
+                agent_version: b.map(|b| b.agent_version.clone()),
+                content_version: b.and_then(|b| b.content_version.clone()),
+                outbox_depth: b.map(|b| b.outbox_depth),
+                last_sync: b.and_then(|b| b.last_sync.clone()),
+                faults: b.map(faults).unwrap_or_default(),
+            });
+        }
+        drop(beats);
+        Ok(FleetView {
+            latest_version: self.latest_version(server.storage.as_ref()),
+            counts,
+            halls: halls
+                .into_iter()
+                .map(|(hall, terminals)| HallView { hall, terminals })
+                .collect(),
+        })
+    }
+}
+
+/// Saves heartbeats every few seconds.
+pub async fn flush_loop(server: Arc<Server>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let s = server.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = s.fleet.flush(s.storage.as_ref()) {
+                tracing::error!(error = %e, "Saving heartbeats failed.");
+            }
+        })
+        .await;
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The fleet view: halls → terminals, plain HTML that refreshes itself.
+pub fn page(v: &FleetView, operator: &str) -> String {
+    let mut h = String::from(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <meta http-equiv=\"refresh\" content=\"5\"><title>终端运行状态 · 门牌</title><style>\
+         body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:24px;color:#1b1f24;background:#f2f5fa}\
+         h1{color:#0e3f7e;margin:0 0 8px}h2{margin:24px 0 8px}table{border-collapse:collapse;width:100%;background:#fff}\
+         th,td{padding:8px 12px;border-bottom:1px solid #d8dee6;text-align:left}\
+         .s{font-weight:bold;border-radius:12px;padding:2px 10px;color:#fff}\
+         .online{background:#2e7d32}.stale{background:#b26a00}.offline{background:#c62828}\
+         .never{background:#5b6570}.revoked{background:#1b1f24}.fault{color:#c62828}\
+         .summary span{margin-right:16px}</style></head><body>",
+    );
+    h.push_str(&format!(
+        "<h1>终端运行状态</h1><p>操作员 {} · 最新内容版本 <b id=\"latest\">{}</b> · \
+         <form method=\"post\" action=\"/logout\" style=\"display:inline\"><button>退出</button></form></p>",
+        esc(operator),
+        esc(v.latest_version.as_deref().unwrap_or("—"))
+    ));
+    h.push_str("<p class=\"summary\">");
+    for (k, n) in &v.counts {
+        h.push_str(&format!("<span id=\"count-{k}\">{k}: {n}</span>"));
+    }
+    h.push_str("</p>");
+    if v.halls.is_empty() {
+        h.push_str("<p>还没有登记的终端。</p>");
+    }
+    for hall in &v.halls {
+        h.push_str(&format!(
+            "<h2>{}</h2><table><tr><th>终端</th><th>位置</th><th>状态</th><th>上次心跳</th>\
+             <th>内容版本</th><th>程序版本</th><th>待上传</th><th>故障</th></tr>",
+            esc(&hall.hall)
+        ));
+        for t in &hall.terminals {
+            let status = format!("{:?}", t.status).to_lowercase();
+            h.push_str(&format!(
+                "<tr class=\"terminal\" data-id=\"{}\" data-status=\"{status}\"><td>{}</td><td>{}</td>\
+                 <td><span class=\"s {status}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td class=\"fault\">{}</td></tr>",
+                esc(&t.id),
+                esc(&t.id),
+                esc(&t.position),
+                t.status.label(),
+                t.last_heartbeat_age_s
+                    .map(|a| format!("{a} 秒前"))
+                    .unwrap_or_else(|| "—".into()),
+                esc(t.content_version.as_deref().unwrap_or("—")),
+                esc(t.agent_version.as_deref().unwrap_or("—")),
+                t.outbox_depth.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
+                esc(&t.faults.join("；")),
+            ));
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</body></html>");
+    h
+}
+
+/// Prometheus text exposition.
+pub fn metrics(server: &Server, v: &FleetView) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let c = &server.counters;
+    let mut m = String::new();
+    m.push_str("# HELP menpai_terminals Terminals by status.\n# TYPE menpai_terminals gauge\n");
+    for s in ["online", "stale", "offline", "never", "revoked"] {
+        m.push_str(&format!(
+            "menpai_terminals{{status=\"{s}\"}} {}\n",
+            v.counts.get(s).copied().unwrap_or(0)
+        ));
+    }
+    m.push_str("# HELP menpai_terminal_up 1 online, 0.5 stale, 0 otherwise.\n# TYPE menpai_terminal_up gauge\n");
+    m.push_str("# HELP menpai_terminal_outbox_depth Events waiting on a terminal.\n# TYPE menpai_terminal_outbox_depth gauge\n");
+    m.push_str("# HELP menpai_terminal_faults Faults a terminal reports.\n# TYPE menpai_terminal_faults gauge\n");
+    for hall in &v.halls {
+        for t in &hall.terminals {
+            let labels = format!("device=\"{}\",hall=\"{}\"", t.id, t.hall);
+            let up = match t.status {
+                Status::Online => "1",
+                Status::Stale => "0.5",
+                _ => "0",
+            };
+            m.push_str(&format!("menpai_terminal_up{{{labels}}} {up}\n"));
+            m.push_str(&format!(
+                "menpai_terminal_outbox_depth{{{labels}}} {}\n",
+                t.outbox_depth.unwrap_or(0)
+            ));
+            m.push_str(&format!(
+                "menpai_terminal_faults{{{labels}}} {}\n",
+                t.faults.len()
+            ));
+        }
+    }
+    for (name, help, value) in [
+        (
+            "menpai_heartbeats_total",
+            "Heartbeats received.",
+            c.heartbeats.load(Relaxed),
+        ),
+        (
+            "menpai_events_new_total",
+            "Events held for the first time.",
+            c.events_new.load(Relaxed),
+        ),
+        (
+            "menpai_events_duplicate_total",
+            "Events sent again and not counted twice.",
+            c.events_duplicate.load(Relaxed),
+        ),
+        (
+            "menpai_blob_bytes_served_total",
+            "Content bytes sent to terminals.",
+            c.blob_bytes_served.load(Relaxed),
+        ),
+        (
+            "menpai_enrollments_total",
+            "Terminals enrolled since start.",
+            c.enrollments.load(Relaxed),
+        ),
+    ] {
+        m.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+        ));
+    }
+    if let Some(version) = &v.latest_version {
+        m.push_str(&format!(
+            "# HELP menpai_content_version_info The latest published version.\n# TYPE menpai_content_version_info gauge\nmenpai_content_version_info{{version=\"{version}\"}} 1\n"
+        ));
+    }
+    m
+}

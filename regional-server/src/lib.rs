@@ -1,0 +1,141 @@
+//! Menpai regional server: the region's source of truth. Terminals enroll and then speak mTLS
+//! (content bundles, events, heartbeats, a live stream); operators use the admin API and the
+//! fleet view over TLS.
+
+pub mod admin;
+pub mod ca;
+pub mod config;
+pub mod content;
+pub mod devices;
+pub mod error;
+pub mod fleet;
+pub mod operators;
+pub mod storage;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use anyhow::Context;
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use menpai_model::sync::StreamEvent;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+use crate::ca::Ca;
+use crate::config::Config;
+use crate::fleet::Fleet;
+use crate::storage::{Sqlite, Storage};
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub heartbeats: AtomicU64,
+    pub events_new: AtomicU64,
+    pub events_duplicate: AtomicU64,
+    pub blob_bytes_served: AtomicU64,
+    pub enrollments: AtomicU64,
+}
+
+/// The running server's shared state.
+#[derive(Debug)]
+pub struct Server {
+    pub config: Config,
+    pub storage: Arc<dyn Storage>,
+    pub ca: Ca,
+    /// Signs content manifests.
+    pub content_key: SigningKey,
+    /// Signs appointment tokens.
+    pub appointment_key: SigningKey,
+    pub fleet: Fleet,
+    pub stream: broadcast::Sender<StreamEvent>,
+    pub counters: Counters,
+    /// A hash to verify against when a login names nobody, so both take as long.
+    pub dummy_hash: String,
+}
+
+/// Loads a signing key from `path`, or makes one there (mode 0600).
+fn signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let key = menpai_model::appointment::generate();
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        writeln!(f, "{}", b64.encode(key.to_bytes()))?;
+    }
+    let text = std::fs::read_to_string(path)?;
+    let seed: [u8; 32] = b64
+        .decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| format!("{} is not a signing key", path.display()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+impl Server {
+    /// Opens (or initialises) the server's data directory.
+    pub fn open(config: Config) -> anyhow::Result<Server> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        let storage = Arc::new(Sqlite::open(&config.data_dir.join("menpai-server.db"))?);
+        let ca = Ca::load_or_create(&config.data_dir, &config.region_name)?;
+        let content_key = signing_key(&config.data_dir.join("content-signing.key"))?;
+        let appointment_key = signing_key(&config.data_dir.join("appointment-signing.key"))?;
+        let fleet = Fleet::load(storage.as_ref())?;
+        let (stream, _) = broadcast::channel(64);
+        Ok(Server {
+            config,
+            storage,
+            ca,
+            content_key,
+            appointment_key,
+            fleet,
+            stream,
+            counters: Counters::default(),
+            dummy_hash: operators::hash_password("not a password")?,
+        })
+    }
+}
+
+/// Where the listeners ended up (port 0 picks a free one).
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub public: SocketAddr,
+    pub devices: SocketAddr,
+}
+
+/// Binds both listeners and serves until the process ends.
+pub async fn serve(server: Arc<Server>, on_bound: impl FnOnce(Bound)) -> anyhow::Result<()> {
+    tls::install_provider();
+    let (chain, key) = server.ca.server_cert(&server.config.hostnames)?;
+    let public_tls = tls::public_config(chain.clone(), key.clone_key())?;
+    let device_tls = tls::device_config(&server.ca.cert_der, chain, key)?;
+    let public = TcpListener::bind(server.config.listen_public)
+        .await
+        .with_context(|| format!("binding {}", server.config.listen_public))?;
+    let devices = TcpListener::bind(server.config.listen_devices)
+        .await
+        .with_context(|| format!("binding {}", server.config.listen_devices))?;
+    on_bound(Bound {
+        public: public.local_addr()?,
+        devices: devices.local_addr()?,
+    });
+    let flusher = tokio::spawn(fleet::flush_loop(server.clone()));
+    let public_app = admin::router(server.clone());
+    let device_app = devices::router(server.clone());
+    tokio::select! {
+        _ = tls::serve(public, public_tls, public_app) => {}
+        _ = tls::serve(devices, device_tls, device_app) => {}
+    }
+    flusher.abort();
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! Operator accounts: roles, hashed passwords, sessions, and the extractor admin routes use.
+
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use sha2::{Digest, Sha256};
+
+use crate::Server;
+use crate::error::AppError;
+use crate::storage::Operator;
+
+/// What an operator may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Reads the fleet view and content versions.
+    Viewer,
+    /// Imports and publishes content.
+    ContentEditor,
+    /// Calls tickets at a window.
+    QueueStaff,
+    /// Everything, including enrollment, revocation and accounts.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::ContentEditor => "content_editor",
+            Role::QueueStaff => "queue_staff",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [
+            Role::Viewer,
+            Role::ContentEditor,
+            Role::QueueStaff,
+            Role::Admin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// Whether this role may do what `needed` guards. Every role may view.
+    pub fn allows(self, needed: Role) -> bool {
+        self == Role::Admin || self == needed || needed == Role::Viewer
+    }
+}
+
+pub const SESSION_COOKIE: &str = "menpai_session";
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// A random token, URL-safe.
+pub fn random_token() -> String {
+    let mut b = [0u8; 24];
+    getrandom::fill(&mut b).expect("the OS has randomness");
+    hex::encode(b)
+}
+
+/// Logs in; returns the session token.
+pub fn login(server: &Server, name: &str, password: &str) -> Result<(String, Operator), AppError> {
+    let op = server
+        .storage
+        .operator_by_name(name)
+        .map_err(AppError::internal)?;
+    // Same work whether or not the name exists, so timing does not tell.
+    let ok = match &op {
+        Some(o) => verify_password(password, &o.password_hash),
+        None => {
+            let _ = verify_password(password, &server.dummy_hash);
+            false
+        }
+    };
+    let op = match (ok, op) {
+        (true, Some(o)) => o,
+        _ => {
+            let _ = server.storage.audit(name, "login", "", "refused");
+            return Err(AppError::new(StatusCode::UNAUTHORIZED, "用户名或密码不对"));
+        }
+    };
+    let token = random_token();
+    let expires = chrono::Utc::now().timestamp() + server.config.session_hours as i64 * 3600;
+    server
+        .storage
+        .create_session(&sha256_hex(&token), op.id, expires)
+        .map_err(AppError::internal)?;
+    let _ = server.storage.audit(&op.name, "login", "", "ok");
+    Ok((token, op))
+}
+
+/// The session token of a request: the cookie, or a bearer header for API clients.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(b) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(b.trim().to_owned());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .map(str::to_owned)
+        })
+}
+
+/// A logged-in operator. Handlers check the role with [`Session::require`].
+#[derive(Debug, Clone)]
+pub struct Session(pub Operator);
+
+impl Session {
+    pub fn require(&self, role: Role) -> Result<&Operator, AppError> {
+        if self.0.role.allows(role) {
+            Ok(&self.0)
+        } else {
+            Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                format!("需要“{}”角色", role.as_str()),
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<Arc<Server>> for Session {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, server: &Arc<Server>) -> Result<Self, AppError> {
+        // Cookies ride along on cross-site posts: state changes must come from our own pages.
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let cross = parts
+                .headers
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v == "cross-site");
+            let origin_ok = match (
+                parts
+                    .headers
+                    .get(header::ORIGIN)
+                    .and_then(|v| v.to_str().ok()),
+                parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok()),
+            ) {
+                (Some(origin), Some(host)) => origin == format!("https://{host}"),
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            if cross || !origin_ok {
+                return Err(AppError::new(StatusCode::FORBIDDEN, "拒绝跨站请求"));
+            }
+        }
+        let token = session_token(&parts.headers)
+            .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "请先登录"))?;
+        let op = server
+            .storage
+            .session(&sha256_hex(&token), chrono::Utc::now().timestamp())
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "登录已过期，请重新登录"))?;
+        Ok(Session(op))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_roles_nest() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(Role::Admin.allows(Role::ContentEditor));
+        assert!(Role::ContentEditor.allows(Role::Viewer));
+        assert!(!Role::Viewer.allows(Role::ContentEditor));
+        assert!(!Role::QueueStaff.allows(Role::Admin));
+    }
+}

@@ -1,0 +1,104 @@
+//! TLS listeners: the public one (browsers; server certificate only) and the device one
+//! (terminals; a client certificate from the region's CA, except for enrollment).
+
+use std::sync::Arc;
+
+use axum::Router;
+use hyper_util::rt::TokioIo;
+use rustls::RootCertStore;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+/// The client certificate a connection presented (DER), if any.
+#[derive(Debug, Clone)]
+pub struct PeerCert(pub Option<Arc<Vec<u8>>>);
+
+/// Installs ring as rustls's provider once per process.
+pub fn install_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Server config for browsers.
+pub fn public_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> anyhow::Result<rustls::ServerConfig> {
+    let mut c = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    c.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(c)
+}
+
+/// Server config for terminals: client certificates are checked against the CA when given;
+/// routes other than enrollment refuse a connection without one.
+pub fn device_config(
+    ca: &CertificateDer<'static>,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> anyhow::Result<rustls::ServerConfig> {
+    let mut roots = RootCertStore::empty();
+    roots.add(ca.clone())?;
+    let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
+        .allow_unauthenticated()
+        .build()?;
+    let mut c = rustls::ServerConfig::builder()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)?;
+    c.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(c)
+}
+
+/// Accepts TLS connections and serves `app` on each, with the peer's certificate attached to
+/// every request. Runs until the task is dropped.
+pub async fn serve(listener: TcpListener, config: rustls::ServerConfig, app: Router) {
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "Accept failed.");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let handshake =
+                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp));
+            let tls = match handshake.await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    tracing::info!(%peer, error = %e, "TLS handshake refused.");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let cert = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| Arc::new(c.to_vec()));
+            let peer_cert = PeerCert(cert);
+            let service = hyper::service::service_fn(
+                move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(peer_cert.clone());
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    app.clone().oneshot(req.map(axum::body::Body::new))
+                },
+            );
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(tls), service);
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "Connection ended with an error.");
+            }
+        });
+    }
+}
