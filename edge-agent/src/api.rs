@@ -219,6 +219,11 @@ async fn health(State(agent): AgentState) -> Json<Health> {
         items: catalog.as_ref().map_or(0, |c| c.item_count()),
         uptime_s: agent.uptime_s(),
         outbox_depth: agent.store.outbox_depth().unwrap_or_default(),
+        regional: agent
+            .regional
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
     })
 }
 
@@ -655,7 +660,14 @@ async fn events(State(agent): AgentState, ws: WebSocketUpgrade) -> Response {
 }
 
 /// Sends a hello, then every agent event, until the UI goes away.
-async fn stream_events(agent: Arc<Agent>, mut socket: WebSocket) {
+async fn stream_events(agent: Arc<Agent>, socket: WebSocket) {
+    use std::sync::atomic::Ordering;
+    agent.ui_clients.fetch_add(1, Ordering::Relaxed);
+    follow(&agent, socket).await;
+    agent.ui_clients.fetch_sub(1, Ordering::Relaxed);
+}
+
+async fn follow(agent: &Arc<Agent>, mut socket: WebSocket) {
     let mut rx = agent.subscribe();
     let hello = AgentEvent::Hello {
         content_version: agent.catalog().map(|c| c.version.version.clone()),

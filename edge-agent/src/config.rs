@@ -26,6 +26,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub devices: crate::devices::config::DevicesConfig,
     pub queue: crate::queue::QueueConfig,
+    pub regional: crate::sync::SyncConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod queue;
 pub mod search;
 pub mod store;
+pub mod sync;
 pub mod systemd;
 
 use std::future::Future;
@@ -35,6 +36,10 @@ pub struct Agent {
     catalog: RwLock<Option<Arc<Catalog>>>,
     events: broadcast::Sender<AgentEvent>,
     started: Instant,
+    /// Sync with the regional server, when enrolled.
+    pub regional: std::sync::Mutex<Option<menpai_model::api::RegionalStatus>>,
+    /// Kiosk UIs following the event stream (the heartbeat's "UI alive").
+    pub ui_clients: std::sync::atomic::AtomicUsize,
 }
 
 /// Why importing a pack failed.
@@ -86,6 +91,8 @@ impl Agent {
             catalog: RwLock::new(None),
             events,
             started: Instant::now(),
+            regional: std::sync::Mutex::new(None),
+            ui_clients: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -121,6 +128,24 @@ impl Agent {
             other => ImportError::Store(other),
         })?;
         self.activated(&version)?;
+        Ok(version)
+    }
+
+    /// Validates and activates a pack (from a sync); the UI is told.
+    pub fn import_pack(
+        &self,
+        pack: &menpai_model::ContentPack,
+    ) -> Result<VersionInfo, ImportError> {
+        let version = self.store.import(pack).map_err(|e| match e {
+            StoreError::Invalid(errors) => ImportError::Invalid(errors),
+            other => ImportError::Store(other),
+        })?;
+        if let Err(e) = self.activated(&version) {
+            // The new version cannot be loaded: go back to the one that worked.
+            tracing::error!(error = %e, "The new version does not load; rolling back.");
+            self.rollback()?;
+            return Err(ImportError::Store(e));
+        }
         Ok(version)
     }
 

@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: menpai-agent [serve] [--config FILE]
        menpai-agent import --config FILE <pack-dir>
+       menpai-agent enroll --server https://HOST:PORT --ca CA.pem --token TOKEN [--config FILE]
        menpai-agent check-config [--config FILE]
        menpai-agent print-default-config";
 
@@ -24,7 +25,9 @@ fn main() -> anyhow::Result<()> {
         .init();
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let command = match args.first().map(String::as_str) {
-        Some("serve" | "import" | "check-config" | "print-default-config") => args.remove(0),
+        Some("serve" | "import" | "enroll" | "check-config" | "print-default-config") => {
+            args.remove(0)
+        }
         Some("--help" | "-h") => {
             println!("{USAGE}");
             return Ok(());
@@ -44,6 +47,30 @@ fn main() -> anyhow::Result<()> {
     match command.as_str() {
         "print-default-config" => {
             print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+        "enroll" => {
+            let flag = |name: &str| {
+                rest.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| rest.get(i + 1))
+                    .cloned()
+                    .with_context(|| format!("enroll needs {name}\n{USAGE}"))
+            };
+            let (server, ca, token) = (flag("--server")?, flag("--ca")?, flag("--token")?);
+            let config = Config::load(config_path.as_deref())?;
+            let ca_pem = std::fs::read_to_string(&ca).with_context(|| format!("reading {ca}"))?;
+            std::fs::create_dir_all(&config.data_dir)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let e = runtime.block_on(menpai_agent::sync::enroll(
+                &config.data_dir,
+                &server,
+                &ca_pem,
+                &token,
+            ))?;
+            println!("enrolled as {} ({} {})", e.device_id, e.hall, e.position);
             Ok(())
         }
         "check-config" => {
@@ -82,7 +109,18 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+fn serve(mut config: Config) -> anyhow::Result<()> {
+    // An enrolled terminal is where its enrollment says, and checks appointments with the
+    // region's key.
+    let identity = menpai_agent::sync::Identity::load(&config.data_dir)?;
+    if let Some(id) = &identity {
+        config.terminal.hall = id.enrollment.hall.clone();
+        config.terminal.position = id.enrollment.position.clone();
+        if config.queue.appointment_public_key.is_empty() {
+            config.queue.appointment_public_key = id.enrollment.appointment_public_key.clone();
+        }
+    }
+    let sync_config = config.regional.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -97,6 +135,10 @@ fn serve(config: Config) -> anyhow::Result<()> {
         // Tests and scripts read this line to learn the port the OS chose.
         println!("menpai-agent listening on http://{addr}");
         tracing::info!(%addr, "Local API ready.");
+        if let Some(id) = identity {
+            tracing::info!(device = %id.enrollment.device_id, server = %id.enrollment.server, "Syncing with the regional server.");
+            menpai_agent::sync::start(agent.clone(), id, sync_config)?;
+        }
         menpai_agent::systemd::notify("READY=1");
         if let Some(every) = menpai_agent::systemd::watchdog_interval() {
             tokio::spawn(async move {

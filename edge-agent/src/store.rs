@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_audit.sql"),
     include_str!("../migrations/0003_outbox.sql"),
     include_str!("../migrations/0004_queue.sql"),
+    include_str!("../migrations/0005_sync.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -233,6 +234,114 @@ impl Store {
         enqueue_in(&self.conn(), kind, body)
     }
 
+    /// Marks events as held by the regional server.
+    pub fn mark_sent(&self, keys: &[String]) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut n = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE outbox SET sent_at = ?1 WHERE idempotency_key = ?2 AND sent_at IS NULL",
+            )?;
+            for k in keys {
+                n += stmt.execute(params![now, k])?;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Whether a record blob is here (from any version, or fetched for the next).
+    pub fn has_blob(&self, sha256: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM blobs WHERE sha256 = ?1",
+                [sha256],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT body FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Keeps verified blobs for the version being fetched; a restart resumes from them.
+    pub fn put_blobs(&self, blobs: &[(String, Vec<u8>)], shards: bool) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let sql = if shards {
+                "INSERT OR IGNORE INTO sync_shards (sha256, body) VALUES (?1, ?2)"
+            } else {
+                "INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?1, ?2)"
+            };
+            let mut stmt = tx.prepare_cached(sql)?;
+            for (sha, body) in blobs {
+                stmt.execute(params![sha, body])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn shard(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT body FROM sync_shards WHERE sha256 = ?1",
+                [sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Drops shards no longer listed by the active manifest.
+    pub fn keep_shards(&self, keep: &[String]) -> Result<()> {
+        let conn = self.conn();
+        let list = keep
+            .iter()
+            .map(|k| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        // Keys are hex digests checked by the caller, so they are safe to inline.
+        debug_assert!(
+            keep.iter()
+                .all(|k| k.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
+        conn.execute(
+            &format!("DELETE FROM sync_shards WHERE sha256 NOT IN ({list})"),
+            [],
+        )?;
+        Ok(())
+    }
+
+    pub fn sync_state(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_sync_state(&self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
     /// Runs `f` in one transaction: an action and its outbox event land together or not at all.
     pub fn transaction<T>(
         &self,
@@ -260,13 +369,15 @@ impl Store {
         Ok(n as u64)
     }
 
-    /// Unsent events, oldest first: (key, kind, body).
-    pub fn unsent(&self, limit: usize) -> Result<Vec<(String, String, String)>> {
+    /// Unsent events, oldest first: (key, kind, body, created_at).
+    pub fn unsent(&self, limit: usize) -> Result<Vec<(String, String, String, String)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT idempotency_key, kind, body FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?1",
+        let mut stmt = conn.prepare_cached(
+            "SELECT idempotency_key, kind, body, created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?1",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -551,7 +551,7 @@ async fn ratings_and_help_requests_are_queued_for_the_regional_server() {
     assert_eq!(
         queued
             .iter()
-            .map(|(_, k, _)| k.as_str())
+            .map(|(_, k, _, _)| k.as_str())
             .collect::<Vec<_>>(),
         ["rating", "help_request"]
     );

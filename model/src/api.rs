@@ -136,6 +136,26 @@ pub struct Health {
     /// Events waiting to be sent to the regional server.
     #[serde(default)]
     pub outbox_depth: u64,
+    /// Sync with the regional server, when the terminal is enrolled.
+    #[serde(default)]
+    pub regional: Option<RegionalStatus>,
+}
+
+/// How the terminal gets on with the regional server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionalStatus {
+    pub device_id: String,
+    pub server: String,
+    /// Last time the manifest was checked (UTC, RFC 3339).
+    pub last_sync: Option<String>,
+    /// The last sync or upload problem, in words; cleared by a success.
+    pub last_error: Option<String>,
+    /// Bytes on the wire to and from the server since start (TLS included).
+    pub wire_bytes: u64,
+    /// Heartbeats the server accepted since start.
+    pub heartbeats: u64,
+    /// Events the server holds from this terminal since start.
+    pub events_sent: u64,
 }
 
 /// A citizen's rating of the service (好差评); no personal data.

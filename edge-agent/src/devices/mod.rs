@@ -2,7 +2,7 @@
 //! reports their health, routes scans and button presses to the UI's event stream, and runs
 //! print and LED jobs. Serial I/O blocks, so each device has its own thread.
 
-mod backoff;
+pub mod backoff;
 pub mod config;
 
 use std::collections::BTreeMap;
