@@ -135,8 +135,9 @@ impl Agent {
     pub fn import_pack(
         &self,
         pack: &menpai_model::ContentPack,
+        version: &str,
     ) -> Result<VersionInfo, ImportError> {
-        let version = self.store.import(pack).map_err(|e| match e {
+        let version = self.store.import_as(pack, version).map_err(|e| match e {
             StoreError::Invalid(errors) => ImportError::Invalid(errors),
             other => ImportError::Store(other),
         })?;

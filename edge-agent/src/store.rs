@@ -103,6 +103,16 @@ impl Store {
     /// Validates `pack` and makes it the active version in one transaction; the old active
     /// version becomes the previous one, and any older version is dropped.
     pub fn import(&self, pack: &ContentPack) -> Result<VersionInfo> {
+        let version = pack
+            .region
+            .as_ref()
+            .map(|r| r.version.clone())
+            .unwrap_or_default();
+        self.import_as(pack, &version)
+    }
+
+    /// Like [`Store::import`], under the version name the regional server gave it.
+    pub fn import_as(&self, pack: &ContentPack, version: &str) -> Result<VersionInfo> {
         pack.validate().map_err(StoreError::Invalid)?;
         let region = pack.region.as_ref().expect("validated packs have a region");
         let mut conn = self.conn();
@@ -115,7 +125,7 @@ impl Store {
         let imported_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         tx.execute(
             "INSERT INTO versions (version, region, imported_at, state) VALUES (?1, ?2, ?3, 'active')",
-            params![region.version, region.id, imported_at],
+            params![version, region.id, imported_at],
         )?;
         let version_id = tx.last_insert_rowid();
         {

@@ -157,8 +157,9 @@ pub struct Bundle {
     pub records: Vec<Record>,
 }
 
-/// Builds the bundle of `pack` (whose region carries the version).
-pub fn build(pack: &ContentPack, created_at: &str) -> Bundle {
+/// Builds the bundle of `pack` as `version`. The version lives in the manifest only, so the
+/// region record (and its blob) stays the same from one version to the next.
+pub fn build(pack: &ContentPack, version: &str, created_at: &str) -> Bundle {
     let region = pack.region.as_ref();
     let records = records(pack);
     let mut lines: Vec<Vec<String>> = vec![Vec::new(); SHARDS];
@@ -176,7 +177,7 @@ pub fn build(pack: &ContentPack, created_at: &str) -> Bundle {
         manifest: Manifest {
             format: FORMAT,
             region: region.map(|r| r.id.clone()).unwrap_or_default(),
-            version: region.map(|r| r.version.clone()).unwrap_or_default(),
+            version: version.to_owned(),
             created_at: created_at.to_owned(),
             records: records.len(),
             shards: shards.iter().map(|s| sha256_hex(s)).collect(),

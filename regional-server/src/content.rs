@@ -368,8 +368,14 @@ fn merge_sheet(base: &ContentPack, rows: &[Vec<String>]) -> Result<ContentPack, 
         errors
             .into_iter()
             .map(|e| {
-                let row = row_of.get(&e.record).copied().unwrap_or(0);
-                problem(row, e.field.clone(), format!("{}：{}", e.record, e.message))
+                let id = e.record.strip_prefix("item ").unwrap_or(&e.record);
+                let row = row_of.get(id).copied().unwrap_or(0);
+                let field = e.field.split(['.', '[']).next().unwrap_or(&e.field);
+                let column = match header_of(field) {
+                    "?" => e.field.clone(),
+                    h => h.to_owned(),
+                };
+                problem(row, column, format!("{}：{}", e.record, e.message))
             })
             .collect::<Vec<_>>()
     })?;
@@ -396,17 +402,14 @@ pub fn next_version(
 pub fn publish(
     storage: &dyn Storage,
     key: &SigningKey,
-    mut pack: ContentPack,
+    pack: ContentPack,
     by: &str,
 ) -> Result<(String, Manifest), StorageError> {
     let now = chrono::Utc::now();
     let version = next_version(storage, now)?;
-    if let Some(r) = pack.region.as_mut() {
-        r.version = version.clone();
-    }
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let b = bundle::build(&pack, &created);
-    let manifest_bytes = serde_json::to_vec_pretty(&b.manifest).expect("manifests serialise");
+    let b = bundle::build(&pack, &version, &created);
+    let manifest_bytes = serde_json::to_vec(&b.manifest).expect("manifests serialise");
     let signature =
         base64::engine::general_purpose::STANDARD.encode(key.sign(&manifest_bytes).to_bytes());
     let mut blobs: Vec<(String, Vec<u8>)> = b

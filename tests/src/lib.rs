@@ -34,6 +34,8 @@ pub fn binary(name: &str) -> PathBuf {
             "menpai-content",
             "-p",
             "menpai-kiosk",
+            "-p",
+            "menpai-server",
         ]);
         if release {
             cargo.arg("--release");
@@ -135,6 +137,44 @@ impl EventStream {
     }
 }
 
+impl RunningAgent {
+    /// Stops the agent (SIGKILL, like a power cut), keeping its data.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops the agent (SIGKILL, like a power cut) and starts it again on the same data.
+    pub fn restart(mut self) -> RunningAgent {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        drop(self);
+        spawn_agent(dir)
+    }
+
+    /// Waits until `/api/v1/health` satisfies `ok`; returns the last health.
+    pub fn wait_health(
+        &self,
+        within: Duration,
+        mut ok: impl FnMut(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let (_, h) = get_json(self.addr, "/api/v1/health");
+            if ok(&h) {
+                return h;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the agent never got there; last health {h}\nlog:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
 impl Drop for RunningAgent {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -144,18 +184,54 @@ impl Drop for RunningAgent {
 
 /// Writes a config into a fresh data dir and starts `menpai-agent` on 127.0.0.1:0.
 pub fn start_agent(seed_pack: &Path, extra_config: &str) -> RunningAgent {
+    let dir = agent_dir(Some(seed_pack), extra_config);
+    spawn_agent(dir)
+}
+
+/// A fresh data dir with `agent.toml` in it (no seed: content comes from the server).
+pub fn agent_dir(seed_pack: Option<&Path>, extra_config: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("agent.toml");
+    let seed = seed_pack
+        .map(|p| format!("seed_pack = {p:?}\n"))
+        .unwrap_or_default();
     std::fs::write(
-        &config,
+        dir.path().join("agent.toml"),
         format!(
-            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\nseed_pack = {:?}\n{extra_config}",
+            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n{seed}{extra_config}",
             dir.path().join("data"),
-            seed_pack
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
+    dir
+}
+
+/// Runs `menpai-agent ARGS --config <dir>/agent.toml`; returns (success, stdout + stderr).
+pub fn agent_cli(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(binary("menpai-agent"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("agent.toml"))
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Starts `menpai-agent serve` on the config in `dir`.
+pub fn spawn_agent(dir: tempfile::TempDir) -> RunningAgent {
+    let config = dir.path().join("agent.toml");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.path().join("agent.log"))
+        .unwrap();
     let mut child = Command::new(binary("menpai-agent"))
         .args(["serve", "--config"])
         .arg(&config)
@@ -261,4 +337,156 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 pub fn demo_region() -> PathBuf {
     workspace().join("content/demo-region")
+}
+
+pub mod proxy;
+
+/// A running regional server, stopped on drop.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub child: Child,
+    pub public: SocketAddr,
+    pub devices: SocketAddr,
+    pub dir: PathBuf,
+}
+
+impl RunningServer {
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("server.toml")
+    }
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(self.dir.join("data/ca.pem")).unwrap()
+    }
+    pub fn db(&self) -> PathBuf {
+        self.dir.join("data/menpai-server.db")
+    }
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+    /// Stops the server at once (SIGKILL), as a crash or power cut would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Writes `server.toml` (ports chosen by the OS) into `dir`.
+pub fn server_dir(dir: &Path, extra_config: &str) {
+    std::fs::write(
+        dir.join("server.toml"),
+        format!(
+            "listen_public = \"127.0.0.1:0\"\nlisten_devices = \"127.0.0.1:0\"\ndata_dir = {:?}\n{extra_config}",
+            dir.join("data")
+        ),
+    )
+    .unwrap();
+}
+
+/// Runs `menpai-server ARGS --config <dir>/server.toml`.
+pub fn server_cli(dir: &Path, args: &[&str], password: Option<&str>) -> (bool, String) {
+    let mut c = Command::new(binary("menpai-server"));
+    c.args(args).arg("--config").arg(dir.join("server.toml"));
+    if let Some(p) = password {
+        c.env("MENPAI_PASSWORD", p);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Starts `menpai-server serve` on the config in `dir` (its data survives restarts).
+pub fn spawn_server(dir: &Path) -> RunningServer {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .unwrap();
+    let mut child = Command::new(binary("menpai-server"))
+        .args(["serve", "--config"])
+        .arg(dir.join("server.toml"))
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut addr = |prefix: &str| -> SocketAddr {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("unexpected line {line}"))
+            .parse()
+            .unwrap()
+    };
+    let public = addr("public https://");
+    let devices = addr("devices https://");
+    std::thread::spawn(move || for _ in lines {});
+    RunningServer {
+        child,
+        public,
+        devices,
+        dir: dir.to_owned(),
+    }
+}
+
+/// One HTTPS exchange trusting only `ca_pem`: (status, body).
+pub fn https(
+    ca_pem: &str,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client =
+            menpai_agent::sync::client::Client::new(&format!("https://{addr}"), ca_pem, None)
+                .unwrap();
+        let r = client
+            .request(
+                method,
+                path,
+                headers,
+                body.to_vec(),
+                Duration::from_secs(60),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        (r.status, String::from_utf8_lossy(&r.body).into_owned())
+    })
+}
+
+/// Logs in over the admin API and returns the session token.
+pub fn login(server: &RunningServer, name: &str, password: &str) -> String {
+    let body = serde_json::json!({ "name": name, "password": password }).to_string();
+    let (s, r) = https(
+        &server.ca_pem(),
+        server.public,
+        "POST",
+        "/api/v1/login",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(s, 200, "{r}");
+    serde_json::from_str::<serde_json::Value>(&r).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

@@ -248,15 +248,21 @@ pub fn read_frames(mut body: &[u8], asked: &[String]) -> Result<Vec<(String, Vec
     Ok(out)
 }
 
+/// Fetches blobs in batches. A batch that fails is retried at half the size (a flaky link
+/// still makes progress); successes grow it back. What arrived is kept either way.
 async fn fetch(
     agent: &Agent,
     client: &Client,
     hashes: &[String],
     shards: bool,
 ) -> Result<(), SyncError> {
-    for chunk in hashes.chunks(BLOB_BATCH) {
+    let mut size = BLOB_BATCH;
+    let mut failures = 0;
+    let mut rest = hashes;
+    while !rest.is_empty() {
+        let chunk = &rest[..size.min(rest.len())];
         let body = serde_json::to_vec(&serde_json::json!({ "hashes": chunk })).expect("serialises");
-        let r = client
+        let reply = client
             .request(
                 "POST",
                 "/device/v1/blobs",
@@ -264,13 +270,26 @@ async fn fetch(
                 body,
                 Duration::from_secs(120),
             )
-            .await?;
+            .await;
+        let r = match reply {
+            Ok(r) => r,
+            Err(e) if failures < 8 => {
+                tracing::debug!(error = %e, size, "A blob batch failed; retrying smaller.");
+                failures += 1;
+                size = (size / 2).max(1);
+                tokio::time::sleep(Duration::from_millis(100 * failures)).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if r.status != 200 {
             return Err(SyncError::Refused(r.status, r.error_text()));
         }
         let blobs = read_frames(&r.body, chunk)?;
-        // Kept as they arrive: a sync cut off here resumes from what it has.
         agent.store.put_blobs(&blobs, shards)?;
+        rest = &rest[chunk.len()..];
+        failures = 0;
+        size = (size * 2).min(BLOB_BATCH);
     }
     Ok(())
 }
@@ -344,12 +363,7 @@ pub async fn sync_once(
             bundle::decode_record(&mut pack, &e.kind, &body)
                 .map_err(|err| SyncError::BadManifest(format!("{} {}: {err}", e.kind, e.key)))?;
         }
-        if pack.region.as_ref().map(|r| r.version.as_str()) != Some(manifest.version.as_str()) {
-            return Err(SyncError::BadManifest(
-                "the region record names another version".into(),
-            ));
-        }
-        match agent.import_pack(&pack) {
+        match agent.import_pack(&pack, &manifest.version) {
             Ok(_) => {}
             Err(ImportError::Invalid(errors)) => return Err(SyncError::Invalid(errors)),
             Err(ImportError::Store(e)) => return Err(e.into()),
