@@ -57,7 +57,7 @@ impl Proxy {
                 if faults.load(Ordering::Relaxed) {
                     cut_after = 100 + next(&mut seed) % 120_000;
                     cut.fetch_add(1, Ordering::Relaxed);
-                    if next(&mut seed) % 3 == 0 {
+                    if next(&mut seed).is_multiple_of(3) {
                         stall = Duration::from_millis(300 + next(&mut seed) % 1500);
                         stalled.fetch_add(1, Ordering::Relaxed);
                     }
