@@ -30,9 +30,19 @@ fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, Value) {
     (s, serde_json::from_str(&b).unwrap_or(Value::String(b)))
 }
 
-fn printed(addr: std::net::SocketAddr) -> String {
-    let (_, p) = get_json(addr, "/api/v1/sim/printer");
-    p["preview"].as_str().unwrap_or_default().to_owned()
+/// What the simulated printer has received, once it contains `needle` (the twin reads the
+/// pseudo-terminal on its own thread, so a print may land a moment after the answer).
+fn printed(addr: std::net::SocketAddr, needle: &str) -> String {
+    let mut preview = String::new();
+    for _ in 0..100 {
+        let (_, p) = get_json(addr, "/api/v1/sim/printer");
+        preview = p["preview"].as_str().unwrap_or_default().to_owned();
+        if preview.contains(needle) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    preview
 }
 
 #[test]
@@ -78,7 +88,7 @@ fn tickets_are_numbered_printed_called_and_appointments_checked() {
     assert_eq!(t2["printed"], true);
     let follow = t2["follow_url"].as_str().unwrap();
     assert!(follow.ends_with("/t/hall-futian/20261123/E002"), "{follow}");
-    let preview = printed(addr);
+    let preview = printed(addr, &format!("[QR {follow}]"));
     assert!(
         preview.contains("E002")
             && preview.contains("公积金")
@@ -127,7 +137,7 @@ fn tickets_are_numbered_printed_called_and_appointments_checked() {
     assert_eq!(r["ticket"]["people_ahead"], 0);
     assert_eq!(r["holder"], "张*明");
     assert_eq!(r["slot"], "11月23日 10:00-10:30");
-    assert!(printed(addr).contains("预约优先 张*明"));
+    assert!(printed(addr, "预约优先 张*明").contains("预约优先 张*明"));
 
     // Reused, forged, expired, early, another hall's, garbage: refused with a reason.
     let refusals = [
