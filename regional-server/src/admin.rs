@@ -21,9 +21,13 @@ use crate::storage::EnrollmentToken;
 type S = State<Arc<Server>>;
 
 pub fn router(server: Arc<Server>) -> Router {
+    let (body_limit, upload_limit) = (server.config.max_body_bytes, server.config.max_upload_bytes);
     let uploads = Router::new()
         .route("/api/v1/admin/content/import", post(import))
-        .layer(DefaultBodyLimit::max(server.config.max_upload_bytes));
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            crate::error::refuse_oversized(upload_limit, req, next)
+        }));
     Router::new()
         .route("/", get(|| async { Redirect::to("/fleet") }))
         .route("/login", get(login_page).post(login_form))
@@ -37,7 +41,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/v1/admin/devices/{id}/revoke", post(revoke))
         .route("/api/v1/admin/content/versions", get(versions))
         .route("/api/v1/admin/audit", get(audit))
-        .layer(DefaultBodyLimit::max(server.config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            crate::error::refuse_oversized(body_limit, req, next)
+        }))
         .merge(uploads)
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个页面") })
         .with_state(server)

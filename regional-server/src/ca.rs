@@ -20,7 +20,8 @@ pub struct Ca {
     pub cert_der: CertificateDer<'static>,
 }
 
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Writes a secret (a private key) readable by the owner only; never overwrites one.
+pub(crate) fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()

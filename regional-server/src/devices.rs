@@ -29,6 +29,8 @@ type S = State<Arc<Server>>;
 
 /// Events per batch at most.
 pub const MAX_BATCH: usize = 500;
+/// Largest request body from a terminal.
+pub const DEVICE_BODY_LIMIT: usize = 1024 * 1024;
 /// Blobs per batch request at most.
 pub const MAX_BLOBS: usize = 1000;
 
@@ -42,7 +44,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/device/v1/heartbeat", post(heartbeat))
         .route("/device/v1/stream", get(stream))
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
-        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(DefaultBodyLimit::max(DEVICE_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(|req, next| {
+            crate::error::refuse_oversized(DEVICE_BODY_LIMIT, req, next)
+        }))
         .with_state(server)
 }
 

@@ -56,6 +56,24 @@ fn too_large_or(status: StatusCode, text: String) -> AppError {
     }
 }
 
+/// Refuses a request whose declared length is over `limit` at once (413), before its body is
+/// read; bodies without a length are cut at the limit by the extractors.
+pub async fn refuse_oversized(
+    limit: usize,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "请求体太大").into_response();
+    }
+    next.run(req).await
+}
+
 /// A JSON body: malformed → 400, too large → 413, each with the reason.
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);

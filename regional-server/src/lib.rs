@@ -61,16 +61,8 @@ pub struct Server {
 fn signing_key(path: &Path) -> anyhow::Result<SigningKey> {
     let b64 = base64::engine::general_purpose::STANDARD;
     if !path.exists() {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
         let key = menpai_model::appointment::generate();
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        writeln!(f, "{}", b64.encode(key.to_bytes()))?;
+        ca::write_private(path, &format!("{}\n", b64.encode(key.to_bytes())))?;
     }
     let text = std::fs::read_to_string(path)?;
     let seed: [u8; 32] = b64

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use menpai_tests::proxy::Proxy;
 use menpai_tests::{
-    RunningServer, agent_cli, agent_dir, binary, demo_region, get_json, http, https, login,
-    server_cli, server_dir, spawn_agent, spawn_server,
+    RunningServer, agent_cli, agent_dir, binary, demo_region, get_json, http, https,
+    https_oversized, login, server_cli, server_dir, spawn_agent, spawn_server,
 };
 use serde_json::Value;
 
@@ -431,8 +431,15 @@ fn bad_uploads_and_wrong_roles_are_refused_and_nothing_is_published() {
     assert_eq!(st, 403);
 
     // Oversized and malformed bodies.
-    let (st, r) = import(&s, &editor, "csv", &vec![b'a'; 200_000]);
-    assert_eq!(st, 413, "{r}");
+    let auth = format!("Bearer {editor}");
+    let st = https_oversized(
+        &s.ca_pem(),
+        s.public,
+        "/api/v1/admin/content/import?format=csv",
+        &[("authorization", &auth)],
+        200_000,
+    );
+    assert_eq!(st, 413);
     let (st, r) = api(
         &s,
         &admin,
@@ -442,13 +449,12 @@ fn bad_uploads_and_wrong_roles_are_refused_and_nothing_is_published() {
         b"{\"hall\":",
     );
     assert_eq!(st, 400, "{r}");
-    let (st, _) = https(
+    let st = https_oversized(
         &s.ca_pem(),
         s.devices,
-        "POST",
         "/device/v1/enroll",
         &[("content-type", "application/json")],
-        &vec![b' '; 2 * 1024 * 1024],
+        2 * 1024 * 1024,
     );
     assert_eq!(st, 413);
 

@@ -41,16 +41,7 @@ pub(super) fn build(b: &mut Build) {
 
 fn scan_prompt(b: &mut Build) {
     b.add((
-        BackgroundColor(CARD),
-        Node {
-            width: percent(100),
-            flex_direction: FlexDirection::Column,
-            align_items: AlignItems::Center,
-            row_gap: px(24),
-            padding: UiRect::all(px(48)),
-            border_radius: BorderRadius::all(px(24)),
-            ..default()
-        },
+        centred_card(24.0, 48.0),
         children![
             (
                 Text::new("码"),

@@ -15,16 +15,7 @@ pub(super) fn build(b: &mut Build) {
     let url = format!("{}/h/{hall}", home.phone_base_url);
     let qr = b.qr(&url, 560.0);
     b.add((
-        BackgroundColor(CARD),
-        Node {
-            width: percent(100),
-            flex_direction: FlexDirection::Column,
-            align_items: AlignItems::Center,
-            row_gap: px(32),
-            padding: UiRect::all(px(48)),
-            border_radius: BorderRadius::all(px(24)),
-            ..default()
-        },
+        centred_card(32.0, 48.0),
         children![
             text("用微信扫一扫，在手机上继续办", TITLE, TEXT),
             qr,

@@ -30,18 +30,7 @@ pub(super) fn build(b: &mut Build) {
 
 /// A taken ticket as the citizen sees it; the check-in screen shows the same.
 pub(super) fn ticket_card(b: &mut Build, t: &IssuedTicket) {
-    let card = b.add((
-        BackgroundColor(CARD),
-        Node {
-            width: percent(100),
-            flex_direction: FlexDirection::Column,
-            align_items: AlignItems::Center,
-            row_gap: px(20),
-            padding: UiRect::all(px(40)),
-            border_radius: BorderRadius::all(px(24)),
-            ..default()
-        },
-    ));
+    let card = b.add(centred_card(20.0, 40.0));
     let mut head = format!("您的排队号 · {}", t.business);
     if let Some(p) = t.priority.label() {
         head.push_str(&format!(" · {p}"));

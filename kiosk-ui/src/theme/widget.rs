@@ -123,6 +123,22 @@ pub fn card() -> impl Bundle {
     )
 }
 
+/// A white card whose contents are centred: a QR code, a ticket, a prompt.
+pub fn centred_card(gap: f32, pad: f32) -> impl Bundle {
+    (
+        Node {
+            width: percent(100),
+            flex_direction: FlexDirection::Column,
+            align_items: AlignItems::Center,
+            row_gap: px(gap),
+            padding: UiRect::all(px(pad)),
+            border_radius: BorderRadius::all(px(24)),
+            ..default()
+        },
+        BackgroundColor(CARD),
+    )
+}
+
 /// A section heading inside a card.
 pub fn heading(s: impl Into<String>) -> impl Bundle {
     text(s, HEADING, PRIMARY_DARK)
