@@ -964,7 +964,7 @@ impl From<QueueError> for AppError {
             QueueError::Closed(_) | QueueError::Exhausted(_) => {
                 AppError::new(StatusCode::CONFLICT, e.to_string())
             }
-            QueueError::Appointment(code, message) => AppError::new(
+            QueueError::Refused(code, message) => AppError::new(
                 StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
                 message,
             ),

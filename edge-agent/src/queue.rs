@@ -46,9 +46,10 @@ pub enum QueueError {
     Closed(String),
     #[error("今日{0}类号码已取完，请到咨询台")]
     Exhausted(String),
-    /// A refused appointment, and the status to answer with.
+    /// Any other refusal (a used or mistimed appointment, an unknown window), with the status
+    /// to answer with.
     #[error("{1}")]
-    Appointment(u16, String),
+    Refused(u16, String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -282,8 +283,7 @@ pub fn issue(
         .clone();
     let id = hall.outlet.id.clone();
     let today = day(r.now);
-    let mut outcome: Option<QueueError> = None;
-    let ticket = store.transaction(|tx| {
+    store.transaction(|tx| {
         if let Some(a) = r.appointment {
             let used: Option<String> = tx
                 .query_row(
@@ -293,21 +293,13 @@ pub fn issue(
                 )
                 .optional()?;
             if let Some(number) = used {
-                outcome = Some(QueueError::Appointment(
+                return Err(QueueError::Refused(
                     409,
                     format!("这个预约已经签到过了，票号 {number}"),
                 ));
-                return Ok(None);
             }
         }
-        let (seq, offline) = match take_number(tx, &id, &today, r.prefix) {
-            Ok(n) => n,
-            Err(QueueError::Store(e)) => return Err(e),
-            Err(other) => {
-                outcome = Some(other);
-                return Ok(None);
-            }
-        };
+        let (seq, offline) = take_number(tx, &id, &today, r.prefix)?;
         let number = format!("{}{seq:03}", r.prefix);
         let ahead = waiting_before(tx, &id, &today, r.prefix, r.priority)?;
         tx.execute(
@@ -338,7 +330,7 @@ pub fn issue(
         )?;
         let windows = hall.windows_for(r.prefix);
         let minutes = service_minutes(tx, &id, r.prefix, cfg)?;
-        Ok(Some(IssuedTicket {
+        Ok(IssuedTicket {
             follow_url: format!(
                 "{}/t/{id}/{}/{number}",
                 r.phone_base_url.trim_end_matches('/'),
@@ -355,13 +347,8 @@ pub fn issue(
             windows,
             printed: false,
             print_error: None,
-        }))
-    })?;
-    match (ticket, outcome) {
-        (Some(t), _) => Ok(t),
-        (None, Some(e)) => Err(e),
-        (None, None) => unreachable!("a refusal always says why"),
-    }
+        })
+    })
 }
 
 /// Calls the next ticket at `window` and finishes the one it served (the simulated staff of a
@@ -374,10 +361,10 @@ pub fn call_next(
 ) -> Result<Option<WindowCall>, QueueError> {
     let types = hall
         .window_types(window)
-        .ok_or_else(|| QueueError::Appointment(404, format!("大厅没有 {window} 号窗口")))?;
+        .ok_or_else(|| QueueError::Refused(404, format!("大厅没有 {window} 号窗口")))?;
     let id = hall.outlet.id.clone();
     let today = day(now);
-    let call = store.transaction(|tx| {
+    store.transaction(|tx| {
         tx.execute(
             "UPDATE tickets SET state = 'done', finished_at = ?1
              WHERE hall = ?2 AND window = ?3 AND state IN ('called', 'serving')",
@@ -415,8 +402,7 @@ pub fn call_next(
             business,
             at: now.format("%H:%M").to_string(),
         }))
-    })?;
-    Ok(call)
+    })
 }
 
 /// Checks an appointment's hall and time; the signature is checked before.
@@ -429,7 +415,7 @@ pub fn check_appointment(
 ) -> Result<(), QueueError> {
     if claims.hall != hall.outlet.id {
         let name = other_hall_name.unwrap_or("其他大厅");
-        return Err(QueueError::Appointment(
+        return Err(QueueError::Refused(
             409,
             format!("这个预约在{name}办理，不在本大厅，请前往{name}签到"),
         ));
@@ -438,7 +424,7 @@ pub fn check_appointment(
     let date = chrono::NaiveDate::parse_from_str(&claims.date, "%Y-%m-%d").ok();
     let (Some(date), Some(start), Some(end)) = (date, parse(&claims.start), parse(&claims.end))
     else {
-        return Err(QueueError::Appointment(
+        return Err(QueueError::Refused(
             400,
             "预约码无法识别，请重新扫码".into(),
         ));
@@ -446,7 +432,7 @@ pub fn check_appointment(
     let opens = date.and_time(start) - chrono::Duration::minutes(cfg.checkin_early_min);
     let closes = date.and_time(end) + chrono::Duration::minutes(cfg.checkin_late_min);
     if now > closes {
-        return Err(QueueError::Appointment(
+        return Err(QueueError::Refused(
             410,
             format!(
                 "预约时间（{}）已过，请重新预约或取普通号",
@@ -455,7 +441,7 @@ pub fn check_appointment(
         ));
     }
     if now < opens {
-        return Err(QueueError::Appointment(
+        return Err(QueueError::Refused(
             409,
             format!(
                 "还没到签到时间：预约时间 {}，请在 {} 以后签到",

@@ -316,20 +316,10 @@ impl Store {
 
     /// Drops shards no longer listed by the active manifest.
     pub fn keep_shards(&self, keep: &[String]) -> Result<()> {
-        let conn = self.conn();
-        let list = keep
-            .iter()
-            .map(|k| format!("'{k}'"))
-            .collect::<Vec<_>>()
-            .join(",");
-        // Keys are hex digests checked by the caller, so they are safe to inline.
-        debug_assert!(
-            keep.iter()
-                .all(|k| k.bytes().all(|b| b.is_ascii_hexdigit()))
-        );
-        conn.execute(
-            &format!("DELETE FROM sync_shards WHERE sha256 NOT IN ({list})"),
-            [],
+        let list = serde_json::to_string(keep).expect("strings serialise");
+        self.conn().execute(
+            "DELETE FROM sync_shards WHERE sha256 NOT IN (SELECT value FROM json_each(?1))",
+            [list],
         )?;
         Ok(())
     }
@@ -353,14 +343,15 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: an action and its outbox event land together or not at all.
-    pub fn transaction<T>(
+    /// An error from `f` (a refusal, too) rolls it back.
+    pub fn transaction<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
-    ) -> Result<T> {
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
         let out = f(&tx)?;
-        tx.commit()?;
+        tx.commit().map_err(StoreError::from)?;
         Ok(out)
     }
 

@@ -326,7 +326,11 @@ async fn import(
     let s2 = server.clone();
     let op2 = op.clone();
     let result = tokio::task::spawn_blocking(move || -> Result<Value, AppError> {
-        let base = content::latest_pack(s2.storage.as_ref()).map_err(AppError::internal)?;
+        // Sheets edit the latest version; a whole pack needs nothing to start from.
+        let base = match format {
+            Format::Json => None,
+            _ => content::latest_pack(s2.storage.as_ref()).map_err(AppError::internal)?,
+        };
         let pack = match content::import(format, &bytes, base.as_ref()) {
             Ok(p) => p,
             Err(problems) => {

@@ -390,11 +390,15 @@ pub fn next_version(
     let day = (now + chrono::Duration::hours(8))
         .format("%Y.%m.%d")
         .to_string();
+    // Today's running number follows the latest version's.
     let n = storage
-        .versions(1000)?
-        .iter()
-        .filter(|v| v.version.starts_with(&format!("{day}-")))
-        .count();
+        .latest_version()?
+        .and_then(|v| {
+            v.version
+                .strip_prefix(&format!("{day}-"))
+                .and_then(|n| n.parse::<u32>().ok())
+        })
+        .unwrap_or(0);
     Ok(format!("{day}-{}", n + 1))
 }
 

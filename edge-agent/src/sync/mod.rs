@@ -535,8 +535,11 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
         }
     });
 
-    // Heartbeats.
-    let (a, c) = (agent.clone(), client.clone());
+    // Heartbeats, on their own connection so a long download never makes a terminal look
+    // stale; the bytes still count towards the same total.
+    let mut beats = identity.client()?;
+    beats.wire = client.wire.clone();
+    let (a, c) = (agent.clone(), Arc::new(beats));
     let period = Duration::from_secs(match cfg.heartbeat_interval_s {
         0 => identity.enrollment.heartbeat_interval_s.max(1),
         n => n,
