@@ -191,6 +191,7 @@ pub fn view(
                     number: r.get(1)?,
                     business: r.get(2)?,
                     at: at.get(11..16).unwrap_or_default().to_owned(),
+                    recall: false,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -401,6 +402,7 @@ pub fn call_next(
             number,
             business,
             at: now.format("%H:%M").to_string(),
+            recall: false,
         }))
     })
 }

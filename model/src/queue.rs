@@ -133,6 +133,9 @@ pub struct WindowCall {
     pub business: String,
     /// Local time of the call, `HH:MM`.
     pub at: String,
+    /// Called again (the citizen did not come yet).
+    #[serde(default)]
+    pub recall: bool,
 }
 
 /// How many wait for one business type, and for how long.
@@ -184,6 +187,93 @@ pub struct CheckedIn {
     /// e.g. `11月23日 10:00-10:30`.
     pub slot: String,
     pub ticket: IssuedTicket,
+}
+
+/// A terminal asks the regional server for a ticket (online).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceTicketRequest {
+    /// The terminal's key for this request: a retry gets the same ticket, and an offline
+    /// ticket issued after a lost answer cancels it.
+    pub request_id: String,
+    pub prefix: String,
+    #[serde(default)]
+    pub priority: Priority,
+    /// A checked-in appointment (its token was checked by the terminal).
+    #[serde(default)]
+    pub appointment_id: Option<String>,
+}
+
+/// A block of numbers a terminal may issue from while the regional server is away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumberLease {
+    pub day: String,
+    pub prefix: String,
+    pub first: u32,
+    pub last: u32,
+}
+
+/// A terminal asks for blocks: one per (day, prefix) it runs low on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseRequest {
+    pub wants: Vec<LeaseWant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseWant {
+    pub day: String,
+    pub prefix: String,
+}
+
+/// What a window does to its tickets (the staff page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum StaffAction {
+    /// Finishes the ticket at the window (if any) and calls the next.
+    CallNext,
+    Recall,
+    /// The citizen arrived: service starts.
+    Serve,
+    Finish,
+    NoShow,
+    /// Sends the ticket at the window to another business type (and optionally one window).
+    Transfer {
+        prefix: String,
+        #[serde(default)]
+        window: Option<u32>,
+    },
+}
+
+impl StaffAction {
+    pub fn label(&self) -> &'static str {
+        match self {
+            StaffAction::CallNext => "叫号",
+            StaffAction::Recall => "重呼",
+            StaffAction::Serve => "开始办理",
+            StaffAction::Finish => "办结",
+            StaffAction::NoShow => "过号",
+            StaffAction::Transfer { .. } => "转移",
+        }
+    }
+}
+
+/// A ticket as the staff page and a phone following it see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketStatus {
+    pub number: String,
+    pub business: String,
+    pub prefix: String,
+    pub priority: Priority,
+    pub state: TicketState,
+    pub issued_at: String,
+    pub window: Option<u32>,
+    pub offline: bool,
+    /// Waiting tickets called before it.
+    pub people_ahead: u32,
+    pub estimated_wait_min: u32,
 }
 
 /// Masks a name for screens and tickets: the first and (for 3+ characters) the last stay.

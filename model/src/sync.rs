@@ -87,6 +87,13 @@ pub struct HeartbeatAck {
 pub enum StreamEvent {
     /// A new content version is published: sync now.
     Content { version: String },
+    /// The hall's queue changed; `call` when a window called (or recalled) a ticket.
+    Queue {
+        hall: String,
+        view: crate::queue::QueueView,
+        #[serde(default)]
+        call: Option<crate::queue::WindowCall>,
+    },
     /// Nothing happened; the connection is alive.
     Ping,
 }

@@ -41,6 +41,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/v1/admin/devices/{id}/revoke", post(revoke))
         .route("/api/v1/admin/content/versions", get(versions))
         .route("/api/v1/admin/audit", get(audit))
+        .merge(crate::queue::staff::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(move |req, next| {
             crate::error::refuse_oversized(body_limit, req, next)
@@ -96,14 +97,23 @@ async fn login_form(State(server): S, Form(b): Form<LoginBody>) -> Response {
     let s = server.clone();
     let r = tokio::task::spawn_blocking(move || operators::login(&s, &b.name, &b.password)).await;
     match r {
-        Ok(Ok((token, _))) => (
+        Ok(Ok((token, op))) => (
             StatusCode::SEE_OTHER,
             [
                 (
                     header::SET_COOKIE,
                     cookie(&token, server.config.session_hours as i64 * 3600),
                 ),
-                (header::LOCATION, "/fleet".to_owned()),
+                // Window staff start at their window; everyone else at the fleet.
+                (
+                    header::LOCATION,
+                    if op.role == Role::QueueStaff {
+                        "/staff"
+                    } else {
+                        "/fleet"
+                    }
+                    .to_owned(),
+                ),
             ],
         )
             .into_response(),
@@ -347,8 +357,10 @@ async fn import(
             let _ = s2.storage.audit(&op2, "content.import", &format!("{format:?}, checked"), "ok");
             return Ok(json!({ "checked": true, "items": items, "published": null }));
         }
+        let halls = crate::queue::Halls::from_pack(&pack);
         let (version, manifest) = content::publish(s2.storage.as_ref(), &s2.content_key, pack, &op2)
             .map_err(AppError::internal)?;
+        s2.halls.replace_with(halls);
         let _ = s2.storage.audit(&op2, "content.publish", &version, "ok");
         Ok(json!({ "checked": true, "items": items, "published": version, "records": manifest.records }))
     })

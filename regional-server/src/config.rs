@@ -23,6 +23,8 @@ pub struct Config {
     pub stale_after_s: u64,
     pub offline_after_s: u64,
     pub metrics_token: String,
+    pub queue_service_min: u32,
+    pub queue_lease_block: u32,
 }
 
 impl Default for Config {
@@ -65,6 +67,10 @@ impl Config {
         anyhow::ensure!(
             self.max_body_bytes >= 1024,
             "max_body_bytes must be at least 1024"
+        );
+        anyhow::ensure!(
+            (1..=200).contains(&self.queue_lease_block),
+            "queue_lease_block must be 1–200"
         );
         Ok(())
     }

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use menpai_model::queue::{DeviceTicketRequest, IssuedTicket, LeaseRequest, NumberLease};
 use menpai_model::sync::{
     EnrollRequest, EnrollResponse, EventAck, EventBatch, Heartbeat, HeartbeatAck, StreamEvent,
 };
@@ -43,6 +44,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/device/v1/events", post(events))
         .route("/device/v1/heartbeat", post(heartbeat))
         .route("/device/v1/stream", get(stream))
+        .route("/device/v1/queue/tickets", post(take_ticket))
+        .route("/device/v1/queue/leases", post(leases))
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
         .layer(DefaultBodyLimit::max(DEVICE_BODY_LIMIT))
         .layer(axum::middleware::from_fn(|req, next| {
@@ -348,14 +351,19 @@ async fn events(
     let storage = server.storage.clone();
     let id = device.id.clone();
     let events = batch.events;
-    let (new, duplicates, held) = tokio::task::spawn_blocking(move || {
+    let (ingested, held) = tokio::task::spawn_blocking(move || {
         storage
             .insert_events(&id, &events, &now)
-            .map(|(n, d)| (n, d, events.into_iter().map(|e| e.key).collect::<Vec<_>>()))
+            .map(|i| (i, events.into_iter().map(|e| e.key).collect::<Vec<_>>()))
     })
     .await
     .map_err(AppError::internal)?
     .map_err(AppError::internal)?;
+    let (new, duplicates) = (ingested.new, ingested.duplicates);
+    if !ingested.halls.is_empty() {
+        let s = server.clone();
+        tokio::task::spawn_blocking(move || crate::queue::changed(&s, &ingested.halls));
+    }
     server
         .counters
         .events_new
@@ -391,32 +399,106 @@ fn line(e: &StreamEvent) -> bytes::Bytes {
     bytes::Bytes::from(s)
 }
 
-/// Newline-delimited JSON: the latest version first, then every publish, and a ping now and then.
-async fn stream(State(server): S, _t: Terminal) -> Response {
+/// Newline-delimited JSON: the latest version and the hall's queue first, then every publish
+/// and every change of the terminal's hall's queue, and a ping now and then.
+async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
     let rx = server.stream.subscribe();
-    let first = server
-        .fleet
-        .latest_version(server.storage.as_ref())
-        .map(|version| StreamEvent::Content { version });
-    let s = futures_util::stream::unfold((rx, first), |(mut rx, first)| async move {
-        if let Some(f) = first {
-            return Some((Ok::<_, Infallible>(line(&f)), (rx, None)));
+    let hall = device.hall;
+    let mut first: Vec<StreamEvent> = Vec::new();
+    if let Some(version) = server.fleet.latest_version(server.storage.as_ref()) {
+        first.push(StreamEvent::Content { version });
+    }
+    if let Some(h) = server.halls.get(&hall)
+        && let Ok(view) = crate::queue::view(&server, &h)
+    {
+        first.push(StreamEvent::Queue {
+            hall: hall.clone(),
+            view,
+            call: None,
+        });
+    }
+    first.reverse();
+    let s = futures_util::stream::unfold((rx, first), move |(mut rx, mut first)| {
+        let hall = hall.clone();
+        async move {
+            if let Some(f) = first.pop() {
+                return Some((Ok::<_, Infallible>(line(&f)), (rx, first)));
+            }
+            let e = loop {
+                let e = tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(e) => e,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => StreamEvent::Ping,
+                        Err(_) => return None,
+                    },
+                    _ = tokio::time::sleep(Duration::from_secs(15)) => StreamEvent::Ping,
+                };
+                match &e {
+                    StreamEvent::Queue { hall: h, .. } if *h != hall => continue,
+                    _ => break e,
+                }
+            };
+            Some((Ok(line(&e)), (rx, first)))
         }
-        let e = tokio::select! {
-            r = rx.recv() => match r {
-                Ok(e) => e,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => StreamEvent::Ping,
-                Err(_) => return None,
-            },
-            _ = tokio::time::sleep(Duration::from_secs(15)) => StreamEvent::Ping,
-        };
-        Some((Ok(line(&e)), (rx, None)))
     });
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         Body::from_stream(s),
     )
         .into_response()
+}
+
+async fn take_ticket(
+    State(server): S,
+    Terminal(device): Terminal,
+    JsonBody(req): JsonBody<DeviceTicketRequest>,
+) -> Result<(StatusCode, Json<IssuedTicket>), AppError> {
+    let t = tokio::task::spawn_blocking(move || crate::queue::issue(&server, &device, &req))
+        .await
+        .map_err(AppError::internal)??;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// Leases at most this many blocks per request (a day's prefixes, today and tomorrow).
+const MAX_LEASES: usize = 64;
+
+async fn leases(
+    State(server): S,
+    Terminal(device): Terminal,
+    JsonBody(req): JsonBody<LeaseRequest>,
+) -> Result<Json<Vec<NumberLease>>, AppError> {
+    if req.wants.len() > MAX_LEASES {
+        return Err(AppError::bad_request(format!(
+            "一次最多租 {MAX_LEASES} 段号码"
+        )));
+    }
+    let hall = server
+        .halls
+        .get(&device.hall)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "已发布的内容里没有本终端的大厅"))?;
+    let mut wants = Vec::new();
+    for w in req.wants {
+        if hall.business(&w.prefix).is_none()
+            || chrono::NaiveDate::parse_from_str(&w.day, "%Y-%m-%d").is_err()
+        {
+            return Err(AppError::bad_request(format!(
+                "无法租号：{} {}",
+                w.day, w.prefix
+            )));
+        }
+        wants.push((w.day, w.prefix));
+    }
+    let size = server.config.queue_lease_block;
+    let now = crate::queue::stamp(crate::queue::local_now());
+    let granted = tokio::task::spawn_blocking(move || {
+        server
+            .storage
+            .lease_blocks(&device.hall, &device.id, &wants, size, &now)
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)?;
+    Ok(Json(granted))
 }
 
 #[cfg(test)]

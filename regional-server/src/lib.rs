@@ -10,6 +10,7 @@ pub mod devices;
 pub mod error;
 pub mod fleet;
 pub mod operators;
+pub mod queue;
 pub mod storage;
 pub mod tls;
 
@@ -51,6 +52,8 @@ pub struct Server {
     /// Signs appointment tokens.
     pub appointment_key: SigningKey,
     pub fleet: Fleet,
+    /// Halls of the published content, for the queue.
+    pub halls: queue::Halls,
     pub stream: broadcast::Sender<StreamEvent>,
     pub counters: Counters,
     /// A hash to verify against when a login names nobody, so both take as long.
@@ -83,7 +86,12 @@ impl Server {
         let content_key = signing_key(&config.data_dir.join("content-signing.key"))?;
         let appointment_key = signing_key(&config.data_dir.join("appointment-signing.key"))?;
         let fleet = Fleet::load(storage.as_ref())?;
-        let (stream, _) = broadcast::channel(64);
+        let halls = match content::latest_pack(storage.as_ref()) {
+            Ok(Some(pack)) => queue::Halls::from_pack(&pack),
+            Ok(None) => queue::Halls::default(),
+            Err(e) => anyhow::bail!("the latest published content cannot be read: {e}"),
+        };
+        let (stream, _) = broadcast::channel(256);
         Ok(Server {
             config,
             storage,
@@ -91,6 +99,7 @@ impl Server {
             content_key,
             appointment_key,
             fleet,
+            halls,
             stream,
             counters: Counters::default(),
             dummy_hash: operators::hash_password("not a password")?,

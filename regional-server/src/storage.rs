@@ -8,6 +8,7 @@ use menpai_model::sync::OutboxEvent;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::operators::Role;
+use crate::queue::store::{OfflineTicket, QueueStore, apply_offline_ticket};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -65,7 +66,7 @@ pub struct AuditEntry {
 }
 
 /// Everything the server keeps.
-pub trait Storage: Send + Sync + std::fmt::Debug {
+pub trait Storage: QueueStore + Send + Sync + std::fmt::Debug {
     fn create_operator(&self, name: &str, role: Role, password_hash: &str) -> Result<()>;
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>>;
     fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()>;
@@ -95,20 +96,28 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn latest_version(&self) -> Result<Option<Version>>;
     fn versions(&self, limit: usize) -> Result<Vec<Version>>;
 
-    /// Holds each event once by its key: (new, already held).
-    fn insert_events(
-        &self,
-        device: &str,
-        events: &[OutboxEvent],
-        now: &str,
-    ) -> Result<(usize, usize)>;
+    /// Holds each event once by its key, and applies the new ones that change a queue (offline
+    /// tickets) in the same transaction.
+    fn insert_events(&self, device: &str, events: &[OutboxEvent], now: &str) -> Result<Ingested>;
     fn event_count(&self) -> Result<u64>;
 
     fn save_heartbeats(&self, beats: &[(String, i64, String)]) -> Result<()>;
     fn heartbeats(&self) -> Result<Vec<(String, i64, String)>>;
 }
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_server.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_server.sql"),
+    include_str!("../migrations/0002_queue.sql"),
+];
+
+/// What a batch of events did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ingested {
+    pub new: usize,
+    pub duplicates: usize,
+    /// Halls whose queue changed (offline tickets arrived).
+    pub halls: Vec<String>,
+}
 
 /// The embedded backend: one SQLite file in WAL mode.
 #[derive(Debug)]
@@ -143,7 +152,7 @@ impl Sqlite {
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -403,22 +412,18 @@ impl Storage for Sqlite {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn insert_events(
-        &self,
-        device: &str,
-        events: &[OutboxEvent],
-        now: &str,
-    ) -> Result<(usize, usize)> {
+    fn insert_events(&self, device: &str, events: &[OutboxEvent], now: &str) -> Result<Ingested> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut new = 0;
+        let mut halls = Vec::new();
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (idempotency_key, device_id, kind, body, created_at, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for e in events {
-                new += put.execute(params![
+                let added = put.execute(params![
                     e.key,
                     device,
                     e.kind,
@@ -426,10 +431,27 @@ impl Storage for Sqlite {
                     e.created_at,
                     now
                 ])?;
+                new += added;
+                if added == 1 && e.kind == "ticket_issued" && e.body["offline"] == true {
+                    match serde_json::from_value::<OfflineTicket>(e.body.clone()) {
+                        Ok(t) => {
+                            if apply_offline_ticket(&tx, device, &t)? && !halls.contains(&t.hall) {
+                                halls.push(t.hall);
+                            }
+                        }
+                        Err(err) => {
+                            tracing::warn!(%device, error = %err, "An offline ticket event could not be read.")
+                        }
+                    }
+                }
             }
         }
         tx.commit()?;
-        Ok((new, events.len() - new))
+        Ok(Ingested {
+            new,
+            duplicates: events.len() - new,
+            halls,
+        })
     }
 
     fn event_count(&self) -> Result<u64> {

@@ -1,0 +1,793 @@
+//! The queue's storage: tickets through their states, online counters and leased blocks.
+//! Every change is one transaction, so concurrent terminals and windows never share a number
+//! or a ticket.
+
+use menpai_model::queue::{NumberLease, Priority, TicketState, WindowCall};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::storage::{Result, Sqlite, StorageError};
+
+/// Highest number of a prefix in a day: A001–A999.
+pub const MAX_SEQ: u32 = 999;
+
+/// SQL rank of a priority: lower is called first.
+const RANK: &str =
+    "CASE priority WHEN 'appointment' THEN 0 WHEN 'elder' THEN 1 WHEN 'green' THEN 1 ELSE 2 END";
+
+/// Call order: priority, then when the citizen took the ticket (offline ones included).
+const ORDER: &str = "CASE priority WHEN 'appointment' THEN 0 WHEN 'elder' THEN 1 WHEN 'green' THEN 1 ELSE 2 END, issued_at, id";
+
+const COLUMNS: &str = "id, number, prefix, queue, business, priority, state, issued_at, window, offline, only_window, hop, recalls, device";
+
+/// A ticket row (one hop of a ticket).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub id: i64,
+    pub number: String,
+    pub prefix: String,
+    pub queue: String,
+    pub business: String,
+    pub priority: Priority,
+    pub state: TicketState,
+    pub issued_at: String,
+    pub window: Option<u32>,
+    pub offline: bool,
+    pub only_window: Option<u32>,
+    pub hop: u32,
+    pub recalls: u32,
+    pub device: Option<String>,
+}
+
+impl Ticket {
+    fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Ticket> {
+        let priority: String = r.get(5)?;
+        let state: String = r.get(6)?;
+        Ok(Ticket {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            prefix: r.get(2)?,
+            queue: r.get(3)?,
+            business: r.get(4)?,
+            priority: Priority::parse(&priority).unwrap_or_default(),
+            state: TicketState::parse(&state).unwrap_or(TicketState::Waiting),
+            issued_at: r.get(7)?,
+            window: r.get(8)?,
+            offline: r.get(9)?,
+            only_window: r.get(10)?,
+            hop: r.get(11)?,
+            recalls: r.get(12)?,
+            device: r.get(13)?,
+        })
+    }
+
+    pub fn call(&self, at: &str) -> Option<WindowCall> {
+        Some(WindowCall {
+            window: self.window?,
+            number: self.number.clone(),
+            business: self.business.clone(),
+            at: at.get(11..16).unwrap_or(at).to_owned(),
+            recall: self.recalls > 0,
+        })
+    }
+}
+
+/// A ticket to issue online.
+#[derive(Debug, Clone)]
+pub struct NewTicket<'a> {
+    pub hall: &'a str,
+    pub day: &'a str,
+    pub prefix: &'a str,
+    pub business: &'a str,
+    pub priority: Priority,
+    /// Local time, `YYYY-MM-DD HH:MM:SS`.
+    pub issued_at: &'a str,
+    pub device: &'a str,
+    pub request_id: &'a str,
+    pub appointment_id: Option<&'a str>,
+}
+
+/// A ticket issued offline from a leased block, as the terminal's outbox reports it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct OfflineTicket {
+    pub hall: String,
+    pub day: String,
+    pub prefix: String,
+    pub seq: u32,
+    pub number: String,
+    pub business: String,
+    pub priority: String,
+    pub issued_at: String,
+    #[serde(default)]
+    pub appointment_id: Option<String>,
+    /// The online request whose answer was lost: its ticket is cancelled.
+    #[serde(default)]
+    pub replaces: Option<String>,
+}
+
+/// What a window does, resolved against the hall.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Act<'a> {
+    CallNext,
+    Recall,
+    Serve,
+    Finish,
+    NoShow,
+    Transfer {
+        queue: &'a str,
+        business: &'a str,
+        window: Option<u32>,
+    },
+}
+
+fn conflict(message: impl Into<String>) -> StorageError {
+    StorageError::Conflict(message.into())
+}
+
+fn log(
+    tx: &Transaction,
+    ticket: i64,
+    at: &str,
+    state: &str,
+    window: Option<u32>,
+    actor: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO ticket_log (ticket_id, at, state, window, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![ticket, at, state, window, actor],
+    )?;
+    Ok(())
+}
+
+fn ticket_by_id(tx: &rusqlite::Connection, id: i64) -> Result<Ticket> {
+    Ok(tx.query_row(
+        &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?1"),
+        [id],
+        Ticket::from_row,
+    )?)
+}
+
+/// The counter row of a prefix today: (next online number, lowest leased number).
+fn counter(tx: &Transaction, hall: &str, day: &str, prefix: &str) -> Result<(u32, u32)> {
+    tx.execute(
+        "INSERT OR IGNORE INTO number_counters (hall, day, prefix, next_online, lease_floor)
+         VALUES (?1, ?2, ?3, 1, ?4)",
+        params![hall, day, prefix, MAX_SEQ + 1],
+    )?;
+    Ok(tx.query_row(
+        "SELECT next_online, lease_floor FROM number_counters WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
+        params![hall, day, prefix],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+fn appointment_unused(tx: &Transaction, id: Option<&str>) -> Result<()> {
+    let Some(id) = id else { return Ok(()) };
+    let used: Option<String> = tx
+        .query_row(
+            "SELECT number FROM tickets WHERE appointment_id = ?1 AND hop = 0",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match used {
+        Some(n) => Err(conflict(format!("这个预约已经签到过了，票号 {n}"))),
+        None => Ok(()),
+    }
+}
+
+/// The queue's storage, behind the same trait pattern as the rest of the server's data.
+pub trait QueueStore {
+    /// Issues the next online number (the same ticket again for a repeated request id).
+    fn issue_ticket(&self, t: &NewTicket) -> Result<Ticket>;
+    /// Leases a block of `size` numbers for each (day, prefix) wanted, from the top down.
+    fn lease_blocks(
+        &self,
+        hall: &str,
+        device: &str,
+        wants: &[(String, String)],
+        size: u32,
+        now: &str,
+    ) -> Result<Vec<NumberLease>>;
+    /// Waiting tickets called before one of `priority` taken at `issued_at` (id breaks ties).
+    fn people_ahead(&self, hall: &str, day: &str, queue: &str, t: &Ticket) -> Result<u32>;
+    /// Waiting tickets per queue.
+    fn waiting_counts(&self, hall: &str, day: &str) -> Result<Vec<(String, u32)>>;
+    /// Tickets at windows now (called or serving), latest call first.
+    fn current_calls(&self, hall: &str, day: &str, limit: usize) -> Result<Vec<WindowCall>>;
+    /// Average minutes of the recent services of a queue, once there are 3.
+    fn service_minutes(&self, hall: &str, queue: &str, recent: u32) -> Result<Option<f64>>;
+    /// A window's action; the ticket it touched (none when nobody waits).
+    #[allow(clippy::too_many_arguments)]
+    fn act(
+        &self,
+        hall: &str,
+        day: &str,
+        window: u32,
+        serves: &[String],
+        act: Act,
+        now: &str,
+        actor: &str,
+    ) -> Result<Option<Ticket>>;
+    /// The ticket at a window now.
+    fn at_window(&self, hall: &str, day: &str, window: u32) -> Result<Option<Ticket>>;
+    /// Waiting tickets of some queues in call order.
+    fn waiting(
+        &self,
+        hall: &str,
+        day: &str,
+        queues: &[String],
+        limit: usize,
+    ) -> Result<Vec<Ticket>>;
+    /// The latest hop of a ticket by its number.
+    fn ticket(&self, hall: &str, day: &str, number: &str) -> Result<Option<Ticket>>;
+}
+
+impl QueueStore for Sqlite {
+    fn issue_ticket(&self, t: &NewTicket) -> Result<Ticket> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let again: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM tickets WHERE request_id = ?1",
+                [t.request_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = again {
+            return ticket_by_id(&tx, id);
+        }
+        appointment_unused(&tx, t.appointment_id)?;
+        let (next, floor) = counter(&tx, t.hall, t.day, t.prefix)?;
+        if next >= floor {
+            return Err(conflict(format!(
+                "今日{}类号码已取完，请到咨询台",
+                t.prefix
+            )));
+        }
+        tx.execute(
+            "UPDATE number_counters SET next_online = next_online + 1 WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
+            params![t.hall, t.day, t.prefix],
+        )?;
+        tx.execute(
+            "INSERT INTO tickets (hall, day, prefix, seq, number, queue, business, priority, state,
+                                  issued_at, device, request_id, appointment_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, ?10, ?11)",
+            params![
+                t.hall,
+                t.day,
+                t.prefix,
+                next,
+                format!("{}{next:03}", t.prefix),
+                t.business,
+                t.priority.as_str(),
+                t.issued_at,
+                t.device,
+                t.request_id,
+                t.appointment_id
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        log(&tx, id, t.issued_at, "waiting", None, t.device)?;
+        let ticket = ticket_by_id(&tx, id)?;
+        tx.commit()?;
+        Ok(ticket)
+    }
+
+    fn lease_blocks(
+        &self,
+        hall: &str,
+        device: &str,
+        wants: &[(String, String)],
+        size: u32,
+        now: &str,
+    ) -> Result<Vec<NumberLease>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut out = Vec::new();
+        for (day, prefix) in wants {
+            let (next, floor) = counter(&tx, hall, day, prefix)?;
+            let first = floor.saturating_sub(size);
+            if first <= next || first == 0 {
+                tracing::warn!(%hall, %day, %prefix, "No numbers left to lease.");
+                continue;
+            }
+            let last = floor - 1;
+            tx.execute(
+                "UPDATE number_counters SET lease_floor = ?4 WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
+                params![hall, day, prefix, first],
+            )?;
+            tx.execute(
+                "INSERT INTO number_leases (hall, day, prefix, first, last, device, leased_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![hall, day, prefix, first, last, device, now],
+            )?;
+            out.push(NumberLease {
+                day: day.clone(),
+                prefix: prefix.clone(),
+                first,
+                last,
+            });
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn people_ahead(&self, hall: &str, day: &str, queue: &str, t: &Ticket) -> Result<u32> {
+        let n: i64 = self.conn().query_row(
+            &format!(
+                "SELECT COUNT(*) FROM tickets WHERE hall = ?1 AND day = ?2 AND queue = ?3 AND state = 'waiting'
+                 AND id != ?6 AND ({RANK} < ?4 OR ({RANK} = ?4 AND (issued_at, id) < (?5, ?6)))"
+            ),
+            params![hall, day, queue, rank(t.priority), t.issued_at, t.id],
+            |r| r.get(0),
+        )?;
+        Ok(n as u32)
+    }
+
+    fn waiting_counts(&self, hall: &str, day: &str) -> Result<Vec<(String, u32)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT queue, COUNT(*) FROM tickets WHERE hall = ?1 AND day = ?2 AND state = 'waiting' GROUP BY queue",
+        )?;
+        let rows = stmt
+            .query_map(params![hall, day], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn current_calls(&self, hall: &str, day: &str, limit: usize) -> Result<Vec<WindowCall>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS}, called_at FROM tickets WHERE hall = ?1 AND day = ?2
+             AND state IN ('called', 'serving') ORDER BY called_at DESC, id DESC LIMIT ?3"
+        ))?;
+        let rows = stmt
+            .query_map(params![hall, day, limit as i64], |r| {
+                Ok((Ticket::from_row(r)?, r.get::<_, String>(14)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows.iter().filter_map(|(t, at)| t.call(at)).collect())
+    }
+
+    fn service_minutes(&self, hall: &str, queue: &str, recent: u32) -> Result<Option<f64>> {
+        Ok(self.conn().query_row(
+            "SELECT AVG((julianday(finished_at) - julianday(COALESCE(serving_at, called_at))) * 1440.0), COUNT(*)
+             FROM (SELECT serving_at, called_at, finished_at FROM tickets
+                   WHERE hall = ?1 AND queue = ?2 AND state = 'done' AND called_at IS NOT NULL
+                   ORDER BY id DESC LIMIT ?3)",
+            params![hall, queue, recent],
+            |r| {
+                let n: i64 = r.get(1)?;
+                Ok(if n >= 3 { r.get::<_, Option<f64>>(0)? } else { None })
+            },
+        )?
+        .filter(|m| *m > 0.0))
+    }
+
+    fn act(
+        &self,
+        hall: &str,
+        day: &str,
+        window: u32,
+        serves: &[String],
+        act: Act,
+        now: &str,
+        actor: &str,
+    ) -> Result<Option<Ticket>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let current: Option<Ticket> = tx
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND window = ?3
+                     AND state IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1"
+                ),
+                params![hall, day, window],
+                Ticket::from_row,
+            )
+            .optional()?;
+        let nothing = || conflict(format!("{window} 号窗口现在没有叫到的号"));
+        let set = |t: &Ticket, state: &str, column: &str| -> Result<()> {
+            tx.execute(
+                &format!("UPDATE tickets SET state = ?1, {column} = ?2 WHERE id = ?3"),
+                params![state, now, t.id],
+            )?;
+            log(&tx, t.id, now, state, Some(window), actor)
+        };
+        let touched = match act {
+            Act::CallNext => {
+                if let Some(t) = &current {
+                    set(t, "done", "finished_at")?;
+                }
+                let marks = vec!["?"; serves.len()].join(",");
+                let next: Option<i64> = tx
+                    .query_row(
+                        &format!(
+                            "SELECT id FROM tickets WHERE hall = ? AND day = ? AND state = 'waiting'
+                             AND queue IN ({marks}) AND (only_window IS NULL OR only_window = ?)
+                             ORDER BY {ORDER} LIMIT 1"
+                        ),
+                        rusqlite::params_from_iter(
+                            [hall.to_owned(), day.to_owned()]
+                                .into_iter()
+                                .chain(serves.iter().cloned())
+                                .chain([window.to_string()]),
+                        ),
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match next {
+                    Some(id) => {
+                        tx.execute(
+                            "UPDATE tickets SET state = 'called', window = ?1, called_at = ?2 WHERE id = ?3",
+                            params![window, now, id],
+                        )?;
+                        log(&tx, id, now, "called", Some(window), actor)?;
+                        Some(id)
+                    }
+                    None => None,
+                }
+            }
+            Act::Recall => {
+                let t = current.ok_or_else(nothing)?;
+                if t.state != TicketState::Called {
+                    return Err(conflict(format!("{} 已在办理中，不用重呼", t.number)));
+                }
+                tx.execute(
+                    "UPDATE tickets SET recalls = recalls + 1, called_at = ?1 WHERE id = ?2",
+                    params![now, t.id],
+                )?;
+                log(&tx, t.id, now, "recalled", Some(window), actor)?;
+                Some(t.id)
+            }
+            Act::Serve => {
+                let t = current.ok_or_else(nothing)?;
+                if t.state == TicketState::Called {
+                    set(&t, "serving", "serving_at")?;
+                }
+                Some(t.id)
+            }
+            Act::Finish => {
+                let t = current.ok_or_else(nothing)?;
+                set(&t, "done", "finished_at")?;
+                Some(t.id)
+            }
+            Act::NoShow => {
+                let t = current.ok_or_else(nothing)?;
+                if t.state != TicketState::Called {
+                    return Err(conflict(format!("{} 已在办理中，不能记过号", t.number)));
+                }
+                set(&t, "no_show", "finished_at")?;
+                Some(t.id)
+            }
+            Act::Transfer {
+                queue,
+                business,
+                window: to,
+            } => {
+                let t = current.ok_or_else(nothing)?;
+                set(&t, "transferred", "finished_at")?;
+                tx.execute(
+                    "INSERT INTO tickets (hall, day, prefix, seq, hop, number, queue, business, priority,
+                                          state, issued_at, device, offline, appointment_id, only_window)
+                     SELECT hall, day, prefix, seq, hop + 1, number, ?2, ?3, priority, 'waiting',
+                            issued_at, device, offline, NULL, ?4
+                     FROM tickets WHERE id = ?1",
+                    params![t.id, queue, business, to],
+                )?;
+                let id = tx.last_insert_rowid();
+                log(&tx, id, now, "waiting", to, actor)?;
+                Some(id)
+            }
+        };
+        let out = touched.map(|id| ticket_by_id(&tx, id)).transpose()?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn at_window(&self, hall: &str, day: &str, window: u32) -> Result<Option<Ticket>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND window = ?3
+                     AND state IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1"
+                ),
+                params![hall, day, window],
+                Ticket::from_row,
+            )
+            .optional()?)
+    }
+
+    fn waiting(
+        &self,
+        hall: &str,
+        day: &str,
+        queues: &[String],
+        limit: usize,
+    ) -> Result<Vec<Ticket>> {
+        let conn = self.conn();
+        let marks = vec!["?"; queues.len()].join(",");
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM tickets WHERE hall = ? AND day = ? AND state = 'waiting'
+             AND queue IN ({marks}) ORDER BY {ORDER} LIMIT {limit}"
+        ))?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params_from_iter(
+                    [hall.to_owned(), day.to_owned()]
+                        .into_iter()
+                        .chain(queues.iter().cloned()),
+                ),
+                Ticket::from_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    fn ticket(&self, hall: &str, day: &str, number: &str) -> Result<Option<Ticket>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND number = ?3
+                     ORDER BY hop DESC LIMIT 1"
+                ),
+                params![hall, day, number],
+                Ticket::from_row,
+            )
+            .optional()?)
+    }
+}
+
+fn rank(p: Priority) -> i64 {
+    match p {
+        Priority::Appointment => 0,
+        Priority::Elder | Priority::Green => 1,
+        Priority::Normal => 2,
+    }
+}
+
+/// Records an offline ticket inside the transaction that holds its event; false when its
+/// number is not in a block leased to `device` (it is then refused and logged).
+pub fn apply_offline_ticket(tx: &Transaction, device: &str, t: &OfflineTicket) -> Result<bool> {
+    let now = &super::stamp(super::local_now());
+    let leased: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM number_leases WHERE hall = ?1 AND day = ?2 AND prefix = ?3
+                        AND device = ?4 AND ?5 BETWEEN first AND last)",
+        params![t.hall, t.day, t.prefix, device, t.seq],
+        |r| r.get(0),
+    )?;
+    let expected = format!("{}{:03}", t.prefix, t.seq);
+    if !leased || t.number != expected || Priority::parse(&t.priority).is_none() {
+        tracing::warn!(%device, number = %t.number, "An offline ticket outside the device's leases was refused.");
+        return Ok(false);
+    }
+    if let Some(r) = &t.replaces {
+        let cancelled = tx.execute(
+            "UPDATE tickets SET state = 'cancelled', finished_at = ?2 WHERE request_id = ?1 AND state = 'waiting'",
+            params![r, now],
+        )?;
+        if cancelled > 0 {
+            let id: i64 =
+                tx.query_row("SELECT id FROM tickets WHERE request_id = ?1", [r], |r| {
+                    r.get(0)
+                })?;
+            log(tx, id, now, "cancelled", None, device)?;
+        }
+    }
+    let inserted = tx.execute(
+        "INSERT OR IGNORE INTO tickets (hall, day, prefix, seq, number, queue, business, priority,
+                                        state, issued_at, device, offline, appointment_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, 1, ?10)",
+        params![
+            t.hall,
+            t.day,
+            t.prefix,
+            t.seq,
+            t.number,
+            t.business,
+            t.priority,
+            t.issued_at,
+            device,
+            t.appointment_id
+        ],
+    );
+    match inserted {
+        Ok(1) => {
+            log(tx, tx.last_insert_rowid(), now, "waiting", None, device)?;
+            Ok(true)
+        }
+        Ok(_) => Ok(true),
+        // The appointment checked in twice (offline at two terminals): the first stands.
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            tracing::warn!(%device, number = %t.number, "An offline check-in of an appointment already checked in was dropped.");
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn new<'a>(
+        prefix: &'a str,
+        priority: Priority,
+        at: &'a str,
+        request: &'a str,
+    ) -> NewTicket<'a> {
+        NewTicket {
+            hall: "h",
+            day: "2026-11-23",
+            prefix,
+            business: "公积金",
+            priority,
+            issued_at: at,
+            device: "t1",
+            request_id: request,
+            appointment_id: None,
+        }
+    }
+
+    #[test]
+    fn concurrent_numbers_are_unique_and_gapless_and_leases_never_meet_them() {
+        let db = Arc::new(Sqlite::open_in_memory().unwrap());
+        let leased = db
+            .lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, "now")
+            .unwrap();
+        assert_eq!(
+            leased,
+            vec![NumberLease {
+                day: "2026-11-23".into(),
+                prefix: "E".into(),
+                first: 980,
+                last: 999
+            }]
+        );
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    (0..25)
+                        .map(|i| {
+                            let r = format!("r{t}-{i}");
+                            db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", &r))
+                                .unwrap()
+                                .number
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut all: Vec<String> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        all.sort();
+        let expected: Vec<String> = (1..=200).map(|n| format!("E{n:03}")).collect();
+        assert_eq!(all, expected);
+        // A retried request gets its ticket again.
+        let again = db
+            .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "r0-0"))
+            .unwrap();
+        assert!(again.number.starts_with('E') && again.number <= "E200".to_owned());
+        let next = db
+            .lease_blocks("h", "t3", &[("2026-11-23".into(), "E".into())], 20, "now")
+            .unwrap();
+        assert_eq!((next[0].first, next[0].last), (960, 979));
+    }
+
+    #[test]
+    fn windows_call_in_priority_and_issue_order_and_tickets_move_through_their_states() {
+        let db = Sqlite::open_in_memory().unwrap();
+        let day = "2026-11-23";
+        let serves = vec!["E".to_owned()];
+        db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "a"))
+            .unwrap();
+        db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:05:00", "b"))
+            .unwrap();
+        // An offline ticket taken at 09:02 at a terminal that leased 980–999.
+        db.lease_blocks("h", "t2", &[(day.into(), "E".into())], 20, "now")
+            .unwrap();
+        let offline = OfflineTicket {
+            hall: "h".into(),
+            day: day.into(),
+            prefix: "E".into(),
+            seq: 980,
+            number: "E980".into(),
+            business: "公积金".into(),
+            priority: "normal".into(),
+            issued_at: "2026-11-23 09:02:00".into(),
+            appointment_id: None,
+            replaces: Some("b".into()),
+        };
+        {
+            let mut conn = db.conn();
+            let tx = conn.transaction().unwrap();
+            assert!(apply_offline_ticket(&tx, "t2", &offline).unwrap());
+            let outside = OfflineTicket {
+                seq: 5,
+                number: "E005".into(),
+                ..offline.clone()
+            };
+            assert!(
+                !apply_offline_ticket(&tx, "t2", &outside).unwrap(),
+                "not in a lease"
+            );
+            assert!(
+                !apply_offline_ticket(&tx, "t9", &offline).unwrap(),
+                "not this device's lease"
+            );
+            tx.commit().unwrap();
+        }
+        let order: Vec<String> = db
+            .waiting("h", day, &serves, 10)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.number)
+            .collect();
+        assert_eq!(
+            order,
+            ["E001", "E980"],
+            "E002 was replaced by the offline ticket; issue order"
+        );
+        db.issue_ticket(&new("E", Priority::Elder, "2026-11-23 09:10:00", "c"))
+            .unwrap();
+
+        let call = |a: Act| {
+            db.act("h", day, 3, &serves, a, "2026-11-23 09:20:00", "staff")
+                .unwrap()
+        };
+        assert_eq!(call(Act::CallNext).unwrap().number, "E003", "elders first");
+        let recalled = call(Act::Recall).unwrap();
+        assert_eq!(
+            (
+                recalled.recalls,
+                recalled.call("2026-11-23 09:21:00").unwrap().recall
+            ),
+            (1, true)
+        );
+        assert_eq!(call(Act::NoShow).unwrap().state, TicketState::NoShow);
+        assert!(matches!(
+            db.act("h", day, 3, &serves, Act::Finish, "x", "s"),
+            Err(StorageError::Conflict(_))
+        ));
+        assert_eq!(call(Act::CallNext).unwrap().number, "E001");
+        assert_eq!(call(Act::Serve).unwrap().state, TicketState::Serving);
+        let moved = call(Act::Transfer {
+            queue: "F",
+            business: "不动产登记",
+            window: Some(7),
+        })
+        .unwrap();
+        assert_eq!(
+            (moved.number.as_str(), moved.queue.as_str(), moved.hop),
+            ("E001", "F", 1)
+        );
+        assert_eq!(
+            db.ticket("h", day, "E001").unwrap().unwrap().state,
+            TicketState::Waiting
+        );
+        let f = vec!["F".to_owned()];
+        assert!(
+            db.act("h", day, 8, &f, Act::CallNext, "x", "s")
+                .unwrap()
+                .is_none(),
+            "only window 7"
+        );
+        assert_eq!(
+            db.act("h", day, 7, &f, Act::CallNext, "x", "s")
+                .unwrap()
+                .unwrap()
+                .number,
+            "E001"
+        );
+        assert_eq!(call(Act::CallNext).unwrap().number, "E980");
+        assert_eq!(db.current_calls("h", day, 12).unwrap().len(), 2);
+    }
+}
