@@ -10,5 +10,6 @@ pub mod printer;
 pub mod qr;
 pub mod scanner;
 pub mod serial;
+pub mod voice;
 
 pub use error::{Error, ErrorKind, Result};

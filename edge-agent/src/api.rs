@@ -24,14 +24,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use menpai_drivers::led::LedMessage;
 use menpai_model::appointment::{TokenError, token_in_scan, verify, verifying_key};
 use menpai_model::queue::{
-    CheckIn, CheckedIn, IssuedTicket, Priority, QueueView, TakeTicket, WindowCall,
+    CheckIn, CheckedIn, DeviceTicketRequest, IssuedTicket, Priority, QueueView, TakeTicket,
+    WindowCall,
 };
 
 use crate::catalog::{BrowseFilter, Catalog, checklist};
 use crate::queue::{self, QueueError};
+use crate::sync::queue::LinkError;
 use crate::search::MAX_QUERY_CHARS;
 use crate::{Agent, ImportError};
 
@@ -72,6 +73,7 @@ pub fn router(agent: Arc<Agent>) -> Router {
             get(sim_printer).post(sim_printer_status),
         )
         .route("/api/v1/sim/led", get(sim_led))
+        .route("/api/v1/sim/voice", get(sim_voice))
         .route("/api/v1/sim/gpio", post(sim_gpio))
         .route("/api/v1/admin/content/import", post(admin_import))
         .route("/api/v1/admin/content/rollback", post(admin_rollback))
@@ -1013,8 +1015,17 @@ async fn queue_view(
     let c = active(&agent)?;
     let now = local_time(p.at.as_deref())?;
     let hall = this_hall(&agent, &c)?;
-    let mut view =
-        queue::view(&agent.store, hall, now, &agent.config.queue).map_err(AppError::internal)?;
+    // Enrolled: the hall's queue as the server last pushed it; else this terminal's own.
+    let pushed = agent
+        .hall_queue
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let mut view = match pushed {
+        Some(v) => v,
+        None => queue::view(&agent.store, hall, now, &agent.config.queue)
+            .map_err(AppError::internal)?,
+    };
     view.closed_reason = closed_reason(&agent, &c, hall, now);
     view.taking = view.closed_reason.is_none();
     Ok(Json(view))
@@ -1047,10 +1058,57 @@ async fn take_ticket(
         now,
         phone_base_url: &agent.config.phone_base_url,
     };
-    let mut ticket = queue::issue(&agent.store, hall, &request, &agent.config.queue)?;
+    let mut ticket = issue_ticket(&agent, hall, &request).await?;
     agent.notify(AgentEvent::QueueChanged);
     print_issued(&agent, &hall.outlet.name, &mut ticket, None).await;
     Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+/// Issues a ticket: from the regional server when enrolled and it answers, else from a block
+/// it leased to this terminal; from the terminal's own numbers when it stands alone.
+async fn issue_ticket(
+    agent: &Agent,
+    hall: queue::Hall<'_>,
+    r: &queue::TicketRequest<'_>,
+) -> Result<IssuedTicket, QueueError> {
+    let cfg = &agent.config.queue;
+    let Some(link) = agent.queue_link.get() else {
+        return queue::issue(&agent.store, hall, r, cfg, &queue::Numbering::Local);
+    };
+    let appointment_id = r.appointment.map(|a| a.id.clone());
+    if let Some(id) = &appointment_id {
+        // Checked in here before (perhaps offline): refuse without asking.
+        if let Some(number) = queue::checked_in(&agent.store, id)? {
+            return Err(QueueError::Refused(409, format!("这个预约已经签到过了，票号 {number}")));
+        }
+    }
+    let mut replaces = None;
+    if link.reachable() {
+        let request = DeviceTicketRequest {
+            request_id: link.request_id(),
+            prefix: r.prefix.to_owned(),
+            priority: r.priority,
+            appointment_id: appointment_id.clone(),
+        };
+        match link.take(&request).await {
+            Ok(mut t) => {
+                t.follow_url = queue::follow_url(
+                    &agent.config.phone_base_url,
+                    &hall.outlet.id,
+                    t.issued_at.get(..10).unwrap_or_default(),
+                    &t.number,
+                );
+                queue::record_online(&agent.store, &hall.outlet.id, &t, appointment_id.as_deref())?;
+                return Ok(t);
+            }
+            Err(LinkError::Refused(code, message)) => return Err(QueueError::Refused(code, message)),
+            Err(e) => {
+                tracing::warn!(error = %e, "The regional server gave no ticket; issuing from a leased block.");
+                replaces = Some(request.request_id);
+            }
+        }
+    }
+    queue::issue(&agent.store, hall, r, cfg, &queue::Numbering::Leased { replaces })
 }
 
 /// Prints a ticket; a failure is recorded on it in plain words.
@@ -1112,7 +1170,7 @@ async fn check_in(
         now,
         phone_base_url: &agent.config.phone_base_url,
     };
-    let mut ticket = queue::issue(&agent.store, hall, &request, &agent.config.queue)?;
+    let mut ticket = issue_ticket(&agent, hall, &request).await?;
     agent.notify(AgentEvent::QueueChanged);
     print_issued(&agent, &hall.outlet.name, &mut ticket, Some(&claims.holder)).await;
     Ok(Json(CheckedIn {
@@ -1140,18 +1198,8 @@ async fn sim_call(
     let hall = this_hall(&agent, &c)?;
     let call = queue::call_next(&agent.store, hall, b.window, now)?
         .ok_or_else(|| AppError::not_found(format!("{} 号窗口没有等候的号", b.window)))?;
-    announce(&agent, &call);
+    agent.announce_call(&call);
     Ok(Json(call))
-}
-
-/// A call reaches the LED bar and every UI.
-fn announce(agent: &Agent, call: &WindowCall) {
-    agent.devices.show_on_led(LedMessage::Blink(format!(
-        "请{}号到{}号窗口",
-        call.number, call.window
-    )));
-    agent.notify(AgentEvent::QueueCalled { call: call.clone() });
-    agent.notify(AgentEvent::QueueChanged);
 }
 
 fn not_simulated(device: &str) -> AppError {
@@ -1232,6 +1280,36 @@ async fn sim_printer_status(
         error: false,
     });
     Ok(Json(json!({ "status": format!("{:?}", twin.status()) })))
+}
+
+/// What the simulated voice said: one entry per call, oldest first.
+async fn sim_voice(State(agent): AgentState) -> Result<Json<Value>, AppError> {
+    let dir = agent.devices.wav_dir().ok_or_else(|| not_simulated("voice"))?;
+    let mut said = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .map_err(AppError::internal)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    names.sort();
+    for wav in names {
+        let text = std::fs::read_to_string(wav.with_extension("txt")).unwrap_or_default();
+        let mut lines = text.lines();
+        let bytes = std::fs::read(&wav).unwrap_or_default();
+        let modified = std::fs::metadata(&wav)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as u64);
+        said.push(json!({
+            "file": wav.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "text": lines.next().unwrap_or_default(),
+            "pinyin": lines.next().unwrap_or_default(),
+            "seconds": menpai_drivers::voice::wav_seconds(&bytes),
+            "written_ms": modified,
+        }));
+    }
+    Ok(Json(json!({ "said": said })))
 }
 
 async fn sim_led(State(agent): AgentState) -> Result<Json<Value>, AppError> {

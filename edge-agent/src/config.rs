@@ -81,13 +81,16 @@ impl Config {
             })?;
             merge(&mut merged, file);
         }
-        let config: Config =
+        let mut config: Config =
             merged
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Parse {
                     path: path.map(Path::to_owned).unwrap_or_default(),
                     message: e.to_string(),
                 })?;
+        if config.devices.voice.wav_dir.is_empty() {
+            config.devices.voice.wav_dir = config.data_dir.join("voice").display().to_string();
+        }
         config.validate()?;
         Ok(config)
     }

@@ -40,6 +40,10 @@ pub struct Agent {
     pub regional: std::sync::Mutex<Option<menpai_model::api::RegionalStatus>>,
     /// Kiosk UIs following the event stream (the heartbeat's "UI alive").
     pub ui_clients: std::sync::atomic::AtomicUsize,
+    /// The hall's queue as the regional server last pushed it.
+    pub hall_queue: std::sync::Mutex<Option<menpai_model::queue::QueueView>>,
+    /// The regional server's queue, when enrolled.
+    pub queue_link: std::sync::OnceLock<sync::queue::QueueLink>,
 }
 
 /// Why importing a pack failed.
@@ -93,6 +97,8 @@ impl Agent {
             started: Instant::now(),
             regional: std::sync::Mutex::new(None),
             ui_clients: std::sync::atomic::AtomicUsize::new(0),
+            hall_queue: std::sync::Mutex::new(None),
+            queue_link: std::sync::OnceLock::new(),
         }
     }
 
@@ -170,6 +176,19 @@ impl Agent {
     /// Tells every UI on the event stream.
     pub fn notify(&self, event: AgentEvent) {
         let _ = self.events.send(event);
+    }
+
+    /// A window called a ticket: the LED bar shows it, the voice says it, every UI is told.
+    pub fn announce_call(&self, call: &menpai_model::queue::WindowCall) {
+        self.devices
+            .show_on_led(menpai_drivers::led::LedMessage::Blink(format!(
+                "请{}号到{}号窗口",
+                call.number, call.window
+            )));
+        self.devices
+            .say(menpai_drivers::voice::call(&call.number, call.window));
+        self.notify(AgentEvent::QueueCalled { call: call.clone() });
+        self.notify(AgentEvent::QueueChanged);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {

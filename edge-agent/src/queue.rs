@@ -218,24 +218,45 @@ pub fn view(
     })
 }
 
+/// Where a terminal's numbers come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Numbering {
+    /// No regional server: the terminal is the hall's authority.
+    Local,
+    /// The regional server is away: blocks leased from it. `replaces` names an online request
+    /// whose answer was lost, so the server cancels the ticket it may have issued.
+    Leased { replaces: Option<String> },
+}
+
 /// Takes the next number of `prefix` from this terminal's blocks.
 fn take_number(
     tx: &Transaction<'_>,
     hall: &str,
     day: &str,
     prefix: &str,
+    numbering: &Numbering,
 ) -> Result<(u32, bool), QueueError> {
+    let source = match numbering {
+        Numbering::Local => "local",
+        Numbering::Leased { .. } => "lease",
+    };
     let block: Option<(u32, u32, String)> = tx
         .query_row(
             "SELECT first, next, source FROM number_blocks
-             WHERE hall = ?1 AND day = ?2 AND prefix = ?3 AND next <= last
+             WHERE hall = ?1 AND day = ?2 AND prefix = ?3 AND next <= last AND source = ?4
              ORDER BY first LIMIT 1",
-            params![hall, day, prefix],
+            params![hall, day, prefix, source],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
     let (first, seq, source) = match block {
         Some(b) => b,
+        None if matches!(numbering, Numbering::Leased { .. }) => {
+            return Err(QueueError::Refused(
+                503,
+                "暂时连不上取号系统，本机备用号码已用完，请到咨询台取号".into(),
+            ));
+        }
         None => {
             let any: i64 = tx.query_row(
                 "SELECT COUNT(*) FROM number_blocks WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
@@ -277,6 +298,7 @@ pub fn issue(
     hall: Hall,
     r: &TicketRequest,
     cfg: &QueueConfig,
+    numbering: &Numbering,
 ) -> Result<IssuedTicket, QueueError> {
     let business = hall
         .business(r.prefix)
@@ -300,7 +322,7 @@ pub fn issue(
                 ));
             }
         }
-        let (seq, offline) = take_number(tx, &id, &today, r.prefix)?;
+        let (seq, offline) = take_number(tx, &id, &today, r.prefix, numbering)?;
         let number = format!("{}{seq:03}", r.prefix);
         let ahead = waiting_before(tx, &id, &today, r.prefix, r.priority)?;
         tx.execute(
@@ -327,16 +349,14 @@ pub fn issue(
                 "hall": id, "day": today, "number": number, "prefix": r.prefix,
                 "priority": r.priority.as_str(), "issued_at": stamp(r.now),
                 "appointment_id": r.appointment.map(|a| a.id.clone()), "offline": offline,
+                "seq": seq, "business": business.name,
+                "replaces": match numbering { Numbering::Leased { replaces } => replaces.clone(), Numbering::Local => None },
             }),
         )?;
         let windows = hall.windows_for(r.prefix);
         let minutes = service_minutes(tx, &id, r.prefix, cfg)?;
         Ok(IssuedTicket {
-            follow_url: format!(
-                "{}/t/{id}/{}/{number}",
-                r.phone_base_url.trim_end_matches('/'),
-                r.now.format("%Y%m%d")
-            ),
+            follow_url: follow_url(r.phone_base_url, &id, &today, &number),
             number,
             prefix: r.prefix.to_owned(),
             business: business.name.clone(),
@@ -349,6 +369,90 @@ pub fn issue(
             printed: false,
             print_error: None,
         })
+    })
+}
+
+/// The phone page that follows a ticket: `BASE/t/HALL/YYYYMMDD/NUMBER`.
+pub fn follow_url(base: &str, hall: &str, day: &str, number: &str) -> String {
+    format!(
+        "{}/t/{hall}/{}/{number}",
+        base.trim_end_matches('/'),
+        day.replace('-', "")
+    )
+}
+
+/// The number an appointment was checked in with at this terminal, if it was.
+pub fn checked_in(store: &Store, appointment_id: &str) -> Result<Option<String>, QueueError> {
+    Ok(store.read(|conn| {
+        Ok(conn
+            .query_row(
+                "SELECT number FROM tickets WHERE appointment_id = ?1",
+                [appointment_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    })?)
+}
+
+/// Keeps a copy of a ticket the regional server issued (for reprints, the local panel when
+/// the server is away, and refusing an appointment checked in twice here).
+pub fn record_online(
+    store: &Store,
+    hall: &str,
+    t: &IssuedTicket,
+    appointment_id: Option<&str>,
+) -> Result<(), QueueError> {
+    let seq: u32 = t.number.get(t.prefix.len()..).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let day = t.issued_at.get(..10).unwrap_or_default();
+    store.transaction(|tx| {
+        tx.execute(
+            "INSERT OR IGNORE INTO tickets (hall, day, prefix, seq, number, business, priority, state,
+                                            issued_at, appointment_id, offline)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'waiting', ?8, ?9, 0)",
+            params![hall, day, t.prefix, seq, t.number, t.business, t.priority.as_str(), format!("{}:00", t.issued_at), appointment_id],
+        )?;
+        Ok(())
+    })
+}
+
+/// The (day, prefix) pairs this terminal holds fewer than `low` leased numbers for.
+pub fn lease_wants(
+    store: &Store,
+    hall: &str,
+    days: &[String],
+    prefixes: &[String],
+    low: u32,
+) -> StoreResult<Vec<menpai_model::queue::LeaseWant>> {
+    store.read(|conn| {
+        let mut out = Vec::new();
+        for day in days {
+            for prefix in prefixes {
+                let left: i64 = conn.query_row(
+                    "SELECT COALESCE(SUM(last - next + 1), 0) FROM number_blocks
+                     WHERE hall = ?1 AND day = ?2 AND prefix = ?3 AND source = 'lease' AND next <= last",
+                    params![hall, day, prefix],
+                    |r| r.get(0),
+                )?;
+                if left < low as i64 {
+                    out.push(menpai_model::queue::LeaseWant { day: day.clone(), prefix: prefix.clone() });
+                }
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// Keeps blocks the regional server leased to this terminal.
+pub fn add_leases(store: &Store, hall: &str, leases: &[menpai_model::queue::NumberLease]) -> StoreResult<()> {
+    store.transaction(|tx| {
+        for l in leases {
+            tx.execute(
+                "INSERT OR IGNORE INTO number_blocks (hall, day, prefix, first, last, next, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4, 'lease')",
+                params![hall, l.day, l.prefix, l.first, l.last],
+            )?;
+        }
+        Ok(())
     })
 }
 
@@ -501,6 +605,7 @@ mod tests {
                     phone_base_url: "https://m.example.cn",
                 },
                 &cfg(),
+                &Numbering::Local,
             )
             .unwrap()
         };
@@ -560,7 +665,8 @@ mod tests {
                     now: at("2026-11-23 09:00"),
                     phone_base_url: "https://m.example.cn"
                 },
-                &cfg()
+                &cfg(),
+                &Numbering::Local
             ),
             Err(QueueError::NoSuchBusiness(_))
         ));

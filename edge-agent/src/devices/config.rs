@@ -9,6 +9,7 @@ pub enum Backend {
     UsbLp,
     Rpi,
     V4l,
+    Espeak,
     Simulated,
     None,
 }
@@ -20,6 +21,7 @@ impl Backend {
             Backend::UsbLp => "usb_lp",
             Backend::Rpi => "rpi",
             Backend::V4l => "v4l",
+            Backend::Espeak => "espeak",
             Backend::Simulated => "simulated",
             Backend::None => "none",
         }
@@ -34,6 +36,7 @@ pub struct DevicesConfig {
     pub led: LedConfig,
     pub gpio: GpioConfig,
     pub camera: CameraConfig,
+    pub voice: VoiceConfig,
 }
 
 impl DevicesConfig {
@@ -45,6 +48,7 @@ impl DevicesConfig {
         c.led.backend = Backend::None;
         c.gpio.backend = Backend::None;
         c.camera.backend = Backend::None;
+        c.voice.backend = Backend::None;
         c
     }
 
@@ -131,6 +135,16 @@ impl DevicesConfig {
         if !(1..=60).contains(&self.camera.decodes_per_s) {
             return Err("devices.camera.decodes_per_s must be between 1 and 60".into());
         }
+        let v = &self.voice;
+        if !matches!(v.backend, Espeak | Simulated | None) {
+            return Err(format!(
+                "devices.voice.backend `{}` is not possible for the voice",
+                v.backend.name()
+            ));
+        }
+        if !(80..=400).contains(&v.speed) || !(1..=3).contains(&v.repeat) {
+            return Err("devices.voice: speed must be 80–400 and repeat 1–3".into());
+        }
         if self.gpio.backend == Rpi && !cfg!(feature = "rpi") {
             return Err(
                 "devices.gpio.backend `rpi` needs an agent built with the `rpi` feature".into(),
@@ -213,4 +227,21 @@ pub struct CameraConfig {
     pub decodes_per_s: u32,
     /// Images the simulated camera sees, in name order.
     pub frames_dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceConfig {
+    /// espeak: speak through the sound card; simulated: write WAV files to wav_dir.
+    pub backend: Backend,
+    /// The espeak-ng program.
+    pub program: String,
+    /// An espeak-ng voice fed toned pinyin: `cmn-latn-pinyin`.
+    pub voice: String,
+    /// Words per minute.
+    pub speed: u32,
+    /// Times each call is said.
+    pub repeat: u32,
+    /// Where the simulated voice writes; empty: `voice/` in the data directory.
+    pub wav_dir: String,
 }

@@ -20,6 +20,7 @@ use menpai_drivers::printer::{Printer, PrinterTwin, SerialPrinter, UsbLpPrinter}
 use menpai_drivers::qr::{FileCamera, QrCamera};
 use menpai_drivers::scanner::{FramingConfig, Scanner, SerialScanner, Suffix};
 use menpai_drivers::serial::{self, PtyPair};
+use menpai_drivers::voice::{Announcement, Espeak, EspeakConfig, Voice, WavTwin};
 use menpai_model::api::{AgentEvent, DeviceHealth, DeviceState};
 use tokio::sync::{broadcast, oneshot};
 
@@ -117,6 +118,8 @@ pub struct Devices {
     ever_up: Arc<Mutex<std::collections::BTreeSet<&'static str>>>,
     printer: Option<mpsc::Sender<PrintRequest>>,
     led: Option<mpsc::Sender<LedMessage>>,
+    voice: Option<mpsc::Sender<Announcement>>,
+    wav_dir: Option<std::path::PathBuf>,
     columns: usize,
     twins: Twins,
     stop: Arc<AtomicBool>,
@@ -136,6 +139,7 @@ impl Drop for Devices {
         self.stop.store(true, Ordering::Relaxed);
         self.printer = None;
         self.led = None;
+        self.voice = None;
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -167,6 +171,8 @@ impl Devices {
             ever_up: Arc::default(),
             printer: None,
             led: None,
+            voice: None,
+            wav_dir: None,
             columns: 32,
             twins: Twins::default(),
             stop: Arc::new(AtomicBool::new(false)),
@@ -194,6 +200,7 @@ impl Devices {
             ("led", config.led.backend),
             ("gpio", config.gpio.backend),
             ("camera", config.camera.backend),
+            ("voice", config.voice.backend),
         ] {
             let state = if backend == Backend::None {
                 DeviceState::Disabled
@@ -288,6 +295,37 @@ impl Devices {
             );
         }
 
+        // Voice.
+        let c = config.voice.clone();
+        if c.backend != Backend::None {
+            let espeak = EspeakConfig {
+                program: c.program.clone().into(),
+                voice: c.voice.clone(),
+                speed: c.speed,
+            };
+            let voice: Box<dyn Voice> = if c.backend == Backend::Simulated {
+                let dir = match c.wav_dir.as_str() {
+                    "" => std::env::temp_dir().join("menpai-voice"),
+                    d => d.into(),
+                };
+                d.wav_dir = Some(dir.clone());
+                Box::new(WavTwin::new(espeak, &dir)?)
+            } else {
+                Box::new(Espeak {
+                    config: espeak,
+                    repeat: c.repeat,
+                })
+            };
+            let (tx, rx) = mpsc::channel();
+            d.voice = Some(tx);
+            let (r, stop) = (reporter("voice", c.backend), d.stop.clone());
+            d.threads.push(
+                std::thread::Builder::new()
+                    .name("voice".into())
+                    .spawn(move || run_voice(voice, rx, &r, &stop))?,
+            );
+        }
+
         // Camera.
         let c = config.camera.clone();
         if c.backend != Backend::None {
@@ -371,6 +409,18 @@ impl Devices {
         }
     }
 
+    /// Says an announcement, if there is a voice; never blocks (calls are said in turn).
+    pub fn say(&self, a: Announcement) {
+        if let Some(tx) = &self.voice {
+            let _ = tx.send(a);
+        }
+    }
+
+    /// Where the simulated voice writes its WAV files.
+    pub fn wav_dir(&self) -> Option<&std::path::Path> {
+        self.wav_dir.as_deref()
+    }
+
     /// Types a scan into the simulated scanner, as a person holding a code to it would.
     pub fn simulate_scan(&self, payload: &[u8]) -> Result<(), String> {
         let (twin, suffix) = self
@@ -397,6 +447,30 @@ impl Devices {
 
     pub fn gpio_twin(&self) -> Option<&SimGpio> {
         self.twins.gpio.as_ref()
+    }
+}
+
+/// Says announcements in turn; a failure marks the voice down until one succeeds.
+fn run_voice(
+    mut voice: Box<dyn Voice>,
+    announcements: mpsc::Receiver<Announcement>,
+    r: &Reporter,
+    stop: &AtomicBool,
+) {
+    r.opened();
+    r.set(DeviceState::Ok, "就绪");
+    while !stop.load(Ordering::Relaxed) {
+        match announcements.recv_timeout(Duration::from_millis(200)) {
+            Ok(a) => match voice.say(&a) {
+                Ok(()) => r.set(DeviceState::Ok, "就绪"),
+                Err(e) => {
+                    tracing::warn!(error = %e, text = %a.text, "A call could not be spoken.");
+                    r.set(DeviceState::Down, format!("无法播报：{}", e.message));
+                }
+            },
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
     }
 }
 

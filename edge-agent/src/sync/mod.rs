@@ -2,6 +2,7 @@
 //! blobs → verify → activate in one transaction), the outbox, heartbeats and the live stream.
 
 pub mod client;
+pub mod queue;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -567,13 +568,41 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
         }
     });
 
-    // The live stream: a publish starts a sync at once.
+    // The queue: its own connection, so a ticket never waits behind a download; blocks of
+    // numbers leased ahead for when the server is away.
+    let mut link_client = identity.client()?;
+    link_client.wire = client.wire.clone();
+    let _ = agent.queue_link.set(queue::QueueLink::new(link_client, identity.enrollment.device_id.clone()));
+    let a = agent.clone();
+    tokio::spawn(async move {
+        let Some(link) = a.queue_link.get() else { return };
+        loop {
+            let wait = match link.refill_leases(&a).await {
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::info!(blocks = n, "Leased numbers for offline tickets.");
+                    }
+                    Duration::from_secs(30)
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "Leasing numbers failed; will retry.");
+                    Duration::from_secs(5)
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    });
+
+    // The live stream: a publish starts a sync at once; the hall's queue and its calls.
     let (a, c) = (agent, client);
     tokio::spawn(async move {
         let mut backoff = Backoff::new(Duration::from_secs(1), max);
         loop {
             if let Ok((200, mut body)) = c.open_stream("/device/v1/stream").await {
                 backoff.reset();
+                if let Some(link) = a.queue_link.get() {
+                    link.mark_up();
+                }
                 let mut pending = Vec::new();
                 while let Some(Ok(frame)) = body.frame().await {
                     let Ok(data) = frame.into_data() else {
@@ -582,13 +611,20 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                     pending.extend_from_slice(&data);
                     while let Some(eol) = pending.iter().position(|b| *b == b'\n') {
                         let line: Vec<u8> = pending.drain(..=eol).collect();
-                        if let Ok(StreamEvent::Content { version }) = serde_json::from_slice(&line)
-                        {
-                            let active = a.catalog().map(|c| c.version.version.clone());
-                            if active.as_deref() != Some(version.as_str()) {
-                                tracing::info!(%version, "The server published new content.");
-                                kick.notify_one();
+                        match serde_json::from_slice(&line) {
+                            Ok(StreamEvent::Content { version }) => {
+                                let active = a.catalog().map(|c| c.version.version.clone());
+                                if active.as_deref() != Some(version.as_str()) {
+                                    tracing::info!(%version, "The server published new content.");
+                                    kick.notify_one();
+                                }
                             }
+                            Ok(StreamEvent::Queue { hall, view, call }) => {
+                                if hall == a.config.terminal.hall {
+                                    queue::on_queue(&a, view, call);
+                                }
+                            }
+                            _ => {}
                         }
                     }
                 }
