@@ -27,11 +27,22 @@ const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "�
 pub fn cardinal(n: u32) -> String {
     match n {
         0..=9 => DIGITS[n as usize].to_owned(),
-        10..=19 => format!("十{}", if n == 10 { "" } else { DIGITS[(n % 10) as usize] }),
+        10..=19 => format!(
+            "十{}",
+            if n == 10 {
+                ""
+            } else {
+                DIGITS[(n % 10) as usize]
+            }
+        ),
         20..=99 => format!(
             "{}十{}",
             DIGITS[(n / 10) as usize],
-            if n % 10 == 0 { "" } else { DIGITS[(n % 10) as usize] }
+            if n % 10 == 0 {
+                ""
+            } else {
+                DIGITS[(n % 10) as usize]
+            }
         ),
         100..=999 => {
             let rest = n % 100;
@@ -43,7 +54,11 @@ pub fn cardinal(n: u32) -> String {
             };
             format!("{}百{tail}", DIGITS[(n / 100) as usize])
         }
-        _ => n.to_string().chars().map(|c| DIGITS[c.to_digit(10).unwrap_or(0) as usize]).collect(),
+        _ => n
+            .to_string()
+            .chars()
+            .map(|c| DIGITS[c.to_digit(10).unwrap_or(0) as usize])
+            .collect(),
     }
 }
 
@@ -86,7 +101,11 @@ pub fn to_pinyin(spoken: &str) -> String {
         if let Some(p) = c.to_pinyin() {
             let w = p.with_tone_num_end();
             // The neutral tone has no number: espeak-ng's pinyin voice wants 5.
-            words.push(if w.ends_with(|d: char| d.is_ascii_digit()) { w.to_owned() } else { format!("{w}5") });
+            words.push(if w.ends_with(|d: char| d.is_ascii_digit()) {
+                w.to_owned()
+            } else {
+                format!("{w}5")
+            });
         } else if c.is_ascii_alphabetic() {
             words.push(letter(c).to_owned());
         } else if let Some(d) = c.to_digit(10) {
@@ -102,7 +121,10 @@ pub fn to_pinyin(spoken: &str) -> String {
 pub fn call(number: &str, window: u32) -> Announcement {
     let text = format!("请{number}号到{window}号窗口办理");
     let spoken = format!("请{number}号，到{}号窗口办理", cardinal(window));
-    Announcement { pinyin: to_pinyin(&spoken), text }
+    Announcement {
+        pinyin: to_pinyin(&spoken),
+        text,
+    }
 }
 
 /// Something that speaks announcements.
@@ -141,11 +163,20 @@ fn run(c: &EspeakConfig, extra: &[&std::ffi::OsStr], pinyin: &str) -> Result<()>
         .arg(pinyin)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| Error::new(ErrorKind::Config, format!("cannot run {}: {e}", c.program.display())))?;
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Config,
+                format!("cannot run {}: {e}", c.program.display()),
+            )
+        })?;
     if !out.status.success() {
         return Err(Error::new(
             ErrorKind::Io,
-            format!("{} failed: {}", c.program.display(), String::from_utf8_lossy(&out.stderr).trim()),
+            format!(
+                "{} failed: {}",
+                c.program.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
         ));
     }
     Ok(())
@@ -178,10 +209,20 @@ pub struct WavTwin {
 
 impl WavTwin {
     pub fn new(config: EspeakConfig, dir: &Path) -> Result<WavTwin> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::new(ErrorKind::Config, format!("cannot create {}: {e}", dir.display())))?;
-        let count = std::fs::read_dir(dir).map(|d| d.count() as u32 / 2).unwrap_or(0);
-        Ok(WavTwin { config, dir: dir.to_owned(), count })
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Config,
+                format!("cannot create {}: {e}", dir.display()),
+            )
+        })?;
+        let count = std::fs::read_dir(dir)
+            .map(|d| d.count() as u32 / 2)
+            .unwrap_or(0);
+        Ok(WavTwin {
+            config,
+            dir: dir.to_owned(),
+            count,
+        })
     }
 }
 
@@ -191,9 +232,17 @@ impl Voice for WavTwin {
         let base = self.dir.join(format!("{:04}", self.count));
         let wav = base.with_extension("wav");
         let partial = base.with_extension("wav.part");
-        run(&self.config, &[std::ffi::OsStr::new("-w"), partial.as_os_str()], &a.pinyin)?;
+        run(
+            &self.config,
+            &[std::ffi::OsStr::new("-w"), partial.as_os_str()],
+            &a.pinyin,
+        )?;
         let io = |e: std::io::Error| Error::new(ErrorKind::Io, e.to_string());
-        std::fs::write(base.with_extension("txt"), format!("{}\n{}\n", a.text, a.pinyin)).map_err(io)?;
+        std::fs::write(
+            base.with_extension("txt"),
+            format!("{}\n{}\n", a.text, a.pinyin),
+        )
+        .map_err(io)?;
         // The WAV appears whole or not at all, so a reader never sees half an announcement.
         std::fs::rename(&partial, &wav).map_err(io)
     }
@@ -248,6 +297,9 @@ mod tests {
         let secs = wav_seconds(&wav).unwrap();
         assert!((1.5..10.0).contains(&secs), "{secs} s");
         let txt = std::fs::read_to_string(dir.path().join("0001.txt")).unwrap();
-        assert!(txt.starts_with("请E012号到5号窗口办理\nqing3 yi4 ling2 yi1 er4 hao4"), "{txt}");
+        assert!(
+            txt.starts_with("请E012号到5号窗口办理\nqing3 yi4 ling2 yi1 er4 hao4"),
+            "{txt}"
+        );
     }
 }

@@ -32,8 +32,8 @@ use menpai_model::queue::{
 
 use crate::catalog::{BrowseFilter, Catalog, checklist};
 use crate::queue::{self, QueueError};
-use crate::sync::queue::LinkError;
 use crate::search::MAX_QUERY_CHARS;
+use crate::sync::queue::LinkError;
 use crate::{Agent, ImportError};
 
 type AgentState = State<Arc<Agent>>;
@@ -185,7 +185,7 @@ fn local_time(at: Option<&str>) -> Result<NaiveDateTime, AppError> {
                     "参数错误：at `{s}` 应为 2026-11-23T10:00 这样的时间"
                 ))
             }),
-        None => Ok((chrono::Utc::now() + chrono::Duration::hours(8)).naive_utc()),
+        None => Ok(menpai_model::queue::china_now()),
     }
 }
 
@@ -1023,8 +1023,9 @@ async fn queue_view(
         .clone();
     let mut view = match pushed {
         Some(v) => v,
-        None => queue::view(&agent.store, hall, now, &agent.config.queue)
-            .map_err(AppError::internal)?,
+        None => {
+            queue::view(&agent.store, hall, now, &agent.config.queue).map_err(AppError::internal)?
+        }
     };
     view.closed_reason = closed_reason(&agent, &c, hall, now);
     view.taking = view.closed_reason.is_none();
@@ -1079,7 +1080,10 @@ async fn issue_ticket(
     if let Some(id) = &appointment_id {
         // Checked in here before (perhaps offline): refuse without asking.
         if let Some(number) = queue::checked_in(&agent.store, id)? {
-            return Err(QueueError::Refused(409, format!("这个预约已经签到过了，票号 {number}")));
+            return Err(QueueError::Refused(
+                409,
+                format!("这个预约已经签到过了，票号 {number}"),
+            ));
         }
     }
     let mut replaces = None;
@@ -1101,14 +1105,22 @@ async fn issue_ticket(
                 queue::record_online(&agent.store, &hall.outlet.id, &t, appointment_id.as_deref())?;
                 return Ok(t);
             }
-            Err(LinkError::Refused(code, message)) => return Err(QueueError::Refused(code, message)),
+            Err(LinkError::Refused(code, message)) => {
+                return Err(QueueError::Refused(code, message));
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "The regional server gave no ticket; issuing from a leased block.");
                 replaces = Some(request.request_id);
             }
         }
     }
-    queue::issue(&agent.store, hall, r, cfg, &queue::Numbering::Leased { replaces })
+    queue::issue(
+        &agent.store,
+        hall,
+        r,
+        cfg,
+        &queue::Numbering::Leased { replaces },
+    )
 }
 
 /// Prints a ticket; a failure is recorded on it in plain words.
@@ -1284,7 +1296,10 @@ async fn sim_printer_status(
 
 /// What the simulated voice said: one entry per call, oldest first.
 async fn sim_voice(State(agent): AgentState) -> Result<Json<Value>, AppError> {
-    let dir = agent.devices.wav_dir().ok_or_else(|| not_simulated("voice"))?;
+    let dir = agent
+        .devices
+        .wav_dir()
+        .ok_or_else(|| not_simulated("voice"))?;
     let mut said = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .map_err(AppError::internal)?

@@ -105,7 +105,7 @@ fn day(now: NaiveDateTime) -> String {
 }
 
 fn stamp(now: NaiveDateTime) -> String {
-    now.format("%Y-%m-%d %H:%M:%S").to_string()
+    now.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
 /// SQL rank of a priority: lower is called first.
@@ -402,7 +402,11 @@ pub fn record_online(
     t: &IssuedTicket,
     appointment_id: Option<&str>,
 ) -> Result<(), QueueError> {
-    let seq: u32 = t.number.get(t.prefix.len()..).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let seq: u32 = t
+        .number
+        .get(t.prefix.len()..)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let day = t.issued_at.get(..10).unwrap_or_default();
     store.transaction(|tx| {
         tx.execute(
@@ -443,7 +447,11 @@ pub fn lease_wants(
 }
 
 /// Keeps blocks the regional server leased to this terminal.
-pub fn add_leases(store: &Store, hall: &str, leases: &[menpai_model::queue::NumberLease]) -> StoreResult<()> {
+pub fn add_leases(
+    store: &Store,
+    hall: &str,
+    leases: &[menpai_model::queue::NumberLease],
+) -> StoreResult<()> {
     store.transaction(|tx| {
         for l in leases {
             tx.execute(

@@ -14,6 +14,7 @@
 
 pub mod agent;
 pub mod basemap;
+pub mod call_banner;
 pub mod qr;
 pub mod screens;
 pub mod session;
@@ -173,6 +174,7 @@ impl Plugin for KioskPlugin {
             session::plugin,
             screens::plugin,
             wake::plugin,
+            call_banner::plugin,
         ));
         if self.0.shots.is_some() || self.0.layout_file.is_some() {
             app.add_plugins(shots::plugin);

@@ -73,7 +73,7 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
 /// `map`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
-/// `wait:FRAMES`, `quit`.
+/// `wait:FRAMES`, `await:call`, `quit`.
 fn step(
     mut commands: Commands,
     mut script: ResMut<Script>,
@@ -82,6 +82,7 @@ fn step(
     mut actions: MessageWriter<Action>,
     mut exit: MessageWriter<AppExit>,
     shots: Query<(), With<Screenshot>>,
+    banner: Res<crate::call_banner::CallBanner>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
 ) {
     if script.scrolling > 0 {
@@ -131,6 +132,13 @@ fn step(
             }
         }
         "wait" => script.settle = arg.parse().unwrap_or(30),
+        // Holds the script until a window's call is on screen.
+        "await" if arg == "call" => {
+            if banner.call.is_none() {
+                script.next -= 1;
+                script.settle = 1;
+            }
+        }
         "scrollbench" => {
             script.scrolling = arg.parse::<u32>().unwrap_or(120).max(10);
             script.frame_ms.clear();

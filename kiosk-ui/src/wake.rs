@@ -65,6 +65,7 @@ fn plan_next_wake(
     idle: Option<Res<Idle>>,
     screen: Res<State<Screen>>,
     options: Res<crate::Options>,
+    banner: Option<Res<crate::call_banner::CallBanner>>,
 ) {
     let Some(mut settings) = settings else { return };
     if options.shots.is_some() {
@@ -84,6 +85,9 @@ fn plan_next_wake(
         wait = wait.min(Duration::from_secs(SLIDE_SECS));
     } else if let Some(idle) = idle {
         wait = wait.min(idle.next_deadline());
+    }
+    if let Some(left) = banner.and_then(|b| b.remaining()) {
+        wait = wait.min(left + Duration::from_millis(20));
     }
     let mode = UpdateMode::reactive(wait.max(Duration::from_millis(50)));
     // Only write when it changes, so change detection stays quiet.

@@ -276,6 +276,12 @@ pub struct TicketStatus {
     pub estimated_wait_min: u32,
 }
 
+/// China Standard Time now (UTC+8, no daylight saving): the halls' clock, whatever the
+/// machine's time zone. Queue days and times are in it everywhere.
+pub fn china_now() -> chrono::NaiveDateTime {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).naive_utc()
+}
+
 /// Masks a name for screens and tickets: the first and (for 3+ characters) the last stay.
 pub fn mask_name(name: &str) -> String {
     let chars: Vec<char> = name.trim().chars().collect();

@@ -340,6 +340,8 @@ pub fn demo_region() -> PathBuf {
 }
 
 pub mod proxy;
+pub mod regional;
+pub mod webdriver;
 
 /// A running regional server, stopped on drop.
 #[derive(Debug)]

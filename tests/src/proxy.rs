@@ -16,6 +16,9 @@ pub struct Proxy {
     /// Connections marked to be cut, and stalled, on purpose.
     pub cut: Arc<AtomicU64>,
     pub stalled: Arc<AtomicU64>,
+    /// The line is cut: live connections dropped, new ones refused.
+    severed: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
 }
 
 /// xorshift: the faults differ per connection but a run is repeatable.
@@ -36,7 +39,10 @@ impl Proxy {
             down: Arc::new(AtomicU64::new(0)),
             cut: Arc::new(AtomicU64::new(0)),
             stalled: Arc::new(AtomicU64::new(0)),
+            severed: Arc::new(AtomicBool::new(false)),
+            live: Arc::default(),
         };
+        let (severed, live) = (p.severed.clone(), p.live.clone());
         let (target, faults, down, cut, stalled) = (
             p.target.clone(),
             p.faults.clone(),
@@ -47,6 +53,13 @@ impl Proxy {
         std::thread::spawn(move || {
             let mut seed = 0x9E37_79B9_7F4A_7C15u64;
             for client in listener.incoming().flatten() {
+                if severed.load(Ordering::Relaxed) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                if let Ok(c) = client.try_clone() {
+                    live.lock().unwrap().push(c);
+                }
                 let upstream = *target.lock().unwrap();
                 let Ok(server) = TcpStream::connect(upstream) else {
                     continue;
@@ -90,6 +103,16 @@ impl Proxy {
 
     pub fn set_target(&self, addr: SocketAddr) {
         *self.target.lock().unwrap() = addr;
+    }
+
+    /// Cuts the line (every connection drops, new ones are refused) or mends it.
+    pub fn sever(&self, on: bool) {
+        self.severed.store(on, Ordering::Relaxed);
+        if on {
+            for c in self.live.lock().unwrap().drain(..) {
+                let _ = c.shutdown(Shutdown::Both);
+            }
+        }
     }
 
     pub fn set_faults(&self, on: bool) {

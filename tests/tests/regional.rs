@@ -6,96 +6,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use menpai_tests::proxy::Proxy;
+use menpai_tests::regional::{ADMIN, EDITOR, VIEWER, api, enroll, enrollment_token, server};
 use menpai_tests::{
     RunningServer, agent_cli, agent_dir, binary, demo_region, get_json, http, https,
-    https_oversized, login, server_cli, server_dir, spawn_agent, spawn_server,
+    https_oversized, login, spawn_agent, spawn_server,
 };
 use serde_json::Value;
-
-const ADMIN: (&str, &str) = ("ops-admin", "admin-password-1");
-const EDITOR: (&str, &str) = ("content-editor", "editor-password-1");
-const VIEWER: (&str, &str) = ("duty-viewer", "viewer-password-1");
-
-/// A server with three operators and the demo region published.
-fn server(dir: &Path, extra: &str, pack: &Path) -> RunningServer {
-    server_dir(dir, extra);
-    for ((name, pw), role) in [
-        (ADMIN, "admin"),
-        (EDITOR, "content_editor"),
-        (VIEWER, "viewer"),
-    ] {
-        let (ok, out) = server_cli(dir, &["add-operator", name, role], Some(pw));
-        assert!(ok, "{out}");
-    }
-    let (ok, out) = server_cli(dir, &["publish", pack.to_str().unwrap()], None);
-    assert!(ok, "{out}");
-    spawn_server(dir)
-}
-
-fn api(
-    s: &RunningServer,
-    token: &str,
-    method: &str,
-    path: &str,
-    ct: &str,
-    body: &[u8],
-) -> (u16, Value) {
-    let auth = format!("Bearer {token}");
-    let mut headers = vec![("authorization", auth.as_str())];
-    if !ct.is_empty() {
-        headers.push(("content-type", ct));
-    }
-    let (status, text) = https(&s.ca_pem(), s.public, method, path, &headers, body);
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-fn enrollment_token(s: &RunningServer, admin: &str, ttl: Option<u64>) -> String {
-    let body = match ttl {
-        Some(t) => format!("{{\"hall\":\"hall-futian\",\"position\":\"entrance\",\"ttl_s\":{t}}}"),
-        None => "{\"hall\":\"hall-futian\",\"position\":\"entrance\"}".to_owned(),
-    };
-    let (st, r) = api(
-        s,
-        admin,
-        "POST",
-        "/api/v1/admin/enrollment-tokens",
-        "application/json",
-        body.as_bytes(),
-    );
-    assert_eq!(st, 201, "{r}");
-    r["token"].as_str().unwrap().to_owned()
-}
-
-/// Enrolls a fresh terminal (no content yet) against `devices`.
-fn enroll(
-    s: &RunningServer,
-    devices: std::net::SocketAddr,
-    token: &str,
-    extra: &str,
-) -> tempfile::TempDir {
-    let dir = agent_dir(None, extra);
-    std::fs::write(dir.path().join("ca.pem"), s.ca_pem()).unwrap();
-    let ca = dir.path().join("ca.pem");
-    let server = format!("https://{devices}");
-    let (ok, out) = agent_cli(
-        dir.path(),
-        &[
-            "enroll",
-            "--server",
-            &server,
-            "--ca",
-            ca.to_str().unwrap(),
-            "--token",
-            token,
-        ],
-    );
-    assert!(ok, "{out}");
-    assert!(out.contains("enrolled as hall-futian-entrance-"), "{out}");
-    dir
-}
 
 fn version(h: &Value) -> String {
     h["content_version"].as_str().unwrap_or_default().to_owned()

@@ -572,10 +572,15 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
     // numbers leased ahead for when the server is away.
     let mut link_client = identity.client()?;
     link_client.wire = client.wire.clone();
-    let _ = agent.queue_link.set(queue::QueueLink::new(link_client, identity.enrollment.device_id.clone()));
+    let _ = agent.queue_link.set(queue::QueueLink::new(
+        link_client,
+        identity.enrollment.device_id.clone(),
+    ));
     let a = agent.clone();
     tokio::spawn(async move {
-        let Some(link) = a.queue_link.get() else { return };
+        let Some(link) = a.queue_link.get() else {
+            return;
+        };
         loop {
             let wait = match link.refill_leases(&a).await {
                 Ok(n) => {

@@ -40,7 +40,9 @@ pub struct QueueLink {
 
 impl std::fmt::Debug for QueueLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QueueLink").field("device_id", &self.device_id).finish()
+        f.debug_struct("QueueLink")
+            .field("device_id", &self.device_id)
+            .finish()
     }
 }
 
@@ -79,19 +81,41 @@ impl QueueLink {
     }
 
     fn mark_down(&self) {
-        *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now() + DOWN_FOR);
+        *self.down_until.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(Instant::now() + DOWN_FOR);
     }
 
-    async fn post(&self, path: &str, body: Vec<u8>, timeout: Duration) -> Result<Vec<u8>, LinkError> {
-        match self.client.request("POST", path, &[("content-type", "application/json")], body, timeout).await {
+    async fn post(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, LinkError> {
+        match self
+            .client
+            .request(
+                "POST",
+                path,
+                &[("content-type", "application/json")],
+                body,
+                timeout,
+            )
+            .await
+        {
             Ok(r) if (200..300).contains(&r.status) => {
                 self.mark_up();
                 Ok(r.body.to_vec())
             }
-            Ok(r) if (400..500).contains(&r.status) => Err(LinkError::Refused(r.status, r.error_text())),
+            Ok(r) if (400..500).contains(&r.status) => {
+                Err(LinkError::Refused(r.status, r.error_text()))
+            }
             Ok(r) => {
                 self.mark_down();
-                Err(LinkError::Unreachable(format!("status {}: {}", r.status, r.error_text())))
+                Err(LinkError::Unreachable(format!(
+                    "status {}: {}",
+                    r.status,
+                    r.error_text()
+                )))
             }
             Err(e) => {
                 self.mark_down();
@@ -105,17 +129,30 @@ impl QueueLink {
     /// Takes a ticket from the server (the follow link is the terminal's to add).
     pub async fn take(&self, r: &DeviceTicketRequest) -> Result<IssuedTicket, LinkError> {
         let body = serde_json::to_vec(r).expect("serialises");
-        let bytes = self.post("/device/v1/queue/tickets", body, TICKET_TIMEOUT).await?;
-        serde_json::from_slice(&bytes).map_err(|e| LinkError::Unreachable(format!("ticket answer: {e}")))
+        let bytes = self
+            .post("/device/v1/queue/tickets", body, TICKET_TIMEOUT)
+            .await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| LinkError::Unreachable(format!("ticket answer: {e}")))
     }
 
     /// Leases blocks for today and tomorrow wherever fewer than [`LEASE_LOW`] numbers are left.
     pub async fn refill_leases(&self, agent: &Agent) -> Result<usize, LinkError> {
-        let Some(catalog) = agent.catalog() else { return Ok(0) };
+        let Some(catalog) = agent.catalog() else {
+            return Err(LinkError::Unreachable(
+                "no content yet: the hall is not known".into(),
+            ));
+        };
         let hall = &agent.config.terminal.hall;
-        let Some(outlet) = catalog.outlet(hall) else { return Ok(0) };
-        let prefixes: Vec<String> = outlet.business_types.iter().map(|b| b.prefix.clone()).collect();
-        let today = chrono::Local::now().date_naive();
+        let Some(outlet) = catalog.outlet(hall) else {
+            return Ok(0);
+        };
+        let prefixes: Vec<String> = outlet
+            .business_types
+            .iter()
+            .map(|b| b.prefix.clone())
+            .collect();
+        let today = menpai_model::queue::china_now().date();
         let days: Vec<String> = [today, today + chrono::Days::new(1)]
             .iter()
             .map(|d| d.format("%Y-%m-%d").to_string())
@@ -126,10 +163,13 @@ impl QueueLink {
             return Ok(0);
         }
         let body = serde_json::to_vec(&LeaseRequest { wants }).expect("serialises");
-        let bytes = self.post("/device/v1/queue/leases", body, Duration::from_secs(15)).await?;
-        let leases: Vec<NumberLease> =
-            serde_json::from_slice(&bytes).map_err(|e| LinkError::Unreachable(format!("lease answer: {e}")))?;
-        crate::queue::add_leases(&agent.store, hall, &leases).map_err(|e| LinkError::Unreachable(e.to_string()))?;
+        let bytes = self
+            .post("/device/v1/queue/leases", body, Duration::from_secs(15))
+            .await?;
+        let leases: Vec<NumberLease> = serde_json::from_slice(&bytes)
+            .map_err(|e| LinkError::Unreachable(format!("lease answer: {e}")))?;
+        crate::queue::add_leases(&agent.store, hall, &leases)
+            .map_err(|e| LinkError::Unreachable(e.to_string()))?;
         Ok(leases.len())
     }
 }

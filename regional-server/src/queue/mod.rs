@@ -114,13 +114,13 @@ impl Halls {
     }
 }
 
-/// The hall's local time now.
+/// The hall's local time now (China Standard Time).
 pub fn local_now() -> NaiveDateTime {
-    chrono::Local::now().naive_local()
+    menpai_model::queue::china_now()
 }
 
 pub fn stamp(now: NaiveDateTime) -> String {
-    now.format("%Y-%m-%d %H:%M:%S").to_string()
+    now.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
 }
 
 pub fn day(now: NaiveDateTime) -> String {
@@ -253,8 +253,7 @@ pub fn issue(
     if r.priority == Priority::Appointment && r.appointment_id.is_none() {
         return Err(AppError::bad_request("预约优先号需要预约编号"));
     }
-    let now = local_now();
-    let (today, at) = (day(now), stamp(now));
+    let today = day(local_now());
     let t = server
         .storage
         .issue_ticket(&NewTicket {
@@ -263,7 +262,7 @@ pub fn issue(
             prefix: &r.prefix,
             business: &business.name,
             priority: r.priority,
-            issued_at: &at,
+            issued_at: None,
             device: &device.id,
             request_id: &r.request_id,
             appointment_id: r.appointment_id.as_deref(),

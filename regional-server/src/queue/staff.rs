@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Json, Router};
 use menpai_model::queue::{QueueView, StaffAction, TicketStatus};
 use serde::Deserialize;
@@ -25,7 +25,10 @@ pub fn routes() -> Router<Arc<Server>> {
     Router::new()
         .route("/staff", get(page).post(page_action))
         .route("/api/v1/queue/{hall}", get(view_json))
-        .route("/api/v1/queue/{hall}/windows/{window}", post(action_json))
+        .route(
+            "/api/v1/queue/{hall}/windows/{window}",
+            get(window_json).post(action_json),
+        )
         .route("/api/v1/queue/{hall}/tickets/{number}", get(ticket_json))
 }
 
@@ -41,6 +44,34 @@ async fn view_json(
     staff(&s)?;
     let hall = hall_of(&server, &hall)?;
     Ok(Json(view(&server, &hall).map_err(AppError::internal)?))
+}
+
+/// The ticket at a window and who waits for it, in the order they will be called.
+async fn window_json(
+    State(server): S,
+    s: Session,
+    Path((hall, window)): Path<(String, u32)>,
+) -> Result<Json<Value>, AppError> {
+    staff(&s)?;
+    let hall = hall_of(&server, &hall)?;
+    let serves = hall
+        .windows
+        .get(&window)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("没有 {window} 号窗口")))?;
+    let today = day(local_now());
+    let current = server
+        .storage
+        .at_window(&hall.id, &today, window)
+        .map_err(AppError::internal)?
+        .map(|t| status(&server, &hall, &t));
+    let waiting: Vec<TicketStatus> = server
+        .storage
+        .waiting(&hall.id, &today, serves, 200)
+        .map_err(AppError::internal)?
+        .iter()
+        .map(|t| status(&server, &hall, t))
+        .collect();
+    Ok(Json(json!({ "current": current, "waiting": waiting })))
 }
 
 async fn action_json(

@@ -79,8 +79,9 @@ pub struct NewTicket<'a> {
     pub prefix: &'a str,
     pub business: &'a str,
     pub priority: Priority,
-    /// Local time, `YYYY-MM-DD HH:MM:SS`.
-    pub issued_at: &'a str,
+    /// Local time, `YYYY-MM-DD HH:MM:SS.mmm`; none takes the time the number is drawn, so
+    /// the call order matches the numbers.
+    pub issued_at: Option<&'a str>,
     pub device: &'a str,
     pub request_id: &'a str,
     pub appointment_id: Option<&'a str>,
@@ -237,6 +238,8 @@ impl QueueStore for Sqlite {
             return ticket_by_id(&tx, id);
         }
         appointment_unused(&tx, t.appointment_id)?;
+        let drawn = super::stamp(super::local_now());
+        let issued_at = t.issued_at.unwrap_or(&drawn);
         let (next, floor) = counter(&tx, t.hall, t.day, t.prefix)?;
         if next >= floor {
             return Err(conflict(format!(
@@ -260,14 +263,14 @@ impl QueueStore for Sqlite {
                 format!("{}{next:03}", t.prefix),
                 t.business,
                 t.priority.as_str(),
-                t.issued_at,
+                issued_at,
                 t.device,
                 t.request_id,
                 t.appointment_id
             ],
         )?;
         let id = tx.last_insert_rowid();
-        log(&tx, id, t.issued_at, "waiting", None, t.device)?;
+        log(&tx, id, issued_at, "waiting", None, t.device)?;
         let ticket = ticket_by_id(&tx, id)?;
         tx.commit()?;
         Ok(ticket)
@@ -627,7 +630,7 @@ mod tests {
             prefix,
             business: "公积金",
             priority,
-            issued_at: at,
+            issued_at: Some(at),
             device: "t1",
             request_id: request,
             appointment_id: None,

@@ -1,0 +1,106 @@
+//! A regional server with operators and the demo region published, and terminals enrolled
+//! against it: what the cross-process tests of the server share.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::{RunningServer, agent_cli, agent_dir, https, server_cli, server_dir, spawn_server};
+
+pub const ADMIN: (&str, &str) = ("ops-admin", "admin-password-1");
+pub const EDITOR: (&str, &str) = ("content-editor", "editor-password-1");
+pub const VIEWER: (&str, &str) = ("duty-viewer", "viewer-password-1");
+pub const STAFF: (&str, &str) = ("window-staff", "staff-password-1");
+
+/// A server with three operators and the demo region published.
+pub fn server(dir: &Path, extra: &str, pack: &Path) -> RunningServer {
+    server_dir(dir, extra);
+    for ((name, pw), role) in [
+        (ADMIN, "admin"),
+        (EDITOR, "content_editor"),
+        (VIEWER, "viewer"),
+        (STAFF, "queue_staff"),
+    ] {
+        let (ok, out) = server_cli(dir, &["add-operator", name, role], Some(pw));
+        assert!(ok, "{out}");
+    }
+    let (ok, out) = server_cli(dir, &["publish", pack.to_str().unwrap()], None);
+    assert!(ok, "{out}");
+    spawn_server(dir)
+}
+
+pub fn api(
+    s: &RunningServer,
+    token: &str,
+    method: &str,
+    path: &str,
+    ct: &str,
+    body: &[u8],
+) -> (u16, Value) {
+    let auth = format!("Bearer {token}");
+    let mut headers = vec![("authorization", auth.as_str())];
+    if !ct.is_empty() {
+        headers.push(("content-type", ct));
+    }
+    let (status, text) = https(&s.ca_pem(), s.public, method, path, &headers, body);
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+pub fn enrollment_token(s: &RunningServer, admin: &str, ttl: Option<u64>) -> String {
+    enrollment_token_for(s, admin, "entrance", ttl)
+}
+
+/// A one-time token for a terminal at `position` in hall-futian.
+pub fn enrollment_token_for(
+    s: &RunningServer,
+    admin: &str,
+    position: &str,
+    ttl: Option<u64>,
+) -> String {
+    let mut body = serde_json::json!({ "hall": "hall-futian", "position": position });
+    if let Some(t) = ttl {
+        body["ttl_s"] = t.into();
+    }
+    let body = body.to_string();
+    let (st, r) = api(
+        s,
+        admin,
+        "POST",
+        "/api/v1/admin/enrollment-tokens",
+        "application/json",
+        body.as_bytes(),
+    );
+    assert_eq!(st, 201, "{r}");
+    r["token"].as_str().unwrap().to_owned()
+}
+
+/// Enrolls a fresh terminal (no content yet) against `devices`.
+pub fn enroll(
+    s: &RunningServer,
+    devices: std::net::SocketAddr,
+    token: &str,
+    extra: &str,
+) -> tempfile::TempDir {
+    let dir = agent_dir(None, extra);
+    std::fs::write(dir.path().join("ca.pem"), s.ca_pem()).unwrap();
+    let ca = dir.path().join("ca.pem");
+    let server = format!("https://{devices}");
+    let (ok, out) = agent_cli(
+        dir.path(),
+        &[
+            "enroll",
+            "--server",
+            &server,
+            "--ca",
+            ca.to_str().unwrap(),
+            "--token",
+            token,
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("enrolled as hall-futian-"), "{out}");
+    dir
+}

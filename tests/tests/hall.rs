@@ -1,0 +1,216 @@
+//! One hall's queue for real: the regional server as its authority and enrolled terminals on
+//! loopback. Terminals take tickets at once (unique, gapless numbers); a terminal cut off
+//! issues from its leased block and reconciles; window staff call from the staff page in
+//! headless Chromium and the call reaches the kiosk, the LED bar and the voice.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use menpai_tests::proxy::Proxy;
+use menpai_tests::regional::{ADMIN, STAFF, api, enroll, enrollment_token_for, server};
+use menpai_tests::{RunningAgent, RunningServer, demo_region, get_json, http, login, spawn_agent};
+use serde_json::Value;
+
+/// Terminals that sync on start, lease at once, and issue at any hour.
+const TERMINAL: &str = "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\nmax_backoff_s = 1\n\
+                        [queue]\nallow_outside_hours = true\n";
+const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
+
+/// Enrolls a terminal at `position` (through `via` when given) and starts it once it has the
+/// hall's content and leased blocks.
+fn terminal(
+    s: &RunningServer,
+    admin: &str,
+    position: &str,
+    via: Option<SocketAddr>,
+) -> RunningAgent {
+    let token = enrollment_token_for(s, admin, position, None);
+    let dir = enroll(s, via.unwrap_or(s.devices), &token, TERMINAL);
+    let agent = spawn_agent(dir);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, h) = get_json(agent.addr, "/api/v1/health");
+        let (_, q) = get_json(agent.addr, "/api/v1/queue");
+        let leased = agent_leases(&agent) > 0;
+        if h["content_version"].is_string() && q["businesses"].is_array() && leased {
+            return agent;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{position} never got ready: {h} {}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Leased blocks the terminal holds.
+fn agent_leases(agent: &RunningAgent) -> i64 {
+    let db = agent.dir.path().join("data/menpai-agent.db");
+    let Ok(c) = rusqlite::Connection::open(db) else {
+        return 0;
+    };
+    c.query_row(
+        "SELECT COUNT(*) FROM number_blocks WHERE source = 'lease'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap_or(0)
+}
+
+fn take(agent: &RunningAgent, prefix: &str) -> Value {
+    let body = format!("{{\"prefix\":\"{prefix}\"}}");
+    let (s, r) = http(
+        agent.addr,
+        "POST",
+        "/api/v1/queue/tickets",
+        &JSON,
+        body.as_bytes(),
+    );
+    assert_eq!(s, 201, "{r}");
+    serde_json::from_str(&r).unwrap()
+}
+
+/// The ticket at a window and who waits there, as staff see it.
+fn window(s: &RunningServer, staff: &str, n: u64) -> Value {
+    let (st, v) = api(
+        s,
+        staff,
+        "GET",
+        &format!("/api/v1/queue/hall-futian/windows/{n}"),
+        "",
+        b"",
+    );
+    assert_eq!(st, 200, "{v}");
+    v
+}
+
+/// What the simulated printer received, once it contains `needle`.
+fn printed(agent: &RunningAgent, needle: &str) -> String {
+    let mut preview = String::new();
+    for _ in 0..100 {
+        let (_, p) = get_json(agent.addr, "/api/v1/sim/printer");
+        preview = p["preview"].as_str().unwrap_or_default().to_owned();
+        if preview.contains(needle) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    preview
+}
+
+#[test]
+fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_without_collision() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "queue_lease_block = 20\n", &demo_region());
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let staff = login(&s, STAFF.0, STAFF.1);
+    let proxy = Proxy::start(s.devices);
+    let terminals = [
+        terminal(&s, &admin, "entrance", None),
+        terminal(&s, &admin, "floor2", None),
+        terminal(&s, &admin, "lobby", Some(proxy.addr)),
+    ];
+
+    // Three terminals, ten tickets each, all at once: E001–E030, each once, none offline.
+    let numbers: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = terminals
+            .iter()
+            .map(|t| scope.spawn(move || (0..10).map(|_| take(t, "E")).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let got: BTreeSet<String> = numbers
+        .iter()
+        .map(|t| t["number"].as_str().unwrap().to_owned())
+        .collect();
+    let want: BTreeSet<String> = (1..=30).map(|n| format!("E{n:03}")).collect();
+    assert_eq!(got, want, "unique and gapless");
+    assert!(
+        numbers
+            .iter()
+            .all(|t| t["offline"] == false && t["printed"] == true)
+    );
+
+    // The lobby terminal's line is cut: it issues from its leased block, and prints.
+    proxy.sever(true);
+    let offline: Vec<Value> = (0..3).map(|_| take(&terminals[2], "E")).collect();
+    for t in &offline {
+        assert_eq!(t["offline"], true, "{t}");
+        let seq: u32 = t["number"].as_str().unwrap()[1..].parse().unwrap();
+        assert!(seq > 900, "from the top of the day's numbers: {t}");
+    }
+    let first_offline = offline[0]["number"].as_str().unwrap().to_owned();
+    // The slip, read back by the ESC/POS decoder: number, business in Chinese, the QR's link.
+    let follow = offline[0]["follow_url"].as_str().unwrap();
+    assert!(follow.ends_with(&format!("/{first_offline}")), "{follow}");
+    let slip = printed(&terminals[2], &format!("[QR {follow}]"));
+    assert!(
+        slip.contains(&first_offline) && slip.contains("公积金"),
+        "{slip}"
+    );
+    assert!(slip.contains(&format!("[QR {follow}]")), "{slip}");
+    // Meanwhile the entrance terminal goes on online.
+    let online_after = take(&terminals[0], "E");
+    assert_eq!(online_after["number"], "E031");
+
+    // The line is mended: the offline tickets reach the server, in the order they were taken.
+    proxy.sever(false);
+    let e_window = numbers[0]["windows"][0].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let waiting = loop {
+        let w = window(&s, &staff, e_window);
+        let list: Vec<String> = w["waiting"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["number"].as_str().unwrap().to_owned())
+            .collect();
+        if offline
+            .iter()
+            .all(|t| list.contains(&t["number"].as_str().unwrap().to_owned()))
+        {
+            break w["waiting"].as_array().unwrap().clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "offline tickets never arrived: {list:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let order: Vec<&str> = waiting
+        .iter()
+        .map(|t| t["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order.len(),
+        34,
+        "30 + 3 offline + 1, no collision: {order:?}"
+    );
+    assert_eq!(order.iter().collect::<BTreeSet<_>>().len(), 34, "{order:?}");
+    let pos = |n: &str| order.iter().position(|x| *x == n).unwrap();
+    assert!(
+        pos(&first_offline) < pos("E031"),
+        "taken before E031, called before it: {order:?}"
+    );
+    assert!(waiting.iter().filter(|t| t["offline"] == true).count() == 3);
+    println!("staff see, in order: {order:?}");
+
+    // Windows call them through the server: the first ticket taken is called first.
+    let (st, r) = api(
+        &s,
+        &staff,
+        "POST",
+        &format!("/api/v1/queue/hall-futian/windows/{e_window}"),
+        "application/json",
+        br#"{"action":"call_next"}"#,
+    );
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["ticket"]["state"], "called");
+    assert_eq!(r["ticket"]["number"], order[0]);
+    drop(terminals);
+}
