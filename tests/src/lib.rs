@@ -539,3 +539,30 @@ pub fn https_oversized(
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     })
 }
+
+/// A private XDG runtime directory for GUI processes under test.
+pub fn runtime_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("menpai-xdg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// `xvfb-run` with a screen of this size (Xvfb, Mesa's software Vulkan and a CJK font must be
+/// installed: scripts/setup.sh does).
+pub fn xvfb_run(width: u32, height: u32) -> Command {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg("command -v xvfb-run")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "xvfb-run is missing: scripts/setup.sh installs xvfb, mesa-vulkan-drivers and a CJK font"
+    );
+    let mut c = Command::new("xvfb-run");
+    c.args(["-a", "-s", &format!("-screen 0 {width}x{height}x24")])
+        .env("XDG_RUNTIME_DIR", runtime_dir());
+    c
+}

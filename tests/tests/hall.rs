@@ -9,8 +9,12 @@ use std::time::{Duration, Instant};
 
 use menpai_tests::proxy::Proxy;
 use menpai_tests::regional::{ADMIN, STAFF, api, enroll, enrollment_token_for, server};
-use menpai_tests::{RunningAgent, RunningServer, demo_region, get_json, http, login, spawn_agent};
-use serde_json::Value;
+use menpai_tests::webdriver::Driver;
+use menpai_tests::{
+    RunningAgent, RunningServer, binary, demo_region, get_json, http, login, spawn_agent,
+    workspace, xvfb_run,
+};
+use serde_json::{Value, json};
 
 /// Terminals that sync on start, lease at once, and issue at any hour.
 const TERMINAL: &str = "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\nmax_backoff_s = 1\n\
@@ -213,4 +217,174 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
     assert_eq!(r["ticket"]["state"], "called");
     assert_eq!(r["ticket"]["number"], order[0]);
     drop(terminals);
+}
+
+fn epoch_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// Polls `probe` every 5 ms until it gives a time (epoch ms), for at most 20 s.
+fn when(mut probe: impl FnMut() -> Option<u64>) -> Option<u64> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Some(t) = probe() {
+            return Some(t);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    None
+}
+
+#[test]
+fn a_call_from_the_staff_page_in_chromium_reaches_the_kiosk_the_led_bar_and_the_voice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "", &demo_region());
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let agent = terminal(&s, &admin, "entrance", None);
+    let ticket = take(&agent, "E");
+    assert_eq!(ticket["number"], "E001");
+    let w = ticket["windows"][0].as_u64().unwrap();
+
+    // The kiosk on its own display, on the queue panel, waiting for a call to photograph.
+    let shots = tmp.path().join("shots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let mut kiosk = xvfb_run(1080, 1920)
+        .arg(binary("menpai-kiosk"))
+        .args(["--agent", &format!("http://{}", agent.addr), "--shots"])
+        .arg(&shots)
+        .args([
+            "--script",
+            "go:queue;wait:10;await:call;wait:20;shot:called;quit",
+        ])
+        .env("RUST_LOG", "menpai_kiosk=info,wgpu=error,naga=error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(tmp.path().join("kiosk.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let out = kiosk.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let first = lines_rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the kiosk started");
+    assert!(first.contains("first frame"), "{first}");
+    std::thread::sleep(Duration::from_secs(2));
+
+    // Window staff log in and open their window.
+    let d = Driver::start();
+    let base = format!("https://{}", s.public);
+    d.go(&format!("{base}/login"));
+    let name = d.element("#name");
+    d.session(
+        "POST",
+        &format!("/element/{name}/value"),
+        json!({ "text": STAFF.0 }),
+    );
+    let pw = d.element("#password");
+    d.session(
+        "POST",
+        &format!("/element/{pw}/value"),
+        json!({ "text": STAFF.1 }),
+    );
+    let button = d.element("#login");
+    d.session("POST", &format!("/element/{button}/click"), json!({}));
+    let url = d.session("GET", "/url", Value::Null);
+    assert!(
+        url.as_str().unwrap().ends_with("/staff"),
+        "queue staff land on the staff page: {url}"
+    );
+    d.go(&format!("{base}/staff?hall=hall-futian&window={w}"));
+    let page = d.script("return document.body.innerText").to_string();
+    assert!(
+        page.contains(&format!("{w} 号窗口")) && page.contains("E001"),
+        "{page}"
+    );
+
+    // 叫下一位: the clock starts at the click.
+    let call = d.element("#call-next");
+    let clicked = epoch_ms();
+    d.session("POST", &format!("/element/{call}/click"), json!({}));
+    let wanted = format!("请E001号到{w}号窗口");
+    let led_at = when(|| {
+        let (_, led) = get_json(agent.addr, "/api/v1/sim/led");
+        led.to_string().contains(&wanted).then(epoch_ms)
+    })
+    .expect("the LED bar never showed the call");
+    let voice = when(|| {
+        let (_, v) = get_json(agent.addr, "/api/v1/sim/voice");
+        v["said"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|x| x["text"] == format!("{wanted}办理").as_str())
+                    .cloned()
+            })
+            .and_then(|x| x["written_ms"].as_u64())
+    })
+    .expect("the voice never said the call");
+    let kiosk_at = loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the kiosk never showed the call");
+        if let Some(rest) =
+            line.strip_prefix(&format!("menpai-kiosk: call shown E001 window {w} at "))
+        {
+            break rest.trim().parse::<u64>().unwrap();
+        }
+    };
+    let (led_ms, voice_ms, kiosk_ms) = (
+        led_at - clicked,
+        voice.saturating_sub(clicked),
+        kiosk_at.saturating_sub(clicked),
+    );
+    println!(
+        "call latency from the click: LED bar {led_ms} ms, voice WAV written {voice_ms} ms, kiosk banner {kiosk_ms} ms"
+    );
+    for (what, ms) in [("LED", led_ms), ("voice", voice_ms), ("kiosk", kiosk_ms)] {
+        assert!(ms < 5_000, "{what} took {ms} ms");
+    }
+
+    // The staff page shows the called ticket; the voice said it in Mandarin pinyin.
+    let now = d.script("return document.getElementById('current').innerText");
+    assert_eq!(now, "E001");
+    let (_, v) = get_json(agent.addr, "/api/v1/sim/voice");
+    let said = &v["said"][0];
+    assert!(
+        said["pinyin"]
+            .as_str()
+            .unwrap()
+            .starts_with("qing3 yi4 ling2 ling2 yi1 hao4"),
+        "{said}"
+    );
+    assert!(said["seconds"].as_f64().unwrap() > 1.0, "{said}");
+
+    // The kiosk's picture has the call band across its foot: amber, as the theme's highlight.
+    let status = kiosk.wait().unwrap();
+    assert!(
+        status.success(),
+        "kiosk: {}",
+        std::fs::read_to_string(tmp.path().join("kiosk.log")).unwrap_or_default()
+    );
+    let png = shots.join("called.png");
+    let img = image::open(&png).unwrap().to_rgb8();
+    let band = img.get_pixel(30, img.height() - 20);
+    assert_eq!(
+        (band[0] > 240, band[1] > 180 && band[1] < 210, band[2] < 30),
+        (true, true, true),
+        "{band:?}"
+    );
+    let out = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::copy(&png, out.join("kiosk-called.png")).unwrap();
+    let shot = d.session("GET", "/screenshot", Value::Null);
+    let bytes = menpai_tests::webdriver::decode_b64(shot.as_str().unwrap());
+    std::fs::write(out.join("staff-page.png"), bytes).unwrap();
 }

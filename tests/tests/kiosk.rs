@@ -5,12 +5,12 @@
 //! `MENPAI_UPDATE_REFERENCES=1 cargo test -p menpai-tests --test kiosk` rewrites the references
 //! (look at them before committing).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
-use menpai_tests::{binary, demo_region, get_json, start_agent, workspace};
+use menpai_tests::{binary, demo_region, get_json, runtime_dir, start_agent, workspace, xvfb_run};
 
 /// A fixed time (a Monday morning) so clocks and open-now badges never change the pictures.
 const NOW: &str = "2026-11-23T10:00";
@@ -135,30 +135,6 @@ fn queue_agent() -> (menpai_tests::RunningAgent, String) {
         &key,
     );
     (agent, token)
-}
-
-fn runtime_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("menpai-xdg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-    dir
-}
-
-fn xvfb_run(width: u32, height: u32) -> Command {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg("command -v xvfb-run")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "xvfb-run is missing: scripts/setup.sh installs xvfb, mesa-vulkan-drivers and a CJK font"
-    );
-    let mut c = Command::new("xvfb-run");
-    c.args(["-a", "-s", &format!("-screen 0 {width}x{height}x24")])
-        .env("XDG_RUNTIME_DIR", runtime_dir());
-    c
 }
 
 /// Averages 4×4 blocks: small shifts of anti-aliasing do not count, layout changes do.
