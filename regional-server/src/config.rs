@@ -25,6 +25,9 @@ pub struct Config {
     pub metrics_token: String,
     pub queue_service_min: u32,
     pub queue_lease_block: u32,
+    pub appointment_slot_capacity: u32,
+    pub appointment_days_ahead: u32,
+    pub personal_data_retention_days: u32,
 }
 
 impl Default for Config {

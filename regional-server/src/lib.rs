@@ -3,6 +3,7 @@
 //! fleet view over TLS.
 
 pub mod admin;
+pub mod appointments;
 pub mod ca;
 pub mod config;
 pub mod content;
@@ -51,6 +52,8 @@ pub struct Server {
     pub content_key: SigningKey,
     /// Signs appointment tokens.
     pub appointment_key: SigningKey,
+    /// Seals citizens' names and phone numbers at rest.
+    pub sealer: appointments::Sealer,
     pub fleet: Fleet,
     /// Halls of the published content, for the queue.
     pub halls: queue::Halls,
@@ -85,6 +88,8 @@ impl Server {
         let ca = Ca::load_or_create(&config.data_dir, &config.region_name)?;
         let content_key = signing_key(&config.data_dir.join("content-signing.key"))?;
         let appointment_key = signing_key(&config.data_dir.join("appointment-signing.key"))?;
+        let sealer =
+            appointments::Sealer::load_or_create(&config.data_dir.join("personal-data.key"))?;
         let fleet = Fleet::load(storage.as_ref())?;
         let halls = match content::latest_pack(storage.as_ref()) {
             Ok(Some(pack)) => queue::Halls::from_pack(&pack),
@@ -98,6 +103,7 @@ impl Server {
             ca,
             content_key,
             appointment_key,
+            sealer,
             fleet,
             halls,
             stream,
@@ -131,6 +137,7 @@ pub async fn serve(server: Arc<Server>, on_bound: impl FnOnce(Bound)) -> anyhow:
         devices: devices.local_addr()?,
     });
     let flusher = tokio::spawn(fleet::flush_loop(server.clone()));
+    let purger = tokio::spawn(appointments::purge_loop(server.clone()));
     let public_app = admin::router(server.clone());
     let device_app = devices::router(server.clone());
     tokio::select! {
@@ -138,5 +145,6 @@ pub async fn serve(server: Arc<Server>, on_bound: impl FnOnce(Bound)) -> anyhow:
         _ = tls::serve(devices, device_tls, device_app) => {}
     }
     flusher.abort();
+    purger.abort();
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use menpai_model::sync::OutboxEvent;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::appointments::AppointmentStore;
 use crate::operators::Role;
 use crate::queue::store::{OfflineTicket, QueueStore, apply_offline_ticket};
 
@@ -66,7 +67,7 @@ pub struct AuditEntry {
 }
 
 /// Everything the server keeps.
-pub trait Storage: QueueStore + Send + Sync + std::fmt::Debug {
+pub trait Storage: QueueStore + AppointmentStore + Send + Sync + std::fmt::Debug {
     fn create_operator(&self, name: &str, role: Role, password_hash: &str) -> Result<()>;
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>>;
     fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()>;
@@ -108,6 +109,7 @@ pub trait Storage: QueueStore + Send + Sync + std::fmt::Debug {
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
     include_str!("../migrations/0002_queue.sql"),
+    include_str!("../migrations/0003_appointments.sql"),
 ];
 
 /// What a batch of events did.

@@ -9,12 +9,13 @@ use std::sync::{Arc, RwLock};
 
 use axum::http::StatusCode;
 use chrono::NaiveDateTime;
+use menpai_model::hours::{DayKind, WeeklyHours};
 use menpai_model::queue::{
     BusinessQueue, DeviceTicketRequest, IssuedTicket, Priority, QueueView, StaffAction,
     TicketStatus, WindowCall,
 };
 use menpai_model::sync::StreamEvent;
-use menpai_model::{BusinessType, ContentPack};
+use menpai_model::{BusinessType, ContentPack, Region};
 
 use crate::Server;
 use crate::error::AppError;
@@ -34,6 +35,9 @@ pub struct HallInfo {
     pub business_types: Vec<BusinessType>,
     /// Window number → prefixes it serves.
     pub windows: BTreeMap<u32, Vec<String>>,
+    pub hours: WeeklyHours,
+    /// Items offered here: id → (name, ticket prefix).
+    pub items: HashMap<String, (String, String)>,
 }
 
 impl HallInfo {
@@ -50,9 +54,11 @@ impl HallInfo {
     }
 }
 
-/// The halls of the published content, refreshed on every publish.
+/// The halls of the published content (and the region's holidays), refreshed on every publish.
 #[derive(Debug, Default)]
-pub struct Halls(RwLock<HashMap<String, Arc<HallInfo>>>);
+pub struct Halls(RwLock<HallMap>);
+
+type HallMap = (HashMap<String, Arc<HallInfo>>, Option<Region>);
 
 impl Halls {
     pub fn from_pack(pack: &ContentPack) -> Halls {
@@ -75,16 +81,39 @@ impl Halls {
                     .flat_map(|f| &f.windows)
                     .map(|w| (w.number, w.business_types.clone()))
                     .collect();
+                let items = o
+                    .items
+                    .iter()
+                    .filter_map(|id| pack.items.iter().find(|i| &i.id == id))
+                    .filter_map(|i| {
+                        let prefix = i
+                            .business_type
+                            .clone()
+                            .filter(|p| o.business_types.iter().any(|b| &b.prefix == p))
+                            .or_else(|| o.business_types.first().map(|b| b.prefix.clone()))?;
+                        Some((i.id.clone(), (i.name.clone(), prefix)))
+                    })
+                    .collect();
                 let info = HallInfo {
                     id: o.id.clone(),
                     name: o.name.clone(),
                     business_types: o.business_types.clone(),
                     windows,
+                    hours: o.hours.clone(),
+                    items,
                 };
                 (o.id.clone(), Arc::new(info))
             })
             .collect();
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = map;
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = (map, pack.region.clone());
+    }
+
+    /// Whether a date is a working day, weekend or holiday in the region.
+    pub fn day_kind(&self, date: chrono::NaiveDate) -> DayKind {
+        let g = self.0.read().unwrap_or_else(|e| e.into_inner());
+        g.1.as_ref()
+            .map(|r| r.day_kind(date))
+            .unwrap_or(DayKind::Normal)
     }
 
     /// Takes the halls of a newly published version.
@@ -97,6 +126,7 @@ impl Halls {
         self.0
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .0
             .get(id)
             .cloned()
     }
@@ -106,6 +136,7 @@ impl Halls {
             .0
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .0
             .values()
             .cloned()
             .collect();
@@ -252,6 +283,19 @@ pub fn issue(
         .ok_or_else(|| AppError::bad_request(format!("本大厅没有“{}”类业务", r.prefix)))?;
     if r.priority == Priority::Appointment && r.appointment_id.is_none() {
         return Err(AppError::bad_request("预约优先号需要预约编号"));
+    }
+    if let Some(id) = &r.appointment_id {
+        let a = server
+            .storage
+            .appointment(id)
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "查不到这个预约，请到咨询台"))?;
+        if a.claims.hall != hall.id {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                "这个预约不在本大厅办理",
+            ));
+        }
     }
     let today = day(local_now());
     let t = server

@@ -271,6 +271,12 @@ impl QueueStore for Sqlite {
         )?;
         let id = tx.last_insert_rowid();
         log(&tx, id, issued_at, "waiting", None, t.device)?;
+        if let Some(a) = t.appointment_id {
+            tx.execute(
+                "UPDATE appointments SET checked_in_at = ?1, ticket = ?2 WHERE id = ?3",
+                params![issued_at, format!("{}{next:03}", t.prefix), a],
+            )?;
+        }
         let ticket = ticket_by_id(&tx, id)?;
         tx.commit()?;
         Ok(ticket)

@@ -1,0 +1,761 @@
+//! Appointments: slots per item and hall with a capacity, booking (API and a phone page),
+//! the citizen's signed check-in token, and personal data sealed at rest and wiped after the
+//! retention period.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Form, Json, Router};
+use base64::Engine;
+use chrono::{Duration, NaiveDate};
+use menpai_model::appointment::{AppointmentClaims, sign};
+use menpai_model::queue::{mask_name, mask_phone};
+use ring::aead::{CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::Server;
+use crate::error::{AppError, JsonBody};
+use crate::fleet::esc;
+use crate::operators::{Role, Session};
+use crate::queue::{local_now, stamp};
+use crate::storage::{Result, Sqlite, StorageError};
+
+/// Minutes per slot.
+pub const SLOT_MIN: u16 = 30;
+
+/// Seals names and phone numbers (ChaCha20-Poly1305, a random nonce per value) and keys the
+/// phone hash that limits bookings. The key lives in the data directory (mode 0600).
+pub struct Sealer {
+    key: LessSafeKey,
+    mac: ring::hmac::Key,
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer")
+    }
+}
+
+impl Sealer {
+    pub fn load_or_create(path: &Path) -> anyhow::Result<Sealer> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        if !path.exists() {
+            let mut k = [0u8; 32];
+            getrandom::fill(&mut k).map_err(|e| anyhow::anyhow!("{e}"))?;
+            crate::ca::write_private(path, &format!("{}\n", b64.encode(k)))?;
+        }
+        let text = std::fs::read_to_string(path)?;
+        let bytes: [u8; 32] = b64
+            .decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .with_context(|| format!("{} is not a 32-byte key", path.display()))?;
+        Ok(Sealer::from_key(&bytes))
+    }
+
+    pub fn from_key(bytes: &[u8; 32]) -> Sealer {
+        let key =
+            LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, bytes).expect("32-byte key"));
+        let mac = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, bytes);
+        Sealer { key, mac }
+    }
+
+    /// nonce ‖ ciphertext ‖ tag.
+    pub fn seal(&self, plain: &str) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).expect("the OS gives random bytes");
+        let mut buf = plain.as_bytes().to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                ring::aead::Aad::empty(),
+                &mut buf,
+            )
+            .expect("sealing cannot fail for small values");
+        [nonce.to_vec(), buf].concat()
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> Option<String> {
+        let (nonce, rest) = sealed.split_at_checked(12)?;
+        let mut buf = rest.to_vec();
+        let plain = self
+            .key
+            .open_in_place(
+                Nonce::try_assume_unique_for_key(nonce).ok()?,
+                ring::aead::Aad::empty(),
+                &mut buf,
+            )
+            .ok()?;
+        String::from_utf8(plain.to_vec()).ok()
+    }
+
+    pub fn phone_hash(&self, phone: &str) -> String {
+        hex::encode(ring::hmac::sign(&self.mac, phone.as_bytes()).as_ref())
+    }
+}
+
+/// A booking to store.
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    pub claims: AppointmentClaims,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub phone_hash: String,
+    pub booked_at: String,
+    pub capacity: u32,
+}
+
+/// A stored appointment, personal data still sealed (or wiped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appointment {
+    pub claims: AppointmentClaims,
+    pub name_enc: Option<Vec<u8>>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub checked_in_at: Option<String>,
+    pub ticket: Option<String>,
+}
+
+pub trait AppointmentStore {
+    /// Booked places per slot start.
+    fn booked(&self, hall: &str, item: &str, date: &str) -> Result<HashMap<String, u32>>;
+    fn capacity(&self, hall: &str, item: &str) -> Result<Option<u32>>;
+    fn set_capacity(&self, hall: &str, item: &str, capacity: u32) -> Result<()>;
+    /// Books a place if the slot has one and the phone has no booking of the item that day.
+    fn book(&self, a: &NewAppointment) -> Result<()>;
+    fn appointment(&self, id: &str) -> Result<Option<Appointment>>;
+    /// Wipes names and phones of appointments dated before `before`; how many.
+    fn purge_personal_data(&self, before: &str, now: &str) -> Result<usize>;
+}
+
+impl AppointmentStore for Sqlite {
+    fn booked(&self, hall: &str, item: &str, date: &str) -> Result<HashMap<String, u32>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT start, COUNT(*) FROM appointments WHERE hall = ?1 AND item = ?2 AND date = ?3 GROUP BY start",
+        )?;
+        let rows = stmt
+            .query_map(params![hall, item, date], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        Ok(rows)
+    }
+
+    fn capacity(&self, hall: &str, item: &str) -> Result<Option<u32>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT capacity FROM slot_capacity WHERE hall = ?1 AND item = ?2",
+                params![hall, item],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_capacity(&self, hall: &str, item: &str, capacity: u32) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO slot_capacity (hall, item, capacity) VALUES (?1, ?2, ?3)
+             ON CONFLICT (hall, item) DO UPDATE SET capacity = excluded.capacity",
+            params![hall, item, capacity],
+        )?;
+        Ok(())
+    }
+
+    fn book(&self, a: &NewAppointment) -> Result<()> {
+        let c = &a.claims;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let taken: u32 = tx.query_row(
+            "SELECT COUNT(*) FROM appointments WHERE hall = ?1 AND item = ?2 AND date = ?3 AND start = ?4",
+            params![c.hall, c.item, c.date, c.start],
+            |r| r.get(0),
+        )?;
+        if taken >= a.capacity {
+            return Err(StorageError::Conflict(
+                "这个时段已约满，请换一个时段".into(),
+            ));
+        }
+        let inserted = tx.execute(
+            "INSERT INTO appointments (id, hall, item, item_name, prefix, date, start, end, holder_masked,
+                                       name_enc, phone_enc, phone_hash, booked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                c.id, c.hall, c.item, c.item_name, c.prefix, c.date, c.start, c.end, c.holder,
+                a.name_enc, a.phone_enc, a.phone_hash, a.booked_at
+            ],
+        );
+        match inserted {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(StorageError::Conflict(
+                    "这个手机号当天已预约过这个事项".into(),
+                ));
+            }
+            r => r?,
+        };
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn appointment(&self, id: &str) -> Result<Option<Appointment>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, hall, item, item_name, prefix, date, start, end, holder_masked,
+                        name_enc, phone_enc, checked_in_at, ticket
+                 FROM appointments WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Appointment {
+                        claims: AppointmentClaims {
+                            id: r.get(0)?,
+                            hall: r.get(1)?,
+                            item: r.get(2)?,
+                            item_name: r.get(3)?,
+                            prefix: r.get(4)?,
+                            date: r.get(5)?,
+                            start: r.get(6)?,
+                            end: r.get(7)?,
+                            holder: r.get(8)?,
+                        },
+                        name_enc: r.get(9)?,
+                        phone_enc: r.get(10)?,
+                        checked_in_at: r.get(11)?,
+                        ticket: r.get(12)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn purge_personal_data(&self, before: &str, now: &str) -> Result<usize> {
+        Ok(self.conn().execute(
+            "UPDATE appointments SET name_enc = NULL, phone_enc = NULL, phone_hash = NULL, purged_at = ?2
+             WHERE date < ?1 AND purged_at IS NULL",
+            params![before, now],
+        )?)
+    }
+}
+
+/// A slot as offered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Slot {
+    pub start: String,
+    pub end: String,
+    pub left: u32,
+}
+
+fn hhmm(m: u16) -> String {
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+/// What a hall offers for an item: its name and ticket prefix.
+fn item_at(
+    server: &Server,
+    hall: &str,
+    item: &str,
+) -> std::result::Result<(String, String), AppError> {
+    let h = server
+        .halls
+        .get(hall)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这个大厅"))?;
+    let info = h
+        .items
+        .get(item)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "这个大厅不办理这个事项"))?;
+    Ok(info.clone())
+}
+
+/// The 30-minute slots of a day in the hall's hours, with places left.
+pub fn slots(
+    server: &Server,
+    hall: &str,
+    item: &str,
+    date: NaiveDate,
+) -> std::result::Result<Vec<Slot>, AppError> {
+    item_at(server, hall, item)?;
+    let h = server
+        .halls
+        .get(hall)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这个大厅"))?;
+    let capacity = server
+        .storage
+        .capacity(hall, item)
+        .map_err(AppError::internal)?
+        .unwrap_or(server.config.appointment_slot_capacity);
+    let booked = server
+        .storage
+        .booked(hall, item, &date.to_string())
+        .map_err(AppError::internal)?;
+    let now = local_now();
+    let mut out = Vec::new();
+    for (open, close) in h.hours.spans_on(date, server.halls.day_kind(date)) {
+        let mut m = open;
+        while m + SLOT_MIN <= close {
+            let start = hhmm(m);
+            let starts = date
+                .and_hms_opt((m / 60) as u32, (m % 60) as u32, 0)
+                .unwrap_or_default();
+            if starts > now {
+                out.push(Slot {
+                    left: capacity.saturating_sub(booked.get(&start).copied().unwrap_or(0)),
+                    start,
+                    end: hhmm(m + SLOT_MIN),
+                });
+            }
+            m += SLOT_MIN;
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookRequest {
+    pub hall: String,
+    pub item: String,
+    pub date: String,
+    pub start: String,
+    pub name: String,
+    pub phone: String,
+}
+
+/// A booking made: the token its check-in QR code carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Booked {
+    pub id: String,
+    pub token: String,
+    pub item_name: String,
+    pub slot: String,
+    pub holder: String,
+    pub phone: String,
+}
+
+fn valid_phone(p: &str) -> bool {
+    p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, AppError> {
+    let name = r.name.trim();
+    let phone = r.phone.trim();
+    if name.is_empty() || name.chars().count() > 20 {
+        return Err(AppError::bad_request("请填写姓名（20 个字以内）"));
+    }
+    if !valid_phone(phone) {
+        return Err(AppError::bad_request("请填写 11 位手机号"));
+    }
+    let date = NaiveDate::parse_from_str(&r.date, "%Y-%m-%d")
+        .map_err(|_| AppError::bad_request("日期应为 2026-11-23 这样"))?;
+    let today = local_now().date();
+    if date < today || date > today + Duration::days(server.config.appointment_days_ahead as i64) {
+        return Err(AppError::bad_request(format!(
+            "只能预约今天起 {} 天内的时段",
+            server.config.appointment_days_ahead
+        )));
+    }
+    let (item_name, prefix) = item_at(server, &r.hall, &r.item)?;
+    let slot = slots(server, &r.hall, &r.item, date)?
+        .into_iter()
+        .find(|s| s.start == r.start)
+        .ok_or_else(|| AppError::bad_request("没有这个时段，请重新选择"))?;
+    let capacity = server
+        .storage
+        .capacity(&r.hall, &r.item)
+        .map_err(AppError::internal)?
+        .unwrap_or(server.config.appointment_slot_capacity);
+    let claims = AppointmentClaims {
+        id: format!("ap-{}", &crate::operators::random_token()[..12]),
+        hall: r.hall.clone(),
+        item: r.item.clone(),
+        item_name: item_name.clone(),
+        prefix,
+        date: r.date.clone(),
+        start: slot.start.clone(),
+        end: slot.end.clone(),
+        holder: mask_name(name),
+    };
+    server
+        .storage
+        .book(&NewAppointment {
+            claims: claims.clone(),
+            name_enc: server.sealer.seal(name),
+            phone_enc: server.sealer.seal(phone),
+            phone_hash: server.sealer.phone_hash(phone),
+            booked_at: stamp(local_now()),
+            capacity,
+        })
+        .map_err(|e| match e {
+            StorageError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
+            e => AppError::internal(e),
+        })?;
+    // The log names the appointment, never the person.
+    tracing::info!(id = %claims.id, hall = %claims.hall, item = %claims.item, "An appointment was booked.");
+    Ok(Booked {
+        id: claims.id.clone(),
+        token: sign(&claims, &server.appointment_key),
+        slot: claims.slot_label(),
+        holder: claims.holder.clone(),
+        phone: mask_phone(phone),
+        item_name,
+    })
+}
+
+/// Wipes personal data past the retention period, now and every hour.
+pub async fn purge_loop(server: Arc<Server>) {
+    loop {
+        let before = (local_now().date()
+            - Duration::days(server.config.personal_data_retention_days as i64))
+        .to_string();
+        match server
+            .storage
+            .purge_personal_data(&before, &stamp(local_now()))
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                appointments = n,
+                "Personal data past its retention period was wiped."
+            ),
+            Err(e) => tracing::error!(error = %e, "Wiping personal data failed."),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
+pub fn routes() -> Router<Arc<Server>> {
+    Router::new()
+        .route("/api/v1/appointments/slots", get(slots_json))
+        .route("/api/v1/appointments", axum::routing::post(book_json))
+        .route("/api/v1/admin/appointments/capacity", put(set_capacity))
+        .route("/book/{hall}/{item}", get(book_page).post(book_form))
+}
+
+#[derive(Deserialize)]
+struct SlotQuery {
+    hall: String,
+    item: String,
+    date: String,
+}
+
+async fn slots_json(
+    State(server): State<Arc<Server>>,
+    Query(q): Query<SlotQuery>,
+) -> std::result::Result<Json<Value>, AppError> {
+    let date = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d")
+        .map_err(|_| AppError::bad_request("日期应为 2026-11-23 这样"))?;
+    let s = slots(&server, &q.hall, &q.item, date)?;
+    Ok(Json(json!({ "slots": s })))
+}
+
+/// Refuses form and JSON posts another site's page makes a browser send.
+fn same_site(headers: &HeaderMap) -> std::result::Result<(), AppError> {
+    let cross = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let foreign_origin = headers
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| o != "null" && !o.ends_with(&format!("//{host}")));
+    if cross || foreign_origin {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "请在本站页面提交预约"));
+    }
+    Ok(())
+}
+
+async fn book_json(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    JsonBody(r): JsonBody<BookRequest>,
+) -> std::result::Result<(StatusCode, Json<Booked>), AppError> {
+    same_site(&headers)?;
+    let b = tokio::task::spawn_blocking(move || book(&server, &r))
+        .await
+        .map_err(AppError::internal)??;
+    Ok((StatusCode::CREATED, Json(b)))
+}
+
+#[derive(Deserialize)]
+struct CapacityBody {
+    hall: String,
+    item: String,
+    capacity: u32,
+}
+
+async fn set_capacity(
+    State(server): State<Arc<Server>>,
+    s: Session,
+    JsonBody(b): JsonBody<CapacityBody>,
+) -> std::result::Result<Json<Value>, AppError> {
+    let op = s.require(Role::Admin)?.name.clone();
+    item_at(&server, &b.hall, &b.item)?;
+    if b.capacity > 500 {
+        return Err(AppError::bad_request("每个时段最多 500 个名额"));
+    }
+    server
+        .storage
+        .set_capacity(&b.hall, &b.item, b.capacity)
+        .map_err(AppError::internal)?;
+    let _ = server.storage.audit(
+        &op,
+        "appointments.capacity",
+        &format!("{} {} {}", b.hall, b.item, b.capacity),
+        "ok",
+    );
+    Ok(Json(
+        json!({ "hall": b.hall, "item": b.item, "capacity": b.capacity }),
+    ))
+}
+
+const PAGE_STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:0;padding:16px;color:#1b1f24;background:#f2f5fa;font-size:17px}\
+h1{color:#0e3f7e;font-size:22px}form,.card{background:#fff;border-radius:12px;padding:16px;margin:12px 0}\
+label{display:block;margin:10px 0}input[type=text],input[type=tel]{width:100%;padding:10px;font-size:17px;box-sizing:border-box}\
+.slot{display:inline-block;margin:4px}button{background:#1a5fb4;color:#fff;border:0;border-radius:10px;padding:12px 20px;font-size:18px;width:100%}\
+.err{color:#c62828;font-weight:bold}.muted{color:#5b6570;font-size:15px}svg{width:260px;height:260px}";
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{} · 办事预约</title><style>{PAGE_STYLE}</style></head><body>{body}</body></html>",
+        esc(title)
+    )
+}
+
+#[derive(Deserialize)]
+struct BookForm {
+    date: String,
+    start: String,
+    name: String,
+    phone: String,
+}
+
+/// The phone booking page: the next open days' slots, name and phone.
+async fn book_page(
+    State(server): State<Arc<Server>>,
+    UrlPath((hall, item)): UrlPath<(String, String)>,
+) -> Response {
+    match form_page(&server, &hall, &item, None) {
+        Ok(h) => Html(h).into_response(),
+        Err(e) => (
+            e.status,
+            Html(page(
+                "找不到",
+                &format!("<h1>找不到这个预约</h1><p>{}</p>", esc(&e.message)),
+            )),
+        )
+            .into_response(),
+    }
+}
+
+fn form_page(
+    server: &Server,
+    hall: &str,
+    item: &str,
+    error: Option<&str>,
+) -> std::result::Result<String, AppError> {
+    let (item_name, _) = item_at(server, hall, item)?;
+    let hall_name = server
+        .halls
+        .get(hall)
+        .map(|h| h.name.clone())
+        .unwrap_or_default();
+    let mut b = format!(
+        "<h1>预约：{}</h1><p class=\"muted\">{}</p>",
+        esc(&item_name),
+        esc(&hall_name)
+    );
+    if let Some(e) = error {
+        b.push_str(&format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)));
+    }
+    b.push_str(&format!(
+        "<form method=\"post\" action=\"/book/{}/{}\">",
+        esc(hall),
+        esc(item)
+    ));
+    let today = local_now().date();
+    let mut days = 0;
+    for d in 0..=server.config.appointment_days_ahead as i64 {
+        let date = today + Duration::days(d);
+        let open: Vec<Slot> = slots(server, hall, item, date)?
+            .into_iter()
+            .filter(|s| s.left > 0)
+            .collect();
+        if open.is_empty() {
+            continue;
+        }
+        b.push_str(&format!("<p><b>{}</b></p>", date.format("%m月%d日")));
+        for s in open {
+            b.push_str(&format!(
+                "<label class=\"slot\"><input type=\"radio\" name=\"slot\" value=\"{date} {0}\" required> {0}-{1}（余{2}）</label>",
+                s.start, s.end, s.left
+            ));
+        }
+        days += 1;
+        if days == 3 {
+            break;
+        }
+    }
+    if days == 0 {
+        b.push_str("<p>近期没有可预约的时段。</p>");
+    }
+    b.push_str(
+        "<label>姓名 <input type=\"text\" name=\"name\" id=\"name\" maxlength=\"20\" required autocomplete=\"name\"></label>\
+         <label>手机号 <input type=\"tel\" name=\"phone\" id=\"phone\" maxlength=\"11\" required inputmode=\"numeric\" autocomplete=\"tel\"></label>\
+         <button id=\"book\" type=\"submit\">预约</button></form>\
+         <p class=\"muted\">姓名和手机号加密保存，只用于本次预约，到期自动删除。</p>",
+    );
+    Ok(page(&item_name, &b))
+}
+
+async fn book_form(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    UrlPath((hall, item)): UrlPath<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = same_site(&headers) {
+        return (
+            e.status,
+            Html(page(
+                "提交失败",
+                &format!("<p class=\"err\">{}</p>", esc(&e.message)),
+            )),
+        )
+            .into_response();
+    }
+    let field = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let (date, start) = field("slot")
+        .split_once(' ')
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap_or_default();
+    let form = BookForm {
+        date,
+        start,
+        name: field("name"),
+        phone: field("phone"),
+    };
+    let r = BookRequest {
+        hall: hall.clone(),
+        item: item.clone(),
+        date: form.date,
+        start: form.start,
+        name: form.name,
+        phone: form.phone,
+    };
+    let s2 = server.clone();
+    match tokio::task::spawn_blocking(move || book(&s2, &r)).await {
+        Ok(Ok(b)) => Html(confirmation(&b)).into_response(),
+        Ok(Err(e)) => match form_page(&server, &hall, &item, Some(&e.message)) {
+            Ok(h) => (e.status, Html(h)).into_response(),
+            Err(e) => e.into_response(),
+        },
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+/// The booking confirmed, with the QR code to scan at the hall's terminal.
+fn confirmation(b: &Booked) -> String {
+    let svg = qrcode::QrCode::new(b.token.as_bytes())
+        .map(|c| {
+            c.render::<qrcode::render::svg::Color>()
+                .min_dimensions(240, 240)
+                .build()
+        })
+        .unwrap_or_default();
+    page(
+        "预约成功",
+        &format!(
+            "<h1>预约成功</h1><div class=\"card\"><p><b>{}</b></p><p id=\"slot\">{}</p><p>{} · {}</p>\
+             <div id=\"qr\">{svg}</div><p>到大厅后，在门牌终端扫这个二维码签到，领取优先号。</p>\
+             <p class=\"muted\" id=\"token\" style=\"word-break:break-all\">{}</p></div>",
+            esc(&b.item_name),
+            esc(&b.slot),
+            esc(&b.holder),
+            esc(&b.phone),
+            esc(&b.token)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_data_is_sealed_and_opens_only_with_the_key() {
+        let s = Sealer::from_key(&[7; 32]);
+        let sealed = s.seal("13812345678");
+        assert!(
+            !sealed.windows(11).any(|w| w == b"13812345678"),
+            "no plain text at rest"
+        );
+        assert_eq!(s.open(&sealed).as_deref(), Some("13812345678"));
+        assert_ne!(s.seal("13812345678"), sealed, "a fresh nonce each time");
+        assert_eq!(Sealer::from_key(&[8; 32]).open(&sealed), None);
+        let mut tampered = sealed.clone();
+        tampered[14] ^= 1;
+        assert_eq!(s.open(&tampered), None);
+        assert_eq!(s.phone_hash("13812345678").len(), 64);
+    }
+
+    #[test]
+    fn slots_fill_to_capacity_one_booking_per_phone_and_purged_after_retention() {
+        let db = Sqlite::open_in_memory().unwrap();
+        let s = Sealer::from_key(&[1; 32]);
+        let claims = |id: &str, date: &str| AppointmentClaims {
+            id: id.into(),
+            hall: "h".into(),
+            item: "P43".into(),
+            item_name: "公积金提取".into(),
+            prefix: "E".into(),
+            date: date.into(),
+            start: "10:00".into(),
+            end: "10:30".into(),
+            holder: "张*明".into(),
+        };
+        let new = |id: &str, phone: &str, date: &str| NewAppointment {
+            claims: claims(id, date),
+            name_enc: s.seal("张小明"),
+            phone_enc: s.seal(phone),
+            phone_hash: s.phone_hash(phone),
+            booked_at: "2026-11-20 09:00:00".into(),
+            capacity: 2,
+        };
+        db.book(&new("a1", "13800000001", "2026-11-23")).unwrap();
+        assert!(
+            matches!(db.book(&new("a2", "13800000001", "2026-11-23")), Err(StorageError::Conflict(m)) if m.contains("手机号"))
+        );
+        db.book(&new("a3", "13800000002", "2026-11-23")).unwrap();
+        assert!(
+            matches!(db.book(&new("a4", "13800000003", "2026-11-23")), Err(StorageError::Conflict(m)) if m.contains("约满"))
+        );
+        assert_eq!(db.booked("h", "P43", "2026-11-23").unwrap()["10:00"], 2);
+        let a = db.appointment("a1").unwrap().unwrap();
+        assert_eq!(
+            s.open(a.phone_enc.as_ref().unwrap()).as_deref(),
+            Some("13800000001")
+        );
+        db.book(&new("a5", "13800000001", "2026-12-30")).unwrap();
+        assert_eq!(
+            db.purge_personal_data("2026-12-01", "2026-12-31 00:00:00")
+                .unwrap(),
+            2
+        );
+        let a = db.appointment("a1").unwrap().unwrap();
+        assert_eq!((a.name_enc, a.phone_enc), (None, None), "wiped");
+        assert!(
+            db.appointment("a5").unwrap().unwrap().phone_enc.is_some(),
+            "not yet due"
+        );
+    }
+}
