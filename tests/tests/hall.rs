@@ -216,6 +216,91 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
     assert_eq!(st, 200, "{r}");
     assert_eq!(r["ticket"]["state"], "called");
     assert_eq!(r["ticket"]["number"], order[0]);
+
+    // A citizen books on the phone API; names and phones are sealed in the server's database.
+    let mut slot = None;
+    for d in 0..10 {
+        let date = (menpai_model::queue::china_now().date() + chrono::Days::new(d)).to_string();
+        let (st, r) = api(
+            &s,
+            "",
+            "GET",
+            &format!("/api/v1/appointments/slots?hall=hall-futian&item=P43&date={date}"),
+            "",
+            b"",
+        );
+        assert_eq!(st, 200, "{r}");
+        if let Some(first) = r["slots"].as_array().and_then(|a| a.first()) {
+            slot = Some((date, first["start"].as_str().unwrap().to_owned()));
+            break;
+        }
+    }
+    let (date, start) = slot.expect("a bookable slot in the next ten days");
+    let book = serde_json::json!({"hall": "hall-futian", "item": "P43", "date": date, "start": start,
+                                   "name": "张小明", "phone": "13812345678"});
+    let (st, booked) = api(
+        &s,
+        "",
+        "POST",
+        "/api/v1/appointments",
+        "application/json",
+        book.to_string().as_bytes(),
+    );
+    assert_eq!(st, 201, "{booked}");
+    assert_eq!(
+        (booked["holder"].as_str(), booked["phone"].as_str()),
+        (Some("张*明"), Some("138****5678"))
+    );
+    let (st, again) = api(
+        &s,
+        "",
+        "POST",
+        "/api/v1/appointments",
+        "application/json",
+        book.to_string().as_bytes(),
+    );
+    assert_eq!(st, 409, "one booking per phone, item and day: {again}");
+    let db = std::fs::read(s.db()).unwrap_or_default();
+    let wal = std::fs::read(s.db().with_extension("db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(
+            !bytes.windows(11).any(|w| w == b"13812345678"),
+            "a phone number in the clear at rest"
+        );
+        assert!(
+            !bytes.windows(9).any(|w| w == "张小明".as_bytes()),
+            "a name in the clear at rest"
+        );
+    }
+
+    // Scanned at the entrance terminal (at its slot time): a priority ticket, printed with the
+    // masked name; the same code at another terminal is refused by the server.
+    let token = booked["token"].as_str().unwrap();
+    let at = format!("{date}T{start}");
+    let check_in = |t: &RunningAgent| {
+        let body = format!("{{\"token\":\"{token}\"}}");
+        http(
+            t.addr,
+            "POST",
+            &format!("/api/v1/appointments/check-in?at={at}"),
+            &JSON,
+            body.as_bytes(),
+        )
+    };
+    let (st, r) = check_in(&terminals[0]);
+    assert_eq!(st, 200, "{r}");
+    let r: Value = serde_json::from_str(&r).unwrap();
+    assert_eq!(r["ticket"]["priority"], "appointment");
+    assert_eq!(r["ticket"]["offline"], false);
+    let number = r["ticket"]["number"].as_str().unwrap().to_owned();
+    let slip = printed(&terminals[0], "预约优先 张*明");
+    assert!(
+        slip.contains(&number) && slip.contains("预约优先 张*明"),
+        "{slip}"
+    );
+    let (st, r) = check_in(&terminals[1]);
+    assert_eq!(st, 409, "{r}");
+    assert!(r.contains("已经签到") && r.contains(&number), "{r}");
     drop(terminals);
 }
 
