@@ -19,7 +19,8 @@ const TOUR: &str = "shot:attract;start;shot:home;go:browse;shot:browse;category:
     item:P43;shot:guide;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;\
     go:outlets;shot:outlets;go:help;shot:help;go:rating;rate:2;shot:rating;go:phone;shot:phone;\
     go:queue;shot:queue;ticket:E;shot:ticket;go:checkin;shot:checkin;scan:{token};shot:checkedin;\
-    scan:{token};shot:checkin-refused;quit";
+    scan:{token};shot:checkin-refused;scan:{forged};shot:checkin-forged;scan:{expired};\
+    shot:checkin-expired;scan:{other};shot:checkin-other-hall;quit";
 
 /// What each screen must offer, as button actions (a substring of each).
 const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
@@ -85,11 +86,22 @@ const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
     ("checkin", &["Go(Queue)", "Home"]),
     ("checkedin", &["Home"]),
     ("checkin-refused", &["Go(Queue)"]),
+    ("checkin-forged", &["Go(Queue)"]),
+    ("checkin-expired", &["Go(Queue)"]),
+    ("checkin-other-hall", &["Go(Queue)"]),
 ];
+
+/// Appointment codes: one good at [`NOW`], and a forged, an expired and another hall's one.
+struct Tokens {
+    good: String,
+    forged: String,
+    expired: String,
+    other: String,
+}
 
 /// An agent that knows the appointment key, with a few tickets taken and one called, and a
 /// token for an appointment at [`NOW`].
-fn queue_agent() -> (menpai_tests::RunningAgent, String) {
+fn queue_agent() -> (menpai_tests::RunningAgent, Tokens) {
     use menpai_model::appointment::{AppointmentClaims, generate, public_b64, sign};
     let key = generate();
     let agent = start_agent(
@@ -120,21 +132,27 @@ fn queue_agent() -> (menpai_tests::RunningAgent, String) {
     let body = format!("{{\"window\": {a_window}}}");
     let (s, r) = menpai_tests::http(agent.addr, "POST", &path, &json, body.as_bytes());
     assert_eq!(s, 200, "{r}");
-    let token = sign(
-        &AppointmentClaims {
-            id: "ap-tour".into(),
-            hall: "hall-futian".into(),
-            item: "P43".into(),
-            item_name: "住房公积金购房提取".into(),
-            prefix: "E".into(),
-            date: "2026-11-23".into(),
-            start: "10:00".into(),
-            end: "10:30".into(),
-            holder: "张*明".into(),
-        },
-        &key,
-    );
-    (agent, token)
+    let claims = |id: &str, hall: &str, start: &str, end: &str| AppointmentClaims {
+        id: id.into(),
+        hall: hall.into(),
+        item: "P43".into(),
+        item_name: "住房公积金购房提取".into(),
+        prefix: "E".into(),
+        date: "2026-11-23".into(),
+        start: start.into(),
+        end: end.into(),
+        holder: "张*明".into(),
+    };
+    let tokens = Tokens {
+        good: sign(&claims("ap-tour", "hall-futian", "10:00", "10:30"), &key),
+        forged: sign(
+            &claims("ap-forged", "hall-futian", "10:00", "10:30"),
+            &generate(),
+        ),
+        expired: sign(&claims("ap-late", "hall-futian", "08:00", "08:30"), &key),
+        other: sign(&claims("ap-civic", "hall-civic", "10:00", "10:30"), &key),
+    };
+    (agent, tokens)
 }
 
 /// Averages 4×4 blocks: small shifts of anti-aliasing do not count, layout changes do.
@@ -168,9 +186,13 @@ fn difference(a: &RgbImage, b: &RgbImage) -> f64 {
 }
 
 fn tour(orientation: &str, width: u32, height: u32) {
-    let (agent, token) = queue_agent();
+    let (agent, t) = queue_agent();
     let shots = tempfile::tempdir().unwrap();
-    let script = TOUR.replace("{token}", &token);
+    let script = TOUR
+        .replace("{token}", &t.good)
+        .replace("{forged}", &t.forged)
+        .replace("{expired}", &t.expired)
+        .replace("{other}", &t.other);
     let out = xvfb_run(width, height)
         .arg(binary("menpai-kiosk"))
         .args([
