@@ -624,10 +624,10 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                                     kick.notify_one();
                                 }
                             }
-                            Ok(StreamEvent::Queue { hall, view, call }) => {
-                                if hall == a.config.terminal.hall {
-                                    queue::on_queue(&a, view, call);
-                                }
+                            Ok(StreamEvent::Queue { hall, view, call })
+                                if hall == a.config.terminal.hall =>
+                            {
+                                queue::on_queue(&a, view, call);
                             }
                             _ => {}
                         }

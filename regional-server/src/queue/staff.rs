@@ -120,7 +120,7 @@ struct ActionForm {
 }
 
 /// The operator of a browser session with the staff role, else where to send the browser.
-fn page_operator(server: &Server, headers: &HeaderMap) -> Result<Operator, Response> {
+fn page_operator(server: &Server, headers: &HeaderMap) -> Result<Operator, Box<Response>> {
     let op = operators::session_token(headers)
         .and_then(|t| {
             server
@@ -129,13 +129,15 @@ fn page_operator(server: &Server, headers: &HeaderMap) -> Result<Operator, Respo
                 .ok()
                 .flatten()
         })
-        .ok_or_else(|| Redirect::to("/login").into_response())?;
+        .ok_or_else(|| Box::new(Redirect::to("/login").into_response()))?;
     if !op.role.allows(Role::QueueStaff) {
-        return Err((
-            StatusCode::FORBIDDEN,
-            Html(shell("无权叫号", "<p>需要“queue_staff”角色。</p>")),
-        )
-            .into_response());
+        return Err(Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                Html(shell("无权叫号", "<p>需要“queue_staff”角色。</p>")),
+            )
+                .into_response(),
+        ));
     }
     Ok(op)
 }
@@ -143,7 +145,7 @@ fn page_operator(server: &Server, headers: &HeaderMap) -> Result<Operator, Respo
 async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Where>) -> Response {
     let op = match page_operator(&server, &headers) {
         Ok(op) => op,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match (w.hall, w.window) {
         (Some(h), Some(n)) => match hall_of(&server, &h) {

@@ -684,7 +684,11 @@ mod tests {
         let again = db
             .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "r0-0"))
             .unwrap();
-        assert!(again.number.starts_with('E') && again.number <= "E200".to_owned());
+        assert!(again.number.as_str() <= "E200", "the same ticket, not a new one");
+        let fresh = db
+            .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "new"))
+            .unwrap();
+        assert_eq!(fresh.number, "E201", "the retry drew no number");
         let next = db
             .lease_blocks("h", "t3", &[("2026-11-23".into(), "E".into())], 20, "now")
             .unwrap();
