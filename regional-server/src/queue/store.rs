@@ -684,7 +684,10 @@ mod tests {
         let again = db
             .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "r0-0"))
             .unwrap();
-        assert!(again.number.as_str() <= "E200", "the same ticket, not a new one");
+        assert!(
+            again.number.as_str() <= "E200",
+            "the same ticket, not a new one"
+        );
         let fresh = db
             .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "new"))
             .unwrap();
