@@ -61,7 +61,10 @@ pub enum ConfigError {
 
 impl Default for Config {
     fn default() -> Self {
-        toml::from_str(DEFAULT_CONFIG).expect("the embedded default config parses")
+        let mut c: Config =
+            toml::from_str(DEFAULT_CONFIG).expect("the embedded default config parses");
+        c.fill_paths();
+        c
     }
 }
 
@@ -88,11 +91,16 @@ impl Config {
                     path: path.map(Path::to_owned).unwrap_or_default(),
                     message: e.to_string(),
                 })?;
-        if config.devices.voice.wav_dir.is_empty() {
-            config.devices.voice.wav_dir = config.data_dir.join("voice").display().to_string();
-        }
+        config.fill_paths();
         config.validate()?;
         Ok(config)
+    }
+
+    /// Paths left empty that live in the data directory.
+    fn fill_paths(&mut self) {
+        if self.devices.voice.wav_dir.is_empty() {
+            self.devices.voice.wav_dir = self.data_dir.join("voice").display().to_string();
+        }
     }
 
     /// Refuses settings that would expose the terminal or make it unusable.
