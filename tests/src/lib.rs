@@ -566,3 +566,18 @@ pub fn xvfb_run(width: u32, height: u32) -> Command {
         .env("XDG_RUNTIME_DIR", runtime_dir());
     c
 }
+
+/// What the simulated printer has received, once it contains `needle` (the twin reads the
+/// pseudo-terminal on its own thread, so a print may land a moment after the answer).
+pub fn printed(addr: std::net::SocketAddr, needle: &str) -> String {
+    let mut preview = String::new();
+    for _ in 0..100 {
+        let (_, p) = get_json(addr, "/api/v1/sim/printer");
+        preview = p["preview"].as_str().unwrap_or_default().to_owned();
+        if preview.contains(needle) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    preview
+}

@@ -11,7 +11,7 @@ use menpai_tests::proxy::Proxy;
 use menpai_tests::regional::{ADMIN, STAFF, api, enroll, enrollment_token_for, server};
 use menpai_tests::webdriver::Driver;
 use menpai_tests::{
-    RunningAgent, RunningServer, binary, demo_region, get_json, http, login, spawn_agent,
+    RunningAgent, RunningServer, binary, demo_region, get_json, http, login, printed, spawn_agent,
     workspace, xvfb_run,
 };
 use serde_json::{Value, json};
@@ -90,20 +90,6 @@ fn window(s: &RunningServer, staff: &str, n: u64) -> Value {
     v
 }
 
-/// What the simulated printer received, once it contains `needle`.
-fn printed(agent: &RunningAgent, needle: &str) -> String {
-    let mut preview = String::new();
-    for _ in 0..100 {
-        let (_, p) = get_json(agent.addr, "/api/v1/sim/printer");
-        preview = p["preview"].as_str().unwrap_or_default().to_owned();
-        if preview.contains(needle) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    preview
-}
-
 #[test]
 fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_without_collision() {
     let tmp = tempfile::tempdir().unwrap();
@@ -152,7 +138,7 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
     // The slip, read back by the ESC/POS decoder: number, business in Chinese, the QR's link.
     let follow = offline[0]["follow_url"].as_str().unwrap();
     assert!(follow.ends_with(&format!("/{first_offline}")), "{follow}");
-    let slip = printed(&terminals[2], &format!("[QR {follow}]"));
+    let slip = printed(terminals[2].addr, &format!("[QR {follow}]"));
     assert!(
         slip.contains(&first_offline) && slip.contains("公积金"),
         "{slip}"
@@ -293,7 +279,7 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
     assert_eq!(r["ticket"]["priority"], "appointment");
     assert_eq!(r["ticket"]["offline"], false);
     let number = r["ticket"]["number"].as_str().unwrap().to_owned();
-    let slip = printed(&terminals[0], "预约优先 张*明");
+    let slip = printed(terminals[0].addr, "预约优先 张*明");
     assert!(
         slip.contains(&number) && slip.contains("预约优先 张*明"),
         "{slip}"

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use menpai_model::appointment::{AppointmentClaims, generate, public_b64, sign};
-use menpai_tests::{demo_region, get_json, http, start_agent};
+use menpai_tests::{demo_region, get_json, http, printed, start_agent};
 use serde_json::Value;
 
 const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
@@ -28,21 +28,6 @@ fn claims(id: &str, hall: &str, date: &str, start: &str, end: &str) -> Appointme
 fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, Value) {
     let (s, b) = http(addr, "POST", path, &JSON, body.as_bytes());
     (s, serde_json::from_str(&b).unwrap_or(Value::String(b)))
-}
-
-/// What the simulated printer has received, once it contains `needle` (the twin reads the
-/// pseudo-terminal on its own thread, so a print may land a moment after the answer).
-fn printed(addr: std::net::SocketAddr, needle: &str) -> String {
-    let mut preview = String::new();
-    for _ in 0..100 {
-        let (_, p) = get_json(addr, "/api/v1/sim/printer");
-        preview = p["preview"].as_str().unwrap_or_default().to_owned();
-        if preview.contains(needle) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    preview
 }
 
 #[test]

@@ -139,6 +139,25 @@ fn log(
     Ok(())
 }
 
+/// The ticket called to (or served at) a window now.
+fn at_window_in(
+    conn: &rusqlite::Connection,
+    hall: &str,
+    day: &str,
+    window: u32,
+) -> Result<Option<Ticket>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND window = ?3
+                 AND state IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1"
+            ),
+            params![hall, day, window],
+            Ticket::from_row,
+        )
+        .optional()?)
+}
+
 fn ticket_by_id(tx: &rusqlite::Connection, id: i64) -> Result<Ticket> {
     Ok(tx.query_row(
         &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?1"),
@@ -385,16 +404,7 @@ impl QueueStore for Sqlite {
     ) -> Result<Option<Ticket>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let current: Option<Ticket> = tx
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND window = ?3
-                     AND state IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1"
-                ),
-                params![hall, day, window],
-                Ticket::from_row,
-            )
-            .optional()?;
+        let current = at_window_in(&tx, hall, day, window)?;
         let nothing = || conflict(format!("{window} 号窗口现在没有叫到的号"));
         let set = |t: &Ticket, state: &str, column: &str| -> Result<()> {
             tx.execute(
@@ -495,17 +505,7 @@ impl QueueStore for Sqlite {
     }
 
     fn at_window(&self, hall: &str, day: &str, window: u32) -> Result<Option<Ticket>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND window = ?3
-                     AND state IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1"
-                ),
-                params![hall, day, window],
-                Ticket::from_row,
-            )
-            .optional()?)
+        at_window_in(&self.conn(), hall, day, window)
     }
 
     fn waiting(
