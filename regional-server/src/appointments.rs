@@ -273,6 +273,15 @@ fn item_at(
     Ok(info.clone())
 }
 
+/// Places per slot for an item in a hall: its own, else the default.
+fn capacity_of(server: &Server, hall: &str, item: &str) -> std::result::Result<u32, AppError> {
+    Ok(server
+        .storage
+        .capacity(hall, item)
+        .map_err(AppError::internal)?
+        .unwrap_or(server.config.appointment_slot_capacity))
+}
+
 /// The 30-minute slots of a day in the hall's hours, with places left.
 pub fn slots(
     server: &Server,
@@ -285,11 +294,7 @@ pub fn slots(
         .halls
         .get(hall)
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这个大厅"))?;
-    let capacity = server
-        .storage
-        .capacity(hall, item)
-        .map_err(AppError::internal)?
-        .unwrap_or(server.config.appointment_slot_capacity);
+    let capacity = capacity_of(server, hall, item)?;
     let booked = server
         .storage
         .booked(hall, item, &date.to_string())
@@ -365,11 +370,7 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
         .into_iter()
         .find(|s| s.start == r.start)
         .ok_or_else(|| AppError::bad_request("没有这个时段，请重新选择"))?;
-    let capacity = server
-        .storage
-        .capacity(&r.hall, &r.item)
-        .map_err(AppError::internal)?
-        .unwrap_or(server.config.appointment_slot_capacity);
+    let capacity = capacity_of(server, &r.hall, &r.item)?;
     let claims = AppointmentClaims {
         id: format!("ap-{}", &crate::operators::random_token()[..12]),
         hall: r.hall.clone(),
@@ -455,19 +456,7 @@ async fn slots_json(
 
 /// Refuses form and JSON posts another site's page makes a browser send.
 fn same_site(headers: &HeaderMap) -> std::result::Result<(), AppError> {
-    let cross = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site");
-    let host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let foreign_origin = headers
-        .get("origin")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|o| o != "null" && !o.ends_with(&format!("//{host}")));
-    if cross || foreign_origin {
+    if crate::operators::cross_site(headers) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "请在本站页面提交预约"));
     }
     Ok(())

@@ -155,34 +155,32 @@ impl Session {
     }
 }
 
+/// Whether another site's page made the browser send this request (by `Sec-Fetch-Site`, or an
+/// `Origin` that is not this server).
+pub fn cross_site(headers: &HeaderMap) -> bool {
+    let cross = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    let origin_ok = match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin == format!("https://{host}"),
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
+    cross || !origin_ok
+}
+
 impl FromRequestParts<Arc<Server>> for Session {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, server: &Arc<Server>) -> Result<Self, AppError> {
         // Cookies ride along on cross-site posts: state changes must come from our own pages.
-        if parts.method != Method::GET && parts.method != Method::HEAD {
-            let cross = parts
-                .headers
-                .get("sec-fetch-site")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v == "cross-site");
-            let origin_ok = match (
-                parts
-                    .headers
-                    .get(header::ORIGIN)
-                    .and_then(|v| v.to_str().ok()),
-                parts
-                    .headers
-                    .get(header::HOST)
-                    .and_then(|v| v.to_str().ok()),
-            ) {
-                (Some(origin), Some(host)) => origin == format!("https://{host}"),
-                (Some(_), None) => false,
-                (None, _) => true,
-            };
-            if cross || !origin_ok {
-                return Err(AppError::new(StatusCode::FORBIDDEN, "拒绝跨站请求"));
-            }
+        if parts.method != Method::GET && parts.method != Method::HEAD && cross_site(&parts.headers)
+        {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "拒绝跨站请求"));
         }
         let token = session_token(&parts.headers)
             .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "请先登录"))?;

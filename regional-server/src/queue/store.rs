@@ -139,6 +139,15 @@ fn log(
     Ok(())
 }
 
+/// Marks an appointment checked in with its ticket (online or offline, the first stands).
+fn record_check_in(tx: &Transaction, appointment: &str, at: &str, number: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE appointments SET checked_in_at = ?1, ticket = ?2 WHERE id = ?3 AND checked_in_at IS NULL",
+        params![at, number, appointment],
+    )?;
+    Ok(())
+}
+
 /// The ticket called to (or served at) a window now.
 fn at_window_in(
     conn: &rusqlite::Connection,
@@ -291,10 +300,7 @@ impl QueueStore for Sqlite {
         let id = tx.last_insert_rowid();
         log(&tx, id, issued_at, "waiting", None, t.device)?;
         if let Some(a) = t.appointment_id {
-            tx.execute(
-                "UPDATE appointments SET checked_in_at = ?1, ticket = ?2 WHERE id = ?3",
-                params![issued_at, format!("{}{next:03}", t.prefix), a],
-            )?;
+            record_check_in(&tx, a, issued_at, &format!("{}{next:03}", t.prefix))?;
         }
         let ticket = ticket_by_id(&tx, id)?;
         tx.commit()?;
@@ -605,6 +611,9 @@ pub fn apply_offline_ticket(tx: &Transaction, device: &str, t: &OfflineTicket) -
     match inserted {
         Ok(1) => {
             log(tx, tx.last_insert_rowid(), now, "waiting", None, device)?;
+            if let Some(a) = &t.appointment_id {
+                record_check_in(tx, a, &t.issued_at, &t.number)?;
+            }
             Ok(true)
         }
         Ok(_) => Ok(true),
@@ -805,5 +814,63 @@ mod tests {
         );
         assert_eq!(call(Act::CallNext).unwrap().number, "E980");
         assert_eq!(db.current_calls("h", day, 12).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn an_offline_check_in_marks_the_appointment_like_an_online_one() {
+        use crate::appointments::{AppointmentStore, NewAppointment, Sealer};
+        let db = Sqlite::open_in_memory().unwrap();
+        let sealer = Sealer::from_key(&[3; 32]);
+        let claims = menpai_model::appointment::AppointmentClaims {
+            id: "ap-1".into(),
+            hall: "h".into(),
+            item: "P43".into(),
+            item_name: "公积金提取".into(),
+            prefix: "E".into(),
+            date: "2026-11-23".into(),
+            start: "10:00".into(),
+            end: "10:30".into(),
+            holder: "张*明".into(),
+        };
+        db.book(&NewAppointment {
+            claims,
+            name_enc: sealer.seal("张小明"),
+            phone_enc: sealer.seal("13800000001"),
+            phone_hash: sealer.phone_hash("13800000001"),
+            booked_at: "2026-11-20 09:00:00".into(),
+            capacity: 4,
+        })
+        .unwrap();
+        db.lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, "now")
+            .unwrap();
+        let offline = OfflineTicket {
+            hall: "h".into(),
+            day: "2026-11-23".into(),
+            prefix: "E".into(),
+            seq: 980,
+            number: "E980".into(),
+            business: "公积金".into(),
+            priority: "appointment".into(),
+            issued_at: "2026-11-23 10:01:00.000".into(),
+            appointment_id: Some("ap-1".into()),
+            replaces: None,
+        };
+        {
+            let mut conn = db.conn();
+            let tx = conn.transaction().unwrap();
+            assert!(apply_offline_ticket(&tx, "t2", &offline).unwrap());
+            tx.commit().unwrap();
+        }
+        let a = db.appointment("ap-1").unwrap().unwrap();
+        assert_eq!(a.ticket.as_deref(), Some("E980"));
+        assert_eq!(a.checked_in_at.as_deref(), Some("2026-11-23 10:01:00.000"));
+        let again = NewTicket {
+            appointment_id: Some("ap-1"),
+            ..new("E", Priority::Appointment, "2026-11-23 10:05:00", "r-again")
+        };
+        assert!(
+            matches!(db.issue_ticket(&again), Err(StorageError::Conflict(m)) if m.contains("E980")),
+            "checked in offline: refused online"
+        );
     }
 }
