@@ -58,6 +58,7 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .route("/api/v1/faqs", get(faqs))
         .route("/api/v1/search", get(search))
         .route("/api/v1/events", get(events))
+        .route("/api/v1/ui/alive", post(ui_alive))
         .route("/api/v1/devices", get(devices))
         .route("/api/v1/help", post(help))
         .route("/api/v1/ratings", post(rate))
@@ -207,6 +208,12 @@ fn check_limit(limit: Option<usize>, default: usize, max: usize) -> Result<usize
     }
 }
 
+/// The kiosk UI says it is alive (from its frame loop, so a frozen UI goes silent).
+async fn ui_alive(State(agent): AgentState) -> StatusCode {
+    agent.host.ui_alive();
+    StatusCode::NO_CONTENT
+}
+
 async fn health(State(agent): AgentState) -> Json<Health> {
     let catalog = agent.catalog();
     Json(Health {
@@ -226,6 +233,7 @@ async fn health(State(agent): AgentState) -> Json<Health> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone(),
+        host: agent.host_status(),
     })
 }
 

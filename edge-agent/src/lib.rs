@@ -6,6 +6,7 @@ pub mod api;
 pub mod catalog;
 pub mod config;
 pub mod devices;
+pub mod host;
 pub mod queue;
 pub mod search;
 pub mod store;
@@ -44,6 +45,8 @@ pub struct Agent {
     pub hall_queue: std::sync::Mutex<Option<menpai_model::queue::QueueView>>,
     /// The regional server's queue, when enrolled.
     pub queue_link: std::sync::OnceLock<sync::queue::QueueLink>,
+    /// Network, kiosk UI and reboot, from D-Bus.
+    pub host: host::Host,
 }
 
 /// Why importing a pack failed.
@@ -99,6 +102,7 @@ impl Agent {
             ui_clients: std::sync::atomic::AtomicUsize::new(0),
             hall_queue: std::sync::Mutex::new(None),
             queue_link: std::sync::OnceLock::new(),
+            host: host::Host::default(),
         }
     }
 
@@ -193,6 +197,14 @@ impl Agent {
 
     pub fn subscribe(&self) -> broadcast::Receiver<AgentEvent> {
         self.events.subscribe()
+    }
+
+    /// The host's state for health and heartbeats.
+    pub fn host_status(&self) -> menpai_model::api::HostStatus {
+        self.host.status(
+            std::time::Duration::from_secs(self.config.host.ui_silence_s),
+            self.ui_clients.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     pub fn uptime_s(&self) -> u64 {

@@ -139,15 +139,14 @@ fn serve(mut config: Config) -> anyhow::Result<()> {
             tracing::info!(device = %id.enrollment.device_id, server = %id.enrollment.server, "Syncing with the regional server.");
             menpai_agent::sync::start(agent.clone(), id, sync_config)?;
         }
-        menpai_agent::systemd::notify("READY=1");
+        menpai_agent::host::start(agent.clone());
+        let version = agent.catalog().map(|c| c.version.version.clone());
+        menpai_agent::systemd::notify(&format!(
+            "READY=1\nSTATUS=serving on {addr}, content {}",
+            version.as_deref().unwrap_or("none")
+        ));
         if let Some(every) = menpai_agent::systemd::watchdog_interval() {
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                loop {
-                    tick.tick().await;
-                    menpai_agent::systemd::notify("WATCHDOG=1");
-                }
-            });
+            tokio::spawn(menpai_agent::systemd::watchdog(agent.clone(), every));
         }
         menpai_agent::serve(agent, listener, shutdown_signal()).await?;
         menpai_agent::systemd::notify("STOPPING=1");

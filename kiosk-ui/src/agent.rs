@@ -24,6 +24,24 @@ pub(crate) fn plugin(app: &mut App) {
         .add_message::<AgentPush>();
     app.add_systems(Startup, start);
     app.add_systems(PreUpdate, drain);
+    app.add_systems(Update, say_alive);
+}
+
+/// How often the UI tells the agent it is alive. Idle, the frame loop still runs once a
+/// minute, so a UI that is silent much longer is frozen (the agent then restarts its unit).
+const ALIVE_EVERY: Duration = Duration::from_secs(20);
+
+fn say_alive(
+    link: Option<Res<AgentLink>>,
+    mut status: ResMut<AgentStatus>,
+    mut last: Local<Option<std::time::Instant>>,
+) {
+    let Some(link) = link else { return };
+    if last.is_some_and(|t| t.elapsed() < ALIVE_EVERY) {
+        return;
+    }
+    *last = Some(std::time::Instant::now());
+    send(&link, &mut status, Request::Alive);
 }
 
 /// What the UI asks the agent for.
@@ -63,6 +81,8 @@ pub enum Request {
     CheckIn {
         token: String,
     },
+    /// The frame loop runs (the agent's watch on a frozen UI).
+    Alive,
 }
 
 /// What came back.
@@ -308,6 +328,9 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
             let body =
                 serde_json::json!({ "level": level, "reasons": reasons, "item": item }).to_string();
             http(base, "POST", "/api/v1/ratings", Some(&body)).map(|_| Reply::Done(request.clone()))
+        }
+        Request::Alive => {
+            http(base, "POST", "/api/v1/ui/alive", None).map(|_| Reply::Done(request.clone()))
         }
         Request::Queue => {
             get(format!("/api/v1/queue{}", at_param('?'))).and_then(|b| parse(&b).map(Reply::Queue))

@@ -40,8 +40,21 @@ fn act(app: &mut App, action: Action) {
     app.update();
 }
 
+/// What the screens asked for (the alive beacon left out).
 fn drain(requests: &Receiver<Request>) -> Vec<Request> {
-    requests.try_iter().collect()
+    requests.try_iter().filter(|r| *r != Request::Alive).collect()
+}
+
+#[test]
+fn the_ui_tells_the_agent_it_is_alive_from_its_frame_loop() {
+    let (mut app, requests) = app(Options::default());
+    app.update();
+    let first: Vec<Request> = requests.try_iter().collect();
+    assert!(first.contains(&Request::Alive), "{first:?}");
+    // Not on every frame: once per interval.
+    app.update();
+    app.update();
+    assert!(!requests.try_iter().any(|r| r == Request::Alive));
 }
 
 #[test]

@@ -139,6 +139,45 @@ pub struct Health {
     /// Sync with the regional server, when the terminal is enrolled.
     #[serde(default)]
     pub regional: Option<RegionalStatus>,
+    /// What the operating system says: network, the kiosk UI, the next reboot.
+    #[serde(default)]
+    pub host: HostStatus,
+}
+
+/// The terminal's host, as NetworkManager, systemd and logind report it over D-Bus.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostStatus {
+    pub network: NetworkStatus,
+    pub ui: UiStatus,
+    /// The next reboot logind has scheduled (China Standard Time, `YYYY-MM-DD HH:MM`).
+    #[serde(default)]
+    pub reboot_at: Option<String>,
+}
+
+/// Network connectivity from NetworkManager.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkStatus {
+    /// `full`, `limited`, `portal`, `none` or `unknown` (NetworkManager's words).
+    pub connectivity: String,
+    /// The primary connection's name and type, e.g. `有线连接 1`, `802-3-ethernet`.
+    #[serde(default)]
+    pub connection: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Plain words for technicians.
+    pub detail: String,
+}
+
+/// Whether the kiosk UI answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UiStatus {
+    pub alive: bool,
+    /// Seconds since the UI last said it was alive.
+    #[serde(default)]
+    pub last_seen_s: Option<u64>,
+    /// Times the agent restarted the UI's unit because it stopped answering.
+    #[serde(default)]
+    pub restarts: u32,
 }
 
 /// How the terminal gets on with the regional server.

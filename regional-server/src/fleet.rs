@@ -84,6 +84,12 @@ pub fn faults(b: &Heartbeat) -> Vec<String> {
     if !b.ui_alive {
         out.push("界面程序无响应".into());
     }
+    match b.network.as_deref() {
+        Some("none") => out.push("网络：没有网络".into()),
+        Some("portal") => out.push("网络：需要网页认证".into()),
+        Some("limited") => out.push("网络：受限，连不上外网".into()),
+        _ => {}
+    }
     if b.outbox_depth > 1000 {
         out.push(format!("待上传事件 {} 条", b.outbox_depth));
     }

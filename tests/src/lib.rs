@@ -226,6 +226,11 @@ pub fn agent_cli(dir: &Path, args: &[&str]) -> (bool, String) {
 
 /// Starts `menpai-agent serve` on the config in `dir`.
 pub fn spawn_agent(dir: tempfile::TempDir) -> RunningAgent {
+    spawn_agent_env(dir, &[])
+}
+
+/// Starts `menpai-agent serve` with extra environment (a private D-Bus, a notify socket).
+pub fn spawn_agent_env(dir: tempfile::TempDir, env: &[(&str, &str)]) -> RunningAgent {
     let config = dir.path().join("agent.toml");
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -237,6 +242,7 @@ pub fn spawn_agent(dir: tempfile::TempDir) -> RunningAgent {
         .arg(&config)
         .stdout(Stdio::piped())
         .stderr(log)
+        .envs(env.iter().copied())
         .spawn()
         .expect("agent starts");
     let addr = read_listen_line(&mut child);
@@ -339,6 +345,7 @@ pub fn demo_region() -> PathBuf {
     workspace().join("content/demo-region")
 }
 
+pub mod fake_host;
 pub mod proxy;
 pub mod regional;
 pub mod webdriver;

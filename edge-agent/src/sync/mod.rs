@@ -422,6 +422,7 @@ pub async fn send_outbox(agent: &Agent, client: &Client) -> Result<usize, SyncEr
 
 /// What the heartbeat says.
 pub fn heartbeat(agent: &Agent) -> Heartbeat {
+    let host = agent.host_status();
     let read = |p: &str| std::fs::read_to_string(p).ok();
     let mem_available_mb = read("/proc/meminfo").and_then(|m| {
         m.lines()
@@ -446,8 +447,8 @@ pub fn heartbeat(agent: &Agent) -> Heartbeat {
         cpu_temp_c,
         disk_free_mb,
         mem_available_mb,
-        ui_alive: agent.ui_clients.load(Ordering::Relaxed) > 0,
-        network: None,
+        ui_alive: host.ui.alive,
+        network: Some(host.network.connectivity),
     }
 }
 
