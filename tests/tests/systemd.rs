@@ -127,12 +127,17 @@ fn the_agent_reports_ready_pets_the_watchdog_and_says_when_it_stops() {
     );
     let mut messages: Vec<(Duration, String)> = Vec::new();
     let mut buf = [0u8; 4096];
-    while started.elapsed() < Duration::from_secs(4) {
+    // Until READY (the first start seeds the store), then 3 s of watchdog.
+    let mut ready_at = None;
+    while started.elapsed() < Duration::from_secs(30)
+        && ready_at.is_none_or(|r: Instant| r.elapsed() < Duration::from_secs(3))
+    {
         if let Ok(n) = socket.recv(&mut buf) {
-            messages.push((
-                started.elapsed(),
-                String::from_utf8_lossy(&buf[..n]).into_owned(),
-            ));
+            let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if m.contains("READY=1") {
+                ready_at = Some(Instant::now());
+            }
+            messages.push((started.elapsed(), m));
         }
     }
     let ready = &messages
