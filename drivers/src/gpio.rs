@@ -69,6 +69,8 @@ pub struct SimLevels {
     pub presence: bool,
     pub help_button: bool,
     pub status_led: bool,
+    /// Times the status LED changed (a self-test blink shows here).
+    pub status_led_changes: u32,
 }
 
 /// Simulated GPIO: levels in memory.
@@ -93,6 +95,10 @@ impl SimGpio {
     pub fn status_led(&self) -> bool {
         self.with(|l| l.status_led)
     }
+
+    pub fn levels(&self) -> SimLevels {
+        self.with(|l| *l)
+    }
 }
 
 impl Gpio for SimGpio {
@@ -105,7 +111,12 @@ impl Gpio for SimGpio {
     }
 
     fn set_status_led(&mut self, on: bool) -> Result<()> {
-        self.with(|l| l.status_led = on);
+        self.with(|l| {
+            if l.status_led != on {
+                l.status_led_changes += 1;
+            }
+            l.status_led = on;
+        });
         Ok(())
     }
 }

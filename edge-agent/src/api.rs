@@ -75,10 +75,11 @@ pub fn router(agent: Arc<Agent>) -> Router {
         )
         .route("/api/v1/sim/led", get(sim_led))
         .route("/api/v1/sim/voice", get(sim_voice))
-        .route("/api/v1/sim/gpio", post(sim_gpio))
+        .route("/api/v1/sim/gpio", get(sim_gpio_levels).post(sim_gpio))
         .route("/api/v1/admin/content/import", post(admin_import))
         .route("/api/v1/admin/content/rollback", post(admin_rollback))
         .route("/api/v1/admin/content/versions", get(admin_versions))
+        .route("/api/v1/admin/selftest", post(admin_selftest))
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(agent)
@@ -748,6 +749,29 @@ struct ImportBody {
     dir: std::path::PathBuf,
 }
 
+/// The technician's hardware self-test (waits for the test scan).
+async fn admin_selftest(
+    State(agent): AgentState,
+    headers: HeaderMap,
+    Body(request): Body<menpai_model::api::SelfTestRequest>,
+) -> Result<Json<menpai_model::api::SelfTestReport>, AppError> {
+    authorize(&agent, &headers, "device.selftest")?;
+    let report = crate::selftest::run(&agent, &request).await;
+    let failed: Vec<&str> = report
+        .steps
+        .iter()
+        .filter(|s| s.outcome == menpai_model::api::SelfTestOutcome::Fail)
+        .map(|s| s.step.as_str())
+        .collect();
+    let outcome = if failed.is_empty() {
+        "passed".to_owned()
+    } else {
+        format!("failed: {}", failed.join(", "))
+    };
+    let _ = agent.store.audit("device.selftest", "", &outcome);
+    Ok(Json(report))
+}
+
 async fn admin_import(
     State(agent): AgentState,
     headers: HeaderMap,
@@ -1375,7 +1399,22 @@ async fn sim_gpio(
     if let Some(h) = b.help_button {
         gpio.set_help_button(h);
     }
-    Ok(Json(json!({ "status_led": gpio.status_led() })))
+    sim_gpio_levels(State(agent)).await
+}
+
+/// The simulated lines: the status LED and how often it changed (blinks).
+async fn sim_gpio_levels(State(agent): AgentState) -> Result<Json<Value>, AppError> {
+    let gpio = agent
+        .devices
+        .gpio_twin()
+        .ok_or_else(|| not_simulated("gpio"))?;
+    let l = gpio.levels();
+    Ok(Json(json!({
+        "status_led": l.status_led,
+        "status_led_changes": l.status_led_changes,
+        "presence": l.presence,
+        "help_button": l.help_button,
+    })))
 }
 
 /// A citizen asks for staff: queued for the regional server and told to the hall at once.

@@ -9,6 +9,7 @@ pub mod devices;
 pub mod host;
 pub mod queue;
 pub mod search;
+pub mod selftest;
 pub mod store;
 pub mod sync;
 pub mod systemd;

@@ -31,7 +31,9 @@ pub async fn watchdog(agent: std::sync::Arc<crate::Agent>, every: Duration) {
         let check = tokio::task::spawn_blocking(move || probe.store.outbox_depth());
         match tokio::time::timeout(every, check).await {
             Ok(Ok(Ok(_))) => notify("WATCHDOG=1"),
-            Ok(Ok(Err(e))) => tracing::error!(error = %e, "The store does not answer; not petting the watchdog."),
+            Ok(Ok(Err(e))) => {
+                tracing::error!(error = %e, "The store does not answer; not petting the watchdog.")
+            }
             _ => tracing::error!("The store check hangs; not petting the watchdog."),
         }
     }

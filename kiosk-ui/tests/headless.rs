@@ -42,7 +42,10 @@ fn act(app: &mut App, action: Action) {
 
 /// What the screens asked for (the alive beacon left out).
 fn drain(requests: &Receiver<Request>) -> Vec<Request> {
-    requests.try_iter().filter(|r| *r != Request::Alive).collect()
+    requests
+        .try_iter()
+        .filter(|r| *r != Request::Alive)
+        .collect()
 }
 
 #[test]

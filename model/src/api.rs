@@ -360,3 +360,50 @@ pub struct ApiError {
     #[serde(default)]
     pub details: Option<serde_json::Value>,
 }
+
+/// What the technician's self-test asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfTestRequest {
+    /// How long to wait for the test scan, in seconds.
+    #[serde(default = "default_scan_timeout")]
+    pub scan_timeout_s: u64,
+}
+
+fn default_scan_timeout() -> u64 {
+    30
+}
+
+/// One check of the self-test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfTestStep {
+    /// `printer`, `scanner`, `led`, `status_led`, `camera`, `display`, `voice`, `network`,
+    /// `regional`.
+    pub step: String,
+    /// The device in Chinese, e.g. 打印机.
+    pub name: String,
+    pub outcome: SelfTestOutcome,
+    /// What was seen, in words for the technician.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelfTestOutcome {
+    Pass,
+    Fail,
+    /// Not fitted or not configured on this terminal.
+    Skip,
+}
+
+/// The self-test's report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfTestReport {
+    pub hall: String,
+    pub position: String,
+    /// When it ran (China Standard Time).
+    pub at: String,
+    /// No step failed.
+    pub passed: bool,
+    pub steps: Vec<SelfTestStep>,
+}

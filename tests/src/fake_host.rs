@@ -71,7 +71,9 @@ struct FakeLogind(Arc<Mutex<HostState>>);
 impl FakeLogind {
     fn schedule_shutdown(&self, kind: String, usec: u64) -> zbus::fdo::Result<()> {
         if !["reboot", "poweroff", "halt", "dry-reboot", "dry-poweroff"].contains(&kind.as_str()) {
-            return Err(zbus::fdo::Error::InvalidArgs(format!("unknown type {kind}")));
+            return Err(zbus::fdo::Error::InvalidArgs(format!(
+                "unknown type {kind}"
+            )));
         }
         self.0.lock().unwrap().scheduled = Some((kind, usec));
         Ok(())
@@ -106,7 +108,10 @@ impl FakeHost {
         let dir = tempfile::tempdir().unwrap();
         let mut daemon = Command::new("dbus-daemon")
             .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", dir.path().join("bus").display()))
+            .arg(format!(
+                "--address=unix:path={}",
+                dir.path().join("bus").display()
+            ))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -36,6 +36,8 @@ pub fn binary(name: &str) -> PathBuf {
             "menpai-kiosk",
             "-p",
             "menpai-server",
+            "-p",
+            "menpai-provision",
         ]);
         if release {
             cargo.arg("--release");

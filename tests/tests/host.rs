@@ -143,7 +143,11 @@ fn a_frozen_ui_is_restarted_through_systemd_and_the_reboot_is_scheduled_with_log
         vec![("menpai-kiosk.service".to_owned(), "replace".to_owned())]
     );
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(host.restarts().len(), 1, "restarted again without a grace period");
+    assert_eq!(
+        host.restarts().len(),
+        1,
+        "restarted again without a grace period"
+    );
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (action, detail, outcome): (String, String, String) = conn
         .query_row(
@@ -153,7 +157,10 @@ fn a_frozen_ui_is_restarted_through_systemd_and_the_reboot_is_scheduled_with_log
         )
         .unwrap();
     assert_eq!(action, "host.ui_restart");
-    assert!(detail.starts_with("menpai-kiosk.service: silent "), "{detail}");
+    assert!(
+        detail.starts_with("menpai-kiosk.service: silent "),
+        "{detail}"
+    );
     assert_eq!(outcome, "restarted (/org/freedesktop/systemd1/job/1)");
     // Back after the restart: it answers again.
     alive();

@@ -36,7 +36,10 @@ fn unit_root() -> tempfile::TempDir {
         .unwrap();
     }
     let cage = Path::new("/usr/bin/cage");
-    assert!(cage.exists(), "cage is not installed (scripts/setup.sh installs it)");
+    assert!(
+        cage.exists(),
+        "cage is not installed (scripts/setup.sh installs it)"
+    );
     for program in [
         binary("menpai-agent"),
         binary("menpai-server"),
@@ -163,7 +166,13 @@ fn the_agent_reports_ready_pets_the_watchdog_and_says_when_it_stops() {
 
     // systemctl stop sends SIGTERM: the agent says STOPPING=1 and exits cleanly.
     let pid = agent.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut stopping = false;
     while Instant::now() < deadline && !stopping {

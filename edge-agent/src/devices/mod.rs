@@ -98,6 +98,12 @@ pub struct PrintError {
     pub reason: String,
 }
 
+/// Blink the status LED this many times (a self-test), then show health again.
+struct BlinkRequest {
+    times: u32,
+    reply: oneshot::Sender<Result<(), String>>,
+}
+
 struct PrintRequest {
     job: Vec<u8>,
     reply: oneshot::Sender<Result<(), PrintError>>,
@@ -119,6 +125,9 @@ pub struct Devices {
     printer: Option<mpsc::Sender<PrintRequest>>,
     led: Option<mpsc::Sender<LedMessage>>,
     voice: Option<mpsc::Sender<Announcement>>,
+    blink: Option<mpsc::Sender<BlinkRequest>>,
+    /// Frames the camera has grabbed since start (None without a camera).
+    camera_frames: Option<Arc<std::sync::atomic::AtomicU64>>,
     wav_dir: Option<std::path::PathBuf>,
     columns: usize,
     twins: Twins,
@@ -140,6 +149,7 @@ impl Drop for Devices {
         self.printer = None;
         self.led = None;
         self.voice = None;
+        self.blink = None;
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -172,6 +182,8 @@ impl Devices {
             printer: None,
             led: None,
             voice: None,
+            blink: None,
+            camera_frames: None,
             wav_dir: None,
             columns: 32,
             twins: Twins::default(),
@@ -331,10 +343,12 @@ impl Devices {
         if c.backend != Backend::None {
             let (r, stop) = (reporter("camera", c.backend), d.stop.clone());
             let events = events.clone();
+            let frames = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            d.camera_frames = Some(frames.clone());
             d.threads.push(
                 std::thread::Builder::new()
                     .name("camera".into())
-                    .spawn(move || run_camera(&c, &r, &events, &stop))?,
+                    .spawn(move || run_camera(&c, &r, &events, &frames, &stop))?,
             );
         }
 
@@ -363,10 +377,12 @@ impl Devices {
             );
             let events = events.clone();
             let window = Duration::from_millis(c.debounce_ms);
+            let (tx, blinks) = mpsc::channel();
+            d.blink = Some(tx);
             d.threads.push(
                 std::thread::Builder::new()
                     .name("gpio".into())
-                    .spawn(move || run_gpio(gpio, window, &r, &health, &events, &stop))?,
+                    .spawn(move || run_gpio(gpio, window, &r, &health, &events, &blinks, &stop))?,
             );
         }
         Ok(d)
@@ -400,6 +416,25 @@ impl Devices {
                 reason: "打印机没有响应".into(),
             }),
         }
+    }
+
+    /// Blinks the status LED `times` times (about 0.4 s each); fails without GPIO.
+    pub async fn blink_status_led(&self, times: u32) -> Result<(), String> {
+        let tx = self.blink.as_ref().ok_or("本机没有配置 GPIO")?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(BlinkRequest { times, reply })
+            .map_err(|_| "GPIO 线程已停止".to_owned())?;
+        match tokio::time::timeout(Duration::from_secs(5 + u64::from(times)), answer).await {
+            Ok(Ok(result)) => result,
+            _ => Err("GPIO 没有响应".into()),
+        }
+    }
+
+    /// Frames grabbed by the camera since start, when there is one.
+    pub fn camera_frames(&self) -> Option<u64> {
+        self.camera_frames
+            .as_ref()
+            .map(|f| f.load(Ordering::Relaxed))
     }
 
     /// Shows a message on the LED bar, if there is one; never blocks.
@@ -732,6 +767,7 @@ fn run_gpio(
     r: &Reporter,
     health: &HealthMap,
     events: &broadcast::Sender<AgentEvent>,
+    blinks: &mpsc::Receiver<BlinkRequest>,
     stop: &AtomicBool,
 ) {
     let now = Instant::now();
@@ -772,6 +808,18 @@ fn run_gpio(
         if led_on != Some(healthy) && gpio.set_status_led(healthy).is_ok() {
             led_on = Some(healthy);
         }
+        if let Ok(BlinkRequest { times, reply }) = blinks.try_recv() {
+            let mut result = Ok(());
+            for on in (0..times).flat_map(|_| [!healthy, healthy]) {
+                if let Err(e) = gpio.set_status_led(on) {
+                    result = Err(format!("状态灯写入失败：{}", e.message));
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            led_on = None;
+            let _ = reply.send(result);
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -799,6 +847,7 @@ fn run_camera(
     c: &config::CameraConfig,
     r: &Reporter,
     events: &broadcast::Sender<AgentEvent>,
+    frames: &std::sync::atomic::AtomicU64,
     stop: &AtomicBool,
 ) {
     let mut backoff = Backoff::new(RECONNECT_BASE, RECONNECT_MAX);
@@ -823,6 +872,7 @@ fn run_camera(
             let started = Instant::now();
             match camera.next_codes() {
                 Ok(codes) => {
+                    frames.fetch_add(1, Ordering::Relaxed);
                     for code in codes {
                         let repeat = last
                             .as_ref()

@@ -6,7 +6,8 @@
     default_path = "/org/freedesktop/systemd1"
 )]
 trait SystemdManager {
-    fn restart_unit(&self, name: &str, mode: &str) -> zbus::Result<zbus::zvariant::OwnedObjectPath>;
+    fn restart_unit(&self, name: &str, mode: &str)
+    -> zbus::Result<zbus::zvariant::OwnedObjectPath>;
 }
 
 /// Restarts `unit` (replacing any queued job); returns systemd's job path.

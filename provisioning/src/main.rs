@@ -1,0 +1,286 @@
+//! `menpai-provision`: the technician's CLI on a terminal. Enrolls it with the regional
+//! server, detects its devices and writes them into the agent's config, runs the hardware
+//! self-test, and shows the agent's health.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use menpai_model::api::{SelfTestReport, SelfTestRequest};
+use menpai_provision::{agent_api, config_file, detect, report};
+use sha2::{Digest, Sha256};
+
+const USAGE: &str = "usage: menpai-provision enroll --server https://HOST:PORT --ca CA.pem --token TOKEN [--no-restart]
+       menpai-provision detect [--sysfs /sys] [--write]
+       menpai-provision self-test [--scan-timeout SECONDS] [--json]
+       menpai-provision status
+  common: [--config /etc/menpai/agent.toml] [--agent http://127.0.0.1:7700]
+          [--token-file <config dir>/technician.token]
+  writing an image to an SD card: write-sd IMAGE DEVICE";
+
+/// Command-line flags: `--name value` pairs and bare `--switch`es.
+struct Args(Vec<String>);
+
+impl Args {
+    fn value(&self, name: &str) -> Option<String> {
+        let i = self.0.iter().position(|a| a == name)?;
+        self.0.get(i + 1).cloned()
+    }
+    fn required(&self, name: &str) -> anyhow::Result<String> {
+        self.value(name)
+            .with_context(|| format!("{name} is needed\n{USAGE}"))
+    }
+    fn switch(&self, name: &str) -> bool {
+        self.0.iter().any(|a| a == name)
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    match runtime.block_on(run(args)) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn run(mut args: Vec<String>) -> anyhow::Result<i32> {
+    if args.is_empty() || args[0] == "--help" || args[0] == "-h" {
+        println!("{USAGE}");
+        return Ok(0);
+    }
+    let command = args.remove(0);
+    let args = Args(args);
+    let config_path = PathBuf::from(
+        args.value("--config")
+            .unwrap_or_else(|| "/etc/menpai/agent.toml".into()),
+    );
+    let token_file = args
+        .value("--token-file")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            config_path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("technician.token")
+        });
+    let config = menpai_agent::config::Config::load(config_path.exists().then_some(&config_path))?;
+    let agent = agent_api::address(
+        &args
+            .value("--agent")
+            .unwrap_or_else(|| format!("http://{}", config.listen)),
+    )?;
+    match command.as_str() {
+        "enroll" => enroll(&args, &config, &config_path, &token_file).await,
+        "detect" => {
+            let sysfs = PathBuf::from(args.value("--sysfs").unwrap_or_else(|| "/sys".into()));
+            let found = detect::scan(&sysfs);
+            let assigned = detect::assign(&found);
+            print!("{}", report::detected(&found, &assigned));
+            if args.switch("--write") {
+                let mut table = config_file::read(&config_path)?;
+                for (name, t) in detect::config_tables(&found, &assigned) {
+                    let toml::Value::Table(t) = t else { continue };
+                    for (k, v) in t {
+                        config_file::set(&mut table, &format!("devices.{name}"), &k, v);
+                    }
+                }
+                config_file::write(&config_path, &table, "detected devices")?;
+                println!("已写入 {}；重启 menpai-agent 后生效", config_path.display());
+            }
+            Ok(0)
+        }
+        "self-test" => {
+            let token = std::fs::read_to_string(&token_file).with_context(|| {
+                format!(
+                    "reading the technician credential {} (written by `menpai-provision enroll`; run as root)",
+                    token_file.display()
+                )
+            })?;
+            let timeout: u64 = args
+                .value("--scan-timeout")
+                .map(|s| s.parse())
+                .transpose()
+                .context("--scan-timeout takes seconds")?
+                .unwrap_or(30);
+            if !args.switch("--json") {
+                println!(
+                    "开始自检：打印机会出一张测试票，请在 {timeout} 秒内用扫码器扫描票上的二维码。"
+                );
+            }
+            let body = serde_json::to_string(&SelfTestRequest {
+                scan_timeout_s: timeout,
+            })?;
+            let (status, text) = agent_api::call(
+                agent,
+                "POST",
+                "/api/v1/admin/selftest",
+                Some(token.trim()),
+                Some(body),
+            )
+            .await?;
+            if status != 200 {
+                bail!("the agent refused the self-test ({status}): {text}");
+            }
+            let r: SelfTestReport =
+                serde_json::from_str(&text).context("reading the self-test report")?;
+            if args.switch("--json") {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", report::self_test(&r));
+            }
+            Ok(if r.passed { 0 } else { 1 })
+        }
+        "status" => status(agent).await,
+        other => bail!("unknown command `{other}`\n{USAGE}"),
+    }
+}
+
+/// Enrolls the terminal, makes the technician credential, and restarts the agent.
+async fn enroll(
+    args: &Args,
+    config: &menpai_agent::config::Config,
+    config_path: &Path,
+    token_file: &Path,
+) -> anyhow::Result<i32> {
+    let server = args.required("--server")?;
+    let ca_path = args.required("--ca")?;
+    let token = args.required("--token")?;
+    let ca_pem = std::fs::read_to_string(&ca_path).with_context(|| format!("reading {ca_path}"))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let e = menpai_agent::sync::enroll(&config.data_dir, &server, &ca_pem, &token).await?;
+    println!("已登记：终端 {}（{} {}）", e.device_id, e.hall, e.position);
+
+    let mut table = config_file::read(config_path)?;
+    config_file::set(&mut table, "terminal", "hall", e.hall.clone().into());
+    config_file::set(
+        &mut table,
+        "terminal",
+        "position",
+        e.position.clone().into(),
+    );
+    // The technician credential: only its hash goes into the config; the credential itself
+    // stays in a root-only file beside it.
+    if !token_file.exists() {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let secret = hex::encode(secret);
+        write_private(token_file, &secret)?;
+        println!("技术员凭据已写入 {}（仅 root 可读）", token_file.display());
+    }
+    let secret = std::fs::read_to_string(token_file)?;
+    let hash = hex::encode(Sha256::digest(secret.trim().as_bytes()));
+    config_file::set(&mut table, "admin", "token_sha256", hash.into());
+    config_file::write(config_path, &table, &format!("enrolled as {}", e.device_id))?;
+    hand_to_agent_user(&config.data_dir)?;
+
+    if args.switch("--no-restart") {
+        return Ok(0);
+    }
+    match restart_agent().await {
+        Ok(()) => println!("已重启 menpai-agent.service"),
+        Err(e) => println!("未能自动重启（{e}）；请运行 systemctl restart menpai-agent"),
+    }
+    Ok(0)
+}
+
+async fn restart_agent() -> anyhow::Result<()> {
+    let bus = menpai_agent::host::system_bus().await?;
+    menpai_agent::host::units::restart(&bus, "menpai-agent.service").await?;
+    Ok(())
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(f, "{text}")?;
+    Ok(())
+}
+
+/// Files written as root in the agent's data directory go to the directory's owner (the
+/// `menpai` user), so the agent can read its identity.
+fn hand_to_agent_user(data_dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(data_dir)?;
+    let (uid, gid) = (owner.uid(), owner.gid());
+    let mut stack = vec![data_dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let path = entry?.path();
+            let meta = std::fs::symlink_metadata(&path)?;
+            if meta.uid() != uid || meta.gid() != gid {
+                std::os::unix::fs::lchown(&path, Some(uid), Some(gid))
+                    .with_context(|| format!("handing {} to uid {uid}", path.display()))?;
+            }
+            if meta.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The agent's health in a few lines; the first is for scripts (and the image's boot report).
+async fn status(agent: std::net::SocketAddr) -> anyhow::Result<i32> {
+    let (code, text) = agent_api::call(agent, "GET", "/api/v1/health", None, None).await?;
+    if code != 200 {
+        println!("menpai-agent health: error {code}");
+        return Ok(1);
+    }
+    let h: menpai_model::api::Health = serde_json::from_str(&text)?;
+    println!(
+        "menpai-agent health: {}, content {}, items {}, uptime {} s",
+        h.status,
+        h.content_version.as_deref().unwrap_or("none"),
+        h.items,
+        h.uptime_s
+    );
+    println!("网络：{}", h.host.network.detail);
+    println!(
+        "界面：{}",
+        if h.host.ui.alive {
+            "运行中"
+        } else {
+            "没有运行或没有响应"
+        }
+    );
+    if let Some(r) = &h.regional {
+        println!(
+            "区域服务器：{}，最近同步 {}",
+            r.device_id,
+            r.last_sync.as_deref().unwrap_or("尚无")
+        );
+    } else {
+        println!("区域服务器：未登记");
+    }
+    let (_, devices) = agent_api::call(agent, "GET", "/api/v1/devices", None, None).await?;
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&devices) {
+        let map = map
+            .get("devices")
+            .and_then(|d| d.as_object())
+            .unwrap_or(&map);
+        for (name, d) in map {
+            println!(
+                "设备 {name}：{} {}",
+                d["state"].as_str().unwrap_or("?"),
+                d["detail"].as_str().unwrap_or("")
+            );
+        }
+    }
+    Ok(if h.status == "ok" { 0 } else { 1 })
+}
