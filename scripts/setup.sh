@@ -10,10 +10,12 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 # libclang1: bindgen needs it to build the camera backend (nokhwa → v4l2).
 # The kiosk UI: X11 and Vulkan libraries; Xvfb, Mesa's software Vulkan and xdotool for its tests;
 # a CJK font so Chinese renders. Headless Chromium and its WebDriver for the web pages;
-# espeak-ng for the spoken calls.
+# espeak-ng for the spoken calls. The terminal's system parts: systemd (systemd-analyze checks
+# the units), dbus-daemon (a private bus for the D-Bus tests), cage (the units name it).
 for pkg in build-essential pkg-config ca-certificates curl libclang1 \
   libx11-6 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 libvulkan1 mesa-vulkan-drivers \
   libgl1-mesa-dri libegl1 xvfb xauth xdotool fonts-wqy-microhei chromium chromium-driver espeak-ng \
+  systemd dbus-daemon cage util-linux \
   ${MENPAI_EXTRA_PACKAGES:-}; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done

@@ -197,19 +197,11 @@ async fn restart_agent() -> anyhow::Result<()> {
 }
 
 fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    writeln!(f, "{text}")?;
-    Ok(())
+    menpai_agent::sync::write_private(path, format!("{text}\n").as_bytes())
+        .with_context(|| format!("creating {}", path.display()))
 }
 
 /// Files written as root in the agent's data directory go to the directory's owner (the

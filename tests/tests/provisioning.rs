@@ -87,17 +87,14 @@ fn detect_places_devices_by_usb_id_and_writes_the_agent_config() {
         "listen = \"127.0.0.1:7711\"\n[terminal]\nposition = \"waiting\"\n",
     )
     .unwrap();
-    let (code, out) = provision(
-        &[
-            "detect",
-            "--sysfs",
-            sys.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--write",
-        ],
-        &[],
-    );
+    let detect_write = || {
+        let (sys, config) = (sys.to_str().unwrap(), config.to_str().unwrap());
+        provision(
+            &["detect", "--sysfs", sys, "--config", config, "--write"],
+            &[],
+        )
+    };
+    let (code, out) = detect_write();
     assert_eq!(code, 0, "{out}");
     println!("{out}");
     for line in [
@@ -140,17 +137,7 @@ fn detect_places_devices_by_usb_id_and_writes_the_agent_config() {
     std::fs::create_dir_all(&model).unwrap();
     std::fs::write(model.join("model"), "Raspberry Pi 4 Model B Rev 1.4\0").unwrap();
     let before = std::fs::read_to_string(&config).unwrap();
-    let (code, out) = provision(
-        &[
-            "detect",
-            "--sysfs",
-            sys.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--write",
-        ],
-        &[],
-    );
+    let (code, out) = detect_write();
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("would be refused by the agent") && out.contains("rpi"),

@@ -92,6 +92,19 @@ impl Identity {
 
 /// Enrolls this terminal with a one-time token: makes a key here, sends a CSR, keeps the
 /// certificate. `ca_pem` is the region's CA the technician brought.
+/// Writes a secret readable by its owner only (a private key, the technician credential).
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
 pub async fn enroll(
     data_dir: &Path,
     server: &str,
@@ -124,17 +137,7 @@ pub async fn enroll(
     let e: EnrollResponse = serde_json::from_slice(&r.body).context("the server's answer")?;
     let dir = identity_dir(data_dir);
     std::fs::create_dir_all(&dir)?;
-    {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(dir.join("device.key.pem"))?;
-        f.write_all(key.serialize_pem().as_bytes())?;
-    }
+    write_private(&dir.join("device.key.pem"), key.serialize_pem().as_bytes())?;
     std::fs::write(dir.join("device.pem"), &e.certificate_pem)?;
     std::fs::write(dir.join("ca.pem"), &e.ca_pem)?;
     let enrollment = Enrollment {
