@@ -159,6 +159,11 @@ fn the_agent_reports_ready_pets_the_watchdog_and_says_when_it_stops() {
         .collect();
     assert!(pets.len() >= 8, "too few pets: {messages:?}");
     let longest_gap = pets.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+    println!(
+        "READY after {:?}; {} watchdog pets in the 3 s after, longest gap {longest_gap:?}",
+        messages[0].0,
+        pets.len()
+    );
     assert!(
         longest_gap < Duration::from_millis(600),
         "a gap of {longest_gap:?} would trip a 0.6 s watchdog"
