@@ -43,6 +43,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/v1/admin/audit", get(audit))
         .merge(crate::queue::staff::routes())
         .merge(crate::appointments::routes())
+        .merge(crate::phone::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(move |req, next| {
             crate::error::refuse_oversized(body_limit, req, next)

@@ -506,18 +506,9 @@ async fn set_capacity(
     ))
 }
 
-const PAGE_STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:0;padding:16px;color:#1b1f24;background:#f2f5fa;font-size:17px}\
-h1{color:#0e3f7e;font-size:22px}form,.card{background:#fff;border-radius:12px;padding:16px;margin:12px 0}\
-label{display:block;margin:10px 0}input[type=text],input[type=tel]{width:100%;padding:10px;font-size:17px;box-sizing:border-box}\
-.slot{display:inline-block;margin:4px}button{background:#1a5fb4;color:#fff;border:0;border-radius:10px;padding:12px 20px;font-size:18px;width:100%}\
-.err{color:#c62828;font-weight:bold}.muted{color:#5b6570;font-size:15px}svg{width:260px;height:260px}";
-
+/// The booking pages share the phone pages' look.
 fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{} · 办事预约</title><style>{PAGE_STYLE}</style></head><body>{body}</body></html>",
-        esc(title)
-    )
+    crate::phone::shell(&format!("{title} · 办事预约"), body)
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ pub mod devices;
 pub mod error;
 pub mod fleet;
 pub mod operators;
+pub mod phone;
 pub mod queue;
 pub mod storage;
 pub mod tls;
@@ -57,6 +58,8 @@ pub struct Server {
     pub fleet: Fleet,
     /// Halls of the published content, for the queue.
     pub halls: queue::Halls,
+    /// The published content the phone pages show.
+    pub phone: phone::Published,
     pub stream: broadcast::Sender<StreamEvent>,
     pub counters: Counters,
     /// A hash to verify against when a login names nobody, so both take as long.
@@ -106,6 +109,7 @@ impl Server {
             sealer,
             fleet,
             halls,
+            phone: phone::Published::default(),
             stream,
             counters: Counters::default(),
             dummy_hash: operators::hash_password("not a password")?,

@@ -462,6 +462,19 @@ pub fn https(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
+    let r = https_reply(ca_pem, addr, method, path, headers, body);
+    (r.status, String::from_utf8_lossy(&r.body).into_owned())
+}
+
+/// The whole answer: status, headers and body.
+pub fn https_reply(
+    ca_pem: &str,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> menpai_agent::sync::client::Reply {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -470,7 +483,7 @@ pub fn https(
         let client =
             menpai_agent::sync::client::Client::new(&format!("https://{addr}"), ca_pem, None)
                 .unwrap();
-        let r = client
+        client
             .request(
                 method,
                 path,
@@ -479,8 +492,7 @@ pub fn https(
                 Duration::from_secs(60),
             )
             .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        (r.status, String::from_utf8_lossy(&r.body).into_owned())
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     })
 }
 
