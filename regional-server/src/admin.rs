@@ -360,9 +360,11 @@ async fn import(
             return Ok(json!({ "checked": true, "items": items, "published": null }));
         }
         let halls = crate::queue::Halls::from_pack(&pack);
+        let for_phones = pack.clone();
         let (version, manifest) = content::publish(s2.storage.as_ref(), &s2.content_key, pack, &op2)
             .map_err(AppError::internal)?;
         s2.halls.replace_with(halls);
+        s2.phone.replace(version.clone(), for_phones);
         let _ = s2.storage.audit(&op2, "content.publish", &version, "ok");
         Ok(json!({ "checked": true, "items": items, "published": version, "records": manifest.records }))
     })

@@ -94,9 +94,18 @@ impl Server {
         let sealer =
             appointments::Sealer::load_or_create(&config.data_dir.join("personal-data.key"))?;
         let fleet = Fleet::load(storage.as_ref())?;
-        let halls = match content::latest_pack(storage.as_ref()) {
-            Ok(Some(pack)) => queue::Halls::from_pack(&pack),
-            Ok(None) => queue::Halls::default(),
+        let (halls, phone) = match content::latest_pack(storage.as_ref()) {
+            Ok(Some(pack)) => {
+                let version = storage
+                    .latest_version()?
+                    .map(|v| v.version)
+                    .unwrap_or_default();
+                (
+                    queue::Halls::from_pack(&pack),
+                    phone::Published::new(version, pack),
+                )
+            }
+            Ok(None) => (queue::Halls::default(), phone::Published::default()),
             Err(e) => anyhow::bail!("the latest published content cannot be read: {e}"),
         };
         let (stream, _) = broadcast::channel(256);
@@ -109,7 +118,7 @@ impl Server {
             sealer,
             fleet,
             halls,
-            phone: phone::Published::default(),
+            phone,
             stream,
             counters: Counters::default(),
             dummy_hash: operators::hash_password("not a password")?,

@@ -161,20 +161,14 @@ fn enrollment_and_the_self_test_on_simulated_devices() {
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, s.ca_pem()).unwrap();
     let server_url = format!("https://{}", s.devices);
-    let (code, out) = provision(
-        &[
-            "enroll",
-            "--config",
-            config.to_str().unwrap(),
-            "--server",
-            &server_url,
-            "--ca",
-            ca.to_str().unwrap(),
-            "--token",
-            &token,
-        ],
-        &bus,
-    );
+    let enroll = |extra: &[&str]| {
+        let (config, ca) = (config.to_str().unwrap(), ca.to_str().unwrap());
+        let mut args = vec!["enroll", "--config", config, "--server", &server_url];
+        args.extend(["--ca", ca, "--token", &token]);
+        args.extend_from_slice(extra);
+        provision(&args, &bus)
+    };
+    let (code, out) = enroll(&[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("已登记：终端 hall-futian-"), "{out}");
     assert!(out.contains("（hall-futian entrance）"), "{out}");
@@ -191,21 +185,7 @@ fn enrollment_and_the_self_test_on_simulated_devices() {
     assert!(written.contains("token_sha256 = \""), "{written}");
     assert!(written.contains("listen = \"127.0.0.1:0\""), "{written}");
     // The same token again: refused by the server, and nothing is changed.
-    let (code, again) = provision(
-        &[
-            "enroll",
-            "--config",
-            config.to_str().unwrap(),
-            "--server",
-            &server_url,
-            "--ca",
-            ca.to_str().unwrap(),
-            "--token",
-            &token,
-            "--no-restart",
-        ],
-        &bus,
-    );
+    let (code, again) = enroll(&["--no-restart"]);
     assert_eq!(code, 2, "{again}");
     assert_eq!(std::fs::read_to_string(&config).unwrap(), written);
 

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::Server;
 use crate::fleet::esc;
 
-/// The published content the pages show, reloaded when a new version is published.
+/// The published content the pages show: loaded at start, replaced on every publish.
 #[derive(Debug, Default)]
 pub struct Published(RwLock<Option<Arc<Current>>>);
 
@@ -31,28 +31,19 @@ pub struct Current {
 }
 
 impl Published {
-    /// The latest published version (read back from its bundle once per version).
-    pub fn current(&self, server: &Server) -> Option<Arc<Current>> {
-        let latest = server.storage.latest_version().ok()??;
-        if let Some(c) = self.0.read().unwrap_or_else(|e| e.into_inner()).as_ref()
-            && c.version == latest.version
-        {
-            return Some(c.clone());
-        }
-        let pack = match crate::content::latest_pack(server.storage.as_ref()) {
-            Ok(Some(p)) => p,
-            Ok(None) => return None,
-            Err(e) => {
-                tracing::error!(error = %e, "The published content cannot be read for the phone pages.");
-                return None;
-            }
-        };
-        let current = Arc::new(Current {
-            version: latest.version,
-            pack,
-        });
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(current.clone());
-        Some(current)
+    pub fn new(version: String, pack: ContentPack) -> Published {
+        Published(RwLock::new(Some(Arc::new(Current { version, pack }))))
+    }
+
+    /// A new version was published.
+    pub fn replace(&self, version: String, pack: ContentPack) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) =
+            Some(Arc::new(Current { version, pack }));
+    }
+
+    /// The latest published version, if any.
+    pub fn current(&self) -> Option<Arc<Current>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 

@@ -88,7 +88,7 @@ pub(super) async fn hall(
     Query(query): Query<HallQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(c) = server.phone.current(&server) else {
+    let Some(c) = server.phone.current() else {
         return not_found("这个服务大厅", None);
     };
     let Some(hall) = hall_of(&c, &id) else {
@@ -241,7 +241,7 @@ pub(super) async fn guide(
     Query(query): Query<GuideQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(c) = server.phone.current(&server) else {
+    let Some(c) = server.phone.current() else {
         return not_found("这个事项", None);
     };
     let hall = query.h.as_deref().and_then(|h| hall_of(&c, h));
