@@ -30,7 +30,7 @@ use menpai_model::queue::{
     WindowCall,
 };
 
-use crate::catalog::{BrowseFilter, Catalog, checklist};
+use crate::catalog::{BrowseFilter, Catalog};
 use crate::queue::{self, QueueError};
 use crate::search::MAX_QUERY_CHARS;
 use crate::sync::queue::LinkError;
@@ -451,7 +451,7 @@ fn make_checklist(agent: &Agent, id: &str, chosen: &[String]) -> Result<Json<Che
         .item(c.version.id, id)
         .map_err(AppError::internal)?
         .ok_or_else(|| AppError::not_found(format!("没有找到事项 {id}")))?;
-    checklist(&item, chosen)
+    Checklist::of(&item, chosen)
         .map(Json)
         .map_err(AppError::bad_request)
 }
@@ -891,7 +891,7 @@ async fn print_checklist(
         .item(c.version.id, &body.item)
         .map_err(AppError::internal)?
         .ok_or_else(|| AppError::not_found(format!("没有找到事项 {}", body.item)))?;
-    let list = checklist(&item, &body.situations).map_err(AppError::bad_request)?;
+    let list = Checklist::of(&item, &body.situations).map_err(AppError::bad_request)?;
     let now = local_time(None)?;
     let guide = c.guide(item, &agent.config.terminal.hall, now);
     let url = format!(

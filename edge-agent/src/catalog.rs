@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDateTime, Timelike};
 use menpai_model::api::{
-    CategoryCounts, Checklist, ChecklistLine, Guide, GuideHall, GuideWindow, ItemSummary,
-    OutletSummary,
+    CategoryCounts, Guide, GuideHall, GuideWindow, ItemSummary, OutletSummary,
 };
 use menpai_model::geo::GeoPoint;
 use menpai_model::{
@@ -429,50 +428,4 @@ fn meta_of(item: &Item) -> ItemMeta {
         popularity: item.popularity,
         featured: item.featured,
     }
-}
-
-/// The personal checklist: materials for everyone plus those of the chosen situations, merged.
-pub fn checklist(item: &Item, chosen: &[String]) -> Result<Checklist, String> {
-    let mut situations = Vec::new();
-    for id in chosen {
-        let s = item
-            .situations
-            .iter()
-            .find(|s| &s.id == id)
-            .ok_or_else(|| format!("事项 {} 没有情形 `{id}`", item.id))?;
-        if !situations
-            .iter()
-            .any(|x: &&menpai_model::Situation| x.id == s.id)
-        {
-            situations.push(s);
-        }
-    }
-    let mut lines: Vec<ChecklistLine> = item
-        .materials
-        .iter()
-        .map(|m| ChecklistLine {
-            material: m.clone(),
-            for_situations: Vec::new(),
-        })
-        .collect();
-    for s in &situations {
-        for m in &s.materials {
-            match lines.iter_mut().find(|l| l.material.name == m.name) {
-                Some(line) if !line.for_situations.is_empty() => {
-                    line.for_situations.push(s.name.clone())
-                }
-                Some(_) => {}
-                None => lines.push(ChecklistLine {
-                    material: m.clone(),
-                    for_situations: vec![s.name.clone()],
-                }),
-            }
-        }
-    }
-    Ok(Checklist {
-        item_id: item.id.clone(),
-        item_name: item.name.clone(),
-        situations: situations.iter().map(|s| s.name.clone()).collect(),
-        materials: lines,
-    })
 }

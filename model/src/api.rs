@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::geo::GeoPoint;
-use crate::item::{Audience, Material};
+use crate::item::{Audience, Item, Material, Situation};
 use crate::outlet::{BusinessType, FloorPlan, KioskPosition, OutletKind};
 use crate::pack::{Faq, Slide};
 
@@ -55,6 +55,51 @@ pub struct Checklist {
     pub item_name: String,
     pub situations: Vec<String>,
     pub materials: Vec<ChecklistLine>,
+}
+
+impl Checklist {
+    /// The personal checklist: materials for everyone plus those of the chosen situations, merged.
+    pub fn of(item: &Item, chosen: &[String]) -> Result<Checklist, String> {
+        let mut situations = Vec::new();
+        for id in chosen {
+            let s = item
+                .situations
+                .iter()
+                .find(|s| &s.id == id)
+                .ok_or_else(|| format!("事项 {} 没有情形 `{id}`", item.id))?;
+            if !situations.iter().any(|x: &&Situation| x.id == s.id) {
+                situations.push(s);
+            }
+        }
+        let mut lines: Vec<ChecklistLine> = item
+            .materials
+            .iter()
+            .map(|m| ChecklistLine {
+                material: m.clone(),
+                for_situations: Vec::new(),
+            })
+            .collect();
+        for s in &situations {
+            for m in &s.materials {
+                match lines.iter_mut().find(|l| l.material.name == m.name) {
+                    Some(line) if !line.for_situations.is_empty() => {
+                        line.for_situations.push(s.name.clone())
+                    }
+                    Some(_) => {}
+                    None => lines.push(ChecklistLine {
+                        material: m.clone(),
+                        for_situations: vec![s.name.clone()],
+                    }),
+                }
+            }
+        }
+        Ok(Checklist {
+            item_id: item.id.clone(),
+            item_name: item.name.clone(),
+            situations: situations.iter().map(|s| s.name.clone()).collect(),
+            materials: lines,
+        })
+    }
 }
 
 /// An outlet as listed by distance.

@@ -3,13 +3,15 @@
 //! retention period.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Context;
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, put};
 use axum::{Form, Json, Router};
 use base64::Engine;
@@ -22,10 +24,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Server;
+use crate::config::Config;
 use crate::error::{AppError, JsonBody};
 use crate::fleet::esc;
 use crate::operators::{Role, Session};
+use crate::phone::{FormToken, check_form, message_page, private_page};
 use crate::queue::{local_now, stamp};
+use crate::ratelimit::{RateLimit, wait_words};
 use crate::storage::{Result, Sqlite, StorageError};
 
 /// Minutes per slot.
@@ -99,6 +104,60 @@ impl Sealer {
 
     pub fn phone_hash(&self, phone: &str) -> String {
         hex::encode(ring::hmac::sign(&self.mac, phone.as_bytes()).as_ref())
+    }
+}
+
+/// Booking attempts allowed per client address (an hour) and per phone number (a day).
+#[derive(Debug)]
+pub struct BookingLimits {
+    per_ip: RateLimit,
+    per_phone: RateLimit,
+}
+
+impl BookingLimits {
+    pub fn new(c: &Config) -> BookingLimits {
+        BookingLimits {
+            per_ip: RateLimit::new(
+                c.booking_per_ip_per_hour,
+                std::time::Duration::from_secs(3600),
+            ),
+            per_phone: RateLimit::new(
+                c.booking_per_phone_per_day,
+                std::time::Duration::from_secs(86_400),
+            ),
+        }
+    }
+}
+
+/// Counts a booking attempt; 429 when the address or the phone number asks too often. The
+/// phone is counted by its keyed hash; neither is logged.
+fn admit(server: &Server, ip: IpAddr, phone: &str) -> std::result::Result<(), AppError> {
+    let now = Instant::now();
+    let l = &server.booking_limits;
+    let refused = l
+        .per_ip
+        .hit(&ip.to_string(), now)
+        .err()
+        .map(|w| ("address", w))
+        .or_else(|| {
+            valid_phone(phone.trim())
+                .then(|| {
+                    l.per_phone
+                        .hit(&server.sealer.phone_hash(phone.trim()), now)
+                        .err()
+                })
+                .flatten()
+                .map(|w| ("phone", w))
+        });
+    match refused {
+        Some((by, wait)) => {
+            tracing::warn!(by, "Booking attempts over the limit were refused.");
+            Err(AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("预约操作太频繁，请 {} 后再试", wait_words(wait)),
+            ))
+        }
+        None => Ok(()),
     }
 }
 
@@ -341,6 +400,8 @@ pub struct Booked {
     pub slot: String,
     pub holder: String,
     pub phone: String,
+    /// The confirmation page (the check-in QR), also texted to the phone.
+    pub confirmation_url: String,
 }
 
 fn valid_phone(p: &str) -> bool {
@@ -398,7 +459,29 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
         })?;
     // The log names the appointment, never the person.
     tracing::info!(id = %claims.id, hall = %claims.hall, item = %claims.item, "An appointment was booked.");
+    let hall_name = server
+        .halls
+        .get(&r.hall)
+        .map(|h| h.name.clone())
+        .unwrap_or_default();
+    let url = format!(
+        "{}/a/{}",
+        server
+            .public_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or_default(),
+        claims.id
+    );
+    let text = format!(
+        "【政务服务】您已预约{item_name}，{}，{hall_name}。到大厅后在门牌终端扫码签到，签到码：{url}",
+        claims.slot_label()
+    );
+    if let Err(e) = server.sms.send(phone, &text) {
+        tracing::warn!(id = %claims.id, error = %e, "The booking's text message was not sent.");
+    }
     Ok(Booked {
+        confirmation_url: url,
         id: claims.id.clone(),
         token: sign(&claims, &server.appointment_key),
         slot: claims.slot_label(),
@@ -434,7 +517,9 @@ pub fn routes() -> Router<Arc<Server>> {
         .route("/api/v1/appointments/slots", get(slots_json))
         .route("/api/v1/appointments", axum::routing::post(book_json))
         .route("/api/v1/admin/appointments/capacity", put(set_capacity))
+        .route("/book/{hall}", get(items_page))
         .route("/book/{hall}/{item}", get(book_page).post(book_form))
+        .route("/a/{id}", get(appointment_page))
 }
 
 #[derive(Deserialize)]
@@ -464,10 +549,12 @@ fn same_site(headers: &HeaderMap) -> std::result::Result<(), AppError> {
 
 async fn book_json(
     State(server): State<Arc<Server>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(r): JsonBody<BookRequest>,
 ) -> std::result::Result<(StatusCode, Json<Booked>), AppError> {
     same_site(&headers)?;
+    admit(&server, peer.ip(), &r.phone)?;
     let b = tokio::task::spawn_blocking(move || book(&server, &r))
         .await
         .map_err(AppError::internal)??;
@@ -511,36 +598,63 @@ fn page(title: &str, body: &str) -> String {
     crate::phone::shell(&format!("{title} · 办事预约"), body)
 }
 
-#[derive(Deserialize)]
-struct BookForm {
-    date: String,
-    start: String,
-    name: String,
-    phone: String,
+fn refused_page(e: &AppError, back: Option<(&str, &str)>) -> Response {
+    message_page(e.status, "预约没有成功", &e.message, back)
+}
+
+/// `/book/{hall}`: the items a hall takes bookings for.
+async fn items_page(State(server): State<Arc<Server>>, UrlPath(hall): UrlPath<String>) -> Response {
+    let Some(h) = server.halls.get(&hall) else {
+        return crate::phone::not_found("这个服务大厅", None);
+    };
+    let mut items: Vec<(&String, &(String, String))> = h.items.iter().collect();
+    items.sort_by(|a, b| a.1.0.cmp(&b.1.0));
+    let mut b = format!(
+        "<p><a href=\"/h/{0}\">‹ {1}</a></p><h1>预约办事</h1><p class=\"muted\">{1} · 选择要办的事项</p>\
+         <div class=\"card list\" id=\"items\">",
+        esc(&h.id),
+        esc(&h.name)
+    );
+    for (id, (name, _)) in items {
+        b.push_str(&format!(
+            "<a href=\"/book/{}/{}\">{}</a>",
+            esc(&h.id),
+            esc(id),
+            esc(name)
+        ));
+    }
+    b.push_str("</div>");
+    private_page(StatusCode::OK, page(&h.name, &b), "")
 }
 
 /// The phone booking page: the next open days' slots, name and phone.
 async fn book_page(
     State(server): State<Arc<Server>>,
+    headers: HeaderMap,
     UrlPath((hall, item)): UrlPath<(String, String)>,
 ) -> Response {
-    match form_page(&server, &hall, &item, None) {
-        Ok(h) => Html(h).into_response(),
-        Err(e) => (
-            e.status,
-            Html(page(
-                "找不到",
-                &format!("<h1>找不到这个预约</h1><p>{}</p>", esc(&e.message)),
-            )),
-        )
-            .into_response(),
-    }
+    let token = FormToken::of(&headers);
+    let s2 = server.clone();
+    let (h2, i2, t2) = (hall.clone(), item.clone(), token.field());
+    let made = tokio::task::spawn_blocking(move || form_page(&s2, &h2, &i2, &t2, None)).await;
+    let mut response = match made {
+        Ok(Ok(html)) => private_page(StatusCode::OK, html, ""),
+        Ok(Err(e)) if e.status == StatusCode::NOT_FOUND => {
+            let back = format!("/h/{hall}");
+            return crate::phone::not_found("这个预约事项", Some((&back, "回到大厅门牌")));
+        }
+        Ok(Err(e)) => return refused_page(&e, None),
+        Err(e) => return AppError::internal(e).into_response(),
+    };
+    token.set_on(&mut response);
+    response
 }
 
 fn form_page(
     server: &Server,
     hall: &str,
     item: &str,
+    csrf_field: &str,
     error: Option<&str>,
 ) -> std::result::Result<String, AppError> {
     let (item_name, _) = item_at(server, hall, item)?;
@@ -550,7 +664,8 @@ fn form_page(
         .map(|h| h.name.clone())
         .unwrap_or_default();
     let mut b = format!(
-        "<h1>预约：{}</h1><p class=\"muted\">{}</p>",
+        "<p><a href=\"/book/{}\">‹ 换个事项</a></p><h1>预约：{}</h1><p class=\"muted\">{}</p>",
+        esc(hall),
         esc(&item_name),
         esc(&hall_name)
     );
@@ -558,7 +673,7 @@ fn form_page(
         b.push_str(&format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)));
     }
     b.push_str(&format!(
-        "<form method=\"post\" action=\"/book/{}/{}\">",
+        "<form method=\"post\" action=\"/book/{}/{}\">{csrf_field}",
         esc(hall),
         esc(item)
     ));
@@ -599,72 +714,122 @@ fn form_page(
 
 async fn book_form(
     State(server): State<Arc<Server>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     UrlPath((hall, item)): UrlPath<(String, String)>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(e) = same_site(&headers) {
-        return (
-            e.status,
-            Html(page(
-                "提交失败",
-                &format!("<p class=\"err\">{}</p>", esc(&e.message)),
-            )),
-        )
-            .into_response();
+    let back = format!("/book/{hall}/{item}");
+    if let Err(e) = check_form(&headers, f.get("csrf")) {
+        return refused_page(&e, Some((&back, "重新预约")));
     }
     let field = |k: &str| f.get(k).cloned().unwrap_or_default();
+    if let Err(e) = admit(&server, peer.ip(), &field("phone")) {
+        return refused_page(&e, None);
+    }
     let (date, start) = field("slot")
         .split_once(' ')
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .unwrap_or_default();
-    let form = BookForm {
+    let r = BookRequest {
+        hall: hall.clone(),
+        item: item.clone(),
         date,
         start,
         name: field("name"),
         phone: field("phone"),
     };
-    let r = BookRequest {
-        hall: hall.clone(),
-        item: item.clone(),
-        date: form.date,
-        start: form.start,
-        name: form.name,
-        phone: form.phone,
-    };
     let s2 = server.clone();
-    match tokio::task::spawn_blocking(move || book(&s2, &r)).await {
-        Ok(Ok(b)) => Html(confirmation(&b)).into_response(),
-        Ok(Err(e)) => match form_page(&server, &hall, &item, Some(&e.message)) {
-            Ok(h) => (e.status, Html(h)).into_response(),
-            Err(e) => e.into_response(),
+    let csrf = FormToken::of(&headers).field();
+    let done = tokio::task::spawn_blocking(move || {
+        book(&s2, &r).map_err(|e| {
+            let again = form_page(&s2, &r.hall, &r.item, &csrf, Some(&e.message));
+            Box::new((e, again))
+        })
+    })
+    .await;
+    match done {
+        // The confirmation has its own address: a reload does not book twice, and the link
+        // (no personal data in it) can be kept.
+        Ok(Ok(b)) => Redirect::to(&format!("/a/{}", b.id)).into_response(),
+        Ok(Err(failed)) => match *failed {
+            (e, Ok(html)) => private_page(e.status, html, ""),
+            (e, Err(_)) => refused_page(&e, Some((&back, "重新预约"))),
         },
         Err(e) => AppError::internal(e).into_response(),
     }
 }
 
-/// The booking confirmed, with the QR code to scan at the hall's terminal.
-fn confirmation(b: &Booked) -> String {
-    let svg = qrcode::QrCode::new(b.token.as_bytes())
-        .map(|c| {
-            c.render::<qrcode::render::svg::Color>()
-                .min_dimensions(240, 240)
-                .build()
-        })
+/// `/a/{id}`: a booking's confirmation, with the QR code to scan at the hall's terminal; once
+/// checked in, the way to follow its ticket.
+async fn appointment_page(
+    State(server): State<Arc<Server>>,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    let well_formed =
+        id.len() == 15 && id.starts_with("ap-") && id[3..].bytes().all(|b| b.is_ascii_hexdigit());
+    let s2 = server.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        well_formed
+            .then(|| s2.storage.appointment(&id))
+            .transpose()
+            .map(Option::flatten)
+    })
+    .await;
+    let a = match found {
+        Ok(Ok(Some(a))) => a,
+        Ok(Ok(None)) => return crate::phone::not_found("这个预约", None),
+        Ok(Err(e)) => return AppError::internal(e).into_response(),
+        Err(e) => return AppError::internal(e).into_response(),
+    };
+    let c = &a.claims;
+    let hall_name = server
+        .halls
+        .get(&c.hall)
+        .map(|h| h.name.clone())
         .unwrap_or_default();
-    page(
-        "预约成功",
-        &format!(
-            "<h1>预约成功</h1><div class=\"card\"><p><b>{}</b></p><p id=\"slot\">{}</p><p>{} · {}</p>\
-             <div id=\"qr\">{svg}</div><p>到大厅后，在门牌终端扫这个二维码签到，领取优先号。</p>\
-             <p class=\"muted\" id=\"token\" style=\"word-break:break-all\">{}</p></div>",
-            esc(&b.item_name),
-            esc(&b.slot),
-            esc(&b.holder),
-            esc(&b.phone),
-            esc(&b.token)
-        ),
-    )
+    let phone = a
+        .phone_enc
+        .as_ref()
+        .and_then(|p| server.sealer.open(p))
+        .map(|p| mask_phone(&p))
+        .unwrap_or_default();
+    let mut b = format!(
+        "<h1>预约成功</h1><div class=\"card\"><p><b id=\"item\">{}</b></p><p id=\"slot\">{}</p>\
+         <p>{}</p><p>{} {}</p>",
+        esc(&c.item_name),
+        esc(&c.slot_label()),
+        esc(&hall_name),
+        esc(&c.holder),
+        esc(&phone)
+    );
+    match (&a.checked_in_at, &a.ticket) {
+        (Some(at), Some(number)) => {
+            let day = at.get(..10).unwrap_or_default().replace('-', "");
+            b.push_str(&format!(
+                "<p id=\"checked-in\">已签到，排队号 <b>{0}</b></p>\
+                 <p><a href=\"/t/{1}/{2}/{0}\">查看排队进度 ›</a></p></div>",
+                esc(number),
+                esc(&c.hall),
+                esc(&day)
+            ));
+        }
+        _ => {
+            let token = sign(c, &server.appointment_key);
+            let svg = qrcode::QrCode::new(token.as_bytes())
+                .map(|q| {
+                    q.render::<qrcode::render::svg::Color>()
+                        .min_dimensions(240, 240)
+                        .build()
+                })
+                .unwrap_or_default();
+            b.push_str(&format!(
+                "<div id=\"qr\">{svg}</div><p>到大厅后，在门牌终端扫这个二维码签到，领取优先号。</p>\
+                 <p class=\"muted\">请提前 10 分钟到达；本页可收藏，短信里也有链接。</p></div>"
+            ));
+        }
+    }
+    private_page(StatusCode::OK, page("预约成功", &b), "")
 }
 
 #[cfg(test)]

@@ -28,6 +28,10 @@ pub struct Config {
     pub appointment_slot_capacity: u32,
     pub appointment_days_ahead: u32,
     pub personal_data_retention_days: u32,
+    pub booking_per_ip_per_hour: u32,
+    pub booking_per_phone_per_day: u32,
+    pub sms_backend: String,
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -74,6 +78,14 @@ impl Config {
         anyhow::ensure!(
             (1..=200).contains(&self.queue_lease_block),
             "queue_lease_block must be 1–200"
+        );
+        anyhow::ensure!(
+            self.booking_per_ip_per_hour > 0 && self.booking_per_phone_per_day > 0,
+            "booking_per_ip_per_hour and booking_per_phone_per_day must be at least 1"
+        );
+        anyhow::ensure!(
+            self.public_url.is_empty() || self.public_url.starts_with("https://"),
+            "public_url must be an https:// address (or empty)"
         );
         Ok(())
     }

@@ -13,6 +13,8 @@ pub mod fleet;
 pub mod operators;
 pub mod phone;
 pub mod queue;
+pub mod ratelimit;
+pub mod sms;
 pub mod storage;
 pub mod tls;
 
@@ -60,6 +62,11 @@ pub struct Server {
     pub halls: queue::Halls,
     /// The published content the phone pages show.
     pub phone: phone::Published,
+    /// Booking attempts per client address and per phone.
+    pub booking_limits: appointments::BookingLimits,
+    pub sms: Box<dyn sms::SmsSender>,
+    /// The address phones open: `public_url`, else learnt when the listener is bound.
+    pub public_url: std::sync::OnceLock<String>,
     pub stream: broadcast::Sender<StreamEvent>,
     pub counters: Counters,
     /// A hash to verify against when a login names nobody, so both take as long.
@@ -109,7 +116,15 @@ impl Server {
             Err(e) => anyhow::bail!("the latest published content cannot be read: {e}"),
         };
         let (stream, _) = broadcast::channel(256);
+        let sms = sms::from_config(&config.sms_backend, &config.data_dir)?;
+        let public_url = std::sync::OnceLock::new();
+        if !config.public_url.is_empty() {
+            let _ = public_url.set(config.public_url.trim_end_matches('/').to_owned());
+        }
         Ok(Server {
+            booking_limits: appointments::BookingLimits::new(&config),
+            sms,
+            public_url,
             config,
             storage,
             ca,
@@ -145,6 +160,9 @@ pub async fn serve(server: Arc<Server>, on_bound: impl FnOnce(Bound)) -> anyhow:
     let devices = TcpListener::bind(server.config.listen_devices)
         .await
         .with_context(|| format!("binding {}", server.config.listen_devices))?;
+    let host = server.config.hostnames[0].clone();
+    let port = public.local_addr()?.port();
+    let _ = server.public_url.set(format!("https://{host}:{port}"));
     on_bound(Bound {
         public: public.local_addr()?,
         devices: devices.local_addr()?,

@@ -126,6 +126,11 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
     {
         return Some(b.trim().to_owned());
     }
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// A cookie's value.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -133,7 +138,8 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .find_map(|c| {
             c.trim()
-                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .strip_prefix(name)
+                .and_then(|v| v.strip_prefix('='))
                 .map(str::to_owned)
         })
 }

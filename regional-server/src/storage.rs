@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::appointments::AppointmentStore;
 use crate::operators::Role;
+use crate::phone::ticket::RatingStore;
 use crate::queue::store::{OfflineTicket, QueueStore, apply_offline_ticket};
 
 #[derive(Debug, thiserror::Error)]
@@ -67,7 +68,9 @@ pub struct AuditEntry {
 }
 
 /// Everything the server keeps.
-pub trait Storage: QueueStore + AppointmentStore + Send + Sync + std::fmt::Debug {
+pub trait Storage:
+    QueueStore + AppointmentStore + RatingStore + Send + Sync + std::fmt::Debug
+{
     fn create_operator(&self, name: &str, role: Role, password_hash: &str) -> Result<()>;
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>>;
     fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()>;
@@ -110,6 +113,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_server.sql"),
     include_str!("../migrations/0002_queue.sql"),
     include_str!("../migrations/0003_appointments.sql"),
+    include_str!("../migrations/0004_ratings.sql"),
 ];
 
 /// What a batch of events did.

@@ -92,3 +92,275 @@ fn the_hall_page_and_the_guide_from_the_published_content() {
         "the way back: {page}"
     );
 }
+
+fn between<'a>(s: &'a str, from: &str, to: &str) -> &'a str {
+    let i = s.find(from).unwrap_or_else(|| panic!("no {from} in {s}")) + from.len();
+    &s[i..i + s[i..].find(to).unwrap()]
+}
+
+#[test]
+fn checklists_outlets_and_forms_from_the_published_content() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "", &demo_region());
+    let get = |path: &str| {
+        let r = https_reply(&s.ca_pem(), s.public, "GET", path, &[], b"");
+        let body = String::from_utf8_lossy(&r.body).into_owned();
+        (r.status, r.headers, body)
+    };
+
+    // A checklist link holds only the chosen situations; both ways of listing them agree.
+    let (st, h, list) = get("/c/P08?s=s2,s3&h=hall-futian");
+    assert_eq!(st, 200, "{list}");
+    assert!(h["etag"].to_str().is_ok());
+    for part in [
+        "原护照",
+        "监护人居民身份证",
+        "<span class=\"tag\">换发或补发</span>",
+        "value=\"s2\" checked",
+        "value=\"s3\" checked",
+        "href=\"/c/P08?s=s2,s3&amp;h=hall-futian\"",
+    ] {
+        assert!(list.contains(part), "the checklist lacks {part}: {list}");
+    }
+    assert!(!list.contains("value=\"s1\" checked"));
+    assert!(
+        !list.contains("所在单位出具的同意出境意见"),
+        "s4 was not chosen"
+    );
+    let (_, _, repeated) = get("/c/P08?s=s2&s=s3&h=hall-futian");
+    assert_eq!(
+        between(&repeated, "<ol>", "</ol>"),
+        between(&list, "<ol>", "</ol>")
+    );
+    let (st, _, stale) = get("/c/P08?s=s9");
+    assert_eq!(st, 200);
+    assert!(stale.contains("已经变更"), "{stale}");
+
+    // Outlets by distance from the hall, with GCJ-02 navigation links in three map apps.
+    let (st, h, near) = get("/o?h=hall-futian");
+    assert_eq!(st, 200, "{near}");
+    let first = between(&near, "class=\"card outlet\"", "</div>");
+    assert!(
+        first.contains("福田区政务服务中心") && first.contains("0 米"),
+        "{first}"
+    );
+    let futian = menpai_model::geo::GeoPoint::new(
+        between(first, "data-lat=\"", "\"").parse().unwrap(),
+        between(first, "data-lon=\"", "\"").parse().unwrap(),
+    )
+    .to_gcj02();
+    for link in [
+        format!(
+            "https://uri.amap.com/marker?position={:.6},{:.6}&amp;",
+            futian.lon, futian.lat
+        ),
+        format!(
+            "https://api.map.baidu.com/marker?location={:.6},{:.6}&amp;",
+            futian.lat, futian.lon
+        ),
+        format!(
+            "https://apis.map.qq.com/uri/v1/marker?marker=coord:{:.6},{:.6};",
+            futian.lat, futian.lon
+        ),
+    ] {
+        assert!(first.contains(&link), "{link} in {first}");
+    }
+    assert!(first.contains("coord_type=gcj02"));
+    assert!(first.contains("营业中") || first.contains("休息中"));
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'sha256-") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
+    let (_, _, for_item) = get("/o?item=P08&h=hall-futian");
+    assert!(for_item.contains("可以办理：<b>普通护照签发</b>"));
+    assert!(
+        for_item.matches("class=\"card outlet\"").count()
+            < near.matches("class=\"card outlet\"").count(),
+        "only outlets that handle the item"
+    );
+    let (st, _, outlet) = get("/o/hall-futian");
+    assert_eq!(st, 200);
+    for part in [
+        "<h1 id=\"outlet\">福田区政务服务中心</h1>",
+        "周一",
+        "周日",
+        "可以办理",
+        "高德地图",
+    ] {
+        assert!(outlet.contains(part), "{part}: {outlet}");
+    }
+
+    // A blank form's link lands on a page that says where to get it.
+    let (st, _, form) = get("/forms/form-E01-1.pdf");
+    assert_eq!(st, 200, "{form}");
+    assert!(form.contains("咨询台免费领取"), "{form}");
+
+    // Unknown ids: friendly pages, never a stack of JSON.
+    let today = menpai_model::queue::china_now()
+        .format("%Y%m%d")
+        .to_string();
+    for (path, says) in [
+        ("/c/NOPE".to_owned(), "没有找到这个事项"),
+        ("/o/nope".to_owned(), "没有找到这个办事地点"),
+        ("/forms/nope.pdf".to_owned(), "没有找到这份表格"),
+        (
+            "/t/hall-futian/20200101/E001".to_owned(),
+            "没有找到这张排队号",
+        ),
+        ("/t/no-hall/20200101/E001".to_owned(), "没有找到这张排队号"),
+        (format!("/t/hall-futian/{today}/E999"), "暂时查不到 E999 号"),
+        ("/a/ap-000000000000".to_owned(), "没有找到这个预约"),
+        ("/book/hall-futian/NOPE".to_owned(), "没有找到这个预约事项"),
+    ] {
+        let (st, h, page) = get(&path);
+        assert_eq!(st, 404, "{path}: {page}");
+        assert!(page.contains(says), "{path}: {page}");
+        assert_eq!(h["content-type"], "text/html; charset=utf-8", "{path}");
+    }
+    let (st, _, live) = get(&format!("/t/hall-futian/{today}/E999/live"));
+    assert_eq!(st, 404, "{live}");
+}
+
+#[test]
+fn booking_refuses_cross_site_posts_is_rate_limited_and_keeps_no_personal_data_in_urls_or_logs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(
+        tmp.path(),
+        "booking_per_ip_per_hour = 6\nbooking_per_phone_per_day = 2\n",
+        &demo_region(),
+    );
+    let origin = format!("https://{}", s.public);
+    let r = https_reply(
+        &s.ca_pem(),
+        s.public,
+        "GET",
+        "/book/hall-futian/P43",
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["cache-control"], "no-store");
+    let set_cookie = r.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set_cookie.starts_with("__Host-menpai-form=")
+            && set_cookie.contains("Secure")
+            && set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Strict"),
+        "{set_cookie}"
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let form = String::from_utf8_lossy(&r.body).into_owned();
+    let csrf = between(&form, "name=\"csrf\" value=\"", "\"").to_owned();
+    assert_eq!(cookie, format!("__Host-menpai-form={csrf}"));
+    let slots: Vec<String> = form
+        .split("name=\"slot\" value=\"")
+        .skip(1)
+        .map(|p| p[..p.find('"').unwrap()].replace(' ', "+"))
+        .collect();
+    assert!(slots.len() >= 2, "{form}");
+
+    let post = |phone: &str, slot: &str, cookie: &str, origin: &str, csrf: &str| {
+        let body =
+            format!("csrf={csrf}&slot={slot}&name=%E5%BC%A0%E5%B0%8F%E6%98%8E&phone={phone}");
+        let r = https_reply(
+            &s.ca_pem(),
+            s.public,
+            "POST",
+            "/book/hall-futian/P43",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("cookie", cookie),
+                ("origin", origin),
+            ],
+            body.as_bytes(),
+        );
+        let text = String::from_utf8_lossy(&r.body).into_owned();
+        (r.status, r.headers, text)
+    };
+
+    // Another site's page cannot post the form, nor can a page without the form's cookie.
+    let (st, _, page) = post(
+        "13812345678",
+        &slots[0],
+        &cookie,
+        "https://evil.example",
+        &csrf,
+    );
+    assert_eq!(st, 403, "{page}");
+    assert!(page.contains("请在本站页面提交"), "{page}");
+    let (st, _, page) = post("13812345678", &slots[0], "", &origin, &csrf);
+    assert_eq!(st, 403, "{page}");
+    assert!(page.contains("页面已过期"), "{page}");
+
+    // Booked: the browser goes to the confirmation, whose address holds no personal data.
+    let (st, h, _) = post("13812345678", &slots[0], &cookie, &origin, &csrf);
+    assert_eq!(st, 303);
+    let location = h["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/a/ap-") && location.len() == 18,
+        "{location}"
+    );
+    let r = https_reply(&s.ca_pem(), s.public, "GET", &location, &[], b"");
+    let page = String::from_utf8_lossy(&r.body).into_owned();
+    assert_eq!(r.status, 200, "{page}");
+    assert_eq!(r.headers["cache-control"], "no-store");
+    for part in [
+        "预约成功",
+        "住房公积金购房提取",
+        "张*明",
+        "138****5678",
+        "<svg",
+    ] {
+        assert!(page.contains(part), "{part}: {page}");
+    }
+    assert!(!page.contains("13812345678") && !page.contains("张小明"));
+
+    // The text message (log backend): the number masked, the confirmation's link.
+    let sms = std::fs::read_to_string(tmp.path().join("data/sms-outbox.log")).unwrap();
+    assert!(
+        sms.contains("138****5678")
+            && sms.contains(&format!(":{}{location}", s.public.port()))
+            && !sms.contains("13812345678"),
+        "{sms}"
+    );
+
+    // The same phone again: once refused by the rules (one a day), then by the rate limit.
+    let (st, _, page) = post("13812345678", &slots[1], &cookie, &origin, &csrf);
+    assert_eq!(st, 409, "{page}");
+    let (st, _, page) = post("13812345678", &slots[1], &cookie, &origin, &csrf);
+    assert_eq!(st, 429, "{page}");
+    assert!(page.contains("预约操作太频繁"), "{page}");
+    // Other phones from the same address, until the address's limit (6 an hour).
+    for n in 0..3 {
+        let (st, _, page) = post(
+            &format!("1390000000{n}"),
+            &slots[0],
+            &cookie,
+            &origin,
+            &csrf,
+        );
+        assert!(st == 303 || st == 409, "{st} {page}");
+    }
+    let (st, _, page) = post("13900000009", &slots[1], &cookie, &origin, &csrf);
+    assert_eq!(st, 429, "{page}");
+    let json = format!(
+        "{{\"hall\":\"hall-futian\",\"item\":\"P43\",\"date\":\"2026-01-01\",\"start\":\"09:00\",\"name\":\"李四\",\"phone\":\"13900000008\"}}"
+    );
+    let (st, body) = menpai_tests::https(
+        &s.ca_pem(),
+        s.public,
+        "POST",
+        "/api/v1/appointments",
+        &[("content-type", "application/json")],
+        json.as_bytes(),
+    );
+    assert_eq!(st, 429, "the API shares the limit: {body}");
+
+    // Neither names nor numbers reach the server's log.
+    let log = s.log();
+    assert!(log.contains("An appointment was booked."), "{log}");
+    for secret in ["13812345678", "1390000000", "张小明", "李四"] {
+        assert!(!log.contains(secret), "{secret} in the log: {log}");
+    }
+}

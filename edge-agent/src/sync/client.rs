@@ -208,7 +208,10 @@ impl Client {
                 "user-agent",
                 concat!("menpai-agent/", env!("CARGO_PKG_VERSION")),
             );
-        if !body.is_empty() {
+        let typed = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        if !body.is_empty() && !typed {
             req = req.header("content-type", "application/json");
         }
         for (k, v) in headers {

@@ -102,5 +102,12 @@ fn phone_checklist_url(b: &Build) -> String {
         .map(|h| h.phone_base_url.clone())
         .unwrap_or_default();
     let item = b.session.item.clone().unwrap_or_default();
-    format!("{base}/c/{item}?s={}", b.session.situations.join(","))
+    let hall = b
+        .data
+        .home
+        .as_ref()
+        .and_then(|h| h.hall.as_ref())
+        .map(|h| format!("&h={}", h.id))
+        .unwrap_or_default();
+    format!("{base}/c/{item}?s={}{hall}", b.session.situations.join(","))
 }

@@ -197,4 +197,24 @@ pub(super) fn build(b: &mut Build) {
             MUTED,
         ),
     );
+
+    // The same guide on the phone, from this hall.
+    let hall = b
+        .data
+        .home
+        .as_ref()
+        .and_then(|h| h.hall.as_ref())
+        .map(|h| format!("?h={}", h.id))
+        .unwrap_or_default();
+    let qr = b.qr(&format!("{base}/i/{}{hall}", item.id), 220.0);
+    b.add((
+        card(),
+        children![(
+            row(24.0),
+            children![
+                qr,
+                text("扫码在手机上看这份指南，随时查阅、转发给家人", BODY, TEXT)
+            ],
+        )],
+    ));
 }

@@ -15,6 +15,12 @@ pub(super) fn build(b: &mut Build) {
     };
     b.add(text("离这里最近的办事地点", HEADING, TEXT));
     let shown: Vec<_> = list.outlets.iter().take(12).cloned().collect();
+    let base = b
+        .data
+        .home
+        .as_ref()
+        .map(|h| h.phone_base_url.clone())
+        .unwrap_or_default();
     if let Some(map) = &list.base_map {
         draw_map(b, map, list.from, &shown);
     }
@@ -34,14 +40,8 @@ pub(super) fn build(b: &mut Build) {
             OutletKind::SelfService => "自助终端",
             OutletKind::ServiceStation => "便民服务站",
         };
-        // Amap's marker link takes GCJ-02 coordinates.
-        let nav = format!(
-            "https://uri.amap.com/marker?position={:.6},{:.6}&name={}",
-            o.location_gcj02.lon,
-            o.location_gcj02.lat,
-            crate::agent::encode(&o.name)
-        );
-        let qr = b.qr(&nav, 200.0);
+        // The outlet's phone page: hours, and navigation in Amap, Baidu or Tencent maps.
+        let qr = b.qr(&format!("{base}/o/{}", o.id), 200.0);
         b.add((
             card(),
             children![

@@ -11,7 +11,7 @@ use menpai_model::outlet::{Outlet, OutletKind};
 use pinyin::ToPinyin;
 use serde::Deserialize;
 
-use super::{Current, cached, not_found, shell};
+use super::{Current, cached, not_found, shell, urlencode};
 use crate::Server;
 use crate::fleet::esc;
 
@@ -67,14 +67,14 @@ fn matches(item: &Item, q: &str) -> bool {
         })
 }
 
-fn hall_of<'a>(c: &'a Current, id: &str) -> Option<&'a Outlet> {
+pub(super) fn hall_of<'a>(c: &'a Current, id: &str) -> Option<&'a Outlet> {
     c.pack
         .outlets
         .iter()
         .find(|o| o.id == id && o.kind == OutletKind::Hall)
 }
 
-fn footer(c: &Current) -> String {
+pub(super) fn footer(c: &Current) -> String {
     format!(
         "<footer>内容版本 {} · 以大厅现场公示为准</footer>",
         esc(&c.version)
@@ -115,6 +115,10 @@ pub(super) async fn hall(
         esc(&hall.phone),
     );
     let q = query.q.clone().unwrap_or_default();
+    b.push_str(&format!(
+        "<p><a href=\"/book/{0}\">预约办事</a> · <a href=\"/o?h={0}\">附近办事地点</a> · <a href=\"/o/{0}\">怎么去</a></p>",
+        esc(&hall.id)
+    ));
     b.push_str(&format!(
         "<form method=\"get\" action=\"/h/{}\" role=\"search\"><input type=\"search\" name=\"q\" \
          value=\"{}\" placeholder=\"搜事项：汉字或拼音，如 社保、sb\" aria-label=\"搜索事项\"></form>",
@@ -181,17 +185,6 @@ pub(super) async fn hall(
     cached(&headers, shell(&hall.name, &b))
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[derive(Debug, Deserialize)]
 pub(super) struct GuideQuery {
     /// The hall the citizen came from (for the way back and booking).
@@ -211,6 +204,15 @@ fn list(items: &[String]) -> String {
 fn materials(c: &Current, ms: &[menpai_model::item::Material]) -> String {
     let mut s = String::from("<ul>");
     for m in ms {
+        s.push_str(&format!("<li>{}</li>", material_line(c, m)));
+    }
+    s.push_str("</ul>");
+    s
+}
+
+/// One material: name, form and copies, when it is needed, where it comes from, its blank form.
+pub(super) fn material_line(c: &Current, m: &menpai_model::item::Material) -> String {
+    {
         let mut line = format!("{}（{} {} 份）", esc(&m.name), m.form.label(), m.copies);
         if !m.required {
             line.push_str(&format!(
@@ -228,10 +230,8 @@ fn materials(c: &Current, ms: &[menpai_model::item::Material]) -> String {
         {
             line.push_str(&format!(" <a href=\"{}\">下载表格</a>", esc(&form.url)));
         }
-        s.push_str(&format!("<li>{line}</li>"));
+        line
     }
-    s.push_str("</ul>");
-    s
 }
 
 /// `/i/{item}`: the whole guide (办事指南), every element, readable without JavaScript.
@@ -279,6 +279,16 @@ pub(super) async fn guide(
             esc(&h.id),
             esc(&item.id),
             esc(&h.name)
+        ));
+    }
+    let via = hall
+        .map(|h| format!("h={}", urlencode(&h.id)))
+        .unwrap_or_default();
+    if !item.situations.is_empty() {
+        b.push_str(&format!(
+            "<p><a id=\"mylist\" href=\"/c/{}?{}\">选择我的情况，生成材料清单 ›</a></p>",
+            esc(&item.id),
+            esc(&via)
         ));
     }
     b.push_str("<div class=\"card\" id=\"materials\"><h2>要带的材料</h2>");
@@ -329,18 +339,30 @@ pub(super) async fn guide(
     for ch in &item.channels.halls {
         if let Some(o) = c.pack.outlets.iter().find(|o| o.id == ch.outlet) {
             let windows: Vec<String> = ch.windows.iter().map(|w| format!("{w}号")).collect();
+            let book = if item.business_type.is_some() && !o.business_types.is_empty() {
+                format!(
+                    " · <a href=\"/book/{}/{}\">预约</a>",
+                    esc(&o.id),
+                    esc(&item.id)
+                )
+            } else {
+                String::new()
+            };
             places.push(format!(
-                "<li><a href=\"/h/{}\">{}</a> {}窗口<br><span class=\"muted\">{}</span></li>",
+                "<li><a href=\"/h/{}\">{}</a> {}窗口{book}<br><span class=\"muted\">{}</span> · <a href=\"/o/{}\">导航</a></li>",
                 esc(&o.id),
                 esc(&o.name),
                 esc(&windows.join("、")),
-                esc(&o.address)
+                esc(&o.address),
+                esc(&o.id)
             ));
         }
     }
     b.push_str(&format!(
-        "<div class=\"card\" id=\"where\"><h2>在哪里办</h2><ul>{}</ul>",
-        places.join("")
+        "<div class=\"card\" id=\"where\"><h2>在哪里办</h2><ul>{}</ul><p><a href=\"/o?item={}&amp;{}\">按距离看所有能办的地点</a></p>",
+        places.join(""),
+        esc(&urlencode(&item.id)),
+        esc(&via)
     ));
     if let Some(online) = &item.channels.online {
         b.push_str(&format!(
@@ -359,6 +381,42 @@ pub(super) async fn guide(
     ));
     b.push_str(&footer(&c));
     cached(&headers, shell(&item.name, &b))
+}
+
+/// `/forms/{file}`: a blank form named by the content. Packs carry the form's name, not its
+/// file, so this says where to get it and which items need it.
+pub(super) async fn form(
+    State(server): State<Arc<Server>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(c) = server.phone.current() else {
+        return not_found("这份表格", None);
+    };
+    let url = format!("/forms/{file}");
+    let Some(form) = c.pack.forms.iter().find(|f| f.url == url) else {
+        return not_found("这份表格", None);
+    };
+    let mut b = format!(
+        "<h1 id=\"form\">{}</h1><div class=\"card\"><p>空白表格可在服务大厅咨询台免费领取，窗口备有填写样表。</p>\
+         <p class=\"muted\">电子版由主管部门上传后可在这里下载。</p></div><h2>需要这份表格的事项</h2><div class=\"card list\">",
+        esc(&form.name)
+    );
+    for i in c.pack.items.iter().filter(|i| {
+        i.materials
+            .iter()
+            .chain(i.situations.iter().flat_map(|s| &s.materials))
+            .any(|m| m.template_form.as_deref() == Some(form.id.as_str()))
+    }) {
+        b.push_str(&format!(
+            "<a href=\"/i/{}\">{}</a>",
+            esc(&i.id),
+            esc(&i.name)
+        ));
+    }
+    b.push_str("</div>");
+    b.push_str(&footer(&c));
+    cached(&headers, shell(&form.name, &b))
 }
 
 #[cfg(test)]

@@ -1,0 +1,476 @@
+//! `/t/{hall}/{yyyymmdd}/{number}`: the ticket's QR code opens its live position and the
+//! estimated wait, refreshed by a few lines of script (or every 30 s by the page itself with
+//! JavaScript off); once it is finished, the citizen rates the service (好差评).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use chrono::NaiveDate;
+use menpai_model::queue::TicketState;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{FormToken, check_form, message_page, private_page, shell_with, url_day};
+use crate::Server;
+use crate::error::AppError;
+use crate::fleet::esc;
+use crate::operators::{Role, Session};
+use crate::queue::store::Ticket;
+use crate::queue::{HallInfo, day, local_now, stamp};
+use crate::storage::{Result, Sqlite, StorageError};
+
+/// Days after its ticket a service can still be rated.
+const RATE_WITHIN_DAYS: i64 = 7;
+
+/// A citizen's rating of a finished ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rating {
+    pub hall: String,
+    pub day: String,
+    pub number: String,
+    pub business: String,
+    pub window: Option<u32>,
+    pub stars: u8,
+    pub comment: String,
+    pub rated_at: String,
+}
+
+/// Ratings of a window and business type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RatingSummary {
+    pub window: Option<u32>,
+    pub business: String,
+    pub count: u32,
+    pub average: f64,
+    /// Ratings of 1 or 2 stars (差评), which the hall must follow up.
+    pub poor: u32,
+}
+
+pub trait RatingStore {
+    /// Stores a rating; a ticket is rated once.
+    fn rate(&self, r: &Rating) -> Result<()>;
+    fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>>;
+    /// Per window and business since a day; the latest comments.
+    fn ratings(&self, hall: &str, since: &str) -> Result<(Vec<RatingSummary>, Vec<Value>)>;
+}
+
+impl RatingStore for Sqlite {
+    fn rate(&self, r: &Rating) -> Result<()> {
+        let done = self.conn().execute(
+            "INSERT INTO ratings (hall, day, number, business, window, stars, comment, rated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            params![
+                r.hall, r.day, r.number, r.business, r.window, r.stars, r.comment, r.rated_at
+            ],
+        )?;
+        if done == 0 {
+            return Err(StorageError::Conflict("这张号已经评价过了，谢谢您".into()));
+        }
+        Ok(())
+    }
+
+    fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT stars FROM ratings WHERE hall = ?1 AND day = ?2 AND number = ?3",
+                params![hall, day, number],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn ratings(&self, hall: &str, since: &str) -> Result<(Vec<RatingSummary>, Vec<Value>)> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT window, business, COUNT(*), AVG(stars), SUM(stars <= 2) FROM ratings
+             WHERE hall = ?1 AND day >= ?2 GROUP BY window, business ORDER BY window, business",
+        )?;
+        let summary = stmt
+            .query_map(params![hall, since], |r| {
+                Ok(RatingSummary {
+                    window: r.get(0)?,
+                    business: r.get(1)?,
+                    count: r.get(2)?,
+                    average: (r.get::<_, f64>(3)? * 100.0).round() / 100.0,
+                    poor: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT day, number, window, stars, comment FROM ratings
+             WHERE hall = ?1 AND day >= ?2 AND comment != '' ORDER BY rated_at DESC LIMIT 20",
+        )?;
+        let comments = stmt
+            .query_map(params![hall, since], |r| {
+                Ok(json!({
+                    "day": r.get::<_, String>(0)?, "number": r.get::<_, String>(1)?,
+                    "window": r.get::<_, Option<u32>>(2)?, "stars": r.get::<_, u8>(3)?,
+                    "comment": r.get::<_, String>(4)?,
+                }))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((summary, comments))
+    }
+}
+
+/// What the ticket page shows and its script refreshes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Live {
+    pub number: String,
+    pub business: String,
+    pub state: &'static str,
+    pub headline: String,
+    pub detail: String,
+    pub window: Option<u32>,
+    pub people_ahead: u32,
+    pub estimated_wait_min: u32,
+    /// Nothing more will change.
+    pub finished: bool,
+    /// Whether it can be rated now.
+    pub can_rate: bool,
+    /// The hall's latest calls, `E003 → 5 号窗口`.
+    pub calls: Vec<String>,
+    pub updated: String,
+}
+
+fn live(server: &Server, hall: &HallInfo, date: NaiveDate, t: &Ticket) -> Live {
+    let s = crate::queue::status(server, hall, t);
+    let w = t.window.map(|w| w.to_string()).unwrap_or_default();
+    let (headline, detail) = match t.state {
+        TicketState::Waiting if s.people_ahead == 0 => {
+            ("等候中".into(), "前面没有人了，请留意叫号".into())
+        }
+        TicketState::Waiting => (
+            "等候中".into(),
+            format!(
+                "前面还有 {} 人，预计等候约 {} 分钟",
+                s.people_ahead, s.estimated_wait_min
+            ),
+        ),
+        TicketState::Called => (
+            format!("请到 {w} 号窗口"),
+            "正在叫您的号，请尽快前往".into(),
+        ),
+        TicketState::Serving => (format!("正在 {w} 号窗口办理"), String::new()),
+        TicketState::Done => ("已办结".into(), "感谢您的耐心等候".into()),
+        TicketState::NoShow => ("已过号".into(), "叫号时您不在，请到咨询台询问".into()),
+        TicketState::Transferred => ("已转办".into(), "请留意新的叫号".into()),
+        TicketState::Cancelled => ("已取消".into(), String::new()),
+    };
+    let finished = matches!(
+        t.state,
+        TicketState::Done | TicketState::NoShow | TicketState::Cancelled
+    );
+    let today = local_now().date();
+    let rated = server
+        .storage
+        .rating(&hall.id, &date.to_string(), &t.number)
+        .ok()
+        .flatten()
+        .is_some();
+    let calls = if date == today {
+        server
+            .storage
+            .current_calls(&hall.id, &day(local_now()), 3)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| format!("{} → {} 号窗口", c.number, c.window))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Live {
+        number: t.number.clone(),
+        business: t.business.clone(),
+        state: t.state.as_str(),
+        headline,
+        detail,
+        window: t.window,
+        people_ahead: s.people_ahead,
+        estimated_wait_min: s.estimated_wait_min,
+        finished,
+        can_rate: t.state == TicketState::Done
+            && !rated
+            && (today - date).num_days() <= RATE_WITHIN_DAYS,
+        calls,
+        updated: local_now().format("%H:%M:%S").to_string(),
+    }
+}
+
+/// The hall, the day and the ticket of a URL.
+fn find(
+    server: &Server,
+    hall: &str,
+    day_in_url: &str,
+    number: &str,
+) -> std::result::Result<(Arc<HallInfo>, NaiveDate, Ticket), Box<Response>> {
+    let unknown = || Box::new(super::not_found("这张排队号", None));
+    let (Some(h), Some(date)) = (server.halls.get(hall), url_day(day_in_url)) else {
+        return Err(unknown());
+    };
+    let valid = number.len() <= 8 && number.bytes().all(|b| b.is_ascii_alphanumeric());
+    let t = valid
+        .then(|| server.storage.ticket(&h.id, &date.to_string(), number))
+        .transpose()
+        .map_err(|e| Box::new(AppError::internal(e).into_response()))?
+        .flatten();
+    match t {
+        Some(t) => Ok((h, date, t)),
+        // A ticket taken while the terminal was offline arrives when it reconnects.
+        None if valid && date == local_now().date() => Err(Box::new(private_page(
+            StatusCode::NOT_FOUND,
+            shell_with(
+                "暂时查不到",
+                "<meta http-equiv=\"refresh\" content=\"30\">",
+                &format!(
+                    "<h1>暂时查不到 {} 号</h1><div class=\"card\"><p>如果是在终端断网时取的号，\
+                     终端联网后就能查到，本页每 30 秒自动刷新。</p><p class=\"muted\">请留意大厅的叫号屏和广播。</p>\
+                     <p><a href=\"/h/{}\">{}</a></p></div>",
+                    esc(number),
+                    esc(&h.id),
+                    esc(&h.name)
+                ),
+                "",
+            ),
+            "",
+        ))),
+        None => Err(unknown()),
+    }
+}
+
+/// Polls the live state every 5 s and updates the page in place; vibrates when called; shows
+/// the rating form when the ticket is finished.
+const SCRIPT: &str = "(function(){var u=location.pathname.replace(/\\/$/,'')+'/live',s=document.body.dataset.state,\
+$=function(i){return document.getElementById(i);};function t(i,v){var e=$(i);if(e&&e.textContent!==v)e.textContent=v;}\
+function tick(){var x=new XMLHttpRequest();x.open('GET',u);x.setRequestHeader('Accept','application/json');\
+x.onload=function(){if(x.status!==200)return;var d=JSON.parse(x.responseText);t('headline',d.headline);t('detail',d.detail);\
+t('updated',d.updated);var c=$('calls');if(c){c.textContent='';d.calls.forEach(function(k){var l=document.createElement('li');\
+l.textContent=k;c.appendChild(l);});}if(d.state!==s){if(d.state==='called'&&navigator.vibrate)navigator.vibrate([300,150,300]);\
+s=d.state;document.body.dataset.state=s;}var r=$('rate');if(r)r.hidden=!d.can_rate;if(d.finished)clearInterval(k);};x.send();}\
+var k=setInterval(tick,5000);})();";
+
+pub(super) async fn page(
+    State(server): State<Arc<Server>>,
+    Path((hall, day_in_url, number)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let s2 = server.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        find(&s2, &hall, &day_in_url, &number).map(|(h, d, t)| {
+            let l = live(&s2, &h, d, &t);
+            (h, d, l)
+        })
+    })
+    .await;
+    let (h, date, l) = match found {
+        Ok(Ok(x)) => x,
+        Ok(Err(r)) => return *r,
+        Err(e) => return AppError::internal(e).into_response(),
+    };
+    let token = FormToken::of(&headers);
+    let mut b = format!(
+        "<p class=\"muted\">{}</p><h1 id=\"number\" style=\"font-size:56px;margin:0\">{}</h1>\
+         <p>{}</p><div class=\"card\"><p id=\"headline\" style=\"font-size:24px;font-weight:bold;margin:0\">{}</p>\
+         <p id=\"detail\">{}</p><p class=\"muted\">更新于 <span id=\"updated\">{}</span></p></div>",
+        esc(&h.name),
+        esc(&l.number),
+        esc(&l.business),
+        esc(&l.headline),
+        esc(&l.detail),
+        esc(&l.updated)
+    );
+    if date == local_now().date() {
+        b.push_str("<div class=\"card\"><h2>正在叫号</h2><ul id=\"calls\">");
+        for c in &l.calls {
+            b.push_str(&format!("<li>{}</li>", esc(c)));
+        }
+        b.push_str("</ul></div>");
+    }
+    let rated = server
+        .storage
+        .rating(&h.id, &date.to_string(), &l.number)
+        .ok()
+        .flatten();
+    if let Some(stars) = rated {
+        b.push_str(&format!(
+            "<div class=\"card\" id=\"rated\"><p>您的评价：{}（{}）</p><p>谢谢您，我们会认真改进。</p></div>",
+            "★".repeat(stars as usize),
+            LEVELS[5 - stars as usize].1
+        ));
+    } else if (local_now().date() - date).num_days() <= RATE_WITHIN_DAYS {
+        b.push_str(&rating_form(&h.id, date, &l.number, &token, !l.can_rate));
+    }
+    b.push_str(&format!(
+        "<p><a href=\"/h/{}\">‹ {}的门牌</a></p>",
+        esc(&h.id),
+        esc(&h.name)
+    ));
+    let head = "<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>";
+    let html = shell_with(&format!("{} 号 · {}", l.number, h.name), head, &b, SCRIPT).replacen(
+        "<body>",
+        &format!("<body data-state=\"{}\">", l.state),
+        1,
+    );
+    let mut response = private_page(StatusCode::OK, html, SCRIPT);
+    token.set_on(&mut response);
+    response
+}
+
+/// 好差评 levels, best first.
+const LEVELS: [(u8, &str); 5] = [
+    (5, "非常满意"),
+    (4, "满意"),
+    (3, "基本满意"),
+    (2, "不满意"),
+    (1, "非常不满意"),
+];
+
+fn rating_form(
+    hall: &str,
+    date: NaiveDate,
+    number: &str,
+    token: &FormToken,
+    hidden: bool,
+) -> String {
+    let mut f = format!(
+        "<form method=\"post\" action=\"/t/{}/{}/{}/rate\" id=\"rate\" class=\"card\"{}>\
+         <h2>请为这次服务评价</h2>",
+        esc(hall),
+        date.format("%Y%m%d"),
+        esc(number),
+        if hidden { " hidden" } else { "" }
+    );
+    for (stars, label) in LEVELS {
+        f.push_str(&format!(
+            "<label><input type=\"radio\" name=\"stars\" value=\"{stars}\" required> {} {label}</label>",
+            "★".repeat(stars as usize)
+        ));
+    }
+    f.push_str(
+        "<label>想说的话（选填）<textarea name=\"comment\" maxlength=\"200\" rows=\"3\" \
+         placeholder=\"请勿填写姓名、电话等个人信息\"></textarea></label>",
+    );
+    f.push_str(&token.field());
+    f.push_str("<button type=\"submit\" id=\"send\">提交评价</button></form>");
+    f
+}
+
+/// `…/live`: the state as JSON, for the page's script.
+pub(super) async fn live_json(
+    State(server): State<Arc<Server>>,
+    Path((hall, day_in_url, number)): Path<(String, String, String)>,
+) -> Response {
+    let found = tokio::task::spawn_blocking(move || {
+        find(&server, &hall, &day_in_url, &number).map(|(h, d, t)| live(&server, &h, d, &t))
+    })
+    .await;
+    match found {
+        Ok(Ok(l)) => ([(header::CACHE_CONTROL, "no-store")], Json(l)).into_response(),
+        Ok(Err(_)) => AppError::new(StatusCode::NOT_FOUND, "查不到这张排队号").into_response(),
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+/// The rating form posted.
+pub(super) async fn rate(
+    State(server): State<Arc<Server>>,
+    Path((hall, day_in_url, number)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let refuse = |status: StatusCode, why: &str| message_page(status, "没有提交成功", why, None);
+    if let Err(e) = check_form(&headers, f.get("csrf")) {
+        return refuse(e.status, &e.message);
+    }
+    let Some(stars) = f
+        .get("stars")
+        .and_then(|s| s.parse::<u8>().ok())
+        .filter(|s| (1..=5).contains(s))
+    else {
+        return refuse(StatusCode::BAD_REQUEST, "请选择一个评价等级");
+    };
+    let comment: String = f
+        .get("comment")
+        .map(|c| {
+            c.trim()
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\n')
+                .collect()
+        })
+        .unwrap_or_default();
+    if comment.chars().count() > 200 {
+        return refuse(StatusCode::BAD_REQUEST, "想说的话请在 200 字以内");
+    }
+    let back = format!("/t/{hall}/{day_in_url}/{number}");
+    let s2 = server.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let (h, date, t) = find(&s2, &hall, &day_in_url, &number)
+            .map_err(|_| (StatusCode::NOT_FOUND, "查不到这张排队号".to_owned()))?;
+        let l = live(&s2, &h, date, &t);
+        if !l.can_rate {
+            let why = if t.state == TicketState::Done {
+                "这张号已经评价过了，谢谢您"
+            } else {
+                "办结以后才能评价"
+            };
+            return Err((StatusCode::CONFLICT, why.to_owned()));
+        }
+        s2.storage
+            .rate(&Rating {
+                hall: h.id.clone(),
+                day: date.to_string(),
+                number: t.number.clone(),
+                business: t.business.clone(),
+                window: t.window,
+                stars,
+                comment,
+                rated_at: stamp(local_now()),
+            })
+            .map_err(|e| match e {
+                StorageError::Conflict(m) => (StatusCode::CONFLICT, m),
+                e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            })?;
+        // Which window was rated, and how; never what was written.
+        tracing::info!(hall = %h.id, window = ?t.window, stars, "A service was rated.");
+        Ok(())
+    })
+    .await;
+    match done {
+        Ok(Ok(())) => Redirect::to(&back).into_response(),
+        Ok(Err((status, why))) => {
+            message_page(status, "没有提交成功", &why, Some((&back, "回到排队号")))
+        }
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RatingsQuery {
+    hall: String,
+    #[serde(default)]
+    days: Option<u32>,
+}
+
+/// `GET /api/v1/admin/ratings?hall=&days=30`: the hall's ratings per window and business.
+pub(super) async fn ratings_json(
+    State(server): State<Arc<Server>>,
+    s: Session,
+    Query(q): Query<RatingsQuery>,
+) -> std::result::Result<Json<Value>, AppError> {
+    s.require(Role::QueueStaff)?;
+    let days = q.days.unwrap_or(30).clamp(1, 366);
+    let since = (local_now().date() - chrono::Duration::days(days as i64)).to_string();
+    let (summary, comments) = server
+        .storage
+        .ratings(&q.hall, &since)
+        .map_err(AppError::internal)?;
+    Ok(Json(
+        json!({ "hall": q.hall, "since": since, "windows": summary, "comments": comments }),
+    ))
+}
