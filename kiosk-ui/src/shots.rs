@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use crate::Options;
-use crate::agent::AgentStatus;
+use crate::agent::{AgentStatus, Data};
 use crate::screens::{Action, Screen};
 
 pub(crate) fn plugin(app: &mut App) {
@@ -73,7 +73,7 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
 /// `map`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
-/// `wait:FRAMES`, `await:call`, `quit`.
+/// `wait:FRAMES`, `await:call`, `await:checkin` (a scanned appointment's ticket), `quit`.
 fn step(
     mut commands: Commands,
     mut script: ResMut<Script>,
@@ -83,6 +83,7 @@ fn step(
     mut exit: MessageWriter<AppExit>,
     shots: Query<(), With<Screenshot>>,
     banner: Res<crate::call_banner::CallBanner>,
+    data: Res<Data>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
 ) {
     if script.scrolling > 0 {
@@ -135,6 +136,13 @@ fn step(
         // Holds the script until a window's call is on screen.
         "await" if arg == "call" => {
             if banner.call.is_none() {
+                script.next -= 1;
+                script.settle = 1;
+            }
+        }
+        // Holds the script until a scanned appointment's check-in has its answer on screen.
+        "await" if arg == "checkin" => {
+            if data.checkin.is_none() {
                 script.next -= 1;
                 script.settle = 1;
             }

@@ -2,10 +2,14 @@
 //! against it: what the cross-process tests of the server share.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::{RunningServer, agent_cli, agent_dir, https, server_cli, server_dir, spawn_server};
+use crate::{
+    RunningAgent, RunningServer, agent_cli, agent_dir, get_json, https, server_cli, server_dir,
+    spawn_agent, spawn_server,
+};
 
 pub const ADMIN: (&str, &str) = ("ops-admin", "admin-password-1");
 pub const EDITOR: (&str, &str) = ("content-editor", "editor-password-1");
@@ -103,4 +107,47 @@ pub fn enroll(
     assert!(ok, "{out}");
     assert!(out.contains("enrolled as hall-futian-"), "{out}");
     dir
+}
+
+/// Enrolls a terminal at `position` (through `via` when given) with `config`, and starts it
+/// once it has the hall's content and leased blocks.
+pub fn terminal(
+    s: &RunningServer,
+    admin: &str,
+    position: &str,
+    via: Option<std::net::SocketAddr>,
+    config: &str,
+) -> RunningAgent {
+    let token = enrollment_token_for(s, admin, position, None);
+    let dir = enroll(s, via.unwrap_or(s.devices), &token, config);
+    let agent = spawn_agent(dir);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, h) = get_json(agent.addr, "/api/v1/health");
+        let (_, q) = get_json(agent.addr, "/api/v1/queue");
+        let leased = agent_leases(&agent) > 0;
+        if h["content_version"].is_string() && q["businesses"].is_array() && leased {
+            return agent;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{position} never got ready: {h} {}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Leased blocks the terminal holds.
+pub fn agent_leases(agent: &RunningAgent) -> i64 {
+    let db = agent.dir.path().join("data/menpai-agent.db");
+    let Ok(c) = rusqlite::Connection::open(db) else {
+        return 0;
+    };
+    c.query_row(
+        "SELECT COUNT(*) FROM number_blocks WHERE source = 'lease'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap_or(0)
 }

@@ -29,6 +29,23 @@ impl Drop for Driver {
 
 impl Driver {
     pub fn start() -> Driver {
+        Driver::launch(json!({}), "--window-size=1280,900")
+    }
+
+    /// A phone: 390×844 CSS pixels at device pixel ratio 2, with the user agent of WeChat's
+    /// in-app browser on Android.
+    pub fn phone() -> Driver {
+        Driver::launch(
+            json!({"mobileEmulation": {
+                "deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": true},
+                "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
+                              Chrome/126.0 Mobile Safari/537.36 MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN"
+            }}),
+            "--window-size=390,844",
+        )
+    }
+
+    fn launch(options: Value, window: &str) -> Driver {
         let found = Command::new("sh")
             .args(["-c", "command -v chromedriver && command -v chromium"])
             .output()
@@ -62,9 +79,16 @@ impl Driver {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update",
-                         "--disable-sync", "--window-size=1280,900"]
+                         "--disable-sync", window, "--lang=zh-CN"]
             }
         }}});
+        let mut caps = caps;
+        if let (Some(o), Some(extra)) = (
+            caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"].as_object_mut(),
+            options.as_object(),
+        ) {
+            o.extend(extra.clone());
+        }
         let mut d = Driver {
             child,
             addr,
@@ -112,6 +136,81 @@ impl Driver {
 
     pub fn script(&self, js: &str) -> Value {
         self.session("POST", "/execute/sync", json!({"script": js, "args": []}))
+    }
+
+    /// The visible text of the first element matching `css` ("" when there is none).
+    pub fn text(&self, css: &str) -> String {
+        let r = self.session(
+            "POST",
+            "/element",
+            json!({"using": "css selector", "value": css}),
+        );
+        let Some(id) = r
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+        else {
+            return String::new();
+        };
+        self.session("GET", &format!("/element/{id}/text"), Value::Null)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.session("POST", &format!("/element/{id}/click"), json!({}));
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.session(
+            "POST",
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        );
+    }
+
+    pub fn url(&self) -> String {
+        self.session("GET", "/url", Value::Null)
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The viewport as PNG bytes.
+    pub fn screenshot(&self) -> Vec<u8> {
+        decode_b64(
+            self.session("GET", "/screenshot", Value::Null)
+                .as_str()
+                .unwrap_or_default(),
+        )
+    }
+
+    /// One element as PNG bytes.
+    pub fn element_screenshot(&self, css: &str) -> Vec<u8> {
+        let id = self.element(css);
+        decode_b64(
+            self.session("GET", &format!("/element/{id}/screenshot"), Value::Null)
+                .as_str()
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Waits up to `secs` for the text of `css` to contain `needle`; the text last seen.
+    pub fn wait_text(&self, css: &str, needle: &str, secs: u64) -> Result<String, String> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let t = self.text(css);
+            if t.contains(needle) {
+                return Ok(t);
+            }
+            if Instant::now() > deadline {
+                return Err(t);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 }
 

@@ -4,15 +4,14 @@
 //! headless Chromium and the call reaches the kiosk, the LED bar and the voice.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use menpai_tests::proxy::Proxy;
-use menpai_tests::regional::{ADMIN, STAFF, api, enroll, enrollment_token_for, server};
+use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
 use menpai_tests::webdriver::Driver;
 use menpai_tests::{
-    RunningAgent, RunningServer, binary, demo_region, get_json, http, login, printed, spawn_agent,
-    workspace, xvfb_run,
+    RunningAgent, RunningServer, binary, demo_region, get_json, http, login, printed, workspace,
+    xvfb_run,
 };
 use serde_json::{Value, json};
 
@@ -20,48 +19,6 @@ use serde_json::{Value, json};
 const TERMINAL: &str = "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\nmax_backoff_s = 1\n\
                         [queue]\nallow_outside_hours = true\n";
 const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
-
-/// Enrolls a terminal at `position` (through `via` when given) and starts it once it has the
-/// hall's content and leased blocks.
-fn terminal(
-    s: &RunningServer,
-    admin: &str,
-    position: &str,
-    via: Option<SocketAddr>,
-) -> RunningAgent {
-    let token = enrollment_token_for(s, admin, position, None);
-    let dir = enroll(s, via.unwrap_or(s.devices), &token, TERMINAL);
-    let agent = spawn_agent(dir);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, h) = get_json(agent.addr, "/api/v1/health");
-        let (_, q) = get_json(agent.addr, "/api/v1/queue");
-        let leased = agent_leases(&agent) > 0;
-        if h["content_version"].is_string() && q["businesses"].is_array() && leased {
-            return agent;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{position} never got ready: {h} {}",
-            agent.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Leased blocks the terminal holds.
-fn agent_leases(agent: &RunningAgent) -> i64 {
-    let db = agent.dir.path().join("data/menpai-agent.db");
-    let Ok(c) = rusqlite::Connection::open(db) else {
-        return 0;
-    };
-    c.query_row(
-        "SELECT COUNT(*) FROM number_blocks WHERE source = 'lease'",
-        [],
-        |r| r.get(0),
-    )
-    .unwrap_or(0)
-}
 
 fn take(agent: &RunningAgent, prefix: &str) -> Value {
     let body = format!("{{\"prefix\":\"{prefix}\"}}");
@@ -98,9 +55,9 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
     let staff = login(&s, STAFF.0, STAFF.1);
     let proxy = Proxy::start(s.devices);
     let terminals = [
-        terminal(&s, &admin, "entrance", None),
-        terminal(&s, &admin, "floor2", None),
-        terminal(&s, &admin, "lobby", Some(proxy.addr)),
+        terminal(&s, &admin, "entrance", None, TERMINAL),
+        terminal(&s, &admin, "floor2", None, TERMINAL),
+        terminal(&s, &admin, "lobby", Some(proxy.addr), TERMINAL),
     ];
 
     // Three terminals, ten tickets each, all at once: E001–E030, each once, none offline.
@@ -314,7 +271,7 @@ fn a_call_from_the_staff_page_in_chromium_reaches_the_kiosk_the_led_bar_and_the_
     let tmp = tempfile::tempdir().unwrap();
     let s = server(tmp.path(), "", &demo_region());
     let admin = login(&s, ADMIN.0, ADMIN.1);
-    let agent = terminal(&s, &admin, "entrance", None);
+    let agent = terminal(&s, &admin, "entrance", None, TERMINAL);
     let ticket = take(&agent, "E");
     assert_eq!(ticket["number"], "E001");
     let w = ticket["windows"][0].as_u64().unwrap();

@@ -25,7 +25,11 @@ fn the_hall_page_and_the_guide_from_the_published_content() {
         page.contains("href=\"/i/P03?h=hall-futian\">居民身份证补领</a>"),
         "{page}"
     );
-    assert!(page.contains("<p>今日办公时间 "), "{page}");
+    assert!(
+        page.contains("<div class=\"card\"><p>今日")
+            && (page.contains("正在办公") || page.contains("现在不办公")),
+        "hours today: {page}"
+    );
     assert!(page.contains("<h2>按主题找</h2>"));
     assert!(page.contains("href=\"tel:"));
     assert!(

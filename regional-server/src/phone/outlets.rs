@@ -54,6 +54,15 @@ fn today(server: &Server, o: &Outlet) -> (bool, String) {
     )
 }
 
+/// `今日 09:00-17:00`, or `今日休息` as it is.
+pub(super) fn today_words(hours: &str) -> String {
+    if hours.starts_with("今日") {
+        hours.to_owned()
+    } else {
+        format!("今日 {hours}")
+    }
+}
+
 fn open_label(open: bool) -> &'static str {
     if open {
         "<b class=\"open\">营业中</b>"
@@ -145,7 +154,7 @@ pub(super) async fn near(
         let (open, hours) = today(&server, o);
         b.push_str(&format!(
             "<div class=\"card outlet\" data-lat=\"{:.6}\" data-lon=\"{:.6}\"><b><a href=\"/o/{}\">{}</a></b>\
-             <p><span class=\"tag\">{}</span><span class=\"dist\">{}</span> · {} · 今日 {}</p>\
+             <p><span class=\"tag\">{}</span><span class=\"dist\">{}</span> · {} · {}</p>\
              <p class=\"muted\">{}</p>{}</div>",
             o.location.lat,
             o.location.lon,
@@ -154,7 +163,7 @@ pub(super) async fn near(
             o.kind.label(),
             distance_label(*m),
             open_label(open),
-            esc(&hours),
+            esc(&today_words(&hours)),
             esc(&o.address),
             nav_links(o)
         ));
@@ -197,12 +206,12 @@ pub(super) async fn outlet(
     let (open, hours) = today(&server, o);
     let weekday = crate::queue::local_now().weekday();
     let mut b = format!(
-        "<h1 id=\"outlet\">{}</h1><p><span class=\"tag\">{}</span>{} · 今日 {}</p>\
+        "<h1 id=\"outlet\">{}</h1><p><span class=\"tag\">{}</span>{} · {}</p>\
          <div class=\"card\"><p>{}</p><p>电话 <a href=\"tel:{}\">{}</a></p>{}</div>",
         esc(&o.name),
         o.kind.label(),
         open_label(open),
-        esc(&hours),
+        esc(&today_words(&hours)),
         esc(&o.address),
         esc(&o.phone),
         esc(&o.phone),

@@ -100,10 +100,12 @@ pub(super) async fn hall(
         .unwrap_or_default();
     let open = hall.hours.is_open(now.date(), minute, kind);
     let mut b = format!(
-        "<h1 id=\"hall\">{}</h1><div class=\"card\"><p>今日办公时间 {} · <b class=\"{}\">{}</b></p>\
+        "<h1 id=\"hall\">{}</h1><div class=\"card\"><p>{} · <b class=\"{}\">{}</b></p>\
          <p>{}</p><p>电话 <a href=\"tel:{}\">{}</a></p></div>",
         esc(&hall.name),
-        esc(&hall.hours.label_on(now.date(), kind)),
+        esc(&super::outlets::today_words(
+            &hall.hours.label_on(now.date(), kind)
+        )),
         if open { "open" } else { "closed" },
         if open {
             "正在办公"

@@ -124,6 +124,8 @@ impl RatingStore for Sqlite {
 pub struct Live {
     pub number: String,
     pub business: String,
+    /// 预约优先, 优先 …
+    pub priority: Option<&'static str>,
     pub state: &'static str,
     pub headline: String,
     pub detail: String,
@@ -188,6 +190,7 @@ fn live(server: &Server, hall: &HallInfo, date: NaiveDate, t: &Ticket) -> Live {
     Live {
         number: t.number.clone(),
         business: t.business.clone(),
+        priority: t.priority.label(),
         state: t.state.as_str(),
         headline,
         detail,
@@ -251,7 +254,7 @@ $=function(i){return document.getElementById(i);};function t(i,v){var e=$(i);if(
 function tick(){var x=new XMLHttpRequest();x.open('GET',u);x.setRequestHeader('Accept','application/json');\
 x.onload=function(){if(x.status!==200)return;var d=JSON.parse(x.responseText);t('headline',d.headline);t('detail',d.detail);\
 t('updated',d.updated);var c=$('calls');if(c){c.textContent='';d.calls.forEach(function(k){var l=document.createElement('li');\
-l.textContent=k;c.appendChild(l);});}if(d.state!==s){if(d.state==='called'&&navigator.vibrate)navigator.vibrate([300,150,300]);\
+l.textContent=k;c.appendChild(l);});if(!d.calls.length){var n=document.createElement('li');n.textContent='暂无';c.appendChild(n);}}if(d.state!==s){if(d.state==='called'&&navigator.vibrate)navigator.vibrate([300,150,300]);\
 s=d.state;document.body.dataset.state=s;}var r=$('rate');if(r)r.hidden=!d.can_rate;if(d.finished)clearInterval(k);};x.send();}\
 var k=setInterval(tick,5000);})();";
 
@@ -276,11 +279,14 @@ pub(super) async fn page(
     let token = FormToken::of(&headers);
     let mut b = format!(
         "<p class=\"muted\">{}</p><h1 id=\"number\" style=\"font-size:56px;margin:0\">{}</h1>\
-         <p>{}</p><div class=\"card\"><p id=\"headline\" style=\"font-size:24px;font-weight:bold;margin:0\">{}</p>\
+         <p>{}</p><div class=\"card now\"><p id=\"headline\" style=\"font-size:24px;font-weight:bold;margin:0\">{}</p>\
          <p id=\"detail\">{}</p><p class=\"muted\">更新于 <span id=\"updated\">{}</span></p></div>",
         esc(&h.name),
         esc(&l.number),
-        esc(&l.business),
+        esc(&match l.priority {
+            Some(p) => format!("{} · {p}", l.business),
+            None => l.business.clone(),
+        }),
         esc(&l.headline),
         esc(&l.detail),
         esc(&l.updated)
@@ -289,6 +295,9 @@ pub(super) async fn page(
         b.push_str("<div class=\"card\"><h2>正在叫号</h2><ul id=\"calls\">");
         for c in &l.calls {
             b.push_str(&format!("<li>{}</li>", esc(c)));
+        }
+        if l.calls.is_empty() {
+            b.push_str("<li>暂无</li>");
         }
         b.push_str("</ul></div>");
     }
