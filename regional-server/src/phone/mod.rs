@@ -2,7 +2,7 @@
 //! website and a WeChat menu open. Plain HTML and CSS, readable with JavaScript off, from the
 //! same published content version the terminals show.
 //!
-//! Short URLs (the scheme QR codes and menus use, documented in `docs/phone-urls.md`):
+//! Short URLs (the scheme QR codes and menus use, documented in `regional-server/phone-urls.md`):
 //! `/h/{hall}` the hall's plate · `/i/{item}` an item's guide · `/c/{item}?s=a,b` a checklist ·
 //! `/o` outlets near me · `/o/{outlet}` one outlet · `/t/{hall}/{yyyymmdd}/{number}` a ticket ·
 //! `/book/{hall}/{item}` booking · `/a/{id}` a booking's confirmation.
