@@ -273,6 +273,30 @@ fn tour(orientation: &str, width: u32, height: u32) {
             }
         }
     }
+    // Every QR code on a screen is a short link to exactly its phone page (in portrait: in
+    // landscape most of them lie below the fold).
+    let phone = "https://m.menpai.example.cn";
+    let qr_screens = if orientation == "portrait" { 4 } else { 0 };
+    for (name, expected) in [
+        ("phone", vec![format!("{phone}/h/hall-futian")]),
+        (
+            "checklist",
+            vec![format!("{phone}/c/P43?s=s1&h=hall-futian")],
+        ),
+        ("outlets", vec![format!("{phone}/o/hall-futian")]),
+        ("ticket", vec![format!("{phone}/t/hall-futian/")]),
+    ]
+    .into_iter()
+    .take(qr_screens)
+    {
+        let found = menpai_drivers::qr::decode_file(&shots.path().join(format!("{name}.png")))
+            .unwrap_or_default();
+        for e in expected {
+            if !found.iter().any(|f| f.starts_with(&e)) {
+                failures.push(format!("{name}: no QR code for {e} among {found:?}"));
+            }
+        }
+    }
     assert!(
         failures.is_empty(),
         "{orientation}:\n{}",
