@@ -77,6 +77,7 @@ fn the_hall_page_and_the_guide_from_the_published_content() {
     ] {
         assert!(guide.contains(part), "the guide lacks {part}: {guide}");
     }
+    assert!(!guide.contains("<script"), "a guide needs no JavaScript");
     println!("guide page P08: {} bytes", guide.len());
     assert!(guide.len() <= 100 * 1024, "{} bytes", guide.len());
 

@@ -93,7 +93,16 @@ fn a_citizen_browses_books_checks_in_at_the_terminal_and_follows_the_ticket_on_t
     assert!(d.text("#hours").contains("周一"));
     shot("outlet");
 
-    // Booking on the phone: a slot, name and phone; the confirmation's address has neither.
+    // A link to something the content no longer has: a friendly page and the way back.
+    d.go(&format!("{base}/i/NOPE?h=hall-futian"));
+    assert_eq!(d.text("h1"), "没有找到这个事项");
+    assert!(d.text(".card").contains("重新扫描门牌上的二维码"));
+    shot("not-found");
+
+    // Booking on the phone: the item, a slot, name and phone; the confirmation's address has
+    // neither name nor phone.
+    d.go(&format!("{base}/book/hall-futian"));
+    assert!(d.text("#items").contains("住房公积金购房提取"));
     d.go(&format!("{base}/book/hall-futian/P43"));
     d.click("input[name=slot]");
     d.type_into("#name", "张小明");
