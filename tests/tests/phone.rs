@@ -349,9 +349,7 @@ fn booking_refuses_cross_site_posts_is_rate_limited_and_keeps_no_personal_data_i
     }
     let (st, _, page) = post("13900000009", &slots[1], &cookie, &origin, &csrf);
     assert_eq!(st, 429, "{page}");
-    let json = format!(
-        "{{\"hall\":\"hall-futian\",\"item\":\"P43\",\"date\":\"2026-01-01\",\"start\":\"09:00\",\"name\":\"李四\",\"phone\":\"13900000008\"}}"
-    );
+    let json = r#"{"hall":"hall-futian","item":"P43","date":"2026-01-01","start":"09:00","name":"李四","phone":"13900000008"}"#;
     let (st, body) = menpai_tests::https(
         &s.ca_pem(),
         s.public,
