@@ -895,10 +895,11 @@ async fn print_checklist(
     let now = local_time(None)?;
     let guide = c.guide(item, &agent.config.terminal.hall, now);
     let url = format!(
-        "{}/c/{}?s={}",
+        "{}/c/{}?s={}&h={}",
         agent.config.phone_base_url.trim_end_matches('/'),
         guide.item.id,
-        body.situations.join(",")
+        body.situations.join(","),
+        agent.config.terminal.hall
     );
     let slip = menpai_drivers::escpos::ChecklistSlip {
         item_name: guide.item.name.clone(),

@@ -20,9 +20,11 @@ pub struct LogSms {
 
 impl SmsSender for LogSms {
     fn send(&self, phone: &str, text: &str) -> anyhow::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(&self.path)?;
         let at = crate::queue::stamp(crate::queue::local_now());
         writeln!(

@@ -192,7 +192,7 @@ fn a_printed_checklist_reaches_the_printer_and_paper_out_offers_a_qr() {
         .unwrap();
     assert_eq!(
         qr,
-        format!("https://m.menpai.example.cn/c/P43?s={situation}")
+        format!("https://m.menpai.example.cn/c/P43?s={situation}&h=hall-futian")
     );
     assert_eq!(elements.last(), Some(&Element::Cut));
 

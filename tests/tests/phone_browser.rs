@@ -173,6 +173,11 @@ fn a_citizen_browses_books_checks_in_at_the_terminal_and_follows_the_ticket_on_t
         "{slip}"
     );
 
+    // The booking's page now says it was checked in, and leads to the ticket.
+    d.go(&url);
+    d.wait_text("#checked-in", &number, 5)
+        .unwrap_or_else(|t| panic!("the booking page after check-in: {t}"));
+
     // Followed on the phone while staff call it: the page changes without reloading.
     d.go(&follow);
     assert_eq!(d.text("#number"), number);
