@@ -472,17 +472,7 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Percent-encodes a query value (UTF-8).
-pub fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub use menpai_model::percent_encode as encode;
 
 fn query_string(pairs: &[(String, String)]) -> String {
     pairs

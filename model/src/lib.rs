@@ -25,3 +25,15 @@ pub use outlet::{
 pub use pack::{BaseMap, ContentPack, Faq, Form, Road, Slide};
 pub use region::{Department, Holiday, LifeEvent, Region, Topic};
 pub use validate::ValidationError;
+
+/// Percent-encodes a URL query value or path segment (UTF-8; unreserved characters kept).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

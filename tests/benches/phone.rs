@@ -10,7 +10,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use menpai_tests::{binary, demo_region, server_cli, server_dir, spawn_server};
+use menpai_tests::{server_cli, server_dir, spawn_server, synthetic_region};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
@@ -75,13 +75,7 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let tmp = tempfile::tempdir().unwrap();
-    let pack = tmp.path().join("pack");
-    let out = std::process::Command::new(binary("menpai-content"))
-        .args(["synth", demo_region().to_str().unwrap(), "5000"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let pack = synthetic_region(tmp.path(), 5000);
     let sdir = tmp.path().join("server");
     std::fs::create_dir_all(&sdir).unwrap();
     server_dir(&sdir, "");

@@ -10,21 +10,15 @@ use std::time::{Duration, Instant};
 
 use menpai_model::sync::Heartbeat;
 use menpai_tests::{
-    agent_dir, binary, demo_region, get_json, https, login, server_cli, server_dir, spawn_agent,
-    spawn_server,
+    agent_dir, get_json, https, login, server_cli, server_dir, spawn_agent, spawn_server,
+    synthetic_region,
 };
 
 const TERMINALS: usize = 8;
 
 fn main() {
     let tmp = tempfile::tempdir().unwrap();
-    let pack = tmp.path().join("pack");
-    let out = std::process::Command::new(binary("menpai-content"))
-        .args(["synth", demo_region().to_str().unwrap(), "5000"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let pack = synthetic_region(tmp.path(), 5000);
     let sdir = tmp.path().join("server");
     std::fs::create_dir_all(&sdir).unwrap();
     server_dir(&sdir, "");

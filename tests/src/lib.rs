@@ -602,3 +602,51 @@ pub fn printed(addr: std::net::SocketAddr, needle: &str) -> String {
     }
     preview
 }
+
+/// The kiosk under Xvfb at 1080×1920 on `agent`, running `script` (screenshots to `shots`, its
+/// log to `log`). Returns once it has drawn its first frame, with the lines it prints after.
+pub fn spawn_kiosk(
+    agent: SocketAddr,
+    shots: &Path,
+    script: &str,
+    log: &Path,
+) -> (Child, std::sync::mpsc::Receiver<String>) {
+    let mut kiosk = xvfb_run(1080, 1920)
+        .arg(binary("menpai-kiosk"))
+        .args(["--agent", &format!("http://{agent}"), "--shots"])
+        .arg(shots)
+        .args(["--script", script])
+        .env("RUST_LOG", "menpai_kiosk=info,wgpu=error,naga=error")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let out = kiosk.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let first = lines_rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the kiosk started");
+    assert!(first.contains("first frame"), "{first}");
+    (kiosk, lines_rx)
+}
+
+/// The synthetic region of `items` items (the demo region and generated ones) in `dir/pack`.
+pub fn synthetic_region(dir: &Path, items: usize) -> PathBuf {
+    let pack = dir.join("pack");
+    let out = Command::new(binary("menpai-content"))
+        .args(["synth", demo_region().to_str().unwrap(), &items.to_string()])
+        .arg(&pack)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pack
+}

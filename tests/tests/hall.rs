@@ -10,8 +10,8 @@ use menpai_tests::proxy::Proxy;
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
 use menpai_tests::webdriver::Driver;
 use menpai_tests::{
-    RunningAgent, RunningServer, binary, demo_region, get_json, http, login, printed, workspace,
-    xvfb_run,
+    RunningAgent, RunningServer, demo_region, get_json, http, login, printed, spawn_kiosk,
+    workspace,
 };
 use serde_json::{Value, json};
 
@@ -279,31 +279,12 @@ fn a_call_from_the_staff_page_in_chromium_reaches_the_kiosk_the_led_bar_and_the_
     // The kiosk on its own display, on the queue panel, waiting for a call to photograph.
     let shots = tmp.path().join("shots");
     std::fs::create_dir_all(&shots).unwrap();
-    let mut kiosk = xvfb_run(1080, 1920)
-        .arg(binary("menpai-kiosk"))
-        .args(["--agent", &format!("http://{}", agent.addr), "--shots"])
-        .arg(&shots)
-        .args([
-            "--script",
-            "go:queue;wait:10;await:call;wait:20;shot:called;quit",
-        ])
-        .env("RUST_LOG", "menpai_kiosk=info,wgpu=error,naga=error")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(tmp.path().join("kiosk.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
-    let out = kiosk.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let first = lines_rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the kiosk started");
-    assert!(first.contains("first frame"), "{first}");
+    let (mut kiosk, lines_rx) = spawn_kiosk(
+        agent.addr,
+        &shots,
+        "go:queue;wait:10;await:call;wait:20;shot:called;quit",
+        &tmp.path().join("kiosk.log"),
+    );
     std::thread::sleep(Duration::from_secs(2));
 
     // Window staff log in and open their window.

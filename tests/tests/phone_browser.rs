@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
 use menpai_tests::webdriver::Driver;
-use menpai_tests::{binary, demo_region, http, login, printed, workspace, xvfb_run};
+use menpai_tests::{demo_region, http, login, printed, spawn_kiosk, workspace};
 
 /// A terminal that syncs on start and may check in appointments booked up to three weeks ahead
 /// (the test books the first free slot, whenever that is).
@@ -121,25 +121,12 @@ fn a_citizen_browses_books_checks_in_at_the_terminal_and_follows_the_ticket_on_t
     // The kiosk at the entrance; the citizen scans the booking's code at its scanner.
     let shots = tmp.path().join("shots");
     std::fs::create_dir_all(&shots).unwrap();
-    let mut kiosk = xvfb_run(1080, 1920)
-        .arg(binary("menpai-kiosk"))
-        .args(["--agent", &format!("http://{}", agent.addr), "--shots"])
-        .arg(&shots)
-        .args([
-            "--script",
-            "wait:10;await:checkin;wait:20;shot:checkin;quit",
-        ])
-        .env("RUST_LOG", "menpai_kiosk=info,wgpu=error,naga=error")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(tmp.path().join("kiosk.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    use std::io::BufRead;
-    std::io::BufReader::new(kiosk.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    assert!(first.contains("first frame"), "{first}");
+    let (mut kiosk, _lines) = spawn_kiosk(
+        agent.addr,
+        &shots,
+        "wait:10;await:checkin;wait:20;shot:checkin;quit",
+        &tmp.path().join("kiosk.log"),
+    );
     std::thread::sleep(Duration::from_secs(2));
     let scan = serde_json::json!({ "payload": token[0] }).to_string();
     let (st, r) = http(

@@ -95,19 +95,10 @@ pub(super) fn build(b: &mut Build) {
 
 /// The phone page of this checklist (no personal data in it).
 fn phone_checklist_url(b: &Build) -> String {
-    let base = b
-        .data
-        .home
-        .as_ref()
-        .map(|h| h.phone_base_url.clone())
-        .unwrap_or_default();
     let item = b.session.item.clone().unwrap_or_default();
-    let hall = b
-        .data
-        .home
-        .as_ref()
-        .and_then(|h| h.hall.as_ref())
-        .map(|h| format!("&h={}", h.id))
-        .unwrap_or_default();
-    format!("{base}/c/{item}?s={}{hall}", b.session.situations.join(","))
+    b.phone_url(&format!(
+        "/c/{item}?s={}&h={}",
+        b.session.situations.join(","),
+        b.hall_id()
+    ))
 }

@@ -140,17 +140,11 @@ pub(super) fn build(b: &mut Build) {
         );
     }
     // Blank forms: scan to download and fill in at home.
-    let base = b
-        .data
-        .home
-        .as_ref()
-        .map(|h| h.phone_base_url.clone())
-        .unwrap_or_default();
     for form in &g.forms {
         let url = if form.url.starts_with("https://") {
             form.url.clone()
         } else {
-            format!("{base}{}", form.url)
+            b.phone_url(&form.url)
         };
         let qr = b.qr(&url, 200.0);
         b.add_to(
@@ -199,14 +193,8 @@ pub(super) fn build(b: &mut Build) {
     );
 
     // The same guide on the phone, from this hall.
-    let hall = b
-        .data
-        .home
-        .as_ref()
-        .and_then(|h| h.hall.as_ref())
-        .map(|h| format!("?h={}", h.id))
-        .unwrap_or_default();
-    let qr = b.qr(&format!("{base}/i/{}{hall}", item.id), 220.0);
+    let url = b.phone_url(&format!("/i/{}?h={}", item.id, b.hall_id()));
+    let qr = b.qr(&url, 220.0);
     b.add((
         card(),
         children![(

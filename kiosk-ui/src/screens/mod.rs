@@ -775,6 +775,27 @@ impl Build<'_, '_, '_> {
         id
     }
 
+    /// A phone page's address (`/h/…`, `/i/…`): the short links every QR code carries.
+    pub fn phone_url(&self, path: &str) -> String {
+        let base = self
+            .data
+            .home
+            .as_ref()
+            .map(|h| h.phone_base_url.as_str())
+            .unwrap_or_default();
+        format!("{base}{path}")
+    }
+
+    /// This terminal's hall id ("" before the home data arrives).
+    pub fn hall_id(&self) -> String {
+        self.data
+            .home
+            .as_ref()
+            .and_then(|h| h.hall.as_ref())
+            .map(|h| h.id.clone())
+            .unwrap_or_default()
+    }
+
     /// A QR code image node, `side` pixels square.
     pub fn qr(&mut self, payload: &str, side: f32) -> impl Bundle + use<> {
         let handle = self

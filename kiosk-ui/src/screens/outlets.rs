@@ -15,12 +15,6 @@ pub(super) fn build(b: &mut Build) {
     };
     b.add(text("离这里最近的办事地点", HEADING, TEXT));
     let shown: Vec<_> = list.outlets.iter().take(12).cloned().collect();
-    let base = b
-        .data
-        .home
-        .as_ref()
-        .map(|h| h.phone_base_url.clone())
-        .unwrap_or_default();
     if let Some(map) = &list.base_map {
         draw_map(b, map, list.from, &shown);
     }
@@ -41,7 +35,8 @@ pub(super) fn build(b: &mut Build) {
             OutletKind::ServiceStation => "便民服务站",
         };
         // The outlet's phone page: hours, and navigation in Amap, Baidu or Tencent maps.
-        let qr = b.qr(&format!("{base}/o/{}", o.id), 200.0);
+        let url = b.phone_url(&format!("/o/{}", o.id));
+        let qr = b.qr(&url, 200.0);
         b.add((
             card(),
             children![

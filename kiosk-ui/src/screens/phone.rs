@@ -7,12 +7,11 @@ use crate::theme::palette::*;
 use crate::theme::widget::*;
 
 pub(super) fn build(b: &mut Build) {
-    let Some(home) = b.data.home.clone() else {
+    if b.data.home.is_none() {
         b.waiting("二维码");
         return;
-    };
-    let hall = home.hall.as_ref().map(|h| h.id.clone()).unwrap_or_default();
-    let url = format!("{}/h/{hall}", home.phone_base_url);
+    }
+    let url = b.phone_url(&format!("/h/{}", b.hall_id()));
     let qr = b.qr(&url, 560.0);
     b.add((
         centred_card(32.0, 48.0),
