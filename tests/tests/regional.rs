@@ -465,17 +465,7 @@ fn ten_thousand_events_through_a_faulty_network_arrive_exactly_once() {
 fn a_server_killed_mid_download_is_resumed_not_restarted() {
     // A region large enough that the first sync takes several batches.
     let tmp = tempfile::tempdir().unwrap();
-    let pack = tmp.path().join("pack");
-    let out = std::process::Command::new(binary("menpai-content"))
-        .args(["synth", demo_region().to_str().unwrap(), "3000"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let pack = menpai_tests::synthetic_region(tmp.path(), 3000);
     let sdir = tmp.path().join("server");
     std::fs::create_dir_all(&sdir).unwrap();
     let mut s = server(&sdir, "", &pack);
