@@ -13,6 +13,7 @@ use menpai_model::api::{
     AgentEvent, ApiError, Checklist, FaqList, FloorPlanView, Guide, Home, ItemList, OutletList,
     SearchResponse,
 };
+pub use menpai_model::percent_encode as encode;
 use menpai_model::queue::{CheckedIn, IssuedTicket, QueueView, WindowCall};
 use serde::de::DeserializeOwned;
 
@@ -471,8 +472,6 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
     }
     out
 }
-
-pub use menpai_model::percent_encode as encode;
 
 fn query_string(pairs: &[(String, String)]) -> String {
     pairs

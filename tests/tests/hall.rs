@@ -181,27 +181,23 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
     let (date, start) = slot.expect("a bookable slot in the next ten days");
     let book = serde_json::json!({"hall": "hall-futian", "item": "P43", "date": date, "start": start,
                                    "name": "张小明", "phone": "13812345678"});
-    let (st, booked) = api(
-        &s,
-        "",
-        "POST",
-        "/api/v1/appointments",
-        "application/json",
-        book.to_string().as_bytes(),
-    );
+    let book_it = || {
+        api(
+            &s,
+            "",
+            "POST",
+            "/api/v1/appointments",
+            "application/json",
+            book.to_string().as_bytes(),
+        )
+    };
+    let (st, booked) = book_it();
     assert_eq!(st, 201, "{booked}");
     assert_eq!(
         (booked["holder"].as_str(), booked["phone"].as_str()),
         (Some("张*明"), Some("138****5678"))
     );
-    let (st, again) = api(
-        &s,
-        "",
-        "POST",
-        "/api/v1/appointments",
-        "application/json",
-        book.to_string().as_bytes(),
-    );
+    let (st, again) = book_it();
     assert_eq!(st, 409, "one booking per phone, item and day: {again}");
     let db = std::fs::read(s.db()).unwrap_or_default();
     let wal = std::fs::read(s.db().with_extension("db-wal")).unwrap_or_default();

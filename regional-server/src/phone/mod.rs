@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use menpai_model::ContentPack;
+pub use menpai_model::percent_encode as urlencode;
 use sha2::{Digest, Sha256};
 
 use crate::Server;
@@ -75,7 +76,7 @@ label{display:block;margin:10px 0}input[type=text],input[type=tel],input[type=se
 .slot{display:inline-block;margin:4px}button{background:#1a5fb4;color:#fff;border:0;border-radius:10px;padding:12px 20px;font-size:18px;width:100%}\
 .err{color:#c62828;font-weight:bold}.muted{color:#5b6570;font-size:15px}svg{width:260px;height:260px}\
 textarea{width:100%;box-sizing:border-box;font-size:17px;padding:8px;border:1px solid #c3ccd8;border-radius:8px}\
-body[data-state=called] .now{background:#fff1c9;border:2px solid #f0a800}\
+#ticket[data-state=called] .now{background:#fff1c9;border:2px solid #f0a800}\
 .tag{display:inline-block;background:#e3ecf7;color:#0e3f7e;border-radius:6px;padding:0 6px;margin:2px 4px 2px 0;font-size:14px}\
 .list a{display:block;padding:10px 0;border-bottom:1px solid #e6ebf1;text-decoration:none}.open{color:#2e7d32}.closed{color:#c62828}\
 footer{margin:24px 0 8px;color:#5b6570;font-size:14px}";
@@ -306,5 +307,3 @@ pub fn not_found(what: &str, back: Option<(&str, &str)>) -> Response {
 pub fn url_day(day: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(day, "%Y%m%d").ok()
 }
-
-pub use menpai_model::percent_encode as urlencode;

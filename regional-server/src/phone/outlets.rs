@@ -43,23 +43,34 @@ pub(super) fn nav_links(o: &Outlet) -> String {
     )
 }
 
-/// Whether an outlet is open now, and its hours today.
-fn today(server: &Server, o: &Outlet) -> (bool, String) {
-    let now = crate::queue::local_now();
-    let kind = server.halls.day_kind(now.date());
-    let minute = u16::try_from(now.hour() * 60 + now.minute()).unwrap_or_default();
-    (
-        o.hours.is_open(now.date(), minute, kind),
-        o.hours.label_on(now.date(), kind),
-    )
+/// The halls' clock for one page: today, the minute of the day, and how the calendar treats
+/// today (working day, weekend, holiday).
+pub(super) struct Today {
+    date: chrono::NaiveDate,
+    minute: u16,
+    kind: menpai_model::hours::DayKind,
 }
 
-/// `今日 09:00-17:00`, or `今日休息` as it is.
-pub(super) fn today_words(hours: &str) -> String {
-    if hours.starts_with("今日") {
-        hours.to_owned()
-    } else {
-        format!("今日 {hours}")
+impl Today {
+    pub(super) fn read(server: &Server) -> Today {
+        let now = crate::queue::local_now();
+        Today {
+            date: now.date(),
+            minute: u16::try_from(now.hour() * 60 + now.minute()).unwrap_or_default(),
+            kind: server.halls.day_kind(now.date()),
+        }
+    }
+
+    /// Whether an outlet is open now, and its hours today in words (`今日 09:00-17:00`,
+    /// `今日休息`).
+    pub(super) fn of(&self, o: &Outlet) -> (bool, String) {
+        let hours = o.hours.label_on(self.date, self.kind);
+        let words = if hours.starts_with("今日") {
+            hours
+        } else {
+            format!("今日 {hours}")
+        };
+        (o.hours.is_open(self.date, self.minute, self.kind), words)
     }
 }
 
@@ -150,8 +161,9 @@ pub(super) async fn near(
          style=\"width:auto;padding:6px 12px;font-size:15px\">按我的位置排列</button></p><div id=\"outlets\">",
         esc(&hall.map(|h| format!("离{}的距离", h.name)).unwrap_or("离区中心的距离".into()))
     ));
+    let today = Today::read(&server);
     for (o, m) in &list {
-        let (open, hours) = today(&server, o);
+        let (open, hours) = today.of(o);
         b.push_str(&format!(
             "<div class=\"card outlet\" data-lat=\"{:.6}\" data-lon=\"{:.6}\"><b><a href=\"/o/{}\">{}</a></b>\
              <p><span class=\"tag\">{}</span><span class=\"dist\">{}</span> · {} · {}</p>\
@@ -163,7 +175,7 @@ pub(super) async fn near(
             o.kind.label(),
             distance_label(*m),
             open_label(open),
-            esc(&today_words(&hours)),
+            esc(&hours),
             esc(&o.address),
             nav_links(o)
         ));
@@ -203,15 +215,16 @@ pub(super) async fn outlet(
     let Some(o) = c.pack.outlets.iter().find(|o| o.id == id) else {
         return not_found("这个办事地点", None);
     };
-    let (open, hours) = today(&server, o);
-    let weekday = crate::queue::local_now().weekday();
+    let today = Today::read(&server);
+    let (open, hours) = today.of(o);
+    let weekday = today.date.weekday();
     let mut b = format!(
         "<h1 id=\"outlet\">{}</h1><p><span class=\"tag\">{}</span>{} · {}</p>\
          <div class=\"card\"><p>{}</p><p>电话 <a href=\"tel:{}\">{}</a></p>{}</div>",
         esc(&o.name),
         o.kind.label(),
         open_label(open),
-        esc(&today_words(&hours)),
+        esc(&hours),
         esc(&o.address),
         esc(&o.phone),
         esc(&o.phone),

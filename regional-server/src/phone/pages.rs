@@ -94,18 +94,12 @@ pub(super) async fn hall(
     let Some(hall) = hall_of(&c, &id) else {
         return not_found("这个服务大厅", None);
     };
-    let now = crate::queue::local_now();
-    let kind = server.halls.day_kind(now.date());
-    let minute = u16::try_from(chrono::Timelike::hour(&now) * 60 + chrono::Timelike::minute(&now))
-        .unwrap_or_default();
-    let open = hall.hours.is_open(now.date(), minute, kind);
+    let (open, hours) = super::outlets::Today::read(&server).of(hall);
     let mut b = format!(
         "<h1 id=\"hall\">{}</h1><div class=\"card\"><p>{} · <b class=\"{}\">{}</b></p>\
          <p>{}</p><p>电话 <a href=\"tel:{}\">{}</a></p></div>",
         esc(&hall.name),
-        esc(&super::outlets::today_words(
-            &hall.hours.label_on(now.date(), kind)
-        )),
+        esc(&hours),
         if open { "open" } else { "closed" },
         if open {
             "正在办公"

@@ -134,6 +134,8 @@ pub struct Live {
     pub estimated_wait_min: u32,
     /// Nothing more will change.
     pub finished: bool,
+    /// The stars given, once rated.
+    pub rated: Option<u8>,
     /// Whether it can be rated now.
     pub can_rate: bool,
     /// The hall's latest calls, `E003 → 5 号窗口`.
@@ -174,8 +176,7 @@ fn live(server: &Server, hall: &HallInfo, date: NaiveDate, t: &Ticket) -> Live {
         .storage
         .rating(&hall.id, &date.to_string(), &t.number)
         .ok()
-        .flatten()
-        .is_some();
+        .flatten();
     let calls = if date == today {
         server
             .storage
@@ -199,8 +200,9 @@ fn live(server: &Server, hall: &HallInfo, date: NaiveDate, t: &Ticket) -> Live {
         estimated_wait_min: s.estimated_wait_min,
         finished,
         can_rate: t.state == TicketState::Done
-            && !rated
+            && rated.is_none()
             && (today - date).num_days() <= RATE_WITHIN_DAYS,
+        rated,
         calls,
         updated: local_now().format("%H:%M:%S").to_string(),
     }
@@ -249,13 +251,13 @@ fn find(
 
 /// Polls the live state every 5 s and updates the page in place; vibrates when called; shows
 /// the rating form when the ticket is finished.
-const SCRIPT: &str = "(function(){var u=location.pathname.replace(/\\/$/,'')+'/live',s=document.body.dataset.state,\
-$=function(i){return document.getElementById(i);};function t(i,v){var e=$(i);if(e&&e.textContent!==v)e.textContent=v;}\
+const SCRIPT: &str = "(function(){var $=function(i){return document.getElementById(i);},\
+u=location.pathname.replace(/\\/$/,'')+'/live',w=$('ticket'),s=w.dataset.state;function t(i,v){var e=$(i);if(e&&e.textContent!==v)e.textContent=v;}\
 function tick(){var x=new XMLHttpRequest();x.open('GET',u);x.setRequestHeader('Accept','application/json');\
 x.onload=function(){if(x.status!==200)return;var d=JSON.parse(x.responseText);t('headline',d.headline);t('detail',d.detail);\
 t('updated',d.updated);var c=$('calls');if(c){c.textContent='';d.calls.forEach(function(k){var l=document.createElement('li');\
 l.textContent=k;c.appendChild(l);});if(!d.calls.length){var n=document.createElement('li');n.textContent='暂无';c.appendChild(n);}}if(d.state!==s){if(d.state==='called'&&navigator.vibrate)navigator.vibrate([300,150,300]);\
-s=d.state;document.body.dataset.state=s;}var r=$('rate');if(r)r.hidden=!d.can_rate;if(d.finished)clearInterval(k);};x.send();}\
+s=d.state;w.dataset.state=s;}var r=$('rate');if(r)r.hidden=!d.can_rate;if(d.finished)clearInterval(k);};x.send();}\
 var k=setInterval(tick,5000);})();";
 
 pub(super) async fn page(
@@ -278,9 +280,10 @@ pub(super) async fn page(
     };
     let token = FormToken::of(&headers);
     let mut b = format!(
-        "<p class=\"muted\">{}</p><h1 id=\"number\" style=\"font-size:56px;margin:0\">{}</h1>\
+        "<div id=\"ticket\" data-state=\"{}\"><p class=\"muted\">{}</p><h1 id=\"number\" style=\"font-size:56px;margin:0\">{}</h1>\
          <p>{}</p><div class=\"card now\"><p id=\"headline\" style=\"font-size:24px;font-weight:bold;margin:0\">{}</p>\
          <p id=\"detail\">{}</p><p class=\"muted\">更新于 <span id=\"updated\">{}</span></p></div>",
+        l.state,
         esc(&h.name),
         esc(&l.number),
         esc(&match l.priority {
@@ -301,12 +304,7 @@ pub(super) async fn page(
         }
         b.push_str("</ul></div>");
     }
-    let rated = server
-        .storage
-        .rating(&h.id, &date.to_string(), &l.number)
-        .ok()
-        .flatten();
-    if let Some(stars) = rated {
+    if let Some(stars) = l.rated {
         b.push_str(&format!(
             "<div class=\"card\" id=\"rated\"><p>您的评价：{}（{}）</p><p>谢谢您，我们会认真改进。</p></div>",
             "★".repeat(stars as usize),
@@ -316,16 +314,12 @@ pub(super) async fn page(
         b.push_str(&rating_form(&h.id, date, &l.number, &token, !l.can_rate));
     }
     b.push_str(&format!(
-        "<p><a href=\"/h/{}\">‹ {}的门牌</a></p>",
+        "<p><a href=\"/h/{}\">‹ {}的门牌</a></p></div>",
         esc(&h.id),
         esc(&h.name)
     ));
     let head = "<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>";
-    let html = shell_with(&format!("{} 号 · {}", l.number, h.name), head, &b, SCRIPT).replacen(
-        "<body>",
-        &format!("<body data-state=\"{}\">", l.state),
-        1,
-    );
+    let html = shell_with(&format!("{} 号 · {}", l.number, h.name), head, &b, SCRIPT);
     let mut response = private_page(StatusCode::OK, html, SCRIPT);
     token.set_on(&mut response);
     response
