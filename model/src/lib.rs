@@ -13,6 +13,8 @@ pub mod pack;
 pub mod queue;
 pub mod region;
 pub mod sync;
+#[cfg(feature = "signing")]
+pub mod ticket;
 pub mod validate;
 
 pub use item::{

@@ -274,6 +274,9 @@ pub struct TicketStatus {
     /// Waiting tickets called before it.
     pub people_ahead: u32,
     pub estimated_wait_min: u32,
+    /// What staff should know about it, e.g. an appointment checked in at two terminals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<String>,
 }
 
 /// China Standard Time now (UTC+8, no daylight saving): the halls' clock, whatever the

@@ -28,6 +28,10 @@ pub struct EnrollResponse {
     /// Ed25519 public key (base64) appointment tokens are signed with.
     pub appointment_public_key: String,
     pub heartbeat_interval_s: u64,
+    /// This terminal's ticket key (32 bytes, base64): the secret each ticket's link carries is
+    /// made with it, online or offline.
+    #[serde(default)]
+    pub ticket_key: String,
 }
 
 /// One outbox event on its way to the server.

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,8 +16,8 @@ use serde_json::{Value, json};
 use crate::Server;
 use crate::content::{self, Format};
 use crate::error::{AppError, JsonBody, Upload};
-use crate::fleet;
 use crate::operators::{self, Role, SESSION_COOKIE, Session};
+use crate::{fleet, login};
 use crate::storage::EnrollmentToken;
 
 type S = State<Arc<Server>>;
@@ -33,6 +35,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/login", get(login_page).post(login_form))
         .route("/logout", post(logout))
         .route("/api/v1/login", post(login_json))
+        .route("/api/v1/account/password", post(change_password))
+        .route("/api/v1/admin/operators/{name}/disable", post(disable_operator))
         .route("/fleet", get(fleet_page))
         .route("/api/v1/fleet", get(fleet_json))
         .route("/metrics", get(metrics))
@@ -43,6 +47,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/v1/admin/audit", get(audit))
         .merge(crate::queue::staff::routes())
         .merge(crate::appointments::routes())
+        .merge(crate::booking_codes::routes())
         .merge(crate::phone::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(move |req, next| {
@@ -95,11 +100,25 @@ fn cookie(token: &str, max_age: i64) -> String {
     )
 }
 
-async fn login_form(State(server): S, Form(b): Form<LoginBody>) -> Response {
-    let s = server.clone();
-    let r = tokio::task::spawn_blocking(move || operators::login(&s, &b.name, &b.password)).await;
-    match r {
-        Ok(Ok((token, op))) => (
+/// A login posted by another site's page (login CSRF) is refused before anything is checked.
+fn same_site_login(headers: &HeaderMap) -> Result<(), AppError> {
+    if operators::cross_site(headers) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "拒绝跨站登录"));
+    }
+    Ok(())
+}
+
+async fn login_form(
+    State(server): S,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(b): Form<LoginBody>,
+) -> Response {
+    if let Err(e) = same_site_login(&headers) {
+        return e.into_response();
+    }
+    match login::log_in(&server, peer.ip(), &b.name, &b.password).await {
+        Ok((token, op)) => (
             StatusCode::SEE_OTHER,
             [
                 (
@@ -119,9 +138,12 @@ async fn login_form(State(server): S, Form(b): Form<LoginBody>) -> Response {
             ],
         )
             .into_response(),
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            Html(LOGIN_PAGE.replace("{error}", "<p style=\"color:#c62828\">用户名或密码不对</p>")),
+        Err(e) => (
+            e.status,
+            Html(LOGIN_PAGE.replace(
+                "{error}",
+                &format!("<p style=\"color:#c62828\">{}</p>", fleet::esc(&e.message)),
+            )),
         )
             .into_response(),
     }
@@ -129,14 +151,79 @@ async fn login_form(State(server): S, Form(b): Form<LoginBody>) -> Response {
 
 async fn login_json(
     State(server): S,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(b): JsonBody<LoginBody>,
 ) -> Result<Json<Value>, AppError> {
-    let s = server.clone();
-    let (token, op) =
-        tokio::task::spawn_blocking(move || operators::login(&s, &b.name, &b.password))
-            .await
-            .map_err(AppError::internal)??;
+    same_site_login(&headers)?;
+    let (token, op) = login::log_in(&server, peer.ip(), &b.name, &b.password).await?;
     Ok(Json(json!({ "token": token, "role": op.role.as_str() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// An operator changes their own password; every session of theirs ends, this one too.
+async fn change_password(
+    State(server): S,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    s: Session,
+    JsonBody(b): JsonBody<PasswordChange>,
+) -> Result<Json<Value>, AppError> {
+    let name = s.0.name.clone();
+    if b.new.chars().count() < 10 || b.new.len() > 256 {
+        return Err(AppError::bad_request("新密码要 10 个字符以上（256 字节以内）"));
+    }
+    // The current password is checked like a login, throttled the same way.
+    login::log_in(&server, peer.ip(), &name, &b.current)
+        .await
+        .map_err(|e| match e.status {
+            StatusCode::UNAUTHORIZED => AppError::new(StatusCode::FORBIDDEN, "当前密码不对"),
+            _ => e,
+        })?;
+    let s2 = server.clone();
+    let n2 = name.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+        let hash = operators::hash_password(&b.new).map_err(AppError::internal)?;
+        s2.storage
+            .set_password(&n2, &hash)
+            .map_err(AppError::internal)?;
+        Ok(())
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let _ = server
+        .storage
+        .audit(&name, "operator.password", &name, "ok");
+    Ok(Json(json!({ "changed": true, "sessions_ended": true })))
+}
+
+/// An admin disables an operator: their sessions end and they can no longer log in.
+async fn disable_operator(
+    State(server): S,
+    s: Session,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let op = allow(&server, &s, Role::Admin, "operator.disable")?.to_owned();
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let done = server
+        .storage
+        .disable_operator(&name, &at)
+        .map_err(AppError::internal)?;
+    let _ = server.storage.audit(
+        &op,
+        "operator.disable",
+        &name,
+        if done { "ok" } else { "not found" },
+    );
+    if !done {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "没有这个操作员"));
+    }
+    Ok(Json(json!({ "disabled": name, "at": at })))
 }
 
 async fn logout(State(server): S, headers: HeaderMap) -> Response {
@@ -184,16 +271,30 @@ async fn fleet_json(State(server): S, s: Session) -> Result<Json<fleet::FleetVie
     ))
 }
 
+/// `/metrics` names every terminal: it answers only Prometheus's bearer token, and is off
+/// while no token is configured.
 async fn metrics(State(server): S, headers: HeaderMap) -> Result<Response, AppError> {
-    let wanted = &server.config.metrics_token;
-    if !wanted.is_empty() {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(wanted.as_str()) {
-            return Err(AppError::new(StatusCode::UNAUTHORIZED, "metrics 需要令牌"));
-        }
+    let wanted = server.config.metrics_token.as_bytes();
+    if wanted.is_empty() {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "未设置 metrics_token，/metrics 已关闭",
+        ));
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .as_bytes();
+    let same = given.len() == wanted.len()
+        && given
+            .iter()
+            .zip(wanted)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return Err(AppError::new(StatusCode::UNAUTHORIZED, "metrics 需要令牌"));
     }
     let v = server
         .fleet
@@ -300,6 +401,8 @@ async fn revoke(
             format!("没有未吊销的终端 {id}"),
         ));
     }
+    // Its open live stream ends now, not at its next reconnect.
+    let _ = server.revoked.send(id.clone());
     Ok(Json(json!({ "revoked": id, "at": at })))
 }
 
@@ -346,12 +449,17 @@ async fn import(
         let pack = match content::import(format, &bytes, base.as_ref()) {
             Ok(p) => p,
             Err(problems) => {
-                let _ = s2.storage.audit(&op2, "content.import", &format!("{format:?}, {} problem(s)", problems.len()), "refused");
+                let _ = s2.storage.audit(&op2, "content.import", &format!("{format:?}, {} problem(s)", problems.total), "refused");
+                let listed = if problems.total > problems.shown.len() {
+                    format!("（列出前 {} 处）", problems.shown.len())
+                } else {
+                    String::new()
+                };
                 return Err(AppError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("导入有 {} 处问题，没有发布任何内容", problems.len()),
+                    format!("导入有 {} 处问题{listed}，没有发布任何内容", problems.total),
                 )
-                .with_details(json!({ "problems": problems })));
+                .with_details(json!({ "problems": problems.shown, "total": problems.total })));
             }
         };
         let items = pack.items.len();

@@ -3,18 +3,15 @@
 //! retention period.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
-use anyhow::Context;
 use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, put};
 use axum::{Form, Json, Router};
-use base64::Engine;
 use chrono::{Duration, NaiveDate};
 use menpai_model::appointment::{AppointmentClaims, sign};
 use menpai_model::queue::{mask_name, mask_phone};
@@ -24,13 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Server;
-use crate::config::Config;
+use crate::booking_codes;
 use crate::error::{AppError, JsonBody};
 use crate::fleet::esc;
 use crate::operators::{Role, Session};
 use crate::phone::{FormToken, check_form, message_page, private_page};
 use crate::queue::{local_now, stamp};
-use crate::ratelimit::{RateLimit, wait_words};
 use crate::storage::{Result, Sqlite, StorageError};
 
 /// Minutes per slot.
@@ -51,19 +47,7 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn load_or_create(path: &Path) -> anyhow::Result<Sealer> {
-        let b64 = base64::engine::general_purpose::STANDARD;
-        if !path.exists() {
-            let mut k = [0u8; 32];
-            getrandom::fill(&mut k).map_err(|e| anyhow::anyhow!("{e}"))?;
-            crate::ca::write_private(path, &format!("{}\n", b64.encode(k)))?;
-        }
-        let text = std::fs::read_to_string(path)?;
-        let bytes: [u8; 32] = b64
-            .decode(text.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .with_context(|| format!("{} is not a 32-byte key", path.display()))?;
-        Ok(Sealer::from_key(&bytes))
+        Ok(Sealer::from_key(&crate::secret_key(path)?))
     }
 
     pub fn from_key(bytes: &[u8; 32]) -> Sealer {
@@ -104,60 +88,6 @@ impl Sealer {
 
     pub fn phone_hash(&self, phone: &str) -> String {
         hex::encode(ring::hmac::sign(&self.mac, phone.as_bytes()).as_ref())
-    }
-}
-
-/// Booking attempts allowed per client address (an hour) and per phone number (a day).
-#[derive(Debug)]
-pub struct BookingLimits {
-    per_ip: RateLimit,
-    per_phone: RateLimit,
-}
-
-impl BookingLimits {
-    pub fn new(c: &Config) -> BookingLimits {
-        BookingLimits {
-            per_ip: RateLimit::new(
-                c.booking_per_ip_per_hour,
-                std::time::Duration::from_secs(3600),
-            ),
-            per_phone: RateLimit::new(
-                c.booking_per_phone_per_day,
-                std::time::Duration::from_secs(86_400),
-            ),
-        }
-    }
-}
-
-/// Counts a booking attempt; 429 when the address or the phone number asks too often. The
-/// phone is counted by its keyed hash; neither is logged.
-fn admit(server: &Server, ip: IpAddr, phone: &str) -> std::result::Result<(), AppError> {
-    let now = Instant::now();
-    let l = &server.booking_limits;
-    let refused = l
-        .per_ip
-        .hit(&ip.to_string(), now)
-        .err()
-        .map(|w| ("address", w))
-        .or_else(|| {
-            valid_phone(phone.trim())
-                .then(|| {
-                    l.per_phone
-                        .hit(&server.sealer.phone_hash(phone.trim()), now)
-                        .err()
-                })
-                .flatten()
-                .map(|w| ("phone", w))
-        });
-    match refused {
-        Some((by, wait)) => {
-            tracing::warn!(by, "Booking attempts over the limit were refused.");
-            Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("预约操作太频繁，请 {} 后再试", wait_words(wait)),
-            ))
-        }
-        None => Ok(()),
     }
 }
 
@@ -408,7 +338,9 @@ fn valid_phone(p: &str) -> bool {
     p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())
 }
 
-pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, AppError> {
+/// Checks a booking request before anything is held or sent: the name, the number, the day and
+/// a slot with places left. The phone number, trimmed, and the slot.
+pub fn check(server: &Server, r: &BookRequest) -> std::result::Result<(String, Slot), AppError> {
     let name = r.name.trim();
     let phone = r.phone.trim();
     if name.is_empty() || name.chars().count() > 20 {
@@ -426,11 +358,25 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
             server.config.appointment_days_ahead
         )));
     }
-    let (item_name, prefix) = item_at(server, &r.hall, &r.item)?;
     let slot = slots(server, &r.hall, &r.item, date)?
         .into_iter()
         .find(|s| s.start == r.start)
         .ok_or_else(|| AppError::bad_request("没有这个时段，请重新选择"))?;
+    if slot.left == 0 {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "这个时段已约满，请换一个时段",
+        ));
+    }
+    Ok((phone.to_owned(), slot))
+}
+
+/// Books, once the phone is proved (see [`crate::booking_codes`]).
+pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, AppError> {
+    let (phone, slot) = check(server, r)?;
+    let phone = phone.as_str();
+    let name = r.name.trim();
+    let (item_name, prefix) = item_at(server, &r.hall, &r.item)?;
     let capacity = capacity_of(server, &r.hall, &r.item)?;
     let claims = AppointmentClaims {
         id: format!("ap-{}", &crate::operators::random_token()[..12]),
@@ -547,18 +493,20 @@ fn same_site(headers: &HeaderMap) -> std::result::Result<(), AppError> {
     Ok(())
 }
 
+/// Holds a booking and texts its code: 202 with where to confirm it.
 async fn book_json(
     State(server): State<Arc<Server>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(r): JsonBody<BookRequest>,
-) -> std::result::Result<(StatusCode, Json<Booked>), AppError> {
+) -> std::result::Result<(StatusCode, Json<Value>), AppError> {
     same_site(&headers)?;
-    admit(&server, peer.ip(), &r.phone)?;
-    let b = tokio::task::spawn_blocking(move || book(&server, &r))
+    let address = peer.ip().to_string();
+    booking_codes::admit(&server, &address)?;
+    let sent = tokio::task::spawn_blocking(move || booking_codes::request(&server, &address, &r))
         .await
         .map_err(AppError::internal)??;
-    Ok((StatusCode::CREATED, Json(b)))
+    Ok(booking_codes::sent_json(sent))
 }
 
 #[derive(Deserialize)]
@@ -707,7 +655,7 @@ fn form_page(
         "<label>姓名 <input type=\"text\" name=\"name\" id=\"name\" maxlength=\"20\" required autocomplete=\"name\"></label>\
          <label>手机号 <input type=\"tel\" name=\"phone\" id=\"phone\" maxlength=\"11\" required inputmode=\"numeric\" autocomplete=\"tel\"></label>\
          <button id=\"book\" type=\"submit\">预约</button></form>\
-         <p class=\"muted\">姓名和手机号加密保存，只用于本次预约，到期自动删除。</p>",
+         <p class=\"muted\">提交后会给这个手机号发验证码。姓名和手机号加密保存，只用于本次预约，到期自动删除。</p>",
     );
     Ok(page(&item_name, &b))
 }
@@ -723,10 +671,11 @@ async fn book_form(
     if let Err(e) = check_form(&headers, f.get("csrf")) {
         return refused_page(&e, Some((&back, "重新预约")));
     }
-    let field = |k: &str| f.get(k).cloned().unwrap_or_default();
-    if let Err(e) = admit(&server, peer.ip(), &field("phone")) {
+    let address = peer.ip().to_string();
+    if let Err(e) = booking_codes::admit(&server, &address) {
         return refused_page(&e, None);
     }
+    let field = |k: &str| f.get(k).cloned().unwrap_or_default();
     let (date, start) = field("slot")
         .split_once(' ')
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
@@ -742,16 +691,15 @@ async fn book_form(
     let s2 = server.clone();
     let csrf = FormToken::of(&headers).field();
     let done = tokio::task::spawn_blocking(move || {
-        book(&s2, &r).map_err(|e| {
+        booking_codes::request(&s2, &address, &r).map_err(|e| {
             let again = form_page(&s2, &r.hall, &r.item, &csrf, Some(&e.message));
             Box::new((e, again))
         })
     })
     .await;
     match done {
-        // The confirmation has its own address: a reload does not book twice, and the link
-        // (no personal data in it) can be kept.
-        Ok(Ok(b)) => Redirect::to(&format!("/a/{}", b.id)).into_response(),
+        // The code page has its own address (no personal data in it).
+        Ok(Ok(sent)) => Redirect::to(&format!("/book/code/{}", sent.pending)).into_response(),
         Ok(Err(failed)) => match *failed {
             (e, Ok(html)) => private_page(e.status, html, ""),
             (e, Err(_)) => refused_page(&e, Some((&back, "重新预约"))),

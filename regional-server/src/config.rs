@@ -29,7 +29,12 @@ pub struct Config {
     pub appointment_days_ahead: u32,
     pub personal_data_retention_days: u32,
     pub booking_per_ip_per_hour: u32,
-    pub booking_per_phone_per_day: u32,
+    pub booking_codes_per_phone_per_hour: u32,
+    pub login_failures_per_address: u32,
+    pub login_failures_per_account: u32,
+    pub password_hash_workers: u32,
+    pub queue_leases_per_terminal: u32,
+    pub device_tickets_per_minute: u32,
     pub sms_backend: String,
     pub public_url: String,
 }
@@ -80,8 +85,16 @@ impl Config {
             "queue_lease_block must be 1–200"
         );
         anyhow::ensure!(
-            self.booking_per_ip_per_hour > 0 && self.booking_per_phone_per_day > 0,
-            "booking_per_ip_per_hour and booking_per_phone_per_day must be at least 1"
+            self.booking_per_ip_per_hour > 0 && self.booking_codes_per_phone_per_hour > 0,
+            "booking_per_ip_per_hour and booking_codes_per_phone_per_hour must be at least 1"
+        );
+        anyhow::ensure!(
+            self.login_failures_per_address > 0 && self.login_failures_per_account > 0,
+            "login_failures_per_address and login_failures_per_account must be at least 1"
+        );
+        anyhow::ensure!(
+            self.queue_leases_per_terminal > 0 && self.device_tickets_per_minute > 0,
+            "queue_leases_per_terminal and device_tickets_per_minute must be at least 1"
         );
         anyhow::ensure!(
             self.public_url.is_empty() || self.public_url.starts_with("https://"),

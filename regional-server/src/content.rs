@@ -30,6 +30,58 @@ fn problem(row: usize, column: impl Into<String>, message: impl Into<String>) ->
     }
 }
 
+/// Problems listed in full at most; the rest are counted.
+pub const MAX_SHOWN: usize = 100;
+
+/// The problems of an upload: the first [`MAX_SHOWN`] of them, and how many there were.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Problems {
+    pub shown: Vec<Problem>,
+    pub total: usize,
+}
+
+impl Problems {
+    fn one(p: Problem) -> Problems {
+        let mut all = Problems::default();
+        all.push(p);
+        all
+    }
+
+    fn push(&mut self, p: Problem) {
+        self.total += 1;
+        if self.shown.len() < MAX_SHOWN {
+            self.shown.push(p);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Problem> {
+        self.shown.iter()
+    }
+}
+
+impl FromIterator<Problem> for Problems {
+    fn from_iter<I: IntoIterator<Item = Problem>>(iter: I) -> Problems {
+        let mut all = Problems::default();
+        for p in iter {
+            all.push(p);
+        }
+        all
+    }
+}
+
+/// A sheet's bounds: far more than a department's item list needs, far less than would hurt.
+pub const MAX_SHEET_ROWS: usize = 20_000;
+pub const MAX_SHEET_COLUMNS: usize = 64;
+/// An XLSX (a zip) may hold this many parts, each inflating to at most `MAX_XLSX_PART` bytes
+/// and all together to at most `MAX_XLSX_INFLATED`: checked by inflating before reading.
+const MAX_XLSX_PARTS: usize = 1_000;
+const MAX_XLSX_PART: u64 = 48 << 20;
+const MAX_XLSX_INFLATED: u64 = 96 << 20;
+
 /// Upload formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -51,27 +103,28 @@ impl Format {
     }
 }
 
-/// Reads an upload into a full pack, validated; every problem is reported, nothing is kept.
+/// Reads an upload into a full pack, validated; every problem is reported (the first
+/// [`MAX_SHOWN`] in full), nothing is kept.
 pub fn import(
     format: Format,
     bytes: &[u8],
     base: Option<&ContentPack>,
-) -> Result<ContentPack, Vec<Problem>> {
+) -> Result<ContentPack, Problems> {
     let pack = match format {
         Format::Json => serde_json::from_slice::<ContentPack>(bytes).map_err(|e| {
-            vec![problem(
+            Problems::one(problem(
                 e.line(),
                 format!("第{}列", e.column()),
                 format!("JSON 有误：{e}"),
-            )]
+            ))
         })?,
         Format::Csv | Format::Xlsx => {
             let base = base.ok_or_else(|| {
-                vec![problem(
+                Problems::one(problem(
                     0,
                     "",
                     "还没有发布过内容：请先导入完整的内容包（JSON）",
-                )]
+                ))
             })?;
             let rows = match format {
                 Format::Csv => csv_rows(bytes)?,
@@ -84,12 +137,22 @@ pub fn import(
         errors
             .into_iter()
             .map(|e| problem(0, format!("{} {} {}", e.file, e.record, e.field), e.message))
-            .collect::<Vec<_>>()
+            .collect::<Problems>()
     })?;
     Ok(pack)
 }
 
-fn csv_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<Problem>> {
+fn too_big(row: usize) -> Problems {
+    Problems::one(problem(
+        row,
+        "",
+        format!(
+            "表格超出 {MAX_SHEET_ROWS} 行或 {MAX_SHEET_COLUMNS} 列：请只保留事项数据，分几次导入"
+        ),
+    ))
+}
+
+fn csv_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Problems> {
     // Departments' exports are often GB18030 (Excel on Chinese Windows); take UTF-8 first.
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.trim_start_matches('\u{feff}').to_owned(),
@@ -101,38 +164,97 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<Problem>> {
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for (i, rec) in reader.records().enumerate() {
-        let rec = rec.map_err(|e| vec![problem(i + 1, "", format!("CSV 有误：{e}"))])?;
+        let rec = rec.map_err(|e| Problems::one(problem(i + 1, "", format!("CSV 有误：{e}"))))?;
+        if i >= MAX_SHEET_ROWS || rec.len() > MAX_SHEET_COLUMNS {
+            return Err(too_big(i + 1));
+        }
         rows.push(rec.iter().map(|c| c.trim().to_owned()).collect());
     }
     Ok(rows)
 }
 
-fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Vec<Problem>> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut book = Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|e| vec![problem(0, "", format!("不是有效的 XLSX 文件：{e}"))])?;
+/// Inflates every part of the archive into nothing, counting: a zip bomb stops at the limit
+/// instead of filling memory when the sheet is read.
+fn check_inflated_size(bytes: &[u8]) -> Result<(), Problems> {
+    use std::io::Read;
+    let not_xlsx = |e: &dyn std::fmt::Display| {
+        Problems::one(problem(0, "", format!("不是有效的 XLSX 文件：{e}")))
+    };
+    let bomb = || {
+        Problems::one(problem(
+            0,
+            "",
+            format!(
+                "XLSX 文件解压后超过 {} MB，不是正常的事项表",
+                MAX_XLSX_INFLATED >> 20
+            ),
+        ))
+    };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| not_xlsx(&e))?;
+    if zip.len() > MAX_XLSX_PARTS {
+        return Err(not_xlsx(&format!("{} 个部件，太多", zip.len())));
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|e| not_xlsx(&e))?;
+        if part.size() > MAX_XLSX_PART {
+            return Err(bomb());
+        }
+        let n = std::io::copy(&mut part.take(MAX_XLSX_PART + 1), &mut std::io::sink())
+            .map_err(|e| not_xlsx(&e))?;
+        total += n;
+        if n > MAX_XLSX_PART || total > MAX_XLSX_INFLATED {
+            return Err(bomb());
+        }
+    }
+    Ok(())
+}
+
+/// The cells of the items sheet, read one at a time (never as a range the sheet's extent
+/// would size), within [`MAX_SHEET_ROWS`] × [`MAX_SHEET_COLUMNS`].
+fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Problems> {
+    use calamine::{DataRef, Reader, Xlsx};
+    check_inflated_size(bytes)?;
+    let unreadable =
+        |e: &dyn std::fmt::Display| Problems::one(problem(0, "", format!("不是有效的 XLSX 文件：{e}")));
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let names = book.sheet_names();
     let name = names
         .iter()
         .find(|n| n.as_str() == "事项")
         .or_else(|| names.first())
         .cloned()
-        .ok_or_else(|| vec![problem(0, "", "XLSX 文件里没有工作表")])?;
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|e| vec![problem(0, "", format!("读不出工作表“{name}”：{e}"))])?;
-    Ok(range
-        .rows()
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-                    Data::Empty => String::new(),
-                    other => other.to_string().trim().to_owned(),
-                })
-                .collect()
-        })
-        .collect())
+        .ok_or_else(|| Problems::one(problem(0, "", "XLSX 文件里没有工作表")))?;
+    let mut cells = book.worksheet_cells_reader(&name).map_err(|e| {
+        Problems::one(problem(0, "", format!("读不出工作表“{name}”：{e}")))
+    })?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
+        let text = match cell.get_value() {
+            DataRef::Empty => continue,
+            DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            DataRef::SharedString(s) => s.trim().to_owned(),
+            DataRef::String(s) => s.trim().to_owned(),
+            other => calamine::Data::from(other.clone()).to_string().trim().to_owned(),
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let (r, c) = cell.get_position();
+        let (r, c) = (r as usize, c as usize);
+        if r >= MAX_SHEET_ROWS || c >= MAX_SHEET_COLUMNS {
+            return Err(too_big(r + 1));
+        }
+        if rows.len() <= r {
+            rows.resize(r + 1, Vec::new());
+        }
+        let row = &mut rows[r];
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = text;
+    }
+    Ok(rows)
 }
 
 /// Sheet columns: the header a department writes (or the field name) → the item field.
@@ -271,11 +393,11 @@ fn set_field(item: &mut Value, field: &str, cell: &str) -> Result<(), String> {
 }
 
 /// Applies item rows to a copy of `base`.
-fn merge_sheet(base: &ContentPack, rows: &[Vec<String>]) -> Result<ContentPack, Vec<Problem>> {
+fn merge_sheet(base: &ContentPack, rows: &[Vec<String>]) -> Result<ContentPack, Problems> {
     let Some(header) = rows.first() else {
-        return Err(vec![problem(1, "", "表格是空的")]);
+        return Err(Problems::one(problem(1, "", "表格是空的")));
     };
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut fields: Vec<Option<&str>> = Vec::new();
     for h in header {
         let f = COLUMNS
@@ -377,7 +499,7 @@ fn merge_sheet(base: &ContentPack, rows: &[Vec<String>]) -> Result<ContentPack, 
                 };
                 problem(row, column, format!("{}：{}", e.record, e.message))
             })
-            .collect::<Vec<_>>()
+            .collect::<Problems>()
     })?;
     Ok(pack)
 }

@@ -144,7 +144,7 @@ async fn enroll(
     let b64 = base64::engine::general_purpose::STANDARD;
     use base64::Engine;
     Ok(Json(EnrollResponse {
-        device_id,
+        device_id: device_id.clone(),
         hall: token.hall,
         position: token.position,
         certificate_pem: cert_pem,
@@ -152,6 +152,7 @@ async fn enroll(
         content_public_key: b64.encode(server.content_key.verifying_key().to_bytes()),
         appointment_public_key: b64.encode(server.appointment_key.verifying_key().to_bytes()),
         heartbeat_interval_s: server.config.heartbeat_interval_s,
+        ticket_key: b64.encode(server.ticket_keys.for_device(&device_id)),
     }))
 }
 
@@ -403,7 +404,9 @@ fn line(e: &StreamEvent) -> bytes::Bytes {
 /// and every change of the terminal's hall's queue, and a ping now and then.
 async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
     let rx = server.stream.subscribe();
+    let mut revoked = server.revoked.subscribe();
     let hall = device.hall;
+    let id = device.id;
     let mut first: Vec<StreamEvent> = Vec::new();
     if let Some(version) = server.fleet.latest_version(server.storage.as_ref()) {
         first.push(StreamEvent::Content { version });
@@ -418,7 +421,7 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
         });
     }
     first.reverse();
-    let s = futures_util::stream::unfold((rx, first), move |(mut rx, mut first)| {
+    let live = futures_util::stream::unfold((rx, first), move |(mut rx, mut first)| {
         let hall = hall.clone();
         async move {
             if let Some(f) = first.pop() {
@@ -441,6 +444,18 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
             Some((Ok(line(&e)), (rx, first)))
         }
     });
+    // The stream ends the moment its terminal is revoked.
+    let ended = async move {
+        loop {
+            match revoked.recv().await {
+                Ok(r) if r == id => break,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+        tracing::info!(device = %id, "The live stream of a revoked terminal was closed.");
+    };
+    let s = futures_util::StreamExt::take_until(live, Box::pin(ended));
     (
         [(header::CONTENT_TYPE, "application/x-ndjson")],
         Body::from_stream(s),
@@ -453,47 +468,69 @@ async fn take_ticket(
     Terminal(device): Terminal,
     JsonBody(req): JsonBody<DeviceTicketRequest>,
 ) -> Result<(StatusCode, Json<IssuedTicket>), AppError> {
+    if let Err(wait) = server
+        .device_tickets
+        .hit(&device.id, std::time::Instant::now())
+    {
+        tracing::warn!(device = %device.id, "A terminal asked for tickets too fast.");
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("取号太频繁，请 {} 秒后再试", wait.as_secs().max(1)),
+        ));
+    }
     let t = tokio::task::spawn_blocking(move || crate::queue::issue(&server, &device, &req))
         .await
         .map_err(AppError::internal)??;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
-/// Leases at most this many blocks per request (a day's prefixes, today and tomorrow).
-const MAX_LEASES: usize = 64;
-
+/// Leases for today's numbers: each business type of the terminal's hall at most once per
+/// request, and at most `queue_leases_per_terminal` blocks per type a day.
 async fn leases(
     State(server): S,
     Terminal(device): Terminal,
     JsonBody(req): JsonBody<LeaseRequest>,
 ) -> Result<Json<Vec<NumberLease>>, AppError> {
-    if req.wants.len() > MAX_LEASES {
-        return Err(AppError::bad_request(format!(
-            "一次最多租 {MAX_LEASES} 段号码"
-        )));
-    }
     let hall = server
         .halls
         .get(&device.hall)
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "已发布的内容里没有本终端的大厅"))?;
-    let mut wants = Vec::new();
+    if req.wants.len() > hall.business_types.len() {
+        return Err(AppError::bad_request(format!(
+            "一次最多租 {} 段号码（每类业务一段）",
+            hall.business_types.len()
+        )));
+    }
+    let today = crate::queue::day(crate::queue::local_now());
+    let mut wants: Vec<(String, String)> = Vec::new();
     for w in req.wants {
-        if hall.business(&w.prefix).is_none()
-            || chrono::NaiveDate::parse_from_str(&w.day, "%Y-%m-%d").is_err()
-        {
+        if hall.business(&w.prefix).is_none() {
             return Err(AppError::bad_request(format!(
-                "无法租号：{} {}",
-                w.day, w.prefix
+                "本大厅没有“{}”类业务",
+                w.prefix
+            )));
+        }
+        if w.day != today {
+            return Err(AppError::bad_request(format!(
+                "只能租今天（{today}）的号码，不能租 {}",
+                w.day
+            )));
+        }
+        if wants.iter().any(|(_, p)| *p == w.prefix) {
+            return Err(AppError::bad_request(format!(
+                "同一请求里重复租“{}”类号码",
+                w.prefix
             )));
         }
         wants.push((w.day, w.prefix));
     }
     let size = server.config.queue_lease_block;
+    let cap = server.config.queue_leases_per_terminal;
     let now = crate::queue::stamp(crate::queue::local_now());
     let granted = tokio::task::spawn_blocking(move || {
         server
             .storage
-            .lease_blocks(&device.hall, &device.id, &wants, size, &now)
+            .lease_blocks(&device.hall, &device.id, &wants, size, cap, &now)
     })
     .await
     .map_err(AppError::internal)?

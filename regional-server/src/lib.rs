@@ -4,18 +4,21 @@
 
 pub mod admin;
 pub mod appointments;
+pub mod booking_codes;
 pub mod ca;
 pub mod config;
 pub mod content;
 pub mod devices;
 pub mod error;
 pub mod fleet;
+pub mod login;
 pub mod operators;
 pub mod phone;
 pub mod queue;
 pub mod ratelimit;
 pub mod sms;
 pub mod storage;
+pub mod tickets;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -62,31 +65,43 @@ pub struct Server {
     pub halls: queue::Halls,
     /// The published content the phone pages show.
     pub phone: phone::Published,
-    /// Booking attempts per client address and per phone.
-    pub booking_limits: appointments::BookingLimits,
+    /// Booking requests per client address and codes texted per number.
+    pub code_limits: booking_codes::CodeLimits,
+    /// Failed logins per address and account, and the password-hashing pool.
+    pub login_guard: login::LoginGuard,
+    /// Online tickets per terminal a minute.
+    pub device_tickets: ratelimit::RateLimit,
+    /// Derives each terminal's ticket key: the secret a ticket's link carries is made with it.
+    pub ticket_keys: tickets::TicketKeys,
     pub sms: Box<dyn sms::SmsSender>,
     /// The address phones open: `public_url`, else learnt when the listener is bound.
     pub public_url: std::sync::OnceLock<String>,
     pub stream: broadcast::Sender<StreamEvent>,
+    /// Ids of terminals just revoked: their open streams end at once.
+    pub revoked: broadcast::Sender<String>,
     pub counters: Counters,
     /// A hash to verify against when a login names nobody, so both take as long.
     pub dummy_hash: String,
 }
 
-/// Loads a signing key from `path`, or makes one there (mode 0600).
-fn signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+/// Loads a 32-byte secret from `path` (base64), or makes a random one there (mode 0600).
+pub fn secret_key(path: &Path) -> anyhow::Result<[u8; 32]> {
     let b64 = base64::engine::general_purpose::STANDARD;
     if !path.exists() {
-        let key = menpai_model::appointment::generate();
-        ca::write_private(path, &format!("{}\n", b64.encode(key.to_bytes())))?;
+        let mut k = [0u8; 32];
+        getrandom::fill(&mut k).map_err(|e| anyhow::anyhow!("{e}"))?;
+        ca::write_private(path, &format!("{}\n", b64.encode(k)))?;
     }
     let text = std::fs::read_to_string(path)?;
-    let seed: [u8; 32] = b64
-        .decode(text.trim())
+    b64.decode(text.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .with_context(|| format!("{} is not a signing key", path.display()))?;
-    Ok(SigningKey::from_bytes(&seed))
+        .with_context(|| format!("{} is not a 32-byte key", path.display()))
+}
+
+/// Loads a signing key from `path`, or makes one there (mode 0600).
+fn signing_key(path: &Path) -> anyhow::Result<SigningKey> {
+    Ok(SigningKey::from_bytes(&secret_key(path)?))
 }
 
 impl Server {
@@ -116,13 +131,23 @@ impl Server {
             Err(e) => anyhow::bail!("the latest published content cannot be read: {e}"),
         };
         let (stream, _) = broadcast::channel(256);
+        let (revoked, _) = broadcast::channel(64);
+        let ticket_keys =
+            tickets::TicketKeys::new(secret_key(&config.data_dir.join("ticket-secret.key"))?);
         let sms = sms::from_config(&config.sms_backend, &config.data_dir)?;
         let public_url = std::sync::OnceLock::new();
         if !config.public_url.is_empty() {
             let _ = public_url.set(config.public_url.trim_end_matches('/').to_owned());
         }
         Ok(Server {
-            booking_limits: appointments::BookingLimits::new(&config),
+            code_limits: booking_codes::CodeLimits::new(&config),
+            login_guard: login::LoginGuard::new(&config),
+            device_tickets: ratelimit::RateLimit::new(
+                config.device_tickets_per_minute,
+                std::time::Duration::from_secs(60),
+            ),
+            ticket_keys,
+            revoked,
             sms,
             public_url,
             config,

@@ -10,8 +10,11 @@ use menpai_server::{Server, serve};
 
 const USAGE: &str = "usage:
   menpai-server serve [--config FILE]
-  menpai-server add-operator NAME ROLE [--config FILE]   (password from MENPAI_PASSWORD or stdin;
-                                                        ROLE: viewer, content_editor, queue_staff, admin)
+  menpai-server add-operator NAME ROLE [--halls H1,H2] [--config FILE]
+                                    (password from MENPAI_PASSWORD or stdin; ROLE: viewer,
+                                    content_editor, queue_staff, admin; queue_staff acts only in
+                                    its --halls; an existing operator is updated and logged out)
+  menpai-server disable-operator NAME [--config FILE]     (logs the operator out for good)
   menpai-server publish DIR [--config FILE]              (a content pack directory, as the next version)
   menpai-server print-default-config";
 
@@ -24,15 +27,27 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config_path = args
-        .iter()
-        .position(|a| a == "--config")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let config_path = flag("--config").map(PathBuf::from);
+    let halls: Vec<String> = flag("--halls")
+        .map(|h| {
+            h.split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let takes_value = |a: &str| a == "--config" || a == "--halls";
     let plain: Vec<&str> = args
         .iter()
         .enumerate()
-        .filter(|(i, a)| *a != "--config" && (*i == 0 || args[i - 1] != "--config"))
+        .filter(|(i, a)| !takes_value(a) && (*i == 0 || !takes_value(&args[i - 1])))
         .map(|(_, a)| a.as_str())
         .collect();
     match plain.as_slice() {
@@ -68,14 +83,27 @@ fn main() -> anyhow::Result<()> {
             let server = Server::open(Config::load(config_path.as_deref())?)?;
             server
                 .storage
-                .create_operator(name, role, &hash_password(&password)?)?;
+                .create_operator(name, role, &hash_password(&password)?, &halls)?;
             server.storage.audit(
                 "cli",
                 "operator.create",
-                &format!("{name} {}", role.as_str()),
+                &format!("{name} {} {}", role.as_str(), halls.join(",")),
                 "ok",
             )?;
             eprintln!("operator {name} ({}) saved", role.as_str());
+            Ok(())
+        }
+        ["disable-operator", name] => {
+            let server = Server::open(Config::load(config_path.as_deref())?)?;
+            let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            anyhow::ensure!(
+                server.storage.disable_operator(name, &at)?,
+                "no operator {name}"
+            );
+            server
+                .storage
+                .audit("cli", "operator.disable", name, "ok")?;
+            eprintln!("operator {name} disabled; their sessions ended");
             Ok(())
         }
         ["publish", dir] => {

@@ -1,5 +1,5 @@
-//! Sliding-window rate limits on what the public may do (booking): so many attempts per key
-//! (an address, a phone's keyed hash) in a window. In memory: a restart forgives.
+//! Sliding-window rate limits: so many attempts per key (an address, an account, a phone's
+//! keyed hash) in a window. In memory: a restart forgives.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -26,6 +26,29 @@ impl RateLimit {
 
     /// Counts an attempt by `key`; refused with the time to wait when it is over the limit.
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        self.check(key, now)?;
+        self.record(key, now);
+        Ok(())
+    }
+
+    /// Refused with the time to wait when `key` has reached the limit in the window.
+    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(q) = hits.get_mut(key) else {
+            return Ok(());
+        };
+        self.expire(q, now);
+        match q.front() {
+            Some(oldest) if q.len() >= self.limit as usize => {
+                Err(self.window.saturating_sub(now.duration_since(*oldest)))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one for `key` (the oldest beyond the limit are forgotten); how many are in the
+    /// window now.
+    pub fn record(&self, key: &str, now: Instant) -> usize {
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
         if hits.len() >= SWEEP_AT {
             hits.retain(|_, q| {
@@ -34,18 +57,42 @@ impl RateLimit {
             });
         }
         let q = hits.entry(key.to_owned()).or_default();
+        self.expire(q, now);
+        q.push_back(now);
+        while q.len() > self.limit.max(1) as usize {
+            q.pop_front();
+        }
+        q.len()
+    }
+
+    /// How many `key` has in the window now.
+    pub fn count(&self, key: &str, now: Instant) -> usize {
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        hits.get_mut(key).map_or(0, |q| {
+            self.expire(q, now);
+            q.len()
+        })
+    }
+
+    /// Forgets `key`.
+    pub fn clear(&self, key: &str) {
+        self.hits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    fn expire(&self, q: &mut VecDeque<Instant>, now: Instant) {
         while q
             .front()
             .is_some_and(|t| now.duration_since(*t) >= self.window)
         {
             q.pop_front();
         }
-        if q.len() >= self.limit as usize {
-            let oldest = *q.front().expect("over a limit of at least one");
-            return Err(self.window.saturating_sub(now.duration_since(oldest)));
-        }
-        q.push_back(now);
-        Ok(())
     }
 }
 

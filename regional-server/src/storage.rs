@@ -8,6 +8,7 @@ use menpai_model::sync::OutboxEvent;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::appointments::AppointmentStore;
+use crate::booking_codes::HeldStore;
 use crate::operators::Role;
 use crate::phone::ticket::RatingStore;
 use crate::queue::store::{OfflineTicket, QueueStore, apply_offline_ticket};
@@ -28,6 +29,16 @@ pub struct Operator {
     pub name: String,
     pub role: Role,
     pub password_hash: String,
+    /// Halls a hall-bound role (window staff) acts in; admins act everywhere.
+    pub halls: Vec<String>,
+    pub disabled: bool,
+}
+
+impl Operator {
+    /// Whether this operator may act on `hall`'s queue and records.
+    pub fn acts_in(&self, hall: &str) -> bool {
+        self.role == Role::Admin || self.halls.iter().any(|h| h == hall)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,10 +80,22 @@ pub struct AuditEntry {
 
 /// Everything the server keeps.
 pub trait Storage:
-    QueueStore + AppointmentStore + RatingStore + Send + Sync + std::fmt::Debug
+    QueueStore + AppointmentStore + HeldStore + RatingStore + Send + Sync + std::fmt::Debug
 {
-    fn create_operator(&self, name: &str, role: Role, password_hash: &str) -> Result<()>;
+    /// Creates an operator, or updates one's role, halls and password and enables it; an
+    /// existing operator's sessions end.
+    fn create_operator(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        halls: &[String],
+    ) -> Result<()>;
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>>;
+    /// A new password; every session of the operator ends. False when there is none such.
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<bool>;
+    /// Disables an operator and ends its sessions. False when there is none such.
+    fn disable_operator(&self, name: &str, at: &str) -> Result<bool>;
     fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()>;
     /// The operator of a live session.
     fn session(&self, token_sha256: &str, now: i64) -> Result<Option<Operator>>;
@@ -114,6 +137,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_queue.sql"),
     include_str!("../migrations/0003_appointments.sql"),
     include_str!("../migrations/0004_ratings.sql"),
+    include_str!("../migrations/0005_security.sql"),
 ];
 
 /// What a batch of events did.
@@ -167,6 +191,8 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+const OPERATOR_COLUMNS: &str = "o.id, o.name, o.role, o.password_hash, o.disabled_at IS NOT NULL";
+
 fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
     let role: String = r.get(2)?;
     Ok(Operator {
@@ -174,7 +200,30 @@ fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
         name: r.get(1)?,
         role: Role::parse(&role).unwrap_or(Role::Viewer),
         password_hash: r.get(3)?,
+        halls: Vec::new(),
+        disabled: r.get(4)?,
     })
+}
+
+/// The operator with its halls filled in.
+fn with_halls(conn: &Connection, op: Option<Operator>) -> Result<Option<Operator>> {
+    let Some(mut op) = op else { return Ok(None) };
+    let mut stmt =
+        conn.prepare_cached("SELECT hall FROM operator_halls WHERE operator_id = ?1 ORDER BY hall")?;
+    op.halls = stmt
+        .query_map([op.id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(Some(op))
+}
+
+/// Audit fields are kept short: a name or detail someone typed is cut, never stored whole.
+const AUDIT_FIELD_CHARS: usize = 200;
+
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(AUDIT_FIELD_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]).into(),
+        None => s.into(),
+    }
 }
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
@@ -203,25 +252,75 @@ const DEVICE_COLUMNS: &str = "id, hall, position, cert_sha256, enrolled_at, revo
 const VERSION_COLUMNS: &str = "version, region, manifest, signature, published_at, published_by";
 
 impl Storage for Sqlite {
-    fn create_operator(&self, name: &str, role: Role, password_hash: &str) -> Result<()> {
-        let n = self.conn().execute(
+    fn create_operator(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        halls: &[String],
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id: i64 = tx.query_row(
             "INSERT INTO operators (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role,
+                 password_hash = excluded.password_hash, disabled_at = NULL
+             RETURNING id",
             params![name, role.as_str(), password_hash, now_rfc3339()],
+            |r| r.get(0),
         )?;
-        debug_assert_eq!(n, 1);
+        tx.execute("DELETE FROM sessions WHERE operator_id = ?1", [id])?;
+        tx.execute("DELETE FROM operator_halls WHERE operator_id = ?1", [id])?;
+        for h in halls {
+            tx.execute(
+                "INSERT OR IGNORE INTO operator_halls (operator_id, hall) VALUES (?1, ?2)",
+                params![id, h],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>> {
-        Ok(self
-            .conn()
+        let conn = self.conn();
+        let op = conn
             .query_row(
-                "SELECT id, name, role, password_hash FROM operators WHERE name = ?1",
+                &format!("SELECT {OPERATOR_COLUMNS} FROM operators o WHERE o.name = ?1"),
                 [name],
                 operator_row,
             )
-            .optional()?)
+            .optional()?;
+        with_halls(&conn, op)
+    }
+
+    fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE operators SET password_hash = ?2 WHERE name = ?1",
+            params![name, password_hash],
+        )?;
+        tx.execute(
+            "DELETE FROM sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?1)",
+            [name],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    fn disable_operator(&self, name: &str, at: &str) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE operators SET disabled_at = COALESCE(disabled_at, ?2) WHERE name = ?1",
+            params![name, at],
+        )?;
+        tx.execute(
+            "DELETE FROM sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?1)",
+            [name],
+        )?;
+        tx.commit()?;
+        Ok(n == 1)
     }
 
     fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()> {
@@ -238,16 +337,19 @@ impl Storage for Sqlite {
     }
 
     fn session(&self, token_sha256: &str, now: i64) -> Result<Option<Operator>> {
-        Ok(self
-            .conn()
+        let conn = self.conn();
+        let op = conn
             .query_row(
-                "SELECT o.id, o.name, o.role, o.password_hash FROM sessions s
-                 JOIN operators o ON o.id = s.operator_id
-                 WHERE s.token_sha256 = ?1 AND s.expires_at > ?2",
+                &format!(
+                    "SELECT {OPERATOR_COLUMNS} FROM sessions s
+                     JOIN operators o ON o.id = s.operator_id
+                     WHERE s.token_sha256 = ?1 AND s.expires_at > ?2 AND o.disabled_at IS NULL"
+                ),
                 params![token_sha256, now],
                 operator_row,
             )
-            .optional()?)
+            .optional()?;
+        with_halls(&conn, op)
     }
 
     fn delete_session(&self, token_sha256: &str) -> Result<()> {
@@ -261,7 +363,13 @@ impl Storage for Sqlite {
     fn audit(&self, operator: &str, action: &str, detail: &str, outcome: &str) -> Result<()> {
         self.conn().execute(
             "INSERT INTO audit_log (at, operator, action, detail, outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![now_rfc3339(), operator, action, detail, outcome],
+            params![
+                now_rfc3339(),
+                clip(operator),
+                clip(action),
+                clip(detail),
+                clip(outcome)
+            ],
         )?;
         Ok(())
     }

@@ -19,7 +19,7 @@ use super::{FormToken, check_form, message_page, private_page, shell_with, url_d
 use crate::Server;
 use crate::error::AppError;
 use crate::fleet::esc;
-use crate::operators::{Role, Session};
+use crate::operators::Session;
 use crate::queue::store::Ticket;
 use crate::queue::{HallInfo, day, local_now, stamp};
 use crate::storage::{Result, Sqlite, StorageError};
@@ -260,20 +260,39 @@ l.textContent=k;c.appendChild(l);});if(!d.calls.length){var n=document.createEle
 s=d.state;w.dataset.state=s;}var r=$('rate');if(r)r.hidden=!d.can_rate;if(d.finished)clearInterval(k);};x.send();}\
 var k=setInterval(tick,5000);})();";
 
+/// The ticket's secret, as its printed QR link carries it.
+#[derive(Debug, Deserialize)]
+pub(super) struct Holder {
+    #[serde(default)]
+    k: String,
+}
+
+/// Whether `given` is the secret of ticket `t` (only the slip's holder has it).
+fn holds(server: &Server, hall: &str, date: NaiveDate, t: &Ticket, given: &str) -> bool {
+    let Some(device) = &t.device else {
+        return false;
+    };
+    server
+        .ticket_keys
+        .matches(device, hall, &date.to_string(), &t.number, given)
+}
+
 pub(super) async fn page(
     State(server): State<Arc<Server>>,
     Path((hall, day_in_url, number)): Path<(String, String, String)>,
+    Query(holder): Query<Holder>,
     headers: HeaderMap,
 ) -> Response {
     let s2 = server.clone();
     let found = tokio::task::spawn_blocking(move || {
         find(&s2, &hall, &day_in_url, &number).map(|(h, d, t)| {
             let l = live(&s2, &h, d, &t);
-            (h, d, l)
+            let holds = holds(&s2, &h.id, d, &t, &holder.k);
+            (h, d, l, holds.then_some(holder.k))
         })
     })
     .await;
-    let (h, date, l) = match found {
+    let (h, date, l, secret) = match found {
         Ok(Ok(x)) => x,
         Ok(Err(r)) => return *r,
         Err(e) => return AppError::internal(e).into_response(),
@@ -311,7 +330,12 @@ pub(super) async fn page(
             LEVELS[5 - stars as usize].1
         ));
     } else if (local_now().date() - date).num_days() <= RATE_WITHIN_DAYS {
-        b.push_str(&rating_form(&h.id, date, &l.number, &token, !l.can_rate));
+        match &secret {
+            Some(k) => b.push_str(&rating_form(&h.id, date, &l.number, k, &token, !l.can_rate)),
+            None => b.push_str(
+                "<p class=\"muted\" id=\"rate-hint\">办结后，用取号单上的二维码打开本页即可评价。</p>",
+            ),
+        }
     }
     b.push_str(&format!(
         "<p><a href=\"/h/{}\">‹ {}的门牌</a></p></div>",
@@ -338,6 +362,7 @@ fn rating_form(
     hall: &str,
     date: NaiveDate,
     number: &str,
+    secret: &str,
     token: &FormToken,
     hidden: bool,
 ) -> String {
@@ -360,6 +385,10 @@ fn rating_form(
          placeholder=\"请勿填写姓名、电话等个人信息\"></textarea></label>",
     );
     f.push_str(&token.field());
+    f.push_str(&format!(
+        "<input type=\"hidden\" name=\"k\" value=\"{}\">",
+        esc(secret)
+    ));
     f.push_str("<button type=\"submit\" id=\"send\">提交评价</button></form>");
     f
 }
@@ -410,11 +439,19 @@ pub(super) async fn rate(
     if comment.chars().count() > 200 {
         return refuse(StatusCode::BAD_REQUEST, "想说的话请在 200 字以内");
     }
-    let back = format!("/t/{hall}/{day_in_url}/{number}");
+    let secret = f.get("k").cloned().unwrap_or_default();
+    let back = format!("/t/{hall}/{day_in_url}/{number}?k={}", super::urlencode(&secret));
     let s2 = server.clone();
     let done = tokio::task::spawn_blocking(move || {
         let (h, date, t) = find(&s2, &hall, &day_in_url, &number)
             .map_err(|_| (StatusCode::NOT_FOUND, "查不到这张排队号".to_owned()))?;
+        if !holds(&s2, &h.id, date, &t, &secret) {
+            tracing::warn!(hall = %h.id, "A rating without the ticket's secret was refused.");
+            return Err((
+                StatusCode::FORBIDDEN,
+                "请用取号单上的二维码打开本页再评价".to_owned(),
+            ));
+        }
         let l = live(&s2, &h, date, &t);
         if !l.can_rate {
             let why = if t.state == TicketState::Done {
@@ -466,7 +503,7 @@ pub(super) async fn ratings_json(
     s: Session,
     Query(q): Query<RatingsQuery>,
 ) -> std::result::Result<Json<Value>, AppError> {
-    s.require(Role::QueueStaff)?;
+    crate::queue::staff::staff_in(&server, &s, &q.hall)?;
     let days = q.days.unwrap_or(30).clamp(1, 366);
     let since = (local_now().date() - chrono::Duration::days(days as i64)).to_string();
     let (summary, comments) = server

@@ -265,6 +265,7 @@ pub fn status(server: &Server, hall: &HallInfo, t: &Ticket) -> TicketStatus {
         offline: t.offline,
         people_ahead: ahead,
         estimated_wait_min: estimate(server, hall, &t.queue, ahead),
+        conflict: t.conflict.clone(),
     }
 }
 

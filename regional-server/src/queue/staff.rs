@@ -36,12 +36,25 @@ fn staff(s: &Session) -> Result<&Operator, AppError> {
     s.require(Role::QueueStaff)
 }
 
+/// Window staff of `hall`: a queue_staff operator acts only in the halls they are assigned to.
+pub fn staff_in<'a>(server: &Server, s: &'a Session, hall: &str) -> Result<&'a Operator, AppError> {
+    let op = staff(s)?;
+    if !op.acts_in(hall) {
+        let _ = server.storage.audit(&op.name, "queue.access", hall, "forbidden");
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "你没有这个大厅的叫号权限",
+        ));
+    }
+    Ok(op)
+}
+
 async fn view_json(
     State(server): S,
     s: Session,
     Path(hall): Path<String>,
 ) -> Result<Json<QueueView>, AppError> {
-    staff(&s)?;
+    staff_in(&server, &s, &hall)?;
     let hall = hall_of(&server, &hall)?;
     Ok(Json(view(&server, &hall).map_err(AppError::internal)?))
 }
@@ -52,7 +65,7 @@ async fn window_json(
     s: Session,
     Path((hall, window)): Path<(String, u32)>,
 ) -> Result<Json<Value>, AppError> {
-    staff(&s)?;
+    staff_in(&server, &s, &hall)?;
     let hall = hall_of(&server, &hall)?;
     let serves = hall
         .windows
@@ -80,7 +93,7 @@ async fn action_json(
     Path((hall, window)): Path<(String, u32)>,
     JsonBody(action): JsonBody<StaffAction>,
 ) -> Result<Json<Value>, AppError> {
-    let op = staff(&s)?.name.clone();
+    let op = staff_in(&server, &s, &hall)?.name.clone();
     let ticket = tokio::task::spawn_blocking(move || act(&server, &hall, window, &action, &op))
         .await
         .map_err(AppError::internal)??;
@@ -92,7 +105,7 @@ async fn ticket_json(
     s: Session,
     Path((hall, number)): Path<(String, String)>,
 ) -> Result<Json<TicketStatus>, AppError> {
-    staff(&s)?;
+    staff_in(&server, &s, &hall)?;
     let hall = hall_of(&server, &hall)?;
     let t = server
         .storage
@@ -148,16 +161,21 @@ async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Where>) -> R
         Err(r) => return *r,
     };
     match (w.hall, w.window) {
+        (Some(h), Some(_)) if !op.acts_in(&h) => (
+            StatusCode::FORBIDDEN,
+            Html(shell("无权叫号", "<p>你没有这个大厅的叫号权限。</p>")),
+        )
+            .into_response(),
         (Some(h), Some(n)) => match hall_of(&server, &h) {
             Ok(hall) => Html(window_page(&server, &hall, n, &op.name, None)).into_response(),
             Err(e) => e.into_response(),
         },
-        _ => Html(pick_page(&server)).into_response(),
+        _ => Html(pick_page(&server, &op)).into_response(),
     }
 }
 
 async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) -> Response {
-    let op = match staff(&s) {
+    let op = match staff_in(&server, &s, &f.hall) {
         Ok(op) => op.name.clone(),
         Err(e) => return e.into_response(),
     };
@@ -222,10 +240,19 @@ fn shell(title: &str, body: &str) -> String {
     )
 }
 
-/// Which hall and window: links to every window of every hall.
-fn pick_page(server: &Server) -> String {
+/// Which hall and window: links to every window of the operator's halls.
+fn pick_page(server: &Server, op: &Operator) -> String {
     let mut b = String::from("<h1>选择窗口</h1>");
-    for hall in server.halls.all() {
+    let halls: Vec<_> = server
+        .halls
+        .all()
+        .into_iter()
+        .filter(|h| op.acts_in(&h.id))
+        .collect();
+    if halls.is_empty() {
+        b.push_str("<p>还没有给你分配大厅，请联系管理员。</p>");
+    }
+    for hall in halls {
         b.push_str(&format!("<h2>{}</h2><p>", esc(&hall.name)));
         for n in hall.windows.keys() {
             b.push_str(&format!(
@@ -289,6 +316,7 @@ fn window_page(
                 t.priority.label().map(str::to_owned),
                 t.offline.then(|| "离线取号".to_owned()),
                 (t.recalls > 0).then(|| format!("已重呼 {} 次", t.recalls)),
+                t.conflict.as_ref().map(|c| format!("⚠ {c}")),
             ];
             b.push_str(&format!(
                 "<span class=\"num\" id=\"current\">{}</span><span class=\"state\" id=\"current-state\">{} · {}</span>",
@@ -339,12 +367,16 @@ fn window_page(
     b.push_str(&format!("<h2>等候 <span id=\"waiting-count\">{}</span> 人</h2><table id=\"waiting\"><tr><th>票号</th><th>业务</th><th>优先</th><th>取号时间</th><th></th></tr>", waiting.len()));
     for t in &waiting {
         b.push_str(&format!(
-            "<tr><td class=\"wnum\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"wnum\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
             esc(&t.number),
             esc(&t.business),
             t.priority.label().unwrap_or(""),
             esc(t.issued_at.get(11..16).unwrap_or_default()),
-            if t.offline { "离线取号" } else { "" }
+            if t.offline { "离线取号" } else { "" },
+            t.conflict
+                .as_ref()
+                .map(|c| format!(" <span class=\"tag conflict\">⚠ {}</span>", esc(c)))
+                .unwrap_or_default()
         ));
     }
     b.push_str("</table><script>setInterval(function(){if(!document.querySelector('select:focus,input:focus'))location.replace(location.pathname+location.search)},10000)</script>");

@@ -17,7 +17,7 @@ const RANK: &str =
 /// Call order: priority, then when the citizen took the ticket (offline ones included).
 const ORDER: &str = "CASE priority WHEN 'appointment' THEN 0 WHEN 'elder' THEN 1 WHEN 'green' THEN 1 ELSE 2 END, issued_at, id";
 
-const COLUMNS: &str = "id, number, prefix, queue, business, priority, state, issued_at, window, offline, only_window, hop, recalls, device";
+const COLUMNS: &str = "id, number, prefix, queue, business, priority, state, issued_at, window, offline, only_window, hop, recalls, device, conflict";
 
 /// A ticket row (one hop of a ticket).
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +36,8 @@ pub struct Ticket {
     pub hop: u32,
     pub recalls: u32,
     pub device: Option<String>,
+    /// Why staff should look at it (an appointment checked in twice).
+    pub conflict: Option<String>,
 }
 
 impl Ticket {
@@ -57,6 +59,7 @@ impl Ticket {
             hop: r.get(11)?,
             recalls: r.get(12)?,
             device: r.get(13)?,
+            conflict: r.get(14)?,
         })
     }
 
@@ -208,13 +211,15 @@ fn appointment_unused(tx: &Transaction, id: Option<&str>) -> Result<()> {
 pub trait QueueStore {
     /// Issues the next online number (the same ticket again for a repeated request id).
     fn issue_ticket(&self, t: &NewTicket) -> Result<Ticket>;
-    /// Leases a block of `size` numbers for each (day, prefix) wanted, from the top down.
+    /// Leases a block of `size` numbers for each (day, prefix) wanted, from the top down; none
+    /// for a (day, prefix) of which `device` already holds `cap` blocks.
     fn lease_blocks(
         &self,
         hall: &str,
         device: &str,
         wants: &[(String, String)],
         size: u32,
+        cap: u32,
         now: &str,
     ) -> Result<Vec<NumberLease>>;
     /// Waiting tickets called before one of `priority` taken at `issued_at` (id breaks ties).
@@ -313,12 +318,22 @@ impl QueueStore for Sqlite {
         device: &str,
         wants: &[(String, String)],
         size: u32,
+        cap: u32,
         now: &str,
     ) -> Result<Vec<NumberLease>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut out = Vec::new();
         for (day, prefix) in wants {
+            let held: u32 = tx.query_row(
+                "SELECT COUNT(*) FROM number_leases WHERE hall = ?1 AND day = ?2 AND prefix = ?3 AND device = ?4",
+                params![hall, day, prefix, device],
+                |r| r.get(0),
+            )?;
+            if held >= cap {
+                tracing::warn!(%hall, %device, %day, %prefix, "A terminal holding its day's cap of blocks asked for more.");
+                continue;
+            }
             let (next, floor) = counter(&tx, hall, day, prefix)?;
             let first = floor.saturating_sub(size);
             if first <= next || first == 0 {
@@ -377,7 +392,7 @@ impl QueueStore for Sqlite {
         ))?;
         let rows = stmt
             .query_map(params![hall, day, limit as i64], |r| {
-                Ok((Ticket::from_row(r)?, r.get::<_, String>(14)?))
+                Ok((Ticket::from_row(r)?, r.get::<_, String>(15)?))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows.iter().filter_map(|(t, at)| t.call(at)).collect())
@@ -578,23 +593,41 @@ pub fn apply_offline_ticket(tx: &Transaction, device: &str, t: &OfflineTicket) -
         tracing::warn!(%device, number = %t.number, "An offline ticket outside the device's leases was refused.");
         return Ok(false);
     }
+    // Only the sending terminal's own online request, in its hall, can be replaced.
     if let Some(r) = &t.replaces {
-        let cancelled = tx.execute(
-            "UPDATE tickets SET state = 'cancelled', finished_at = ?2 WHERE request_id = ?1 AND state = 'waiting'",
-            params![r, now],
-        )?;
-        if cancelled > 0 {
-            let id: i64 =
-                tx.query_row("SELECT id FROM tickets WHERE request_id = ?1", [r], |r| {
-                    r.get(0)
-                })?;
+        let cancelled: Option<i64> = tx
+            .query_row(
+                "UPDATE tickets SET state = 'cancelled', finished_at = ?2
+                 WHERE request_id = ?1 AND device = ?3 AND hall = ?4 AND state = 'waiting'
+                 RETURNING id",
+                params![r, now, device, t.hall],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = cancelled {
             log(tx, id, now, "cancelled", None, device)?;
         }
     }
+    // The same appointment checked in offline at two terminals: both printed tickets stay in
+    // the queue (their holders wait for them), and each is flagged for staff.
+    let first: Option<(i64, String)> = match &t.appointment_id {
+        Some(a) => tx
+            .query_row(
+                "SELECT id, number FROM tickets WHERE appointment_id = ?1 AND hop = 0",
+                [a],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?,
+        None => None,
+    };
+    let first = first.filter(|(_, number)| *number != t.number);
+    let conflict = first
+        .as_ref()
+        .map(|(_, other)| format!("同一预约重复签到，另一张为 {other}"));
     let inserted = tx.execute(
         "INSERT OR IGNORE INTO tickets (hall, day, prefix, seq, number, queue, business, priority,
-                                        state, issued_at, device, offline, appointment_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, 1, ?10)",
+                                        state, issued_at, device, offline, appointment_id, conflict)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, 1, ?10, ?11)",
         params![
             t.hall,
             t.day,
@@ -605,27 +638,29 @@ pub fn apply_offline_ticket(tx: &Transaction, device: &str, t: &OfflineTicket) -
             t.priority,
             t.issued_at,
             device,
-            t.appointment_id
+            if first.is_some() {
+                None
+            } else {
+                t.appointment_id.as_deref()
+            },
+            conflict
         ],
-    );
-    match inserted {
-        Ok(1) => {
-            log(tx, tx.last_insert_rowid(), now, "waiting", None, device)?;
-            if let Some(a) = &t.appointment_id {
-                record_check_in(tx, a, &t.issued_at, &t.number)?;
+    )?;
+    if inserted == 1 {
+        log(tx, tx.last_insert_rowid(), now, "waiting", None, device)?;
+        match (&first, &t.appointment_id) {
+            (Some((other, _)), _) => {
+                tx.execute(
+                    "UPDATE tickets SET conflict = ?2 WHERE id = ?1",
+                    params![other, format!("同一预约重复签到，另一张为 {}", t.number)],
+                )?;
+                tracing::warn!(%device, number = %t.number, "An appointment checked in offline at two terminals: both tickets kept and flagged.");
             }
-            Ok(true)
+            (None, Some(a)) => record_check_in(tx, a, &t.issued_at, &t.number)?,
+            (None, None) => {}
         }
-        Ok(_) => Ok(true),
-        // The appointment checked in twice (offline at two terminals): the first stands.
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            tracing::warn!(%device, number = %t.number, "An offline check-in of an appointment already checked in was dropped.");
-            Ok(false)
-        }
-        Err(e) => Err(e.into()),
     }
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -656,7 +691,7 @@ mod tests {
     fn concurrent_numbers_are_unique_and_gapless_and_leases_never_meet_them() {
         let db = Arc::new(Sqlite::open_in_memory().unwrap());
         let leased = db
-            .lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, "now")
+            .lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, 10, "now")
             .unwrap();
         assert_eq!(
             leased,
@@ -702,7 +737,7 @@ mod tests {
             .unwrap();
         assert_eq!(fresh.number, "E201", "the retry drew no number");
         let next = db
-            .lease_blocks("h", "t3", &[("2026-11-23".into(), "E".into())], 20, "now")
+            .lease_blocks("h", "t3", &[("2026-11-23".into(), "E".into())], 20, 10, "now")
             .unwrap();
         assert_eq!((next[0].first, next[0].last), (960, 979));
     }
@@ -717,7 +752,7 @@ mod tests {
         db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:05:00", "b"))
             .unwrap();
         // An offline ticket taken at 09:02 at a terminal that leased 980–999.
-        db.lease_blocks("h", "t2", &[(day.into(), "E".into())], 20, "now")
+        db.lease_blocks("h", "t2", &[(day.into(), "E".into())], 20, 10, "now")
             .unwrap();
         let offline = OfflineTicket {
             hall: "h".into(),
@@ -841,7 +876,7 @@ mod tests {
             capacity: 4,
         })
         .unwrap();
-        db.lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, "now")
+        db.lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, 10, "now")
             .unwrap();
         let offline = OfflineTicket {
             hall: "h".into(),

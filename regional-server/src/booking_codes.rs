@@ -1,0 +1,400 @@
+//! Proof that a phone belongs to whoever books with it: a booking is held until the code
+//! texted to that phone is typed in. Until then the answer is the same for every number, so it
+//! tells nothing about anyone's bookings; wrong codes and repeated requests count against the
+//! requester and the held booking, never against the phone's owner.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json, Router};
+use menpai_model::queue::mask_phone;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::Server;
+use crate::appointments::{self, BookRequest, Booked};
+use crate::error::{AppError, JsonBody};
+use crate::fleet::esc;
+use crate::phone::{FormToken, check_form, message_page, private_page};
+use crate::ratelimit::{RateLimit, wait_words};
+use crate::storage::{Result, Sqlite};
+
+/// A code is good for this long.
+const CODE_TTL_S: i64 = 10 * 60;
+/// Wrong codes a held booking takes before it is dropped.
+const MAX_TRIES: u32 = 5;
+/// One code to a number at most this often, whoever asks.
+const PHONE_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// How often codes may be asked for: per requester address, per requester and number, and per
+/// number (a short cooldown, so texts cannot be used to flood a phone).
+#[derive(Debug)]
+pub struct CodeLimits {
+    per_address: RateLimit,
+    per_address_and_phone: RateLimit,
+    per_phone: RateLimit,
+}
+
+impl CodeLimits {
+    pub fn new(c: &crate::config::Config) -> CodeLimits {
+        CodeLimits {
+            per_address: RateLimit::new(c.booking_per_ip_per_hour, Duration::from_secs(3600)),
+            per_address_and_phone: RateLimit::new(
+                c.booking_codes_per_phone_per_hour,
+                Duration::from_secs(3600),
+            ),
+            per_phone: RateLimit::new(1, PHONE_COOLDOWN),
+        }
+    }
+}
+
+fn too_often(wait: Duration) -> AppError {
+    AppError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("操作太频繁，请 {} 后再试", wait_words(wait)),
+    )
+}
+
+/// Counts a request from `address`; 429 with the time to wait over the limit.
+pub fn admit(server: &Server, address: &str) -> std::result::Result<(), AppError> {
+    server
+        .code_limits
+        .per_address
+        .hit(address, Instant::now())
+        .map_err(|w| {
+            tracing::warn!("Booking requests from one address over the limit were refused.");
+            too_often(w)
+        })
+}
+
+/// A booking held for its code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    pub id: String,
+    pub hall: String,
+    pub item: String,
+    pub date: String,
+    pub start: String,
+    pub name_enc: Vec<u8>,
+    pub phone_enc: Vec<u8>,
+    pub code_hash: String,
+    pub expires_at: i64,
+}
+
+pub trait HeldStore {
+    /// Holds a booking (and drops the expired ones).
+    fn hold(&self, h: &Held, now: i64) -> Result<()>;
+    fn held(&self, id: &str, now: i64) -> Result<Option<Held>>;
+    /// Counts a wrong code; how many so far.
+    fn wrong_code(&self, id: &str) -> Result<u32>;
+    fn release(&self, id: &str) -> Result<()>;
+}
+
+impl HeldStore for Sqlite {
+    fn hold(&self, h: &Held, now: i64) -> Result<()> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM booking_codes WHERE expires_at <= ?1", [now])?;
+        conn.execute(
+            "INSERT INTO booking_codes (id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                h.id, h.hall, h.item, h.date, h.start, h.name_enc, h.phone_enc, h.code_hash,
+                h.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn held(&self, id: &str, now: i64) -> Result<Option<Held>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at
+                 FROM booking_codes WHERE id = ?1 AND expires_at > ?2",
+                params![id, now],
+                |r| {
+                    Ok(Held {
+                        id: r.get(0)?,
+                        hall: r.get(1)?,
+                        item: r.get(2)?,
+                        date: r.get(3)?,
+                        start: r.get(4)?,
+                        name_enc: r.get(5)?,
+                        phone_enc: r.get(6)?,
+                        code_hash: r.get(7)?,
+                        expires_at: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn wrong_code(&self, id: &str) -> Result<u32> {
+        Ok(self
+            .conn()
+            .query_row(
+                "UPDATE booking_codes SET tries = tries + 1 WHERE id = ?1 RETURNING tries",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(MAX_TRIES))
+    }
+
+    fn release(&self, id: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM booking_codes WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}
+
+/// What the requester learns: the same for every number.
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeSent {
+    /// Where to type the code in (`/api/v1/appointments/{id}/confirm`, or the page).
+    pub pending: String,
+    pub sent_to: String,
+    pub expires_in_s: i64,
+}
+
+fn code_hash(server: &Server, id: &str, code: &str) -> String {
+    server.sealer.phone_hash(&format!("booking code\0{id}\0{code}"))
+}
+
+fn well_formed(id: &str) -> bool {
+    id.len() == 19 && id.starts_with("bk-") && id[3..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Checks the booking, holds it and texts a code to the phone.
+pub fn request(
+    server: &Server,
+    address: &str,
+    r: &BookRequest,
+) -> std::result::Result<CodeSent, AppError> {
+    let (phone, _) = appointments::check(server, r)?;
+    let phone_key = server.sealer.phone_hash(&phone);
+    let now = Instant::now();
+    let l = &server.code_limits;
+    l.per_address_and_phone
+        .check(&format!("{address} {phone_key}"), now)
+        .and_then(|_| l.per_phone.check(&phone_key, now))
+        .map_err(too_often)?;
+    l.per_address_and_phone
+        .record(&format!("{address} {phone_key}"), now);
+    l.per_phone.record(&phone_key, now);
+    let id = format!("bk-{}", &crate::operators::random_token()[..16]);
+    let mut n = [0u8; 4];
+    getrandom::fill(&mut n).map_err(AppError::internal)?;
+    let code = format!("{:06}", u32::from_le_bytes(n) % 1_000_000);
+    let expires_at = chrono::Utc::now().timestamp() + CODE_TTL_S;
+    server
+        .storage
+        .hold(
+            &Held {
+                id: id.clone(),
+                hall: r.hall.clone(),
+                item: r.item.clone(),
+                date: r.date.clone(),
+                start: r.start.clone(),
+                name_enc: server.sealer.seal(r.name.trim()),
+                phone_enc: server.sealer.seal(&phone),
+                code_hash: code_hash(server, &id, &code),
+                expires_at,
+            },
+            chrono::Utc::now().timestamp(),
+        )
+        .map_err(AppError::internal)?;
+    let text = format!("【政务服务】您的预约验证码是 {code}，10 分钟内有效。如非本人操作，请忽略。");
+    if let Err(e) = server.sms.send(&phone, &text) {
+        tracing::warn!(error = %e, "A booking code was not sent.");
+        server.storage.release(&id).map_err(AppError::internal)?;
+        return Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "验证码没有发出去，请稍后再试",
+        ));
+    }
+    Ok(CodeSent {
+        pending: id,
+        sent_to: mask_phone(&phone),
+        expires_in_s: CODE_TTL_S,
+    })
+}
+
+/// Books the held booking once its code is right.
+pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Booked, AppError> {
+    let gone = || {
+        AppError::new(
+            StatusCode::GONE,
+            "验证码已过期或已用过，请重新预约",
+        )
+    };
+    let now = chrono::Utc::now().timestamp();
+    if !well_formed(id) {
+        return Err(gone());
+    }
+    let held = server
+        .storage
+        .held(id, now)
+        .map_err(AppError::internal)?
+        .ok_or_else(gone)?;
+    let given = code_hash(server, id, code.trim());
+    let same = given.len() == held.code_hash.len()
+        && given
+            .bytes()
+            .zip(held.code_hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        let tries = server.storage.wrong_code(id).map_err(AppError::internal)?;
+        if tries >= MAX_TRIES {
+            server.storage.release(id).map_err(AppError::internal)?;
+            return Err(AppError::new(
+                StatusCode::GONE,
+                "验证码错误次数太多，请重新预约",
+            ));
+        }
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            format!("验证码不对，还可以再试 {} 次", MAX_TRIES - tries),
+        ));
+    }
+    server.storage.release(id).map_err(AppError::internal)?;
+    let open = |b: &[u8]| server.sealer.open(b).ok_or_else(gone);
+    let r = BookRequest {
+        hall: held.hall,
+        item: held.item,
+        date: held.date,
+        start: held.start,
+        name: open(&held.name_enc)?,
+        phone: open(&held.phone_enc)?,
+    };
+    appointments::book(server, &r)
+}
+
+pub fn routes() -> Router<Arc<Server>> {
+    Router::new()
+        .route(
+            "/api/v1/appointments/{id}/confirm",
+            axum::routing::post(confirm_json),
+        )
+        .route("/book/code/{id}", axum::routing::get(code_page).post(code_form))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    code: String,
+}
+
+async fn confirm_json(
+    State(server): State<Arc<Server>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<CodeBody>,
+) -> std::result::Result<(StatusCode, Json<Booked>), AppError> {
+    if crate::operators::cross_site(&headers) {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "请在本站页面提交预约"));
+    }
+    admit(&server, &peer.ip().to_string())?;
+    let b = tokio::task::spawn_blocking(move || confirm(&server, &id, &b.code))
+        .await
+        .map_err(AppError::internal)??;
+    Ok((StatusCode::CREATED, Json(b)))
+}
+
+fn code_html(id: &str, sent_to: Option<&str>, csrf_field: &str, error: Option<&str>) -> String {
+    let mut b = String::from("<h1>输入验证码</h1><div class=\"card\">");
+    if let Some(to) = sent_to {
+        b.push_str(&format!(
+            "<p id=\"sent\">验证码已发到 {}，10 分钟内有效。</p>",
+            esc(to)
+        ));
+    }
+    if let Some(e) = error {
+        b.push_str(&format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)));
+    }
+    b.push_str(&format!(
+        "<form method=\"post\" action=\"/book/code/{}\">{csrf_field}\
+         <label>验证码 <input name=\"code\" id=\"code\" inputmode=\"numeric\" maxlength=\"6\" \
+         autocomplete=\"one-time-code\" required></label>\
+         <button id=\"confirm\" type=\"submit\">确认预约</button></form></div>",
+        esc(id)
+    ));
+    crate::phone::shell("输入验证码 · 办事预约", &b)
+}
+
+/// `/book/code/{id}`: where the texted code is typed in.
+async fn code_page(
+    State(server): State<Arc<Server>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let now = chrono::Utc::now().timestamp();
+    let s2 = server.clone();
+    let id2 = id.clone();
+    let held = tokio::task::spawn_blocking(move || {
+        well_formed(&id2)
+            .then(|| s2.storage.held(&id2, now).ok().flatten())
+            .flatten()
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(held) = held else {
+        return message_page(
+            StatusCode::GONE,
+            "验证码已失效",
+            "验证码已过期或已用过，请重新预约",
+            None,
+        );
+    };
+    let sent_to = server.sealer.open(&held.phone_enc).map(|p| mask_phone(&p));
+    let token = FormToken::of(&headers);
+    let mut response = private_page(
+        StatusCode::OK,
+        code_html(&id, sent_to.as_deref(), &token.field(), None),
+        "",
+    );
+    token.set_on(&mut response);
+    response
+}
+
+async fn code_form(
+    State(server): State<Arc<Server>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let refused = |e: &AppError| message_page(e.status, "预约没有成功", &e.message, None);
+    if let Err(e) = check_form(&headers, f.get("csrf")) {
+        return refused(&e);
+    }
+    if let Err(e) = admit(&server, &peer.ip().to_string()) {
+        return refused(&e);
+    }
+    let code = f.get("code").cloned().unwrap_or_default();
+    let s2 = server.clone();
+    let id2 = id.clone();
+    match tokio::task::spawn_blocking(move || confirm(&s2, &id2, &code)).await {
+        Ok(Ok(b)) => Redirect::to(&format!("/a/{}", b.id)).into_response(),
+        Ok(Err(e)) if e.status == StatusCode::FORBIDDEN => {
+            let csrf = FormToken::of(&headers).field();
+            private_page(e.status, code_html(&id, None, &csrf, Some(&e.message)), "")
+        }
+        Ok(Err(e)) => refused(&e),
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+/// Answer of `POST /api/v1/appointments`.
+pub fn sent_json(sent: CodeSent) -> (StatusCode, Json<Value>) {
+    (StatusCode::ACCEPTED, Json(json!(sent)))
+}
