@@ -82,6 +82,7 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .route("/api/v1/admin/selftest", post(admin_selftest))
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(crate::local_only::guard))
         .with_state(agent)
 }
 
@@ -965,10 +966,15 @@ async fn print_ticket(
     {
         return Err(AppError::bad_request("参数错误：业务名称或优先说明太长"));
     }
-    if !b.follow_url.starts_with("https://") || b.follow_url.len() > 256 {
-        return Err(AppError::bad_request(
-            "参数错误：follow_url 应为 https 短链接",
-        ));
+    // The slip's QR code may only lead to this region's phone pages.
+    let ours = format!("{}/t/", agent.config.phone_base_url.trim_end_matches('/'));
+    if !b.follow_url.starts_with("https://")
+        || !b.follow_url.starts_with(&ours)
+        || b.follow_url.len() > 256
+    {
+        return Err(AppError::bad_request(format!(
+            "参数错误：follow_url 应为本地区手机页的排队链接（{ours}…）"
+        )));
     }
     let c = active(&agent)?;
     let hall = c
@@ -1079,6 +1085,7 @@ async fn take_ticket(
     if b.priority == Priority::Appointment {
         return Err(AppError::bad_request("预约优先号请扫预约二维码签到领取"));
     }
+    paced(&agent)?;
     let c = active(&agent)?;
     let now = local_time(p.at.as_deref())?;
     let hall = this_hall(&agent, &c)?;
@@ -1091,11 +1098,26 @@ async fn take_ticket(
         appointment: None,
         now,
         phone_base_url: &agent.config.phone_base_url,
+        ticket_key: agent.ticket_key.as_ref(),
     };
     let mut ticket = issue_ticket(&agent, hall, &request).await?;
     agent.notify(AgentEvent::QueueChanged);
     print_issued(&agent, &hall.outlet.name, &mut ticket, None).await;
     Ok((StatusCode::CREATED, Json(ticket)))
+}
+
+/// Refuses a ticket while this terminal hands them out faster than its configured rate.
+fn paced(agent: &Agent) -> Result<(), AppError> {
+    agent
+        .ticket_rate
+        .take(std::time::Instant::now())
+        .map_err(|wait| {
+            tracing::warn!("Tickets were asked for faster than this terminal hands them out.");
+            AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("取号的人太多，请 {} 秒后再试", wait.as_secs().max(1)),
+            )
+        })
 }
 
 /// Issues a ticket: from the regional server when enrolled and it answers, else from a block
@@ -1134,6 +1156,7 @@ async fn issue_ticket(
                     &hall.outlet.id,
                     t.issued_at.get(..10).unwrap_or_default(),
                     &t.number,
+                    r.ticket_key,
                 );
                 queue::record_online(&agent.store, &hall.outlet.id, &t, appointment_id.as_deref())?;
                 return Ok(t);
@@ -1190,6 +1213,7 @@ async fn check_in(
 ) -> Result<Json<CheckedIn>, AppError> {
     let token = token_in_scan(&b.token)
         .ok_or_else(|| AppError::bad_request(TokenError::NotAToken.to_string()))?;
+    paced(&agent)?;
     let key = verifying_key(&agent.config.queue.appointment_public_key).ok_or_else(|| {
         AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -1214,6 +1238,7 @@ async fn check_in(
         appointment: Some(&claims),
         now,
         phone_base_url: &agent.config.phone_base_url,
+        ticket_key: agent.ticket_key.as_ref(),
     };
     let mut ticket = issue_ticket(&agent, hall, &request).await?;
     agent.notify(AgentEvent::QueueChanged);

@@ -7,12 +7,14 @@ pub mod catalog;
 pub mod config;
 pub mod devices;
 pub mod host;
+pub mod local_only;
 pub mod queue;
 pub mod search;
 pub mod selftest;
 pub mod store;
 pub mod sync;
 pub mod systemd;
+pub mod ticket_rate;
 
 use std::future::Future;
 use std::path::Path;
@@ -48,6 +50,10 @@ pub struct Agent {
     pub queue_link: std::sync::OnceLock<sync::queue::QueueLink>,
     /// Network, kiosk UI and reboot, from D-Bus.
     pub host: host::Host,
+    /// Tickets handed out at most this fast.
+    pub ticket_rate: ticket_rate::TicketRate,
+    /// This terminal's ticket key (from enrollment), for the secret in each ticket's link.
+    pub ticket_key: Option<[u8; 32]>,
 }
 
 /// Why importing a pack failed.
@@ -92,7 +98,12 @@ impl Agent {
     /// An agent over an already opened store, without devices (tests, benchmarks).
     pub fn with_store(config: Config, store: Store) -> Agent {
         let (events, _) = broadcast::channel(256);
+        let q = &config.queue;
+        let ticket_rate = ticket_rate::TicketRate::new(q.tickets_burst, q.tickets_per_minute);
+        let ticket_key = q.ticket_key();
         Agent {
+            ticket_rate,
+            ticket_key,
             config,
             store,
             devices: devices::Devices::disabled(),

@@ -119,6 +119,7 @@ fn serve(mut config: Config) -> anyhow::Result<()> {
         if config.queue.appointment_public_key.is_empty() {
             config.queue.appointment_public_key = id.enrollment.appointment_public_key.clone();
         }
+        config.queue.ticket_key = id.enrollment.ticket_key.clone();
     }
     let sync_config = config.regional.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()

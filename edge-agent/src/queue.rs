@@ -35,6 +35,24 @@ pub struct QueueConfig {
     /// How long before the slot check-in opens, and after its end it stays open, in minutes.
     pub checkin_early_min: i64,
     pub checkin_late_min: i64,
+    /// Tickets (and check-ins) this terminal hands out at once, then per minute.
+    pub tickets_burst: u32,
+    pub tickets_per_minute: u32,
+    /// This terminal's ticket key (base64), from its enrollment: every ticket's link carries a
+    /// secret made with it, which rating the service needs. Empty when standalone.
+    #[serde(default)]
+    pub ticket_key: String,
+}
+
+impl QueueConfig {
+    /// The ticket key, when the terminal has one.
+    pub fn ticket_key(&self) -> Option<[u8; 32]> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(self.ticket_key.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+    }
 }
 
 /// Why a ticket or check-in was refused, in words for the citizen.
@@ -290,6 +308,8 @@ pub struct TicketRequest<'a> {
     pub now: NaiveDateTime,
     /// Base of the phone pages, for the follow link.
     pub phone_base_url: &'a str,
+    /// Makes the secret the follow link carries.
+    pub ticket_key: Option<&'a [u8; 32]>,
 }
 
 /// Issues a ticket and queues its event, in one transaction. Not printed yet.
@@ -356,7 +376,7 @@ pub fn issue(
         let windows = hall.windows_for(r.prefix);
         let minutes = service_minutes(tx, &id, r.prefix, cfg)?;
         Ok(IssuedTicket {
-            follow_url: follow_url(r.phone_base_url, &id, &today, &number),
+            follow_url: follow_url(r.phone_base_url, &id, &today, &number, r.ticket_key),
             number,
             prefix: r.prefix.to_owned(),
             business: business.name.clone(),
@@ -372,13 +392,20 @@ pub fn issue(
     })
 }
 
-/// The phone page that follows a ticket: `BASE/t/HALL/YYYYMMDD/NUMBER`.
-pub fn follow_url(base: &str, hall: &str, day: &str, number: &str) -> String {
-    format!(
-        "{}/t/{hall}/{}/{number}",
-        base.trim_end_matches('/'),
-        day.replace('-', "")
-    )
+/// The phone page that follows a ticket: `BASE/t/HALL/YYYYMMDD/NUMBER`, with `?k=SECRET`
+/// when the terminal has a ticket key (the holder of the slip may then rate the service).
+pub fn follow_url(
+    base: &str,
+    hall: &str,
+    day: &str,
+    number: &str,
+    key: Option<&[u8; 32]>,
+) -> String {
+    let day = day.replace('-', "");
+    let secret = key
+        .map(|k| format!("?k={}", menpai_model::ticket::secret(k, hall, &day, number)))
+        .unwrap_or_default();
+    format!("{}/t/{hall}/{day}/{number}{secret}", base.trim_end_matches('/'))
 }
 
 /// The number an appointment was checked in with at this terminal, if it was.
@@ -587,6 +614,9 @@ mod tests {
             appointment_public_key: String::new(),
             checkin_early_min: 60,
             checkin_late_min: 15,
+            tickets_burst: 10,
+            tickets_per_minute: 20,
+            ticket_key: String::new(),
         }
     }
 
@@ -611,6 +641,7 @@ mod tests {
                     appointment: None,
                     now: at(now),
                     phone_base_url: "https://m.example.cn",
+                    ticket_key: None,
                 },
                 &cfg(),
                 &Numbering::Local,
@@ -671,7 +702,8 @@ mod tests {
                     priority: Priority::Normal,
                     appointment: None,
                     now: at("2026-11-23 09:00"),
-                    phone_base_url: "https://m.example.cn"
+                    phone_base_url: "https://m.example.cn",
+                    ticket_key: None
                 },
                 &cfg(),
                 &Numbering::Local

@@ -627,6 +627,6 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert_eq!(problems[0].row, 3, "{problems:?}");
+        assert_eq!(problems.shown[0].row, 3, "{problems:?}");
     }
 }

@@ -42,6 +42,9 @@ pub struct Enrollment {
     pub content_public_key: String,
     pub appointment_public_key: String,
     pub heartbeat_interval_s: u64,
+    /// The secret in each ticket's link is made with it (base64).
+    #[serde(default)]
+    pub ticket_key: String,
 }
 
 /// The terminal's identity: `<data_dir>/identity/{device.key.pem, device.pem, ca.pem, enrollment.json}`.
@@ -148,10 +151,12 @@ pub async fn enroll(
         content_public_key: e.content_public_key,
         appointment_public_key: e.appointment_public_key,
         heartbeat_interval_s: e.heartbeat_interval_s,
+        ticket_key: e.ticket_key,
     };
-    std::fs::write(
-        dir.join("enrollment.json"),
-        serde_json::to_vec_pretty(&enrollment)?,
+    // It holds the ticket key: readable by the agent only.
+    write_private(
+        &dir.join("enrollment.json"),
+        &serde_json::to_vec_pretty(&enrollment)?,
     )?;
     Ok(enrollment)
 }

@@ -136,7 +136,8 @@ impl QueueLink {
             .map_err(|e| LinkError::Unreachable(format!("ticket answer: {e}")))
     }
 
-    /// Leases blocks for today and tomorrow wherever fewer than [`LEASE_LOW`] numbers are left.
+    /// Leases blocks for today wherever fewer than [`LEASE_LOW`] numbers are left (the server
+    /// leases today's numbers only; after midnight the next refill takes the new day's).
     pub async fn refill_leases(&self, agent: &Agent) -> Result<usize, LinkError> {
         let Some(catalog) = agent.catalog() else {
             return Err(LinkError::Unreachable(
@@ -152,11 +153,12 @@ impl QueueLink {
             .iter()
             .map(|b| b.prefix.clone())
             .collect();
-        let today = menpai_model::queue::china_now().date();
-        let days: Vec<String> = [today, today + chrono::Days::new(1)]
-            .iter()
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .collect();
+        let days = vec![
+            menpai_model::queue::china_now()
+                .date()
+                .format("%Y-%m-%d")
+                .to_string(),
+        ];
         let wants = crate::queue::lease_wants(&agent.store, hall, &days, &prefixes, LEASE_LOW)
             .map_err(|e| LinkError::Unreachable(e.to_string()))?;
         if wants.is_empty() {

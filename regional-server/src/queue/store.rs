@@ -749,8 +749,12 @@ mod tests {
         let serves = vec!["E".to_owned()];
         db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "a"))
             .unwrap();
-        db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:05:00", "b"))
-            .unwrap();
+        // t2's online request "b" whose answer it lost; "a" is t1's.
+        db.issue_ticket(&NewTicket {
+            device: "t2",
+            ..new("E", Priority::Normal, "2026-11-23 09:05:00", "b")
+        })
+        .unwrap();
         // An offline ticket taken at 09:02 at a terminal that leased 980–999.
         db.lease_blocks("h", "t2", &[(day.into(), "E".into())], 20, 10, "now")
             .unwrap();
@@ -783,6 +787,15 @@ mod tests {
                 !apply_offline_ticket(&tx, "t9", &offline).unwrap(),
                 "not this device's lease"
             );
+            // t2 cannot cancel t1's ticket through `replaces`.
+            let foreign = OfflineTicket {
+                seq: 981,
+                number: "E981".into(),
+                issued_at: "2026-11-23 09:30:00".into(),
+                replaces: Some("a".into()),
+                ..offline.clone()
+            };
+            assert!(apply_offline_ticket(&tx, "t2", &foreign).unwrap());
             tx.commit().unwrap();
         }
         let order: Vec<String> = db
@@ -793,8 +806,8 @@ mod tests {
             .collect();
         assert_eq!(
             order,
-            ["E001", "E980"],
-            "E002 was replaced by the offline ticket; issue order"
+            ["E001", "E980", "E981"],
+            "E002 was replaced by the offline ticket, E001 was not; issue order"
         );
         db.issue_ticket(&new("E", Priority::Elder, "2026-11-23 09:10:00", "c"))
             .unwrap();
