@@ -405,7 +405,10 @@ pub fn follow_url(
     let secret = key
         .map(|k| format!("?k={}", menpai_model::ticket::secret(k, hall, &day, number)))
         .unwrap_or_default();
-    format!("{}/t/{hall}/{day}/{number}{secret}", base.trim_end_matches('/'))
+    format!(
+        "{}/t/{hall}/{day}/{number}{secret}",
+        base.trim_end_matches('/')
+    )
 }
 
 /// The number an appointment was checked in with at this terminal, if it was.

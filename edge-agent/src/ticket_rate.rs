@@ -24,8 +24,8 @@ impl TicketRate {
     pub fn take(&self, now: Instant) -> Result<(), Duration> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (tokens, at) = *s;
-        let tokens =
-            (tokens + now.saturating_duration_since(at).as_secs_f64() * self.per_second).min(self.burst);
+        let tokens = (tokens + now.saturating_duration_since(at).as_secs_f64() * self.per_second)
+            .min(self.burst);
         if tokens >= 1.0 {
             *s = (tokens - 1.0, now);
             Ok(())

@@ -54,7 +54,11 @@ mod tests {
         let (a, b) = (device_key(&master, "t-a"), device_key(&master, "t-b"));
         let s = secret(&a, "hall-futian", "2026-11-29", "E001");
         assert_eq!(s.len(), SECRET_CHARS);
-        assert_eq!(s, secret(&a, "hall-futian", "20261129", "E001"), "either day form");
+        assert_eq!(
+            s,
+            secret(&a, "hall-futian", "20261129", "E001"),
+            "either day form"
+        );
         assert!(matches(&a, "hall-futian", "20261129", "E001", &s));
         assert!(!matches(&a, "hall-futian", "20261129", "E002", &s));
         assert!(!matches(&b, "hall-futian", "20261129", "E001", &s));

@@ -17,8 +17,8 @@ use crate::Server;
 use crate::content::{self, Format};
 use crate::error::{AppError, JsonBody, Upload};
 use crate::operators::{self, Role, SESSION_COOKIE, Session};
-use crate::{fleet, login};
 use crate::storage::EnrollmentToken;
+use crate::{fleet, login};
 
 type S = State<Arc<Server>>;
 
@@ -36,7 +36,10 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/logout", post(logout))
         .route("/api/v1/login", post(login_json))
         .route("/api/v1/account/password", post(change_password))
-        .route("/api/v1/admin/operators/{name}/disable", post(disable_operator))
+        .route(
+            "/api/v1/admin/operators/{name}/disable",
+            post(disable_operator),
+        )
         .route("/fleet", get(fleet_page))
         .route("/api/v1/fleet", get(fleet_json))
         .route("/metrics", get(metrics))
@@ -176,7 +179,9 @@ async fn change_password(
 ) -> Result<Json<Value>, AppError> {
     let name = s.0.name.clone();
     if b.new.chars().count() < 10 || b.new.len() > 256 {
-        return Err(AppError::bad_request("新密码要 10 个字符以上（256 字节以内）"));
+        return Err(AppError::bad_request(
+            "新密码要 10 个字符以上（256 字节以内）",
+        ));
     }
     // The current password is checked like a login, throttled the same way.
     login::log_in(&server, peer.ip(), &name, &b.current)

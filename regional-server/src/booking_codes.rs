@@ -29,8 +29,6 @@ use crate::storage::{Result, Sqlite};
 const CODE_TTL_S: i64 = 10 * 60;
 /// Wrong codes a held booking takes before it is dropped.
 const MAX_TRIES: u32 = 5;
-/// One code to a number at most this often, whoever asks.
-const PHONE_COOLDOWN: Duration = Duration::from_secs(60);
 
 /// How often codes may be asked for: per requester address, per requester and number, and per
 /// number (a short cooldown, so texts cannot be used to flood a phone).
@@ -49,7 +47,7 @@ impl CodeLimits {
                 c.booking_codes_per_phone_per_hour,
                 Duration::from_secs(3600),
             ),
-            per_phone: RateLimit::new(1, PHONE_COOLDOWN),
+            per_phone: RateLimit::new(1, Duration::from_secs(c.booking_code_interval_s.into())),
         }
     }
 }
@@ -164,7 +162,9 @@ pub struct CodeSent {
 }
 
 fn code_hash(server: &Server, id: &str, code: &str) -> String {
-    server.sealer.phone_hash(&format!("booking code\0{id}\0{code}"))
+    server
+        .sealer
+        .phone_hash(&format!("booking code\0{id}\0{code}"))
 }
 
 fn well_formed(id: &str) -> bool {
@@ -210,7 +210,8 @@ pub fn request(
             chrono::Utc::now().timestamp(),
         )
         .map_err(AppError::internal)?;
-    let text = format!("【政务服务】您的预约验证码是 {code}，10 分钟内有效。如非本人操作，请忽略。");
+    let text =
+        format!("【政务服务】您的预约验证码是 {code}，10 分钟内有效。如非本人操作，请忽略。");
     if let Err(e) = server.sms.send(&phone, &text) {
         tracing::warn!(error = %e, "A booking code was not sent.");
         server.storage.release(&id).map_err(AppError::internal)?;
@@ -228,12 +229,7 @@ pub fn request(
 
 /// Books the held booking once its code is right.
 pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Booked, AppError> {
-    let gone = || {
-        AppError::new(
-            StatusCode::GONE,
-            "验证码已过期或已用过，请重新预约",
-        )
-    };
+    let gone = || AppError::new(StatusCode::GONE, "验证码已过期或已用过，请重新预约");
     let now = chrono::Utc::now().timestamp();
     if !well_formed(id) {
         return Err(gone());
@@ -283,7 +279,10 @@ pub fn routes() -> Router<Arc<Server>> {
             "/api/v1/appointments/{id}/confirm",
             axum::routing::post(confirm_json),
         )
-        .route("/book/code/{id}", axum::routing::get(code_page).post(code_form))
+        .route(
+            "/book/code/{id}",
+            axum::routing::get(code_page).post(code_form),
+        )
 }
 
 #[derive(Deserialize)]

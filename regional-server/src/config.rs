@@ -30,6 +30,7 @@ pub struct Config {
     pub personal_data_retention_days: u32,
     pub booking_per_ip_per_hour: u32,
     pub booking_codes_per_phone_per_hour: u32,
+    pub booking_code_interval_s: u32,
     pub login_failures_per_address: u32,
     pub login_failures_per_account: u32,
     pub password_hash_workers: u32,

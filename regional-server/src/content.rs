@@ -215,8 +215,9 @@ fn check_inflated_size(bytes: &[u8]) -> Result<(), Problems> {
 fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Problems> {
     use calamine::{DataRef, Reader, Xlsx};
     check_inflated_size(bytes)?;
-    let unreadable =
-        |e: &dyn std::fmt::Display| Problems::one(problem(0, "", format!("不是有效的 XLSX 文件：{e}")));
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Problems::one(problem(0, "", format!("不是有效的 XLSX 文件：{e}")))
+    };
     let mut book = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
     let names = book.sheet_names();
     let name = names
@@ -225,9 +226,9 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Problems> {
         .or_else(|| names.first())
         .cloned()
         .ok_or_else(|| Problems::one(problem(0, "", "XLSX 文件里没有工作表")))?;
-    let mut cells = book.worksheet_cells_reader(&name).map_err(|e| {
-        Problems::one(problem(0, "", format!("读不出工作表“{name}”：{e}")))
-    })?;
+    let mut cells = book
+        .worksheet_cells_reader(&name)
+        .map_err(|e| Problems::one(problem(0, "", format!("读不出工作表“{name}”：{e}"))))?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
         let text = match cell.get_value() {
@@ -235,7 +236,10 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Problems> {
             DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
             DataRef::SharedString(s) => s.trim().to_owned(),
             DataRef::String(s) => s.trim().to_owned(),
-            other => calamine::Data::from(other.clone()).to_string().trim().to_owned(),
+            other => calamine::Data::from(other.clone())
+                .to_string()
+                .trim()
+                .to_owned(),
         };
         if text.is_empty() {
             continue;

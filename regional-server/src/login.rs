@@ -124,9 +124,12 @@ fn failed(server: &Server, address: &str, name: &str) {
     let _ = server.storage.audit(name, "login", address, "refused");
     if g.by_address.record(address, now) == g.by_address.limit() as usize {
         tracing::warn!(%address, "Logins from an address were locked after repeated failures.");
-        let _ = server
-            .storage
-            .audit(name, "login.locked", &format!("address {address}"), "locked");
+        let _ = server.storage.audit(
+            name,
+            "login.locked",
+            &format!("address {address}"),
+            "locked",
+        );
     }
     if g.by_account.record(name, now) == g.by_account.limit() as usize {
         tracing::warn!("Logins to an account were locked after repeated failures.");

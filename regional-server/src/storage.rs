@@ -208,8 +208,8 @@ fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
 /// The operator with its halls filled in.
 fn with_halls(conn: &Connection, op: Option<Operator>) -> Result<Option<Operator>> {
     let Some(mut op) = op else { return Ok(None) };
-    let mut stmt =
-        conn.prepare_cached("SELECT hall FROM operator_halls WHERE operator_id = ?1 ORDER BY hall")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT hall FROM operator_halls WHERE operator_id = ?1 ORDER BY hall")?;
     op.halls = stmt
         .query_map([op.id], |r| r.get(0))?
         .collect::<Result<_, _>>()?;

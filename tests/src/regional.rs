@@ -18,14 +18,19 @@ pub const STAFF: (&str, &str) = ("window-staff", "staff-password-1");
 
 /// A server with three operators and the demo region published.
 pub fn server(dir: &Path, extra: &str, pack: &Path) -> RunningServer {
-    server_dir(dir, extra);
+    // Tests book the same number more than once a minute.
+    server_dir(dir, &format!("booking_code_interval_s = 0\n{extra}"));
     for ((name, pw), role) in [
         (ADMIN, "admin"),
         (EDITOR, "content_editor"),
         (VIEWER, "viewer"),
         (STAFF, "queue_staff"),
     ] {
-        let (ok, out) = server_cli(dir, &["add-operator", name, role], Some(pw));
+        let (ok, out) = server_cli(
+            dir,
+            &["add-operator", name, role, "--halls", "hall-futian"],
+            Some(pw),
+        );
         assert!(ok, "{out}");
     }
     let (ok, out) = server_cli(dir, &["publish", pack.to_str().unwrap()], None);
@@ -150,4 +155,46 @@ pub fn agent_leases(agent: &RunningAgent) -> i64 {
         |r| r.get(0),
     )
     .unwrap_or(0)
+}
+
+/// The latest booking code texted (the `log` SMS backend's file).
+pub fn sms_code(s: &RunningServer) -> String {
+    let log = std::fs::read_to_string(s.dir.join("data/sms-outbox.log")).unwrap_or_default();
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("验证码是 "))
+        .unwrap_or_else(|| panic!("no code was texted: {log}"));
+    let after = line.split("验证码是 ").nth(1).unwrap();
+    after.chars().take_while(char::is_ascii_digit).collect()
+}
+
+/// Books over the phone API as a citizen does: asks for the code, reads the text, confirms.
+/// The confirmation (`token`, `id`, …).
+pub fn book(s: &RunningServer, request: &Value) -> Value {
+    let json = [("content-type", "application/json")];
+    let (st, r) = https(
+        &s.ca_pem(),
+        s.public,
+        "POST",
+        "/api/v1/appointments",
+        &json,
+        request.to_string().as_bytes(),
+    );
+    assert_eq!(st, 202, "{r}");
+    let pending: Value = serde_json::from_str(&r).unwrap();
+    let code = sms_code(s);
+    let (st, r) = https(
+        &s.ca_pem(),
+        s.public,
+        "POST",
+        &format!(
+            "/api/v1/appointments/{}/confirm",
+            pending["pending"].as_str().unwrap()
+        ),
+        &json,
+        serde_json::json!({ "code": code }).to_string().as_bytes(),
+    );
+    assert_eq!(st, 201, "{r}");
+    serde_json::from_str(&r).unwrap()
 }

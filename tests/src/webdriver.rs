@@ -29,7 +29,12 @@ impl Drop for Driver {
 
 impl Driver {
     pub fn start() -> Driver {
-        Driver::launch(json!({}), "--window-size=1280,900")
+        Driver::launch(json!({}), "--window-size=1280,900", &[])
+    }
+
+    /// A desktop browser with extra command-line switches (e.g. `--host-resolver-rules=…`).
+    pub fn start_with(switches: &[&str]) -> Driver {
+        Driver::launch(json!({}), "--window-size=1280,900", switches)
     }
 
     /// A phone: 390×844 CSS pixels at device pixel ratio 2, with the user agent of WeChat's
@@ -42,10 +47,11 @@ impl Driver {
                               Chrome/126.0 Mobile Safari/537.36 MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN"
             }}),
             "--window-size=390,844",
+            &[],
         )
     }
 
-    fn launch(options: Value, window: &str) -> Driver {
+    fn launch(options: Value, window: &str, switches: &[&str]) -> Driver {
         let found = Command::new("sh")
             .args(["-c", "command -v chromedriver && command -v chromium"])
             .output()
@@ -83,6 +89,11 @@ impl Driver {
             }
         }}});
         let mut caps = caps;
+        if let Some(args) =
+            caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["args"].as_array_mut()
+        {
+            args.extend(switches.iter().map(|s| json!(s)));
+        }
         if let (Some(o), Some(extra)) = (
             caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"].as_object_mut(),
             options.as_object(),

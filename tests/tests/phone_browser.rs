@@ -109,6 +109,13 @@ fn a_citizen_browses_books_checks_in_at_the_terminal_and_follows_the_ticket_on_t
     d.type_into("#phone", "13812345678");
     shot("book");
     d.click("#book");
+    // The code texted to the phone proves it is the booker's.
+    d.wait_text("#sent", "138****5678", 15)
+        .unwrap_or_else(|t| panic!("the code page: {t}"));
+    assert!(!d.url().contains("138"), "{}", d.url());
+    shot("code");
+    d.type_into("#code", &menpai_tests::regional::sms_code(&s));
+    d.click("#confirm");
     d.wait_text("h1", "预约成功", 15)
         .unwrap_or_else(|t| panic!("booking: {t}"));
     let url = d.url();
@@ -152,7 +159,11 @@ fn a_citizen_browses_books_checks_in_at_the_terminal_and_follows_the_ticket_on_t
         .find(|u| u.starts_with(&format!("{base}/t/hall-futian/")))
         .unwrap_or_else(|| panic!("no ticket link among {found:?}"))
         .clone();
-    let number = follow.rsplit('/').next().unwrap().to_owned();
+    let (path, secret) = follow
+        .split_once("?k=")
+        .expect("the link carries the secret");
+    assert_eq!(secret.len(), 16, "{follow}");
+    let number = path.rsplit('/').next().unwrap().to_owned();
     assert!(number.starts_with('E'), "{follow}");
     let slip = printed(agent.addr, "预约优先");
     assert!(

@@ -468,7 +468,7 @@ fn a_server_killed_mid_download_is_resumed_not_restarted() {
     let pack = menpai_tests::synthetic_region(tmp.path(), 3000);
     let sdir = tmp.path().join("server");
     std::fs::create_dir_all(&sdir).unwrap();
-    let mut s = server(&sdir, "", &pack);
+    let mut s = server(&sdir, "metrics_token = \"prometheus-token-1\"\n", &pack);
     let total: i64 = rusqlite::Connection::open(s.db())
         .unwrap()
         .query_row("SELECT SUM(LENGTH(body)) FROM blobs", [], |r| r.get(0))
@@ -507,7 +507,14 @@ fn a_server_killed_mid_download_is_resumed_not_restarted() {
     proxy.set_target(s.devices);
     let h = agent.wait_health(Duration::from_secs(60), |h| h["items"] == 3000);
     assert!(version(&h).ends_with("-1"));
-    let (_, metrics) = https(&s.ca_pem(), s.public, "GET", "/metrics", &[], b"");
+    let (_, metrics) = https(
+        &s.ca_pem(),
+        s.public,
+        "GET",
+        "/metrics",
+        &[("authorization", "Bearer prometheus-token-1")],
+        b"",
+    );
     let served: u64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("menpai_blob_bytes_served_total "))

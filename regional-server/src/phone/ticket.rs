@@ -440,7 +440,10 @@ pub(super) async fn rate(
         return refuse(StatusCode::BAD_REQUEST, "想说的话请在 200 字以内");
     }
     let secret = f.get("k").cloned().unwrap_or_default();
-    let back = format!("/t/{hall}/{day_in_url}/{number}?k={}", super::urlencode(&secret));
+    let back = format!(
+        "/t/{hall}/{day_in_url}/{number}?k={}",
+        super::urlencode(&secret)
+    );
     let s2 = server.clone();
     let done = tokio::task::spawn_blocking(move || {
         let (h, date, t) = find(&s2, &hall, &day_in_url, &number)

@@ -40,7 +40,9 @@ fn staff(s: &Session) -> Result<&Operator, AppError> {
 pub fn staff_in<'a>(server: &Server, s: &'a Session, hall: &str) -> Result<&'a Operator, AppError> {
     let op = staff(s)?;
     if !op.acts_in(hall) {
-        let _ = server.storage.audit(&op.name, "queue.access", hall, "forbidden");
+        let _ = server
+            .storage
+            .audit(&op.name, "queue.access", hall, "forbidden");
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "你没有这个大厅的叫号权限",

@@ -691,7 +691,14 @@ mod tests {
     fn concurrent_numbers_are_unique_and_gapless_and_leases_never_meet_them() {
         let db = Arc::new(Sqlite::open_in_memory().unwrap());
         let leased = db
-            .lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, 10, "now")
+            .lease_blocks(
+                "h",
+                "t2",
+                &[("2026-11-23".into(), "E".into())],
+                20,
+                10,
+                "now",
+            )
             .unwrap();
         assert_eq!(
             leased,
@@ -737,7 +744,14 @@ mod tests {
             .unwrap();
         assert_eq!(fresh.number, "E201", "the retry drew no number");
         let next = db
-            .lease_blocks("h", "t3", &[("2026-11-23".into(), "E".into())], 20, 10, "now")
+            .lease_blocks(
+                "h",
+                "t3",
+                &[("2026-11-23".into(), "E".into())],
+                20,
+                10,
+                "now",
+            )
             .unwrap();
         assert_eq!((next[0].first, next[0].last), (960, 979));
     }
@@ -889,8 +903,15 @@ mod tests {
             capacity: 4,
         })
         .unwrap();
-        db.lease_blocks("h", "t2", &[("2026-11-23".into(), "E".into())], 20, 10, "now")
-            .unwrap();
+        db.lease_blocks(
+            "h",
+            "t2",
+            &[("2026-11-23".into(), "E".into())],
+            20,
+            10,
+            "now",
+        )
+        .unwrap();
         let offline = OfflineTicket {
             hall: "h".into(),
             day: "2026-11-23".into(),
