@@ -17,7 +17,11 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 
 fn main() {
     let tmp = tempfile::tempdir().unwrap();
-    let s = server(tmp.path(), "", &demo_region());
+    let s = server(
+        tmp.path(),
+        "device_tickets_per_minute = 1000000\n",
+        &demo_region(),
+    );
     let admin = login(&s, ADMIN.0, ADMIN.1);
     let staff = login(&s, STAFF.0, STAFF.1);
     let token = enrollment_token_for(&s, &admin, "bench", None);
@@ -25,7 +29,7 @@ fn main() {
         &s,
         s.devices,
         &token,
-        "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\n[queue]\nallow_outside_hours = true\n",
+        "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\n[queue]\nallow_outside_hours = true\ntickets_burst = 1000\n",
     );
     let agent = spawn_agent(dir);
     let deadline = Instant::now() + Duration::from_secs(60);

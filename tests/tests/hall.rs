@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 /// Terminals that sync on start, lease at once, and issue at any hour.
 const TERMINAL: &str = "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\nmax_backoff_s = 1\n\
-                        [queue]\nallow_outside_hours = true\n";
+                        [queue]\nallow_outside_hours = true\ntickets_burst = 1000\n";
 const JSON: [(&str, &str); 1] = [("Content-Type", "application/json")];
 
 fn take(agent: &RunningAgent, prefix: &str) -> Value {
