@@ -1213,7 +1213,6 @@ async fn check_in(
 ) -> Result<Json<CheckedIn>, AppError> {
     let token = token_in_scan(&b.token)
         .ok_or_else(|| AppError::bad_request(TokenError::NotAToken.to_string()))?;
-    paced(&agent)?;
     let key = verifying_key(&agent.config.queue.appointment_public_key).ok_or_else(|| {
         AppError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -1232,6 +1231,7 @@ async fn check_in(
     let hall = this_hall(&agent, &c)?;
     let other = c.outlet(&claims.hall).map(|o| o.name.as_str());
     queue::check_appointment(&claims, hall, other, now, &agent.config.queue)?;
+    paced(&agent)?;
     let request = queue::TicketRequest {
         prefix: &claims.prefix,
         priority: Priority::Appointment,

@@ -25,10 +25,10 @@ fn loopback_host(host: &str) -> bool {
 /// Why a request is refused, if it is.
 pub fn refusal(headers: &HeaderMap) -> Option<&'static str> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(host) = headers.get(header::HOST) {
-        if !host.to_str().is_ok_and(loopback_host) {
-            return Some("host");
-        }
+    if let Some(host) = headers.get(header::HOST)
+        && !host.to_str().is_ok_and(loopback_host)
+    {
+        return Some("host");
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let own = text("host").map(|h| format!("http://{h}"));

@@ -184,7 +184,7 @@ async fn change_password(
         ));
     }
     // The current password is checked like a login, throttled the same way.
-    login::log_in(&server, peer.ip(), &name, &b.current)
+    login::check(&server, peer.ip(), &name, &b.current)
         .await
         .map_err(|e| match e.status {
             StatusCode::UNAUTHORIZED => AppError::new(StatusCode::FORBIDDEN, "当前密码不对"),

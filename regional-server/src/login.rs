@@ -72,6 +72,22 @@ pub async fn log_in(
     name: &str,
     password: &str,
 ) -> Result<(String, Operator), AppError> {
+    let op = check(server, from, name, password).await?;
+    let token = operators::open_session(server, &op)?;
+    let _ = server
+        .storage
+        .audit(&op.name, "login", &from.to_string(), "ok");
+    Ok((token, op))
+}
+
+/// The enabled operator whose name and password these are, checked under the same throttles
+/// as a login (a password change asks for the current one this way).
+pub async fn check(
+    server: &Arc<Server>,
+    from: IpAddr,
+    name: &str,
+    password: &str,
+) -> Result<Operator, AppError> {
     let g = &server.login_guard;
     let address = from.to_string();
     let now = Instant::now();
@@ -112,9 +128,7 @@ pub async fn log_in(
         return Err(wrong());
     };
     g.by_account.clear(name);
-    let token = operators::open_session(server, &op)?;
-    let _ = server.storage.audit(&op.name, "login", &address, "ok");
-    Ok((token, op))
+    Ok(op)
 }
 
 /// Counts a failure; audits it, and once more when it locks the address or the account.

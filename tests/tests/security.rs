@@ -41,8 +41,12 @@ fn peak_memory_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// A minimal workbook: one sheet `事项`, and shared strings when given.
-fn xlsx(sheet_xml: &str, shared: Option<&mut dyn FnMut(&mut dyn Write)>) -> Vec<u8> {
+/// Writes a part's bytes.
+type WritePart<'a> = &'a mut dyn FnMut(&mut dyn Write);
+
+/// A minimal workbook: one sheet `事项`, shared strings when given, and `fillers` images of
+/// 40 MB each (each under the per-part bound, together over the whole's).
+fn xlsx(sheet_xml: &str, shared: Option<WritePart>, fillers: usize) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     let mut z = zip::ZipWriter::new(&mut out);
     let opts = zip::write::SimpleFileOptions::default()
@@ -78,6 +82,14 @@ fn xlsx(sheet_xml: &str, shared: Option<&mut dyn FnMut(&mut dyn Write)>) -> Vec<
         z.start_file("xl/sharedStrings.xml", opts).unwrap();
         write(&mut z);
     }
+    let zeros = vec![0u8; 1 << 20];
+    for n in 0..fillers {
+        z.start_file(format!("xl/media/image{n}.png"), opts)
+            .unwrap();
+        for _ in 0..40 {
+            z.write_all(&zeros).unwrap();
+        }
+    }
     z.finish().unwrap();
     out.into_inner()
 }
@@ -104,6 +116,7 @@ fn spreadsheet_bombs_are_refused_in_bounded_answers_and_the_server_keeps_answeri
     let corners = xlsx(
         r#"<row r="1"><c r="A1" t="inlineStr"><is><t>事项ID</t></is></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>"#,
         None,
+        0,
     );
     assert!(corners.len() < 4096, "{}", corners.len());
     let (st, r) = import("xlsx", xlsx_ct, &corners);
@@ -127,6 +140,7 @@ fn spreadsheet_bombs_are_refused_in_bounded_answers_and_the_server_keeps_answeri
     let bomb = xlsx(
         r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#,
         Some(&mut bomb_strings),
+        0,
     );
     assert!(bomb.len() < 1 << 20, "{}", bomb.len());
     let started = Instant::now();
@@ -142,6 +156,22 @@ fn spreadsheet_bombs_are_refused_in_bounded_answers_and_the_server_keeps_answeri
     println!(
         "zip bomb ({} KB) refused in {:.1} s",
         bomb.len() / 1024,
+        started.elapsed().as_secs_f64()
+    );
+    // Parts each within bounds that together inflate past the whole's: counted as inflated.
+    let spread = xlsx(r#"<row r="1"><c r="A1"><v>1</v></c></row>"#, None, 3);
+    let started = Instant::now();
+    let (st, r) = import("xlsx", xlsx_ct, &spread);
+    assert_eq!(st, 422, "{r}");
+    assert!(
+        r["details"]["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("解压后超过 96 MB")
+    );
+    println!(
+        "spread bomb ({} KB, 120 MB inflated) refused in {:.1} s",
+        spread.len() / 1024,
         started.elapsed().as_secs_f64()
     );
 

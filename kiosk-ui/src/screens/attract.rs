@@ -115,6 +115,12 @@ fn rotate(
     mut titles: Query<&mut Text, (With<SlideTitle>, Without<SlideSubtitle>)>,
     mut subtitles: Query<&mut Text, (With<SlideSubtitle>, Without<SlideTitle>)>,
 ) {
+    // The first slide gets its full time once the content has come (a slow start counts not).
+    let has_slides = data.home.as_ref().is_some_and(|h| !h.slides.is_empty());
+    if !has_slides {
+        *slides = Slides::default();
+        return;
+    }
     slides.shown_for += clock.delta;
     if slides.shown_for < Duration::from_secs(SLIDE_SECS) {
         return;
