@@ -6,12 +6,11 @@
 
 use std::net::IpAddr;
 
+use axum::Json;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-
-use crate::api::AppError;
 
 /// Whether `host` (a `Host` header: name or address, with or without port) is this machine.
 fn loopback_host(host: &str) -> bool {
@@ -45,7 +44,8 @@ pub fn refusal(headers: &HeaderMap) -> Option<&'static str> {
 pub async fn guard(req: Request, next: Next) -> Response {
     if let Some(why) = refusal(req.headers()) {
         tracing::warn!(why, path = %req.uri().path(), "A request from outside this terminal's own programs was refused.");
-        return AppError::new(StatusCode::FORBIDDEN, "只接受本机终端程序的请求").into_response();
+        let body = serde_json::json!({ "error": "只接受本机终端程序的请求" });
+        return (StatusCode::FORBIDDEN, Json(body)).into_response();
     }
     next.run(req).await
 }

@@ -3,15 +3,14 @@
 //! retention period.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use chrono::{Duration, NaiveDate};
 use menpai_model::appointment::{AppointmentClaims, sign};
 use menpai_model::queue::{mask_name, mask_phone};
@@ -21,11 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Server;
-use crate::booking_codes;
 use crate::error::{AppError, JsonBody};
 use crate::fleet::esc;
 use crate::operators::{Role, Session};
-use crate::phone::{FormToken, check_form, message_page, private_page};
+use crate::phone::{FormToken, message_page, private_page};
 use crate::queue::{local_now, stamp};
 use crate::storage::{Result, Sqlite, StorageError};
 
@@ -461,10 +459,9 @@ pub async fn purge_loop(server: Arc<Server>) {
 pub fn routes() -> Router<Arc<Server>> {
     Router::new()
         .route("/api/v1/appointments/slots", get(slots_json))
-        .route("/api/v1/appointments", axum::routing::post(book_json))
         .route("/api/v1/admin/appointments/capacity", put(set_capacity))
         .route("/book/{hall}", get(items_page))
-        .route("/book/{hall}/{item}", get(book_page).post(book_form))
+        .route("/book/{hall}/{item}", get(book_page))
         .route("/a/{id}", get(appointment_page))
 }
 
@@ -486,27 +483,11 @@ async fn slots_json(
 }
 
 /// Refuses form and JSON posts another site's page makes a browser send.
-fn same_site(headers: &HeaderMap) -> std::result::Result<(), AppError> {
+pub(crate) fn same_site(headers: &HeaderMap) -> std::result::Result<(), AppError> {
     if crate::operators::cross_site(headers) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "请在本站页面提交预约"));
     }
     Ok(())
-}
-
-/// Holds a booking and texts its code: 202 with where to confirm it.
-async fn book_json(
-    State(server): State<Arc<Server>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    JsonBody(r): JsonBody<BookRequest>,
-) -> std::result::Result<(StatusCode, Json<Value>), AppError> {
-    same_site(&headers)?;
-    let address = peer.ip().to_string();
-    booking_codes::admit(&server, &address)?;
-    let sent = tokio::task::spawn_blocking(move || booking_codes::request(&server, &address, &r))
-        .await
-        .map_err(AppError::internal)??;
-    Ok(booking_codes::sent_json(sent))
 }
 
 #[derive(Deserialize)]
@@ -546,7 +527,7 @@ fn page(title: &str, body: &str) -> String {
     crate::phone::shell(&format!("{title} · 办事预约"), body)
 }
 
-fn refused_page(e: &AppError, back: Option<(&str, &str)>) -> Response {
+pub(crate) fn refused_page(e: &AppError, back: Option<(&str, &str)>) -> Response {
     message_page(e.status, "预约没有成功", &e.message, back)
 }
 
@@ -598,7 +579,7 @@ async fn book_page(
     response
 }
 
-fn form_page(
+pub(crate) fn form_page(
     server: &Server,
     hall: &str,
     item: &str,
@@ -658,54 +639,6 @@ fn form_page(
          <p class=\"muted\">提交后会给这个手机号发验证码。姓名和手机号加密保存，只用于本次预约，到期自动删除。</p>",
     );
     Ok(page(&item_name, &b))
-}
-
-async fn book_form(
-    State(server): State<Arc<Server>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    UrlPath((hall, item)): UrlPath<(String, String)>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    let back = format!("/book/{hall}/{item}");
-    if let Err(e) = check_form(&headers, f.get("csrf")) {
-        return refused_page(&e, Some((&back, "重新预约")));
-    }
-    let address = peer.ip().to_string();
-    if let Err(e) = booking_codes::admit(&server, &address) {
-        return refused_page(&e, None);
-    }
-    let field = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let (date, start) = field("slot")
-        .split_once(' ')
-        .map(|(a, b)| (a.to_owned(), b.to_owned()))
-        .unwrap_or_default();
-    let r = BookRequest {
-        hall: hall.clone(),
-        item: item.clone(),
-        date,
-        start,
-        name: field("name"),
-        phone: field("phone"),
-    };
-    let s2 = server.clone();
-    let csrf = FormToken::of(&headers).field();
-    let done = tokio::task::spawn_blocking(move || {
-        booking_codes::request(&s2, &address, &r).map_err(|e| {
-            let again = form_page(&s2, &r.hall, &r.item, &csrf, Some(&e.message));
-            Box::new((e, again))
-        })
-    })
-    .await;
-    match done {
-        // The code page has its own address (no personal data in it).
-        Ok(Ok(sent)) => Redirect::to(&format!("/book/code/{}", sent.pending)).into_response(),
-        Ok(Err(failed)) => match *failed {
-            (e, Ok(html)) => private_page(e.status, html, ""),
-            (e, Err(_)) => refused_page(&e, Some((&back, "重新预约"))),
-        },
-        Err(e) => AppError::internal(e).into_response(),
-    }
 }
 
 /// `/a/{id}`: a booking's confirmation, with the QR code to scan at the hall's terminal; once

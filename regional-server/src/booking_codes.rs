@@ -283,6 +283,8 @@ pub fn routes() -> Router<Arc<Server>> {
             "/book/code/{id}",
             axum::routing::get(code_page).post(code_form),
         )
+        .route("/api/v1/appointments", axum::routing::post(book_json))
+        .route("/book/{hall}/{item}", axum::routing::post(book_form))
 }
 
 #[derive(Deserialize)]
@@ -389,6 +391,70 @@ async fn code_form(
             private_page(e.status, code_html(&id, None, &csrf, Some(&e.message)), "")
         }
         Ok(Err(e)) => refused(&e),
+        Err(e) => AppError::internal(e).into_response(),
+    }
+}
+
+/// Holds a booking and texts its code: 202 with where to confirm it.
+async fn book_json(
+    State(server): State<Arc<Server>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(r): JsonBody<BookRequest>,
+) -> std::result::Result<(StatusCode, Json<Value>), AppError> {
+    appointments::same_site(&headers)?;
+    let address = peer.ip().to_string();
+    admit(&server, &address)?;
+    let sent = tokio::task::spawn_blocking(move || request(&server, &address, &r))
+        .await
+        .map_err(AppError::internal)??;
+    Ok(sent_json(sent))
+}
+
+async fn book_form(
+    State(server): State<Arc<Server>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path((hall, item)): Path<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    let back = format!("/book/{hall}/{item}");
+    if let Err(e) = check_form(&headers, f.get("csrf")) {
+        return appointments::refused_page(&e, Some((&back, "重新预约")));
+    }
+    let address = peer.ip().to_string();
+    if let Err(e) = admit(&server, &address) {
+        return appointments::refused_page(&e, None);
+    }
+    let field = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let (date, start) = field("slot")
+        .split_once(' ')
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap_or_default();
+    let r = BookRequest {
+        hall: hall.clone(),
+        item: item.clone(),
+        date,
+        start,
+        name: field("name"),
+        phone: field("phone"),
+    };
+    let s2 = server.clone();
+    let csrf = FormToken::of(&headers).field();
+    let done = tokio::task::spawn_blocking(move || {
+        request(&s2, &address, &r).map_err(|e| {
+            let again = appointments::form_page(&s2, &r.hall, &r.item, &csrf, Some(&e.message));
+            Box::new((e, again))
+        })
+    })
+    .await;
+    match done {
+        // The code page has its own address (no personal data in it).
+        Ok(Ok(sent)) => Redirect::to(&format!("/book/code/{}", sent.pending)).into_response(),
+        Ok(Err(failed)) => match *failed {
+            (e, Ok(html)) => private_page(e.status, html, ""),
+            (e, Err(_)) => appointments::refused_page(&e, Some((&back, "重新预约"))),
+        },
         Err(e) => AppError::internal(e).into_response(),
     }
 }
