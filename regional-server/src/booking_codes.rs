@@ -22,7 +22,7 @@ use crate::appointments::{self, BookRequest, Booked};
 use crate::error::{AppError, JsonBody};
 use crate::fleet::esc;
 use crate::phone::{FormToken, check_form, message_page, private_page};
-use crate::ratelimit::{RateLimit, wait_words};
+use crate::ratelimit::{RateLimit, address_key, wait_words};
 use crate::storage::{Result, Sqlite};
 
 /// A code is good for this long.
@@ -89,8 +89,9 @@ pub trait HeldStore {
     /// Holds a booking (and drops the expired ones).
     fn hold(&self, h: &Held, now: i64) -> Result<()>;
     fn held(&self, id: &str, now: i64) -> Result<Option<Held>>;
-    /// Counts a wrong code; how many so far.
-    fn wrong_code(&self, id: &str) -> Result<u32>;
+    /// Counts a try at the code before it is compared (parallel guesses cannot share one try);
+    /// the held booking and the tries so far, while it has tries left and has not expired.
+    fn try_code(&self, id: &str, now: i64) -> Result<Option<(Held, u32)>>;
     fn release(&self, id: &str) -> Result<()>;
 }
 
@@ -133,16 +134,32 @@ impl HeldStore for Sqlite {
             .optional()?)
     }
 
-    fn wrong_code(&self, id: &str) -> Result<u32> {
+    fn try_code(&self, id: &str, now: i64) -> Result<Option<(Held, u32)>> {
         Ok(self
             .conn()
             .query_row(
-                "UPDATE booking_codes SET tries = tries + 1 WHERE id = ?1 RETURNING tries",
-                [id],
-                |r| r.get(0),
+                "UPDATE booking_codes SET tries = tries + 1
+                 WHERE id = ?1 AND expires_at > ?2 AND tries < ?3
+                 RETURNING id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at, tries",
+                params![id, now, MAX_TRIES],
+                |r| {
+                    Ok((
+                        Held {
+                            id: r.get(0)?,
+                            hall: r.get(1)?,
+                            item: r.get(2)?,
+                            date: r.get(3)?,
+                            start: r.get(4)?,
+                            name_enc: r.get(5)?,
+                            phone_enc: r.get(6)?,
+                            code_hash: r.get(7)?,
+                            expires_at: r.get(8)?,
+                        },
+                        r.get(9)?,
+                    ))
+                },
             )
-            .optional()?
-            .unwrap_or(MAX_TRIES))
+            .optional()?)
     }
 
     fn release(&self, id: &str) -> Result<()> {
@@ -234,9 +251,9 @@ pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Boo
     if !well_formed(id) {
         return Err(gone());
     }
-    let held = server
+    let (held, tries) = server
         .storage
-        .held(id, now)
+        .try_code(id, now)
         .map_err(AppError::internal)?
         .ok_or_else(gone)?;
     let given = code_hash(server, id, code.trim());
@@ -247,7 +264,6 @@ pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Boo
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0;
     if !same {
-        let tries = server.storage.wrong_code(id).map_err(AppError::internal)?;
         if tries >= MAX_TRIES {
             server.storage.release(id).map_err(AppError::internal)?;
             return Err(AppError::new(
@@ -303,19 +319,31 @@ async fn confirm_json(
     if crate::operators::cross_site(&headers) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "请在本站页面提交预约"));
     }
-    admit(&server, &peer.ip().to_string())?;
+    admit(&server, &address_key(peer.ip()))?;
     let b = tokio::task::spawn_blocking(move || confirm(&server, &id, &b.code))
         .await
         .map_err(AppError::internal)??;
     Ok((StatusCode::CREATED, Json(b)))
 }
 
-fn code_html(id: &str, sent_to: Option<&str>, csrf_field: &str, error: Option<&str>) -> String {
+fn code_html(
+    id: &str,
+    sent_to: Option<&str>,
+    demo_note: Option<&str>,
+    csrf_field: &str,
+    error: Option<&str>,
+) -> String {
     let mut b = String::from("<h1>输入验证码</h1><div class=\"card\">");
     if let Some(to) = sent_to {
         b.push_str(&format!(
             "<p id=\"sent\">验证码已发到 {}，10 分钟内有效。</p>",
             esc(to)
+        ));
+    }
+    if let Some(note) = demo_note {
+        b.push_str(&format!(
+            "<p class=\"muted\" id=\"demo-sms\">{}</p>",
+            esc(note)
         ));
     }
     if let Some(e) = error {
@@ -360,7 +388,13 @@ async fn code_page(
     let token = FormToken::of(&headers);
     let mut response = private_page(
         StatusCode::OK,
-        code_html(&id, sent_to.as_deref(), &token.field(), None),
+        code_html(
+            &id,
+            sent_to.as_deref(),
+            server.sms.demo_note(),
+            &token.field(),
+            None,
+        ),
         "",
     );
     token.set_on(&mut response);
@@ -378,7 +412,7 @@ async fn code_form(
     if let Err(e) = check_form(&headers, f.get("csrf")) {
         return refused(&e);
     }
-    if let Err(e) = admit(&server, &peer.ip().to_string()) {
+    if let Err(e) = admit(&server, &address_key(peer.ip())) {
         return refused(&e);
     }
     let code = f.get("code").cloned().unwrap_or_default();
@@ -388,7 +422,11 @@ async fn code_form(
         Ok(Ok(b)) => Redirect::to(&format!("/a/{}", b.id)).into_response(),
         Ok(Err(e)) if e.status == StatusCode::FORBIDDEN => {
             let csrf = FormToken::of(&headers).field();
-            private_page(e.status, code_html(&id, None, &csrf, Some(&e.message)), "")
+            private_page(
+                e.status,
+                code_html(&id, None, None, &csrf, Some(&e.message)),
+                "",
+            )
         }
         Ok(Err(e)) => refused(&e),
         Err(e) => AppError::internal(e).into_response(),
@@ -403,7 +441,7 @@ async fn book_json(
     JsonBody(r): JsonBody<BookRequest>,
 ) -> std::result::Result<(StatusCode, Json<Value>), AppError> {
     appointments::same_site(&headers)?;
-    let address = peer.ip().to_string();
+    let address = address_key(peer.ip());
     admit(&server, &address)?;
     let sent = tokio::task::spawn_blocking(move || request(&server, &address, &r))
         .await
@@ -422,7 +460,7 @@ async fn book_form(
     if let Err(e) = check_form(&headers, f.get("csrf")) {
         return appointments::refused_page(&e, Some((&back, "重新预约")));
     }
-    let address = peer.ip().to_string();
+    let address = address_key(peer.ip());
     if let Err(e) = admit(&server, &address) {
         return appointments::refused_page(&e, None);
     }

@@ -76,6 +76,9 @@ impl FromIterator<Problem> for Problems {
 /// A sheet's bounds: far more than a department's item list needs, far less than would hurt.
 pub const MAX_SHEET_ROWS: usize = 20_000;
 pub const MAX_SHEET_COLUMNS: usize = 64;
+/// Bytes in one cell, and all the text a sheet keeps.
+pub const MAX_CELL_BYTES: usize = 8 * 1024;
+pub const MAX_SHEET_TEXT: usize = 32 << 20;
 /// An XLSX (a zip) may hold this many parts, each inflating to at most `MAX_XLSX_PART` bytes
 /// and all together to at most `MAX_XLSX_INFLATED`: checked by inflating before reading.
 const MAX_XLSX_PARTS: usize = 1_000;
@@ -140,6 +143,17 @@ pub fn import(
             .collect::<Problems>()
     })?;
     Ok(pack)
+}
+
+fn cell_too_big(row: usize) -> Problems {
+    Problems::one(problem(
+        row + 1,
+        "",
+        format!(
+            "单元格内容超过 {MAX_CELL_BYTES} 字节，或表格文字超过 {} MB",
+            MAX_SHEET_TEXT >> 20
+        ),
+    ))
 }
 
 fn too_big(row: usize) -> Problems {
@@ -230,10 +244,17 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Problems> {
         .worksheet_cells_reader(&name)
         .map_err(|e| Problems::one(problem(0, "", format!("读不出工作表“{name}”：{e}"))))?;
     let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut kept = 0usize;
     while let Some(cell) = cells.next_cell().map_err(|e| unreadable(&e))? {
+        let (r, c) = cell.get_position();
+        let (r, c) = (r as usize, c as usize);
+        // Shared strings are referenced, not copied, until a cell's size is known to be sane:
+        // one long string named by a million cells must not become a million copies.
         let text = match cell.get_value() {
             DataRef::Empty => continue,
             DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            DataRef::SharedString(s) if s.len() > MAX_CELL_BYTES => return Err(cell_too_big(r)),
+            DataRef::String(s) if s.len() > MAX_CELL_BYTES => return Err(cell_too_big(r)),
             DataRef::SharedString(s) => s.trim().to_owned(),
             DataRef::String(s) => s.trim().to_owned(),
             other => calamine::Data::from(other.clone())
@@ -244,10 +265,12 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, Problems> {
         if text.is_empty() {
             continue;
         }
-        let (r, c) = cell.get_position();
-        let (r, c) = (r as usize, c as usize);
         if r >= MAX_SHEET_ROWS || c >= MAX_SHEET_COLUMNS {
             return Err(too_big(r + 1));
+        }
+        kept += text.len();
+        if text.len() > MAX_CELL_BYTES || kept > MAX_SHEET_TEXT {
+            return Err(cell_too_big(r));
         }
         if rows.len() <= r {
             rows.resize(r + 1, Vec::new());

@@ -405,8 +405,20 @@ fn line(e: &StreamEvent) -> bytes::Bytes {
 async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
     let rx = server.stream.subscribe();
     let mut revoked = server.revoked.subscribe();
+    // Revoked between the certificate check and the subscription: caught here.
+    let still_enrolled = |server: &Server, cert: &str| {
+        server
+            .storage
+            .device_by_cert(cert)
+            .is_ok_and(|d| d.is_some_and(|d| d.revoked_at.is_none()))
+    };
+    if !still_enrolled(&server, &device.cert_sha256) {
+        return AppError::new(StatusCode::FORBIDDEN, "终端证书已吊销").into_response();
+    }
     let hall = device.hall;
     let id = device.id;
+    let cert = device.cert_sha256;
+    let s2 = server.clone();
     let mut first: Vec<StreamEvent> = Vec::new();
     if let Some(version) = server.fleet.latest_version(server.storage.as_ref()) {
         first.push(StreamEvent::Content { version });
@@ -449,7 +461,13 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
         loop {
             match revoked.recv().await {
                 Ok(r) if r == id => break,
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Ok(_) => {}
+                // Revocations were missed: ask the database.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    if !still_enrolled(&s2, &cert) {
+                        break;
+                    }
+                }
                 Err(_) => std::future::pending::<()>().await,
             }
         }

@@ -1,7 +1,8 @@
 //! Logging in without letting anyone guess: failures are counted per address and per account
-//! (at the limit, attempts are refused at once, unhashed, until the window passes), and
-//! passwords are hashed on a small pool where suspect attempts share one worker, so a flood of
-//! bad logins never holds up someone who has not failed.
+//! (an address at the limit is refused at once, unhashed, until the window passes; an account
+//! at the limit only for addresses that failed lately), and passwords are hashed on a small
+//! pool where suspect attempts share one worker, so a flood of bad logins never holds up
+//! someone who has not failed.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -15,13 +16,15 @@ use crate::Server;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::operators;
-use crate::ratelimit::{RateLimit, wait_words};
+use crate::ratelimit::{RateLimit, address_key, wait_words};
 use crate::storage::Operator;
 
 /// Failures are counted over this window, and a locked address or account waits it out.
 const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Suspect attempts waiting for the hashing worker at most; more are refused, not queued.
+/// Attempts waiting for a hashing worker at most, suspect and clean; more are refused, not
+/// queued.
 const SUSPECTS_WAITING: usize = 32;
+const CLEAN_WAITING: usize = 64;
 /// Longest name and password looked at; longer ones are wrong without hashing.
 const MAX_NAME_CHARS: usize = 64;
 const MAX_PASSWORD_BYTES: usize = 256;
@@ -35,6 +38,7 @@ pub struct LoginGuard {
     /// Hashes running at once for attempts from an address or for an account that failed lately.
     suspects: Semaphore,
     suspects_waiting: AtomicUsize,
+    clean_waiting: AtomicUsize,
 }
 
 impl LoginGuard {
@@ -50,6 +54,7 @@ impl LoginGuard {
             workers: Semaphore::new(workers),
             suspects: Semaphore::new(1),
             suspects_waiting: AtomicUsize::new(0),
+            clean_waiting: AtomicUsize::new(0),
         }
     }
 }
@@ -89,66 +94,92 @@ pub async fn check(
     password: &str,
 ) -> Result<Operator, AppError> {
     let g = &server.login_guard;
-    let address = from.to_string();
+    let address = address_key(from);
+    let account: String = name.chars().take(MAX_NAME_CHARS).collect();
     let now = Instant::now();
-    if let Err(wait) = g
-        .by_address
-        .check(&address, now)
-        .and_then(|_| g.by_account.check(name, now))
+    let address_failed = g.by_address.count(&address, now) > 0;
+    // A locked account refuses addresses that failed lately; from any other it is still
+    // checked, in the slow lane: guessing it stops, its owner is not locked out.
+    if let Err(wait) = g.by_account.check(&account, now)
+        && address_failed
     {
         return Err(locked(wait));
     }
+    let suspect = address_failed || g.by_account.count(&account, now) > 0;
+    // Counted up front (checked and counted at once) and taken back on success, so a burst
+    // cannot pass before its first failure is known.
+    g.by_address.hit(&address, now).map_err(locked)?;
+    charged(server, &address, &account, now);
     if name.chars().count() > MAX_NAME_CHARS || password.len() > MAX_PASSWORD_BYTES {
-        failed(server, &address, name);
+        let _ = server.storage.audit(name, "login", &address, "refused");
         return Err(wrong());
     }
-    let suspect = g.by_address.count(&address, now) > 0 || g.by_account.count(name, now) > 0;
-    let _lane = if suspect {
-        if g.suspects_waiting.fetch_add(1, Ordering::SeqCst) >= SUSPECTS_WAITING {
-            g.suspects_waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "登录的人太多，请稍后再试",
-            ));
-        }
-        let permit = g.suspects.acquire().await;
-        g.suspects_waiting.fetch_sub(1, Ordering::SeqCst);
-        Some(permit.map_err(AppError::internal)?)
+    let (lane, cap) = if suspect {
+        (&g.suspects_waiting, SUSPECTS_WAITING)
     } else {
-        None
+        (&g.clean_waiting, CLEAN_WAITING)
+    };
+    let waiting = Waiting::enter(lane, cap).ok_or_else(|| {
+        AppError::new(StatusCode::SERVICE_UNAVAILABLE, "登录的人太多，请稍后再试")
+    })?;
+    let _slow = match suspect {
+        true => Some(g.suspects.acquire().await.map_err(AppError::internal)?),
+        false => None,
     };
     let _worker = g.workers.acquire().await.map_err(AppError::internal)?;
+    drop(waiting);
     let s = server.clone();
     let (n, p) = (name.to_owned(), password.to_owned());
     let checked = tokio::task::spawn_blocking(move || operators::check_password(&s, &n, &p))
         .await
         .map_err(AppError::internal)??;
     let Some(op) = checked else {
-        failed(server, &address, name);
+        let _ = server.storage.audit(name, "login", &address, "refused");
         return Err(wrong());
     };
-    g.by_account.clear(name);
+    g.by_address.forget_one(&address);
+    g.by_account.clear(&account);
     Ok(op)
 }
 
-/// Counts a failure; audits it, and once more when it locks the address or the account.
-fn failed(server: &Server, address: &str, name: &str) {
+/// Counts the attempt against the account too; audits once when the address or the account
+/// reaches its limit.
+fn charged(server: &Server, address: &str, account: &str, now: Instant) {
     let g = &server.login_guard;
-    let now = Instant::now();
-    let _ = server.storage.audit(name, "login", address, "refused");
-    if g.by_address.record(address, now) == g.by_address.limit() as usize {
+    if g.by_address.count(address, now) == g.by_address.limit() as usize {
         tracing::warn!(%address, "Logins from an address were locked after repeated failures.");
         let _ = server.storage.audit(
-            name,
+            account,
             "login.locked",
             &format!("address {address}"),
             "locked",
         );
     }
-    if g.by_account.record(name, now) == g.by_account.limit() as usize {
-        tracing::warn!("Logins to an account were locked after repeated failures.");
+    let limit = g.by_account.limit() as usize;
+    let before = g.by_account.count(account, now);
+    if g.by_account.record(account, now) == limit && before < limit {
+        tracing::warn!("Logins to an account were slowed after repeated failures.");
         let _ = server
             .storage
-            .audit(name, "login.locked", "account", "locked");
+            .audit(account, "login.locked", "account", "locked");
+    }
+}
+
+/// A place in a lane's queue, given back however the wait ends (a client gone mid-wait too).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(lane: &'a AtomicUsize, cap: usize) -> Option<Waiting<'a>> {
+        if lane.fetch_add(1, Ordering::SeqCst) >= cap {
+            lane.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Waiting(lane))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -5,8 +5,24 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Keys kept before the expired ones are swept.
+/// Keys kept before the expired ones are swept, and at most.
 const SWEEP_AT: usize = 10_000;
+const MAX_KEYS: usize = 100_000;
+
+/// The key of a client address: IPv6 by its /64 (one subscriber's network), IPv4 whole.
+pub fn address_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        v4 => v4.to_string(),
+    }
+}
 
 #[derive(Debug)]
 pub struct RateLimit {
@@ -25,9 +41,18 @@ impl RateLimit {
     }
 
     /// Counts an attempt by `key`; refused with the time to wait when it is over the limit.
+    /// One lock: parallel attempts cannot all pass the check before any is counted.
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        self.check(key, now)?;
-        self.record(key, now);
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        self.sweep(&mut hits, now);
+        let q = hits.entry(key.to_owned()).or_default();
+        self.expire(q, now);
+        if let Some(oldest) = q.front()
+            && q.len() >= self.limit as usize
+        {
+            return Err(self.window.saturating_sub(now.duration_since(*oldest)));
+        }
+        q.push_back(now);
         Ok(())
     }
 
@@ -50,12 +75,7 @@ impl RateLimit {
     /// window now.
     pub fn record(&self, key: &str, now: Instant) -> usize {
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        if hits.len() >= SWEEP_AT {
-            hits.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < self.window)
-            });
-        }
+        self.sweep(&mut hits, now);
         let q = hits.entry(key.to_owned()).or_default();
         self.expire(q, now);
         q.push_back(now);
@@ -74,6 +94,14 @@ impl RateLimit {
         })
     }
 
+    /// Takes back the latest count of `key` (an attempt counted up front that succeeded).
+    pub fn forget_one(&self, key: &str) {
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = hits.get_mut(key) {
+            q.pop_back();
+        }
+    }
+
     /// Forgets `key`.
     pub fn clear(&self, key: &str) {
         self.hits
@@ -84,6 +112,25 @@ impl RateLimit {
 
     pub fn limit(&self) -> u32 {
         self.limit
+    }
+
+    /// Keeps the map bounded: expired keys go once it is large; past the hard bound, the
+    /// oldest half goes too (memory wins over remembering every attacker).
+    fn sweep(&self, hits: &mut HashMap<String, VecDeque<Instant>>, now: Instant) {
+        if hits.len() < SWEEP_AT {
+            return;
+        }
+        hits.retain(|_, q| {
+            q.back()
+                .is_some_and(|t| now.duration_since(*t) < self.window)
+        });
+        if hits.len() >= MAX_KEYS {
+            let mut latest: Vec<Instant> =
+                hits.values().filter_map(|q| q.back().copied()).collect();
+            latest.sort();
+            let cut = latest[latest.len() / 2];
+            hits.retain(|_, q| q.back().is_some_and(|t| *t > cut));
+        }
     }
 
     fn expire(&self, q: &mut VecDeque<Instant>, now: Instant) {

@@ -10,6 +10,11 @@ use menpai_model::queue::mask_phone;
 pub trait SmsSender: Send + Sync + std::fmt::Debug {
     /// Sends `text` to `phone` (11 digits).
     fn send(&self, phone: &str, text: &str) -> anyhow::Result<()>;
+
+    /// What a page says when texts do not reach phones (a demo backend); none for a gateway.
+    fn demo_note(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Writes messages to a file instead of sending them.
@@ -19,6 +24,10 @@ pub struct LogSms {
 }
 
 impl SmsSender for LogSms {
+    fn demo_note(&self) -> Option<&'static str> {
+        Some("演示环境：短信没有真正发出，写在服务器的 sms-outbox.log 里。")
+    }
+
     fn send(&self, phone: &str, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         let mut f = std::fs::OpenOptions::new()
