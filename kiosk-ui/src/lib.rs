@@ -47,7 +47,8 @@ pub struct Options {
     pub font: Option<PathBuf>,
     /// Writes the screen rectangles of buttons here after each change (tests that click).
     pub layout_file: Option<PathBuf>,
-    /// A fixed local time, e.g. `2026-11-23T10:00`, for screenshots that must not change.
+    /// A fixed local time, e.g. `2026-11-23T10:00`, for screenshots that must not change (the
+    /// attract loop then holds its first slide).
     pub now: Option<String>,
 }
 

@@ -12,7 +12,14 @@ use crate::wake::SLIDE_SECS;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Slides>();
-    app.add_systems(Update, rotate.run_if(in_state(Screen::Attract)));
+    // A fixed time (`--now`, screenshots that must not change) holds the first slide too: how
+    // long a loaded machine takes to draw must not decide which slide a picture shows.
+    app.add_systems(
+        Update,
+        rotate
+            .run_if(in_state(Screen::Attract))
+            .run_if(|o: Res<crate::Options>| o.now.is_none()),
+    );
 }
 
 #[derive(Resource, Default)]
