@@ -95,6 +95,23 @@ pub trait HeldStore {
     fn release(&self, id: &str) -> Result<()>;
 }
 
+const HELD_COLUMNS: &str =
+    "id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at";
+
+fn held_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Held> {
+    Ok(Held {
+        id: r.get(0)?,
+        hall: r.get(1)?,
+        item: r.get(2)?,
+        date: r.get(3)?,
+        start: r.get(4)?,
+        name_enc: r.get(5)?,
+        phone_enc: r.get(6)?,
+        code_hash: r.get(7)?,
+        expires_at: r.get(8)?,
+    })
+}
+
 impl HeldStore for Sqlite {
     fn hold(&self, h: &Held, now: i64) -> Result<()> {
         let conn = self.conn();
@@ -114,22 +131,11 @@ impl HeldStore for Sqlite {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at
-                 FROM booking_codes WHERE id = ?1 AND expires_at > ?2",
+                &format!(
+                    "SELECT {HELD_COLUMNS} FROM booking_codes WHERE id = ?1 AND expires_at > ?2"
+                ),
                 params![id, now],
-                |r| {
-                    Ok(Held {
-                        id: r.get(0)?,
-                        hall: r.get(1)?,
-                        item: r.get(2)?,
-                        date: r.get(3)?,
-                        start: r.get(4)?,
-                        name_enc: r.get(5)?,
-                        phone_enc: r.get(6)?,
-                        code_hash: r.get(7)?,
-                        expires_at: r.get(8)?,
-                    })
-                },
+                held_row,
             )
             .optional()?)
     }
@@ -138,26 +144,13 @@ impl HeldStore for Sqlite {
         Ok(self
             .conn()
             .query_row(
-                "UPDATE booking_codes SET tries = tries + 1
-                 WHERE id = ?1 AND expires_at > ?2 AND tries < ?3
-                 RETURNING id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at, tries",
+                &format!(
+                    "UPDATE booking_codes SET tries = tries + 1
+                     WHERE id = ?1 AND expires_at > ?2 AND tries < ?3
+                     RETURNING {HELD_COLUMNS}, tries"
+                ),
                 params![id, now, MAX_TRIES],
-                |r| {
-                    Ok((
-                        Held {
-                            id: r.get(0)?,
-                            hall: r.get(1)?,
-                            item: r.get(2)?,
-                            date: r.get(3)?,
-                            start: r.get(4)?,
-                            name_enc: r.get(5)?,
-                            phone_enc: r.get(6)?,
-                            code_hash: r.get(7)?,
-                            expires_at: r.get(8)?,
-                        },
-                        r.get(9)?,
-                    ))
-                },
+                |r| Ok((held_row(r)?, r.get(9)?)),
             )
             .optional()?)
     }

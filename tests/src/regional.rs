@@ -170,8 +170,8 @@ pub fn sms_code(s: &RunningServer) -> String {
 }
 
 /// Books over the phone API as a citizen does: asks for the code, reads the text, confirms.
-/// The confirmation (`token`, `id`, …).
-pub fn book(s: &RunningServer, request: &Value) -> Value {
+/// The status and answer of the confirmation (201 with `token`, `id`, …, or the refusal).
+pub fn try_book(s: &RunningServer, request: &Value) -> (u16, Value) {
     let json = [("content-type", "application/json")];
     let (st, r) = https(
         &s.ca_pem(),
@@ -195,6 +195,32 @@ pub fn book(s: &RunningServer, request: &Value) -> Value {
         &json,
         serde_json::json!({ "code": code }).to_string().as_bytes(),
     );
+    (st, serde_json::from_str(&r).unwrap_or(Value::String(r)))
+}
+
+/// A booking that must succeed: its confirmation.
+pub fn book(s: &RunningServer, request: &Value) -> Value {
+    let (st, r) = try_book(s, request);
     assert_eq!(st, 201, "{r}");
-    serde_json::from_str(&r).unwrap()
+    r
+}
+
+/// The first bookable slot of `item` at hall-futian in the next ten days: (date, start).
+pub fn first_slot(s: &RunningServer, item: &str) -> (String, String) {
+    for d in 0..10 {
+        let date = (menpai_model::queue::china_now().date() + chrono::Days::new(d)).to_string();
+        let (st, r) = api(
+            s,
+            "",
+            "GET",
+            &format!("/api/v1/appointments/slots?hall=hall-futian&item={item}&date={date}"),
+            "",
+            b"",
+        );
+        assert_eq!(st, 200, "{r}");
+        if let Some(first) = r["slots"].as_array().and_then(|a| a.first()) {
+            return (date, first["start"].as_str().unwrap().to_owned());
+        }
+    }
+    panic!("no bookable slot of {item} in the next ten days");
 }

@@ -164,24 +164,7 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
     assert_eq!(r["ticket"]["number"], order[0]);
 
     // A citizen books on the phone API; names and phones are sealed in the server's database.
-    let mut slot = None;
-    for d in 0..10 {
-        let date = (menpai_model::queue::china_now().date() + chrono::Days::new(d)).to_string();
-        let (st, r) = api(
-            &s,
-            "",
-            "GET",
-            &format!("/api/v1/appointments/slots?hall=hall-futian&item=P43&date={date}"),
-            "",
-            b"",
-        );
-        assert_eq!(st, 200, "{r}");
-        if let Some(first) = r["slots"].as_array().and_then(|a| a.first()) {
-            slot = Some((date, first["start"].as_str().unwrap().to_owned()));
-            break;
-        }
-    }
-    let (date, start) = slot.expect("a bookable slot in the next ten days");
+    let (date, start) = menpai_tests::regional::first_slot(&s, "P43");
     let book = serde_json::json!({"hall": "hall-futian", "item": "P43", "date": date, "start": start,
                                    "name": "张小明", "phone": "13812345678"});
     let booked = menpai_tests::regional::book(&s, &book);
