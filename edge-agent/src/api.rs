@@ -723,14 +723,8 @@ fn authorize(agent: &Agent, headers: &HeaderMap, action: &str) -> Result<(), App
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| hex::encode(Sha256::digest(t.trim().as_bytes())));
-    // Compare every byte so timing does not reveal how much matched.
-    let ok = presented.is_some_and(|p| {
-        p.len() == expected.len()
-            && p.bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    });
+    let ok =
+        presented.is_some_and(|p| menpai_model::secret::same(p.as_bytes(), expected.as_bytes()));
     if !ok {
         let _ = agent
             .store

@@ -12,6 +12,7 @@ pub mod outlet;
 pub mod pack;
 pub mod queue;
 pub mod region;
+pub mod secret;
 pub mod sync;
 #[cfg(feature = "signing")]
 pub mod ticket;

@@ -292,13 +292,7 @@ async fn metrics(State(server): S, headers: HeaderMap) -> Result<Response, AppEr
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("")
         .as_bytes();
-    let same = given.len() == wanted.len()
-        && given
-            .iter()
-            .zip(wanted)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    if !menpai_model::secret::same(given, wanted) {
         return Err(AppError::new(StatusCode::UNAUTHORIZED, "metrics 需要令牌"));
     }
     let v = server

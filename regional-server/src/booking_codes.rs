@@ -250,13 +250,7 @@ pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Boo
         .map_err(AppError::internal)?
         .ok_or_else(gone)?;
     let given = code_hash(server, id, code.trim());
-    let same = given.len() == held.code_hash.len()
-        && given
-            .bytes()
-            .zip(held.code_hash.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if !same {
+    if !menpai_model::secret::same(given.as_bytes(), held.code_hash.as_bytes()) {
         if tries >= MAX_TRIES {
             server.storage.release(id).map_err(AppError::internal)?;
             return Err(AppError::new(

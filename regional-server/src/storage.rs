@@ -216,6 +216,15 @@ fn with_halls(conn: &Connection, op: Option<Operator>) -> Result<Option<Operator
     Ok(Some(op))
 }
 
+/// Ends every session of the operator called `name`, inside the transaction that changed it.
+fn end_sessions(tx: &rusqlite::Transaction, name: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?1)",
+        [name],
+    )?;
+    Ok(())
+}
+
 /// Audit fields are kept short: a name or detail someone typed is cut, never stored whole.
 const AUDIT_FIELD_CHARS: usize = 200;
 
@@ -300,10 +309,7 @@ impl Storage for Sqlite {
             "UPDATE operators SET password_hash = ?2 WHERE name = ?1",
             params![name, password_hash],
         )?;
-        tx.execute(
-            "DELETE FROM sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?1)",
-            [name],
-        )?;
+        end_sessions(&tx, name)?;
         tx.commit()?;
         Ok(n == 1)
     }
@@ -315,10 +321,7 @@ impl Storage for Sqlite {
             "UPDATE operators SET disabled_at = COALESCE(disabled_at, ?2) WHERE name = ?1",
             params![name, at],
         )?;
-        tx.execute(
-            "DELETE FROM sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?1)",
-            [name],
-        )?;
+        end_sessions(&tx, name)?;
         tx.commit()?;
         Ok(n == 1)
     }

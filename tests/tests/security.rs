@@ -41,6 +41,16 @@ fn peak_memory_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Shared strings holding one string of `mib` MiB.
+fn shared_string(w: &mut dyn Write, mib: usize) {
+    w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>"#).unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..mib {
+        w.write_all(&chunk).unwrap();
+    }
+    w.write_all(b"</t></si></sst>").unwrap();
+}
+
 /// Writes a part's bytes.
 type WritePart<'a> = &'a mut dyn FnMut(&mut dyn Write);
 
@@ -111,6 +121,17 @@ fn spreadsheet_bombs_are_refused_in_bounded_answers_and_the_server_keeps_answeri
         )
     };
     let xlsx_ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    // A refused sheet (422, the answer bounded): its message and its first problem's.
+    let refused = |bytes: &[u8]| {
+        let (st, r) = import("xlsx", xlsx_ct, bytes);
+        assert_eq!(st, 422, "{r}");
+        assert!(r.to_string().len() < 64 * 1024, "a bounded answer");
+        let text = |v: &Value| v.as_str().unwrap().to_owned();
+        (
+            text(&r["error"]),
+            text(&r["details"]["problems"][0]["message"]),
+        )
+    };
 
     // Cells at A1 and XFD1048576: 1.6 KB that a range reader sizes at 2^34 cells.
     let corners = xlsx(
@@ -119,75 +140,31 @@ fn spreadsheet_bombs_are_refused_in_bounded_answers_and_the_server_keeps_answeri
         0,
     );
     assert!(corners.len() < 4096, "{}", corners.len());
-    let (st, r) = import("xlsx", xlsx_ct, &corners);
-    assert_eq!(st, 422, "{r}");
-    assert!(
-        r["details"]["problems"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("表格超出 20000 行或 64 列")
-    );
+    assert!(refused(&corners).1.contains("表格超出 20000 行或 64 列"));
 
     // A zip bomb: shared strings that inflate to 128 MB from well under 1 MB.
-    let mut bomb_strings = |w: &mut dyn Write| {
-        w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>"#).unwrap();
-        let chunk = vec![b'a'; 1 << 20];
-        for _ in 0..128 {
-            w.write_all(&chunk).unwrap();
-        }
-        w.write_all(b"</t></si></sst>").unwrap();
-    };
-    let bomb = xlsx(
-        r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#,
-        Some(&mut bomb_strings),
-        0,
-    );
+    let one_cell = r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row>"#;
+    let bomb = xlsx(one_cell, Some(&mut |w| shared_string(w, 128)), 0);
     assert!(bomb.len() < 1 << 20, "{}", bomb.len());
     let started = Instant::now();
-    let (st, r) = import("xlsx", xlsx_ct, &bomb);
-    assert_eq!(st, 422, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("1 处问题"), "{r}");
-    assert!(
-        r["details"]["problems"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("解压后超过 96 MB")
-    );
+    let (error, problem) = refused(&bomb);
+    assert!(error.contains("1 处问题"), "{error}");
+    assert!(problem.contains("解压后超过 96 MB"), "{problem}");
     println!(
         "zip bomb ({} KB) refused in {:.1} s",
         bomb.len() / 1024,
         started.elapsed().as_secs_f64()
     );
     // One long shared string named by many cells: refused before any copy is made.
-    let mut long_string = |w: &mut dyn Write| {
-        w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>"#).unwrap();
-        w.write_all(&vec![b'b'; 1 << 20]).unwrap();
-        w.write_all(b"</t></si></sst>").unwrap();
-    };
     let cells: String = (1..=2000)
         .map(|n| format!(r#"<row r="{n}"><c r="A{n}" t="s"><v>0</v></c></row>"#))
         .collect();
-    let amplified = xlsx(&cells, Some(&mut long_string), 0);
-    let (st, r) = import("xlsx", xlsx_ct, &amplified);
-    assert_eq!(st, 422, "{r}");
-    assert!(
-        r["details"]["problems"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("单元格内容超过"),
-        "{r}"
-    );
+    let amplified = xlsx(&cells, Some(&mut |w| shared_string(w, 1)), 0);
+    assert!(refused(&amplified).1.contains("单元格内容超过"));
     // Parts each within bounds that together inflate past the whole's: counted as inflated.
     let spread = xlsx(r#"<row r="1"><c r="A1"><v>1</v></c></row>"#, None, 3);
     let started = Instant::now();
-    let (st, r) = import("xlsx", xlsx_ct, &spread);
-    assert_eq!(st, 422, "{r}");
-    assert!(
-        r["details"]["problems"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("解压后超过 96 MB")
-    );
+    assert!(refused(&spread).1.contains("解压后超过 96 MB"));
     println!(
         "spread bomb ({} KB, 120 MB inflated) refused in {:.1} s",
         spread.len() / 1024,
