@@ -5,42 +5,78 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 use menpai_model::api::{SelfTestReport, SelfTestRequest};
 use menpai_provision::{agent_api, config_file, detect, report};
 use sha2::{Digest, Sha256};
 
-const USAGE: &str = "usage: menpai-provision enroll --server https://HOST:PORT --ca CA.pem --token TOKEN [--no-restart]
-       menpai-provision detect [--sysfs /sys] [--write]
-       menpai-provision self-test [--scan-timeout SECONDS] [--json]
-       menpai-provision status
-  common: [--config /etc/menpai/agent.toml] [--agent http://127.0.0.1:7700]
-          [--token-file <config dir>/technician.token]
-  writing an image to an SD card: write-sd IMAGE DEVICE";
+/// The technician's CLI on a terminal.
+#[derive(Debug, Parser)]
+#[command(
+    name = "menpai-provision",
+    about = "登记终端、识别设备、硬件自检、查看状态 (enroll, detect devices, self-test, status)",
+    after_help = "writing an image to an SD card: write-sd IMAGE DEVICE"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// The agent's config file.
+    #[arg(long, global = true, default_value = "/etc/menpai/agent.toml")]
+    config: PathBuf,
+    /// The agent's local API (default: the config's `listen`).
+    #[arg(long, global = true)]
+    agent: Option<String>,
+    /// The technician credential (default: technician.token beside the config).
+    #[arg(long, global = true)]
+    token_file: Option<PathBuf>,
+}
 
-/// Command-line flags: `--name value` pairs and bare `--switch`es.
-struct Args(Vec<String>);
-
-impl Args {
-    fn value(&self, name: &str) -> Option<String> {
-        let i = self.0.iter().position(|a| a == name)?;
-        self.0.get(i + 1).cloned()
-    }
-    fn required(&self, name: &str) -> anyhow::Result<String> {
-        self.value(name)
-            .with_context(|| format!("{name} is needed\n{USAGE}"))
-    }
-    fn switch(&self, name: &str) -> bool {
-        self.0.iter().any(|a| a == name)
-    }
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Enrolls this terminal with the regional server and restarts the agent.
+    Enroll {
+        /// The regional server, https://HOST:PORT.
+        #[arg(long)]
+        server: String,
+        /// The region's CA certificate (PEM).
+        #[arg(long)]
+        ca: PathBuf,
+        /// The one-time enrollment token.
+        #[arg(long)]
+        token: String,
+        /// Do not restart menpai-agent afterwards.
+        #[arg(long)]
+        no_restart: bool,
+    },
+    /// Detects scanners, printers, LED bars and cameras; `--write` puts them in the config.
+    Detect {
+        /// Where sysfs is mounted.
+        #[arg(long, default_value = "/sys")]
+        sysfs: PathBuf,
+        /// Write what was found into the config.
+        #[arg(long)]
+        write: bool,
+    },
+    /// Runs the hardware self-test (prints a ticket, waits for its QR to be scanned).
+    SelfTest {
+        /// Seconds to wait for the scan.
+        #[arg(long, default_value_t = 30)]
+        scan_timeout: u64,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Shows the agent's health; exits 0 when it is well.
+    Status,
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    match runtime.block_on(run(args)) {
+    match runtime.block_on(run(cli)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("错误：{e:#}");
@@ -49,40 +85,39 @@ fn main() {
     }
 }
 
-async fn run(mut args: Vec<String>) -> anyhow::Result<i32> {
-    if args.is_empty() || args[0] == "--help" || args[0] == "-h" {
-        println!("{USAGE}");
-        return Ok(0);
-    }
-    let command = args.remove(0);
-    let args = Args(args);
-    let config_path = PathBuf::from(
-        args.value("--config")
-            .unwrap_or_else(|| "/etc/menpai/agent.toml".into()),
-    );
-    let token_file = args
-        .value("--token-file")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            config_path
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join("technician.token")
-        });
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let config_path = cli.config;
+    let token_file = cli.token_file.unwrap_or_else(|| {
+        config_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("technician.token")
+    });
     let config = menpai_agent::config::Config::load(config_path.exists().then_some(&config_path))?;
     let agent = agent_api::address(
-        &args
-            .value("--agent")
+        &cli.agent
             .unwrap_or_else(|| format!("http://{}", config.listen)),
     )?;
-    match command.as_str() {
-        "enroll" => enroll(&args, &config, &config_path, &token_file).await,
-        "detect" => {
-            let sysfs = PathBuf::from(args.value("--sysfs").unwrap_or_else(|| "/sys".into()));
+    match cli.command {
+        Command::Enroll {
+            server,
+            ca,
+            token,
+            no_restart,
+        } => {
+            let enrollment = Enrollment {
+                server,
+                ca,
+                token,
+                restart: !no_restart,
+            };
+            enroll(&enrollment, &config, &config_path, &token_file).await
+        }
+        Command::Detect { sysfs, write } => {
             let found = detect::scan(&sysfs);
             let assigned = detect::assign(&found);
             print!("{}", report::detected(&found, &assigned));
-            if args.switch("--write") {
+            if write {
                 let mut table = config_file::read(&config_path)?;
                 for (name, t) in detect::config_tables(&found, &assigned) {
                     let toml::Value::Table(t) = t else { continue };
@@ -95,26 +130,20 @@ async fn run(mut args: Vec<String>) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        "self-test" => {
+        Command::SelfTest { scan_timeout, json } => {
             let token = std::fs::read_to_string(&token_file).with_context(|| {
                 format!(
                     "reading the technician credential {} (written by `menpai-provision enroll`; run as root)",
                     token_file.display()
                 )
             })?;
-            let timeout: u64 = args
-                .value("--scan-timeout")
-                .map(|s| s.parse())
-                .transpose()
-                .context("--scan-timeout takes seconds")?
-                .unwrap_or(30);
-            if !args.switch("--json") {
+            if !json {
                 println!(
-                    "开始自检：打印机会出一张测试票，请在 {timeout} 秒内用扫码器扫描票上的二维码。"
+                    "开始自检：打印机会出一张测试票，请在 {scan_timeout} 秒内用扫码器扫描票上的二维码。"
                 );
             }
             let body = serde_json::to_string(&SelfTestRequest {
-                scan_timeout_s: timeout,
+                scan_timeout_s: scan_timeout,
             })?;
             let (status, text) = agent_api::call(
                 agent,
@@ -129,32 +158,39 @@ async fn run(mut args: Vec<String>) -> anyhow::Result<i32> {
             }
             let r: SelfTestReport =
                 serde_json::from_str(&text).context("reading the self-test report")?;
-            if args.switch("--json") {
+            if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
                 print!("{}", report::self_test(&r));
             }
             Ok(if r.passed { 0 } else { 1 })
         }
-        "status" => status(agent).await,
-        other => bail!("unknown command `{other}`\n{USAGE}"),
+        Command::Status => status(agent).await,
     }
+}
+
+/// What `enroll` was given.
+#[derive(Debug)]
+struct Enrollment {
+    server: String,
+    ca: PathBuf,
+    token: String,
+    restart: bool,
 }
 
 /// Enrolls the terminal, makes the technician credential, and restarts the agent.
 async fn enroll(
-    args: &Args,
+    args: &Enrollment,
     config: &menpai_agent::config::Config,
     config_path: &Path,
     token_file: &Path,
 ) -> anyhow::Result<i32> {
-    let server = args.required("--server")?;
-    let ca_path = args.required("--ca")?;
-    let token = args.required("--token")?;
-    let ca_pem = std::fs::read_to_string(&ca_path).with_context(|| format!("reading {ca_path}"))?;
+    let ca_pem = std::fs::read_to_string(&args.ca)
+        .with_context(|| format!("reading {}", args.ca.display()))?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let e = menpai_agent::sync::enroll(&config.data_dir, &server, &ca_pem, &token).await?;
+    let e =
+        menpai_agent::sync::enroll(&config.data_dir, &args.server, &ca_pem, &args.token).await?;
     println!("已登记：终端 {}（{} {}）", e.device_id, e.hall, e.position);
 
     let mut table = config_file::read(config_path)?;
@@ -180,7 +216,7 @@ async fn enroll(
     config_file::write(config_path, &table, &format!("enrolled as {}", e.device_id))?;
     hand_to_agent_user(&config.data_dir)?;
 
-    if args.switch("--no-restart") {
+    if !args.restart {
         return Ok(0);
     }
     match restart_agent().await {
