@@ -1,8 +1,6 @@
 //! The link to the edge agent: a worker thread for API calls and one for the event stream, so
 //! the UI never blocks. Replies land in [`Data`]; the event loop is woken when they arrive.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -251,7 +249,7 @@ fn start(
         );
         std::thread::Builder::new()
             .name(name.into())
-            .spawn(move || serve_requests(&b, at.as_deref(), rx, tx, w))
+            .spawn(move || serve_requests(&Client::new(b), at.as_deref(), rx, tx, w))
             .expect("thread starts");
     }
     std::thread::Builder::new()
@@ -275,14 +273,14 @@ fn wake(w: &Waker) {
 }
 
 fn serve_requests(
-    base: &str,
+    client: &Client,
     at: Option<&str>,
     requests: Receiver<Request>,
     replies: Sender<Reply>,
     waker: Waker,
 ) {
     for request in requests {
-        let reply = answer(base, at, &request);
+        let reply = answer(client, at, &request);
         if replies.send(reply).is_err() {
             return;
         }
@@ -291,12 +289,12 @@ fn serve_requests(
 }
 
 /// `at`: a fixed local time for answers that depend on the hour (open now).
-fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
+fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
     let at_param = |sep: char| {
         at.map(|t| format!("{sep}at={}", encode(t)))
             .unwrap_or_default()
     };
-    let get = |path: String| http(base, "GET", &path, None);
+    let get = |path: String| http(client, "GET", &path, None);
     let result = match request {
         Request::Home => get(format!("/api/v1/home{}", at_param('?')))
             .and_then(|b| parse(&b).map(|h| Reply::Home(Box::new(h)))),
@@ -319,7 +317,7 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
         Request::Faqs => get("/api/v1/faqs".into()).and_then(|b| parse(&b).map(Reply::Faqs)),
         Request::CallStaff { context } => {
             let body = serde_json::json!({ "context": context }).to_string();
-            http(base, "POST", "/api/v1/help", Some(&body)).map(|_| Reply::Done(request.clone()))
+            http(client, "POST", "/api/v1/help", Some(&body)).map(|_| Reply::Done(request.clone()))
         }
         Request::Rate {
             level,
@@ -328,10 +326,10 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
         } => {
             let body =
                 serde_json::json!({ "level": level, "reasons": reasons, "item": item }).to_string();
-            http(base, "POST", "/api/v1/ratings", Some(&body)).map(|_| Reply::Done(request.clone()))
+            http(client, "POST", "/api/v1/ratings", Some(&body)).map(|_| Reply::Done(request.clone()))
         }
         Request::Alive => {
-            http(base, "POST", "/api/v1/ui/alive", None).map(|_| Reply::Done(request.clone()))
+            http(client, "POST", "/api/v1/ui/alive", None).map(|_| Reply::Done(request.clone()))
         }
         Request::Queue => {
             get(format!("/api/v1/queue{}", at_param('?'))).and_then(|b| parse(&b).map(Reply::Queue))
@@ -339,18 +337,18 @@ fn answer(base: &str, at: Option<&str>, request: &Request) -> Reply {
         Request::TakeTicket { prefix } => {
             let body = serde_json::json!({ "prefix": prefix }).to_string();
             let path = format!("/api/v1/queue/tickets{}", at_param('?'));
-            http(base, "POST", &path, Some(&body))
+            http(client, "POST", &path, Some(&body))
                 .and_then(|b| parse(&b).map(|t| Reply::Ticket(Ok(t))))
         }
         Request::CheckIn { token } => {
             let body = serde_json::json!({ "token": token }).to_string();
             let path = format!("/api/v1/appointments/check-in{}", at_param('?'));
-            http(base, "POST", &path, Some(&body))
+            http(client, "POST", &path, Some(&body))
                 .and_then(|b| parse(&b).map(|c| Reply::CheckedIn(Ok(Box::new(c)))))
         }
         Request::PrintChecklist { item, situations } => {
             let body = serde_json::json!({ "item": item, "situations": situations }).to_string();
-            match http(base, "POST", "/api/v1/print/checklist", Some(&body)) {
+            match http(client, "POST", "/api/v1/print/checklist", Some(&body)) {
                 Ok(_) => Ok(Reply::Printed(Ok(()))),
                 Err(Failure::Refused(e)) => Ok(Reply::Printed(Err(PrintFailure {
                     reason: e.error,
@@ -406,44 +404,68 @@ fn parse<T: DeserializeOwned>(body: &str) -> Result<T, Failure> {
     })
 }
 
-fn address(base: &str) -> Option<SocketAddr> {
-    base.to_socket_addrs().ok()?.next()
+/// Bodies above this are refused before they are read whole (the largest, a guide or the outlets
+/// with their base map, are far smaller).
+const MAX_BODY: u64 = 16 * 1024 * 1024;
+
+/// The agent on loopback over plain HTTP/1.1: one connection per exchange, as the agent may
+/// restart at any time.
+struct Client {
+    /// `127.0.0.1:7700`: the agent's address without the scheme.
+    base: String,
+    agent: ureq::Agent,
 }
 
-/// One HTTP/1.1 exchange with the agent on loopback.
-fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<String, Failure> {
-    let addr = address(base).ok_or(Failure::Unreachable)?;
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-        .map_err(|_| Failure::Unreachable)?;
-    s.set_read_timeout(Some(Duration::from_secs(35)))
-        .map_err(|_| Failure::Unreachable)?;
-    let body = body.unwrap_or("");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {base}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes())
-        .and_then(|_| s.write_all(body.as_bytes()))
-        .map_err(|_| Failure::Unreachable)?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).map_err(|_| Failure::Unreachable)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or(Failure::Unreachable)?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-    let rest = &raw[split + 4..];
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or(Failure::Unreachable)?;
-    // De-chunk bytes before decoding: a chunk may end inside a Chinese character.
-    let bytes = if head.contains("transfer-encoding: chunked") {
-        dechunk(rest)
-    } else {
-        rest.to_vec()
+impl Client {
+    fn new(base: String) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(2)))
+            .timeout_recv_response(Some(Duration::from_secs(35)))
+            .timeout_recv_body(Some(Duration::from_secs(35)))
+            .http_status_as_error(false)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .build()
+            .into();
+        Client { base, agent }
+    }
+}
+
+/// One HTTP exchange with the agent: the body of a 2xx answer, else the agent's error.
+fn http(client: &Client, method: &str, path: &str, body: Option<&str>) -> Result<String, Failure> {
+    let url = format!("http://{}{path}", client.base);
+    let sent = match (method, body) {
+        ("GET", _) => client
+            .agent
+            .get(&url)
+            .header("Content-Type", "application/json")
+            .call(),
+        (_, Some(body)) => client
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(body),
+        (_, None) => client
+            .agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send_empty(),
     };
+    let mut response = sent.map_err(|_| Failure::Unreachable)?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BODY)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => Failure::Refused(ApiError {
+                error: format!("终端返回的数据有误：超过 {MAX_BODY} 字节"),
+                details: None,
+            }),
+            _ => Failure::Unreachable,
+        })?;
+    // Decoded only once whole: a Chinese character may span two reads.
     let body = String::from_utf8_lossy(&bytes).into_owned();
     if (200..300).contains(&status) {
         Ok(body)
@@ -454,23 +476,6 @@ fn http(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<Stri
         });
         Err(Failure::Refused(e))
     }
-}
-
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&rest[..eol])
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.trim(), 16).ok())
-            .unwrap_or(0);
-        let data = &rest[eol + 2..];
-        if size == 0 || data.len() < size {
-            break;
-        }
-        out.extend_from_slice(&data[..size]);
-        rest = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
-    }
-    out
 }
 
 fn query_string(pairs: &[(String, String)]) -> String {
@@ -579,17 +584,6 @@ fn drain(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunked_bodies_join_even_inside_a_chinese_character() {
-        let body = "公积金".as_bytes();
-        let mut wire = format!("{:x}\r\n", 4).into_bytes();
-        wire.extend_from_slice(&body[..4]);
-        wire.extend_from_slice(format!("\r\n{:x}\r\n", body.len() - 4).as_bytes());
-        wire.extend_from_slice(&body[4..]);
-        wire.extend_from_slice(b"\r\n0\r\n\r\n");
-        assert_eq!(dechunk(&wire), body);
-    }
 
     #[test]
     fn query_values_are_percent_encoded() {
