@@ -178,6 +178,15 @@ mod tests {
     }
 
     #[test]
+    fn the_devices_serde_defaults_match_the_documented_default() {
+        let documented: Config = toml::from_str(DEFAULT_CONFIG).unwrap();
+        assert_eq!(
+            documented.devices,
+            crate::devices::config::DevicesConfig::default()
+        );
+    }
+
+    #[test]
     fn a_file_overrides_single_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.toml");
