@@ -326,7 +326,8 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
         } => {
             let body =
                 serde_json::json!({ "level": level, "reasons": reasons, "item": item }).to_string();
-            http(client, "POST", "/api/v1/ratings", Some(&body)).map(|_| Reply::Done(request.clone()))
+            http(client, "POST", "/api/v1/ratings", Some(&body))
+                .map(|_| Reply::Done(request.clone()))
         }
         Request::Alive => {
             http(client, "POST", "/api/v1/ui/alive", None).map(|_| Reply::Done(request.clone()))

@@ -8,6 +8,7 @@ use menpai_model::api::AgentEvent;
 use menpai_model::queue::WindowCall;
 
 use crate::agent::AgentPush;
+use crate::nav::KeepAwake;
 use crate::theme::palette::*;
 use crate::theme::widget::{BODY, text};
 
@@ -42,7 +43,7 @@ fn show_calls(
     mut pushes: MessageReader<AgentPush>,
     mut banner: ResMut<CallBanner>,
     shown: Query<Entity, With<BannerRoot>>,
-    mut keep: ResMut<crate::wake::KeepAwake>,
+    mut keep: ResMut<KeepAwake>,
 ) {
     for push in pushes.read() {
         let AgentPush::Event(AgentEvent::QueueCalled { call }) = push else {
@@ -101,7 +102,7 @@ fn hide_when_due(
     mut commands: Commands,
     mut banner: ResMut<CallBanner>,
     shown: Query<Entity, With<BannerRoot>>,
-    mut keep: ResMut<crate::wake::KeepAwake>,
+    mut keep: ResMut<KeepAwake>,
 ) {
     if banner.until.is_some_and(|u| Instant::now() >= u) {
         for e in &shown {

@@ -15,8 +15,9 @@
 pub mod agent;
 pub mod basemap;
 pub mod call_banner;
+pub mod nav;
 pub mod qr;
-pub mod screens;
+mod screens;
 pub mod session;
 pub mod shots;
 pub mod theme;

@@ -8,7 +8,7 @@ use menpai_model::Audience;
 
 use crate::Options;
 use crate::agent::Data;
-use crate::screens::{Action, CategoryKind, Screen};
+use crate::nav::{Action, CategoryKind, KeepAwake, Screen};
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
@@ -165,7 +165,7 @@ fn watch_idle(
     mut ui_scale: ResMut<UiScale>,
     overlay: Query<Entity, With<CountdownOverlay>>,
     mut overlay_text: Query<&mut Text, With<CountdownText>>,
-    mut keep: ResMut<crate::wake::KeepAwake>,
+    mut keep: ResMut<KeepAwake>,
 ) {
     if activity.read().count() > 0 {
         idle.since_touch = Duration::ZERO;

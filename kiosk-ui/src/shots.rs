@@ -8,7 +8,7 @@ use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use crate::Options;
 use crate::agent::{AgentStatus, Data};
-use crate::screens::{Action, Screen};
+use crate::nav::{Action, CategoryKind, OfflineNotice, Screen, Scrolls};
 
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Script>();
@@ -21,7 +21,7 @@ pub(crate) fn plugin(app: &mut App) {
 fn scroll_bench(
     mut script: ResMut<Script>,
     real: Res<Time<Real>>,
-    mut lists: Query<(&mut ScrollPosition, &ComputedNode), With<crate::screens::Scrolls>>,
+    mut lists: Query<(&mut ScrollPosition, &ComputedNode), With<Scrolls>>,
 ) {
     if script.scrolling == 0 {
         return;
@@ -115,10 +115,7 @@ fn step(
         },
         "start" => drop(actions.write(Action::Start)),
         "item" => drop(actions.write(Action::OpenItem(arg.into()))),
-        "category" => drop(actions.write(Action::OpenCategory(
-            crate::screens::CategoryKind::Topic,
-            arg.into(),
-        ))),
+        "category" => drop(actions.write(Action::OpenCategory(CategoryKind::Topic, arg.into()))),
         "rate" => drop(actions.write(Action::Rate(arg.parse().unwrap_or(5)))),
         "checklist" => drop(actions.write(Action::OpenChecklist)),
         "ticket" => drop(actions.write(Action::TakeTicket(arg.into()))),
@@ -193,7 +190,7 @@ fn dump_layout(
     options: Res<Options>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
     changed: Query<(), Or<(Changed<ComputedNode>, Added<Button>)>>,
-    notices: Query<Ref<Text>, With<crate::screens::OfflineNotice>>,
+    notices: Query<Ref<Text>, With<OfflineNotice>>,
 ) {
     let Some(file) = &options.layout_file else {
         return;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy::winit::{UpdateMode, WinitSettings};
 
-use crate::screens::Screen;
+use crate::nav::{KeepAwake, PageRoot, Screen};
 use crate::session::Idle;
 
 pub(crate) fn plugin(app: &mut App) {
@@ -21,10 +21,7 @@ pub(crate) fn plugin(app: &mut App) {
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
 /// Logs, once, how long it took from start to a laid-out first page.
-fn report_first_frame(
-    mut done: Local<bool>,
-    pages: Query<&ComputedNode, With<crate::screens::PageRoot>>,
-) {
+fn report_first_frame(mut done: Local<bool>, pages: Query<&ComputedNode, With<PageRoot>>) {
     if *done {
         return;
     }
@@ -36,17 +33,6 @@ fn report_first_frame(
             .unwrap_or_default();
         info!(ms = format!("{ms:.0}"), "First frame laid out.");
         println!("menpai-kiosk: first frame after {ms:.0} ms");
-    }
-}
-
-/// Frames still wanted after something changed: a screen change lands on the next frame, and
-/// new text and images settle over one or two more.
-#[derive(Resource, Default, Debug)]
-pub struct KeepAwake(pub u8);
-
-impl KeepAwake {
-    pub fn ask(&mut self) {
-        self.0 = self.0.max(3);
     }
 }
 

@@ -8,7 +8,7 @@ use bevy::input::InputPlugin;
 use bevy::prelude::*;
 use bevy::state::app::StatesPlugin;
 use menpai_kiosk::agent::{AgentLink, Request};
-use menpai_kiosk::screens::{Action, Screen};
+use menpai_kiosk::nav::{Action, Screen};
 use menpai_kiosk::session::Session;
 use menpai_kiosk::{KioskPlugin, Options};
 use menpai_model::Audience;
@@ -73,7 +73,7 @@ fn a_touch_starts_a_session_and_three_taps_reach_a_guide() {
     assert_eq!(screen(&app), Screen::Browse);
     act(
         &mut app,
-        Action::OpenCategory(menpai_kiosk::screens::CategoryKind::Topic, "住房".into()),
+        Action::OpenCategory(menpai_kiosk::nav::CategoryKind::Topic, "住房".into()),
     );
     assert_eq!(screen(&app), Screen::Items);
     let asked = drain(&requests);

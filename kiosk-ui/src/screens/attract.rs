@@ -4,13 +4,18 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 
-use super::{Action, Build, Screen};
+use super::frame::{self, Build};
+use super::requests;
 use crate::agent::Data;
+use crate::agent::Request;
+use crate::nav::{Action, Screen};
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 use crate::wake::SLIDE_SECS;
 
 pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Attract, build);
+    requests::asks(app, Screen::Attract, |_, _| vec![Request::Home]);
     app.init_resource::<Slides>();
     // A fixed time (`--now`, screenshots that must not change) holds the first slide too: how
     // long a loaded machine takes to draw must not decide which slide a picture shows.
@@ -37,7 +42,7 @@ struct SlideTitle;
 #[derive(Component)]
 struct SlideSubtitle;
 
-pub(super) fn build(b: &mut Build) {
+fn build(b: &mut Build) {
     let (title, subtitle, colour) = slide(b.data, 0);
     let hall = b
         .data

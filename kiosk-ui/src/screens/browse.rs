@@ -3,11 +3,22 @@
 use bevy::prelude::*;
 use menpai_model::Audience;
 
-use super::{Action, Build, CategoryKind};
+use super::frame::{self, Build};
+use super::tap::go;
+use super::{PageSystems, requests};
+use crate::agent::Request;
+use crate::nav::{Action, CategoryKind, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Browse, build);
+    requests::asks(app, Screen::Browse, |_, _| vec![Request::Home]);
+    app.add_systems(Update, choose.in_set(PageSystems::React));
+}
+
+fn build(b: &mut Build) {
     let Some(home) = b.data.home.clone() else {
         b.waiting("分类");
         return;
@@ -70,5 +81,28 @@ pub(super) fn build(b: &mut Build) {
                 )],
             ),
         );
+    }
+}
+
+/// An audience opens its categories, a tab picks how they are grouped, a category its items.
+fn choose(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for action in actions.read() {
+        match action {
+            Action::BrowseAudience(a) => {
+                session.audience = *a;
+                go(Screen::Browse, &screen, &mut session, &mut next);
+            }
+            Action::BrowseKind(k) => session.category_kind = *k,
+            Action::OpenCategory(kind, value) => {
+                session.category = Some((*kind, value.clone()));
+                go(Screen::Items, &screen, &mut session, &mut next);
+            }
+            _ => {}
+        }
     }
 }

@@ -3,11 +3,25 @@
 
 use bevy::prelude::*;
 
-use super::{Action, Build, Screen};
+use menpai_model::api::AgentEvent;
+
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::Agent;
+use super::tap::go;
+use crate::agent::{AgentPush, Data, Request};
+use crate::nav::{Action, KeepAwake, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::CheckIn, build);
+    app.add_systems(Update, check_in.in_set(PageSystems::React));
+    app.add_systems(Update, scanned.in_set(PageSystems::Pushed));
+}
+
+fn build(b: &mut Build) {
     match b.data.checkin.clone() {
         Some(Ok(c)) => {
             b.add((
@@ -63,4 +77,48 @@ fn scan_prompt(b: &mut Build) {
             plain_button("排队取号", Action::Go(Screen::Queue)),
         ],
     ));
+}
+
+/// A fresh visit asks for a scan; a scanned code is checked in and its answer awaited.
+fn check_in(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    mut agent: Agent,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for action in actions.read() {
+        match action {
+            Action::Go(Screen::CheckIn) => {
+                session.checking_in = false;
+                data.checkin = None;
+            }
+            Action::CheckIn(token) => {
+                session.checking_in = true;
+                data.checkin = None;
+                agent.ask(Request::CheckIn {
+                    token: token.clone(),
+                });
+                go(Screen::CheckIn, &screen, &mut session, &mut next);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An appointment code scanned on any screen checks it in; other codes do nothing here.
+fn scanned(
+    mut pushes: MessageReader<AgentPush>,
+    mut actions: MessageWriter<Action>,
+    mut keep: ResMut<KeepAwake>,
+) {
+    for push in pushes.read() {
+        if let AgentPush::Event(AgentEvent::Scan { payload, .. }) = push
+            && let Some(token) = menpai_model::appointment::token_in_scan(payload)
+        {
+            actions.write(Action::CheckIn(token.to_owned()));
+            keep.ask();
+        }
+    }
 }

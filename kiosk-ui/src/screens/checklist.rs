@@ -3,11 +3,32 @@
 
 use bevy::prelude::*;
 
-use super::{Action, Build};
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::{self, Agent};
+use super::tap::go;
+use crate::agent::{Data, Request};
+use crate::nav::{Action, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Checklist, build);
+    requests::asks(app, Screen::Checklist, |session, _| {
+        session
+            .item
+            .iter()
+            .map(|i| Request::Checklist {
+                item: i.clone(),
+                situations: session.situations.clone(),
+            })
+            .collect()
+    });
+    app.add_systems(Update, pick_and_print.in_set(PageSystems::React));
+}
+
+fn build(b: &mut Build) {
     let Some(g) = b.data.guide.clone() else {
         b.waiting("办事指南");
         return;
@@ -101,4 +122,47 @@ fn phone_checklist_url(b: &Build) -> String {
         b.session.situations.join(","),
         b.hall_id()
     ))
+}
+
+/// Situations change the list (and forget its print); the list is printed on request.
+fn pick_and_print(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    mut agent: Agent,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for action in actions.read() {
+        match action {
+            Action::OpenChecklist => go(Screen::Checklist, &screen, &mut session, &mut next),
+            Action::ToggleSituation(id) => {
+                // A different list from the one printed.
+                session.printing = false;
+                data.printed = None;
+                if let Some(i) = session.situations.iter().position(|s| s == id) {
+                    session.situations.remove(i);
+                } else {
+                    session.situations.push(id.clone());
+                }
+                if let Some(item) = session.item.clone() {
+                    agent.ask(Request::Checklist {
+                        item,
+                        situations: session.situations.clone(),
+                    });
+                }
+            }
+            Action::PrintChecklist => {
+                if let Some(item) = session.item.clone() {
+                    data.printed = None;
+                    session.printing = true;
+                    agent.ask(Request::PrintChecklist {
+                        item,
+                        situations: session.situations.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -3,11 +3,28 @@
 
 use bevy::prelude::*;
 
-use super::{Action, Build};
+use super::frame::{self, Build};
+use super::tap::go;
+use super::{PageSystems, requests};
+use crate::agent::{Data, Request};
+use crate::nav::{Action, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Guide, build);
+    requests::asks(app, Screen::Guide, |session, _| {
+        session
+            .item
+            .iter()
+            .map(|i| Request::Guide(i.clone()))
+            .collect()
+    });
+    app.add_systems(Update, open.in_set(PageSystems::React));
+}
+
+fn build(b: &mut Build) {
     let Some(g) = b.data.guide.clone() else {
         b.waiting("办事指南");
         return;
@@ -205,4 +222,29 @@ pub(super) fn build(b: &mut Build) {
             ],
         )],
     ));
+}
+
+/// An item opens its guide, forgetting the last item's situations and print; the guide's
+/// windows open the map.
+fn open(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for action in actions.read() {
+        match action {
+            Action::OpenItem(id) => {
+                session.item = Some(id.clone());
+                session.situations.clear();
+                session.printing = false;
+                data.printed = None;
+                data.guide = None;
+                go(Screen::Guide, &screen, &mut session, &mut next);
+            }
+            Action::ShowWindowsOnMap => go(Screen::Map, &screen, &mut session, &mut next),
+            _ => {}
+        }
+    }
 }

@@ -2,11 +2,22 @@
 
 use bevy::prelude::*;
 
-use super::{Action, Build};
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::{self, Agent};
+use crate::agent::{Data, Request};
+use crate::nav::{Action, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Help, build);
+    requests::asks(app, Screen::Help, |_, _| vec![Request::Faqs]);
+    app.add_systems(Update, ask_for_help.in_set(PageSystems::React));
+}
+
+fn build(b: &mut Build) {
     let call = match (
         b.session.staff_called,
         b.data.staff_called,
@@ -63,5 +74,29 @@ pub(super) fn build(b: &mut Build) {
                 text(format!("答：{}", f.answer), BODY, MUTED)
             ],
         ));
+    }
+}
+
+/// A tab picks the questions shown; the button calls staff, saying from which screen.
+fn ask_for_help(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    mut agent: Agent,
+    screen: Res<State<Screen>>,
+) {
+    for action in actions.read() {
+        match action {
+            Action::FaqCategory(c) => session.faq_category = Some(c.clone()),
+            Action::CallStaff => {
+                session.staff_called = true;
+                data.staff_called = false;
+                data.staff_call_failed = None;
+                agent.ask(Request::CallStaff {
+                    context: Some(format!("{:?}", screen.get())),
+                });
+            }
+            _ => {}
+        }
     }
 }

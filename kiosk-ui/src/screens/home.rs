@@ -4,11 +4,19 @@
 use bevy::prelude::*;
 use menpai_model::Audience;
 
-use super::{Action, Build, Screen};
+use super::frame::{self, Build};
+use super::requests;
+use crate::agent::Request;
+use crate::nav::{Action, Screen};
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Home, build);
+    requests::asks(app, Screen::Home, |_, _| vec![Request::Home]);
+}
+
+fn build(b: &mut Build) {
     let Some(home) = b.data.home.clone() else {
         b.waiting("首页内容");
         return;

@@ -1,10 +1,38 @@
 //! The items of a category, most asked for first.
 
-use super::{Action, Build};
+use bevy::prelude::*;
+
+use super::frame::{self, Build};
+use super::requests;
+use crate::agent::Request;
+use crate::nav::{Action, CategoryKind, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Items, build);
+    requests::asks(app, Screen::Items, asks);
+}
+
+/// The chosen category's items, for the chosen audience.
+fn asks(session: &Session, _hall: Option<String>) -> Vec<Request> {
+    let mut q = vec![
+        ("audience".to_owned(), session.audience.label().to_owned()),
+        ("limit".into(), "200".into()),
+    ];
+    if let Some((kind, value)) = &session.category {
+        let key = match kind {
+            CategoryKind::Topic => "topic",
+            CategoryKind::LifeEvent => "life_event",
+            CategoryKind::Department => "department",
+        };
+        q.push((key.into(), value.clone()));
+    }
+    vec![Request::Items(q)]
+}
+
+fn build(b: &mut Build) {
     let title = b
         .session
         .category

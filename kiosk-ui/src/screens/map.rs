@@ -3,14 +3,32 @@
 
 use bevy::prelude::*;
 
-use super::Build;
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::{self, Agent};
+use crate::agent::{Data, Request};
+use crate::nav::Screen;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
+
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Map, build);
+    // Without the hall yet, ask for home first; `ask_for_missing_plan` follows up.
+    requests::asks(app, Screen::Map, |_, hall| {
+        vec![hall.map(Request::FloorPlan).unwrap_or(Request::Home)]
+    });
+    app.add_systems(
+        Update,
+        ask_for_missing_plan
+            .run_if(in_state(Screen::Map))
+            .in_set(PageSystems::Ask),
+    );
+}
 
 /// Width of the drawn floor, in pixels.
 const MAP_WIDTH: f32 = 1000.0;
 
-pub(super) fn build(b: &mut Build) {
+fn build(b: &mut Build) {
     let Some(view) = b.data.plan.clone() else {
         b.waiting("大厅地图");
         return;
@@ -128,5 +146,15 @@ pub(super) fn build(b: &mut Build) {
             SMALL,
             MUTED,
         ));
+    }
+}
+
+/// The map needs the hall's id from home; when home arrived late, ask for the plan now.
+fn ask_for_missing_plan(data: Res<Data>, mut agent: Agent) {
+    if !data.is_changed() || data.plan.is_some() || agent.status.pending > 0 {
+        return;
+    }
+    if let Some(hall) = requests::hall_id(&data) {
+        agent.ask(Request::FloorPlan(hall));
     }
 }

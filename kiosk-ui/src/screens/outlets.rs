@@ -4,11 +4,19 @@
 use bevy::prelude::*;
 use menpai_model::OutletKind;
 
-use super::Build;
+use super::frame::{self, Build};
+use super::requests;
+use crate::agent::Request;
+use crate::nav::Screen;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Outlets, build);
+    requests::asks(app, Screen::Outlets, |_, _| vec![Request::Outlets]);
+}
+
+fn build(b: &mut Build) {
     let Some(list) = b.data.outlets.clone() else {
         b.waiting("附近网点");
         return;

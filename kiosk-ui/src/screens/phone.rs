@@ -2,11 +2,19 @@
 
 use bevy::prelude::*;
 
-use super::Build;
+use super::frame::{self, Build};
+use super::requests;
+use crate::agent::Request;
+use crate::nav::Screen;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Phone, build);
+    requests::asks(app, Screen::Phone, |_, _| vec![Request::Home]);
+}
+
+fn build(b: &mut Build) {
     if b.data.home.is_none() {
         b.waiting("二维码");
         return;

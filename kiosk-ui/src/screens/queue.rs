@@ -3,11 +3,23 @@
 
 use bevy::prelude::*;
 
-use super::{Action, Build, Screen};
+use menpai_model::api::AgentEvent;
+
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::{self, Reload};
+use crate::agent::{AgentPush, Data, Request};
+use crate::nav::{Action, Screen};
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Queue, build);
+    requests::asks(app, Screen::Queue, |_, _| vec![Request::Queue]);
+    app.add_systems(Update, follow_calls.in_set(PageSystems::Pushed));
+}
+
+fn build(b: &mut Build) {
     let Some(queue) = b.data.queue.clone() else {
         b.waiting("排队信息");
         return;
@@ -99,4 +111,26 @@ pub(super) fn build(b: &mut Build) {
             plain_button("预约签到", Action::Go(Screen::CheckIn)),
         ],
     ));
+}
+
+/// Remembers the newest call; calls and queue changes refresh the panel while it is shown.
+fn follow_calls(
+    mut pushes: MessageReader<AgentPush>,
+    screen: Res<State<Screen>>,
+    mut data: ResMut<Data>,
+    mut reloads: MessageWriter<Reload>,
+) {
+    for push in pushes.read() {
+        let changed = match push {
+            AgentPush::Event(AgentEvent::QueueCalled { call }) => {
+                data.last_call = Some(call.clone());
+                true
+            }
+            AgentPush::Event(AgentEvent::QueueChanged) => true,
+            _ => false,
+        };
+        if changed && *screen.get() == Screen::Queue {
+            reloads.write(Reload);
+        }
+    }
 }

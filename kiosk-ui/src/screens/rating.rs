@@ -2,9 +2,19 @@
 
 use bevy::prelude::*;
 
-use super::{Action, Build};
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::Agent;
+use crate::agent::{Data, Request};
+use crate::nav::{Action, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
+
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Rating, build);
+    app.add_systems(Update, rate.in_set(PageSystems::React));
+}
 
 pub(super) const LEVELS: [&str; 5] = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"];
 pub(super) const REASONS: [&str; 6] = [
@@ -16,7 +26,7 @@ pub(super) const REASONS: [&str; 6] = [
     "系统故障",
 ];
 
-pub(super) fn build(b: &mut Build) {
+fn build(b: &mut Build) {
     if b.session.rated {
         let thanks = match (&b.data.rating_failed, b.data.rated) {
             (Some(why), _) => why.clone(),
@@ -52,5 +62,39 @@ pub(super) fn build(b: &mut Build) {
     }
     if b.session.rating.is_some() {
         b.add(primary_button("提交评价", Action::SubmitRating));
+    }
+}
+
+/// A level, reasons (toggled), then the rating is sent.
+fn rate(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    mut agent: Agent,
+) {
+    for action in actions.read() {
+        match action {
+            Action::Rate(level) => session.rating = Some(*level),
+            Action::RateReason(r) => {
+                if let Some(i) = session.rating_reasons.iter().position(|x| x == r) {
+                    session.rating_reasons.remove(i);
+                } else {
+                    session.rating_reasons.push(r.clone());
+                }
+            }
+            Action::SubmitRating => {
+                if let Some(level) = session.rating {
+                    session.rated = true;
+                    data.rated = false;
+                    data.rating_failed = None;
+                    agent.ask(Request::Rate {
+                        level,
+                        reasons: session.rating_reasons.clone(),
+                        item: session.item.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
     }
 }

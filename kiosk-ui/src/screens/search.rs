@@ -2,13 +2,23 @@
 
 use bevy::prelude::*;
 
-use super::{Action, Build};
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::Agent;
+use crate::agent::{Data, Request};
+use crate::nav::{Action, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Search, build);
+    app.add_systems(Update, type_query.in_set(PageSystems::React));
+}
+
 const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
 
-pub(super) fn build(b: &mut Build) {
+fn build(b: &mut Build) {
     let shown = if b.session.query.is_empty() {
         "输入拼音或首字母，如 shebaoka、gjj".to_owned()
     } else {
@@ -112,4 +122,48 @@ fn key(label: &str, action: Action, width: f32) -> impl Bundle {
         BackgroundColor(PRIMARY_DARK),
         children![text(label, HEADING, ON_PRIMARY)],
     )
+}
+
+/// The longest query the box takes.
+const MAX_QUERY: usize = 24;
+
+/// Keys edit the query and each change searches at once; clearing forgets the results.
+fn type_query(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    mut agent: Agent,
+) {
+    for action in actions.read() {
+        match action {
+            Action::Key(c) => {
+                if session.query.chars().count() < MAX_QUERY {
+                    session.query.push(*c);
+                }
+                search(&session, &mut agent);
+            }
+            Action::Backspace => {
+                session.query.pop();
+                search(&session, &mut agent);
+            }
+            Action::ClearQuery => {
+                session.query.clear();
+                data.search = None;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Sends the query as it stands; answers to older queries are dropped when they arrive.
+fn search(session: &Session, agent: &mut Agent) {
+    if session.query.is_empty() {
+        return;
+    }
+    agent.status.search_seq += 1;
+    let seq = agent.status.search_seq;
+    agent.ask(Request::Search {
+        q: session.query.clone(),
+        seq,
+    });
 }

@@ -4,11 +4,22 @@
 use bevy::prelude::*;
 use menpai_model::queue::IssuedTicket;
 
-use super::{Action, Build, Screen};
+use super::PageSystems;
+use super::frame::{self, Build};
+use super::requests::Agent;
+use super::tap::go;
+use crate::agent::{Data, Request};
+use crate::nav::{Action, Screen};
+use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
-pub(super) fn build(b: &mut Build) {
+pub(super) fn plugin(app: &mut App) {
+    frame::page(app, Screen::Ticket, build);
+    app.add_systems(Update, take_ticket.in_set(PageSystems::React));
+}
+
+fn build(b: &mut Build) {
     match b.data.ticket.clone() {
         Some(Ok(t)) => ticket_card(b, &t),
         Some(Err(why)) => {
@@ -100,4 +111,25 @@ pub(super) fn ticket_card(b: &mut Build, t: &IssuedTicket) {
             ],
         ),
     );
+}
+
+/// A business's button takes a ticket; the ticket screen waits for it.
+fn take_ticket(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    mut data: ResMut<Data>,
+    mut agent: Agent,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for action in actions.read() {
+        if let Action::TakeTicket(prefix) = action {
+            session.taking_ticket = true;
+            data.ticket = None;
+            agent.ask(Request::TakeTicket {
+                prefix: prefix.clone(),
+            });
+            go(Screen::Ticket, &screen, &mut session, &mut next);
+        }
+    }
 }

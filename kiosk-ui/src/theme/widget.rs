@@ -4,7 +4,7 @@
 use bevy::prelude::*;
 
 use super::palette::*;
-use crate::screens::Action;
+use crate::nav::Action;
 
 pub const TITLE: f32 = 56.0;
 pub const HEADING: f32 = 44.0;

@@ -1,0 +1,149 @@
+//! The kiosk's shared vocabulary: which screen is shown, what a tap does, and the markers every
+//! page carries. It imports nothing else of the crate, so every room can use it.
+
+use bevy::prelude::*;
+use menpai_model::Audience;
+
+#[derive(States, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Screen {
+    /// The attract loop of promotional slides.
+    #[default]
+    Attract,
+    Home,
+    /// Categories of one audience.
+    Browse,
+    /// Items of a category.
+    Items,
+    Guide,
+    Checklist,
+    Search,
+    Map,
+    Outlets,
+    Help,
+    Rating,
+    /// Continue on your phone.
+    Phone,
+    /// The queue panel: calls, waiting, take a ticket.
+    Queue,
+    /// The ticket just taken.
+    Ticket,
+    /// Appointment check-in by scanning its QR code.
+    CheckIn,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 15] = [
+        Screen::Attract,
+        Screen::Home,
+        Screen::Browse,
+        Screen::Items,
+        Screen::Guide,
+        Screen::Checklist,
+        Screen::Search,
+        Screen::Map,
+        Screen::Outlets,
+        Screen::Help,
+        Screen::Rating,
+        Screen::Phone,
+        Screen::Queue,
+        Screen::Ticket,
+        Screen::CheckIn,
+    ];
+
+    /// The title in the top bar.
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Attract => "",
+            Screen::Home => "首页",
+            Screen::Browse => "分类查找",
+            Screen::Items => "事项列表",
+            Screen::Guide => "办事指南",
+            Screen::Checklist => "我的材料清单",
+            Screen::Search => "搜索事项",
+            Screen::Map => "大厅地图",
+            Screen::Outlets => "附近网点",
+            Screen::Help => "有事请教",
+            Screen::Rating => "服务评价",
+            Screen::Phone => "手机继续办",
+            Screen::Queue => "排队取号",
+            Screen::Ticket => "我的排队号",
+            Screen::CheckIn => "预约签到",
+        }
+    }
+
+    /// The name tests and scripts use.
+    pub fn from_name(s: &str) -> Option<Screen> {
+        Screen::ALL
+            .into_iter()
+            .find(|x| format!("{x:?}").eq_ignore_ascii_case(s))
+    }
+}
+
+/// Which kind of category a browse screen lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CategoryKind {
+    #[default]
+    Topic,
+    LifeEvent,
+    Department,
+}
+
+/// What a tap does. Buttons carry one; scripts and tests send them as messages.
+#[derive(Component, Message, Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Leave the attract loop.
+    Start,
+    /// Stay: only resets the idle clock (the countdown's button).
+    Continue,
+    Go(Screen),
+    Back,
+    Home,
+    ToggleElder,
+    BrowseAudience(Audience),
+    BrowseKind(CategoryKind),
+    OpenCategory(CategoryKind, String),
+    OpenItem(String),
+    OpenChecklist,
+    ToggleSituation(String),
+    PrintChecklist,
+    ShowWindowsOnMap,
+    Key(char),
+    Backspace,
+    ClearQuery,
+    FaqCategory(String),
+    CallStaff,
+    Rate(u8),
+    RateReason(String),
+    SubmitRating,
+    /// Take a ticket for a business type (its prefix).
+    TakeTicket(String),
+    /// Check in the appointment a scanned code carries.
+    CheckIn(String),
+}
+
+/// Marks the page root of the current screen.
+#[derive(Component)]
+pub struct PageRoot;
+
+/// The part of the page a screen fills; rebuilt when data or the session change.
+#[derive(Component)]
+pub struct PageBody;
+
+/// Lists that scroll by touch drag or wheel.
+#[derive(Component)]
+pub struct Scrolls;
+
+/// The plain notice shown while the agent is away.
+#[derive(Component)]
+pub struct OfflineNotice;
+
+/// Frames still wanted after something changed: a screen change lands on the next frame, and
+/// new text and images settle over one or two more.
+#[derive(Resource, Default, Debug)]
+pub struct KeepAwake(pub u8);
+
+impl KeepAwake {
+    pub fn ask(&mut self) {
+        self.0 = self.0.max(3);
+    }
+}
