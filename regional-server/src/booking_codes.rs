@@ -13,22 +13,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json, Router};
 use menpai_model::queue::mask_phone;
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Server;
 use crate::appointments::{self, BookRequest, Booked};
 use crate::error::{AppError, JsonBody};
-use crate::fleet::esc;
+use crate::html::{Markup, Page, error_line, html};
 use crate::phone::{FormToken, check_form, message_page, private_page};
 use crate::ratelimit::{RateLimit, address_key, wait_words};
-use crate::storage::{Result, Sqlite};
+use crate::storage::Held;
+use crate::storage::booking_codes::MAX_TRIES;
 
 /// A code is good for this long.
 const CODE_TTL_S: i64 = 10 * 60;
-/// Wrong codes a held booking takes before it is dropped.
-const MAX_TRIES: u32 = 5;
 
 /// How often codes may be asked for: per requester address, per requester and number, and per
 /// number (a short cooldown, so texts cannot be used to flood a phone).
@@ -69,97 +67,6 @@ pub fn admit(server: &Server, address: &str) -> std::result::Result<(), AppError
             tracing::warn!("Booking requests from one address over the limit were refused.");
             too_often(w)
         })
-}
-
-/// A booking held for its code.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Held {
-    pub id: String,
-    pub hall: String,
-    pub item: String,
-    pub date: String,
-    pub start: String,
-    pub name_enc: Vec<u8>,
-    pub phone_enc: Vec<u8>,
-    pub code_hash: String,
-    pub expires_at: i64,
-}
-
-pub trait HeldStore {
-    /// Holds a booking (and drops the expired ones).
-    fn hold(&self, h: &Held, now: i64) -> Result<()>;
-    fn held(&self, id: &str, now: i64) -> Result<Option<Held>>;
-    /// Counts a try at the code before it is compared (parallel guesses cannot share one try);
-    /// the held booking and the tries so far, while it has tries left and has not expired.
-    fn try_code(&self, id: &str, now: i64) -> Result<Option<(Held, u32)>>;
-    fn release(&self, id: &str) -> Result<()>;
-}
-
-const HELD_COLUMNS: &str =
-    "id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at";
-
-fn held_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Held> {
-    Ok(Held {
-        id: r.get(0)?,
-        hall: r.get(1)?,
-        item: r.get(2)?,
-        date: r.get(3)?,
-        start: r.get(4)?,
-        name_enc: r.get(5)?,
-        phone_enc: r.get(6)?,
-        code_hash: r.get(7)?,
-        expires_at: r.get(8)?,
-    })
-}
-
-impl HeldStore for Sqlite {
-    fn hold(&self, h: &Held, now: i64) -> Result<()> {
-        let conn = self.conn();
-        conn.execute("DELETE FROM booking_codes WHERE expires_at <= ?1", [now])?;
-        conn.execute(
-            "INSERT INTO booking_codes (id, hall, item, date, start, name_enc, phone_enc, code_hash, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                h.id, h.hall, h.item, h.date, h.start, h.name_enc, h.phone_enc, h.code_hash,
-                h.expires_at
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn held(&self, id: &str, now: i64) -> Result<Option<Held>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {HELD_COLUMNS} FROM booking_codes WHERE id = ?1 AND expires_at > ?2"
-                ),
-                params![id, now],
-                held_row,
-            )
-            .optional()?)
-    }
-
-    fn try_code(&self, id: &str, now: i64) -> Result<Option<(Held, u32)>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!(
-                    "UPDATE booking_codes SET tries = tries + 1
-                     WHERE id = ?1 AND expires_at > ?2 AND tries < ?3
-                     RETURNING {HELD_COLUMNS}, tries"
-                ),
-                params![id, now, MAX_TRIES],
-                |r| Ok((held_row(r)?, r.get(9)?)),
-            )
-            .optional()?)
-    }
-
-    fn release(&self, id: &str) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM booking_codes WHERE id = ?1", [id])?;
-        Ok(())
-    }
 }
 
 /// What the requester learns: the same for every number.
@@ -317,33 +224,31 @@ fn code_html(
     id: &str,
     sent_to: Option<&str>,
     demo_note: Option<&str>,
-    csrf_field: &str,
+    csrf_field: &Markup,
     error: Option<&str>,
-) -> String {
-    let mut b = String::from("<h1>输入验证码</h1><div class=\"card\">");
-    if let Some(to) = sent_to {
-        b.push_str(&format!(
-            "<p id=\"sent\">验证码已发到 {}，10 分钟内有效。</p>",
-            esc(to)
-        ));
-    }
-    if let Some(note) = demo_note {
-        b.push_str(&format!(
-            "<p class=\"muted\" id=\"demo-sms\">{}</p>",
-            esc(note)
-        ));
-    }
-    if let Some(e) = error {
-        b.push_str(&format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)));
-    }
-    b.push_str(&format!(
-        "<form method=\"post\" action=\"/book/code/{}\">{csrf_field}\
-         <label>验证码 <input name=\"code\" id=\"code\" inputmode=\"numeric\" maxlength=\"6\" \
-         autocomplete=\"one-time-code\" required></label>\
-         <button id=\"confirm\" type=\"submit\">确认预约</button></form></div>",
-        esc(id)
-    ));
-    crate::phone::shell("输入验证码 · 办事预约", &b)
+) -> Markup {
+    let body = html! {
+        h1 { "输入验证码" }
+        div class="card" {
+            @if let Some(to) = sent_to {
+                p id="sent" { "验证码已发到 " (to) "，10 分钟内有效。" }
+            }
+            @if let Some(note) = demo_note {
+                p class="muted" id="demo-sms" { (note) }
+            }
+            @if let Some(e) = error { (error_line(e)) }
+            form method="post" action={ "/book/code/" (id) } {
+                (csrf_field)
+                label {
+                    "验证码 "
+                    input name="code" id="code" inputmode="numeric" maxlength="6"
+                        autocomplete="one-time-code" required;
+                }
+                button id="confirm" type="submit" { "确认预约" }
+            }
+        }
+    };
+    Page::phone("输入验证码 · 办事预约").render(body)
 }
 
 /// `/book/code/{id}`: where the texted code is typed in.

@@ -519,7 +519,7 @@ async fn leases(
             hall.business_types.len()
         )));
     }
-    let today = crate::queue::day(crate::queue::local_now());
+    let today = crate::clock::day(crate::clock::local_now());
     let mut wants: Vec<(String, String)> = Vec::new();
     for w in req.wants {
         if hall.business(&w.prefix).is_none() {
@@ -544,7 +544,7 @@ async fn leases(
     }
     let size = server.config.queue_lease_block;
     let cap = server.config.queue_leases_per_terminal;
-    let now = crate::queue::stamp(crate::queue::local_now());
+    let now = crate::clock::stamp(crate::clock::local_now());
     let granted = tokio::task::spawn_blocking(move || {
         server
             .storage

@@ -6,11 +6,13 @@ pub mod admin;
 pub mod appointments;
 pub mod booking_codes;
 pub mod ca;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod devices;
 pub mod error;
 pub mod fleet;
+pub mod html;
 pub mod login;
 pub mod operators;
 pub mod phone;
@@ -36,7 +38,7 @@ use tokio::sync::broadcast;
 use crate::ca::Ca;
 use crate::config::Config;
 use crate::fleet::Fleet;
-use crate::storage::{Sqlite, Storage};
+use crate::storage::{ContentStore, Sqlite, Storage};
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]

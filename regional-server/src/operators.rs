@@ -12,46 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::Server;
 use crate::error::AppError;
 use crate::storage::Operator;
-
-/// What an operator may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Reads the fleet view and content versions.
-    Viewer,
-    /// Imports and publishes content.
-    ContentEditor,
-    /// Calls tickets at a window.
-    QueueStaff,
-    /// Everything, including enrollment, revocation and accounts.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::ContentEditor => "content_editor",
-            Role::QueueStaff => "queue_staff",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        [
-            Role::Viewer,
-            Role::ContentEditor,
-            Role::QueueStaff,
-            Role::Admin,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
-
-    /// Whether this role may do what `needed` guards. Every role may view.
-    pub fn allows(self, needed: Role) -> bool {
-        self == Role::Admin || self == needed || needed == Role::Viewer
-    }
-}
+pub use crate::storage::Role;
 
 pub const SESSION_COOKIE: &str = "menpai_session";
 

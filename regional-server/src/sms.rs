@@ -35,7 +35,7 @@ impl SmsSender for LogSms {
             .append(true)
             .mode(0o600)
             .open(&self.path)?;
-        let at = crate::queue::stamp(crate::queue::local_now());
+        let at = crate::clock::stamp(crate::clock::local_now());
         writeln!(
             f,
             "{at}\t{}\t{}",

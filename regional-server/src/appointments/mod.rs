@@ -5,7 +5,6 @@
 mod pages;
 mod routes;
 pub mod sealing;
-pub mod store;
 
 use std::sync::Arc;
 
@@ -16,15 +15,14 @@ use menpai_model::queue::{mask_name, mask_phone};
 use serde::{Deserialize, Serialize};
 
 use crate::Server;
+use crate::clock::{local_now, stamp};
 use crate::error::AppError;
-use crate::queue::{local_now, stamp};
-use crate::storage::StorageError;
+use crate::storage::{NewAppointment, StorageError};
 
 pub(crate) use pages::{form_page, refused_page};
 pub use routes::routes;
 pub(crate) use routes::same_site;
 pub use sealing::Sealer;
-pub use store::{Appointment, AppointmentStore, NewAppointment};
 
 /// Minutes per slot.
 pub const SLOT_MIN: u16 = 30;

@@ -2,13 +2,11 @@
 //! windows' actions, waiting estimates, and the live stream that carries calls to terminals.
 
 pub mod staff;
-pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use axum::http::StatusCode;
-use chrono::NaiveDateTime;
 use menpai_model::hours::{DayKind, WeeklyHours};
 use menpai_model::queue::{
     BusinessQueue, DeviceTicketRequest, IssuedTicket, Priority, QueueView, StaffAction,
@@ -18,9 +16,9 @@ use menpai_model::sync::StreamEvent;
 use menpai_model::{BusinessType, ContentPack, Region};
 
 use crate::Server;
+use crate::clock::{day, local_now, stamp};
 use crate::error::AppError;
-use crate::storage::{Device, StorageError};
-use store::{Act, NewTicket, Ticket};
+use crate::storage::{Act, Device, NewTicket, StorageError, Ticket};
 
 /// Recent services averaged for the waiting estimate.
 const RECENT_SERVICES: u32 = 20;
@@ -143,19 +141,6 @@ impl Halls {
         v.sort_by(|a, b| a.id.cmp(&b.id));
         v
     }
-}
-
-/// The hall's local time now (China Standard Time).
-pub fn local_now() -> NaiveDateTime {
-    menpai_model::queue::china_now()
-}
-
-pub fn stamp(now: NaiveDateTime) -> String {
-    now.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
-}
-
-pub fn day(now: NaiveDateTime) -> String {
-    now.format("%Y-%m-%d").to_string()
 }
 
 fn refused(e: StorageError) -> AppError {

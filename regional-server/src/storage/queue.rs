@@ -271,7 +271,7 @@ impl QueueStore for Sqlite {
             return ticket_by_id(&tx, id);
         }
         appointment_unused(&tx, t.appointment_id)?;
-        let drawn = super::stamp(super::local_now());
+        let drawn = crate::clock::stamp(crate::clock::local_now());
         let issued_at = t.issued_at.unwrap_or(&drawn);
         let (next, floor) = counter(&tx, t.hall, t.day, t.prefix)?;
         if next >= floor {
@@ -581,7 +581,7 @@ fn rank(p: Priority) -> i64 {
 /// Records an offline ticket inside the transaction that holds its event; false when its
 /// number is not in a block leased to `device` (it is then refused and logged).
 pub fn apply_offline_ticket(tx: &Transaction, device: &str, t: &OfflineTicket) -> Result<bool> {
-    let now = &super::stamp(super::local_now());
+    let now = &crate::clock::stamp(crate::clock::local_now());
     let leased: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM number_leases WHERE hall = ?1 AND day = ?2 AND prefix = ?3
                         AND device = ?4 AND ?5 BETWEEN first AND last)",
@@ -880,7 +880,8 @@ mod tests {
 
     #[test]
     fn an_offline_check_in_marks_the_appointment_like_an_online_one() {
-        use crate::appointments::{AppointmentStore, NewAppointment, Sealer};
+        use crate::appointments::Sealer;
+        use crate::storage::{AppointmentStore, NewAppointment};
         let db = Sqlite::open_in_memory().unwrap();
         let sealer = Sealer::from_key(&[3; 32]);
         let claims = menpai_model::appointment::AppointmentClaims {

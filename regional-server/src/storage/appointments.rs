@@ -1,4 +1,4 @@
-//! Where appointments are kept: the booking store and its SQLite implementation.
+//! Appointments kept: booked places per slot, capacities, and personal data sealed until purged.
 
 use std::collections::HashMap;
 

@@ -1,0 +1,161 @@
+//! Terminals: enrollment tokens, enrolled devices and their latest heartbeats.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Sqlite};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrollmentToken {
+    pub hall: String,
+    pub position: String,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    pub id: String,
+    pub hall: String,
+    pub position: String,
+    pub cert_sha256: String,
+    pub enrolled_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Enrollment, devices and heartbeats.
+pub trait DeviceStore {
+    fn create_enrollment_token(
+        &self,
+        token_sha256: &str,
+        t: &EnrollmentToken,
+        by: &str,
+    ) -> Result<()>;
+    fn enrollment_token(&self, token_sha256: &str) -> Result<Option<EnrollmentToken>>;
+    /// Uses the token and records the device in one transaction; false when the token was used
+    /// or expired meanwhile.
+    fn redeem_enrollment(&self, token_sha256: &str, now: i64, device: &Device) -> Result<bool>;
+    fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>>;
+    fn revoke_device(&self, id: &str, at: &str) -> Result<bool>;
+    fn devices(&self) -> Result<Vec<Device>>;
+
+    fn save_heartbeats(&self, beats: &[(String, i64, String)]) -> Result<()>;
+    fn heartbeats(&self) -> Result<Vec<(String, i64, String)>>;
+}
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: r.get(0)?,
+        hall: r.get(1)?,
+        position: r.get(2)?,
+        cert_sha256: r.get(3)?,
+        enrolled_at: r.get(4)?,
+        revoked_at: r.get(5)?,
+    })
+}
+
+const DEVICE_COLUMNS: &str = "id, hall, position, cert_sha256, enrolled_at, revoked_at";
+
+impl DeviceStore for Sqlite {
+    fn create_enrollment_token(
+        &self,
+        token_sha256: &str,
+        t: &EnrollmentToken,
+        by: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO enrollment_tokens (token_sha256, hall, position, expires_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_sha256, t.hall, t.position, t.expires_at, by],
+        )?;
+        Ok(())
+    }
+
+    fn enrollment_token(&self, token_sha256: &str) -> Result<Option<EnrollmentToken>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT hall, position, expires_at, used_at IS NOT NULL FROM enrollment_tokens
+                 WHERE token_sha256 = ?1",
+                [token_sha256],
+                |r| {
+                    Ok(EnrollmentToken {
+                        hall: r.get(0)?,
+                        position: r.get(1)?,
+                        expires_at: r.get(2)?,
+                        used: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn redeem_enrollment(&self, token_sha256: &str, now: i64, d: &Device) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE enrollment_tokens SET used_at = ?1, device_id = ?2
+             WHERE token_sha256 = ?3 AND used_at IS NULL AND expires_at > ?1",
+            params![now, d.id, token_sha256],
+        )?;
+        if n != 1 {
+            return Ok(false);
+        }
+        tx.execute(
+            &format!("INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, NULL)"),
+            params![d.id, d.hall, d.position, d.cert_sha256, d.enrolled_at],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE cert_sha256 = ?1"),
+                [cert_sha256],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    fn revoke_device(&self, id: &str, at: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+            params![at, id],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn devices(&self) -> Result<Vec<Device>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY hall, position, id"
+        ))?;
+        let rows = stmt.query_map([], device_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn save_heartbeats(&self, beats: &[(String, i64, String)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO heartbeats (device_id, received_at, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at, body = excluded.body",
+            )?;
+            for (id, at, body) in beats {
+                put.execute(params![id, at, body])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn heartbeats(&self) -> Result<Vec<(String, i64, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT device_id, received_at, body FROM heartbeats")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

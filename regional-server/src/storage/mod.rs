@@ -1,0 +1,52 @@
+//! The server's storage layer: one trait per concern (operators, devices, content, events,
+//! queue, appointments, booking codes, ratings), each implemented by the embedded SQLite
+//! backend in its own file. A PostgreSQL backend implements the same traits for a region run on
+//! several replicas. Storage imports no feature module: the types it keeps live here.
+
+pub mod appointments;
+pub mod booking_codes;
+pub mod content;
+pub mod devices;
+pub mod events;
+pub mod operators;
+pub mod queue;
+pub mod ratings;
+mod sqlite;
+
+pub use appointments::{Appointment, AppointmentStore, NewAppointment};
+pub use booking_codes::{Held, HeldStore};
+pub use content::{ContentStore, Version};
+pub use devices::{Device, DeviceStore, EnrollmentToken};
+pub use events::{EventStore, Ingested};
+pub use operators::{AuditEntry, Operator, OperatorStore, Role};
+pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
+pub use ratings::{Rating, RatingStore, RatingSummary};
+pub use sqlite::Sqlite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// Everything the server keeps.
+pub trait Storage:
+    OperatorStore
+    + DeviceStore
+    + ContentStore
+    + EventStore
+    + QueueStore
+    + AppointmentStore
+    + HeldStore
+    + RatingStore
+    + Send
+    + Sync
+    + std::fmt::Debug
+{
+}
+
+impl Storage for Sqlite {}
