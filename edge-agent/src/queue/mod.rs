@@ -3,7 +3,10 @@
 //!
 //! Without a regional server the agent is the hall's authority and holds the whole day's
 //! numbers as one `local` block; with one, blocks are leased from it and calls arrive on its
-//! live stream. Every change writes its outbox event in the same transaction.
+//! live stream. Every change writes its outbox event in the same transaction. The desk
+//! (`desk.rs`) decides, for the HTTP API, where each ticket comes from and what is printed.
+
+pub mod desk;
 
 use chrono::{NaiveDateTime, NaiveTime};
 use menpai_model::appointment::AppointmentClaims;
@@ -68,6 +71,15 @@ pub enum QueueError {
     /// to answer with.
     #[error("{1}")]
     Refused(u16, String),
+    /// Tickets are asked for faster than this terminal hands them out (seconds to wait).
+    #[error("取号的人太多，请 {0} 秒后再试")]
+    TooFast(u64),
+    /// The terminal cannot do it now (its hall is not in the content, no appointment key).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A scanned appointment code that is not one, or not genuine.
+    #[error(transparent)]
+    Token(#[from] menpai_model::appointment::TokenError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

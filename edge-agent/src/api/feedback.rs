@@ -1,0 +1,69 @@
+//! What a citizen sends to the hall: a call for staff, a rating (好差评); both queued in the
+//! outbox for the regional server.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use menpai_model::api::{AgentEvent, HelpRequest, RatingRequest};
+use serde_json::{Value, json};
+
+use super::error::AppError;
+use super::extract::Body;
+use super::{AgentState, active};
+use crate::Agent;
+
+pub(super) fn routes() -> Router<Arc<Agent>> {
+    Router::new()
+        .route("/api/v1/help", post(help))
+        .route("/api/v1/ratings", post(rate))
+}
+
+/// A citizen asks for staff: queued for the regional server and told to the hall at once.
+async fn help(
+    State(agent): AgentState,
+    Body(b): Body<HelpRequest>,
+) -> Result<Json<Value>, AppError> {
+    if b.context.as_ref().is_some_and(|c| c.chars().count() > 64) {
+        return Err(AppError::bad_request("参数错误：context 最多 64 个字"));
+    }
+    let body = json!({ "hall": agent.config.terminal.hall, "position": agent.config.terminal.position, "context": b.context });
+    agent
+        .store
+        .enqueue("help_request", &body)
+        .map_err(AppError::internal)?;
+    agent.notify(AgentEvent::HelpRequested);
+    Ok(Json(json!({ "called": true })))
+}
+
+/// A rating (好差评), queued for the regional server.
+async fn rate(
+    State(agent): AgentState,
+    Body(r): Body<RatingRequest>,
+) -> Result<Json<Value>, AppError> {
+    if !(1..=5).contains(&r.level) {
+        return Err(AppError::bad_request("参数错误：level 应在 1 到 5 之间"));
+    }
+    if r.reasons.len() > 8
+        || r.reasons
+            .iter()
+            .any(|x| x.is_empty() || x.chars().count() > 16)
+    {
+        return Err(AppError::bad_request(
+            "参数错误：最多 8 条原因，每条 1 到 16 个字",
+        ));
+    }
+    let c = active(&agent)?;
+    if let Some(id) = &r.item
+        && c.meta(id).is_none()
+    {
+        return Err(AppError::bad_request(format!("参数错误：没有事项 `{id}`")));
+    }
+    let body = json!({ "hall": agent.config.terminal.hall, "level": r.level, "reasons": r.reasons, "item": r.item });
+    let key = agent
+        .store
+        .enqueue("rating", &body)
+        .map_err(AppError::internal)?;
+    Ok(Json(json!({ "recorded": key })))
+}

@@ -1,0 +1,54 @@
+//! The terminal's state: health, the kiosk UI's beacon, the peripherals.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use menpai_model::api::{DeviceList, Health};
+
+use super::AgentState;
+use crate::Agent;
+
+pub(super) fn routes() -> Router<Arc<Agent>> {
+    Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/ui/alive", post(ui_alive))
+        .route("/api/v1/devices", get(devices))
+}
+
+/// The kiosk UI says it is alive (from its frame loop, so a frozen UI goes silent).
+async fn ui_alive(State(agent): AgentState) -> StatusCode {
+    agent.host.ui_alive();
+    StatusCode::NO_CONTENT
+}
+
+async fn health(State(agent): AgentState) -> Json<Health> {
+    let catalog = agent.catalog();
+    Json(Health {
+        status: if catalog.is_some() {
+            "ok".into()
+        } else {
+            "no_content".into()
+        },
+        agent_version: env!("CARGO_PKG_VERSION").into(),
+        content_version: catalog.as_ref().map(|c| c.version.version.clone()),
+        region: catalog.as_ref().map(|c| c.region.name.clone()),
+        items: catalog.as_ref().map_or(0, |c| c.item_count()),
+        uptime_s: agent.uptime_s(),
+        outbox_depth: agent.store.outbox_depth().unwrap_or_default(),
+        regional: agent
+            .regional
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
+        host: agent.host_status(),
+    })
+}
+
+async fn devices(State(agent): AgentState) -> Json<DeviceList> {
+    Json(DeviceList {
+        devices: agent.devices.health(),
+    })
+}
