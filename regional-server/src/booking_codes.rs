@@ -20,10 +20,11 @@ use crate::Server;
 use crate::appointments::{self, BookRequest, Booked};
 use crate::error::{AppError, JsonBody};
 use crate::html::{Markup, Page, error_line, html};
-use crate::phone::{FormToken, check_form, message_page, private_page};
+use crate::phone::{message_page, private_page};
 use crate::ratelimit::{RateLimit, address_key, wait_words};
 use crate::storage::Held;
 use crate::storage::booking_codes::MAX_TRIES;
+use crate::web::{FormToken, check_form};
 
 /// A code is good for this long.
 const CODE_TTL_S: i64 = 10 * 60;
@@ -105,7 +106,7 @@ pub fn request(
     l.per_address_and_phone
         .record(&format!("{address} {phone_key}"), now);
     l.per_phone.record(&phone_key, now);
-    let id = format!("bk-{}", &crate::operators::random_token()[..16]);
+    let id = format!("bk-{}", &crate::web::random_token()[..16]);
     let mut n = [0u8; 4];
     getrandom::fill(&mut n).map_err(AppError::internal)?;
     let code = format!("{:06}", u32::from_le_bytes(n) % 1_000_000);
@@ -210,7 +211,7 @@ async fn confirm_json(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<CodeBody>,
 ) -> std::result::Result<(StatusCode, Json<Booked>), AppError> {
-    if crate::operators::cross_site(&headers) {
+    if crate::web::cross_site(&headers) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "请在本站页面提交预约"));
     }
     admit(&server, &address_key(peer.ip()))?;

@@ -10,6 +10,7 @@ use menpai_model::sync::Heartbeat;
 use serde::Serialize;
 
 use crate::Server;
+use crate::html::{Page, html};
 use crate::storage::{Storage, StorageError};
 
 #[derive(Debug, Default)]
@@ -230,70 +231,59 @@ pub async fn flush_loop(server: Arc<Server>) {
     }
 }
 
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+const STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:24px;color:#1b1f24;background:#f2f5fa}\
+h1{color:#0e3f7e;margin:0 0 8px}h2{margin:24px 0 8px}table{border-collapse:collapse;width:100%;background:#fff}\
+th,td{padding:8px 12px;border-bottom:1px solid #d8dee6;text-align:left}\
+.s{font-weight:bold;border-radius:12px;padding:2px 10px;color:#fff}\
+.online{background:#2e7d32}.stale{background:#b26a00}.offline{background:#c62828}\
+.never{background:#5b6570}.revoked{background:#1b1f24}.fault{color:#c62828}\
+.summary span{margin-right:16px}";
 
 /// The fleet view: halls → terminals, plain HTML that refreshes itself.
 pub fn page(v: &FleetView, operator: &str) -> String {
-    let mut h = String::from(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <meta http-equiv=\"refresh\" content=\"5\"><title>终端运行状态 · 门牌</title><style>\
-         body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:24px;color:#1b1f24;background:#f2f5fa}\
-         h1{color:#0e3f7e;margin:0 0 8px}h2{margin:24px 0 8px}table{border-collapse:collapse;width:100%;background:#fff}\
-         th,td{padding:8px 12px;border-bottom:1px solid #d8dee6;text-align:left}\
-         .s{font-weight:bold;border-radius:12px;padding:2px 10px;color:#fff}\
-         .online{background:#2e7d32}.stale{background:#b26a00}.offline{background:#c62828}\
-         .never{background:#5b6570}.revoked{background:#1b1f24}.fault{color:#c62828}\
-         .summary span{margin-right:16px}</style></head><body>",
-    );
-    h.push_str(&format!(
-        "<h1>终端运行状态</h1><p>操作员 {} · 最新内容版本 <b id=\"latest\">{}</b> · \
-         <form method=\"post\" action=\"/logout\" style=\"display:inline\"><button>退出</button></form></p>",
-        esc(operator),
-        esc(v.latest_version.as_deref().unwrap_or("—"))
-    ));
-    h.push_str("<p class=\"summary\">");
-    for (k, n) in &v.counts {
-        h.push_str(&format!("<span id=\"count-{k}\">{k}: {n}</span>"));
-    }
-    h.push_str("</p>");
-    if v.halls.is_empty() {
-        h.push_str("<p>还没有登记的终端。</p>");
-    }
-    for hall in &v.halls {
-        h.push_str(&format!(
-            "<h2>{}</h2><table><tr><th>终端</th><th>位置</th><th>状态</th><th>上次心跳</th>\
-             <th>内容版本</th><th>程序版本</th><th>待上传</th><th>故障</th></tr>",
-            esc(&hall.hall)
-        ));
-        for t in &hall.terminals {
-            let status = format!("{:?}", t.status).to_lowercase();
-            h.push_str(&format!(
-                "<tr class=\"terminal\" data-id=\"{}\" data-status=\"{status}\"><td>{}</td><td>{}</td>\
-                 <td><span class=\"s {status}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td class=\"fault\">{}</td></tr>",
-                esc(&t.id),
-                esc(&t.id),
-                esc(&t.position),
-                t.status.label(),
-                t.last_heartbeat_age_s
-                    .map(|a| format!("{a} 秒前"))
-                    .unwrap_or_else(|| "—".into()),
-                esc(t.content_version.as_deref().unwrap_or("—")),
-                esc(t.agent_version.as_deref().unwrap_or("—")),
-                t.outbox_depth.map(|d| d.to_string()).unwrap_or_else(|| "—".into()),
-                esc(&t.faults.join("；")),
-            ));
+    let dash = |s: Option<String>| s.unwrap_or_else(|| "—".into());
+    let body = html! {
+        h1 { "终端运行状态" }
+        p {
+            "操作员 " (operator) " · 最新内容版本 "
+            b id="latest" { (v.latest_version.as_deref().unwrap_or("—")) } " · "
+            form method="post" action="/logout" style="display:inline" { button { "退出" } }
         }
-        h.push_str("</table>");
-    }
-    h.push_str("</body></html>");
-    h
+        p class="summary" {
+            @for (k, n) in &v.counts {
+                span id={ "count-" (k) } { (k) ": " (n) }
+            }
+        }
+        @if v.halls.is_empty() {
+            p { "还没有登记的终端。" }
+        }
+        @for hall in &v.halls {
+            h2 { (hall.hall) }
+            table {
+                tr {
+                    th { "终端" } th { "位置" } th { "状态" } th { "上次心跳" }
+                    th { "内容版本" } th { "程序版本" } th { "待上传" } th { "故障" }
+                }
+                @for t in &hall.terminals {
+                    @let status = format!("{:?}", t.status).to_lowercase();
+                    tr class="terminal" data-id=(t.id) data-status=(status) {
+                        td { (t.id) }
+                        td { (t.position) }
+                        td { span class={ "s " (status) } { (t.status.label()) } }
+                        td { (dash(t.last_heartbeat_age_s.map(|a| format!("{a} 秒前")))) }
+                        td { (t.content_version.as_deref().unwrap_or("—")) }
+                        td { (t.agent_version.as_deref().unwrap_or("—")) }
+                        td { (dash(t.outbox_depth.map(|d| d.to_string()))) }
+                        td class="fault" { (t.faults.join("；")) }
+                    }
+                }
+            }
+        }
+    };
+    Page::new("终端运行状态 · 门牌", STYLE)
+        .head(html! { meta http-equiv="refresh" content="5"; })
+        .render(body)
+        .into_string()
 }
 
 /// Prometheus text exposition.

@@ -11,14 +11,15 @@ use menpai_model::queue::mask_phone;
 
 use super::{Slot, item_at, slots};
 use crate::Server;
+use crate::clock::local_now;
 use crate::error::AppError;
-use crate::fleet::esc;
-use crate::phone::{FormToken, message_page, private_page};
-use crate::queue::local_now;
+use crate::html::{Markup, Page, PreEscaped, error_line, html};
+use crate::phone::{message_page, private_page};
+use crate::web::FormToken;
 
 /// The booking pages share the phone pages' look.
-fn page(title: &str, body: &str) -> String {
-    crate::phone::shell(&format!("{title} · 办事预约"), body)
+fn page(title: &str, body: Markup) -> Markup {
+    Page::phone(&format!("{title} · 办事预约")).render(body)
 }
 
 pub(crate) fn refused_page(e: &AppError, back: Option<(&str, &str)>) -> Response {
@@ -35,22 +36,17 @@ pub(super) async fn items_page(
     };
     let mut items: Vec<(&String, &(String, String))> = h.items.iter().collect();
     items.sort_by(|a, b| a.1.0.cmp(&b.1.0));
-    let mut b = format!(
-        "<p><a href=\"/h/{0}\">‹ {1}</a></p><h1>预约办事</h1><p class=\"muted\">{1} · 选择要办的事项</p>\
-         <div class=\"card list\" id=\"items\">",
-        esc(&h.id),
-        esc(&h.name)
-    );
-    for (id, (name, _)) in items {
-        b.push_str(&format!(
-            "<a href=\"/book/{}/{}\">{}</a>",
-            esc(&h.id),
-            esc(id),
-            esc(name)
-        ));
-    }
-    b.push_str("</div>");
-    private_page(StatusCode::OK, page(&h.name, &b), "")
+    let body = html! {
+        p { a href={ "/h/" (h.id) } { "‹ " (h.name) } }
+        h1 { "预约办事" }
+        p class="muted" { (h.name) " · 选择要办的事项" }
+        div class="card list" id="items" {
+            @for (id, (name, _)) in items {
+                a href={ "/book/" (h.id) "/" (id) } { (name) }
+            }
+        }
+    };
+    private_page(StatusCode::OK, page(&h.name, body), "")
 }
 
 /// The phone booking page: the next open days' slots, name and phone.
@@ -80,31 +76,18 @@ pub(crate) fn form_page(
     server: &Server,
     hall: &str,
     item: &str,
-    csrf_field: &str,
+    csrf_field: &Markup,
     error: Option<&str>,
-) -> std::result::Result<String, AppError> {
+) -> std::result::Result<Markup, AppError> {
     let (item_name, _) = item_at(server, hall, item)?;
     let hall_name = server
         .halls
         .get(hall)
         .map(|h| h.name.clone())
         .unwrap_or_default();
-    let mut b = format!(
-        "<p><a href=\"/book/{}\">‹ 换个事项</a></p><h1>预约：{}</h1><p class=\"muted\">{}</p>",
-        esc(hall),
-        esc(&item_name),
-        esc(&hall_name)
-    );
-    if let Some(e) = error {
-        b.push_str(&format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)));
-    }
-    b.push_str(&format!(
-        "<form method=\"post\" action=\"/book/{}/{}\">{csrf_field}",
-        esc(hall),
-        esc(item)
-    ));
     let today = local_now().date();
-    let mut days = 0;
+    // The next three days with open slots.
+    let mut days: Vec<(chrono::NaiveDate, Vec<Slot>)> = Vec::new();
     for d in 0..=server.config.appointment_days_ahead as i64 {
         let date = today + Duration::days(d);
         let open: Vec<Slot> = slots(server, hall, item, date)?
@@ -114,28 +97,44 @@ pub(crate) fn form_page(
         if open.is_empty() {
             continue;
         }
-        b.push_str(&format!("<p><b>{}</b></p>", date.format("%m月%d日")));
-        for s in open {
-            b.push_str(&format!(
-                "<label class=\"slot\"><input type=\"radio\" name=\"slot\" value=\"{date} {0}\" required> {0}-{1}（余{2}）</label>",
-                s.start, s.end, s.left
-            ));
-        }
-        days += 1;
-        if days == 3 {
+        days.push((date, open));
+        if days.len() == 3 {
             break;
         }
     }
-    if days == 0 {
-        b.push_str("<p>近期没有可预约的时段。</p>");
-    }
-    b.push_str(
-        "<label>姓名 <input type=\"text\" name=\"name\" id=\"name\" maxlength=\"20\" required autocomplete=\"name\"></label>\
-         <label>手机号 <input type=\"tel\" name=\"phone\" id=\"phone\" maxlength=\"11\" required inputmode=\"numeric\" autocomplete=\"tel\"></label>\
-         <button id=\"book\" type=\"submit\">预约</button></form>\
-         <p class=\"muted\">提交后会给这个手机号发验证码。姓名和手机号加密保存，只用于本次预约，到期自动删除。</p>",
-    );
-    Ok(page(&item_name, &b))
+    let body = html! {
+        p { a href={ "/book/" (hall) } { "‹ 换个事项" } }
+        h1 { "预约：" (item_name) }
+        p class="muted" { (hall_name) }
+        @if let Some(e) = error { (error_line(e)) }
+        form method="post" action={ "/book/" (hall) "/" (item) } {
+            (csrf_field)
+            @for (date, open) in &days {
+                p { b { (date.format("%m月%d日")) } }
+                @for s in open {
+                    label class="slot" {
+                        input type="radio" name="slot" value={ (date) " " (s.start) } required;
+                        " " (s.start) "-" (s.end) "（余" (s.left) "）"
+                    }
+                }
+            }
+            @if days.is_empty() {
+                p { "近期没有可预约的时段。" }
+            }
+            label {
+                "姓名 "
+                input type="text" name="name" id="name" maxlength="20" required autocomplete="name";
+            }
+            label {
+                "手机号 "
+                input type="tel" name="phone" id="phone" maxlength="11" required inputmode="numeric"
+                    autocomplete="tel";
+            }
+            button id="book" type="submit" { "预约" }
+        }
+        p class="muted" { "提交后会给这个手机号发验证码。姓名和手机号加密保存，只用于本次预约，到期自动删除。" }
+    };
+    Ok(page(&item_name, body))
 }
 
 /// `/a/{id}`: a booking's confirmation, with the QR code to scan at the hall's terminal; once
@@ -172,40 +171,41 @@ pub(super) async fn appointment_page(
         .and_then(|p| server.sealer.open(p))
         .map(|p| mask_phone(&p))
         .unwrap_or_default();
-    let mut b = format!(
-        "<h1>预约成功</h1><div class=\"card\"><p><b id=\"item\">{}</b></p><p id=\"slot\">{}</p>\
-         <p>{}</p><p>{} {}</p>",
-        esc(&c.item_name),
-        esc(&c.slot_label()),
-        esc(&hall_name),
-        esc(&c.holder),
-        esc(&phone)
-    );
-    match (&a.checked_in_at, &a.ticket) {
+    let checked_in = match (&a.checked_in_at, &a.ticket) {
         (Some(at), Some(number)) => {
-            let day = at.get(..10).unwrap_or_default().replace('-', "");
-            b.push_str(&format!(
-                "<p id=\"checked-in\">已签到，排队号 <b>{0}</b></p>\
-                 <p><a href=\"/t/{1}/{2}/{0}\">查看排队进度 ›</a></p></div>",
-                esc(number),
-                esc(&c.hall),
-                esc(&day)
-            ));
+            Some((at.get(..10).unwrap_or_default().replace('-', ""), number))
         }
-        _ => {
-            let token = sign(c, &server.appointment_key);
-            let svg = qrcode::QrCode::new(token.as_bytes())
-                .map(|q| {
-                    q.render::<qrcode::render::svg::Color>()
-                        .min_dimensions(240, 240)
-                        .build()
-                })
-                .unwrap_or_default();
-            b.push_str(&format!(
-                "<div id=\"qr\">{svg}</div><p>到大厅后，在门牌终端扫这个二维码签到，领取优先号。</p>\
-                 <p class=\"muted\">请提前 10 分钟到达；本页可收藏，短信里也有链接。</p></div>"
-            ));
+        _ => None,
+    };
+    // Our own QR code of the signed booking, rendered by the qrcode crate: constant markup with
+    // no text from the citizen, so it goes into the page unescaped.
+    let qr = checked_in.is_none().then(|| {
+        let token = sign(c, &server.appointment_key);
+        qrcode::QrCode::new(token.as_bytes())
+            .map(|q| {
+                q.render::<qrcode::render::svg::Color>()
+                    .min_dimensions(240, 240)
+                    .build()
+            })
+            .unwrap_or_default()
+    });
+    let body = html! {
+        h1 { "预约成功" }
+        div class="card" {
+            p { b id="item" { (c.item_name) } }
+            p id="slot" { (c.slot_label()) }
+            p { (hall_name) }
+            p { (c.holder) " " (phone) }
+            @if let Some((day, number)) = &checked_in {
+                p id="checked-in" { "已签到，排队号 " b { (number) } }
+                p { a href={ "/t/" (c.hall) "/" (day) "/" (number) } { "查看排队进度 ›" } }
+            }
+            @if let Some(svg) = qr {
+                div id="qr" { (PreEscaped(svg)) }
+                p { "到大厅后，在门牌终端扫这个二维码签到，领取优先号。" }
+                p class="muted" { "请提前 10 分钟到达；本页可收藏，短信里也有链接。" }
+            }
         }
-    }
-    private_page(StatusCode::OK, page("预约成功", &b), "")
+    };
+    private_page(StatusCode::OK, page("预约成功", body), "")
 }

@@ -8,10 +8,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use menpai_model::api::Checklist;
 
-use super::pages::{footer, hall_of, material_line};
-use super::{cached, not_found, shell, urlencode};
+use super::pages::material_line;
+use super::{cached, hall_of, not_found, urlencode};
 use crate::Server;
-use crate::fleet::esc;
+use crate::html::{Page, footer, hidden, html};
 
 /// The situations of a query (`s=a,b` or `s=a&s=b`) and the hall.
 fn parse(raw: Option<&str>) -> (Vec<String>, Option<String>) {
@@ -62,72 +62,51 @@ pub(super) async fn page(
     let hall_q = hall
         .map(|h| format!("&h={}", urlencode(&h.id)))
         .unwrap_or_default();
-    let mut b = String::new();
-    b.push_str(&format!(
-        "<p><a href=\"/i/{}?{}\">‹ 办事指南</a></p><h1 id=\"item\">{}</h1><p class=\"muted\">我的材料清单</p>",
-        esc(&item.id),
-        esc(hall_q.trim_start_matches('&')),
-        esc(&item.name)
-    ));
-    if !stale.is_empty() {
-        b.push_str("<p class=\"err\">链接里有的情形已经变更，已略去。</p>");
-    }
-    if !item.situations.is_empty() {
-        b.push_str(&format!(
-            "<form method=\"get\" action=\"/c/{}\" id=\"situations\"><b>您的情况（可多选）</b>",
-            esc(&item.id)
-        ));
-        for s in &item.situations {
-            b.push_str(&format!(
-                "<label><input type=\"checkbox\" name=\"s\" value=\"{}\"{}> {}<br><span class=\"muted\">{}</span></label>",
-                esc(&s.id),
-                if chosen.contains(&s.id) { " checked" } else { "" },
-                esc(&s.name),
-                esc(&s.description)
-            ));
-        }
-        if let Some(h) = hall {
-            b.push_str(&format!(
-                "<input type=\"hidden\" name=\"h\" value=\"{}\">",
-                esc(&h.id)
-            ));
-        }
-        b.push_str("<button type=\"submit\">更新清单</button></form>");
-    }
-    b.push_str(&format!(
-        "<div class=\"card\" id=\"materials\"><h2>要带的材料（{} 项）</h2><ol>",
-        list.materials.len()
-    ));
-    for line in &list.materials {
-        let who = if line.for_situations.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " <span class=\"tag\">{}</span>",
-                esc(&line.for_situations.join("、"))
-            )
-        };
-        b.push_str(&format!(
-            "<li>{}{who}</li>",
-            material_line(&c, &line.material)
-        ));
-    }
-    b.push_str("</ol></div>");
     let link = format!("/c/{}?s={}{}", item.id, chosen.join(","), hall_q);
-    b.push_str(&format!(
-        "<div class=\"card\"><p>保存或转发这个链接，随时查看这份清单（链接里没有个人信息）：</p>\
-         <p><a id=\"share\" href=\"{0}\">{0}</a></p></div>",
-        esc(&link)
-    ));
-    if let Some(h) = hall {
-        b.push_str(&format!(
-            "<p><a href=\"/h/{}\">‹ 回到{}</a></p>",
-            esc(&h.id),
-            esc(&h.name)
-        ));
-    }
-    b.push_str(&footer(&c));
-    cached(&headers, shell(&format!("{} · 材料清单", item.name), &b))
+    let body = html! {
+        p { a href={ "/i/" (item.id) "?" (hall_q.trim_start_matches('&')) } { "‹ 办事指南" } }
+        h1 id="item" { (item.name) }
+        p class="muted" { "我的材料清单" }
+        @if !stale.is_empty() {
+            p class="err" { "链接里有的情形已经变更，已略去。" }
+        }
+        @if !item.situations.is_empty() {
+            form method="get" action={ "/c/" (item.id) } id="situations" {
+                b { "您的情况（可多选）" }
+                @for s in &item.situations {
+                    label {
+                        input type="checkbox" name="s" value=(s.id) checked[chosen.contains(&s.id)];
+                        " " (s.name) br; span class="muted" { (s.description) }
+                    }
+                }
+                @if let Some(h) = hall { (hidden("h", &h.id)) }
+                button type="submit" { "更新清单" }
+            }
+        }
+        div class="card" id="materials" {
+            h2 { "要带的材料（" (list.materials.len()) " 项）" }
+            ol {
+                @for line in &list.materials {
+                    li {
+                        (material_line(&c, &line.material))
+                        @if !line.for_situations.is_empty() {
+                            " " span class="tag" { (line.for_situations.join("、")) }
+                        }
+                    }
+                }
+            }
+        }
+        div class="card" {
+            p { "保存或转发这个链接，随时查看这份清单（链接里没有个人信息）：" }
+            p { a id="share" href=(link) { (link) } }
+        }
+        @if let Some(h) = hall {
+            p { a href={ "/h/" (h.id) } { "‹ 回到" (h.name) } }
+        }
+        (footer(&c.version))
+    };
+    let title = format!("{} · 材料清单", item.name);
+    cached(&headers, Page::phone(&title).render(body))
 }
 
 #[cfg(test)]

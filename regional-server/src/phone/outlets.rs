@@ -13,13 +13,12 @@ use menpai_model::geo::GeoPoint;
 use menpai_model::outlet::{Outlet, OutletKind};
 use serde::Deserialize;
 
-use super::pages::{footer, hall_of};
-use super::{cached, cached_with, not_found, shell, shell_with, urlencode};
+use super::{cached, cached_with, hall_of, not_found, urlencode};
 use crate::Server;
-use crate::fleet::esc;
+use crate::html::{Markup, Page, footer, html, tel_link};
 
 /// Navigation links for the three map apps most phones have, at the outlet's GCJ-02 position.
-pub(super) fn nav_links(o: &Outlet) -> String {
+pub(super) fn nav_links(o: &Outlet) -> Markup {
     let p = o.location.to_gcj02();
     let (name, addr) = (urlencode(&o.name), urlencode(&o.address));
     let amap = format!(
@@ -34,13 +33,13 @@ pub(super) fn nav_links(o: &Outlet) -> String {
         "https://apis.map.qq.com/uri/v1/marker?marker=coord:{:.6},{:.6};title:{name};addr:{addr}&referer=menpai",
         p.lat, p.lon
     );
-    format!(
-        "<p class=\"nav\">导航：<a class=\"amap\" href=\"{}\">高德地图</a> · <a class=\"baidu\" href=\"{}\">百度地图</a> · \
-         <a class=\"tencent\" href=\"{}\">腾讯地图</a></p>",
-        esc(&amap),
-        esc(&baidu),
-        esc(&tencent)
-    )
+    html! {
+        p class="nav" {
+            "导航：" a class="amap" href=(amap) { "高德地图" } " · "
+            a class="baidu" href=(baidu) { "百度地图" } " · "
+            a class="tencent" href=(tencent) { "腾讯地图" }
+        }
+    }
 }
 
 /// The halls' clock for one page: today, the minute of the day, and how the calendar treats
@@ -53,7 +52,7 @@ pub(super) struct Today {
 
 impl Today {
     pub(super) fn read(server: &Server) -> Today {
-        let now = crate::queue::local_now();
+        let now = crate::clock::local_now();
         Today {
             date: now.date(),
             minute: u16::try_from(now.hour() * 60 + now.minute()).unwrap_or_default(),
@@ -74,11 +73,9 @@ impl Today {
     }
 }
 
-fn open_label(open: bool) -> &'static str {
-    if open {
-        "<b class=\"open\">营业中</b>"
-    } else {
-        "<b class=\"closed\">休息中</b>"
+fn open_label(open: bool) -> Markup {
+    html! {
+        @if open { b class="open" { "营业中" } } @else { b class="closed" { "休息中" } }
     }
 }
 
@@ -144,52 +141,50 @@ pub(super) async fn near(
         .map(|o| (o, from.distance_m(&o.location)))
         .collect();
     list.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let mut b = String::new();
-    if let Some(h) = hall {
-        b.push_str(&format!(
-            "<p><a href=\"/h/{}\">‹ 回到{}</a></p>",
-            esc(&h.id),
-            esc(&h.name)
-        ));
-    }
-    b.push_str("<h1>附近的办事地点</h1>");
-    if let Some(i) = item {
-        b.push_str(&format!("<p>可以办理：<b>{}</b></p>", esc(&i.name)));
-    }
-    b.push_str(&format!(
-        "<p class=\"muted\"><span id=\"from\">{}</span> · <button id=\"locate\" type=\"button\" hidden \
-         style=\"width:auto;padding:6px 12px;font-size:15px\">按我的位置排列</button></p><div id=\"outlets\">",
-        esc(&hall.map(|h| format!("离{}的距离", h.name)).unwrap_or("离区中心的距离".into()))
-    ));
+    let from_words = match hall {
+        Some(h) => format!("离{}的距离", h.name),
+        None => "离区中心的距离".into(),
+    };
     let today = Today::read(&server);
-    for (o, m) in &list {
-        let (open, hours) = today.of(o);
-        b.push_str(&format!(
-            "<div class=\"card outlet\" data-lat=\"{:.6}\" data-lon=\"{:.6}\"><b><a href=\"/o/{}\">{}</a></b>\
-             <p><span class=\"tag\">{}</span><span class=\"dist\">{}</span> · {} · {}</p>\
-             <p class=\"muted\">{}</p>{}</div>",
-            o.location.lat,
-            o.location.lon,
-            esc(&o.id),
-            esc(&o.name),
-            o.kind.label(),
-            distance_label(*m),
-            open_label(open),
-            esc(&hours),
-            esc(&o.address),
-            nav_links(o)
-        ));
-    }
-    if list.is_empty() {
-        b.push_str("<p>没有找到可以办理的地点，请到咨询台询问。</p>");
-    }
-    b.push_str("</div><p class=\"muted\">导航坐标为国测局坐标（GCJ-02）。</p>");
-    b.push_str(&footer(&c));
-    cached_with(
-        &headers,
-        shell_with("附近的办事地点", "", &b, NEAR_SCRIPT),
-        NEAR_SCRIPT,
-    )
+    let body = html! {
+        @if let Some(h) = hall {
+            p { a href={ "/h/" (h.id) } { "‹ 回到" (h.name) } }
+        }
+        h1 { "附近的办事地点" }
+        @if let Some(i) = item {
+            p { "可以办理：" b { (i.name) } }
+        }
+        p class="muted" {
+            span id="from" { (from_words) } " · "
+            button id="locate" type="button" hidden
+                style="width:auto;padding:6px 12px;font-size:15px" { "按我的位置排列" }
+        }
+        div id="outlets" {
+            @for (o, m) in &list {
+                @let (open, hours) = today.of(o);
+                div class="card outlet" data-lat=(format!("{:.6}", o.location.lat))
+                    data-lon=(format!("{:.6}", o.location.lon)) {
+                    b { a href={ "/o/" (o.id) } { (o.name) } }
+                    p {
+                        span class="tag" { (o.kind.label()) }
+                        span class="dist" { (distance_label(*m)) } " · "
+                        (open_label(open)) " · " (hours)
+                    }
+                    p class="muted" { (o.address) }
+                    (nav_links(o))
+                }
+            }
+            @if list.is_empty() {
+                p { "没有找到可以办理的地点，请到咨询台询问。" }
+            }
+        }
+        p class="muted" { "导航坐标为国测局坐标（GCJ-02）。" }
+        (footer(&c.version))
+    };
+    let page = Page::phone("附近的办事地点")
+        .script(NEAR_SCRIPT)
+        .render(body);
+    cached_with(&headers, page, NEAR_SCRIPT)
 }
 
 const WEEK: [(Weekday, &str); 7] = [
@@ -218,82 +213,60 @@ pub(super) async fn outlet(
     let today = Today::read(&server);
     let (open, hours) = today.of(o);
     let weekday = today.date.weekday();
-    let mut b = format!(
-        "<h1 id=\"outlet\">{}</h1><p><span class=\"tag\">{}</span>{} · {}</p>\
-         <div class=\"card\"><p>{}</p><p>电话 <a href=\"tel:{}\">{}</a></p>{}</div>",
-        esc(&o.name),
-        o.kind.label(),
-        open_label(open),
-        esc(&hours),
-        esc(&o.address),
-        esc(&o.phone),
-        esc(&o.phone),
-        nav_links(o)
-    );
-    b.push_str("<div class=\"card\" id=\"hours\"><h2>办公时间</h2><ul>");
-    for (d, label) in WEEK {
-        let spans = o.hours.day(d);
-        let text = if spans.is_empty() {
-            "休息".to_owned()
-        } else {
-            spans.join(" ")
-        };
-        let mark = if d == weekday {
-            " <b>（今天）</b>"
-        } else {
-            ""
-        };
-        b.push_str(&format!("<li>{label} {}{mark}</li>", esc(&text)));
-    }
-    b.push_str("</ul>");
-    if o.hours.closed_on_holidays {
-        b.push_str("<p class=\"muted\">法定节假日休息，调休上班日照常办公。</p>");
-    }
-    b.push_str("</div>");
-    if !o.transit.is_empty() || !o.notes.is_empty() {
-        b.push_str("<div class=\"card\"><h2>怎么去</h2><ul>");
-        for t in o.transit.iter().chain(&o.notes) {
-            b.push_str(&format!("<li>{}</li>", esc(t)));
-        }
-        b.push_str("</ul></div>");
-    }
     let items: Vec<_> = c
         .pack
         .items
         .iter()
         .filter(|i| o.items.contains(&i.id))
         .collect();
-    if !items.is_empty() {
-        let via = if o.kind == OutletKind::Hall {
-            format!("?h={}", urlencode(&o.id))
-        } else {
-            String::new()
-        };
-        b.push_str(&format!(
-            "<h2>可以办理（{} 项）</h2><div class=\"card list\" id=\"items\">",
-            items.len()
-        ));
-        for i in items.iter().take(40) {
-            b.push_str(&format!(
-                "<a href=\"/i/{}{}\">{}</a>",
-                esc(&i.id),
-                esc(&via),
-                esc(&i.name)
-            ));
+    let via = if o.kind == OutletKind::Hall {
+        format!("?h={}", urlencode(&o.id))
+    } else {
+        String::new()
+    };
+    let body = html! {
+        h1 id="outlet" { (o.name) }
+        p { span class="tag" { (o.kind.label()) } (open_label(open)) " · " (hours) }
+        div class="card" {
+            p { (o.address) }
+            p { "电话 " (tel_link(&o.phone)) }
+            (nav_links(o))
         }
-        b.push_str("</div>");
-        if o.kind == OutletKind::Hall {
-            b.push_str(&format!(
-                "<p><a href=\"/h/{}\">进入{}的门牌：搜索事项、预约</a></p>",
-                esc(&o.id),
-                esc(&o.name)
-            ));
+        div class="card" id="hours" {
+            h2 { "办公时间" }
+            ul {
+                @for (d, label) in WEEK {
+                    @let spans = o.hours.day(d);
+                    li {
+                        (label) " "
+                        @if spans.is_empty() { "休息" } @else { (spans.join(" ")) }
+                        @if d == weekday { " " b { "（今天）" } }
+                    }
+                }
+            }
+            @if o.hours.closed_on_holidays {
+                p class="muted" { "法定节假日休息，调休上班日照常办公。" }
+            }
         }
-    }
-    b.push_str(&format!(
-        "<p><a href=\"/o?h={}\">附近其他办事地点</a></p>",
-        esc(&urlencode(&o.id))
-    ));
-    b.push_str(&footer(&c));
-    cached(&headers, shell(&o.name, &b))
+        @if !o.transit.is_empty() || !o.notes.is_empty() {
+            div class="card" {
+                h2 { "怎么去" }
+                ul { @for t in o.transit.iter().chain(&o.notes) { li { (t) } } }
+            }
+        }
+        @if !items.is_empty() {
+            h2 { "可以办理（" (items.len()) " 项）" }
+            div class="card list" id="items" {
+                @for i in items.iter().take(40) {
+                    a href={ "/i/" (i.id) (via) } { (i.name) }
+                }
+            }
+            @if o.kind == OutletKind::Hall {
+                p { a href={ "/h/" (o.id) } { "进入" (o.name) "的门牌：搜索事项、预约" } }
+            }
+        }
+        p { a href={ "/o?h=" (urlencode(&o.id)) } { "附近其他办事地点" } }
+        (footer(&c.version))
+    };
+    cached(&headers, Page::phone(&o.name).render(body))
 }

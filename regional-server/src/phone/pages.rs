@@ -7,13 +7,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use menpai_model::item::Item;
-use menpai_model::outlet::{Outlet, OutletKind};
+use menpai_model::outlet::Outlet;
 use pinyin::ToPinyin;
 use serde::Deserialize;
 
-use super::{Current, cached, not_found, shell, urlencode};
+use super::{Current, cached, hall_of, not_found, urlencode};
 use crate::Server;
-use crate::fleet::esc;
+use crate::html::{Markup, Page, footer, html, list, tel_link};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct HallQuery {
@@ -67,20 +67,6 @@ fn matches(item: &Item, q: &str) -> bool {
         })
 }
 
-pub(super) fn hall_of<'a>(c: &'a Current, id: &str) -> Option<&'a Outlet> {
-    c.pack
-        .outlets
-        .iter()
-        .find(|o| o.id == id && o.kind == OutletKind::Hall)
-}
-
-pub(super) fn footer(c: &Current) -> String {
-    format!(
-        "<footer>内容版本 {} · 以大厅现场公示为准</footer>",
-        esc(&c.version)
-    )
-}
-
 /// `/h/{hall}`: the hall's plate: hours, address, phone, search, topics, most asked-for items.
 pub(super) async fn hall(
     State(server): State<Arc<Server>>,
@@ -95,32 +81,7 @@ pub(super) async fn hall(
         return not_found("这个服务大厅", None);
     };
     let (open, hours) = super::outlets::Today::read(&server).of(hall);
-    let mut b = format!(
-        "<h1 id=\"hall\">{}</h1><div class=\"card\"><p>{} · <b class=\"{}\">{}</b></p>\
-         <p>{}</p><p>电话 <a href=\"tel:{}\">{}</a></p></div>",
-        esc(&hall.name),
-        esc(&hours),
-        if open { "open" } else { "closed" },
-        if open {
-            "正在办公"
-        } else {
-            "现在不办公"
-        },
-        esc(&hall.address),
-        esc(&hall.phone),
-        esc(&hall.phone),
-    );
     let q = query.q.clone().unwrap_or_default();
-    b.push_str(&format!(
-        "<p><a href=\"/book/{0}\">预约办事</a> · <a href=\"/o?h={0}\">附近办事地点</a> · <a href=\"/o/{0}\">怎么去</a></p>",
-        esc(&hall.id)
-    ));
-    b.push_str(&format!(
-        "<form method=\"get\" action=\"/h/{}\" role=\"search\"><input type=\"search\" name=\"q\" \
-         value=\"{}\" placeholder=\"搜事项：汉字或拼音，如 社保、sb\" aria-label=\"搜索事项\"></form>",
-        esc(&hall.id),
-        esc(&q)
-    ));
     let here: Vec<&Item> = c
         .pack
         .items
@@ -147,38 +108,49 @@ pub(super) async fn hall(
     if !q.trim().is_empty() || !topic.is_empty() {
         shown.sort_by_key(|i| std::cmp::Reverse(i.popularity));
     }
-    b.push_str(&format!(
-        "<h2>{}</h2><div class=\"card list\" id=\"items\">",
-        esc(&heading)
-    ));
-    if shown.is_empty() {
-        b.push_str("<p>没有找到相关事项。换个说法试试，或到咨询台询问。</p>");
-    }
-    for i in &shown {
-        b.push_str(&format!(
-            "<a href=\"/i/{}?h={}\">{}</a>",
-            esc(&i.id),
-            esc(&hall.id),
-            esc(&i.name)
-        ));
-    }
-    b.push_str("</div>");
     let mut topics: BTreeMap<&str, usize> = BTreeMap::new();
     for i in &here {
         *topics.entry(i.topic.as_str()).or_default() += 1;
     }
-    b.push_str("<h2>按主题找</h2><div class=\"card\" id=\"topics\">");
-    for (t, n) in topics {
-        b.push_str(&format!(
-            "<a class=\"tag\" href=\"/h/{}?topic={}\">{} {n}</a>",
-            esc(&hall.id),
-            esc(&urlencode(t)),
-            esc(t)
-        ));
-    }
-    b.push_str("</div>");
-    b.push_str(&footer(&c));
-    cached(&headers, shell(&hall.name, &b))
+    let body = html! {
+        h1 id="hall" { (hall.name) }
+        div class="card" {
+            p {
+                (hours) " · "
+                b class=(if open { "open" } else { "closed" }) {
+                    (if open { "正在办公" } else { "现在不办公" })
+                }
+            }
+            p { (hall.address) }
+            p { "电话 " (tel_link(&hall.phone)) }
+        }
+        p {
+            a href={ "/book/" (hall.id) } { "预约办事" } " · "
+            a href={ "/o?h=" (hall.id) } { "附近办事地点" } " · "
+            a href={ "/o/" (hall.id) } { "怎么去" }
+        }
+        form method="get" action={ "/h/" (hall.id) } role="search" {
+            input type="search" name="q" value=(q) placeholder="搜事项：汉字或拼音，如 社保、sb"
+                aria-label="搜索事项";
+        }
+        h2 { (heading) }
+        div class="card list" id="items" {
+            @if shown.is_empty() {
+                p { "没有找到相关事项。换个说法试试，或到咨询台询问。" }
+            }
+            @for i in &shown {
+                a href={ "/i/" (i.id) "?h=" (hall.id) } { (i.name) }
+            }
+        }
+        h2 { "按主题找" }
+        div class="card" id="topics" {
+            @for (t, n) in topics {
+                a class="tag" href={ "/h/" (hall.id) "?topic=" (urlencode(t)) } { (t) " " (n) }
+            }
+        }
+        (footer(&c.version))
+    };
+    cached(&headers, Page::phone(&hall.name).render(body))
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,45 +160,29 @@ pub(super) struct GuideQuery {
     h: Option<String>,
 }
 
-fn list(items: &[String]) -> String {
-    let mut s = String::from("<ul>");
-    for i in items {
-        s.push_str(&format!("<li>{}</li>", esc(i)));
+fn materials(c: &Current, ms: &[menpai_model::item::Material]) -> Markup {
+    html! {
+        ul { @for m in ms { li { (material_line(c, m)) } } }
     }
-    s.push_str("</ul>");
-    s
-}
-
-fn materials(c: &Current, ms: &[menpai_model::item::Material]) -> String {
-    let mut s = String::from("<ul>");
-    for m in ms {
-        s.push_str(&format!("<li>{}</li>", material_line(c, m)));
-    }
-    s.push_str("</ul>");
-    s
 }
 
 /// One material: name, form and copies, when it is needed, where it comes from, its blank form.
-pub(super) fn material_line(c: &Current, m: &menpai_model::item::Material) -> String {
-    {
-        let mut line = format!("{}（{} {} 份）", esc(&m.name), m.form.label(), m.copies);
-        if !m.required {
-            line.push_str(&format!(
-                " <span class=\"muted\">{}时需要</span>",
-                esc(m.condition.as_deref().unwrap_or("特定情况"))
-            ));
+pub(super) fn material_line(c: &Current, m: &menpai_model::item::Material) -> Markup {
+    let form = m
+        .template_form
+        .as_ref()
+        .and_then(|f| c.pack.forms.iter().find(|x| &x.id == f));
+    html! {
+        (m.name) "（" (m.form.label()) " " (m.copies) " 份）"
+        @if !m.required {
+            " " span class="muted" { (m.condition.as_deref().unwrap_or("特定情况")) "时需要" }
         }
-        if let Some(src) = &m.source {
-            line.push_str(&format!(" <span class=\"muted\">· {}</span>", esc(src)));
+        @if let Some(src) = &m.source {
+            " " span class="muted" { "· " (src) }
         }
-        if let Some(form) = m
-            .template_form
-            .as_ref()
-            .and_then(|f| c.pack.forms.iter().find(|x| &x.id == f))
-        {
-            line.push_str(&format!(" <a href=\"{}\">下载表格</a>", esc(&form.url)));
+        @if let Some(form) = form {
+            " " a href=(form.url) { "下载表格" }
         }
-        line
     }
 }
 
@@ -252,131 +208,101 @@ pub(super) async fn guide(
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let mut b = String::new();
-    if let Some((href, label)) = &back {
-        b.push_str(&format!(
-            "<p><a href=\"{}\">‹ {}</a></p>",
-            esc(href),
-            esc(label)
-        ));
-    }
-    b.push_str(&format!(
-        "<h1 id=\"item\">{}</h1><p><span class=\"tag\">{}</span><span class=\"tag\">{}</span>\
-         <span class=\"tag\">{}</span><span class=\"tag\">最多跑 {} 次</span></p>",
-        esc(&item.name),
-        item.audience.label(),
-        esc(&kind),
-        esc(&item.department),
-        item.visits
-    ));
-    if let (Some(h), Some(_)) = (hall, &item.business_type) {
-        b.push_str(&format!(
-            "<p><a href=\"/book/{}/{}\">预约到{}办理</a></p>",
-            esc(&h.id),
-            esc(&item.id),
-            esc(&h.name)
-        ));
-    }
     let via = hall
         .map(|h| format!("h={}", urlencode(&h.id)))
         .unwrap_or_default();
-    if !item.situations.is_empty() {
-        b.push_str(&format!(
-            "<p><a id=\"mylist\" href=\"/c/{}?{}\">选择我的情况，生成材料清单 ›</a></p>",
-            esc(&item.id),
-            esc(&via)
-        ));
-    }
-    b.push_str("<div class=\"card\" id=\"materials\"><h2>要带的材料</h2>");
-    b.push_str(&materials(&c, &item.materials));
-    for s in &item.situations {
-        b.push_str(&format!("<h2>{}</h2>", esc(&s.name)));
-        if !s.description.is_empty() {
-            b.push_str(&format!("<p class=\"muted\">{}</p>", esc(&s.description)));
-        }
-        b.push_str(&materials(&c, &s.materials));
-    }
-    b.push_str("</div>");
-    b.push_str(&format!(
-        "<div class=\"card\" id=\"conditions\"><h2>申请条件</h2>{}</div>",
-        list(&item.conditions)
-    ));
-    let fees = if item.fees.charged {
-        let mut f: Vec<String> = item
-            .fees
-            .items
-            .iter()
-            .map(|f| format!("{} {}", f.name, f.amount))
-            .collect();
-        f.extend(item.fees.note.clone());
-        list(&f)
-    } else {
-        "<p>不收费</p>".into()
-    };
-    b.push_str(&format!(
-        "<div class=\"card\" id=\"limits\"><h2>收费</h2>{fees}<h2>办理时限</h2>\
-         <p>承诺 {} · 法定 {}</p><h2>办理结果</h2><p>{}</p></div>",
-        esc(&item.promised_limit.label()),
-        esc(&item.legal_limit.label()),
-        esc(&item.result)
-    ));
-    let steps: Vec<String> = item
-        .steps
+    let mut fees: Vec<String> = item
+        .fees
+        .items
         .iter()
-        .map(|s| format!("{}：{}", s.title, s.detail))
+        .map(|f| format!("{} {}", f.name, f.amount))
         .collect();
-    b.push_str(&format!(
-        "<div class=\"card\" id=\"steps\"><h2>办理流程</h2>{}</div>",
-        list(&steps)
-            .replacen("<ul>", "<ol>", 1)
-            .replace("</ul>", "</ol>")
-    ));
-    let mut places = Vec::new();
-    for ch in &item.channels.halls {
-        if let Some(o) = c.pack.outlets.iter().find(|o| o.id == ch.outlet) {
+    fees.extend(item.fees.note.clone());
+    // Where it is handled: the outlet, its windows, and whether it takes bookings there.
+    let places: Vec<(&Outlet, String, bool)> = item
+        .channels
+        .halls
+        .iter()
+        .filter_map(|ch| {
+            let o = c.pack.outlets.iter().find(|o| o.id == ch.outlet)?;
             let windows: Vec<String> = ch.windows.iter().map(|w| format!("{w}号")).collect();
-            let book = if item.business_type.is_some() && !o.business_types.is_empty() {
-                format!(
-                    " · <a href=\"/book/{}/{}\">预约</a>",
-                    esc(&o.id),
-                    esc(&item.id)
-                )
-            } else {
-                String::new()
-            };
-            places.push(format!(
-                "<li><a href=\"/h/{}\">{}</a> {}窗口{book}<br><span class=\"muted\">{}</span> · <a href=\"/o/{}\">导航</a></li>",
-                esc(&o.id),
-                esc(&o.name),
-                esc(&windows.join("、")),
-                esc(&o.address),
-                esc(&o.id)
-            ));
+            let book = item.business_type.is_some() && !o.business_types.is_empty();
+            Some((o, windows.join("、"), book))
+        })
+        .collect();
+    let body = html! {
+        @if let Some((href, label)) = &back {
+            p { a href=(href) { "‹ " (label) } }
         }
-    }
-    b.push_str(&format!(
-        "<div class=\"card\" id=\"where\"><h2>在哪里办</h2><ul>{}</ul><p><a href=\"/o?item={}&amp;{}\">按距离看所有能办的地点</a></p>",
-        places.join(""),
-        esc(&urlencode(&item.id)),
-        esc(&via)
-    ));
-    if let Some(online) = &item.channels.online {
-        b.push_str(&format!(
-            "<p>网上办理：<a href=\"{}\">{}</a></p>",
-            esc(&online.url),
-            esc(&online.platform)
-        ));
-    }
-    b.push_str("</div>");
-    b.push_str(&format!(
-        "<div class=\"card\" id=\"contact\"><h2>咨询与投诉</h2><p>咨询 <a href=\"tel:{0}\">{0}</a></p>\
-         <p>投诉 <a href=\"tel:{1}\">{1}</a></p><h2>设定依据</h2>{2}</div>",
-        esc(&item.consult_phone),
-        esc(&item.complaint_phone),
-        list(&item.legal_basis)
-    ));
-    b.push_str(&footer(&c));
-    cached(&headers, shell(&item.name, &b))
+        h1 id="item" { (item.name) }
+        p {
+            span class="tag" { (item.audience.label()) }
+            span class="tag" { (kind) }
+            span class="tag" { (item.department) }
+            span class="tag" { "最多跑 " (item.visits) " 次" }
+        }
+        @if let (Some(h), Some(_)) = (hall, &item.business_type) {
+            p { a href={ "/book/" (h.id) "/" (item.id) } { "预约到" (h.name) "办理" } }
+        }
+        @if !item.situations.is_empty() {
+            p { a id="mylist" href={ "/c/" (item.id) "?" (via) } { "选择我的情况，生成材料清单 ›" } }
+        }
+        div class="card" id="materials" {
+            h2 { "要带的材料" }
+            (materials(&c, &item.materials))
+            @for s in &item.situations {
+                h2 { (s.name) }
+                @if !s.description.is_empty() {
+                    p class="muted" { (s.description) }
+                }
+                (materials(&c, &s.materials))
+            }
+        }
+        div class="card" id="conditions" { h2 { "申请条件" } (list(&item.conditions)) }
+        div class="card" id="limits" {
+            h2 { "收费" }
+            @if item.fees.charged { (list(&fees)) } @else { p { "不收费" } }
+            h2 { "办理时限" }
+            p { "承诺 " (item.promised_limit.label()) " · 法定 " (item.legal_limit.label()) }
+            h2 { "办理结果" }
+            p { (item.result) }
+        }
+        div class="card" id="steps" {
+            h2 { "办理流程" }
+            ol { @for s in &item.steps { li { (s.title) "：" (s.detail) } } }
+        }
+        div class="card" id="where" {
+            h2 { "在哪里办" }
+            ul {
+                @for (o, windows, book) in &places {
+                    li {
+                        a href={ "/h/" (o.id) } { (o.name) } " " (windows) "窗口"
+                        @if *book {
+                            " · " a href={ "/book/" (o.id) "/" (item.id) } { "预约" }
+                        }
+                        br;
+                        span class="muted" { (o.address) } " · "
+                        a href={ "/o/" (o.id) } { "导航" }
+                    }
+                }
+            }
+            p {
+                a href={ "/o?item=" (urlencode(&item.id)) "&" (via) } { "按距离看所有能办的地点" }
+            }
+            @if let Some(online) = &item.channels.online {
+                p { "网上办理：" a href=(online.url) { (online.platform) } }
+            }
+        }
+        div class="card" id="contact" {
+            h2 { "咨询与投诉" }
+            p { "咨询 " (tel_link(&item.consult_phone)) }
+            p { "投诉 " (tel_link(&item.complaint_phone)) }
+            h2 { "设定依据" }
+            (list(&item.legal_basis))
+        }
+        (footer(&c.version))
+    };
+    cached(&headers, Page::phone(&item.name).render(body))
 }
 
 /// `/forms/{file}`: a blank form named by the content. Packs carry the form's name, not its
@@ -393,26 +319,25 @@ pub(super) async fn form(
     let Some(form) = c.pack.forms.iter().find(|f| f.url == url) else {
         return not_found("这份表格", None);
     };
-    let mut b = format!(
-        "<h1 id=\"form\">{}</h1><div class=\"card\"><p>空白表格可在服务大厅咨询台免费领取，窗口备有填写样表。</p>\
-         <p class=\"muted\">电子版由主管部门上传后可在这里下载。</p></div><h2>需要这份表格的事项</h2><div class=\"card list\">",
-        esc(&form.name)
-    );
-    for i in c.pack.items.iter().filter(|i| {
+    let needed_by = c.pack.items.iter().filter(|i| {
         i.materials
             .iter()
             .chain(i.situations.iter().flat_map(|s| &s.materials))
             .any(|m| m.template_form.as_deref() == Some(form.id.as_str()))
-    }) {
-        b.push_str(&format!(
-            "<a href=\"/i/{}\">{}</a>",
-            esc(&i.id),
-            esc(&i.name)
-        ));
-    }
-    b.push_str("</div>");
-    b.push_str(&footer(&c));
-    cached(&headers, shell(&form.name, &b))
+    });
+    let body = html! {
+        h1 id="form" { (form.name) }
+        div class="card" {
+            p { "空白表格可在服务大厅咨询台免费领取，窗口备有填写样表。" }
+            p class="muted" { "电子版由主管部门上传后可在这里下载。" }
+        }
+        h2 { "需要这份表格的事项" }
+        div class="card list" {
+            @for i in needed_by { a href={ "/i/" (i.id) } { (i.name) } }
+        }
+        (footer(&c.version))
+    };
+    cached(&headers, Page::phone(&form.name).render(body))
 }
 
 #[cfg(test)]

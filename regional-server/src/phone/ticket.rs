@@ -11,113 +11,21 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
 use menpai_model::queue::TicketState;
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{FormToken, check_form, message_page, private_page, shell_with, url_day};
+use super::{message_page, private_page, url_day};
 use crate::Server;
+use crate::clock::{day, local_now, stamp};
 use crate::error::AppError;
-use crate::fleet::esc;
+use crate::html::{Markup, Page, hidden, html};
 use crate::operators::Session;
-use crate::queue::store::Ticket;
-use crate::queue::{HallInfo, day, local_now, stamp};
-use crate::storage::{Result, Sqlite, StorageError};
+use crate::queue::HallInfo;
+use crate::storage::{Rating, StorageError, Ticket};
+use crate::web::{FormToken, check_form};
 
 /// Days after its ticket a service can still be rated.
 const RATE_WITHIN_DAYS: i64 = 7;
-
-/// A citizen's rating of a finished ticket.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rating {
-    pub hall: String,
-    pub day: String,
-    pub number: String,
-    pub business: String,
-    pub window: Option<u32>,
-    pub stars: u8,
-    pub comment: String,
-    pub rated_at: String,
-}
-
-/// Ratings of a window and business type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RatingSummary {
-    pub window: Option<u32>,
-    pub business: String,
-    pub count: u32,
-    pub average: f64,
-    /// Ratings of 1 or 2 stars (差评), which the hall must follow up.
-    pub poor: u32,
-}
-
-pub trait RatingStore {
-    /// Stores a rating; a ticket is rated once.
-    fn rate(&self, r: &Rating) -> Result<()>;
-    fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>>;
-    /// Per window and business since a day; the latest comments.
-    fn ratings(&self, hall: &str, since: &str) -> Result<(Vec<RatingSummary>, Vec<Value>)>;
-}
-
-impl RatingStore for Sqlite {
-    fn rate(&self, r: &Rating) -> Result<()> {
-        let done = self.conn().execute(
-            "INSERT INTO ratings (hall, day, number, business, window, stars, comment, rated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
-            params![
-                r.hall, r.day, r.number, r.business, r.window, r.stars, r.comment, r.rated_at
-            ],
-        )?;
-        if done == 0 {
-            return Err(StorageError::Conflict("这张号已经评价过了，谢谢您".into()));
-        }
-        Ok(())
-    }
-
-    fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT stars FROM ratings WHERE hall = ?1 AND day = ?2 AND number = ?3",
-                params![hall, day, number],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    fn ratings(&self, hall: &str, since: &str) -> Result<(Vec<RatingSummary>, Vec<Value>)> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT window, business, COUNT(*), AVG(stars), SUM(stars <= 2) FROM ratings
-             WHERE hall = ?1 AND day >= ?2 GROUP BY window, business ORDER BY window, business",
-        )?;
-        let summary = stmt
-            .query_map(params![hall, since], |r| {
-                Ok(RatingSummary {
-                    window: r.get(0)?,
-                    business: r.get(1)?,
-                    count: r.get(2)?,
-                    average: (r.get::<_, f64>(3)? * 100.0).round() / 100.0,
-                    poor: r.get(4)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT day, number, window, stars, comment FROM ratings
-             WHERE hall = ?1 AND day >= ?2 AND comment != '' ORDER BY rated_at DESC LIMIT 20",
-        )?;
-        let comments = stmt
-            .query_map(params![hall, since], |r| {
-                Ok(json!({
-                    "day": r.get::<_, String>(0)?, "number": r.get::<_, String>(1)?,
-                    "window": r.get::<_, Option<u32>>(2)?, "stars": r.get::<_, u8>(3)?,
-                    "comment": r.get::<_, String>(4)?,
-                }))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((summary, comments))
-    }
-}
 
 /// What the ticket page shows and its script refreshes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -228,23 +136,20 @@ fn find(
     match t {
         Some(t) => Ok((h, date, t)),
         // A ticket taken while the terminal was offline arrives when it reconnects.
-        None if valid && date == local_now().date() => Err(Box::new(private_page(
-            StatusCode::NOT_FOUND,
-            shell_with(
-                "暂时查不到",
-                "<meta http-equiv=\"refresh\" content=\"30\">",
-                &format!(
-                    "<h1>暂时查不到 {} 号</h1><div class=\"card\"><p>如果是在终端断网时取的号，\
-                     终端联网后就能查到，本页每 30 秒自动刷新。</p><p class=\"muted\">请留意大厅的叫号屏和广播。</p>\
-                     <p><a href=\"/h/{}\">{}</a></p></div>",
-                    esc(number),
-                    esc(&h.id),
-                    esc(&h.name)
-                ),
-                "",
-            ),
-            "",
-        ))),
+        None if valid && date == local_now().date() => {
+            let body = html! {
+                h1 { "暂时查不到 " (number) " 号" }
+                div class="card" {
+                    p { "如果是在终端断网时取的号，终端联网后就能查到，本页每 30 秒自动刷新。" }
+                    p class="muted" { "请留意大厅的叫号屏和广播。" }
+                    p { a href={ "/h/" (h.id) } { (h.name) } }
+                }
+            };
+            let page = Page::phone("暂时查不到")
+                .head(html! { meta http-equiv="refresh" content="30"; })
+                .render(body);
+            Err(Box::new(private_page(StatusCode::NOT_FOUND, page, "")))
+        }
         None => Err(unknown()),
     }
 }
@@ -298,52 +203,49 @@ pub(super) async fn page(
         Err(e) => return AppError::internal(e).into_response(),
     };
     let token = FormToken::of(&headers);
-    let mut b = format!(
-        "<div id=\"ticket\" data-state=\"{}\"><p class=\"muted\">{}</p><h1 id=\"number\" style=\"font-size:56px;margin:0\">{}</h1>\
-         <p>{}</p><div class=\"card now\"><p id=\"headline\" style=\"font-size:24px;font-weight:bold;margin:0\">{}</p>\
-         <p id=\"detail\">{}</p><p class=\"muted\">更新于 <span id=\"updated\">{}</span></p></div>",
-        l.state,
-        esc(&h.name),
-        esc(&l.number),
-        esc(&match l.priority {
-            Some(p) => format!("{} · {p}", l.business),
-            None => l.business.clone(),
-        }),
-        esc(&l.headline),
-        esc(&l.detail),
-        esc(&l.updated)
-    );
-    if date == local_now().date() {
-        b.push_str("<div class=\"card\"><h2>正在叫号</h2><ul id=\"calls\">");
-        for c in &l.calls {
-            b.push_str(&format!("<li>{}</li>", esc(c)));
+    let today = date == local_now().date();
+    let may_rate = (local_now().date() - date).num_days() <= RATE_WITHIN_DAYS;
+    let body = html! {
+        div id="ticket" data-state=(l.state) {
+            p class="muted" { (h.name) }
+            h1 id="number" style="font-size:56px;margin:0" { (l.number) }
+            p {
+                (l.business)
+                @if let Some(p) = l.priority { " · " (p) }
+            }
+            div class="card now" {
+                p id="headline" style="font-size:24px;font-weight:bold;margin:0" { (l.headline) }
+                p id="detail" { (l.detail) }
+                p class="muted" { "更新于 " span id="updated" { (l.updated) } }
+            }
+            @if today {
+                div class="card" {
+                    h2 { "正在叫号" }
+                    ul id="calls" {
+                        @for c in &l.calls { li { (c) } }
+                        @if l.calls.is_empty() { li { "暂无" } }
+                    }
+                }
+            }
+            @if let Some(stars) = l.rated {
+                div class="card" id="rated" {
+                    p { "您的评价：" ("★".repeat(stars as usize)) "（" (LEVELS[5 - stars as usize].1) "）" }
+                    p { "谢谢您，我们会认真改进。" }
+                }
+            } @else if may_rate {
+                @match &secret {
+                    Some(k) => (rating_form(&h.id, date, &l.number, k, &token, !l.can_rate)),
+                    None => p class="muted" id="rate-hint" { "办结后，用取号单上的二维码打开本页即可评价。" },
+                }
+            }
+            p { a href={ "/h/" (h.id) } { "‹ " (h.name) "的门牌" } }
         }
-        if l.calls.is_empty() {
-            b.push_str("<li>暂无</li>");
-        }
-        b.push_str("</ul></div>");
-    }
-    if let Some(stars) = l.rated {
-        b.push_str(&format!(
-            "<div class=\"card\" id=\"rated\"><p>您的评价：{}（{}）</p><p>谢谢您，我们会认真改进。</p></div>",
-            "★".repeat(stars as usize),
-            LEVELS[5 - stars as usize].1
-        ));
-    } else if (local_now().date() - date).num_days() <= RATE_WITHIN_DAYS {
-        match &secret {
-            Some(k) => b.push_str(&rating_form(&h.id, date, &l.number, k, &token, !l.can_rate)),
-            None => b.push_str(
-                "<p class=\"muted\" id=\"rate-hint\">办结后，用取号单上的二维码打开本页即可评价。</p>",
-            ),
-        }
-    }
-    b.push_str(&format!(
-        "<p><a href=\"/h/{}\">‹ {}的门牌</a></p></div>",
-        esc(&h.id),
-        esc(&h.name)
-    ));
-    let head = "<noscript><meta http-equiv=\"refresh\" content=\"30\"></noscript>";
-    let html = shell_with(&format!("{} 号 · {}", l.number, h.name), head, &b, SCRIPT);
+    };
+    let title = format!("{} 号 · {}", l.number, h.name);
+    let html = Page::phone(&title)
+        .head(html! { noscript { meta http-equiv="refresh" content="30"; } })
+        .script(SCRIPT)
+        .render(body);
     let mut response = private_page(StatusCode::OK, html, SCRIPT);
     token.set_on(&mut response);
     response
@@ -364,33 +266,27 @@ fn rating_form(
     number: &str,
     secret: &str,
     token: &FormToken,
-    hidden: bool,
-) -> String {
-    let mut f = format!(
-        "<form method=\"post\" action=\"/t/{}/{}/{}/rate\" id=\"rate\" class=\"card\"{}>\
-         <h2>请为这次服务评价</h2>",
-        esc(hall),
-        date.format("%Y%m%d"),
-        esc(number),
-        if hidden { " hidden" } else { "" }
-    );
-    for (stars, label) in LEVELS {
-        f.push_str(&format!(
-            "<label><input type=\"radio\" name=\"stars\" value=\"{stars}\" required> {} {label}</label>",
-            "★".repeat(stars as usize)
-        ));
+    hidden_now: bool,
+) -> Markup {
+    html! {
+        form method="post" action={ "/t/" (hall) "/" (date.format("%Y%m%d")) "/" (number) "/rate" }
+            id="rate" class="card" hidden[hidden_now] {
+            h2 { "请为这次服务评价" }
+            @for (stars, label) in LEVELS {
+                label {
+                    input type="radio" name="stars" value=(stars) required;
+                    " " ("★".repeat(stars as usize)) " " (label)
+                }
+            }
+            label {
+                "想说的话（选填）"
+                textarea name="comment" maxlength="200" rows="3" placeholder="请勿填写姓名、电话等个人信息" {}
+            }
+            (token.field())
+            (hidden("k", secret))
+            button type="submit" id="send" { "提交评价" }
+        }
     }
-    f.push_str(
-        "<label>想说的话（选填）<textarea name=\"comment\" maxlength=\"200\" rows=\"3\" \
-         placeholder=\"请勿填写姓名、电话等个人信息\"></textarea></label>",
-    );
-    f.push_str(&token.field());
-    f.push_str(&format!(
-        "<input type=\"hidden\" name=\"k\" value=\"{}\">",
-        esc(secret)
-    ));
-    f.push_str("<button type=\"submit\" id=\"send\">提交评价</button></form>");
-    f
 }
 
 /// `…/live`: the state as JSON, for the page's script.

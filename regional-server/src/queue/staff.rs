@@ -5,17 +5,18 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use menpai_model::queue::{QueueView, StaffAction, TicketStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{HallInfo, act, day, hall_of, local_now, status, view};
+use super::{HallInfo, act, hall_of, status, view};
 use crate::Server;
+use crate::clock::{day, local_now};
 use crate::error::{AppError, JsonBody};
-use crate::fleet::esc;
+use crate::html::{Markup, Page, error_line, hidden, html};
 use crate::operators::{self, Role, Session};
 use crate::storage::Operator;
 
@@ -149,7 +150,7 @@ fn page_operator(server: &Server, headers: &HeaderMap) -> Result<Operator, Box<R
         return Err(Box::new(
             (
                 StatusCode::FORBIDDEN,
-                Html(shell("无权叫号", "<p>需要“queue_staff”角色。</p>")),
+                shell("无权叫号", html! { p { "需要“queue_staff”角色。" } }),
             )
                 .into_response(),
         ));
@@ -165,14 +166,14 @@ async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Where>) -> R
     match (w.hall, w.window) {
         (Some(h), Some(_)) if !op.acts_in(&h) => (
             StatusCode::FORBIDDEN,
-            Html(shell("无权叫号", "<p>你没有这个大厅的叫号权限。</p>")),
+            shell("无权叫号", html! { p { "你没有这个大厅的叫号权限。" } }),
         )
             .into_response(),
         (Some(h), Some(n)) => match hall_of(&server, &h) {
-            Ok(hall) => Html(window_page(&server, &hall, n, &op.name, None)).into_response(),
+            Ok(hall) => window_page(&server, &hall, n, &op.name, None).into_response(),
             Err(e) => e.into_response(),
         },
-        _ => Html(pick_page(&server, &op)).into_response(),
+        _ => pick_page(&server, &op).into_response(),
     }
 }
 
@@ -202,13 +203,7 @@ async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) ->
         Ok(Err(e)) => match hall_of(&server, &f.hall) {
             Ok(hall) => (
                 e.status,
-                Html(window_page(
-                    &server,
-                    &hall,
-                    window,
-                    &s.0.name,
-                    Some(&e.message),
-                )),
+                window_page(&server, &hall, window, &s.0.name, Some(&e.message)),
             )
                 .into_response(),
             Err(e) => e.into_response(),
@@ -233,46 +228,46 @@ h1{color:#0e3f7e;margin:0 0 12px}.now{background:#fff;border-radius:16px;padding
 .acts button.quiet{background:#5b6570}.err{color:#c62828;font-weight:bold}.tag{border-radius:8px;padding:1px 8px;background:#e8eef7;margin-left:6px}\
 table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:8px 12px;border-bottom:1px solid #d8dee6;text-align:left}";
 
-fn shell(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · 门牌叫号</title>\
-         <style>{STYLE}</style></head><body>{body}</body></html>",
-        esc(title)
-    )
+/// Reloads the window page every 10 s, unless the operator is typing in its form.
+const REFRESH: &str = "setInterval(function(){if(!document.querySelector('select:focus,input:focus'))location.replace(location.pathname+location.search)},10000)";
+
+fn shell(title: &str, body: Markup) -> Markup {
+    Page::new(&format!("{title} · 门牌叫号"), STYLE).render(body)
 }
 
 /// Which hall and window: links to every window of the operator's halls.
-fn pick_page(server: &Server, op: &Operator) -> String {
-    let mut b = String::from("<h1>选择窗口</h1>");
+fn pick_page(server: &Server, op: &Operator) -> Markup {
     let halls: Vec<_> = server
         .halls
         .all()
         .into_iter()
         .filter(|h| op.acts_in(&h.id))
         .collect();
-    if halls.is_empty() {
-        b.push_str("<p>还没有给你分配大厅，请联系管理员。</p>");
-    }
-    for hall in halls {
-        b.push_str(&format!("<h2>{}</h2><p>", esc(&hall.name)));
-        for n in hall.windows.keys() {
-            b.push_str(&format!(
-                "<a class=\"tag\" href=\"/staff?hall={}&amp;window={n}\">{n} 号窗口</a> ",
-                urlencode(&hall.id)
-            ));
+    let body = html! {
+        h1 { "选择窗口" }
+        @if halls.is_empty() {
+            p { "还没有给你分配大厅，请联系管理员。" }
         }
-        b.push_str("</p>");
-    }
-    shell("选择窗口", &b)
+        @for hall in &halls {
+            h2 { (hall.name) }
+            p {
+                @for n in hall.windows.keys() {
+                    a class="tag" href={ "/staff?hall=" (urlencode(&hall.id)) "&window=" (n) } {
+                        (n) " 号窗口"
+                    }
+                    " "
+                }
+            }
+        }
+    };
+    shell("选择窗口", body)
 }
 
-fn button(action: &str, label: &str, quiet: bool) -> String {
-    format!(
-        "<button id=\"{}\" name=\"action\" value=\"{action}\"{}>{label}</button>",
-        action.replace('_', "-"),
-        if quiet { " class=\"quiet\"" } else { "" }
-    )
+fn button(action: &str, label: &str, quiet: bool) -> Markup {
+    html! {
+        button id=(action.replace('_', "-")) name="action" value=(action)
+            class=[quiet.then_some("quiet")] { (label) }
+    }
 }
 
 /// One window: the ticket at it, the actions, and who waits, in the order they will be called.
@@ -282,14 +277,11 @@ fn window_page(
     window: u32,
     operator: &str,
     error: Option<&str>,
-) -> String {
+) -> Markup {
     let Some(serves) = hall.windows.get(&window) else {
         return shell(
             "没有这个窗口",
-            &format!(
-                "<p class=\"err\">{} 没有 {window} 号窗口</p>",
-                esc(&hall.name)
-            ),
+            html! { p class="err" { (hall.name) " 没有 " (window) " 号窗口" } },
         );
     };
     let today = day(local_now());
@@ -297,90 +289,81 @@ fn window_page(
         .iter()
         .filter_map(|p| hall.business(p).map(|b| format!("{p} {}", b.name)))
         .collect();
-    let mut b = format!(
-        "<h1>{} · {window} 号窗口</h1><p>办理：{} · 操作员 {}</p>",
-        esc(&hall.name),
-        esc(&names.join("、")),
-        esc(operator)
-    );
-    if let Some(e) = error {
-        b.push_str(&format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)));
-    }
     let current = server
         .storage
         .at_window(&hall.id, &today, window)
         .ok()
         .flatten();
-    b.push_str("<div class=\"now\">");
-    match &current {
-        Some(t) => {
-            let tags = [
-                t.priority.label().map(str::to_owned),
-                t.offline.then(|| "离线取号".to_owned()),
-                (t.recalls > 0).then(|| format!("已重呼 {} 次", t.recalls)),
-                t.conflict.as_ref().map(|c| format!("⚠ {c}")),
-            ];
-            b.push_str(&format!(
-                "<span class=\"num\" id=\"current\">{}</span><span class=\"state\" id=\"current-state\">{} · {}</span>",
-                esc(&t.number),
-                esc(&t.business),
-                t.state.label()
-            ));
-            for tag in tags.into_iter().flatten() {
-                b.push_str(&format!("<span class=\"tag\">{}</span>", esc(&tag)));
-            }
-        }
-        None => b.push_str("<span class=\"state\" id=\"current\">窗口空闲</span>"),
-    }
-    b.push_str("</div>");
-    let hidden = format!(
-        "<input type=\"hidden\" name=\"hall\" value=\"{}\"><input type=\"hidden\" name=\"window\" value=\"{window}\">",
-        esc(&hall.id)
-    );
-    b.push_str(&format!(
-        "<form method=\"post\" action=\"/staff\" class=\"acts\">{hidden}{}{}{}{}{}</form>",
-        button("call_next", "叫下一位", false),
-        button("recall", "重呼", true),
-        button("serve", "开始办理", true),
-        button("finish", "办结", true),
-        button("no_show", "过号", true),
-    ));
-    let options: String = hall
-        .business_types
-        .iter()
-        .map(|t| {
-            format!(
-                "<option value=\"{}\">{} {}</option>",
-                esc(&t.prefix),
-                esc(&t.prefix),
-                esc(&t.name)
-            )
-        })
-        .collect();
-    b.push_str(&format!(
-        "<form method=\"post\" action=\"/staff\" class=\"acts\">{hidden}转到 <select name=\"prefix\" id=\"transfer-to\">{options}</select> \
-         窗口（可不填）<input name=\"to_window\" id=\"transfer-window\" size=\"3\" inputmode=\"numeric\"> {}</form>",
-        button("transfer", "转移", true)
-    ));
     let waiting = server
         .storage
         .waiting(&hall.id, &today, serves, 50)
         .unwrap_or_default();
-    b.push_str(&format!("<h2>等候 <span id=\"waiting-count\">{}</span> 人</h2><table id=\"waiting\"><tr><th>票号</th><th>业务</th><th>优先</th><th>取号时间</th><th></th></tr>", waiting.len()));
-    for t in &waiting {
-        b.push_str(&format!(
-            "<tr><td class=\"wnum\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
-            esc(&t.number),
-            esc(&t.business),
-            t.priority.label().unwrap_or(""),
-            esc(t.issued_at.get(11..16).unwrap_or_default()),
-            if t.offline { "离线取号" } else { "" },
-            t.conflict
-                .as_ref()
-                .map(|c| format!(" <span class=\"tag conflict\">⚠ {}</span>", esc(c)))
-                .unwrap_or_default()
-        ));
-    }
-    b.push_str("</table><script>setInterval(function(){if(!document.querySelector('select:focus,input:focus'))location.replace(location.pathname+location.search)},10000)</script>");
-    shell(&format!("{window} 号窗口"), &b)
+    let where_ = html! {
+        (hidden("hall", &hall.id))
+        (hidden("window", &window.to_string()))
+    };
+    let body = html! {
+        h1 { (hall.name) " · " (window) " 号窗口" }
+        p { "办理：" (names.join("、")) " · 操作员 " (operator) }
+        @if let Some(e) = error { (error_line(e)) }
+        div class="now" {
+            @match &current {
+                Some(t) => {
+                    span class="num" id="current" { (t.number) }
+                    span class="state" id="current-state" { (t.business) " · " (t.state.label()) }
+                    @let tags = [
+                        t.priority.label().map(str::to_owned),
+                        t.offline.then(|| "离线取号".to_owned()),
+                        (t.recalls > 0).then(|| format!("已重呼 {} 次", t.recalls)),
+                        t.conflict.as_ref().map(|c| format!("⚠ {c}")),
+                    ];
+                    @for tag in tags.into_iter().flatten() {
+                        span class="tag" { (tag) }
+                    }
+                }
+                None => span class="state" id="current" { "窗口空闲" },
+            }
+        }
+        form method="post" action="/staff" class="acts" {
+            (where_)
+            (button("call_next", "叫下一位", false))
+            (button("recall", "重呼", true))
+            (button("serve", "开始办理", true))
+            (button("finish", "办结", true))
+            (button("no_show", "过号", true))
+        }
+        form method="post" action="/staff" class="acts" {
+            (where_)
+            "转到 "
+            select name="prefix" id="transfer-to" {
+                @for t in &hall.business_types {
+                    option value=(t.prefix) { (t.prefix) " " (t.name) }
+                }
+            }
+            " 窗口（可不填）"
+            input name="to_window" id="transfer-window" size="3" inputmode="numeric";
+            " " (button("transfer", "转移", true))
+        }
+        h2 { "等候 " span id="waiting-count" { (waiting.len()) } " 人" }
+        table id="waiting" {
+            tr { th { "票号" } th { "业务" } th { "优先" } th { "取号时间" } th {} }
+            @for t in &waiting {
+                tr {
+                    td class="wnum" { (t.number) }
+                    td { (t.business) }
+                    td { (t.priority.label().unwrap_or("")) }
+                    td { (t.issued_at.get(11..16).unwrap_or_default()) }
+                    td {
+                        @if t.offline { "离线取号" }
+                        @if let Some(c) = &t.conflict {
+                            " " span class="tag conflict" { "⚠ " (c) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Page::new(&format!("{window} 号窗口 · 门牌叫号"), STYLE)
+        .script(REFRESH)
+        .render(body)
 }
