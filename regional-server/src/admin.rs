@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::Server;
 use crate::content::{self, Format};
 use crate::error::{AppError, JsonBody, Upload};
+use crate::html::{Page, html};
 use crate::operators::{self, Role, SESSION_COOKIE, Session};
 use crate::storage::EnrollmentToken;
 use crate::{fleet, login};
@@ -77,18 +78,32 @@ fn allow<'a>(
     }
 }
 
-const LOGIN_PAGE: &str = "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>登录 · 门牌运维</title>\
-<style>body{font-family:sans-serif;background:#f2f5fa;display:flex;justify-content:center;padding-top:10vh}\
+const LOGIN_STYLE: &str = "body{font-family:sans-serif;background:#f2f5fa;display:flex;justify-content:center;padding-top:10vh}\
 form{background:#fff;padding:32px;border-radius:16px;display:flex;flex-direction:column;gap:12px;min-width:280px}\
-button{background:#1a5fb4;color:#fff;border:0;padding:10px;border-radius:8px}</style></head><body>\
-<form method=\"post\" action=\"/login\"><h1>门牌运维登录</h1>{error}\
-<label>用户名 <input name=\"name\" id=\"name\" autocomplete=\"username\" required></label>\
-<label>密码 <input name=\"password\" id=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-<button id=\"login\" type=\"submit\">登录</button></form></body></html>";
+button{background:#1a5fb4;color:#fff;border:0;padding:10px;border-radius:8px}";
+
+/// The operators' login page, with why the last try failed.
+fn login_html(error: Option<&str>) -> String {
+    let body = html! {
+        form method="post" action="/login" {
+            h1 { "门牌运维登录" }
+            @if let Some(e) = error {
+                p style="color:#c62828" { (e) }
+            }
+            label { "用户名 " input name="name" id="name" autocomplete="username" required; }
+            label {
+                "密码 "
+                input name="password" id="password" type="password" autocomplete="current-password"
+                    required;
+            }
+            button id="login" type="submit" { "登录" }
+        }
+    };
+    Page::new("登录 · 门牌运维", LOGIN_STYLE).render(body).into_string()
+}
 
 async fn login_page() -> Html<String> {
-    Html(LOGIN_PAGE.replace("{error}", ""))
+    Html(login_html(None))
 }
 
 #[derive(Deserialize)]
@@ -98,14 +113,12 @@ struct LoginBody {
 }
 
 fn cookie(token: &str, max_age: i64) -> String {
-    format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
-    )
+    crate::web::strict_cookie(SESSION_COOKIE, token, max_age)
 }
 
 /// A login posted by another site's page (login CSRF) is refused before anything is checked.
 fn same_site_login(headers: &HeaderMap) -> Result<(), AppError> {
-    if operators::cross_site(headers) {
+    if crate::web::cross_site(headers) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "拒绝跨站登录"));
     }
     Ok(())
@@ -143,10 +156,7 @@ async fn login_form(
             .into_response(),
         Err(e) => (
             e.status,
-            Html(LOGIN_PAGE.replace(
-                "{error}",
-                &format!("<p style=\"color:#c62828\">{}</p>", fleet::esc(&e.message)),
-            )),
+            Html(login_html(Some(&e.message))),
         )
             .into_response(),
     }
@@ -336,7 +346,7 @@ async fn create_token(
         .ttl_s
         .unwrap_or(server.config.enrollment_token_ttl_s)
         .min(30 * 86400);
-    let token = operators::random_token();
+    let token = crate::web::random_token();
     let expires_at = chrono::Utc::now().timestamp() + ttl as i64;
     server
         .storage

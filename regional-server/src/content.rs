@@ -531,14 +531,12 @@ fn merge_sheet(base: &ContentPack, rows: &[Vec<String>]) -> Result<ContentPack, 
     Ok(pack)
 }
 
-/// The next version name: the date and a running number, e.g. `2026.11.21-2`.
+/// The next version name: the local date and a running number, e.g. `2026.11.21-2`.
 pub fn next_version(
     storage: &dyn Storage,
-    now: chrono::DateTime<chrono::Utc>,
+    local_now: chrono::NaiveDateTime,
 ) -> Result<String, StorageError> {
-    let day = (now + chrono::Duration::hours(8))
-        .format("%Y.%m.%d")
-        .to_string();
+    let day = local_now.format("%Y.%m.%d").to_string();
     // Today's running number follows the latest version's.
     let n = storage
         .latest_version()?
@@ -558,8 +556,8 @@ pub fn publish(
     pack: ContentPack,
     by: &str,
 ) -> Result<(String, Manifest), StorageError> {
+    let version = next_version(storage, crate::clock::local_now())?;
     let now = chrono::Utc::now();
-    let version = next_version(storage, now)?;
     let created = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let b = bundle::build(&pack, &version, &created);
     let manifest_bytes = serde_json::to_vec(&b.manifest).expect("manifests serialise");

@@ -108,7 +108,7 @@ async fn enroll(
         "{}-{}-{}",
         token.hall,
         token.position,
-        &crate::operators::random_token()[..6]
+        &crate::web::random_token()[..6]
     );
     let (cert_pem, der) = server
         .ca

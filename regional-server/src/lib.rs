@@ -22,6 +22,7 @@ pub mod sms;
 pub mod storage;
 pub mod tickets;
 pub mod tls;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::Path;

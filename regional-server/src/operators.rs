@@ -13,6 +13,7 @@ use crate::Server;
 use crate::error::AppError;
 use crate::storage::Operator;
 pub use crate::storage::Role;
+use crate::web::{cookie, cross_site, random_token};
 
 pub const SESSION_COOKIE: &str = "menpai_session";
 
@@ -38,13 +39,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-/// A random token, URL-safe.
-pub fn random_token() -> String {
-    let mut b = [0u8; 24];
-    getrandom::fill(&mut b).expect("the OS has randomness");
-    hex::encode(b)
 }
 
 /// The operator whose name and password these are (enabled), after hashing the same amount
@@ -91,21 +85,6 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
     cookie(headers, SESSION_COOKIE)
 }
 
-/// A cookie's value.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| {
-            c.trim()
-                .strip_prefix(name)
-                .and_then(|v| v.strip_prefix('='))
-                .map(str::to_owned)
-        })
-}
-
 /// A logged-in operator. Handlers check the role with [`Session::require`].
 #[derive(Debug, Clone)]
 pub struct Session(pub Operator);
@@ -121,24 +100,6 @@ impl Session {
             ))
         }
     }
-}
-
-/// Whether another site's page made the browser send this request (by `Sec-Fetch-Site`, or an
-/// `Origin` that is not this server).
-pub fn cross_site(headers: &HeaderMap) -> bool {
-    let cross = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site");
-    let origin_ok = match (
-        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
-        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
-    ) {
-        (Some(origin), Some(host)) => origin == format!("https://{host}"),
-        (Some(_), None) => false,
-        (None, _) => true,
-    };
-    cross || !origin_ok
 }
 
 impl FromRequestParts<Arc<Server>> for Session {

@@ -173,7 +173,7 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
     let (item_name, prefix) = item_at(server, &r.hall, &r.item)?;
     let capacity = capacity_of(server, &r.hall, &r.item)?;
     let claims = AppointmentClaims {
-        id: format!("ap-{}", &crate::operators::random_token()[..12]),
+        id: format!("ap-{}", &crate::web::random_token()[..12]),
         hall: r.hall.clone(),
         item: r.item.clone(),
         item_name: item_name.clone(),

@@ -44,7 +44,7 @@ async fn slots_json(
 
 /// Refuses form and JSON posts another site's page makes a browser send.
 pub(crate) fn same_site(headers: &HeaderMap) -> std::result::Result<(), AppError> {
-    if crate::operators::cross_site(headers) {
+    if crate::web::cross_site(headers) {
         return Err(AppError::new(StatusCode::FORBIDDEN, "请在本站页面提交预约"));
     }
     Ok(())
