@@ -11,6 +11,7 @@ pub mod local_only;
 pub mod queue;
 pub mod search;
 pub mod selftest;
+pub mod shutdown;
 pub mod store;
 pub mod sync;
 pub mod systemd;
@@ -54,6 +55,8 @@ pub struct Agent {
     pub ticket_rate: ticket_rate::TicketRate,
     /// This terminal's ticket key (from enrollment), for the secret in each ticket's link.
     pub ticket_key: Option<[u8; 32]>,
+    /// The background loops, and the signal that stops them (and the event streams).
+    pub tasks: shutdown::Tasks,
 }
 
 /// Why importing a pack failed.
@@ -115,6 +118,7 @@ impl Agent {
             hall_queue: std::sync::Mutex::new(None),
             queue_link: std::sync::OnceLock::new(),
             host: host::Host::default(),
+            tasks: shutdown::Tasks::default(),
         }
     }
 
@@ -224,14 +228,29 @@ impl Agent {
     }
 }
 
-/// Serves the local API on `listener` until `shutdown` completes.
+/// How long the background loops get to finish after the last request was answered.
+const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Serves the local API on `listener` until `shutdown` completes, then stops cleanly: the
+/// background loops and event streams are told at once, requests in flight are answered,
+/// the loops are awaited, and the device threads finish what they were writing.
 pub async fn serve(
     agent: Arc<Agent>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = api::router(agent);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = api::router(agent.clone());
+    let stopping = agent.clone();
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("Stopping: answering the requests in flight.");
+        stopping.tasks.request_stop();
+    };
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await;
+    agent.tasks.stop(TASKS_GRACE).await;
+    let devices = agent.clone();
+    let _ = tokio::task::spawn_blocking(move || devices.devices.stop()).await;
+    served
 }

@@ -4,15 +4,50 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
 use menpai_agent::config::{Config, DEFAULT_CONFIG};
 use menpai_agent::{Agent, ImportError};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: menpai-agent [serve] [--config FILE]
-       menpai-agent import --config FILE <pack-dir>
-       menpai-agent enroll --server https://HOST:PORT --ca CA.pem --token TOKEN [--config FILE]
-       menpai-agent check-config [--config FILE]
-       menpai-agent print-default-config";
+/// The Menpai edge agent: the terminal's store, search and loopback API for the kiosk UI.
+#[derive(Debug, Parser)]
+#[command(name = "menpai-agent", version)]
+struct Cli {
+    /// The config file, layered over the documented default (`print-default-config`).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the local API, run the devices and sync with the regional server (the default).
+    Serve,
+    /// Validate a content pack directory and make it the active version.
+    Import {
+        /// The content pack directory.
+        #[arg(value_name = "PACK_DIR")]
+        dir: PathBuf,
+    },
+    /// Enroll this terminal with a regional server.
+    Enroll {
+        /// The server's device address, https://HOST:PORT.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The region's CA certificate (PEM).
+        #[arg(long, value_name = "CA.pem")]
+        ca: PathBuf,
+        /// The one-time enrollment token from the regional server's admin.
+        #[arg(long)]
+        token: String,
+    },
+    /// Check the configuration and say where the API would listen.
+    CheckConfig,
+    /// Print the documented default configuration.
+    PrintDefaultConfig,
+}
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -23,43 +58,17 @@ fn main() -> anyhow::Result<()> {
         // Colour only for people at a terminal; journald and log files get plain text.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match args.first().map(String::as_str) {
-        Some("serve" | "import" | "enroll" | "check-config" | "print-default-config") => {
-            args.remove(0)
-        }
-        Some("--help" | "-h") => {
-            println!("{USAGE}");
-            return Ok(());
-        }
-        _ => "serve".to_owned(),
-    };
-    let mut config_path: Option<PathBuf> = None;
-    let mut rest = Vec::new();
-    let mut it = args.into_iter();
-    while let Some(a) = it.next() {
-        if a == "--config" {
-            config_path = Some(it.next().context("--config needs a file")?.into());
-        } else {
-            rest.push(a);
-        }
-    }
-    match command.as_str() {
-        "print-default-config" => {
+    let cli = Cli::parse();
+    let config_path = cli.config.as_deref();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::PrintDefaultConfig => {
             print!("{DEFAULT_CONFIG}");
             Ok(())
         }
-        "enroll" => {
-            let flag = |name: &str| {
-                rest.iter()
-                    .position(|a| a == name)
-                    .and_then(|i| rest.get(i + 1))
-                    .cloned()
-                    .with_context(|| format!("enroll needs {name}\n{USAGE}"))
-            };
-            let (server, ca, token) = (flag("--server")?, flag("--ca")?, flag("--token")?);
-            let config = Config::load(config_path.as_deref())?;
-            let ca_pem = std::fs::read_to_string(&ca).with_context(|| format!("reading {ca}"))?;
+        Command::Enroll { server, ca, token } => {
+            let config = Config::load(config_path)?;
+            let ca_pem = std::fs::read_to_string(&ca)
+                .with_context(|| format!("reading {}", ca.display()))?;
             std::fs::create_dir_all(&config.data_dir)?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -73,17 +82,14 @@ fn main() -> anyhow::Result<()> {
             println!("enrolled as {} ({} {})", e.device_id, e.hall, e.position);
             Ok(())
         }
-        "check-config" => {
-            let c = Config::load(config_path.as_deref())?;
+        Command::CheckConfig => {
+            let c = Config::load(config_path)?;
             println!("config is valid; the API will listen on {}", c.listen);
             Ok(())
         }
-        "import" => {
-            let [dir] = rest.as_slice() else {
-                bail!("{USAGE}")
-            };
-            let agent = Agent::open(Config::load(config_path.as_deref())?)?;
-            match agent.import_dir(dir.as_ref()) {
+        Command::Import { dir } => {
+            let agent = Agent::open(Config::load(config_path)?)?;
+            match agent.import_dir(&dir) {
                 Ok(v) => {
                     println!("activated content version {} ({})", v.version, v.region);
                     Ok(())
@@ -93,19 +99,15 @@ fn main() -> anyhow::Result<()> {
                         eprintln!("{e}");
                     }
                     bail!(
-                        "{dir}: {} problem(s); the active version is unchanged",
+                        "{}: {} problem(s); the active version is unchanged",
+                        dir.display(),
                         errors.len()
                     )
                 }
                 Err(e) => Err(e.into()),
             }
         }
-        _ => {
-            if !rest.is_empty() {
-                bail!("{USAGE}");
-            }
-            serve(Config::load(config_path.as_deref())?)
-        }
+        Command::Serve => serve(Config::load(config_path)?),
     }
 }
 
@@ -147,8 +149,13 @@ fn serve(mut config: Config) -> anyhow::Result<()> {
             version.as_deref().unwrap_or("none")
         ));
         if let Some(every) = menpai_agent::systemd::watchdog_interval() {
-            tokio::spawn(menpai_agent::systemd::watchdog(agent.clone(), every));
+            let stop = agent.tasks.shutdown();
+            let pets = menpai_agent::systemd::watchdog(agent.clone(), every);
+            agent.tasks.spawn("watchdog", async move {
+                stop.unless_stopped(pets).await;
+            });
         }
+        // Answers the requests in flight, then stops every background task and device thread.
         menpai_agent::serve(agent, listener, shutdown_signal()).await?;
         menpai_agent::systemd::notify("STOPPING=1");
         tracing::info!("Stopped.");

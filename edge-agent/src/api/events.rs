@@ -31,6 +31,7 @@ async fn stream_events(agent: Arc<Agent>, socket: WebSocket) {
 
 async fn follow(agent: &Arc<Agent>, mut socket: WebSocket) {
     let mut rx = agent.subscribe();
+    let stop = agent.tasks.shutdown();
     let hello = AgentEvent::Hello {
         content_version: agent.catalog().map(|c| c.version.version.clone()),
     };
@@ -46,6 +47,11 @@ async fn follow(agent: &Arc<Agent>, mut socket: WebSocket) {
                 }
                 Err(_) => return,
             },
+            () = stop.requested() => {
+                // The agent stops: say goodbye, so the UI reconnects to the next one.
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}

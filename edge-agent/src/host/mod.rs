@@ -14,6 +14,7 @@ use menpai_model::api::{HostStatus, NetworkStatus, UiStatus};
 use serde::Deserialize;
 
 use crate::Agent;
+use crate::shutdown::Shutdown;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,7 +116,7 @@ pub async fn system_bus() -> zbus::Result<zbus::Connection> {
     zbus::Connection::system().await
 }
 
-/// Starts the host loops when `host.dbus` is on.
+/// Starts the host loops when `host.dbus` is on, as the agent's tasks.
 pub fn start(agent: Arc<Agent>) {
     let config = agent.config.host.clone();
     if !config.dbus {
@@ -128,10 +129,14 @@ pub fn start(agent: Arc<Agent>) {
             "host.ui_silence_s is shorter than the idle UI's once-a-minute beacon: an idle UI will be restarted."
         );
     }
-    tokio::spawn(async move {
+    let stop = agent.tasks.shutdown();
+    agent.clone().tasks.spawn("host", async move {
         let mut warned = false;
         let bus = loop {
-            match system_bus().await {
+            let Some(connected) = stop.unless_stopped(system_bus()).await else {
+                return;
+            };
+            match connected {
                 Ok(bus) => break bus,
                 Err(e) => {
                     lock(&agent.host.network).detail = format!("连不上系统 D-Bus：{e}");
@@ -139,19 +144,40 @@ pub fn start(agent: Arc<Agent>) {
                         tracing::warn!(error = %e, "No system D-Bus; retrying.");
                         warned = true;
                     }
-                    tokio::time::sleep(Duration::from_secs(config.network_poll_s)).await;
+                    if stop.sleep(Duration::from_secs(config.network_poll_s)).await {
+                        return;
+                    }
                 }
             }
         };
         tracing::info!("Connected to the system D-Bus.");
-        tokio::spawn(network_loop(agent.clone(), bus.clone()));
+        let tasks = &agent.tasks;
+        tasks.spawn(
+            "network",
+            until_stopped(&stop, network_loop(agent.clone(), bus.clone())),
+        );
         if config.ui_silence_s > 0 {
-            tokio::spawn(ui_watch(agent.clone(), bus.clone()));
+            tasks.spawn(
+                "ui-watch",
+                until_stopped(&stop, ui_watch(agent.clone(), bus.clone())),
+            );
         }
         if let Some(at) = reboot::parse_hh_mm(&config.reboot_at) {
-            tokio::spawn(reboot::schedule_loop(agent.clone(), bus, at));
+            let schedule = reboot::schedule_loop(agent.clone(), bus, at);
+            tasks.spawn("reboot", until_stopped(&stop, schedule));
         }
     });
+}
+
+/// Runs a host loop until the agent stops; they only read D-Bus or ask it between waits.
+fn until_stopped(
+    stop: &Shutdown,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let stop = stop.clone();
+    async move {
+        stop.unless_stopped(work).await;
+    }
 }
 
 async fn network_loop(agent: Arc<Agent>, bus: zbus::Connection) {

@@ -483,7 +483,8 @@ fn record(agent: &Agent, client: &Client, f: impl FnOnce(&mut RegionalStatus)) {
     }
 }
 
-/// Runs the sync, outbox, heartbeat and stream loops for an enrolled terminal.
+/// Runs the sync, outbox, heartbeat, lease and stream loops for an enrolled terminal, as the
+/// agent's tasks: each ends when the agent stops.
 pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::Result<()> {
     let client = Arc::new(identity.client()?);
     let key = identity.content_key()?;
@@ -498,10 +499,14 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
     // Content: on a push, else every sync_interval_s; retries back off.
     let (a, c, k) = (agent.clone(), client.clone(), kick.clone());
     let every = Duration::from_secs(cfg.sync_interval_s.max(1));
-    tokio::spawn(async move {
+    let stop = agent.tasks.shutdown();
+    agent.tasks.spawn("sync", async move {
         let mut backoff = Backoff::new(Duration::from_millis(500), max);
         loop {
-            let wait = match sync_once(&a, &c, &key).await {
+            let Some(synced) = stop.unless_stopped(sync_once(&a, &c, &key)).await else {
+                return;
+            };
+            let wait = match synced {
                 Ok(outcome) => {
                     if let Outcome::Activated(v) = &outcome {
                         tracing::info!(version = %v, "Synced and activated new content.");
@@ -522,16 +527,21 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = k.notified() => {}
+                () = stop.requested() => return,
             }
         }
     });
 
     // The outbox: nothing lost (kept until the server holds it), nothing twice (its key).
     let (a, c) = (agent.clone(), client.clone());
-    tokio::spawn(async move {
+    let stop = agent.tasks.shutdown();
+    agent.tasks.spawn("outbox", async move {
         let mut backoff = Backoff::new(Duration::from_millis(200), max);
         loop {
-            let wait = match send_outbox(&a, &c).await {
+            let Some(sent) = stop.unless_stopped(send_outbox(&a, &c)).await else {
+                return;
+            };
+            let wait = match sent {
                 Ok(n) => {
                     backoff.reset();
                     record(&a, &c, |s| s.events_sent += n as u64);
@@ -543,7 +553,9 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                     backoff.next_delay()
                 }
             };
-            tokio::time::sleep(wait).await;
+            if stop.sleep(wait).await {
+                return;
+            }
         }
     });
 
@@ -556,26 +568,28 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
         0 => identity.enrollment.heartbeat_interval_s.max(1),
         n => n,
     });
-    tokio::spawn(async move {
+    let stop = agent.tasks.shutdown();
+    agent.tasks.spawn("heartbeat", async move {
         loop {
             let body = serde_json::to_vec(&heartbeat(&a)).expect("serialises");
-            match c
-                .request(
-                    "POST",
-                    "/device/v1/heartbeat",
-                    &[],
-                    body,
-                    Duration::from_secs(15),
-                )
-                .await
-            {
-                Ok(r) if r.status == 200 => record(&a, &c, |s| s.heartbeats += 1),
-                Ok(r) => {
+            let sent = c.request(
+                "POST",
+                "/device/v1/heartbeat",
+                &[],
+                body,
+                Duration::from_secs(15),
+            );
+            match stop.unless_stopped(sent).await {
+                None => return,
+                Some(Ok(r)) if r.status == 200 => record(&a, &c, |s| s.heartbeats += 1),
+                Some(Ok(r)) => {
                     tracing::warn!(status = r.status, error = %r.error_text(), "Heartbeat refused.")
                 }
-                Err(e) => tracing::debug!(error = %e, "Heartbeat not sent."),
+                Some(Err(e)) => tracing::debug!(error = %e, "Heartbeat not sent."),
             }
-            tokio::time::sleep(period).await;
+            if stop.sleep(period).await {
+                return;
+            }
         }
     });
 
@@ -588,12 +602,16 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
         identity.enrollment.device_id.clone(),
     ));
     let a = agent.clone();
-    tokio::spawn(async move {
+    let stop = agent.tasks.shutdown();
+    agent.tasks.spawn("leases", async move {
         let Some(link) = a.queue_link.get() else {
             return;
         };
         loop {
-            let wait = match link.refill_leases(&a).await {
+            let Some(leased) = stop.unless_stopped(link.refill_leases(&a)).await else {
+                return;
+            };
+            let wait = match leased {
                 Ok(n) => {
                     if n > 0 {
                         tracing::info!(blocks = n, "Leased numbers for offline tickets.");
@@ -605,22 +623,31 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                     Duration::from_secs(5)
                 }
             };
-            tokio::time::sleep(wait).await;
+            if stop.sleep(wait).await {
+                return;
+            }
         }
     });
 
     // The live stream: a publish starts a sync at once; the hall's queue and its calls.
-    let (a, c) = (agent, client);
-    tokio::spawn(async move {
+    let (a, c) = (agent.clone(), client);
+    let stop = agent.tasks.shutdown();
+    agent.tasks.spawn("stream", async move {
         let mut backoff = Backoff::new(Duration::from_secs(1), max);
         loop {
-            if let Ok((200, mut body)) = c.open_stream("/device/v1/stream").await {
+            let Some(opened) = stop
+                .unless_stopped(c.open_stream("/device/v1/stream"))
+                .await
+            else {
+                return;
+            };
+            if let Ok((200, mut body)) = opened {
                 backoff.reset();
                 if let Some(link) = a.queue_link.get() {
                     link.mark_up();
                 }
                 let mut pending = Vec::new();
-                while let Some(Ok(frame)) = body.frame().await {
+                while let Some(Some(Ok(frame))) = stop.unless_stopped(body.frame()).await {
                     let Ok(data) = frame.into_data() else {
                         continue;
                     };
@@ -645,7 +672,9 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                     }
                 }
             }
-            tokio::time::sleep(backoff.next_delay()).await;
+            if stop.sleep(backoff.next_delay()).await {
+                return;
+            }
         }
     });
     Ok(())
