@@ -415,31 +415,43 @@ fn a_citizen_taps_from_home_to_a_printed_gjj_checklist() {
     for k in ["Key('g')", "Key('j')", "Key('j')"] {
         click(&d, find_button(&layout, k));
     }
-    // The first result is a 住房公积金 item, once the results are those of the whole "gjj"
-    // (those of "g" and "gj" come first; a slow machine shows them a while).
-    let (id, name) = {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let table = std::fs::read_to_string(&layout).unwrap_or_default();
-            let first = table
-                .lines()
-                .find(|l| l.starts_with("OpenItem("))
-                .and_then(|h| h.split('"').nth(1))
-                .map(str::to_owned);
-            if let Some(id) = first {
-                let (_, guide) = get_json(agent.addr, &format!("/api/v1/items/{id}"));
-                let name = guide["item"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                if name.contains("公积金") || Instant::now() >= deadline {
-                    break (id, name);
-                }
-            }
-            assert!(Instant::now() < deadline, "no search results appeared");
-            std::thread::sleep(Duration::from_millis(100));
+    // The first result is a 住房公积金 item, once the results shown are exactly those of the
+    // whole "gjj" (those of "g" and "gj" come first; a loaded machine shows them a while).
+    let (_, answer) = get_json(agent.addr, "/api/v1/search?limit=20&q=gjj");
+    let expected: Vec<String> = answer["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!expected.is_empty(), "no results for gjj: {answer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let table = std::fs::read_to_string(&layout).unwrap_or_default();
+        let mut shown: Vec<String> = table
+            .lines()
+            .filter(|l| l.starts_with("OpenItem("))
+            .filter_map(|l| l.split('"').nth(1))
+            .map(str::to_owned)
+            .collect();
+        shown.sort();
+        let mut wanted = expected.clone();
+        wanted.sort();
+        if shown == wanted {
+            break;
         }
-    };
+        assert!(
+            Instant::now() < deadline,
+            "the results of gjj ({expected:?}) never appeared; the screen has:\n{table}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let id = expected[0].clone();
+    let (_, guide) = get_json(agent.addr, &format!("/api/v1/items/{id}"));
+    let name = guide["item"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(
         name.contains("住房公积金") || name.contains("公积金"),
         "{name}"
@@ -480,7 +492,8 @@ fn an_idle_kiosk_wipes_the_session_and_returns_to_the_attract_loop() {
     // A fresh session: the search box is empty again.
     click(&d, find_button(&layout, "Start"));
     click(&d, find_button(&layout, "Go(Search)"));
-    std::thread::sleep(Duration::from_millis(500));
+    // The search screen, drawn and settled (its keyboard is there).
+    find_button(&layout, "ClearQuery");
     let table = std::fs::read_to_string(&layout).unwrap();
     assert!(
         !table.contains("OpenItem("),
