@@ -217,10 +217,14 @@ impl Fleet {
 }
 
 /// Saves heartbeats every few seconds.
-pub async fn flush_loop(server: Arc<Server>) {
+pub async fn flush_loop(server: Arc<Server>, mut stop: crate::shutdown::Shutdown) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
-    loop {
-        tick.tick().await;
+    // After the stop signal, one last flush keeps the latest heartbeats.
+    while !stop.fired() {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait() => {}
+        }
         let s = server.clone();
         let _ = tokio::task::spawn_blocking(move || {
             if let Err(e) = s.fleet.flush(s.storage.as_ref()) {
@@ -357,4 +361,43 @@ pub fn metrics(server: &Server, v: &FleetView) -> String {
         ));
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fleet_page_escapes_what_terminals_report() {
+        let terminal = TerminalView {
+            id: "\"><script>".into(),
+            hall: "<h>".into(),
+            position: "<p>".into(),
+            status: Status::Online,
+            last_heartbeat_age_s: Some(3),
+            agent_version: None,
+            content_version: None,
+            outbox_depth: Some(2),
+            last_sync: None,
+            faults: vec!["<b>x".into(), "y".into()],
+        };
+        let v = FleetView {
+            latest_version: Some("<v>".into()),
+            counts: BTreeMap::from([("online".to_owned(), 1)]),
+            halls: vec![HallView {
+                hall: "<h>".into(),
+                terminals: vec![terminal],
+            }],
+        };
+        let page = page(&v, "<op>");
+        for raw in ["<script>", "<op>", "<v>", "<h>", "<b>x"] {
+            assert!(!page.contains(raw), "{raw} went out unescaped: {page}");
+        }
+        assert!(page.contains(
+            "<tr class=\"terminal\" data-id=\"&quot;&gt;&lt;script&gt;\" data-status=\"online\">\
+             <td>&quot;&gt;&lt;script&gt;</td><td>&lt;p&gt;</td><td><span class=\"s online\">在线</span></td>\
+             <td>3 秒前</td><td>—</td><td>—</td><td>2</td><td class=\"fault\">&lt;b&gt;x；y</td></tr>"
+        ));
+        assert!(page.contains("<span id=\"count-online\">online: 1</span>"));
+    }
 }

@@ -298,7 +298,7 @@ fn window_page(
         .storage
         .waiting(&hall.id, &today, serves, 50)
         .unwrap_or_default();
-    let where_ = html! {
+    let this_window = html! {
         (hidden("hall", &hall.id))
         (hidden("window", &window.to_string()))
     };
@@ -325,7 +325,7 @@ fn window_page(
             }
         }
         form method="post" action="/staff" class="acts" {
-            (where_)
+            (this_window)
             (button("call_next", "叫下一位", false))
             (button("recall", "重呼", true))
             (button("serve", "开始办理", true))
@@ -333,7 +333,7 @@ fn window_page(
             (button("no_show", "过号", true))
         }
         form method="post" action="/staff" class="acts" {
-            (where_)
+            (this_window)
             "转到 "
             select name="prefix" id="transfer-to" {
                 @for t in &hall.business_types {
