@@ -1,11 +1,11 @@
-//! The public listener: login, the fleet view, `/metrics`, and the admin API (enrollment
+//! The operators' routes: login, the fleet view, `/metrics`, and the admin API (enrollment
 //! tokens, revocation, content import and publishing), each behind its role and audited.
 
 use std::sync::Arc;
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,14 +23,8 @@ use crate::{fleet, login};
 
 type S = State<Arc<Server>>;
 
-pub fn router(server: Arc<Server>) -> Router {
-    let (body_limit, upload_limit) = (server.config.max_body_bytes, server.config.max_upload_bytes);
-    let uploads = Router::new()
-        .route("/api/v1/admin/content/import", post(import))
-        .layer(DefaultBodyLimit::max(upload_limit))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            crate::error::refuse_oversized(upload_limit, req, next)
-        }));
+/// Login, the fleet view, `/metrics` and the admin API (every body within the usual limit).
+pub fn routes() -> Router<Arc<Server>> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/fleet") }))
         .route("/login", get(login_page).post(login_form))
@@ -49,17 +43,11 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/api/v1/admin/devices/{id}/revoke", post(revoke))
         .route("/api/v1/admin/content/versions", get(versions))
         .route("/api/v1/admin/audit", get(audit))
-        .merge(crate::queue::staff::routes())
-        .merge(crate::appointments::routes())
-        .merge(crate::booking_codes::routes())
-        .merge(crate::phone::routes())
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            crate::error::refuse_oversized(body_limit, req, next)
-        }))
-        .merge(uploads)
-        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个页面") })
-        .with_state(server)
+}
+
+/// Content import: the one route whose body may be as large as an upload.
+pub fn upload_routes() -> Router<Arc<Server>> {
+    Router::new().route("/api/v1/admin/content/import", post(import))
 }
 
 /// Checks the role; a refusal is audited too.
@@ -99,7 +87,9 @@ fn login_html(error: Option<&str>) -> String {
             button id="login" type="submit" { "登录" }
         }
     };
-    Page::new("登录 · 门牌运维", LOGIN_STYLE).render(body).into_string()
+    Page::new("登录 · 门牌运维", LOGIN_STYLE)
+        .render(body)
+        .into_string()
 }
 
 async fn login_page() -> Html<String> {
@@ -154,11 +144,7 @@ async fn login_form(
             ],
         )
             .into_response(),
-        Err(e) => (
-            e.status,
-            Html(login_html(Some(&e.message))),
-        )
-            .into_response(),
+        Err(e) => (e.status, Html(login_html(Some(&e.message)))).into_response(),
     }
 }
 

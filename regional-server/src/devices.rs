@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -35,7 +35,8 @@ pub const DEVICE_BODY_LIMIT: usize = 1024 * 1024;
 /// Blobs per batch request at most.
 pub const MAX_BLOBS: usize = 1000;
 
-pub fn router(server: Arc<Server>) -> Router {
+/// The terminals' request-and-answer routes.
+pub fn routes() -> Router<Arc<Server>> {
     Router::new()
         .route("/device/v1/enroll", post(enroll))
         .route("/device/v1/manifest", get(manifest))
@@ -43,15 +44,13 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/device/v1/blobs/{sha}", get(blob))
         .route("/device/v1/events", post(events))
         .route("/device/v1/heartbeat", post(heartbeat))
-        .route("/device/v1/stream", get(stream))
         .route("/device/v1/queue/tickets", post(take_ticket))
         .route("/device/v1/queue/leases", post(leases))
-        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
-        .layer(DefaultBodyLimit::max(DEVICE_BODY_LIMIT))
-        .layer(axum::middleware::from_fn(|req, next| {
-            crate::error::refuse_oversized(DEVICE_BODY_LIMIT, req, next)
-        }))
-        .with_state(server)
+}
+
+/// The live stream: open for as long as the terminal listens, so never under a request timeout.
+pub fn stream_routes() -> Router<Arc<Server>> {
+    Router::new().route("/device/v1/stream", get(stream))
 }
 
 /// The enrolled, unrevoked terminal a request comes from.
@@ -456,8 +455,9 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
             Some((Ok(line(&e)), (rx, first)))
         }
     });
-    // The stream ends the moment its terminal is revoked.
-    let ended = async move {
+    // The stream ends the moment its terminal is revoked, or the server stops.
+    let mut stopping = server.stopping.subscribe();
+    let revocation = async move {
         loop {
             match revoked.recv().await {
                 Ok(r) if r == id => break,
@@ -472,6 +472,12 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
             }
         }
         tracing::info!(device = %id, "The live stream of a revoked terminal was closed.");
+    };
+    let ended = async move {
+        tokio::select! {
+            _ = revocation => {}
+            _ = stopping.wait() => {}
+        }
     };
     let s = futures_util::StreamExt::take_until(live, Box::pin(ended));
     (

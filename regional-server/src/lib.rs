@@ -18,6 +18,7 @@ pub mod operators;
 pub mod phone;
 pub mod queue;
 pub mod ratelimit;
+pub mod shutdown;
 pub mod sms;
 pub mod storage;
 pub mod tickets;
@@ -28,16 +29,22 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use base64::Engine;
 use ed25519_dalek::SigningKey;
 use menpai_model::sync::StreamEvent;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::ca::Ca;
 use crate::config::Config;
+use crate::error::AppError;
 use crate::fleet::Fleet;
 use crate::storage::{ContentStore, Sqlite, Storage};
 
@@ -85,6 +92,8 @@ pub struct Server {
     pub counters: Counters,
     /// A hash to verify against when a login names nobody, so both take as long.
     pub dummy_hash: String,
+    /// Fired when the server stops: listeners close, live streams end, requests drain.
+    pub stopping: shutdown::Trigger,
 }
 
 /// Loads a 32-byte secret from `path` (base64), or makes a random one there (mode 0600).
@@ -165,8 +174,80 @@ impl Server {
             stream,
             counters: Counters::default(),
             dummy_hash: operators::hash_password("not a password")?,
+            stopping: shutdown::Trigger::default(),
         })
     }
+}
+
+/// How long a request may take before it is answered 503 (the live stream is exempt).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a stopping server waits for requests in flight.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Bounds request bodies to `limit` (refused 413 before reading when declared larger) and
+/// answers a request that takes too long with 503.
+fn bounded(routes: Router<Arc<Server>>, limit: usize) -> Router<Arc<Server>> {
+    routes
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            error::refuse_oversized(limit, req, next)
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+}
+
+/// What citizens open: the phone pages, booking and its code, appointment pages.
+fn public_routes(config: &Config) -> Router<Arc<Server>> {
+    let routes = Router::new()
+        .merge(phone::routes())
+        .merge(appointments::routes())
+        .merge(booking_codes::routes());
+    bounded(routes, config.max_body_bytes)
+}
+
+/// What operators open: login, the fleet view, metrics, the admin API and the staff page.
+fn admin_routes(config: &Config) -> Router<Arc<Server>> {
+    let routes = Router::new()
+        .merge(admin::routes())
+        .merge(queue::staff::routes());
+    bounded(routes, config.max_body_bytes)
+        .merge(bounded(admin::upload_routes(), config.max_upload_bytes))
+}
+
+fn not_found() -> Router<Arc<Server>> {
+    Router::new().fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个页面") })
+}
+
+/// The citizens' router alone (tests).
+pub fn public_router(server: Arc<Server>) -> Router {
+    public_routes(&server.config)
+        .merge(not_found())
+        .with_state(server)
+}
+
+/// The operators' router alone (tests).
+pub fn admin_router(server: Arc<Server>) -> Router {
+    admin_routes(&server.config)
+        .merge(not_found())
+        .with_state(server)
+}
+
+/// The public listener's app: the citizens' and the operators' routes.
+pub fn public_app(server: Arc<Server>) -> Router {
+    public_routes(&server.config)
+        .merge(admin_routes(&server.config))
+        .merge(not_found())
+        .with_state(server)
+}
+
+/// The device listener's app (mutual TLS): the terminals' API and their live stream.
+pub fn device_router(server: Arc<Server>) -> Router {
+    bounded(devices::routes(), devices::DEVICE_BODY_LIMIT)
+        .merge(devices::stream_routes())
+        .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
+        .with_state(server)
 }
 
 /// Where the listeners ended up (port 0 picks a free one).
@@ -176,8 +257,13 @@ pub struct Bound {
     pub devices: SocketAddr,
 }
 
-/// Binds both listeners and serves until the process ends.
-pub async fn serve(server: Arc<Server>, on_bound: impl FnOnce(Bound)) -> anyhow::Result<()> {
+/// Binds both listeners and serves until `shutdown` completes; then stops accepting, answers
+/// the requests in flight (ending live streams), and only then stops the background loops.
+pub async fn serve(
+    server: Arc<Server>,
+    shutdown: impl Future<Output = ()>,
+    on_bound: impl FnOnce(Bound),
+) -> anyhow::Result<()> {
     tls::install_provider();
     let (chain, key) = server.ca.server_cert(&server.config.hostnames)?;
     let public_tls = tls::public_config(chain.clone(), key.clone_key())?;
@@ -195,15 +281,38 @@ pub async fn serve(server: Arc<Server>, on_bound: impl FnOnce(Bound)) -> anyhow:
         public: public.local_addr()?,
         devices: devices.local_addr()?,
     });
-    let flusher = tokio::spawn(fleet::flush_loop(server.clone()));
-    let purger = tokio::spawn(appointments::purge_loop(server.clone()));
-    let public_app = admin::router(server.clone());
-    let device_app = devices::router(server.clone());
+    let loops = shutdown::Trigger::default();
+    let flusher = tokio::spawn(fleet::flush_loop(server.clone(), loops.subscribe()));
+    let purger = tokio::spawn(appointments::purge_loop(server.clone(), loops.subscribe()));
+    let serving = async {
+        tokio::join!(
+            tls::serve(
+                public,
+                public_tls,
+                public_app(server.clone()),
+                server.stopping.subscribe()
+            ),
+            tls::serve(
+                devices,
+                device_tls,
+                device_router(server.clone()),
+                server.stopping.subscribe()
+            ),
+        )
+    };
+    let mut serving = std::pin::pin!(serving);
     tokio::select! {
-        _ = tls::serve(public, public_tls, public_app) => {}
-        _ = tls::serve(devices, device_tls, device_app) => {}
+        _ = serving.as_mut() => {}
+        _ = shutdown => {
+            tracing::info!("Stopping: no new connections; answering the requests in flight.");
+            server.stopping.fire();
+            if tokio::time::timeout(DRAIN_TIMEOUT, serving).await.is_err() {
+                tracing::warn!("Requests still open after the drain time were cut.");
+            }
+        }
     }
-    flusher.abort();
-    purger.abort();
+    loops.fire();
+    let _ = tokio::join!(flusher, purger);
+    tracing::info!("Stopped.");
     Ok(())
 }

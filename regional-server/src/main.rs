@@ -1,22 +1,76 @@
-//! `menpai-server`: serve, add an operator, publish a pack directory, print the default config.
+//! `menpai-server`: serve, add or disable an operator, publish a pack directory, print the
+//! default config.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::{Parser, Subcommand};
 use menpai_server::config::Config;
 use menpai_server::operators::{Role, hash_password};
 use menpai_server::{Server, serve};
 
-const USAGE: &str = "usage:
-  menpai-server serve [--config FILE]
-  menpai-server add-operator NAME ROLE [--halls H1,H2] [--config FILE]
-                                    (password from MENPAI_PASSWORD or stdin; ROLE: viewer,
-                                    content_editor, queue_staff, admin; queue_staff acts only in
-                                    its --halls; an existing operator is updated and logged out)
-  menpai-server disable-operator NAME [--config FILE]     (logs the operator out for good)
-  menpai-server publish DIR [--config FILE]              (a content pack directory, as the next version)
-  menpai-server print-default-config";
+/// Menpai's regional server.
+#[derive(Debug, Parser)]
+#[command(name = "menpai-server", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serves the public and the device listeners until SIGTERM or Ctrl-C.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Adds an operator, or updates one (who is then logged out). The password comes from
+    /// MENPAI_PASSWORD or stdin.
+    AddOperator {
+        name: String,
+        /// viewer, content_editor, queue_staff or admin.
+        #[arg(value_parser = parse_role)]
+        role: Role,
+        /// Halls a queue_staff operator acts in, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        halls: Vec<String>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Disables an operator and logs them out for good.
+    DisableOperator {
+        name: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Publishes a content pack directory as the next version.
+    Publish {
+        dir: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Prints the default configuration, documented.
+    PrintDefaultConfig,
+}
+
+#[derive(Debug, clap::Args)]
+struct ConfigArg {
+    /// The server's configuration file (defaults apply without one).
+    #[arg(long = "config", value_name = "FILE")]
+    path: Option<PathBuf>,
+}
+
+impl ConfigArg {
+    fn open(&self) -> anyhow::Result<Server> {
+        Server::open(Config::load(self.path.as_deref())?)
+    }
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| format!("unknown role {s} (viewer, content_editor, queue_staff or admin)"))
+}
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -26,48 +80,37 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let config_path = flag("--config").map(PathBuf::from);
-    let halls: Vec<String> = flag("--halls")
-        .map(|h| {
-            h.split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let takes_value = |a: &str| a == "--config" || a == "--halls";
-    let plain: Vec<&str> = args
-        .iter()
-        .enumerate()
-        .filter(|(i, a)| !takes_value(a) && (*i == 0 || !takes_value(&args[i - 1])))
-        .map(|(_, a)| a.as_str())
-        .collect();
-    match plain.as_slice() {
-        ["print-default-config"] => {
+    match Cli::parse().command {
+        Command::PrintDefaultConfig => {
             print!("{}", menpai_server::config::DEFAULT_CONFIG);
             Ok(())
         }
-        ["serve"] => {
-            let config = Config::load(config_path.as_deref())?;
+        Command::Serve { config } => {
+            let config = Config::load(config.path.as_deref())?;
             let server = Arc::new(Server::open(config)?);
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(serve(server, |b| {
-                // Tests and scripts read these lines to find the ports.
-                println!("public https://{}", b.public);
-                println!("devices https://{}", b.devices);
-            }))
+            rt.block_on(async {
+                let stop = stop_signal()?;
+                serve(server, stop, |b| {
+                    // Tests and scripts read these lines to find the ports.
+                    println!("public https://{}", b.public);
+                    println!("devices https://{}", b.devices);
+                })
+                .await
+            })
         }
-        ["add-operator", name, role] => {
-            let role =
-                Role::parse(role).with_context(|| format!("unknown role {role}\n{USAGE}"))?;
+        Command::AddOperator {
+            name,
+            role,
+            halls,
+            config,
+        } => {
+            let halls: Vec<String> = halls
+                .iter()
+                .map(|h| h.trim())
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect();
             let password = match std::env::var("MENPAI_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -80,10 +123,10 @@ fn main() -> anyhow::Result<()> {
                 password.chars().count() >= 10,
                 "the password needs at least 10 characters"
             );
-            let server = Server::open(Config::load(config_path.as_deref())?)?;
+            let server = config.open()?;
             server
                 .storage
-                .create_operator(name, role, &hash_password(&password)?, &halls)?;
+                .create_operator(&name, role, &hash_password(&password)?, &halls)?;
             server.storage.audit(
                 "cli",
                 "operator.create",
@@ -93,43 +136,51 @@ fn main() -> anyhow::Result<()> {
             eprintln!("operator {name} ({}) saved", role.as_str());
             Ok(())
         }
-        ["disable-operator", name] => {
-            let server = Server::open(Config::load(config_path.as_deref())?)?;
+        Command::DisableOperator { name, config } => {
+            let server = config.open()?;
             let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             anyhow::ensure!(
-                server.storage.disable_operator(name, &at)?,
+                server.storage.disable_operator(&name, &at)?,
                 "no operator {name}"
             );
             server
                 .storage
-                .audit("cli", "operator.disable", name, "ok")?;
+                .audit("cli", "operator.disable", &name, "ok")?;
             eprintln!("operator {name} disabled; their sessions ended");
             Ok(())
         }
-        ["publish", dir] => {
-            let server = Server::open(Config::load(config_path.as_deref())?)?;
-            let pack = menpai_content::load_dir(std::path::Path::new(dir)).map_err(|errors| {
-                anyhow::anyhow!(
-                    "the pack is invalid:\n{}",
-                    errors
-                        .iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )
-            })?;
-            let (version, m) = menpai_server::content::publish(
-                server.storage.as_ref(),
-                &server.content_key,
-                pack,
-                "cli",
-            )?;
-            server
-                .storage
-                .audit("cli", "content.publish", &version, "ok")?;
-            println!("published {version} ({} records)", m.records);
-            Ok(())
-        }
-        _ => anyhow::bail!("{USAGE}"),
+        Command::Publish { dir, config } => publish(&dir, &config.open()?),
     }
+}
+
+fn publish(dir: &Path, server: &Server) -> anyhow::Result<()> {
+    let pack = menpai_content::load_dir(dir).map_err(|errors| {
+        anyhow::anyhow!(
+            "the pack is invalid:\n{}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })?;
+    let (version, m) =
+        menpai_server::content::publish(server.storage.as_ref(), &server.content_key, pack, "cli")?;
+    server
+        .storage
+        .audit("cli", "content.publish", &version, "ok")?;
+    println!("published {version} ({} records)", m.records);
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C; the handlers are in place once this returns.
+fn stop_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping."),
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping."),
+        }
+    })
 }

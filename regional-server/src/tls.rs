@@ -9,8 +9,11 @@ use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
+
+use crate::shutdown::Shutdown;
 
 /// The client certificate a connection presented (DER), if any.
 #[derive(Debug, Clone)]
@@ -53,30 +56,45 @@ pub fn device_config(
 }
 
 /// Accepts TLS connections and serves `app` on each, with the peer's certificate attached to
-/// every request. Runs until the task is dropped.
-pub async fn serve(listener: TcpListener, config: rustls::ServerConfig, app: Router) {
+/// every request, until `stop` fires; then accepts no more, lets each connection finish the
+/// request it is answering (idle ones close at once) and returns when all have ended.
+pub async fn serve(
+    listener: TcpListener,
+    config: rustls::ServerConfig,
+    app: Router,
+    stop: Shutdown,
+) {
     let acceptor = TlsAcceptor::from(Arc::new(config));
+    let mut connections = JoinSet::new();
+    let mut stopping = stop.clone();
     loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "Accept failed.");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
+        let (tcp, peer) = tokio::select! {
+            _ = stopping.wait() => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "Accept failed.");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
         };
         let _ = tcp.set_nodelay(true);
-        let (acceptor, app) = (acceptor.clone(), app.clone());
-        tokio::spawn(async move {
+        let (acceptor, app, mut stop) = (acceptor.clone(), app.clone(), stop.clone());
+        connections.spawn(async move {
             let handshake =
                 tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp));
-            let tls = match handshake.await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::info!(%peer, error = %e, "TLS handshake refused.");
-                    return;
-                }
-                Err(_) => return,
+            let tls = tokio::select! {
+                _ = stop.wait() => return,
+                done = handshake => match done {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::info!(%peer, error = %e, "TLS handshake refused.");
+                        return;
+                    }
+                    Err(_) => return,
+                },
             };
             let cert = tls
                 .get_ref()
@@ -96,9 +114,19 @@ pub async fn serve(listener: TcpListener, config: rustls::ServerConfig, app: Rou
             let conn = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), service);
-            if let Err(e) = conn.await {
+            let mut conn = std::pin::pin!(conn);
+            let ended = tokio::select! {
+                ended = conn.as_mut() => ended,
+                _ = stop.wait() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(%peer, error = %e, "Connection ended with an error.");
             }
         });
     }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
 }

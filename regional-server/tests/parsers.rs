@@ -126,7 +126,7 @@ proptest! {
         ]),
     ) {
         let (server, rt, _) = server();
-        let app = menpai_server::admin::router(server.clone());
+        let app = menpai_server::public_app(server.clone());
         let mut req = Request::post(route.0)
             .header("content-type", route.1)
             .header("host", "localhost")

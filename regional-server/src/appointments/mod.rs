@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::Server;
 use crate::clock::{local_now, stamp};
 use crate::error::AppError;
+use crate::shutdown::Shutdown;
 use crate::storage::{NewAppointment, StorageError};
 
 pub(crate) use pages::{form_page, refused_page};
@@ -231,9 +232,9 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
     })
 }
 
-/// Wipes personal data past the retention period, now and every hour.
-pub async fn purge_loop(server: Arc<Server>) {
-    loop {
+/// Wipes personal data past the retention period, now and every hour, until `stop` fires.
+pub async fn purge_loop(server: Arc<Server>, mut stop: Shutdown) {
+    while !stop.fired() {
         let before = (local_now().date()
             - Duration::days(server.config.personal_data_retention_days as i64))
         .to_string();
@@ -248,6 +249,9 @@ pub async fn purge_loop(server: Arc<Server>) {
             ),
             Err(e) => tracing::error!(error = %e, "Wiping personal data failed."),
         }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = stop.wait() => {}
+        }
     }
 }
