@@ -17,12 +17,7 @@ pub(super) fn plugin(app: &mut App) {
     requests::asks(app, Screen::Map, |_, hall| {
         vec![hall.map(Request::FloorPlan).unwrap_or(Request::Home)]
     });
-    app.add_systems(
-        Update,
-        ask_for_missing_plan
-            .run_if(in_state(Screen::Map))
-            .in_set(PageSystems::Ask),
-    );
+    app.add_systems(Update, ask_for_missing_plan.in_set(PageSystems::Ask));
 }
 
 /// Width of the drawn floor, in pixels.
@@ -150,8 +145,12 @@ fn build(b: &mut Build) {
 }
 
 /// The map needs the hall's id from home; when home arrived late, ask for the plan now.
-fn ask_for_missing_plan(data: Res<Data>, mut agent: Agent) {
-    if !data.is_changed() || data.plan.is_some() || agent.status.pending > 0 {
+fn ask_for_missing_plan(screen: Res<State<Screen>>, data: Res<Data>, mut agent: Agent) {
+    if *screen.get() != Screen::Map
+        || !data.is_changed()
+        || data.plan.is_some()
+        || agent.status.pending > 0
+    {
         return;
     }
     if let Some(hall) = requests::hall_id(&data) {
