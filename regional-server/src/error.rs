@@ -7,6 +7,12 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+/// An HTTP error: a status and a message fit for the user, never the internals.
+///
+/// Deliberately apart from the edge agent's `AppError`: this one answers browsers and
+/// operators across the network (JSON with `details`, 413 before reading an oversized body,
+/// form pages of its own), the agent's answers the kiosk on the same machine; sharing one type
+/// would tie both servers' error wording and rejections together for no gain.
 #[derive(Debug)]
 pub struct AppError {
     pub status: StatusCode,

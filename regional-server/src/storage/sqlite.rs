@@ -7,6 +7,11 @@ use rusqlite::Connection;
 
 use super::Result;
 
+/// The region's schema, numbered; `user_version` records how far a file is migrated.
+///
+/// Deliberately apart from the edge agent's open-and-migrate: the agent keeps a small local
+/// outbox and cache, this is the region's source of truth (operators, queues, appointments),
+/// with its own migrations and a PostgreSQL backend to come behind the same traits.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_server.sql"),
     include_str!("../../migrations/0002_queue.sql"),
