@@ -110,3 +110,33 @@ impl Tasks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stop_ends_sleeping_loops_and_waits_for_them() {
+        let tasks = Tasks::default();
+        let finished = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (stop, done) = (tasks.shutdown(), finished.clone());
+        tasks.spawn("test-loop", async move {
+            while !stop.sleep(Duration::from_secs(3600)).await {}
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let started = std::time::Instant::now();
+        tasks.stop(Duration::from_secs(5)).await;
+        assert!(finished.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(tasks.shutdown().is_requested());
+    }
+
+    #[tokio::test]
+    async fn a_task_that_ignores_the_signal_is_aborted_after_the_grace() {
+        let tasks = Tasks::default();
+        tasks.spawn("stubborn", std::future::pending());
+        let started = std::time::Instant::now();
+        tasks.stop(Duration::from_millis(100)).await;
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}

@@ -79,6 +79,9 @@ impl Store {
         Self::init(Connection::open_in_memory()?)
     }
 
+    /// The same open-and-migrate shape as the regional server's `storage/sqlite.rs`, kept apart
+    /// on purpose: each store has its own schema and numbered migrations, the terminal's cache
+    /// is small for its memory, and the only crate both share (`menpai-model`) does no I/O.
     fn init(conn: Connection) -> Result<Store> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -4096)?;

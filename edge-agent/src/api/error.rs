@@ -1,9 +1,10 @@
 //! The API's answers when something is wrong: a status and a plain Chinese message for the kiosk,
 //! never internals.
 //!
-//! Deliberately apart from the regional server's `AppError`: this one answers the kiosk UI on
-//! loopback (JSON `{"error", "details"}` it shows to a citizen, print fallbacks, queue refusals),
-//! the server's answers the public and its operators (HTML pages and its own API shapes).
+//! Deliberately apart from the regional server's `AppError`, though both answer the same
+//! `{"error", "details"}` shape: this one speaks to a citizen at the kiosk on loopback (its
+//! words, the queue's refusals mapped to statuses, print fallbacks), the server's to the public
+//! and its operators; and the only crate both servers share, `menpai-model`, has no HTTP in it.
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -104,3 +104,20 @@ pub(super) fn local_time(at: Option<&str>) -> Result<NaiveDateTime, AppError> {
 struct AtParams {
     at: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_timed_out_request_is_told_in_words() {
+        let bare = StatusCode::REQUEST_TIMEOUT.into_response();
+        let answer = explain_timeout(bare).await;
+        assert_eq!(answer.status(), StatusCode::REQUEST_TIMEOUT);
+        let body = axum::body::to_bytes(answer.into_body(), 4096)
+            .await
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"], "终端处理超时，请稍后再试");
+    }
+}
