@@ -184,10 +184,12 @@ fn button_table(
     out
 }
 
-/// Writes the button table (and a `Notice(…)` line while the agent is away) to the layout file
-/// whenever the layout or the notice changes.
+/// Writes the button table to the layout file whenever the layout, the notice or the requests in
+/// flight change: with a `Notice(…)` line while the agent is away, and a `Busy(N)` line while N
+/// requests are unanswered (the screen's data is still coming, so its buttons may yet move).
 fn dump_layout(
     options: Res<Options>,
+    status: Res<AgentStatus>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
     changed: Query<(), Or<(Changed<ComputedNode>, Added<Button>)>>,
     notices: Query<Ref<Text>, With<OfflineNotice>>,
@@ -195,12 +197,15 @@ fn dump_layout(
     let Some(file) = &options.layout_file else {
         return;
     };
-    if changed.is_empty() && !notices.iter().any(|t| t.is_changed()) {
+    if changed.is_empty() && !notices.iter().any(|t| t.is_changed()) && !status.is_changed() {
         return;
     }
     let mut table = button_table(&buttons);
     for t in notices.iter().filter(|t| !t.0.is_empty()) {
         table.push_str(&format!("Notice({})\t0\t0\t0\t0\n", t.0));
+    }
+    if status.pending > 0 {
+        table.push_str(&format!("Busy({})\t0\t0\t0\t0\n", status.pending));
     }
     let tmp = file.with_extension("tmp");
     if std::fs::write(&tmp, table).is_ok() {
