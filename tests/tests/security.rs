@@ -662,16 +662,21 @@ fn login_floods_are_throttled_audited_briefly_and_do_not_slow_the_admin() {
     println!("20 logins with 250,000-character names grew the database by {grew} bytes");
     assert!(grew < 256 * 1024, "{grew}");
 
-    // 16 bogus logins keep running from 16 addresses; the admin logs in within a second.
+    // 16 bogus logins keep running from 16 addresses; the admin is not queued behind them. Time
+    // on a loaded machine says little, so count instead: the passwords the flood had checked
+    // (401) while the admin's one login was under way. Queued behind the flood, the admin would
+    // wait for every bogus login in flight (16); in its own lane, for the one being hashed.
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let admin_took = std::thread::scope(|scope| {
+    let answered = std::sync::Mutex::new(Vec::<(Instant, u16)>::new());
+    let (t0, admin_took) = std::thread::scope(|scope| {
         for a in 0..16u8 {
-            let stop = &stop;
+            let (stop, answered) = (&stop, &answered);
             let login_from = &login_from;
             scope.spawn(move || {
                 let mut n = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    login_from(10 + a, &format!("nobody-{a}-{n}"), "not-a-password");
+                    let st = login_from(10 + a, &format!("nobody-{a}-{n}"), "not-a-password");
+                    answered.lock().unwrap().push((Instant::now(), st));
                     n += 1;
                 }
             });
@@ -682,13 +687,23 @@ fn login_floods_are_throttled_audited_briefly_and_do_not_slow_the_admin() {
         let took = t0.elapsed();
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(st, 200);
-        took
+        (t0, took)
     });
+    let answered = answered.into_inner().unwrap();
+    let checked_meanwhile = answered
+        .iter()
+        .filter(|(at, st)| *st == 401 && *at > t0 && *at < t0 + admin_took)
+        .count();
     println!(
-        "admin login during the flood: {} ms",
-        admin_took.as_millis()
+        "admin login during the flood: {} ms, while the flood had {checked_meanwhile} of {} \
+         bogus logins checked",
+        admin_took.as_millis(),
+        answered.len()
     );
-    assert!(admin_took < Duration::from_secs(1), "{admin_took:?}");
+    assert!(
+        checked_meanwhile <= 4,
+        "the admin waited behind {checked_meanwhile} bogus logins"
+    );
 
     // The audit holds a few bounded entries for all of it.
     let admin = login(&s, ADMIN.0, ADMIN.1);
