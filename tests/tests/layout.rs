@@ -37,8 +37,14 @@ fn the_checker_sees_a_circle_and_ignores_a_child_naming_its_parent() {
     std::fs::create_dir_all(src.join("screens")).unwrap();
     let write = |p: &str, t: &str| std::fs::write(src.join(p), t).unwrap();
     write("lib.rs", "mod screens; mod theme; mod nav;");
-    write("screens/mod.rs", "mod home;\nuse crate::theme::{widget::{a, b}, palette};");
-    write("screens/home.rs", "use super::Action; // a child naming its parent");
+    write(
+        "screens/mod.rs",
+        "mod home;\nuse crate::theme::{widget::{a, b}, palette};",
+    );
+    write(
+        "screens/home.rs",
+        "use super::Action; // a child naming its parent",
+    );
     write("theme.rs", "fn f() { crate::screens::Action::Go; }");
     write("nav.rs", "/* use crate::theme; */ use crate::screens;");
     let found = circles(src);
@@ -74,7 +80,10 @@ fn circles(src: &Path) -> Vec<Vec<String>> {
                 .map(|m| {
                     let workspace = src.parent().and_then(Path::parent).unwrap_or(src);
                     let file = &files[m];
-                    file.strip_prefix(workspace).unwrap_or(file).display().to_string()
+                    file.strip_prefix(workspace)
+                        .unwrap_or(file)
+                        .display()
+                        .to_string()
                 })
                 .collect();
             names.sort();
@@ -148,7 +157,11 @@ fn named_paths(code: &str) -> Vec<String> {
         let boundary = i == 0 || !is_ident(rest[..i].chars().last().unwrap());
         rest = &rest[i + 4..];
         let tree = rest.split(';').next().unwrap_or("").trim();
-        if boundary && ["crate", "super", "self"].iter().any(|r| tree.starts_with(r)) {
+        if boundary
+            && ["crate", "super", "self"]
+                .iter()
+                .any(|r| tree.starts_with(r))
+        {
             expand(tree, "", &mut out);
         }
     }
