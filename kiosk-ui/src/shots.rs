@@ -64,6 +64,9 @@ struct Script {
     /// Frames to let pass before the next step (layout, images, screenshot readback).
     settle: u32,
     waiting_for_shot: bool,
+    /// The step that `await:call` said it waits at (said once on stdout, so a test can make the
+    /// call only then: the banner stays only for some seconds).
+    announced_await: Option<usize>,
 }
 
 fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
@@ -73,7 +76,7 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
 /// `map`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
-/// `wait:FRAMES`, `await:call`, `await:checkin` (a scanned appointment's ticket), `quit`.
+/// `wait:FRAMES`, `await:call` (prints `menpai-kiosk: script awaits a call` when it starts waiting), `await:checkin` (a scanned appointment's ticket), `quit`.
 fn step(
     mut commands: Commands,
     mut script: ResMut<Script>,
@@ -135,6 +138,10 @@ fn step(
             if banner.call.is_none() {
                 script.next -= 1;
                 script.settle = 1;
+                if script.announced_await != Some(script.next) {
+                    script.announced_await = Some(script.next);
+                    println!("menpai-kiosk: script awaits a call");
+                }
             }
         }
         // Holds the script until a scanned appointment's check-in has its answer on screen.
