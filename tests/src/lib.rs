@@ -665,6 +665,21 @@ pub fn printed(addr: std::net::SocketAddr, needle: &str) -> String {
     preview
 }
 
+/// The exit status of `child` once it ends; `None` (and the child killed) if it has not ended
+/// within `limit`.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
 /// The kiosk under Xvfb at 1080×1920 on `agent`, running `script` (screenshots to `shots`, its
 /// log to `log`). Returns once it has drawn its first frame, with the lines it prints after.
 pub fn spawn_kiosk(

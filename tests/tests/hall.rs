@@ -286,7 +286,14 @@ fn a_call_from_the_staff_page_in_chromium_reaches_the_kiosk_the_led_bar_and_the_
         "{page}"
     );
 
-    // 叫下一位: the clock starts at the click.
+    // 叫下一位 once the kiosk's script waits for a call (a loaded machine's kiosk may take long
+    // to get there, and a call it has not waited for is not photographed): the clock starts at
+    // the click.
+    while !lines_rx
+        .recv_timeout(Duration::from_secs(180))
+        .expect("the kiosk's script never came to wait for a call")
+        .contains("script awaits a call")
+    {}
     let call = d.element("#call-next");
     let clicked = epoch_ms();
     d.session("POST", &format!("/element/{call}/click"), json!({}));
@@ -345,7 +352,8 @@ fn a_call_from_the_staff_page_in_chromium_reaches_the_kiosk_the_led_bar_and_the_
     assert!(said["seconds"].as_f64().unwrap() > 1.0, "{said}");
 
     // The kiosk's picture has the call band across its foot: amber, as the theme's highlight.
-    let status = kiosk.wait().unwrap();
+    let status = menpai_tests::wait_exit(&mut kiosk, Duration::from_secs(180))
+        .expect("the kiosk's script never ended");
     assert!(
         status.success(),
         "kiosk: {}",
