@@ -538,6 +538,30 @@ pub fn https_from(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String) {
+    let e = https_exchange_from(ca_pem, source, addr, method, path, headers, body);
+    (e.status, e.body)
+}
+
+/// One request and its answer over a fresh TLS connection, with when it was sent (after the
+/// handshake) and when its answer had fully arrived.
+#[derive(Debug)]
+pub struct Exchange {
+    pub status: u16,
+    pub body: String,
+    pub sent: std::time::Instant,
+    pub answered: std::time::Instant,
+}
+
+/// [`https_from`], timed from the request (the handshake done) to the whole answer.
+pub fn https_exchange_from(
+    ca_pem: &str,
+    source: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Exchange {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -545,6 +569,7 @@ pub fn https_from(
         .unwrap();
     rt.block_on(async {
         let mut tls = tls_to(ca_pem, Some(source), addr).await;
+        let sent = std::time::Instant::now();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()
@@ -557,6 +582,7 @@ pub fn https_from(
         tls.write_all(body).await.unwrap();
         let mut raw = Vec::new();
         let _ = tokio::time::timeout(Duration::from_secs(60), tls.read_to_end(&mut raw)).await;
+        let answered = std::time::Instant::now();
         let text = String::from_utf8_lossy(&raw).into_owned();
         let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let status = head.split_whitespace().nth(1).unwrap_or("0").parse().unwrap();
@@ -568,7 +594,12 @@ pub fn https_from(
         } else {
             rest.to_owned()
         };
-        (status, body)
+        Exchange {
+            status,
+            body,
+            sent,
+            answered,
+        }
     })
 }
 
