@@ -424,6 +424,10 @@ impl Client {
             .timeout_recv_response(Some(Duration::from_secs(35)))
             .timeout_recv_body(Some(Duration::from_secs(35)))
             .http_status_as_error(false)
+            // The agent never redirects; an answer that tries is not followed anywhere.
+            .max_redirects(0)
+            // Straight to the agent on loopback, whatever proxy the environment names.
+            .proxy(None)
             .max_idle_connections(0)
             .max_idle_connections_per_host(0)
             .build()
