@@ -184,16 +184,16 @@ mod tests {
             "--script",
             "start; shot:home ;;quit",
             "--shots",
-            "/tmp/shots",
+            "shots",
             "--layout",
-            "/tmp/layout.tsv",
+            "layout.tsv",
         ])
         .unwrap();
         assert_eq!(o.agent, "http://127.0.0.1:1234");
         assert!(o.windowed && !o.landscape);
         assert_eq!((o.idle_secs, o.countdown_secs), (3.0, 2.5));
         assert_eq!(o.script, ["start", "shot:home", "quit"]);
-        assert_eq!(o.layout_file, Some("/tmp/layout.tsv".into()));
+        assert_eq!(o.layout_file, Some("layout.tsv".into()));
         let d = Options::default();
         assert_eq!(d.agent, "http://127.0.0.1:7700");
         assert_eq!((d.idle_secs, d.countdown_secs), (90.0, 15.0));
