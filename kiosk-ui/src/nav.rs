@@ -29,10 +29,12 @@ pub enum Screen {
     Ticket,
     /// Appointment check-in by scanning its QR code.
     CheckIn,
+    /// Ask for 帮代办 or 上门取件: item, what help, name, phone, preferred time.
+    Assist,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 15] = [
+    pub const ALL: [Screen; 16] = [
         Screen::Attract,
         Screen::Home,
         Screen::Browse,
@@ -48,6 +50,7 @@ impl Screen {
         Screen::Queue,
         Screen::Ticket,
         Screen::CheckIn,
+        Screen::Assist,
     ];
 
     /// The title in the top bar.
@@ -68,6 +71,7 @@ impl Screen {
             Screen::Queue => "排队取号",
             Screen::Ticket => "我的排队号",
             Screen::CheckIn => "预约签到",
+            Screen::Assist => "帮办代办",
         }
     }
 

@@ -139,6 +139,8 @@ pub enum AgentEvent {
     Presence { present: bool },
     /// The help button was pressed.
     HelpRequested,
+    /// A help call from this plate changed state.
+    HelpChanged { update: crate::help::HelpUpdate },
     /// A window called a ticket: show it, light the LED bar, say it.
     QueueCalled { call: crate::queue::WindowCall },
     /// Tickets were taken or finished: waiting counts changed.

@@ -4,8 +4,10 @@
 
 pub mod api;
 pub mod appointment;
+pub mod assist;
 pub mod bundle;
 pub mod geo;
+pub mod help;
 pub mod hours;
 pub mod item;
 pub mod outlet;

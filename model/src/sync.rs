@@ -98,6 +98,8 @@ pub enum StreamEvent {
         #[serde(default)]
         call: Option<crate::queue::WindowCall>,
     },
+    /// A help call this terminal made changed state (acknowledged, resolved, escalated).
+    Help { update: crate::help::HelpUpdate },
     /// Nothing happened; the connection is alive.
     Ping,
 }

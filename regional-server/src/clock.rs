@@ -17,3 +17,31 @@ pub fn stamp(now: NaiveDateTime) -> String {
 pub fn day(now: NaiveDateTime) -> String {
     now.format("%Y-%m-%d").to_string()
 }
+
+/// The server's clock: the real one, which tests may move forward to see deadlines pass.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_s: std::sync::atomic::AtomicI64,
+}
+
+impl Clock {
+    /// The hall's local time now (China Standard Time), moved as tests asked.
+    pub fn local_now(&self) -> NaiveDateTime {
+        local_now() + self.offset()
+    }
+
+    /// Now in UTC, moved as tests asked.
+    pub fn utc_now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.offset()
+    }
+
+    /// Moves the clock forward (tests only: a case's deadline passing).
+    pub fn advance(&self, by: chrono::Duration) {
+        self.offset_s
+            .fetch_add(by.num_seconds(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn offset(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.offset_s.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}

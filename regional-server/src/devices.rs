@@ -399,8 +399,9 @@ fn line(e: &StreamEvent) -> bytes::Bytes {
     bytes::Bytes::from(s)
 }
 
-/// Newline-delimited JSON: the latest version and the hall's queue first, then every publish
-/// and every change of the terminal's hall's queue, and a ping now and then.
+/// Newline-delimited JSON: the latest version and the hall's queue first, then every publish,
+/// every change of the terminal's hall's queue, its own help calls' states, and a ping now
+/// and then.
 async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
     let rx = server.stream.subscribe();
     let mut revoked = server.revoked.subscribe();
@@ -432,8 +433,10 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
         });
     }
     first.reverse();
+    let me = id.clone();
     let live = futures_util::stream::unfold((rx, first), move |(mut rx, mut first)| {
         let hall = hall.clone();
+        let me = me.clone();
         async move {
             if let Some(f) = first.pop() {
                 return Some((Ok::<_, Infallible>(line(&f)), (rx, first)));
@@ -449,6 +452,7 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
                 };
                 match &e {
                     StreamEvent::Queue { hall: h, .. } if *h != hall => continue,
+                    StreamEvent::Help { update } if update.device != me => continue,
                     _ => break e,
                 }
             };

@@ -2,22 +2,27 @@
 //! (content bundles, events, heartbeats, a live stream); operators use the admin API and the
 //! fleet view over TLS.
 
+pub mod accounts;
 pub mod admin;
 pub mod appointments;
 pub mod booking_codes;
 pub mod ca;
+pub mod cases;
 pub mod clock;
 pub mod config;
 pub mod content;
 pub mod devices;
 pub mod error;
 pub mod fleet;
+pub mod help;
 pub mod html;
+pub mod live;
 pub mod login;
 pub mod operators;
 pub mod phone;
 pub mod queue;
 pub mod ratelimit;
+pub mod requests;
 pub mod shutdown;
 pub mod sms;
 pub mod storage;
@@ -87,6 +92,10 @@ pub struct Server {
     /// The address phones open: `public_url`, else learnt when the listener is bound.
     pub public_url: std::sync::OnceLock<String>,
     pub stream: broadcast::Sender<StreamEvent>,
+    /// What changed in which hall, for the operators' open pages.
+    pub live: live::Live,
+    /// The server's clock (tests move it to see deadlines pass).
+    pub clock: clock::Clock,
     /// Ids of terminals just revoked: their open streams end at once.
     pub revoked: broadcast::Sender<String>,
     pub counters: Counters,
@@ -172,6 +181,8 @@ impl Server {
             halls,
             phone,
             stream,
+            live: live::Live::default(),
+            clock: clock::Clock::default(),
             counters: Counters::default(),
             dummy_hash: operators::hash_password("not a password")?,
             stopping: shutdown::Trigger::default(),
@@ -203,17 +214,24 @@ fn public_routes(config: &Config) -> Router<Arc<Server>> {
     let routes = Router::new()
         .merge(phone::routes())
         .merge(appointments::routes())
-        .merge(booking_codes::routes());
+        .merge(booking_codes::routes())
+        .merge(requests::public_routes());
     bounded(routes, config.max_body_bytes)
 }
 
-/// What operators open: login, the fleet view, metrics, the admin API and the staff page.
+/// What operators open: login, the fleet view, metrics, the admin API, the staff page, the duty
+/// view, requests, cases, accounts and audit; and the live channel, which stays open.
 fn admin_routes(config: &Config) -> Router<Arc<Server>> {
     let routes = Router::new()
         .merge(admin::routes())
-        .merge(queue::staff::routes());
+        .merge(queue::staff::routes())
+        .merge(help::routes())
+        .merge(requests::routes())
+        .merge(cases::routes())
+        .merge(accounts::routes());
     bounded(routes, config.max_body_bytes)
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))
+        .merge(live::routes())
 }
 
 fn not_found() -> Router<Arc<Server>> {
@@ -244,7 +262,10 @@ pub fn public_app(server: Arc<Server>) -> Router {
 
 /// The device listener's app (mutual TLS): the terminals' API and their live stream.
 pub fn device_router(server: Arc<Server>) -> Router {
-    bounded(devices::routes(), devices::DEVICE_BODY_LIMIT)
+    let routes = devices::routes()
+        .merge(help::device_routes())
+        .merge(requests::device_routes());
+    bounded(routes, devices::DEVICE_BODY_LIMIT)
         .merge(devices::stream_routes())
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
         .with_state(server)
@@ -284,6 +305,7 @@ pub async fn serve(
     let loops = shutdown::Trigger::default();
     let flusher = tokio::spawn(fleet::flush_loop(server.clone(), loops.subscribe()));
     let purger = tokio::spawn(appointments::purge_loop(server.clone(), loops.subscribe()));
+    let escalator = tokio::spawn(help::escalation_loop(server.clone(), loops.subscribe()));
     let serving = async {
         tokio::join!(
             tls::serve(
@@ -312,7 +334,7 @@ pub async fn serve(
         }
     }
     loops.fire();
-    let _ = tokio::join!(flusher, purger);
+    let _ = tokio::join!(flusher, purger, escalator);
     tracing::info!("Stopped.");
     Ok(())
 }

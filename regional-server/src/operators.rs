@@ -102,6 +102,77 @@ impl Session {
     }
 }
 
+/// Work done in one hall, each open to some roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HallWork {
+    /// Calling tickets at a window.
+    Queue,
+    /// Help calls from the plates.
+    Help,
+    /// 帮代办 and 上门取件 requests, and consultations.
+    Requests,
+    /// Cases opened by poor ratings.
+    Cases,
+}
+
+impl HallWork {
+    /// The role this work needs (an admin does everything).
+    pub fn role(self) -> Role {
+        match self {
+            HallWork::Cases => Role::HallManager,
+            _ => Role::QueueStaff,
+        }
+    }
+
+    /// Its name in the audit log.
+    pub fn key(self) -> &'static str {
+        match self {
+            HallWork::Queue => "queue",
+            HallWork::Help => "help",
+            HallWork::Requests => "requests",
+            HallWork::Cases => "cases",
+        }
+    }
+
+    fn refusal(self) -> &'static str {
+        match self {
+            HallWork::Queue => "你没有这个大厅的叫号权限",
+            HallWork::Help => "你没有这个大厅的呼叫处理权限",
+            HallWork::Requests => "你没有这个大厅的帮办和咨询权限",
+            HallWork::Cases => "你没有这个大厅的评价整改权限",
+        }
+    }
+}
+
+impl Session {
+    /// The operator, when their role does `work` and they act in `hall`; otherwise 403, with
+    /// the refusal in the audit log.
+    pub fn in_hall(
+        &self,
+        server: &Server,
+        work: HallWork,
+        hall: &str,
+    ) -> Result<&Operator, AppError> {
+        let op = self.require(work.role())?;
+        if !op.acts_in(hall) {
+            let _ = server.storage.audit(
+                &op.name,
+                &format!("{}.access", work.key()),
+                hall,
+                "forbidden",
+            );
+            return Err(AppError::new(StatusCode::FORBIDDEN, work.refusal()));
+        }
+        Ok(op)
+    }
+
+    /// The halls whose `work` this operator sees: `None` for all (an admin).
+    pub fn halls_for(&self, work: HallWork) -> Result<Option<&[String]>, AppError> {
+        let op = self.require(work.role())?;
+        Ok((op.role != Role::Admin).then_some(op.halls.as_slice()))
+    }
+}
+
 impl FromRequestParts<Arc<Server>> for Session {
     type Rejection = AppError;
 

@@ -1,12 +1,11 @@
-//! What a citizen sends to the hall: a call for staff, a rating (好差评); both queued in the
-//! outbox for the regional server.
+//! A citizen's rating (好差评), queued in the outbox for the regional server.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use menpai_model::api::{AgentEvent, HelpRequest, RatingRequest};
+use menpai_model::api::RatingRequest;
 use serde_json::{Value, json};
 
 use super::error::AppError;
@@ -15,26 +14,7 @@ use super::{AgentState, active};
 use crate::Agent;
 
 pub(super) fn routes() -> Router<Arc<Agent>> {
-    Router::new()
-        .route("/api/v1/help", post(help))
-        .route("/api/v1/ratings", post(rate))
-}
-
-/// A citizen asks for staff: queued for the regional server and told to the hall at once.
-async fn help(
-    State(agent): AgentState,
-    Body(b): Body<HelpRequest>,
-) -> Result<Json<Value>, AppError> {
-    if b.context.as_ref().is_some_and(|c| c.chars().count() > 64) {
-        return Err(AppError::bad_request("参数错误：context 最多 64 个字"));
-    }
-    let body = json!({ "hall": agent.config.terminal.hall, "position": agent.config.terminal.position, "context": b.context });
-    agent
-        .store
-        .enqueue("help_request", &body)
-        .map_err(AppError::internal)?;
-    agent.notify(AgentEvent::HelpRequested);
-    Ok(Json(json!({ "called": true })))
+    Router::new().route("/api/v1/ratings", post(rate))
 }
 
 /// A rating (好差评), queued for the regional server.

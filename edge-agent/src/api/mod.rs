@@ -2,11 +2,13 @@
 //! route groups share. Handlers parse, call one domain function and shape the answer.
 
 mod admin;
+mod assist;
 mod content;
 mod error;
 mod events;
 mod extract;
 mod feedback;
+mod help;
 mod print;
 mod queue;
 mod sim;
@@ -47,6 +49,8 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .merge(queue::routes())
         .merge(print::routes())
         .merge(feedback::routes())
+        .merge(help::routes())
+        .merge(assist::routes())
         .merge(sim::routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

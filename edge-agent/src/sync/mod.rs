@@ -1,7 +1,9 @@
 //! Sync with the regional server over mTLS: enrollment, content (signed manifest → missing
 //! blobs → verify → activate in one transaction), the outbox, heartbeats and the live stream.
 
+pub mod assist;
 pub mod client;
+pub mod help;
 pub mod queue;
 
 use std::path::{Path, PathBuf};
@@ -667,6 +669,7 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                             {
                                 queue::on_queue(&a, view, call);
                             }
+                            Ok(StreamEvent::Help { update }) => help::on_update(&a, update),
                             _ => {}
                         }
                     }

@@ -3,6 +3,7 @@
 //! (`frame`), the taps that only move between screens (`tap`), and the agent's requests and
 //! pushes (`requests`).
 
+mod assist;
 mod attract;
 mod browse;
 mod checkin;
@@ -65,6 +66,7 @@ pub(crate) fn plugin(app: &mut App) {
         queue::plugin,
         ticket::plugin,
         checkin::plugin,
+        assist::plugin,
     ));
 }
 

@@ -17,7 +17,7 @@ use crate::Server;
 use crate::clock::{day, local_now};
 use crate::error::{AppError, JsonBody};
 use crate::html::{Markup, Page, error_line, hidden, html};
-use crate::operators::{self, Role, Session};
+use crate::operators::{self, HallWork, Role, Session};
 use crate::storage::Operator;
 
 type S = State<Arc<Server>>;
@@ -33,23 +33,9 @@ pub fn routes() -> Router<Arc<Server>> {
         .route("/api/v1/queue/{hall}/tickets/{number}", get(ticket_json))
 }
 
-fn staff(s: &Session) -> Result<&Operator, AppError> {
-    s.require(Role::QueueStaff)
-}
-
 /// Window staff of `hall`: a queue_staff operator acts only in the halls they are assigned to.
 pub fn staff_in<'a>(server: &Server, s: &'a Session, hall: &str) -> Result<&'a Operator, AppError> {
-    let op = staff(s)?;
-    if !op.acts_in(hall) {
-        let _ = server
-            .storage
-            .audit(&op.name, "queue.access", hall, "forbidden");
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "你没有这个大厅的叫号权限",
-        ));
-    }
-    Ok(op)
+    s.in_hall(server, HallWork::Queue, hall)
 }
 
 async fn view_json(

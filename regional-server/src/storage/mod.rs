@@ -1,26 +1,33 @@
 //! The server's storage layer: one trait per concern (operators, devices, content, events,
-//! queue, appointments, booking codes, ratings), each implemented by the embedded SQLite
+//! queue, appointments, booking codes, ratings, help calls,
+//! citizens' requests and consultations, rating cases), each implemented by the embedded SQLite
 //! backend in its own file. A PostgreSQL backend implements the same traits for a region run on
 //! several replicas. Storage imports no feature module: the types it keeps live here.
 
 pub mod appointments;
 pub mod booking_codes;
+pub mod cases;
 pub mod content;
 pub mod devices;
 pub mod events;
+pub mod help;
 pub mod operators;
 pub mod queue;
 pub mod ratings;
+pub mod requests;
 mod sqlite;
 
 pub use appointments::{Appointment, AppointmentStore, NewAppointment};
 pub use booking_codes::{Held, HeldStore};
+pub use cases::CaseStore;
 pub use content::{ContentStore, Version};
 pub use devices::{Device, DeviceStore, EnrollmentToken};
 pub use events::{EventStore, Ingested};
+pub use help::HelpStore;
 pub use operators::{AuditEntry, Operator, OperatorStore, Role};
 pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
 pub use ratings::{Rating, RatingStore, RatingSummary};
+pub use requests::RequestStore;
 pub use sqlite::Sqlite;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +50,9 @@ pub trait Storage:
     + AppointmentStore
     + HeldStore
     + RatingStore
+    + HelpStore
+    + RequestStore
+    + CaseStore
     + Send
     + Sync
     + std::fmt::Debug

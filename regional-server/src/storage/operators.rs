@@ -12,8 +12,10 @@ pub enum Role {
     Viewer,
     /// Imports and publishes content.
     ContentEditor,
-    /// Calls tickets at a window.
+    /// Calls tickets at a window; answers help calls, requests and questions in their halls.
     QueueStaff,
+    /// Runs a hall: everything window staff do there, and the cases poor ratings open.
+    HallManager,
     /// Everything, including enrollment, revocation and accounts.
     Admin,
 }
@@ -24,6 +26,7 @@ impl Role {
             Role::Viewer => "viewer",
             Role::ContentEditor => "content_editor",
             Role::QueueStaff => "queue_staff",
+            Role::HallManager => "hall_manager",
             Role::Admin => "admin",
         }
     }
@@ -33,15 +36,36 @@ impl Role {
             Role::Viewer,
             Role::ContentEditor,
             Role::QueueStaff,
+            Role::HallManager,
             Role::Admin,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
     }
 
-    /// Whether this role may do what `needed` guards. Every role may view.
+    /// Whether this role may do what `needed` guards. Every role may view; a hall manager may
+    /// do what window staff do.
     pub fn allows(self, needed: Role) -> bool {
-        self == Role::Admin || self == needed || needed == Role::Viewer
+        self == Role::Admin
+            || self == needed
+            || needed == Role::Viewer
+            || (self == Role::HallManager && needed == Role::QueueStaff)
+    }
+
+    /// The role's name on pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Viewer => "只读",
+            Role::ContentEditor => "内容编辑",
+            Role::QueueStaff => "窗口人员",
+            Role::HallManager => "大厅负责人",
+            Role::Admin => "管理员",
+        }
+    }
+
+    /// Whether the role acts in particular halls (and so must be given some).
+    pub fn is_hall_bound(self) -> bool {
+        matches!(self, Role::QueueStaff | Role::HallManager)
     }
 }
 

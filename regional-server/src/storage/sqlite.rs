@@ -18,6 +18,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_appointments.sql"),
     include_str!("../../migrations/0004_ratings.sql"),
     include_str!("../../migrations/0005_security.sql"),
+    include_str!("../../migrations/0006_accounts.sql"),
+    include_str!("../../migrations/0007_help.sql"),
+    include_str!("../../migrations/0008_requests.sql"),
+    include_str!("../../migrations/0009_cases.sql"),
 ];
 
 /// The embedded backend: one SQLite file in WAL mode.

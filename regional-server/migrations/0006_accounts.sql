@@ -1,0 +1,1 @@
+-- 0006_accounts: filled in by its feature (issue 17).

@@ -1,0 +1,1 @@
+-- 0007_help: filled in by its feature (issue 17).

@@ -1,0 +1,1 @@
+-- 0008_requests: filled in by its feature (issue 17).

@@ -1,0 +1,1 @@
+-- 0009_cases: filled in by its feature (issue 17).
