@@ -78,6 +78,10 @@ pub struct Operator {
     /// Halls a hall-bound role (window staff) acts in; admins act everywhere.
     pub halls: Vec<String>,
     pub disabled: bool,
+    /// The full name pages show (masked to citizens: 王*); the login name when none was given.
+    pub display_name: String,
+    /// Set or reset by an admin: the operator must choose a new password before anything else.
+    pub must_change_password: bool,
 }
 
 impl Operator {
@@ -120,7 +124,8 @@ pub trait OperatorStore {
     fn audit_entries(&self, limit: usize) -> Result<Vec<AuditEntry>>;
 }
 
-const OPERATOR_COLUMNS: &str = "o.id, o.name, o.role, o.password_hash, o.disabled_at IS NOT NULL";
+const OPERATOR_COLUMNS: &str = "o.id, o.name, o.role, o.password_hash, o.disabled_at IS NOT NULL,
+     o.display_name, o.must_change_password";
 
 fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
     let role: String = r.get(2)?;
@@ -131,6 +136,11 @@ fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
         password_hash: r.get(3)?,
         halls: Vec::new(),
         disabled: r.get(4)?,
+        display_name: {
+            let d: String = r.get(5)?;
+            if d.is_empty() { r.get(1)? } else { d }
+        },
+        must_change_password: r.get(6)?,
     })
 }
 
