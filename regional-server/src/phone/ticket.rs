@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use chrono::NaiveDate;
+use menpai_model::api::{RATING_COMMENT_CHARS, RATING_LEVELS, RATING_REASONS};
 use menpai_model::queue::TicketState;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -21,6 +22,7 @@ use crate::error::AppError;
 use crate::html::{Markup, Page, hidden, html};
 use crate::operators::Session;
 use crate::queue::HallInfo;
+use crate::storage::ratings::{RatedTicket, RatingSource};
 use crate::storage::{Rating, StorageError, Ticket};
 use crate::web::{FormToken, check_form};
 
@@ -193,11 +195,20 @@ pub(super) async fn page(
         find(&s2, &hall, &day_in_url, &number).map(|(h, d, t)| {
             let l = live(&s2, &h, d, &t);
             let holds = holds(&s2, &h.id, d, &t, &holder.k);
-            (h, d, l, holds.then_some(holder.k))
+            // The hall's reply to a poor rating is for the slip's holder only.
+            let reply = holds
+                .then(|| {
+                    s2.storage
+                        .ticket_reply(&h.id, &d.to_string(), &t.number)
+                        .ok()
+                        .flatten()
+                })
+                .flatten();
+            (h, d, l, holds.then_some(holder.k), reply)
         })
     })
     .await;
-    let (h, date, l, secret) = match found {
+    let (h, date, l, secret, reply) = match found {
         Ok(Ok(x)) => x,
         Ok(Err(r)) => return *r,
         Err(e) => return AppError::internal(e).into_response(),
@@ -229,8 +240,14 @@ pub(super) async fn page(
             }
             @if let Some(stars) = l.rated {
                 div class="card" id="rated" {
-                    p { "您的评价：" ("★".repeat(stars as usize)) "（" (LEVELS[5 - stars as usize].1) "）" }
+                    p { "您的评价：" ("★".repeat(stars as usize)) "（" (crate::cases::level_label(stars)) "）" }
                     p { "谢谢您，我们会认真改进。" }
+                    @if let Some(r) = &reply {
+                        h2 { "大厅的回复" }
+                        p id="reply" style="white-space:pre-wrap" { (r) }
+                    } @else if stars <= 2 {
+                        p class="muted" id="reply-pending" { "大厅负责人会在 15 个工作日内处理并在这里回复您。" }
+                    }
                 }
             } @else if may_rate {
                 @match &secret {
@@ -251,15 +268,6 @@ pub(super) async fn page(
     response
 }
 
-/// 好差评 levels, best first.
-const LEVELS: [(u8, &str); 5] = [
-    (5, "非常满意"),
-    (4, "满意"),
-    (3, "基本满意"),
-    (2, "不满意"),
-    (1, "非常不满意"),
-];
-
 fn rating_form(
     hall: &str,
     date: NaiveDate,
@@ -272,15 +280,22 @@ fn rating_form(
         form method="post" action={ "/t/" (hall) "/" (date.format("%Y%m%d")) "/" (number) "/rate" }
             id="rate" class="card" hidden[hidden_now] {
             h2 { "请为这次服务评价" }
-            @for (stars, label) in LEVELS {
+            @for (i, label) in RATING_LEVELS.iter().enumerate() {
+                @let stars = 5 - i;
                 label {
                     input type="radio" name="stars" value=(stars) required;
-                    " " ("★".repeat(stars as usize)) " " (label)
+                    " " ("★".repeat(stars)) " " (label)
+                }
+            }
+            p { "哪里不满意？（可多选，选填）" }
+            @for r in RATING_REASONS {
+                label style="display:inline-block;margin:4px 12px 4px 0" {
+                    input type="checkbox" name="reason" value=(r); " " (r)
                 }
             }
             label {
                 "想说的话（选填）"
-                textarea name="comment" maxlength="200" rows="3" placeholder="请勿填写姓名、电话等个人信息" {}
+                textarea name="comment" maxlength=(RATING_COMMENT_CHARS) rows="3" placeholder="请勿填写姓名、电话等个人信息" {}
             }
             (token.field())
             (hidden("k", secret))
@@ -310,9 +325,24 @@ pub(super) async fn rate(
     State(server): State<Arc<Server>>,
     Path((hall, day_in_url, number)): Path<(String, String, String)>,
     headers: HeaderMap,
-    Form(f): Form<HashMap<String, String>>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let refuse = |status: StatusCode, why: &str| message_page(status, "没有提交成功", why, None);
+    // Ticked reasons repeat their field; every other field is taken once.
+    let mut reasons: Vec<String> = Vec::new();
+    let mut f: HashMap<String, String> = HashMap::new();
+    for (name, value) in fields {
+        if name == "reason" {
+            if !RATING_REASONS.contains(&value.as_str()) {
+                return refuse(StatusCode::BAD_REQUEST, "请从列出的原因里选择");
+            }
+            if !reasons.contains(&value) {
+                reasons.push(value);
+            }
+        } else {
+            f.insert(name, value);
+        }
+    }
     if let Err(e) = check_form(&headers, f.get("csrf")) {
         return refuse(e.status, &e.message);
     }
@@ -332,8 +362,11 @@ pub(super) async fn rate(
                 .collect()
         })
         .unwrap_or_default();
-    if comment.chars().count() > 200 {
-        return refuse(StatusCode::BAD_REQUEST, "想说的话请在 200 字以内");
+    if comment.chars().count() > RATING_COMMENT_CHARS {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("想说的话请在 {RATING_COMMENT_CHARS} 字以内"),
+        );
     }
     let secret = f.get("k").cloned().unwrap_or_default();
     let back = format!(
@@ -360,23 +393,31 @@ pub(super) async fn rate(
             };
             return Err((StatusCode::CONFLICT, why.to_owned()));
         }
-        s2.storage
-            .rate(&Rating {
-                hall: h.id.clone(),
+        let rating = Rating {
+            hall: h.id.clone(),
+            ticket: Some(RatedTicket {
                 day: date.to_string(),
                 number: t.number.clone(),
-                business: t.business.clone(),
-                window: t.window,
-                stars,
-                comment,
-                rated_at: stamp(local_now()),
-            })
-            .map_err(|e| match e {
-                StorageError::Conflict(m) => (StatusCode::CONFLICT, m),
-                e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            })?;
+            }),
+            business: t.business.clone(),
+            window: t.window,
+            item: None,
+            stars,
+            reasons,
+            comment,
+            source: RatingSource::Phone,
+            device: None,
+            rated_at: stamp(s2.clock.local_now()),
+        };
+        let rated = s2.storage.rate(&rating).map_err(|e| match e {
+            StorageError::Conflict(m) => (StatusCode::CONFLICT, m),
+            e => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        })?;
         // Which window was rated, and how; never what was written.
         tracing::info!(hall = %h.id, window = ?t.window, stars, "A service was rated.");
+        if let Some(case) = rated.case {
+            crate::cases::opened(&s2, &h.id, case, &rating.rated_at);
+        }
         Ok(())
     })
     .await;

@@ -1,9 +1,11 @@
-//! Terminals' outbox events, held once by their key; offline tickets among them change a queue.
+//! Terminals' outbox events, held once by their key; offline tickets among them change a queue,
+//! ratings among them are kept tied to what they rate (and a poor one opens a case).
 
 use menpai_model::sync::OutboxEvent;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::queue::{OfflineTicket, apply_offline_ticket};
+use super::ratings::{RatedTicket, Rating, RatingSource, insert_rating};
 use super::{Result, Sqlite};
 
 /// What a batch of events did.
@@ -13,12 +15,14 @@ pub struct Ingested {
     pub duplicates: usize,
     /// Halls whose queue changed (offline tickets arrived).
     pub halls: Vec<String>,
+    /// Cases poor ratings opened: hall and case id.
+    pub cases: Vec<(String, i64)>,
 }
 
 /// The events terminals send.
 pub trait EventStore {
     /// Holds each event once by its key, and applies the new ones that change a queue (offline
-    /// tickets) in the same transaction.
+    /// tickets) or rate a service (ratings) in the same transaction.
     fn insert_events(&self, device: &str, events: &[OutboxEvent], now: &str) -> Result<Ingested>;
     fn event_count(&self) -> Result<u64>;
 }
@@ -29,6 +33,7 @@ impl EventStore for Sqlite {
         let tx = conn.transaction()?;
         let mut new = 0;
         let mut halls = Vec::new();
+        let mut cases = Vec::new();
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (idempotency_key, device_id, kind, body, created_at, received_at)
@@ -56,6 +61,12 @@ impl EventStore for Sqlite {
                         }
                     }
                 }
+                if added == 1
+                    && e.kind == "rating"
+                    && let Some(case) = apply_rating(&tx, device, &e.body, &e.created_at)?
+                {
+                    cases.push(case);
+                }
             }
         }
         tx.commit()?;
@@ -63,6 +74,7 @@ impl EventStore for Sqlite {
             new,
             duplicates: events.len() - new,
             halls,
+            cases,
         })
     }
 
@@ -72,4 +84,123 @@ impl EventStore for Sqlite {
             .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
         Ok(n as u64)
     }
+}
+
+/// Bounds of a plate's rating, as the agent checks them.
+const MAX_REASONS: usize = 8;
+const MAX_REASON_CHARS: usize = 16;
+const MAX_COMMENT_CHARS: usize = 200;
+
+/// A plate's rating event as the agent writes it.
+#[derive(Debug, serde::Deserialize)]
+struct RatingEvent {
+    level: u8,
+    #[serde(default)]
+    reasons: Vec<String>,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    item: Option<String>,
+    /// The ticket rated; absent for a general rating.
+    #[serde(default)]
+    ticket: Option<EventTicket>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct EventTicket {
+    day: String,
+    number: String,
+}
+
+/// Keeps a plate's rating in the ratings, in the terminal's hall, tied to the ticket it names
+/// (with the window and business that served it); the case a poor one opened. A malformed
+/// rating, or a second one of the same ticket, stays only among the raw events.
+fn apply_rating(
+    tx: &Transaction,
+    device: &str,
+    body: &serde_json::Value,
+    created_at: &str,
+) -> Result<Option<(String, i64)>> {
+    let r = match serde_json::from_value::<RatingEvent>(body.clone()) {
+        Ok(r) => r,
+        Err(err) => {
+            tracing::warn!(%device, error = %err, "A rating event could not be read.");
+            return Ok(None);
+        }
+    };
+    let bounded = (1..=5).contains(&r.level)
+        && r.reasons.len() <= MAX_REASONS
+        && r.reasons
+            .iter()
+            .all(|x| !x.is_empty() && x.chars().count() <= MAX_REASON_CHARS)
+        && r.comment.chars().count() <= MAX_COMMENT_CHARS
+        && r.item.as_ref().is_none_or(|i| i.len() <= 64)
+        && r.ticket.as_ref().is_none_or(|t| {
+            chrono::NaiveDate::parse_from_str(&t.day, "%Y-%m-%d").is_ok()
+                && (1..=8).contains(&t.number.len())
+                && t.number.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+    if !bounded {
+        tracing::warn!(%device, "A rating event out of bounds was kept only as an event.");
+        return Ok(None);
+    }
+    let hall: Option<String> = tx
+        .query_row("SELECT hall FROM devices WHERE id = ?1", [device], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let Some(hall) = hall else {
+        tracing::warn!(%device, "A rating from an unknown terminal was kept only as an event.");
+        return Ok(None);
+    };
+    let (business, window): (String, Option<u32>) = match &r.ticket {
+        Some(t) => {
+            let served = tx
+                .query_row(
+                    "SELECT business, window FROM tickets
+                     WHERE hall = ?1 AND day = ?2 AND number = ?3 ORDER BY hop DESC LIMIT 1",
+                    params![hall, t.day, t.number],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            let Some(served) = served else {
+                tracing::warn!(%device, "A rating of a ticket the hall never issued was kept only as an event.");
+                return Ok(None);
+            };
+            served
+        }
+        None => (String::new(), None),
+    };
+    let rating = Rating {
+        hall: hall.clone(),
+        ticket: r.ticket.map(|t| RatedTicket {
+            day: t.day,
+            number: t.number,
+        }),
+        business,
+        window,
+        item: r.item,
+        stars: r.level,
+        reasons: r.reasons,
+        comment: r.comment,
+        source: RatingSource::Kiosk,
+        device: Some(device.to_owned()),
+        rated_at: local_stamp(created_at),
+    };
+    match insert_rating(tx, &rating)? {
+        Some(rated) => Ok(rated.case.map(|c| (hall, c))),
+        None => {
+            tracing::info!(%device, "A second rating of the same ticket was kept only as an event.");
+            Ok(None)
+        }
+    }
+}
+
+/// A terminal's UTC time as a hall's local stamp (China Standard Time); now when unreadable.
+fn local_stamp(utc: &str) -> String {
+    let local = chrono::DateTime::parse_from_rfc3339(utc)
+        .map(|t| t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("in range")))
+        .map(|t| t.naive_local())
+        .unwrap_or_else(|_| crate::clock::local_now());
+    crate::clock::stamp(local)
 }
