@@ -16,6 +16,7 @@ pub mod store;
 pub mod sync;
 pub mod systemd;
 pub mod ticket_rate;
+pub mod training;
 
 use std::future::Future;
 use std::path::Path;
@@ -57,6 +58,8 @@ pub struct Agent {
     pub ticket_key: Option<[u8; 32]>,
     /// The background loops, and the signal that stops them (and the event streams).
     pub tasks: shutdown::Tasks,
+    /// Whether the regional server put this terminal in training mode.
+    pub training: training::Training,
 }
 
 /// Why importing a pack failed.
@@ -108,6 +111,7 @@ impl Agent {
             ticket_rate,
             ticket_key,
             config,
+            training: training::Training::load(&store),
             store,
             devices: devices::Devices::disabled(),
             catalog: RwLock::new(None),

@@ -139,6 +139,8 @@ pub enum AgentEvent {
     Presence { present: bool },
     /// The help button was pressed.
     HelpRequested,
+    /// The regional server put this terminal in training mode, or took it out.
+    TrainingChanged { on: bool },
     /// A help call from this plate changed state.
     HelpChanged { update: crate::help::HelpUpdate },
     /// A window called a ticket: show it, light the LED bar, say it.
@@ -254,7 +256,36 @@ pub struct RatingRequest {
     /// The item it was about, when known.
     #[serde(default)]
     pub item: Option<String>,
+    /// What the citizen wrote, at most [`RATING_COMMENT_CHARS`] characters.
+    #[serde(default)]
+    pub comment: String,
+    /// The ticket it rates (taken at this plate, so in its hall); `None` for a general rating.
+    #[serde(default)]
+    pub ticket: Option<RatedTicket>,
 }
+
+/// The ticket a rating is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatedTicket {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// e.g. `E012`.
+    pub number: String,
+}
+
+/// 好差评's five levels, best first: `RATING_LEVELS[5 - level]`.
+pub const RATING_LEVELS: [&str; 5] = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"];
+/// The reasons a citizen can tick when a service was not good.
+pub const RATING_REASONS: [&str; 6] = [
+    "等待时间长",
+    "材料要求多",
+    "指引不清楚",
+    "态度不好",
+    "跑了多次",
+    "系统故障",
+];
+/// A rating's comment, at most.
+pub const RATING_COMMENT_CHARS: usize = 200;
 
 /// Someone asked for help at the plate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -262,6 +293,12 @@ pub struct HelpRequest {
     /// Where the citizen was, e.g. the screen or item.
     #[serde(default)]
     pub context: Option<String>,
+    /// The screen in view, e.g. `Guide`.
+    #[serde(default)]
+    pub screen: Option<String>,
+    /// The item in view, e.g. `P43`.
+    #[serde(default)]
+    pub item: Option<String>,
 }
 
 /// An item's full guide as the kiosk shows it: the item plus what its references resolve to.
@@ -320,6 +357,9 @@ pub struct Home {
     pub audiences: Vec<AudienceCounts>,
     pub featured: Vec<ItemSummary>,
     pub slides: Vec<Slide>,
+    /// The terminal is in training mode: nothing done at it is real.
+    #[serde(default)]
+    pub training: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

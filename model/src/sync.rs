@@ -83,6 +83,9 @@ pub struct Heartbeat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeartbeatAck {
     pub latest_version: Option<String>,
+    /// The terminal is in training mode (its tickets, calls, requests and ratings are not real).
+    #[serde(default)]
+    pub training: bool,
 }
 
 /// A push on the live stream (newline-delimited JSON).

@@ -120,6 +120,7 @@ async fn enroll(
         cert_sha256: hex::encode(Sha256::digest(&der)),
         enrolled_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         revoked_at: None,
+        training: false,
     };
     if !server
         .storage
@@ -390,6 +391,7 @@ async fn heartbeat(
     server.counters.heartbeats.fetch_add(1, Ordering::Relaxed);
     Ok(Json(HeartbeatAck {
         latest_version: server.fleet.latest_version(server.storage.as_ref()),
+        training: device.training,
     }))
 }
 
@@ -496,6 +498,12 @@ async fn take_ticket(
     Terminal(device): Terminal,
     JsonBody(req): JsonBody<DeviceTicketRequest>,
 ) -> Result<(StatusCode, Json<IssuedTicket>), AppError> {
+    if device.training {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "培训模式的终端不取真实排队号",
+        ));
+    }
     if let Err(wait) = server
         .device_tickets
         .hit(&device.id, std::time::Instant::now())
@@ -519,6 +527,12 @@ async fn leases(
     Terminal(device): Terminal,
     JsonBody(req): JsonBody<LeaseRequest>,
 ) -> Result<Json<Vec<NumberLease>>, AppError> {
+    if device.training {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "培训模式的终端不租真实号码",
+        ));
+    }
     let hall = server
         .halls
         .get(&device.hall)

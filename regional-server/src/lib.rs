@@ -28,6 +28,7 @@ pub mod sms;
 pub mod storage;
 pub mod tickets;
 pub mod tls;
+pub mod training;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -228,7 +229,8 @@ fn admin_routes(config: &Config) -> Router<Arc<Server>> {
         .merge(help::routes())
         .merge(requests::routes())
         .merge(cases::routes())
-        .merge(accounts::routes());
+        .merge(accounts::routes())
+        .merge(training::routes());
     bounded(routes, config.max_body_bytes)
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))
         .merge(live::routes())

@@ -66,6 +66,7 @@ fn server() -> (Arc<Server>, tempfile::TempDir) {
                 cert_sha256: hex::encode(Sha256::digest(CERT)),
                 enrolled_at: "2026-11-29T00:00:00Z".into(),
                 revoked_at: None,
+                training: false,
             },
         )
         .unwrap();

@@ -45,8 +45,11 @@ impl Ticket {
             j.line(&format!("预计等候约 {m} 分钟"));
         }
         j.line("请留意叫号屏幕和广播，过号请重新取号。");
-        j.align(Align::Center).qr(&self.follow_url, 6, QrLevel::M);
-        j.line("微信扫码，手机上看排队进度");
+        // A training ticket has no page to follow.
+        if !self.follow_url.is_empty() {
+            j.align(Align::Center).qr(&self.follow_url, 6, QrLevel::M);
+            j.line("微信扫码，手机上看排队进度");
+        }
         j.line(&"-".repeat(cols.min(48)));
         j.line(&format!("取号时间 {}", self.issued_at))
             .feed(3)

@@ -101,6 +101,7 @@ async fn home(
         audiences,
         featured: c.featured(),
         slides: c.slides.clone(),
+        training: agent.training.on(),
     }))
 }
 

@@ -150,13 +150,19 @@ fn paced(agent: &Agent) -> Result<(), QueueError> {
 }
 
 /// Issues a ticket: from the regional server when enrolled and it answers, else from a block
-/// it leased to this terminal; from the terminal's own numbers when it stands alone.
+/// it leased to this terminal; from the terminal's own numbers when it stands alone or trains.
 async fn issue(
     agent: &Agent,
     hall: Hall<'_>,
     r: &TicketRequest<'_>,
 ) -> Result<IssuedTicket, QueueError> {
     let cfg = &agent.config.queue;
+    if agent.training.on() {
+        // A training ticket never joins the hall's queue, and has no page to follow.
+        let mut t = super::issue(&agent.store, hall, r, cfg, &Numbering::Local)?;
+        t.follow_url.clear();
+        return Ok(t);
+    }
     let Some(link) = agent.queue_link.get() else {
         return super::issue(&agent.store, hall, r, cfg, &Numbering::Local);
     };
@@ -204,10 +210,14 @@ async fn issue(
 
 /// Prints a ticket; a failure is recorded on it in plain words.
 async fn print(agent: &Agent, hall: &str, ticket: &mut IssuedTicket, holder: Option<&str>) {
-    let priority = ticket.priority.label().map(|l| match holder {
-        Some(h) => format!("{l} {h}"),
-        None => l.to_owned(),
-    });
+    let priority = if agent.training.on() {
+        Some("培训票 不是真实排队号".to_owned())
+    } else {
+        ticket.priority.label().map(|l| match holder {
+            Some(h) => format!("{l} {h}"),
+            None => l.to_owned(),
+        })
+    };
     let slip = menpai_drivers::escpos::Ticket {
         hall: hall.to_owned(),
         number: ticket.number.clone(),

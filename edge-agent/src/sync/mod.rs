@@ -19,7 +19,8 @@ use menpai_model::ContentPack;
 use menpai_model::api::RegionalStatus;
 use menpai_model::bundle::{self, Manifest, SHARDS};
 use menpai_model::sync::{
-    EnrollRequest, EnrollResponse, EventAck, EventBatch, Heartbeat, OutboxEvent, StreamEvent,
+    EnrollRequest, EnrollResponse, EventAck, EventBatch, Heartbeat, HeartbeatAck, OutboxEvent,
+    StreamEvent,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -583,7 +584,13 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
             );
             match stop.unless_stopped(sent).await {
                 None => return,
-                Some(Ok(r)) if r.status == 200 => record(&a, &c, |s| s.heartbeats += 1),
+                Some(Ok(r)) if r.status == 200 => {
+                    record(&a, &c, |s| s.heartbeats += 1);
+                    match serde_json::from_slice::<HeartbeatAck>(&r.body) {
+                        Ok(ack) => crate::training::apply(&a, ack.training),
+                        Err(e) => tracing::warn!(error = %e, "A heartbeat answer could not be read."),
+                    }
+                }
                 Some(Ok(r)) => {
                     tracing::warn!(status = r.status, error = %r.error_text(), "Heartbeat refused.")
                 }

@@ -65,7 +65,7 @@ pub(super) fn enter(
         .and_then(|h| h.hall.as_ref())
         .map(|h| h.name.clone())
         .unwrap_or_else(|| "数字政务门牌".into());
-    let offline = !status.online;
+    let notice = notice(status.online, training(&data));
     commands.spawn((
         DespawnOnExit(screen),
         PageRoot,
@@ -75,7 +75,7 @@ pub(super) fn enter(
             top_bar(
                 hall,
                 screen.title(),
-                offline,
+                notice,
                 clock_text(options.now.as_deref())
             ),
             (
@@ -107,8 +107,7 @@ fn full_screen() -> Node {
     }
 }
 
-fn top_bar(hall: String, title: &str, offline: bool, clock: String) -> impl Bundle {
-    let notice = if offline { OFFLINE } else { "" };
+fn top_bar(hall: String, title: &str, notice: &'static str, clock: String) -> impl Bundle {
     (
         Node {
             width: percent(100),
@@ -137,9 +136,27 @@ fn top_bar(hall: String, title: &str, offline: bool, clock: String) -> impl Bund
 }
 
 const OFFLINE: &str = "终端服务暂时连不上，正在自动重连…";
+const TRAINING: &str = "培训模式：在这里的取号、呼叫和评价都不是真实办理";
 
-fn show_offline(status: Res<AgentStatus>, mut notices: Query<&mut Text, With<OfflineNotice>>) {
-    let wanted = if status.online { "" } else { OFFLINE };
+fn training(data: &Data) -> bool {
+    data.home.as_ref().is_some_and(|h| h.training)
+}
+
+/// The line under the title: the agent out of reach, else training mode, else nothing.
+fn notice(online: bool, training: bool) -> &'static str {
+    match (online, training) {
+        (false, _) => OFFLINE,
+        (true, true) => TRAINING,
+        (true, false) => "",
+    }
+}
+
+fn show_offline(
+    status: Res<AgentStatus>,
+    data: Res<Data>,
+    mut notices: Query<&mut Text, With<OfflineNotice>>,
+) {
+    let wanted = notice(status.online, training(&data));
     for mut t in &mut notices {
         if t.0 != wanted {
             debug!(online = status.online, "Offline notice changes.");

@@ -87,12 +87,16 @@ pub(super) fn ask_on_enter(
     }
 }
 
-/// New content, and the stream returning after an outage, reload the screen.
+/// New content, training mode changed, and the stream returning after an outage reload the
+/// screen.
 fn reload_on_push(mut pushes: MessageReader<AgentPush>, mut reloads: MessageWriter<Reload>) {
     for push in pushes.read() {
         if matches!(
             push,
-            AgentPush::Connected | AgentPush::Event(AgentEvent::ContentChanged { .. })
+            AgentPush::Connected
+                | AgentPush::Event(
+                    AgentEvent::ContentChanged { .. } | AgentEvent::TrainingChanged { .. }
+                )
         ) {
             reloads.write(Reload);
         }

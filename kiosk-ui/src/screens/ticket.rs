@@ -90,6 +90,11 @@ pub(super) fn ticket_card(b: &mut Build, t: &IssuedTicket) {
             ),
         );
     }
+    if t.follow_url.is_empty() {
+        // A training ticket: no page to follow.
+        b.add_to(card, text("培训票，不是真实排队号。", BODY, ACCENT));
+        return;
+    }
     let qr = b.qr(&t.follow_url, 300.0);
     b.add_to(
         card,

@@ -20,6 +20,8 @@ pub struct Device {
     pub cert_sha256: String,
     pub enrolled_at: String,
     pub revoked_at: Option<String>,
+    /// In training mode: nothing it does is real.
+    pub training: bool,
 }
 
 /// Enrollment, devices and heartbeats.
@@ -36,6 +38,8 @@ pub trait DeviceStore {
     fn redeem_enrollment(&self, token_sha256: &str, now: i64, device: &Device) -> Result<bool>;
     fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>>;
     fn revoke_device(&self, id: &str, at: &str) -> Result<bool>;
+    /// Puts a terminal in training mode or takes it out; false when there is none such.
+    fn set_training(&self, id: &str, on: bool) -> Result<bool>;
     fn devices(&self) -> Result<Vec<Device>>;
 
     fn save_heartbeats(&self, beats: &[(String, i64, String)]) -> Result<()>;
@@ -50,10 +54,11 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         cert_sha256: r.get(3)?,
         enrolled_at: r.get(4)?,
         revoked_at: r.get(5)?,
+        training: r.get(6)?,
     })
 }
 
-const DEVICE_COLUMNS: &str = "id, hall, position, cert_sha256, enrolled_at, revoked_at";
+const DEVICE_COLUMNS: &str = "id, hall, position, cert_sha256, enrolled_at, revoked_at, training";
 
 impl DeviceStore for Sqlite {
     fn create_enrollment_token(
@@ -101,7 +106,7 @@ impl DeviceStore for Sqlite {
             return Ok(false);
         }
         tx.execute(
-            &format!("INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, NULL)"),
+            &format!("INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0)"),
             params![d.id, d.hall, d.position, d.cert_sha256, d.enrolled_at],
         )?;
         tx.commit()?;
@@ -123,6 +128,14 @@ impl DeviceStore for Sqlite {
         let n = self.conn().execute(
             "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
             params![at, id],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn set_training(&self, id: &str, on: bool) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE devices SET training = ?1 WHERE id = ?2",
+            params![on, id],
         )?;
         Ok(n == 1)
     }

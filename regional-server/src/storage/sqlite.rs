@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_help.sql"),
     include_str!("../../migrations/0008_requests.sql"),
     include_str!("../../migrations/0009_cases.sql"),
+    include_str!("../../migrations/0010_training.sql"),
 ];
 
 /// The embedded backend: one SQLite file in WAL mode.

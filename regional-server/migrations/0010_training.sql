@@ -1,0 +1,3 @@
+-- Training mode (培训模式) per terminal: its tickets never join a hall's queue, and whatever it
+-- sends is marked as training.
+ALTER TABLE devices ADD COLUMN training INTEGER NOT NULL DEFAULT 0;
