@@ -1,5 +1,6 @@
 //! The operators' routes: login, the fleet view, `/metrics`, and the admin API (enrollment
 //! tokens, revocation, content import and publishing), each behind its role and audited.
+//! Accounts and the audit log are in `accounts`.
 
 use std::sync::Arc;
 
@@ -30,11 +31,6 @@ pub fn routes() -> Router<Arc<Server>> {
         .route("/login", get(login_page).post(login_form))
         .route("/logout", post(logout))
         .route("/api/v1/login", post(login_json))
-        .route("/api/v1/account/password", post(change_password))
-        .route(
-            "/api/v1/admin/operators/{name}/disable",
-            post(disable_operator),
-        )
         .route("/fleet", get(fleet_page))
         .route("/api/v1/fleet", get(fleet_json))
         .route("/metrics", get(metrics))
@@ -42,7 +38,6 @@ pub fn routes() -> Router<Arc<Server>> {
         .route("/api/v1/admin/devices", get(devices))
         .route("/api/v1/admin/devices/{id}/revoke", post(revoke))
         .route("/api/v1/admin/content/versions", get(versions))
-        .route("/api/v1/admin/audit", get(audit))
 }
 
 /// Content import: the one route whose body may be as large as an upload.
@@ -131,16 +126,9 @@ async fn login_form(
                     header::SET_COOKIE,
                     cookie(&token, server.config.session_hours as i64 * 3600),
                 ),
-                // Window staff start at their window; everyone else at the fleet.
-                (
-                    header::LOCATION,
-                    if op.role == Role::QueueStaff {
-                        "/staff"
-                    } else {
-                        "/fleet"
-                    }
-                    .to_owned(),
-                ),
+                // A password an admin set is changed first; then window staff start at their
+                // window, everyone else at the fleet.
+                (header::LOCATION, operators::landing(&op).to_owned()),
             ],
         )
             .into_response(),
@@ -156,75 +144,11 @@ async fn login_json(
 ) -> Result<Json<Value>, AppError> {
     same_site_login(&headers)?;
     let (token, op) = login::log_in(&server, peer.ip(), &b.name, &b.password).await?;
-    Ok(Json(json!({ "token": token, "role": op.role.as_str() })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PasswordChange {
-    current: String,
-    new: String,
-}
-
-/// An operator changes their own password; every session of theirs ends, this one too.
-async fn change_password(
-    State(server): S,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    s: Session,
-    JsonBody(b): JsonBody<PasswordChange>,
-) -> Result<Json<Value>, AppError> {
-    let name = s.0.name.clone();
-    if b.new.chars().count() < 10 || b.new.len() > 256 {
-        return Err(AppError::bad_request(
-            "新密码要 10 个字符以上（256 字节以内）",
-        ));
-    }
-    // The current password is checked like a login, throttled the same way.
-    login::check(&server, peer.ip(), &name, &b.current)
-        .await
-        .map_err(|e| match e.status {
-            StatusCode::UNAUTHORIZED => AppError::new(StatusCode::FORBIDDEN, "当前密码不对"),
-            _ => e,
-        })?;
-    let s2 = server.clone();
-    let n2 = name.clone();
-    tokio::task::spawn_blocking(move || -> Result<(), AppError> {
-        let hash = operators::hash_password(&b.new).map_err(AppError::internal)?;
-        s2.storage
-            .set_password(&n2, &hash)
-            .map_err(AppError::internal)?;
-        Ok(())
-    })
-    .await
-    .map_err(AppError::internal)??;
-    let _ = server
-        .storage
-        .audit(&name, "operator.password", &name, "ok");
-    Ok(Json(json!({ "changed": true, "sessions_ended": true })))
-}
-
-/// An admin disables an operator: their sessions end and they can no longer log in.
-async fn disable_operator(
-    State(server): S,
-    s: Session,
-    Path(name): Path<String>,
-) -> Result<Json<Value>, AppError> {
-    let op = allow(&server, &s, Role::Admin, "operator.disable")?.to_owned();
-    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let done = server
-        .storage
-        .disable_operator(&name, &at)
-        .map_err(AppError::internal)?;
-    let _ = server.storage.audit(
-        &op,
-        "operator.disable",
-        &name,
-        if done { "ok" } else { "not found" },
-    );
-    if !done {
-        return Err(AppError::new(StatusCode::NOT_FOUND, "没有这个操作员"));
-    }
-    Ok(Json(json!({ "disabled": name, "at": at })))
+    Ok(Json(json!({
+        "token": token,
+        "role": op.role.as_str(),
+        "must_change_password": op.must_change_password,
+    })))
 }
 
 async fn logout(State(server): S, headers: HeaderMap) -> Response {
@@ -241,35 +165,28 @@ async fn logout(State(server): S, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn fleet_page(State(server): S, headers: HeaderMap) -> Response {
-    // Browsers without a session go to the login page rather than seeing JSON.
-    let Some(token) = operators::session_token(&headers) else {
-        return Redirect::to("/login").into_response();
-    };
-    let op = match server.storage.session(
-        &operators::sha256_hex(&token),
-        chrono::Utc::now().timestamp(),
-    ) {
-        Ok(Some(op)) => op,
-        _ => return Redirect::to("/login").into_response(),
-    };
-    match server
+/// The fleet view; a hall-bound operator sees only their halls. A browser without a session
+/// is sent to the login page (by the session extractor).
+async fn fleet_page(
+    State(server): S,
+    operators::PageSession(s): operators::PageSession,
+) -> Result<Html<String>, AppError> {
+    let v = fleet_for(&server, &s)?;
+    Ok(Html(fleet::page(&v, &s.0).into_string()))
+}
+
+/// The fleet as `s` may see it.
+fn fleet_for(server: &Server, s: &Session) -> Result<fleet::FleetView, AppError> {
+    let halls = (s.0.role.is_hall_bound()).then_some(s.0.halls.as_slice());
+    server
         .fleet
-        .view(&server, chrono::Utc::now().timestamp_millis())
-    {
-        Ok(v) => Html(fleet::page(&v, &op.name)).into_response(),
-        Err(e) => AppError::internal(e).into_response(),
-    }
+        .view_of(server, chrono::Utc::now().timestamp_millis(), halls)
+        .map_err(AppError::internal)
 }
 
 async fn fleet_json(State(server): S, s: Session) -> Result<Json<fleet::FleetView>, AppError> {
     allow(&server, &s, Role::Viewer, "fleet.view")?;
-    Ok(Json(
-        server
-            .fleet
-            .view(&server, chrono::Utc::now().timestamp_millis())
-            .map_err(AppError::internal)?,
-    ))
+    Ok(Json(fleet_for(&server, &s)?))
 }
 
 /// `/metrics` names every terminal: it answers only Prometheus's bearer token, and is off
@@ -495,16 +412,4 @@ async fn versions(State(server): S, s: Session) -> Result<Json<Value>, AppError>
         .map(|v| json!({ "version": v.version, "region": v.region, "published_at": v.published_at, "published_by": v.published_by }))
         .collect();
     Ok(Json(json!({ "versions": v })))
-}
-
-async fn audit(State(server): S, s: Session) -> Result<Json<Value>, AppError> {
-    allow(&server, &s, Role::Admin, "audit.read")?;
-    let e: Vec<Value> = server
-        .storage
-        .audit_entries(200)
-        .map_err(AppError::internal)?
-        .into_iter()
-        .map(|a| json!({ "at": a.at, "operator": a.operator, "action": a.action, "detail": a.detail, "outcome": a.outcome }))
-        .collect();
-    Ok(Json(json!({ "audit": e })))
 }

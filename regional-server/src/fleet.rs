@@ -10,8 +10,9 @@ use menpai_model::sync::Heartbeat;
 use serde::Serialize;
 
 use crate::Server;
-use crate::html::{Page, html};
-use crate::storage::{Storage, StorageError};
+use crate::html::{CONSOLE_STYLE, Markup, Page, PreEscaped, Section, console_page, html};
+use crate::operators::hall_name;
+use crate::storage::{Operator, Storage, StorageError};
 
 #[derive(Debug, Default)]
 pub struct Fleet {
@@ -50,6 +51,8 @@ pub struct TerminalView {
     pub id: String,
     pub hall: String,
     pub position: String,
+    /// Where it stands, by the published floor plan (大厅入口); the position id without one.
+    pub position_name: String,
     pub status: Status,
     pub last_heartbeat_age_s: Option<i64>,
     pub agent_version: Option<String>,
@@ -62,6 +65,8 @@ pub struct TerminalView {
 #[derive(Debug, Clone, Serialize)]
 pub struct HallView {
     pub hall: String,
+    /// The hall's Chinese name (福田区政务服务中心); the id when the content has none.
+    pub name: String,
     pub terminals: Vec<TerminalView>,
 }
 
@@ -172,7 +177,21 @@ impl Fleet {
 
     /// Every enrolled terminal by hall, with status and faults, at `now_ms`.
     pub fn view(&self, server: &Server, now_ms: i64) -> Result<FleetView, StorageError> {
-        let devices = server.storage.devices()?;
+        self.view_of(server, now_ms, None)
+    }
+
+    /// The terminals of `halls` (all when `None`), by hall, at `now_ms`.
+    pub fn view_of(
+        &self,
+        server: &Server,
+        now_ms: i64,
+        halls: Option<&[String]>,
+    ) -> Result<FleetView, StorageError> {
+        let mut devices = server.storage.devices()?;
+        if let Some(halls) = halls {
+            devices.retain(|d| halls.contains(&d.hall));
+        }
+        let places = position_names(server);
         let beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
         let mut halls: BTreeMap<String, Vec<TerminalView>> = BTreeMap::new();
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -191,10 +210,15 @@ impl Fleet {
                 .entry(format!("{status:?}").to_lowercase())
                 .or_default() += 1;
             let b = beat.map(|(_, b)| b);
+            let position_name = places
+                .get(&(d.hall.clone(), d.position.clone()))
+                .cloned()
+                .unwrap_or_else(|| d.position.clone());
             halls.entry(d.hall.clone()).or_default().push(TerminalView {
                 id: d.id,
                 hall: d.hall,
                 position: d.position,
+                position_name,
                 status,
                 last_heartbeat_age_s: age,
                 agent_version: b.map(|b| b.agent_version.clone()),
@@ -210,10 +234,33 @@ impl Fleet {
             counts,
             halls: halls
                 .into_iter()
-                .map(|(hall, terminals)| HallView { hall, terminals })
+                .map(|(hall, terminals)| HallView {
+                    name: hall_name(server, &hall),
+                    hall,
+                    terminals,
+                })
                 .collect(),
         })
     }
+}
+
+/// (hall, position id) → the position's name on the published floor plans.
+fn position_names(server: &Server) -> HashMap<(String, String), String> {
+    let Some(current) = server.phone.current() else {
+        return HashMap::new();
+    };
+    current
+        .pack
+        .floor_plans
+        .iter()
+        .flat_map(|p| {
+            p.floors.iter().flat_map(move |f| {
+                f.kiosk_positions
+                    .iter()
+                    .map(move |k| ((p.hall.clone(), k.id.clone()), k.name.clone()))
+            })
+        })
+        .collect()
 }
 
 /// Saves heartbeats every few seconds.
@@ -235,59 +282,72 @@ pub async fn flush_loop(server: Arc<Server>, mut stop: crate::shutdown::Shutdown
     }
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:24px;color:#1b1f24;background:#f2f5fa}\
-h1{color:#0e3f7e;margin:0 0 8px}h2{margin:24px 0 8px}table{border-collapse:collapse;width:100%;background:#fff}\
-th,td{padding:8px 12px;border-bottom:1px solid #d8dee6;text-align:left}\
-.s{font-weight:bold;border-radius:12px;padding:2px 10px;color:#fff}\
+/// The fleet view's own look, on top of the console's.
+const STYLE: &str = ".s{font-weight:bold;border-radius:12px;padding:2px 10px;color:#fff;white-space:nowrap}\
 .online{background:#2e7d32}.stale{background:#b26a00}.offline{background:#c62828}\
 .never{background:#5b6570}.revoked{background:#1b1f24}.fault{color:#c62828}\
-.summary span{margin-right:16px}";
+.summary{display:flex;flex-wrap:wrap;gap:8px}.summary span{background:#fff;border-radius:8px;padding:4px 12px}";
 
-/// The fleet view: halls → terminals, plain HTML that refreshes itself.
-pub fn page(v: &FleetView, operator: &str) -> String {
+/// The status counts in words, in a fixed order: 在线 3 · 离线 1.
+const COUNTED: [Status; 5] = [
+    Status::Online,
+    Status::Stale,
+    Status::Offline,
+    Status::Never,
+    Status::Revoked,
+];
+
+/// The fleet view for `op`: halls → terminals by their Chinese names, refreshing itself.
+pub fn page(v: &FleetView, op: &Operator) -> Markup {
     let dash = |s: Option<String>| s.unwrap_or_else(|| "—".into());
     let body = html! {
         h1 { "终端运行状态" }
-        p {
-            "操作员 " (operator) " · 最新内容版本 "
-            b id="latest" { (v.latest_version.as_deref().unwrap_or("—")) } " · "
-            form method="post" action="/logout" style="display:inline" { button { "退出" } }
+        p class="muted" {
+            "最新内容版本 " b id="latest" { (v.latest_version.as_deref().unwrap_or("—")) }
+            @if op.role.is_hall_bound() { " · 只显示你所在的大厅" }
+            " · 每 5 秒刷新"
         }
         p class="summary" {
-            @for (k, n) in &v.counts {
-                span id={ "count-" (k) } { (k) ": " (n) }
+            @for st in COUNTED {
+                @let key = format!("{st:?}").to_lowercase();
+                @if let Some(n) = v.counts.get(&key) {
+                    span id={ "count-" (key) } { (st.label()) " " (n) }
+                }
             }
         }
         @if v.halls.is_empty() {
             p { "还没有登记的终端。" }
         }
         @for hall in &v.halls {
-            h2 { (hall.hall) }
+            h2 class="hall" data-hall=(hall.hall) { (hall.name) }
             table {
-                tr {
+                thead { tr {
                     th { "终端" } th { "位置" } th { "状态" } th { "上次心跳" }
                     th { "内容版本" } th { "程序版本" } th { "待上传" } th { "故障" }
-                }
-                @for t in &hall.terminals {
-                    @let status = format!("{:?}", t.status).to_lowercase();
-                    tr class="terminal" data-id=(t.id) data-status=(status) {
-                        td { (t.id) }
-                        td { (t.position) }
-                        td { span class={ "s " (status) } { (t.status.label()) } }
-                        td { (dash(t.last_heartbeat_age_s.map(|a| format!("{a} 秒前")))) }
-                        td { (t.content_version.as_deref().unwrap_or("—")) }
-                        td { (t.agent_version.as_deref().unwrap_or("—")) }
-                        td { (dash(t.outbox_depth.map(|d| d.to_string()))) }
-                        td class="fault" { (t.faults.join("；")) }
+                } }
+                tbody {
+                    @for t in &hall.terminals {
+                        @let status = format!("{:?}", t.status).to_lowercase();
+                        tr class="terminal" data-id=(t.id) data-status=(status) {
+                            td class="id" { (t.id) }
+                            td class="place" { (hall.name) " · " (t.position_name) }
+                            td { span class={ "s " (status) } { (t.status.label()) } }
+                            td { (dash(t.last_heartbeat_age_s.map(|a| format!("{a} 秒前")))) }
+                            td { (t.content_version.as_deref().unwrap_or("—")) }
+                            td { (t.agent_version.as_deref().unwrap_or("—")) }
+                            td { (dash(t.outbox_depth.map(|d| d.to_string()))) }
+                            td class="fault" { (t.faults.join("；")) }
+                        }
                     }
                 }
             }
         }
     };
-    Page::new("终端运行状态 · 门牌", STYLE)
-        .head(html! { meta http-equiv="refresh" content="5"; })
-        .render(body)
-        .into_string()
+    let page = Page::new("终端运行状态 · 门牌", CONSOLE_STYLE).head(html! {
+        meta http-equiv="refresh" content="5";
+        style { (PreEscaped(STYLE)) }
+    });
+    console_page(op, Section::Fleet, page, body)
 }
 
 /// Prometheus text exposition.
@@ -366,13 +426,15 @@ pub fn metrics(server: &Server, v: &FleetView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Role;
 
     #[test]
-    fn the_fleet_page_escapes_what_terminals_report() {
+    fn the_fleet_page_names_places_in_chinese_and_escapes_what_terminals_report() {
         let terminal = TerminalView {
             id: "\"><script>".into(),
             hall: "<h>".into(),
-            position: "<p>".into(),
+            position: "entrance".into(),
+            position_name: "<p>入口".into(),
             status: Status::Online,
             last_heartbeat_age_s: Some(3),
             agent_version: None,
@@ -383,21 +445,34 @@ mod tests {
         };
         let v = FleetView {
             latest_version: Some("<v>".into()),
-            counts: BTreeMap::from([("online".to_owned(), 1)]),
+            counts: BTreeMap::from([("online".to_owned(), 3), ("offline".to_owned(), 1)]),
             halls: vec![HallView {
                 hall: "<h>".into(),
+                name: "<福田>".into(),
                 terminals: vec![terminal],
             }],
         };
-        let page = page(&v, "<op>");
-        for raw in ["<script>", "<op>", "<v>", "<h>", "<b>x"] {
+        let op = Operator {
+            id: 1,
+            name: "<op>".into(),
+            role: Role::Viewer,
+            password_hash: String::new(),
+            halls: Vec::new(),
+            disabled: false,
+            display_name: "<op>".into(),
+            must_change_password: false,
+        };
+        let page = page(&v, &op).into_string();
+        for raw in ["<script>", "<op>", "<v>", "<h>", "<b>x", "<福田>"] {
             assert!(!page.contains(raw), "{raw} went out unescaped: {page}");
         }
         assert!(page.contains(
             "<tr class=\"terminal\" data-id=\"&quot;&gt;&lt;script&gt;\" data-status=\"online\">\
-             <td>&quot;&gt;&lt;script&gt;</td><td>&lt;p&gt;</td><td><span class=\"s online\">在线</span></td>\
+             <td class=\"id\">&quot;&gt;&lt;script&gt;</td><td class=\"place\">&lt;福田&gt; · &lt;p&gt;入口</td>\
+             <td><span class=\"s online\">在线</span></td>\
              <td>3 秒前</td><td>—</td><td>—</td><td>2</td><td class=\"fault\">&lt;b&gt;x；y</td></tr>"
-        ));
-        assert!(page.contains("<span id=\"count-online\">online: 1</span>"));
+        ), "{page}");
+        assert!(page.contains("<span id=\"count-online\">在线 3</span>"));
+        assert!(page.contains("<span id=\"count-offline\">离线 1</span>"));
     }
 }

@@ -60,12 +60,16 @@ pub struct Note {
 #[derive(Debug)]
 pub struct Live {
     tx: broadcast::Sender<Note>,
+    /// Ids of operators whose sessions just ended (disabled, password reset): their open
+    /// streams end at once.
+    ended: broadcast::Sender<i64>,
 }
 
 impl Default for Live {
     fn default() -> Live {
         Live {
             tx: broadcast::channel(1024).0,
+            ended: broadcast::channel(64).0,
         }
     }
 }
@@ -82,6 +86,11 @@ impl Live {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Note> {
         self.tx.subscribe()
+    }
+
+    /// Ends the open streams of an operator whose sessions were just ended.
+    pub fn end_operator(&self, operator: i64) {
+        let _ = self.ended.send(operator);
     }
 }
 
@@ -115,21 +124,26 @@ async fn live(
     }
     let rx = server.live.subscribe();
     let stopping = server.stopping.subscribe();
+    let ended = server.live.ended.subscribe();
+    let me = s.0.id;
     let notes = futures_util::stream::unfold(
-        (rx, stopping, wanted),
-        |(mut rx, mut stopping, wanted)| async move {
+        (rx, stopping, ended, wanted),
+        move |(mut rx, mut stopping, mut ended, wanted)| async move {
             loop {
                 let note = tokio::select! {
                     r = rx.recv() => r,
                     _ = stopping.wait() => return None,
+                    // Its operator was disabled (or missed notes: end, the page reconnects and
+                    // its session is checked again).
+                    e = ended.recv() => match e {
+                        Ok(id) if id != me => continue,
+                        _ => return None,
+                    },
                 };
                 let event = match note {
                     Ok(n) => {
                         let seen = wanted.iter().any(|(t, halls)| {
-                            *t == n.topic
-                                && halls
-                                    .as_ref()
-                                    .is_none_or(|h| h.iter().any(|h| *h == n.hall))
+                            *t == n.topic && halls.as_ref().is_none_or(|h| h.contains(&n.hall))
                         });
                         if !seen {
                             continue;
@@ -144,7 +158,7 @@ async fn live(
                     }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 };
-                return Some((Ok(event), (rx, stopping, wanted)));
+                return Some((Ok(event), (rx, stopping, ended, wanted)));
             }
         },
     );

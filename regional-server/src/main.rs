@@ -29,12 +29,15 @@ enum Command {
     /// MENPAI_PASSWORD or stdin.
     AddOperator {
         name: String,
-        /// viewer, content_editor, queue_staff or admin.
+        /// viewer, content_editor, queue_staff, hall_manager or admin.
         #[arg(value_parser = parse_role)]
         role: Role,
-        /// Halls a queue_staff operator acts in, comma-separated.
+        /// Halls a queue_staff or hall_manager operator acts in, comma-separated.
         #[arg(long, value_delimiter = ',')]
         halls: Vec<String>,
+        /// The full name pages show (e.g. 王小明); the login name when not given.
+        #[arg(long, default_value = "")]
+        display_name: String,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -68,8 +71,9 @@ impl ConfigArg {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s)
-        .ok_or_else(|| format!("unknown role {s} (viewer, content_editor, queue_staff or admin)"))
+    Role::parse(s).ok_or_else(|| {
+        format!("unknown role {s} (viewer, content_editor, queue_staff, hall_manager or admin)")
+    })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -103,6 +107,7 @@ fn main() -> anyhow::Result<()> {
             name,
             role,
             halls,
+            display_name,
             config,
         } => {
             let halls: Vec<String> = halls
@@ -123,10 +128,18 @@ fn main() -> anyhow::Result<()> {
                 password.chars().count() >= 10,
                 "the password needs at least 10 characters"
             );
+            anyhow::ensure!(
+                display_name.chars().count() <= 32 && !display_name.chars().any(char::is_control),
+                "the display name has at most 32 characters"
+            );
             let server = config.open()?;
-            server
-                .storage
-                .create_operator(&name, role, &hash_password(&password)?, &halls)?;
+            server.storage.create_operator(
+                &name,
+                display_name.trim(),
+                role,
+                &hash_password(&password)?,
+                &halls,
+            )?;
             server.storage.audit(
                 "cli",
                 "operator.create",

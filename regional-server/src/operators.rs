@@ -7,6 +7,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 
 use crate::Server;
@@ -90,7 +91,12 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 pub struct Session(pub Operator);
 
 impl Session {
+    /// The operator, when their role allows `role`; 403 otherwise, and while an admin-set
+    /// password stands (pages that read the session themselves are held to it here).
     pub fn require(&self, role: Role) -> Result<&Operator, AppError> {
+        if self.0.must_change_password {
+            return Err(must_change());
+        }
         if self.0.role.allows(role) {
             Ok(&self.0)
         } else {
@@ -155,9 +161,10 @@ impl Session {
     ) -> Result<&Operator, AppError> {
         let op = self.require(work.role())?;
         if !op.acts_in(hall) {
-            let _ = server.storage.audit(
+            let _ = server.storage.audit_in_hall(
                 &op.name,
                 &format!("{}.access", work.key()),
+                hall,
                 hall,
                 "forbidden",
             );
@@ -173,6 +180,85 @@ impl Session {
     }
 }
 
+/// The page an operator starts at after logging in: the password change when an admin set
+/// the password, the window for window staff, the fleet for everyone else.
+pub fn landing(op: &Operator) -> &'static str {
+    if op.must_change_password {
+        CHANGE_PASSWORD_PAGE
+    } else if op.role == Role::QueueStaff {
+        "/staff"
+    } else {
+        "/fleet"
+    }
+}
+
+/// A hall's Chinese name from the published content; its id when it has none.
+pub fn hall_name(server: &Server, hall: &str) -> String {
+    server
+        .halls
+        .get(hall)
+        .map(|h| h.name.clone())
+        .unwrap_or_else(|| hall.to_owned())
+}
+
+/// Where an operator whose password was set by an admin must go before anything else.
+pub const CHANGE_PASSWORD_PAGE: &str = "/account/password";
+
+/// Paths an operator who must change their password may still use.
+const WHILE_MUST_CHANGE: [&str; 3] = [CHANGE_PASSWORD_PAGE, "/api/v1/account/password", "/logout"];
+
+fn must_change() -> AppError {
+    AppError::new(
+        StatusCode::FORBIDDEN,
+        "管理员为你设置了临时密码，请先修改密码（/account/password）再继续",
+    )
+}
+
+/// The session of a request, checked: a live one, of an enabled operator, who may use `path`
+/// (only the password change while an admin-set password stands).
+fn checked_session(server: &Server, headers: &HeaderMap, path: &str) -> Result<Session, AppError> {
+    let token = session_token(headers)
+        .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "请先登录"))?;
+    let op = server
+        .storage
+        .session(&sha256_hex(&token), chrono::Utc::now().timestamp())
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "登录已过期，请重新登录"))?;
+    if op.must_change_password && !WHILE_MUST_CHANGE.contains(&path) {
+        return Err(must_change());
+    }
+    Ok(Session(op))
+}
+
+/// Where a browser without a usable session goes instead of a console page.
+#[derive(Debug)]
+pub enum SendOn {
+    /// No live session: the login page.
+    Login,
+    /// An admin-set password stands: the password change.
+    ChangePassword,
+    Error(AppError),
+}
+
+impl IntoResponse for SendOn {
+    fn into_response(self) -> Response {
+        match self {
+            SendOn::Login => Redirect::to("/login").into_response(),
+            SendOn::ChangePassword => Redirect::to(CHANGE_PASSWORD_PAGE).into_response(),
+            SendOn::Error(e) => e.into_response(),
+        }
+    }
+}
+
+/// The operator of a browser opening a console page at `path`; else where the browser goes.
+pub fn page_session(server: &Server, headers: &HeaderMap, path: &str) -> Result<Session, SendOn> {
+    checked_session(server, headers, path).map_err(|e| match e.status {
+        StatusCode::UNAUTHORIZED => SendOn::Login,
+        StatusCode::FORBIDDEN => SendOn::ChangePassword,
+        _ => SendOn::Error(e),
+    })
+}
+
 impl FromRequestParts<Arc<Server>> for Session {
     type Rejection = AppError;
 
@@ -182,14 +268,27 @@ impl FromRequestParts<Arc<Server>> for Session {
         {
             return Err(AppError::new(StatusCode::FORBIDDEN, "拒绝跨站请求"));
         }
-        let token = session_token(&parts.headers)
-            .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "请先登录"))?;
-        let op = server
-            .storage
-            .session(&sha256_hex(&token), chrono::Utc::now().timestamp())
-            .map_err(AppError::internal)?
-            .ok_or_else(|| AppError::new(StatusCode::UNAUTHORIZED, "登录已过期，请重新登录"))?;
-        Ok(Session(op))
+        checked_session(server, &parts.headers, parts.uri.path())
+    }
+}
+
+/// A console page's operator: a browser without a usable session is sent on (see
+/// [`page_session`]) instead of being answered with an error.
+#[derive(Debug, Clone)]
+pub struct PageSession(pub Session);
+
+impl FromRequestParts<Arc<Server>> for PageSession {
+    type Rejection = SendOn;
+
+    async fn from_request_parts(parts: &mut Parts, server: &Arc<Server>) -> Result<Self, SendOn> {
+        if parts.method != Method::GET && parts.method != Method::HEAD && cross_site(&parts.headers)
+        {
+            return Err(SendOn::Error(AppError::new(
+                StatusCode::FORBIDDEN,
+                "拒绝跨站请求",
+            )));
+        }
+        page_session(server, &parts.headers, parts.uri.path()).map(PageSession)
     }
 }
 

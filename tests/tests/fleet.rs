@@ -1,5 +1,6 @@
 //! The fleet view in headless Chromium (driven over WebDriver): an operator logs in, sees a
-//! terminal online, and watches it turn stale and then offline once it stops heartbeating.
+//! terminal online (its hall and position by their Chinese names), and watches it turn stale
+//! and then offline once it stops heartbeating.
 
 use std::time::{Duration, Instant};
 
@@ -114,11 +115,13 @@ fn the_fleet_view_shows_a_silent_terminal_turn_stale_then_offline() {
         .to_owned()
     };
     assert_eq!(status(&d), "online");
-    let hall = d.script("return document.querySelector('h2').textContent;");
-    assert_eq!(hall, "hall-futian");
+    // Halls and positions by their Chinese names, not their ids.
+    let hall = d.script("return document.querySelector('h2.hall').textContent;");
+    assert_eq!(hall, "福田区政务服务中心");
     let cells = d.script(&format!(
         "return [...document.querySelectorAll('tr.terminal[data-id=\"{device}\"] td')].map(td => td.textContent);"
     ));
+    assert_eq!(cells[1], "福田区政务服务中心 · 大厅入口", "{cells}");
     assert_eq!(cells[2], "在线", "{cells}");
     assert!(
         cells[4].as_str().unwrap().ends_with("-1"),
@@ -150,7 +153,11 @@ fn the_fleet_view_shows_a_silent_terminal_turn_stale_then_offline() {
         offline_at.as_secs_f64()
     );
     let count = d.script("return document.querySelector('#count-offline').textContent;");
-    assert_eq!(count, "offline: 1");
+    assert_eq!(count, "离线 1");
+    let text = d.script("return document.body.innerText;");
+    for id in ["hall-futian", "entrance", "offline:"] {
+        assert!(!text.as_str().unwrap().contains(id), "{id} shown: {text}");
+    }
 
     // A screenshot for people to look at.
     let png = d.session("GET", "/screenshot", Value::Null);

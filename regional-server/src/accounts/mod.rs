@@ -1,5 +1,13 @@
 //! Operators managed in the browser (add, disable, re-enable, reset passwords, roles and
-//! halls) and the audit view with filters and CSV export.
+//! halls), the forced password change, and the audit view with filters and CSV export.
+
+mod actions;
+mod api;
+mod audit;
+mod csv;
+mod fields;
+mod pages;
+mod password;
 
 use std::sync::Arc;
 
@@ -7,7 +15,14 @@ use axum::Router;
 
 use crate::Server;
 
-/// The admin's pages and API.
+pub use actions::{MIN_PASSWORD_CHARS, NewAccount};
+pub use csv::csv_cell;
+
+/// The admin's pages and API, and every operator's password change.
 pub fn routes() -> Router<Arc<Server>> {
     Router::new()
+        .merge(pages::routes())
+        .merge(password::routes())
+        .merge(audit::routes())
+        .merge(api::routes())
 }

@@ -93,11 +93,41 @@ impl Operator {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
+    pub id: i64,
     pub at: String,
     pub operator: String,
     pub action: String,
     pub detail: String,
     pub outcome: String,
+    /// The hall the action concerns; empty when none.
+    pub hall: String,
+}
+
+/// A new operator, added by an admin (or the command line).
+#[derive(Debug, Clone)]
+pub struct NewOperator<'a> {
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+    pub halls: &'a [String],
+    /// Set when someone other than the operator chose the password.
+    pub must_change_password: bool,
+}
+
+/// Which audit entries to read; every field narrows, none means all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub operator: Option<String>,
+    /// An action, or a family of them: `operator` matches `operator.create` too.
+    pub action: Option<String>,
+    pub hall: Option<String>,
+    /// UTC RFC 3339, inclusive.
+    pub from: Option<String>,
+    /// UTC RFC 3339, exclusive.
+    pub to: Option<String>,
+    /// Only entries older than this id (the next page).
+    pub before: Option<i64>,
 }
 
 /// Operator accounts, sessions and the audit log.
@@ -107,21 +137,44 @@ pub trait OperatorStore {
     fn create_operator(
         &self,
         name: &str,
+        display_name: &str,
         role: Role,
         password_hash: &str,
         halls: &[String],
     ) -> Result<()>;
+    /// Adds an operator; false when the name is taken (nothing changes then).
+    fn add_operator(&self, new: &NewOperator<'_>) -> Result<bool>;
+    /// Every operator, by name, with their halls.
+    fn operators(&self) -> Result<Vec<Operator>>;
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>>;
-    /// A new password; every session of the operator ends. False when there is none such.
+    /// A new password the operator chose; every session of theirs ends. False when there is
+    /// none such.
     fn set_password(&self, name: &str, password_hash: &str) -> Result<bool>;
+    /// A password an admin chose: it must be changed at the next login; every session ends.
+    fn reset_password(&self, name: &str, password_hash: &str) -> Result<bool>;
     /// Disables an operator and ends its sessions. False when there is none such.
     fn disable_operator(&self, name: &str, at: &str) -> Result<bool>;
+    /// Enables a disabled operator again. False when there is none such.
+    fn enable_operator(&self, name: &str) -> Result<bool>;
     fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()>;
     /// The operator of a live session.
     fn session(&self, token_sha256: &str, now: i64) -> Result<Option<Operator>>;
     fn delete_session(&self, token_sha256: &str) -> Result<()>;
     fn audit(&self, operator: &str, action: &str, detail: &str, outcome: &str) -> Result<()>;
+    /// An audit entry about one hall (the audit view filters by it).
+    fn audit_in_hall(
+        &self,
+        operator: &str,
+        action: &str,
+        hall: &str,
+        detail: &str,
+        outcome: &str,
+    ) -> Result<()>;
     fn audit_entries(&self, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// Entries matching `filter`, newest first, at most `limit`.
+    fn audit_search(&self, filter: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>>;
+    /// The actions the log holds, for the audit view's filter.
+    fn audit_actions(&self) -> Result<Vec<String>>;
 }
 
 const OPERATOR_COLUMNS: &str = "o.id, o.name, o.role, o.password_hash, o.disabled_at IS NOT NULL,
@@ -178,6 +231,7 @@ impl OperatorStore for Sqlite {
     fn create_operator(
         &self,
         name: &str,
+        display_name: &str,
         role: Role,
         password_hash: &str,
         halls: &[String],
@@ -185,23 +239,69 @@ impl OperatorStore for Sqlite {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let id: i64 = tx.query_row(
-            "INSERT INTO operators (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO operators (name, role, password_hash, created_at, display_name)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (name) DO UPDATE SET role = excluded.role,
-                 password_hash = excluded.password_hash, disabled_at = NULL
+                 password_hash = excluded.password_hash, disabled_at = NULL,
+                 display_name = CASE WHEN excluded.display_name = '' THEN display_name
+                                     ELSE excluded.display_name END,
+                 must_change_password = 0
              RETURNING id",
-            params![name, role.as_str(), password_hash, now_rfc3339()],
+            params![
+                name,
+                role.as_str(),
+                password_hash,
+                now_rfc3339(),
+                display_name
+            ],
             |r| r.get(0),
         )?;
         tx.execute("DELETE FROM sessions WHERE operator_id = ?1", [id])?;
-        tx.execute("DELETE FROM operator_halls WHERE operator_id = ?1", [id])?;
-        for h in halls {
-            tx.execute(
-                "INSERT OR IGNORE INTO operator_halls (operator_id, hall) VALUES (?1, ?2)",
-                params![id, h],
-            )?;
-        }
+        set_halls(&tx, id, halls)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn add_operator(&self, new: &NewOperator<'_>) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id: Option<i64> = tx
+            .query_row(
+                "INSERT INTO operators
+                     (name, role, password_hash, created_at, display_name, must_change_password)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (name) DO NOTHING
+                 RETURNING id",
+                params![
+                    new.name,
+                    new.role.as_str(),
+                    new.password_hash,
+                    now_rfc3339(),
+                    new.display_name,
+                    new.must_change_password
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else { return Ok(false) };
+        set_halls(&tx, id, new.halls)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn operators(&self) -> Result<Vec<Operator>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {OPERATOR_COLUMNS} FROM operators o ORDER BY o.name"
+        ))?;
+        let ops = stmt
+            .query_map([], operator_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::with_capacity(ops.len());
+        for op in ops {
+            out.extend(with_halls(&conn, Some(op))?);
+        }
+        Ok(out)
     }
 
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>> {
@@ -217,15 +317,11 @@ impl OperatorStore for Sqlite {
     }
 
     fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE operators SET password_hash = ?2 WHERE name = ?1",
-            params![name, password_hash],
-        )?;
-        end_sessions(&tx, name)?;
-        tx.commit()?;
-        Ok(n == 1)
+        new_password(self, name, password_hash, false)
+    }
+
+    fn reset_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        new_password(self, name, password_hash, true)
     }
 
     fn disable_operator(&self, name: &str, at: &str) -> Result<bool> {
@@ -237,6 +333,14 @@ impl OperatorStore for Sqlite {
         )?;
         end_sessions(&tx, name)?;
         tx.commit()?;
+        Ok(n == 1)
+    }
+
+    fn enable_operator(&self, name: &str) -> Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE operators SET disabled_at = NULL WHERE name = ?1",
+            [name],
+        )?;
         Ok(n == 1)
     }
 
@@ -278,33 +382,105 @@ impl OperatorStore for Sqlite {
     }
 
     fn audit(&self, operator: &str, action: &str, detail: &str, outcome: &str) -> Result<()> {
+        self.audit_in_hall(operator, action, "", detail, outcome)
+    }
+
+    fn audit_in_hall(
+        &self,
+        operator: &str,
+        action: &str,
+        hall: &str,
+        detail: &str,
+        outcome: &str,
+    ) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO audit_log (at, operator, action, detail, outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO audit_log (at, operator, action, detail, outcome, hall)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 now_rfc3339(),
                 clip(operator),
                 clip(action),
                 clip(detail),
-                clip(outcome)
+                clip(outcome),
+                clip(hall)
             ],
         )?;
         Ok(())
     }
 
     fn audit_entries(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        self.audit_search(&AuditFilter::default(), limit)
+    }
+
+    fn audit_search(&self, f: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT at, operator, action, detail, outcome FROM audit_log ORDER BY id DESC LIMIT ?1",
+        // Each filter is a bound parameter; an absent one (NULL) matches everything.
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, at, operator, action, detail, outcome, hall FROM audit_log
+             WHERE (?1 IS NULL OR operator = ?1)
+               AND (?2 IS NULL OR action = ?2 OR substr(action, 1, length(?2) + 1) = ?2 || '.')
+               AND (?3 IS NULL OR hall = ?3)
+               AND (?4 IS NULL OR at >= ?4)
+               AND (?5 IS NULL OR at < ?5)
+               AND (?6 IS NULL OR id < ?6)
+             ORDER BY id DESC LIMIT ?7",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(AuditEntry {
-                at: r.get(0)?,
-                operator: r.get(1)?,
-                action: r.get(2)?,
-                detail: r.get(3)?,
-                outcome: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![
+                f.operator,
+                f.action,
+                f.hall,
+                f.from,
+                f.to,
+                f.before,
+                limit as i64
+            ],
+            |r| {
+                Ok(AuditEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    operator: r.get(2)?,
+                    action: r.get(3)?,
+                    detail: r.get(4)?,
+                    outcome: r.get(5)?,
+                    hall: r.get(6)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn audit_actions(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT DISTINCT action FROM audit_log ORDER BY action LIMIT 200")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// Replaces an operator's halls, inside the transaction that changed it.
+fn set_halls(tx: &rusqlite::Transaction, id: i64, halls: &[String]) -> Result<()> {
+    tx.execute("DELETE FROM operator_halls WHERE operator_id = ?1", [id])?;
+    for h in halls {
+        tx.execute(
+            "INSERT OR IGNORE INTO operator_halls (operator_id, hall) VALUES (?1, ?2)",
+            params![id, h],
+        )?;
+    }
+    Ok(())
+}
+
+/// A new password: chosen by the operator (`must_change` false) or by an admin (true); every
+/// session of the operator ends.
+fn new_password(db: &Sqlite, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
+    let mut conn = db.conn();
+    let tx = conn.transaction()?;
+    let n = tx.execute(
+        "UPDATE operators SET password_hash = ?2, must_change_password = ?3 WHERE name = ?1",
+        params![name, password_hash, must_change],
+    )?;
+    end_sessions(&tx, name)?;
+    tx.commit()?;
+    Ok(n == 1)
 }
