@@ -129,6 +129,10 @@ pub(super) async fn hall(
             a href={ "/o?h=" (hall.id) } { "附近办事地点" } " · "
             a href={ "/o/" (hall.id) } { "怎么去" }
         }
+        p id="ask" {
+            a href={ "/ask/" (hall.id) } { "帮办代办 / 上门取件" } " · "
+            a href={ "/ask/" (hall.id) "?kind=consult" } { "在线咨询" }
+        }
         form method="get" action={ "/h/" (hall.id) } role="search" {
             input type="search" name="q" value=(q) placeholder="搜事项：汉字或拼音，如 社保、sb"
                 aria-label="搜索事项";
