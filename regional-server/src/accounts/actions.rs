@@ -74,12 +74,12 @@ fn checked(server: &Server, a: &NewAccount) -> Result<(Role, Vec<String>), AppEr
         return Err(AppError::bad_request("请填写姓名（32 个字以内）"));
     }
     let role = Role::parse(&a.role).ok_or_else(|| AppError::bad_request("请选择角色"))?;
+    if a.halls.len() > MAX_HALLS {
+        return Err(AppError::bad_request("选的大厅太多"));
+    }
     let mut halls = a.halls.clone();
     halls.sort();
     halls.dedup();
-    if halls.len() > MAX_HALLS {
-        return Err(AppError::bad_request("选的大厅太多"));
-    }
     if let Some(h) = halls.iter().find(|h| server.halls.get(h).is_none()) {
         return Err(AppError::bad_request(format!(
             "没有这个大厅：{}",
