@@ -3,8 +3,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::ratings::{RATING_COLUMNS, Rating, rating_row};
-use super::{Result, Sqlite};
+use super::ratings::{RATING_COLUMNS, Rating, insert_rating, rating_row};
+use super::{Result, Sqlite, StorageError};
 
 /// Where a case stands: the step it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -161,8 +161,19 @@ impl Case {
     }
 }
 
-/// Rating cases and their steps.
+/// What storing a rating did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rated {
+    pub rating: i64,
+    /// The case a poor rating opened.
+    pub case: Option<i64>,
+}
+
+/// Ratings with the cases poor ones open, and the cases' steps.
 pub trait CaseStore {
+    /// Stores a rating (a ticket is rated once: `Conflict` on the second) and, for a poor one,
+    /// opens its case in the same transaction.
+    fn rate(&self, r: &Rating) -> Result<Rated>;
     fn case(&self, id: i64) -> Result<Option<Case>>;
     /// The latest cases, newest first, of `halls` (all when `None`).
     fn cases(&self, halls: Option<&[String]>, limit: usize) -> Result<Vec<Case>>;
@@ -175,9 +186,23 @@ pub trait CaseStore {
     fn ticket_reply(&self, hall: &str, day: &str, number: &str) -> Result<Option<String>>;
 }
 
+/// Stores a rating on `conn` (inside the caller's transaction) and opens the case of a poor
+/// one; `None` when its ticket was rated already.
+pub fn record_rating(conn: &Connection, r: &Rating) -> Result<Option<Rated>> {
+    let Some(rating) = insert_rating(conn, r)? else {
+        return Ok(None);
+    };
+    let case = if r.is_poor() {
+        Some(open_case(conn, rating, &r.hall, &r.rated_at)?)
+    } else {
+        None
+    };
+    Ok(Some(Rated { rating, case }))
+}
+
 /// Opens the case of rating `rating` on `conn` (inside the rating's transaction), assigned to
 /// the hall's manager when it has one; its id.
-pub fn open_case(conn: &Connection, rating: i64, hall: &str, opened_at: &str) -> Result<i64> {
+fn open_case(conn: &Connection, rating: i64, hall: &str, opened_at: &str) -> Result<i64> {
     let manager: Option<String> = conn
         .query_row(
             "SELECT o.name FROM operators o JOIN operator_halls h ON h.operator_id = o.id
@@ -238,6 +263,15 @@ fn select() -> String {
 }
 
 impl CaseStore for Sqlite {
+    fn rate(&self, r: &Rating) -> Result<Rated> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let rated = record_rating(&tx, r)?
+            .ok_or_else(|| StorageError::Conflict("这张号已经评价过了，谢谢您".into()))?;
+        tx.commit()?;
+        Ok(rated)
+    }
+
     fn case(&self, id: i64) -> Result<Option<Case>> {
         Ok(self
             .conn()

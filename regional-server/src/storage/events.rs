@@ -4,8 +4,9 @@
 use menpai_model::sync::OutboxEvent;
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::cases::record_rating;
 use super::queue::{OfflineTicket, apply_offline_ticket};
-use super::ratings::{RatedTicket, Rating, RatingSource, insert_rating};
+use super::ratings::{RatedTicket, Rating, RatingSource};
 use super::{Result, Sqlite};
 
 /// What a batch of events did.
@@ -144,15 +145,22 @@ fn apply_rating(
         tracing::warn!(%device, "A rating event out of bounds was kept only as an event.");
         return Ok(None);
     }
-    let hall: Option<String> = tx
-        .query_row("SELECT hall FROM devices WHERE id = ?1", [device], |row| {
-            row.get(0)
-        })
+    let terminal: Option<(String, bool)> = tx
+        .query_row(
+            "SELECT hall, training FROM devices WHERE id = ?1",
+            [device],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
         .optional()?;
-    let Some(hall) = hall else {
+    let Some((hall, training)) = terminal else {
         tracing::warn!(%device, "A rating from an unknown terminal was kept only as an event.");
         return Ok(None);
     };
+    if training {
+        // 培训模式: never counted, never a case.
+        tracing::info!(%device, "A rating made in training mode was kept only as an event.");
+        return Ok(None);
+    }
     let (business, window): (String, Option<u32>) = match &r.ticket {
         Some(t) => {
             let served = tx
@@ -187,7 +195,7 @@ fn apply_rating(
         device: Some(device.to_owned()),
         rated_at: local_stamp(created_at),
     };
-    match insert_rating(tx, &rating)? {
+    match record_rating(tx, &rating)? {
         Some(rated) => Ok(rated.case.map(|c| (hall, c))),
         None => {
             tracing::info!(%device, "A second rating of the same ticket was kept only as an event.");

@@ -5,8 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::cases::open_case;
-use super::{Result, Sqlite, StorageError};
+use super::{Result, Sqlite};
 
 /// Where a rating was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,14 +79,6 @@ impl Rating {
     }
 }
 
-/// What storing a rating did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rated {
-    pub rating: i64,
-    /// The case a poor rating opened.
-    pub case: Option<i64>,
-}
-
 /// Ratings of a window and business type.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RatingSummary {
@@ -111,10 +102,8 @@ pub struct WindowRank {
     pub rate: f64,
 }
 
+/// Ratings are stored with the case a poor one opens: see `CaseStore::rate`.
 pub trait RatingStore {
-    /// Stores a rating (a ticket is rated once: `Conflict` on the second) and, for a poor one,
-    /// opens its case in the same transaction.
-    fn rate(&self, r: &Rating) -> Result<Rated>;
     fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>>;
     /// Per window and business of the tickets rated since a day; the latest comments.
     fn ratings(&self, hall: &str, since: &str) -> Result<(Vec<RatingSummary>, Vec<Value>)>;
@@ -123,14 +112,14 @@ pub trait RatingStore {
     fn ranking(&self, month: &str, halls: Option<&[String]>) -> Result<Vec<WindowRank>>;
 }
 
-/// Stores a rating on `conn` (inside the caller's transaction) and opens the case of a poor
-/// one; `None` when its ticket was rated already.
-pub fn insert_rating(conn: &Connection, r: &Rating) -> Result<Option<Rated>> {
+/// Stores a rating on `conn` (inside the caller's transaction); its id, `None` when its ticket
+/// was rated already.
+pub(super) fn insert_rating(conn: &Connection, r: &Rating) -> Result<Option<i64>> {
     let (subject, day, number) = match &r.ticket {
         Some(t) => ("ticket", Some(t.day.as_str()), Some(t.number.as_str())),
         None => ("general", None, None),
     };
-    let id: Option<i64> = conn
+    Ok(conn
         .query_row(
             "INSERT INTO ratings (hall, subject, day, number, business, window, item, stars,
                                   reasons, comment, source, device, rated_at)
@@ -153,14 +142,7 @@ pub fn insert_rating(conn: &Connection, r: &Rating) -> Result<Option<Rated>> {
             ],
             |row| row.get(0),
         )
-        .optional()?;
-    let Some(rating) = id else { return Ok(None) };
-    let case = if r.is_poor() {
-        Some(open_case(conn, rating, &r.hall, &r.rated_at)?)
-    } else {
-        None
-    };
-    Ok(Some(Rated { rating, case }))
+        .optional()?)
 }
 
 /// The columns [`rating_row`] reads, on a table aliased `r`.
@@ -191,15 +173,6 @@ pub(super) fn rating_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result
 }
 
 impl RatingStore for Sqlite {
-    fn rate(&self, r: &Rating) -> Result<Rated> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let rated = insert_rating(&tx, r)?
-            .ok_or_else(|| StorageError::Conflict("这张号已经评价过了，谢谢您".into()))?;
-        tx.commit()?;
-        Ok(rated)
-    }
-
     fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>> {
         Ok(self
             .conn()

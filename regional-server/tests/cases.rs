@@ -1,0 +1,703 @@
+//! 好差评's closed loop through the routers (`oneshot`) with the server's clock moved by the
+//! test: a 非常不满意 rating on a ticket opens a case with its deadline in working days, the reply
+//! shows on the citizen's ticket page, rectification, verification by a second operator (the
+//! same one refused), closed; a case past its deadline stands out; another hall's manager is
+//! refused (audited); bad bodies and an over-long reply are refused with nothing stored.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode};
+use chrono::{Duration, NaiveDate};
+use menpai_model::ContentPack;
+use menpai_model::queue::{Priority, StaffAction};
+use menpai_model::sync::OutboxEvent;
+use menpai_server::cases::workdays::add_working_days;
+use menpai_server::config::Config;
+use menpai_server::operators::{hash_password, open_session};
+use menpai_server::storage::{Device, EnrollmentToken, NewTicket, Role};
+use menpai_server::{Server, content, queue};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+const HALL: &str = "hall-futian";
+const OTHER_HALL: &str = "hall-civic";
+const DEVICE: &str = "dev-test";
+/// The anti-forgery cookie's value the test's browser holds (48 hex digits).
+const FORM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A server with the demo region published, a terminal enrolled in 福田, and operators: two
+/// hall managers of 福田, one of 市民中心, an admin.
+fn server() -> (Arc<Server>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        data_dir: dir.path().join("data"),
+        ..Config::default()
+    };
+    let server = Server::open(config).unwrap();
+    let pack: ContentPack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+    let (version, _) = content::publish(
+        server.storage.as_ref(),
+        &server.content_key,
+        pack.clone(),
+        "test",
+    )
+    .unwrap();
+    server.halls.replace_with(queue::Halls::from_pack(&pack));
+    server.phone.replace(version, pack);
+    let token = hex::encode(Sha256::digest("f".repeat(64).as_bytes()));
+    server
+        .storage
+        .create_enrollment_token(
+            &token,
+            &EnrollmentToken {
+                hall: HALL.into(),
+                position: "entrance".into(),
+                expires_at: i64::MAX / 2,
+                used: false,
+            },
+            "test",
+        )
+        .unwrap();
+    assert!(
+        server
+            .storage
+            .redeem_enrollment(
+                &token,
+                0,
+                &Device {
+                    id: DEVICE.into(),
+                    hall: HALL.into(),
+                    position: "entrance".into(),
+                    cert_sha256: "00".repeat(32),
+                    enrolled_at: "2026-11-29T00:00:00Z".into(),
+                    revoked_at: None,
+                    training: false,
+                },
+            )
+            .unwrap()
+    );
+    let hash = hash_password("a password nobody types").unwrap();
+    for (name, role, halls) in [
+        ("manager-a", Role::HallManager, vec![HALL.to_owned()]),
+        ("manager-a2", Role::HallManager, vec![HALL.to_owned()]),
+        ("manager-b", Role::HallManager, vec![OTHER_HALL.to_owned()]),
+        ("staff-a", Role::QueueStaff, vec![HALL.to_owned()]),
+        ("ops-admin", Role::Admin, vec![]),
+    ] {
+        server
+            .storage
+            .create_operator(name, name, role, &hash, &halls)
+            .unwrap();
+    }
+    (Arc::new(server), dir)
+}
+
+/// A session cookie (with the form cookie) for an operator.
+fn login(server: &Server, name: &str) -> String {
+    let op = server.storage.operator_by_name(name).unwrap().unwrap();
+    let token = open_session(server, &op).unwrap();
+    format!("menpai_session={token}; __Host-menpai-form={FORM}")
+}
+
+/// One request: status, `Location` and body.
+async fn send(
+    app: &Router,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<(&str, String)>,
+) -> (StatusCode, String, String) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    if let Some((kind, _)) = &body {
+        req = req.header("content-type", *kind);
+    }
+    let mut req = req
+        .body(Body::from(body.map(|(_, b)| b).unwrap_or_default()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 9], 40000))));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+fn form(fields: &[(&str, &str)]) -> Option<(&'static str, String)> {
+    Some((
+        "application/x-www-form-urlencoded",
+        serde_urlencoded::to_string(fields).unwrap(),
+    ))
+}
+
+fn json_body(v: Value) -> Option<(&'static str, String)> {
+    Some(("application/json", v.to_string()))
+}
+
+/// A ticket of 福田 issued at the terminal and served to the end at a window: its day, number,
+/// business and window.
+fn finished_ticket(server: &Server, request_id: &str) -> (String, String, String, u32) {
+    let hall = server.halls.get(HALL).unwrap();
+    let business = &hall.business_types[0];
+    let window = hall.windows_for(&business.prefix)[0];
+    let today = menpai_server::clock::day(menpai_server::clock::local_now());
+    let t = server
+        .storage
+        .issue_ticket(&NewTicket {
+            hall: HALL,
+            day: &today,
+            prefix: &business.prefix,
+            business: &business.name,
+            priority: Priority::Normal,
+            issued_at: None,
+            device: DEVICE,
+            request_id,
+            appointment_id: None,
+        })
+        .unwrap();
+    for action in [
+        StaffAction::CallNext,
+        StaffAction::Serve,
+        StaffAction::Finish,
+    ] {
+        queue::act(server, HALL, window, &action, "staff-a").unwrap();
+    }
+    (today, t.number, business.name.clone(), window)
+}
+
+/// Moves the server's clock so its local day is `day` (the time of day kept).
+fn move_clock_to(server: &Server, day: &str) {
+    let target = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+    let now = server.clock.local_now().date();
+    server
+        .clock
+        .advance(Duration::days((target - now).num_days()));
+    assert_eq!(server.clock.local_now().date(), target);
+}
+
+fn case_json(v: &Value, id: i64) -> Value {
+    v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_very_poor_rating_on_a_ticket_goes_through_reply_rectification_second_verification_and_close()
+ {
+    let (server, _dir) = server();
+    let public = menpai_server::public_router(server.clone());
+    let admin = menpai_server::admin_router(server.clone());
+    let (day, number, business, window) = finished_ticket(&server, "req-1");
+    let url_day = day.replace('-', "");
+    let key =
+        menpai_model::ticket::secret(&server.ticket_keys.for_device(DEVICE), HALL, &day, &number);
+    let ticket_page = format!("/t/{HALL}/{url_day}/{number}?k={key}");
+
+    // Rated on Thursday 24 December 2026: 25 December is a Friday, 1 January a holiday, so the
+    // 15th working day is Friday 15 January 2027 (14 January without the holiday).
+    move_clock_to(&server, "2026-12-24");
+    let citizen = format!("__Host-menpai-form={FORM}");
+    let (st, loc, page) = send(
+        &public,
+        "POST",
+        &format!("/t/{HALL}/{url_day}/{number}/rate"),
+        Some(&citizen),
+        form(&[
+            ("csrf", FORM),
+            ("stars", "1"),
+            ("reason", "态度不好"),
+            ("reason", "等待时间长"),
+            ("comment", "窗口人员一直在看手机"),
+            ("k", &key),
+        ]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+    assert!(
+        loc.starts_with(&format!("/t/{HALL}/{url_day}/{number}")),
+        "{loc}"
+    );
+
+    let a = login(&server, "manager-a");
+    let (st, _, list) = send(&admin, "GET", "/api/v1/cases", Some(&a), None).await;
+    assert_eq!(st, StatusCode::OK, "{list}");
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let case = &list["cases"][0];
+    let id = case["id"].as_i64().unwrap();
+    assert_eq!(case["deadline"], "2027-01-15", "{case}");
+    let weekends_only =
+        add_working_days(NaiveDate::from_ymd_opt(2026, 12, 24).unwrap(), 15, |_| {
+            menpai_model::hours::DayKind::Normal
+        });
+    assert_eq!(weekends_only.to_string(), "2027-01-14");
+    assert_eq!(case["assignee"], "manager-a");
+    assert_eq!(case["stage"], "open");
+    assert_eq!(case["level"], "非常不满意");
+    assert_eq!(case["overdue"], false);
+    let rating = &case["rating"];
+    assert_eq!(rating["ticket"]["number"], number.as_str());
+    assert_eq!(rating["ticket"]["day"], day.as_str());
+    assert_eq!(rating["window"], window);
+    assert_eq!(rating["business"], business.as_str());
+    assert_eq!(rating["hall"], HALL);
+    assert_eq!(rating["source"], "phone");
+    assert_eq!(rating["reasons"], json!(["态度不好", "等待时间长"]));
+
+    // The case's page, as the manager sees it: the rating and the reply form.
+    let (st, _, page) = send(&admin, "GET", &format!("/cases/{id}"), Some(&a), None).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    for shown in [
+        "非常不满意",
+        "态度不好、等待时间长",
+        "窗口人员一直在看手机",
+        &format!("{day} {number}"),
+        &format!("{window} 号窗口"),
+        &business,
+        "2027-01-15",
+        "回复市民",
+        "name=\"csrf\"",
+    ] {
+        assert!(page.contains(shown), "{shown} not on the case page: {page}");
+    }
+
+    // The citizen's page before the reply: the rating and that a reply will come.
+    let (st, _, page) = send(&public, "GET", &ticket_page, None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        page.contains("非常不满意") && page.contains("reply-pending"),
+        "{page}"
+    );
+
+    // A reply longer than the limit: refused, nothing stored.
+    let long = "慢".repeat(501);
+    let (st, _, page) = send(
+        &admin,
+        "POST",
+        &format!("/cases/{id}"),
+        Some(&a),
+        form(&[("csrf", FORM), ("step", "reply"), ("text", &long)]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{page}");
+    assert!(page.contains("回复市民请在 500 字以内"), "{page}");
+    let (st, _, answer) = send(
+        &admin,
+        "POST",
+        &format!("/api/v1/cases/{id}/steps"),
+        Some(&a),
+        json_body(json!({ "step": "reply", "text": long })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer.contains("500 字以内"), "{answer}");
+    let stored = server.storage.case(id).unwrap().unwrap();
+    assert!(stored.steps.is_empty(), "{stored:?}");
+    assert_eq!(stored.stage.as_str(), "open");
+
+    // A form without the anti-forgery token is refused.
+    let (st, _, _) = send(
+        &admin,
+        "POST",
+        &format!("/cases/{id}"),
+        Some(&a),
+        form(&[("step", "reply"), ("text", "您好")]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // The reply, from the page's form; the citizen reads it on the ticket's page.
+    let reply = "您好，我们已约谈当班人员，今后窗口工作时间不使用手机。感谢您的监督。";
+    let (st, loc, page) = send(
+        &admin,
+        "POST",
+        &format!("/cases/{id}"),
+        Some(&a),
+        form(&[("csrf", FORM), ("step", "reply"), ("text", reply)]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER, "{page}");
+    assert_eq!(loc, format!("/cases/{id}"));
+    let (_, _, page) = send(&public, "GET", &ticket_page, None, None).await;
+    assert!(
+        page.contains("大厅的回复") && page.contains(reply),
+        "{page}"
+    );
+    // Not without the slip's secret.
+    let (_, _, page) = send(
+        &public,
+        "GET",
+        &format!("/t/{HALL}/{url_day}/{number}"),
+        None,
+        None,
+    )
+    .await;
+    assert!(!page.contains(reply), "{page}");
+
+    // Verification before the rectification: refused, clearly.
+    let (st, _, answer) = send(
+        &admin,
+        "POST",
+        &format!("/api/v1/cases/{id}/steps"),
+        Some(&a),
+        json_body(json!({ "step": "verify", "text": "已核查" })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{answer}");
+    assert!(answer.contains("待整改"), "{answer}");
+
+    let (st, _, _) = send(
+        &admin,
+        "POST",
+        &format!("/cases/{id}"),
+        Some(&a),
+        form(&[
+            ("csrf", FORM),
+            ("step", "rectify"),
+            ("text", "当班人员已批评教育；大厅重申窗口纪律并每日巡查。"),
+        ]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+
+    // The one who rectified cannot verify.
+    let (st, _, page) = send(
+        &admin,
+        "POST",
+        &format!("/cases/{id}"),
+        Some(&a),
+        form(&[("csrf", FORM), ("step", "verify"), ("text", "已核查")]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{page}");
+    assert!(page.contains("核查须由另一位工作人员完成"), "{page}");
+    assert!(page.contains("待核查"), "the case is shown again: {page}");
+    let audit = server.storage.audit_entries(50).unwrap();
+    assert!(
+        audit.iter().any(|e| e.operator == "manager-a"
+            && e.action == "cases.verify"
+            && e.outcome == "refused_same_person"),
+        "{audit:?}"
+    );
+
+    // A second manager of the hall verifies; the first closes after the follow-up call.
+    let a2 = login(&server, "manager-a2");
+    let (st, _, answer) = send(
+        &admin,
+        "POST",
+        &format!("/api/v1/cases/{id}/steps"),
+        Some(&a2),
+        json_body(json!({ "step": "verify", "text": "现场抽查三次，窗口纪律良好" })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{answer}");
+    let (st, _, _) = send(
+        &admin,
+        "POST",
+        &format!("/cases/{id}"),
+        Some(&a),
+        form(&[
+            ("csrf", FORM),
+            ("step", "close"),
+            ("text", "电话回访，市民表示满意"),
+        ]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, _, page) = send(&admin, "GET", &format!("/cases/{id}"), Some(&a), None).await;
+    assert!(page.contains("案件已办结"), "{page}");
+    for step in ["step-reply", "step-rectify", "step-verify", "step-close"] {
+        assert!(page.contains(step), "{step}: {page}");
+    }
+    assert!(page.contains("manager-a2"), "the verifier is named: {page}");
+    let audit = server.storage.audit_entries(50).unwrap();
+    for action in [
+        "cases.reply",
+        "cases.rectify",
+        "cases.verify",
+        "cases.close",
+    ] {
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.action == action && e.outcome == "ok"),
+            "{action} not audited: {audit:?}"
+        );
+    }
+    let (_, _, closed) = send(&admin, "GET", "/cases?show=closed", Some(&a), None).await;
+    assert!(closed.contains(&format!("case-{id}")), "{closed}");
+    let (_, _, open) = send(&admin, "GET", "/cases", Some(&a), None).await;
+    assert!(!open.contains(&format!("case-{id}")), "{open}");
+
+    // A second rating of the same ticket is refused; no second case.
+    let (st, _, _) = send(
+        &public,
+        "POST",
+        &format!("/t/{HALL}/{url_day}/{number}/rate"),
+        Some(&citizen),
+        form(&[("csrf", FORM), ("stars", "1"), ("k", &key)]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    assert_eq!(server.storage.cases(None, 10).unwrap().len(), 1);
+
+    // The month's ranking of windows shows the window: one rating, 0 % satisfied.
+    let (st, _, page) = send(
+        &admin,
+        "GET",
+        "/cases/ranking?month=2026-12",
+        Some(&a),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert!(
+        page.contains(&format!("{window} 号窗口")) && page.contains("0.0%"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_plate_rating_names_its_ticket_a_general_one_says_so_and_overdue_cases_stand_out() {
+    let (server, _dir) = server();
+    let admin = menpai_server::admin_router(server.clone());
+    let (day, number, business, window) = finished_ticket(&server, "req-2");
+    let event = |key: &str, body: Value| OutboxEvent {
+        key: key.into(),
+        kind: "rating".into(),
+        body,
+        created_at: server
+            .clock
+            .utc_now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    let ingested = server
+        .storage
+        .insert_events(
+            DEVICE,
+            &[
+                event(
+                    "k1",
+                    json!({ "hall": HALL, "level": 2, "reasons": ["等待时间长"],
+                            "ticket": { "day": day, "number": number } }),
+                ),
+                // The same ticket again: kept as an event only.
+                event(
+                    "k2",
+                    json!({ "level": 1, "ticket": { "day": day, "number": number } }),
+                ),
+                // A good general rating opens nothing; out-of-bounds ones are only events.
+                event("k3", json!({ "level": 5 })),
+                event("k4", json!({ "level": 9 })),
+                event("k5", json!({ "level": 1, "reasons": ["x".repeat(17)] })),
+                event(
+                    "k6",
+                    json!({ "level": 1, "ticket": { "day": day, "number": "Z999" } }),
+                ),
+            ],
+            "2026-11-30T00:00:00Z",
+        )
+        .unwrap();
+    assert_eq!(ingested.new, 6);
+    assert_eq!(ingested.cases.len(), 1, "{ingested:?}");
+    let (hall, old) = ingested.cases[0].clone();
+    assert_eq!(hall, HALL);
+
+    let a = login(&server, "manager-a");
+    let (_, _, one) = send(
+        &admin,
+        "GET",
+        &format!("/api/v1/cases/{old}"),
+        Some(&a),
+        None,
+    )
+    .await;
+    let one: Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(one["rating"]["ticket"]["number"], number.as_str(), "{one}");
+    assert_eq!(one["rating"]["window"], window);
+    assert_eq!(one["rating"]["business"], business.as_str());
+    assert_eq!(one["rating"]["source"], "kiosk");
+    assert_eq!(one["level"], "不满意");
+    let deadline =
+        NaiveDate::parse_from_str(one["deadline"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let today = server.clock.local_now().date();
+    assert_eq!(
+        deadline,
+        add_working_days(today, 15, |d| server.halls.day_kind(d))
+    );
+
+    // A month later the case is past its deadline; a general poor rating made then is not.
+    server.clock.advance(Duration::days(31));
+    let later = server
+        .storage
+        .insert_events(
+            DEVICE,
+            &[event("k7", json!({ "level": 2, "comment": "指示牌太少" }))],
+            "2026-12-31T00:00:00Z",
+        )
+        .unwrap();
+    let (_, new) = later.cases[0].clone();
+    let (_, _, list) = send(&admin, "GET", "/api/v1/cases?show=open", Some(&a), None).await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list["cases"][0]["id"], old, "overdue first: {list}");
+    assert_eq!(case_json(&list, old)["overdue"], true);
+    assert_eq!(case_json(&list, new)["overdue"], false);
+    assert_eq!(case_json(&list, new)["rating"]["ticket"], Value::Null);
+    let (_, _, overdue) = send(&admin, "GET", "/api/v1/cases?show=overdue", Some(&a), None).await;
+    let overdue: Value = serde_json::from_str(&overdue).unwrap();
+    assert_eq!(overdue["cases"].as_array().unwrap().len(), 1, "{overdue}");
+
+    let (st, _, page) = send(&admin, "GET", "/cases", Some(&a), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let row = format!("<tr id=\"case-{old}\" class=\"overdue\">");
+    let first = page.find(&row).unwrap_or_else(|| panic!("{page}"));
+    assert!(first < page.find(&format!("case-{new}")).unwrap(), "{page}");
+    assert!(page.contains("已超期"));
+    let (_, _, page) = send(&admin, "GET", &format!("/cases/{new}"), Some(&a), None).await;
+    assert!(page.contains("大厅整体评价"), "{page}");
+    assert!(page.contains("指示牌太少"), "{page}");
+}
+
+#[tokio::test]
+async fn another_halls_manager_is_refused_and_audited_and_bad_input_is_refused() {
+    let (server, _dir) = server();
+    let admin = menpai_server::admin_router(server.clone());
+    let (day, number, _, _) = finished_ticket(&server, "req-3");
+    let ingested = server
+        .storage
+        .insert_events(
+            DEVICE,
+            &[OutboxEvent {
+                key: "k1".into(),
+                kind: "rating".into(),
+                body: json!({ "level": 1, "ticket": { "day": day, "number": number } }),
+                created_at: "2026-11-30T02:00:00.000Z".into(),
+            }],
+            "2026-11-30T02:00:01Z",
+        )
+        .unwrap();
+    let id = ingested.cases[0].1;
+
+    let b = login(&server, "manager-b");
+    let (st, _, page) = send(&admin, "GET", &format!("/cases/{id}"), Some(&b), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{page}");
+    assert!(page.contains("你没有这个大厅的评价整改权限"), "{page}");
+    let (st, _, _) = send(
+        &admin,
+        "GET",
+        &format!("/api/v1/cases/{id}"),
+        Some(&b),
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, _) = send(
+        &admin,
+        "POST",
+        &format!("/api/v1/cases/{id}/steps"),
+        Some(&b),
+        json_body(json!({ "step": "reply", "text": "不是我的大厅" })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let refusals: Vec<_> = server
+        .storage
+        .audit_entries(50)
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.operator == "manager-b" && e.action == "cases.access" && e.outcome == "forbidden"
+        })
+        .collect();
+    assert_eq!(refusals.len(), 3, "{refusals:?}");
+    assert!(server.storage.case(id).unwrap().unwrap().steps.is_empty());
+    // Their list holds only their hall's cases.
+    let (_, _, list) = send(&admin, "GET", "/api/v1/cases?show=all", Some(&b), None).await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&list).unwrap()["cases"],
+        json!([])
+    );
+    let (_, _, page) = send(&admin, "GET", "/cases?show=all", Some(&b), None).await;
+    assert!(!page.contains(&format!("case-{id}")), "{page}");
+    // Window staff have no cases; without a session the page sends to the login.
+    let staff = login(&server, "staff-a");
+    let (st, _, _) = send(&admin, "GET", "/cases", Some(&staff), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, loc, _) = send(&admin, "GET", "/cases", None, None).await;
+    assert!(st.is_redirection() && loc == "/login", "{st} {loc}");
+    // The admin sees it (no hall manager needed).
+    let root = login(&server, "ops-admin");
+    let (st, _, page) = send(&admin, "GET", &format!("/cases/{id}"), Some(&root), None).await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+
+    // Malformed and unknown input: clear 4xx, nothing stored.
+    let a = login(&server, "manager-a");
+    let steps = format!("/api/v1/cases/{id}/steps");
+    for body in [
+        "{\"step\": \"reply\", \"text\": ",
+        "[1, 2]",
+        "{\"step\": \"reply\"}",
+        "{\"step\": \"approve\", \"text\": \"好\"}",
+        "{\"step\": \"reply\", \"text\": \"   \"}",
+    ] {
+        let (st, _, answer) = send(
+            &admin,
+            "POST",
+            &steps,
+            Some(&a),
+            Some(("application/json", body.to_owned())),
+        )
+        .await;
+        assert!(st.is_client_error(), "{body}: {st} {answer}");
+        assert!(answer.contains("error"), "{body}: {answer}");
+    }
+    let (st, _, _) = send(
+        &admin,
+        "POST",
+        &format!("/cases/{id}"),
+        Some(&a),
+        Some((
+            "application/x-www-form-urlencoded",
+            "csrf=%ZZ&&=".to_owned(),
+        )),
+    )
+    .await;
+    assert!(st.is_client_error(), "{st}");
+    assert!(server.storage.case(id).unwrap().unwrap().steps.is_empty());
+    for path in ["/api/v1/cases/abc", "/api/v1/cases/999999", "/cases/-1"] {
+        let (st, _, _) = send(&admin, "GET", path, Some(&a), None).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{path}");
+    }
+    for path in [
+        "/api/v1/cases?show=everything",
+        "/api/v1/cases/ranking?month=2026-13",
+        "/cases/ranking?month=last",
+    ] {
+        let (st, _, _) = send(&admin, "GET", path, Some(&a), None).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{path}");
+    }
+}
