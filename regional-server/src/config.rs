@@ -38,6 +38,13 @@ pub struct Config {
     pub device_tickets_per_minute: u32,
     pub sms_backend: String,
     pub public_url: String,
+    /// A help call nobody acknowledged in this many seconds is escalated to the duty manager.
+    #[serde(default = "help_escalate_after_s")]
+    pub help_escalate_after_s: u64,
+}
+
+fn help_escalate_after_s() -> u64 {
+    60
 }
 
 impl Default for Config {
