@@ -159,7 +159,7 @@ async fn issue(
     let cfg = &agent.config.queue;
     if agent.training.on() {
         // A training ticket never joins the hall's queue, and has no page to follow.
-        let mut t = super::issue(&agent.store, hall, r, cfg, &Numbering::Local)?;
+        let mut t = super::issue(&agent.store, hall, r, cfg, &Numbering::Training)?;
         t.follow_url.clear();
         return Ok(t);
     }

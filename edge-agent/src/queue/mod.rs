@@ -22,6 +22,8 @@ use crate::store::{Result as StoreResult, Store, StoreError, enqueue_in};
 
 /// Numbers per prefix and day when the agent is the authority: A001–A999.
 const LOCAL_BLOCK: (u32, u32) = (1, 999);
+/// Training tickets' numbers: four digits, so they never look like a real one.
+const TRAINING_BLOCK: (u32, u32) = (9001, 9999);
 
 /// Recent services averaged for the waiting estimate.
 const RECENT_SERVICES: u32 = 20;
@@ -256,6 +258,8 @@ pub enum Numbering {
     /// The regional server is away: blocks leased from it. `replaces` names an online request
     /// whose answer was lost, so the server cancels the ticket it may have issued.
     Leased { replaces: Option<String> },
+    /// Training mode: the terminal's own training numbers (9001 up), never the hall's.
+    Training,
 }
 
 /// Takes the next number of `prefix` from this terminal's blocks.
@@ -269,6 +273,7 @@ fn take_number(
     let source = match numbering {
         Numbering::Local => "local",
         Numbering::Leased { .. } => "lease",
+        Numbering::Training => "training",
     };
     let block: Option<(u32, u32, String)> = tx
         .query_row(
@@ -288,8 +293,16 @@ fn take_number(
             ));
         }
         None => {
+            // Local numbers are the hall's only when no other block exists today.
+            let (range, others) = match numbering {
+                Numbering::Training => (TRAINING_BLOCK, "source = 'training'"),
+                _ => (LOCAL_BLOCK, "1"),
+            };
             let any: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM number_blocks WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
+                &format!(
+                    "SELECT COUNT(*) FROM number_blocks
+                     WHERE hall = ?1 AND day = ?2 AND prefix = ?3 AND {others}"
+                ),
                 params![hall, day, prefix],
                 |r| r.get(0),
             )?;
@@ -298,10 +311,10 @@ fn take_number(
             }
             tx.execute(
                 "INSERT INTO number_blocks (hall, day, prefix, first, last, next, source)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?4, 'local')",
-                params![hall, day, prefix, LOCAL_BLOCK.0, LOCAL_BLOCK.1],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6)",
+                params![hall, day, prefix, range.0, range.1, source],
             )?;
-            (LOCAL_BLOCK.0, LOCAL_BLOCK.0, "local".to_owned())
+            (range.0, range.0, source.to_owned())
         }
     };
     tx.execute(
@@ -382,7 +395,8 @@ pub fn issue(
                 "priority": r.priority.as_str(), "issued_at": stamp(r.now),
                 "appointment_id": r.appointment.map(|a| a.id.clone()), "offline": offline,
                 "seq": seq, "business": business.name,
-                "replaces": match numbering { Numbering::Leased { replaces } => replaces.clone(), Numbering::Local => None },
+                "replaces": match numbering { Numbering::Leased { replaces } => replaces.clone(), _ => None },
+                "training": *numbering == Numbering::Training,
             }),
         )?;
         let windows = hall.windows_for(r.prefix);
