@@ -238,3 +238,29 @@ pub async fn resolve_json(
 ) -> Result<Json<Value>, AppError> {
     act_json(server, s, id, Act::Resolve).await
 }
+
+/// The staff page's part: the open calls of `hall` (else of every hall the operator acts in),
+/// live like the duty view.
+pub fn staff_section(
+    server: &Server,
+    op: &Operator,
+    hall: Option<&str>,
+    token: &FormToken,
+) -> crate::html::Markup {
+    let halls: Option<Vec<String>> = match hall {
+        Some(h) => Some(vec![h.to_owned()]),
+        None if op.role == crate::storage::Role::Admin => None,
+        None => Some(op.halls.clone()),
+    };
+    let list = calls::open_views(server, halls.as_deref()).unwrap_or_default();
+    let src = match hall {
+        Some(h) => format!("/duty/calls?back=/staff&hall={}", encode(h)),
+        None => "/duty/calls?back=/staff".to_owned(),
+    };
+    html! {
+        style { (crate::html::PreEscaped(panel::STYLE)) }
+        h2 { "呼叫工作人员" }
+        (panel::live_box(&src, panel::table(&list, token, Back::Staff)))
+        (panel::script_element())
+    }
+}

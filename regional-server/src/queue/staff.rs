@@ -16,9 +16,11 @@ use super::{HallInfo, act, hall_of, status, view};
 use crate::Server;
 use crate::clock::{day, local_now};
 use crate::error::{AppError, JsonBody};
+use crate::help;
 use crate::html::{Markup, Page, error_line, hidden, html};
 use crate::operators::{self, HallWork, Role, Session};
 use crate::storage::Operator;
+use crate::web::FormToken;
 
 type S = State<Arc<Server>>;
 
@@ -149,6 +151,8 @@ async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Where>) -> R
         Ok(op) => op,
         Err(r) => return *r,
     };
+    // The help calls' buttons are forms: they carry the anti-forgery token.
+    let token = FormToken::of(&headers);
     match (w.hall, w.window) {
         (Some(h), Some(_)) if !op.acts_in(&h) => (
             StatusCode::FORBIDDEN,
@@ -156,10 +160,20 @@ async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Where>) -> R
         )
             .into_response(),
         (Some(h), Some(n)) => match hall_of(&server, &h) {
-            Ok(hall) => window_page(&server, &hall, n, &op.name, None).into_response(),
+            Ok(hall) => {
+                let help = help::duty::staff_section(&server, &op, Some(&hall.id), &token);
+                let mut res = window_page(&server, &hall, n, &op.name, None, help).into_response();
+                token.set_on(&mut res);
+                res
+            }
             Err(e) => e.into_response(),
         },
-        _ => pick_page(&server, &op).into_response(),
+        _ => {
+            let help = help::duty::staff_section(&server, &op, None, &token);
+            let mut res = pick_page(&server, &op, help).into_response();
+            token.set_on(&mut res);
+            res
+        }
     }
 }
 
@@ -189,7 +203,14 @@ async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) ->
         Ok(Err(e)) => match hall_of(&server, &f.hall) {
             Ok(hall) => (
                 e.status,
-                window_page(&server, &hall, window, &s.0.name, Some(&e.message)),
+                window_page(
+                    &server,
+                    &hall,
+                    window,
+                    &s.0.name,
+                    Some(&e.message),
+                    html! {},
+                ),
             )
                 .into_response(),
             Err(e) => e.into_response(),
@@ -222,7 +243,7 @@ fn shell(title: &str, body: Markup) -> Markup {
 }
 
 /// Which hall and window: links to every window of the operator's halls.
-fn pick_page(server: &Server, op: &Operator) -> Markup {
+fn pick_page(server: &Server, op: &Operator, help: Markup) -> Markup {
     let halls: Vec<_> = server
         .halls
         .all()
@@ -246,7 +267,7 @@ fn pick_page(server: &Server, op: &Operator) -> Markup {
             }
         }
     };
-    shell("选择窗口", body)
+    shell("选择窗口", html! { (body) (help) })
 }
 
 fn button(action: &str, label: &str, quiet: bool) -> Markup {
@@ -263,6 +284,7 @@ fn window_page(
     window: u32,
     operator: &str,
     error: Option<&str>,
+    help: Markup,
 ) -> Markup {
     let Some(serves) = hall.windows.get(&window) else {
         return shell(
@@ -348,6 +370,7 @@ fn window_page(
                 }
             }
         }
+        (help)
     };
     Page::new(&format!("{window} 号窗口 · 门牌叫号"), STYLE)
         .script(REFRESH)
