@@ -92,9 +92,10 @@ fn audit(server: &Server, operator: &str, action: &str, id: &str, ok: bool) {
         .flatten()
         .map(|c| c.hall)
         .unwrap_or_default();
-    let _ = server.storage.audit(
+    let _ = server.storage.audit_in_hall(
         operator,
         action,
+        &hall,
         &format!("{hall} {id}"),
         if ok { "ok" } else { "refused" },
     );
@@ -116,9 +117,10 @@ pub fn escalate_due(server: &Server) -> usize {
     };
     for call in &due {
         tracing::warn!(hall = %call.hall, id = %call.id, "A help call was not answered in time: escalated.");
-        let _ = server.storage.audit(
+        let _ = server.storage.audit_in_hall(
             "system",
             "help.escalate",
+            &call.hall,
             &format!("{} {}", call.hall, call.id),
             "ok",
         );

@@ -49,3 +49,6 @@ pub async fn escalation_loop(server: Arc<Server>, mut stop: Shutdown) {
         let _ = tokio::task::spawn_blocking(move || calls::escalate_due(&s)).await;
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -254,11 +254,11 @@ mod tests {
         assert!(!new, "the same id again is the same call");
         assert!(db.add_help_call(&call("c1", "d2", t0)).is_err());
         let up = db
-            .escalate_help_calls("2026-11-23T02:00:59.999Z", "x")
+            .escalate_help_calls("2026-11-23T01:59:59.999Z", "x")
             .unwrap();
         assert!(up.is_empty());
         let up = db
-            .escalate_help_calls("2026-11-23T02:01:00.000Z", "2026-11-23T02:01:00.000Z")
+            .escalate_help_calls("2026-11-23T02:00:00.000Z", "2026-11-23T02:01:00.000Z")
             .unwrap();
         assert_eq!(up.len(), 1);
         assert_eq!(up[0].stage, HelpStage::Escalated);
