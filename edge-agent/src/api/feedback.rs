@@ -1,11 +1,13 @@
-//! A citizen's rating (好差评), queued in the outbox for the regional server.
+//! A citizen's rating (好差评), queued in the outbox for the regional server: of the ticket the
+//! citizen took at this plate (the server ties it to the window and business that served it),
+//! or general.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use menpai_model::api::RatingRequest;
+use menpai_model::api::{RATING_COMMENT_CHARS, RatingRequest};
 use serde_json::{Value, json};
 
 use super::error::AppError;
@@ -34,13 +36,42 @@ async fn rate(
             "参数错误：最多 8 条原因，每条 1 到 16 个字",
         ));
     }
+    let comment: String = r
+        .comment
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    if comment.chars().count() > RATING_COMMENT_CHARS {
+        return Err(AppError::bad_request(format!(
+            "参数错误：意见请在 {RATING_COMMENT_CHARS} 字以内"
+        )));
+    }
+    if let Some(t) = &r.ticket {
+        let day_ok = chrono::NaiveDate::parse_from_str(&t.day, "%Y-%m-%d").is_ok();
+        let number_ok = (1..=8).contains(&t.number.len())
+            && t.number.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !day_ok || !number_ok {
+            return Err(AppError::bad_request(
+                "参数错误：ticket 应为 {\"day\": \"YYYY-MM-DD\", \"number\": \"E012\"}",
+            ));
+        }
+    }
     let c = active(&agent)?;
     if let Some(id) = &r.item
         && c.meta(id).is_none()
     {
         return Err(AppError::bad_request(format!("参数错误：没有事项 `{id}`")));
     }
-    let body = json!({ "hall": agent.config.terminal.hall, "level": r.level, "reasons": r.reasons, "item": r.item });
+    let subject = if r.ticket.is_some() {
+        "ticket"
+    } else {
+        "general"
+    };
+    let body = json!({
+        "hall": agent.config.terminal.hall, "subject": subject, "ticket": r.ticket,
+        "level": r.level, "reasons": r.reasons, "comment": comment, "item": r.item,
+    });
     let key = agent
         .store
         .enqueue("rating", &body)

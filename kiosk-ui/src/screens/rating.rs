@@ -1,10 +1,14 @@
-//! Service rating (好差评): five levels, and reasons when it was not good.
+//! Service rating (好差评): five levels, and reasons when it was not good. From the ticket just
+//! taken here it rates that ticket (the server ties it to the window and business that served
+//! it); from the home screen it is a general rating of the hall.
 
 use bevy::prelude::*;
+use menpai_model::api::{RATING_LEVELS, RATING_REASONS, RatedTicket};
 
 use super::PageSystems;
 use super::frame::{self, Build};
 use super::requests::Agent;
+use super::tap::go;
 use crate::agent::{Data, Request};
 use crate::nav::{Action, Screen};
 use crate::session::Session;
@@ -13,18 +17,12 @@ use crate::theme::widget::*;
 
 pub(super) fn plugin(app: &mut App) {
     frame::page(app, Screen::Rating, build);
-    app.add_systems(Update, rate.in_set(PageSystems::React));
+    app.add_systems(Update, (rate, rate_ticket).in_set(PageSystems::React));
+    app.add_systems(OnExit(Screen::Rating), forget_ticket);
 }
 
-pub(super) const LEVELS: [&str; 5] = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"];
-pub(super) const REASONS: [&str; 6] = [
-    "等待时间长",
-    "材料要求多",
-    "指引不清楚",
-    "态度不好",
-    "跑了多次",
-    "系统故障",
-];
+pub(super) const LEVELS: [&str; 5] = RATING_LEVELS;
+pub(super) const REASONS: [&str; 6] = RATING_REASONS;
 
 fn build(b: &mut Build) {
     if b.session.rated {
@@ -36,7 +34,14 @@ fn build(b: &mut Build) {
         b.add((card(), children![text(thanks, TITLE, OK)]));
         return;
     }
-    let pick = b.add((card(), children![heading("您对今天的服务满意吗？")]));
+    let about = match &b.session.rating_ticket {
+        Some(t) => format!("评价对象：{} 号的办理服务", t.number),
+        None => "评价对象：大厅整体服务".to_owned(),
+    };
+    let pick = b.add((
+        card(),
+        children![heading("您对今天的服务满意吗？"), text(about, BODY, MUTED)],
+    ));
     for (i, label) in LEVELS.iter().enumerate() {
         let level = 5 - i as u8;
         let chosen = b.session.rating == Some(level);
@@ -87,14 +92,48 @@ fn rate(
                     session.rated = true;
                     data.rated = false;
                     data.rating_failed = None;
-                    agent.ask(Request::Rate {
-                        level,
-                        reasons: session.rating_reasons.clone(),
-                        item: session.item.clone(),
+                    let reasons = session.rating_reasons.clone();
+                    agent.ask(match session.rating_ticket.clone() {
+                        Some(ticket) => Request::RateTicket {
+                            level,
+                            reasons,
+                            ticket,
+                        },
+                        None => Request::Rate {
+                            level,
+                            reasons,
+                            item: session.item.clone(),
+                        },
                     });
                 }
             }
             _ => {}
         }
     }
+}
+
+/// 评价本次服务 on the ticket just taken: the rating screen, naming that ticket.
+fn rate_ticket(
+    mut actions: MessageReader<Action>,
+    mut session: ResMut<Session>,
+    screen: Res<State<Screen>>,
+    mut next: ResMut<NextState<Screen>>,
+) {
+    for action in actions.read() {
+        if let Action::RateTicket { day, number } = action {
+            session.rating_ticket = Some(RatedTicket {
+                day: day.clone(),
+                number: number.clone(),
+            });
+            session.rating = None;
+            session.rating_reasons.clear();
+            session.rated = false;
+            go(Screen::Rating, &screen, &mut session, &mut next);
+        }
+    }
+}
+
+/// Leaving the rating screen: the next rating from home is a general one.
+fn forget_ticket(mut session: ResMut<Session>) {
+    session.rating_ticket = None;
 }

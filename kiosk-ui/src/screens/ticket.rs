@@ -116,6 +116,14 @@ pub(super) fn ticket_card(b: &mut Build, t: &IssuedTicket) {
             ],
         ),
     );
+    // Rated here or on the phone page: either way it is this ticket's rating.
+    if let Some(day) = t.issued_at.get(..10) {
+        let rate = Action::RateTicket {
+            day: day.to_owned(),
+            number: t.number.clone(),
+        };
+        b.add_to(card, plain_button("办完了？评价本次服务", rate));
+    }
 }
 
 /// A business's button takes a ticket; the ticket screen waits for it.

@@ -1,0 +1,340 @@
+//! 好差评 across processes: at the kiosk (Xvfb, tapped with xdotool) a citizen takes a ticket,
+//! is called, served and finished at a window, then taps 评价本次服务 on the ticket screen and
+//! rates it 非常不满意; the rating goes through the agent's outbox to the regional server tied to
+//! the ticket, its window and business, and opens a case the operators see.
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
+use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
+use menpai_tests::{binary, demo_region, http, https, login, runtime_dir};
+use serde_json::Value;
+
+/// Terminals that sync on start, lease at once, and issue at any hour.
+const TERMINAL: &str = "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\nmax_backoff_s = 1\n\
+                        [queue]\nallow_outside_hours = true\ntickets_burst = 1000\n";
+
+/// An Xvfb display of our own (its screen memory-mapped to a file we read), and the kiosk on it.
+struct Screen {
+    xvfb: Child,
+    kiosk: Child,
+    display: String,
+    fbdir: tempfile::TempDir,
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = self.kiosk.kill();
+        let _ = self.kiosk.wait();
+        let _ = self.xvfb.kill();
+        let _ = self.xvfb.wait();
+    }
+}
+
+fn kiosk_on_xvfb(agent: std::net::SocketAddr, layout: &Path) -> Screen {
+    // A display number unlikely to clash with parallel tests.
+    let n = 500 + (std::process::id() % 400);
+    let display = format!(":{n}");
+    let fbdir = tempfile::tempdir().unwrap();
+    let xvfb = Command::new("Xvfb")
+        .args([&display, "-screen", "0", "1080x1920x24", "-nolisten", "tcp"])
+        .arg("-fbdir")
+        .arg(fbdir.path())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !fbdir.path().join("Xvfb_screen0").exists() {
+        assert!(Instant::now() < deadline, "Xvfb never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let kiosk = Command::new(binary("menpai-kiosk"))
+        .env("DISPLAY", &display)
+        .env("XDG_RUNTIME_DIR", runtime_dir())
+        .args([
+            "--agent",
+            &format!("http://{agent}"),
+            "--windowed",
+            "--layout",
+        ])
+        .arg(layout)
+        .env("RUST_LOG", "menpai_kiosk=debug,wgpu=error,naga=error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(layout.with_extension("log")).unwrap())
+        .spawn()
+        .unwrap();
+    Screen {
+        xvfb,
+        kiosk,
+        display,
+        fbdir,
+    }
+}
+
+/// The layout table once it has stopped changing with no request in flight.
+fn settled_layout(layout: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut previous = String::new();
+    loop {
+        let table = std::fs::read_to_string(layout).unwrap_or_default();
+        if table == previous && !table.is_empty() && !table.contains("Busy(") {
+            return table;
+        }
+        previous = table;
+        assert!(
+            Instant::now() < deadline,
+            "the kiosk never settled:\n{previous}"
+        );
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+/// Waits for a button whose action contains `action`: its row and its centre.
+fn find_button(layout: &Path, action: &str) -> (String, (i32, i32)) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let table = settled_layout(layout);
+        for line in table.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols[0].contains(action) {
+                let n: Vec<f32> = cols[1..].iter().map(|v| v.parse().unwrap()).collect();
+                if n[1] >= 0.0 && n[1] + n[3] / 2.0 < 1900.0 {
+                    let centre = ((n[0] + n[2] / 2.0) as i32, (n[1] + n[3] / 2.0) as i32);
+                    return (cols[0].to_owned(), centre);
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no button {action} appeared; the screen has:\n{table}\nthe kiosk logged:\n{}",
+            std::fs::read_to_string(layout.with_extension("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+fn click(screen: &Screen, layout: &Path, action: &str) -> String {
+    let (row, (x, y)) = find_button(layout, action);
+    let ok = Command::new("xdotool")
+        .env("DISPLAY", &screen.display)
+        .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "xdotool failed");
+    row
+}
+
+/// The screen as the citizen sees it now, from Xvfb's memory-mapped XWD file, saved as PNG.
+fn screenshot(screen: &Screen, to: &Path) -> RgbImage {
+    let b = std::fs::read(screen.fbdir.path().join("Xvfb_screen0")).unwrap();
+    let be = u32::from_be_bytes(b[..4].try_into().unwrap()) < 4096;
+    let field = |i: usize| {
+        let w: [u8; 4] = b[i * 4..i * 4 + 4].try_into().unwrap();
+        (if be {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }) as usize
+    };
+    let (header, width, height) = (field(0), field(4), field(5));
+    let (lsb_pixels, bits, line) = (field(7) == 0, field(11), field(12));
+    let (red, green, blue) = (field(14) as u32, field(15) as u32, field(16) as u32);
+    let data = header + field(19) * 12;
+    assert_eq!(bits, 32, "a 24-bit screen is kept in 32-bit pixels");
+    let channel = |px: u32, mask: u32| ((px & mask) >> mask.trailing_zeros()) as u8;
+    let img = RgbImage::from_fn(width as u32, height as u32, |x, y| {
+        let at = data + y as usize * line + x as usize * 4;
+        let w: [u8; 4] = b[at..at + 4].try_into().unwrap();
+        let px = if lsb_pixels {
+            u32::from_le_bytes(w)
+        } else {
+            u32::from_be_bytes(w)
+        };
+        image::Rgb([channel(px, red), channel(px, green), channel(px, blue)])
+    });
+    img.save(to).unwrap();
+    img
+}
+
+/// Whether two pictures differ somewhere (the screen changed).
+fn differs(a: &RgbImage, b: &RgbImage) -> bool {
+    a.pixels().zip(b.pixels()).any(|(p, q)| p != q)
+}
+
+/// The screen once it has been redrawn (unlike `before`, when given) and holds still.
+fn settled_screenshot(screen: &Screen, before: Option<&RgbImage>, to: &Path) -> RgbImage {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = screenshot(screen, to);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = screenshot(screen, to);
+        let redrawn = before.is_none_or(|b| differs(b, &now));
+        if redrawn && !differs(&last, &now) {
+            return now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the screen never settled ({})",
+            to.display()
+        );
+        last = now;
+    }
+}
+
+#[test]
+fn a_kiosk_rating_after_a_finished_ticket_reaches_the_server_tied_to_it_and_opens_a_case() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "", &demo_region());
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let staff = login(&s, STAFF.0, STAFF.1);
+    let agent = terminal(&s, &admin, "entrance", None, TERMINAL);
+    let shots = std::env::temp_dir().join(format!("menpai-cases-{}", std::process::id()));
+    std::fs::create_dir_all(&shots).unwrap();
+
+    // The citizen takes an E ticket at the plate.
+    let layout = tmp.path().join("layout.tsv");
+    let screen = kiosk_on_xvfb(agent.addr, &layout);
+    click(&screen, &layout, "Start");
+    click(&screen, &layout, "Go(Queue)");
+    find_button(&layout, "TakeTicket(\"E\")");
+    let queue_shot = settled_screenshot(&screen, None, &shots.join("queue.png"));
+    click(&screen, &layout, "TakeTicket(\"E\")");
+    let rate = find_button(&layout, "RateTicket").0;
+    let number = rate
+        .split("number: \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no number in {rate}"))
+        .to_owned();
+    let day = rate
+        .split("day: \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(number.starts_with('E'), "{rate}");
+    settled_screenshot(&screen, Some(&queue_shot), &shots.join("ticket-rate.png"));
+
+    // Called, served and finished at a window of 福田.
+    let (_, queue) = api(&s, &staff, "GET", "/api/v1/queue/hall-futian", "", b"");
+    let window = queue["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["prefix"] == "E")
+        .and_then(|b| b["windows"][0].as_u64())
+        .unwrap_or_else(|| panic!("{queue}"));
+    let business = queue["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["prefix"] == "E")
+        .map(|b| b["name"].as_str().unwrap().to_owned())
+        .unwrap();
+    for action in ["call_next", "serve", "finish"] {
+        let (st, r) = api(
+            &s,
+            &staff,
+            "POST",
+            &format!("/api/v1/queue/hall-futian/windows/{window}"),
+            "application/json",
+            format!("{{\"action\":\"{action}\"}}").as_bytes(),
+        );
+        assert_eq!(st, 200, "{action}: {r}");
+    }
+
+    // 评价本次服务 → 非常不满意, a reason, submitted.
+    click(&screen, &layout, "RateTicket");
+    click(&screen, &layout, "Rate(1)");
+    find_button(&layout, "RateReason(\"态度不好\")");
+    let level_shot = settled_screenshot(&screen, None, &shots.join("rating-level.png"));
+    click(&screen, &layout, "RateReason(\"态度不好\")");
+    settled_screenshot(&screen, Some(&level_shot), &shots.join("rating-ticket.png"));
+    click(&screen, &layout, "SubmitRating");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(&layout)
+        .unwrap_or_default()
+        .contains("SubmitRating")
+    {
+        assert!(Instant::now() < deadline, "the rating was never submitted");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    settled_layout(&layout);
+    settled_screenshot(&screen, None, &shots.join("rated.png"));
+
+    // Through the outbox to the server: the case of this ticket, at its window and business.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let case = loop {
+        let (st, list) = api(&s, &admin, "GET", "/api/v1/cases?show=all", "", b"");
+        assert_eq!(st, 200, "{list}");
+        let found = list["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["rating"]["ticket"]["number"] == number.as_str())
+            .cloned();
+        if let Some(c) = found {
+            break c;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no case for {number} reached the server: {list}\n{}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    println!("case {} for {day} {number}: {case}", case["id"]);
+    let rating = &case["rating"];
+    assert_eq!(rating["ticket"]["day"], day.as_str());
+    assert_eq!(rating["window"], window);
+    assert_eq!(rating["business"], business.as_str());
+    assert_eq!(rating["hall"], "hall-futian");
+    assert_eq!(rating["source"], "kiosk");
+    assert_eq!(rating["reasons"], serde_json::json!(["态度不好"]));
+    assert_eq!(case["level"], "非常不满意");
+    assert_eq!(case["stage"], "open");
+    assert!(case["deadline"].is_string(), "{case}");
+
+    // The operators' page shows it, with the ticket, window and business.
+    let cookie = format!("menpai_session={admin}");
+    let (st, page) = https(
+        &s.ca_pem(),
+        s.public,
+        "GET",
+        &format!("/cases/{}", case["id"]),
+        &[("cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(st, 200, "{page}");
+    for shown in [
+        number.as_str(),
+        &format!("{window} 号窗口"),
+        &business,
+        "非常不满意",
+        "门牌终端",
+    ] {
+        assert!(page.contains(shown), "{shown} not on the case page: {page}");
+    }
+    // A second rating of the same ticket (through the agent's API) opens no second case.
+    let again = format!("{{\"level\":1,\"ticket\":{{\"day\":\"{day}\",\"number\":\"{number}\"}}}}");
+    let (st, r) = http(
+        agent.addr,
+        "POST",
+        "/api/v1/ratings",
+        &[("Content-Type", "application/json")],
+        again.as_bytes(),
+    );
+    assert_eq!(st, 200, "{r}");
+    agent.wait_health(Duration::from_secs(60), |h| h["outbox_depth"] == 0);
+    let (_, list) = api(&s, &admin, "GET", "/api/v1/cases?show=all", "", b"");
+    let same: Vec<&Value> = list["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rating"]["ticket"]["number"] == number.as_str())
+        .collect();
+    assert_eq!(same.len(), 1, "{list}");
+    println!("screenshots in {}", shots.display());
+}
