@@ -42,7 +42,7 @@ pub const STYLE: &str = "#help-calls table{border-collapse:collapse;background:#
 
 /// Keeps `#help-calls` live: on each help note (and after a reconnect) it fetches the panel
 /// again from the box's `data-src`; a call not seen before beeps (Web Audio, no file) and its
-/// arrival time is kept in `window.helpShown[id]`.
+/// arrival time is kept in `window.helpShown[id]` (the channel is `window.helpLive`).
 pub const SCRIPT: &str = "(function(){var box=document.getElementById('help-calls');if(!box)return;\
 var seen={};window.helpShown={};window.helpBeeps=0;\
 box.querySelectorAll('tr[data-id]').forEach(function(r){seen[r.dataset.id]=1});\
@@ -55,7 +55,7 @@ function load(){fetch(box.dataset.src,{credentials:'same-origin',cache:'no-store
 var fresh=false;box.querySelectorAll('tr[data-id]').forEach(function(r){var id=r.dataset.id;\
 if(!seen[id]){seen[id]=1;fresh=true;window.helpShown[id]=Date.now()}});if(fresh)beep()})\
 .catch(function(){})}\
-var es=new EventSource('/console/live?topics=help');es.addEventListener('help',load);\
+var es=window.helpLive=new EventSource('/console/live?topics=help');es.addEventListener('help',load);\
 es.addEventListener('lagged',load);es.onopen=load;setInterval(load,15000)})();";
 
 /// The box the script fills: the table now, fetched again from `src` on every change.
