@@ -329,13 +329,13 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
                     @for t in &hall.terminals {
                         @let status = format!("{:?}", t.status).to_lowercase();
                         tr class="terminal" data-id=(t.id) data-status=(status) {
-                            td class="id" { (t.id) }
+                            td class="id muted" { (t.id) }
                             td class="place" { (hall.name) " · " (t.position_name) }
                             td { span class={ "s " (status) } { (t.status.label()) } }
-                            td { (dash(t.last_heartbeat_age_s.map(|a| format!("{a} 秒前")))) }
-                            td { (t.content_version.as_deref().unwrap_or("—")) }
-                            td { (t.agent_version.as_deref().unwrap_or("—")) }
-                            td { (dash(t.outbox_depth.map(|d| d.to_string()))) }
+                            td data-label="上次心跳" { (dash(t.last_heartbeat_age_s.map(|a| format!("{a} 秒前")))) }
+                            td data-label="内容版本" { (t.content_version.as_deref().unwrap_or("—")) }
+                            td data-label="程序版本" { (t.agent_version.as_deref().unwrap_or("—")) }
+                            td data-label="待上传" { (dash(t.outbox_depth.map(|d| d.to_string()))) }
                             td class="fault" { (t.faults.join("；")) }
                         }
                     }
@@ -468,9 +468,10 @@ mod tests {
         }
         assert!(page.contains(
             "<tr class=\"terminal\" data-id=\"&quot;&gt;&lt;script&gt;\" data-status=\"online\">\
-             <td class=\"id\">&quot;&gt;&lt;script&gt;</td><td class=\"place\">&lt;福田&gt; · &lt;p&gt;入口</td>\
+             <td class=\"id muted\">&quot;&gt;&lt;script&gt;</td><td class=\"place\">&lt;福田&gt; · &lt;p&gt;入口</td>\
              <td><span class=\"s online\">在线</span></td>\
-             <td>3 秒前</td><td>—</td><td>—</td><td>2</td><td class=\"fault\">&lt;b&gt;x；y</td></tr>"
+             <td data-label=\"上次心跳\">3 秒前</td><td data-label=\"内容版本\">—</td>\
+             <td data-label=\"程序版本\">—</td><td data-label=\"待上传\">2</td><td class=\"fault\">&lt;b&gt;x；y</td></tr>"
         ), "{page}");
         assert!(page.contains("<span id=\"count-online\">在线 3</span>"));
         assert!(page.contains("<span id=\"count-offline\">离线 1</span>"));

@@ -351,7 +351,8 @@ async fn an_admin_adds_a_hall_manager_who_must_change_the_password_then_sees_onl
     );
     let page = send(&app, "GET", "/operators", &admin, "", "").await;
     assert!(page.body.contains(
-        "<tr class=\"operator\" data-name=\"mgr-futian\" data-state=\"must-change\"><td>mgr-futian</td><td>李四</td><td>大厅负责人</td><td>福田区政务服务中心</td>"
+        "<tr class=\"operator\" data-name=\"mgr-futian\" data-state=\"must-change\"><td data-label=\"登录名\">mgr-futian</td>\
+         <td data-label=\"姓名\">李四</td><td data-label=\"角色\">大厅负责人</td><td data-label=\"大厅\">福田区政务服务中心</td>"
     ), "{}", page.body);
 
     // At the first login only the password change is open: pages lead there, the API says why.
@@ -812,7 +813,7 @@ async fn the_audit_view_filters_and_exports_csv_with_a_bom_chinese_headers_and_n
     assert_eq!(page.status, StatusCode::OK);
     for text in [
         "操作日志",
-        "<td>深圳市民中心行政服务大厅</td>",
+        "<td data-label=\"大厅\">深圳市民中心行政服务大厅</td>",
         "叫号越权",
         "无权限，已拒绝",
         "href=\"/audit.csv?hall=hall-civic\"",

@@ -216,12 +216,15 @@ fn render(
                 tbody {
                     @for e in rows {
                         tr class={ "entry " (if e.outcome == "ok" { "" } else { "refused" }) } data-action=(e.action) data-hall=(e.hall) {
-                            td { (china_time(&e.at)) }
-                            td { (e.operator) }
-                            td { (action_words(&e.action)) " " span class="muted" { (e.action) } }
-                            td { @if !e.hall.is_empty() { (hall_name(server, &e.hall)) } }
-                            td { (e.detail) }
-                            td { (outcome_words(&e.outcome)) }
+                            td data-label="时间" { (china_time(&e.at)) }
+                            td data-label="操作员" { (e.operator) }
+                            td data-label="操作" { (action_words(&e.action)) " " span class="muted" { (e.action) } }
+                            td data-label="大厅" { @if !e.hall.is_empty() { (hall_name(server, &e.hall)) } }
+                            td data-label="对象" {
+                                // A refusal in a hall names the hall: shown once, in Chinese.
+                                @if e.detail != e.hall { (e.detail) }
+                            }
+                            td data-label="结果" { (outcome_words(&e.outcome)) }
                         }
                     }
                 }

@@ -82,7 +82,7 @@ fn render(
         @if let Some(m) = message { p class="card ok" id="done" { (m) } }
         @if let Some(e) = error { (error_line(e)) }
         details class="card" open[error.is_some() || ops.len() <= 1] {
-            summary { b { "添加人员" } }
+            summary id="add-open" { b { "添加人员" } }
             form method="post" action="/operators" class="stack" id="add-form" {
                 (token.field())
                 label { "登录名（字母、数字）" input name="name" id="new-name" value=(typed.name) required autocomplete="off"; }
@@ -116,17 +116,17 @@ fn render(
                 @for op in &ops {
                     @let (state, words) = state_words(op);
                     tr class="operator" data-name=(op.name) data-state=(state) {
-                        td { (op.name) }
-                        td { (op.display_name) }
-                        td { (op.role.label()) }
-                        td {
+                        td data-label="登录名" { (op.name) }
+                        td data-label="姓名" { (op.display_name) }
+                        td data-label="角色" { (op.role.label()) }
+                        td data-label="大厅" {
                             @if op.role == Role::Admin { "全部大厅" }
-                            @else if op.halls.is_empty() { span class="muted" { "—" } }
+                            @else if !op.role.is_hall_bound() || op.halls.is_empty() { span class="muted" { "—" } }
                             @else {
                                 (op.halls.iter().map(|h| hall_name(server, h)).collect::<Vec<_>>().join("、"))
                             }
                         }
-                        td class={ "state " (state) } { (words) }
+                        td class={ "state " (state) } data-label="状态" { (words) }
                         td class="actions" {
                             @if op.id != me.id {
                                 @if op.disabled {

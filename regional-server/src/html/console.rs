@@ -9,7 +9,7 @@ use crate::storage::{Operator, Role};
 /// The console's look: desktop and phone width (390 px), no external files.
 pub const CONSOLE_STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei','PingFang SC',sans-serif;margin:0;color:#1b1f24;background:#f4f6f9;font-size:16px;line-height:1.5}\
 nav.console{background:#0e3f7e;color:#fff;display:flex;flex-wrap:wrap;align-items:center;gap:2px 4px;padding:6px 12px;position:sticky;top:0;z-index:5;box-shadow:0 1px 4px rgba(0,0,0,.2)}\
-nav.console .brand{font-weight:bold;margin-right:10px;color:#fff;white-space:nowrap}\
+nav.console .brand{font-weight:bold;margin-right:10px;color:#fff;white-space:nowrap}nav.console .sections{display:flex;flex-wrap:wrap;gap:2px 4px}\
 nav.console a.section{color:#dfe9f7;text-decoration:none;padding:6px 10px;border-radius:6px;white-space:nowrap}\
 nav.console a.section:hover{background:#1a5fb4}nav.console a[aria-current=page]{color:#0e3f7e;background:#fff;font-weight:bold}\
 nav.console .who{margin-left:auto;font-size:14px;display:flex;align-items:center;gap:8px;white-space:nowrap}nav.console .who a{color:#fff}\
@@ -29,7 +29,9 @@ input,select,textarea{font-size:16px;padding:6px;border:1px solid #c3ccd8;border
 button,a.button{font-size:16px;padding:6px 14px;border:0;border-radius:6px;background:#1a5fb4;color:#fff;cursor:pointer;text-decoration:none;display:inline-block}\
 button.secondary,a.button.secondary{background:#e3ecf7;color:#0e3f7e}button.danger{background:#c62828}\
 .pager a{margin-right:16px}\
-@media (max-width:700px){main{padding:8px 10px}nav.console .who{margin-left:0;width:100%;justify-content:space-between}\
+@media (max-width:700px){main{padding:8px 10px}nav.console{padding:6px 8px}nav.console .who{margin-left:auto}\
+nav.console .sections{order:3;width:100%;flex-wrap:nowrap;overflow-x:auto;scrollbar-width:none}\
+td[data-label]::before{content:attr(data-label) '：';color:#5b6570;font-size:14px}\
 table,thead,tbody,tr,td{display:block;width:100%;box-sizing:border-box}thead{display:none}td{border:0;padding:2px 8px}tr{border-bottom:1px solid #c3ccd8;padding:8px 0}\
 td.actions input{width:100%}.filters label{width:100%}}";
 
@@ -109,9 +111,11 @@ pub fn console_page(op: &Operator, current: Section, page: Page<'_>, body: Marku
     page.render(html! {
         nav class="console" {
             span class="brand" { "门牌管理" }
-            @for s in Section::ALL.into_iter().filter(|s| s.open_to(op)) {
-                a class="section" href=(s.path()) data-section=(s.path())
-                    aria-current=[(s == current).then_some("page")] { (s.label()) }
+            div class="sections" {
+                @for s in Section::ALL.into_iter().filter(|s| s.open_to(op)) {
+                    a class="section" href=(s.path()) data-section=(s.path())
+                        aria-current=[(s == current).then_some("page")] { (s.label()) }
+                }
             }
             span class="who" {
                 a href=(Section::Account.path()) id="me" title="修改密码" {
