@@ -19,12 +19,7 @@ pub const MAX_ITEM_CHARS: usize = 64;
 pub const TIMES: [&str; 4] = ["今天", "明天上午", "明天下午", "工作日都可以"];
 
 /// One-tap choices of what help is needed.
-pub const HELP_CHOICES: [&str; 4] = [
-    "帮我填表和准备材料",
-    "帮我在网上办",
-    "代我到窗口办理",
-    "上门收取材料",
-];
+pub const HELP_CHOICES: [&str; 4] = ["帮我填表", "帮我网上办", "代我去窗口办", "上门收材料"];
 
 /// What kind of request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

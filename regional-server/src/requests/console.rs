@@ -42,7 +42,7 @@ es.addEventListener('request',function(e){var o=document.getElementById('live');
 try{if(id&&JSON.parse(e.data).id!==id)return;}catch(x){}re();});es.addEventListener('lagged',re);})();";
 
 /// The operator of a browser's session; without one, the browser goes to the login page.
-fn page_session(server: &Server, headers: &HeaderMap) -> Result<Session, Response> {
+fn page_session(server: &Server, headers: &HeaderMap) -> Result<Session, Box<Response>> {
     operators::session_token(headers)
         .and_then(|t| {
             server
@@ -52,7 +52,7 @@ fn page_session(server: &Server, headers: &HeaderMap) -> Result<Session, Respons
                 .flatten()
         })
         .map(Session)
-        .ok_or_else(|| Redirect::to("/login").into_response())
+        .ok_or_else(|| Box::new(Redirect::to("/login").into_response()))
 }
 
 fn refusal(op: &Operator, e: &AppError) -> Response {
@@ -90,7 +90,7 @@ fn summary(text: &str) -> String {
 async fn list_page(State(server): S, headers: HeaderMap, Query(f): Query<Filters>) -> Response {
     let s = match page_session(&server, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let halls = match s.halls_for(HallWork::Requests) {
         Ok(h) => h.map(<[String]>::to_vec),
@@ -344,7 +344,7 @@ async fn render(
 async fn detail_page(State(server): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
     match page_session(&server, &headers) {
         Ok(s) => render(server, s, id, &headers, StatusCode::OK, None, None).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 

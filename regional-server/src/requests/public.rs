@@ -278,7 +278,10 @@ async fn follow_page(State(server): State<Arc<Server>>, Path(token): Path<String
                     b {
                         @match m.author {
                             Author::Auto => { "自动答复（仅供参考）" }
-                            Author::Staff => { "工作人员 " (mask_name(&m.by)) }
+                            Author::Staff => {
+                                // A login name (ascii) says nothing to a citizen.
+                                "工作人员 " @if !m.by.is_ascii() { (mask_name(&m.by)) }
+                            }
                             Author::Citizen => { "您补充" }
                         }
                     }
