@@ -1,7 +1,9 @@
 //! 好差评 across processes: at the kiosk (Xvfb, tapped with xdotool) a citizen takes a ticket,
 //! is called, served and finished at a window, then taps 评价本次服务 on the ticket screen and
 //! rates it 非常不满意; the rating goes through the agent's outbox to the regional server tied to
-//! the ticket, its window and business, and opens a case the operators see.
+//! the ticket, its window and business, and opens a case the operators see. In Chromium: a
+//! phone rating becomes a case the hall manager works to closed in the console, the citizen
+//! reads the reply on the ticket's page, and the console works at phone width.
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -9,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
-use menpai_tests::{binary, demo_region, http, https, login, runtime_dir};
+use menpai_tests::webdriver::Driver;
+use menpai_tests::{binary, demo_region, http, https, login, runtime_dir, server_cli, workspace};
 use serde_json::Value;
 
 /// Terminals that sync on start, lease at once, and issue at any hour.
@@ -337,4 +340,172 @@ fn a_kiosk_rating_after_a_finished_ticket_reaches_the_server_tied_to_it_and_open
         .collect();
     assert_eq!(same.len(), 1, "{list}");
     println!("screenshots in {}", shots.display());
+}
+
+/// A hall manager of 福田 (added from the server's command line while it runs).
+const MANAGER: (&str, &str) = ("futian-manager", "manager-password-1");
+
+fn browser_login(d: &Driver, base: &str, (name, password): (&str, &str)) {
+    d.go(&format!("{base}/login"));
+    d.type_into("#name", name);
+    d.type_into("#password", password);
+    d.click("#login");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while d.url().ends_with("/login") {
+        assert!(Instant::now() < deadline, "{name}'s login did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Waits until the page at `css` holds `needle` (the page reloads itself on live notes).
+fn page_shows(d: &Driver, css: &str, needle: &str) -> String {
+    d.wait_text(css, needle, 30)
+        .unwrap_or_else(|t| panic!("{needle} never showed in {css}: {t}"))
+}
+
+#[test]
+fn in_chromium_a_phone_rating_becomes_a_case_worked_to_closed_and_the_citizen_reads_the_reply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "", &demo_region());
+    let (ok, out) = server_cli(
+        tmp.path(),
+        &[
+            "add-operator",
+            MANAGER.0,
+            "hall_manager",
+            "--halls",
+            "hall-futian",
+            "--display-name",
+            "李经理",
+        ],
+        Some(MANAGER.1),
+    );
+    assert!(ok, "{out}");
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let staff = login(&s, STAFF.0, STAFF.1);
+    let base = format!("https://{}", s.public);
+    let agent = terminal(
+        &s,
+        &admin,
+        "entrance",
+        None,
+        &format!("phone_base_url = \"{base}\"\n{TERMINAL}"),
+    );
+    let out = workspace().join("target/screenshots/cases");
+    std::fs::create_dir_all(&out).unwrap();
+
+    // A ticket taken, called, served and finished.
+    let (st, ticket) = http(
+        agent.addr,
+        "POST",
+        "/api/v1/queue/tickets",
+        &[("Content-Type", "application/json")],
+        b"{\"prefix\":\"E\"}",
+    );
+    assert_eq!(st, 201, "{ticket}");
+    let ticket: Value = serde_json::from_str(&ticket).unwrap();
+    let follow = ticket["follow_url"].as_str().unwrap().to_owned();
+    assert!(
+        follow.starts_with(&format!("{base}/t/hall-futian/")),
+        "{follow}"
+    );
+    let w = ticket["windows"][0].as_u64().unwrap();
+    for action in ["call_next", "serve", "finish"] {
+        let (st, r) = api(
+            &s,
+            &staff,
+            "POST",
+            &format!("/api/v1/queue/hall-futian/windows/{w}"),
+            "application/json",
+            format!("{{\"action\":\"{action}\"}}").as_bytes(),
+        );
+        assert_eq!(st, 200, "{action}: {r}");
+    }
+
+    // On the phone (390 px): 非常不满意 with a reason and a comment.
+    let phone = Driver::phone();
+    let phone_shot =
+        |name: &str| std::fs::write(out.join(format!("{name}.png")), phone.screenshot()).unwrap();
+    phone.go(&follow);
+    page_shows(&phone, "#headline", "已办结");
+    phone.click("input[name=stars][value='1']");
+    phone.click("input[name=reason][value='态度不好']");
+    phone.type_into("textarea[name=comment]", "窗口人员一直在看手机");
+    phone_shot("phone-rating");
+    phone.click("#send");
+    page_shows(&phone, "#rated", "非常不满意");
+    assert!(phone.text("#reply-pending").contains("15 个工作日"));
+
+    // The hall manager's list (desktop) has it, opens it and replies from the page.
+    let d = Driver::start();
+    let shot =
+        |name: &str| std::fs::write(out.join(format!("{name}.png")), d.screenshot()).unwrap();
+    browser_login(&d, &base, MANAGER);
+    d.go(&format!("{base}/cases"));
+    let list = page_shows(&d, "#cases", "非常不满意");
+    assert!(
+        list.contains("待回复") && list.contains(MANAGER.0),
+        "{list}"
+    );
+    shot("cases-list");
+    d.click("#cases a");
+    let rating = page_shows(&d, "#rating", "窗口人员一直在看手机");
+    assert!(
+        rating.contains("态度不好") && rating.contains(&format!("{w} 号窗口")),
+        "{rating}"
+    );
+    let reply = "您好，我们已约谈当班人员，窗口工作时间不再使用手机。感谢您的监督。";
+    d.type_into("#text", reply);
+    shot("case-reply");
+    d.click("#submit");
+    page_shows(&d, "#step-reply", reply);
+    d.type_into("#text", "当班人员已批评教育，大厅每日巡查窗口纪律。");
+    d.click("#submit");
+    page_shows(&d, "#stage", "待核查");
+    // The one who rectified cannot verify: the page says so and keeps the case as it was.
+    d.type_into("#text", "已核查");
+    d.click("#submit");
+    page_shows(&d, "#error", "核查须由另一位工作人员完成");
+    assert_eq!(d.text("#stage"), "待核查");
+    shot("case-verify-refused");
+
+    // The citizen reads the reply on the ticket's page.
+    phone.go(&follow);
+    page_shows(&phone, "#reply", reply);
+    phone_shot("phone-reply");
+
+    // An admin verifies (a second person); the manager closes after the follow-up call.
+    let (st, r) = api(&s, &admin, "GET", "/api/v1/cases?show=open", "", b"");
+    assert_eq!(st, 200, "{r}");
+    let id = r["cases"][0]["id"].as_i64().unwrap();
+    let (st, r) = api(
+        &s,
+        &admin,
+        "POST",
+        &format!("/api/v1/cases/{id}/steps"),
+        "application/json",
+        "{\"step\":\"verify\",\"text\":\"现场抽查三次，窗口纪律良好\"}".as_bytes(),
+    );
+    assert_eq!(st, 200, "{r}");
+    // The manager's open page follows the change live.
+    page_shows(&d, "#stage", "待回访");
+    d.type_into("#text", "电话回访，市民表示满意");
+    d.click("#submit");
+    page_shows(&d, "#closed", "案件已办结");
+    shot("case-closed");
+
+    // The console works at phone width: no sideways scrolling.
+    let narrow = Driver::phone();
+    browser_login(&narrow, &base, MANAGER);
+    narrow.go(&format!("{base}/cases/{id}"));
+    page_shows(&narrow, "#closed", "案件已办结");
+    assert_eq!(
+        narrow.script("return document.documentElement.scrollWidth <= window.innerWidth"),
+        true
+    );
+    std::fs::write(out.join("case-phone-width.png"), narrow.screenshot()).unwrap();
+    narrow.go(&format!("{base}/cases/ranking"));
+    page_shows(&narrow, "#ranking", &format!("{w} 号窗口"));
+    std::fs::write(out.join("ranking-phone-width.png"), narrow.screenshot()).unwrap();
+    println!("screenshots in {}", out.display());
 }
