@@ -220,6 +220,19 @@ async fn a_call_reaches_the_duty_view_and_comes_back_acknowledged_by_a_masked_na
         assert!(page.contains(want), "{want} missing from the duty view");
     }
     assert!(page.contains("福田"), "the hall by its name");
+    // The staff page shows the hall's open calls too, on the same live channel.
+    let (st, _, staff) = send(&admin, "GET", "/staff", Some(&a), None, false).await;
+    assert_eq!(st, StatusCode::OK);
+    for want in [
+        "data-id=\"dev-help-1\"",
+        "大厅入口",
+        "/console/live?topics=help",
+    ] {
+        assert!(staff.contains(want), "{want} missing from the staff page");
+    }
+    let b = login(&server, "staff-b");
+    let (_, _, staff_b) = send(&admin, "GET", "/staff", Some(&b), None, false).await;
+    assert!(!staff_b.contains("dev-help-1"), "another hall's staff page");
 
     // A form without the anti-forgery token changes nothing.
     let (st, _, _) = send(
