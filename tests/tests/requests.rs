@@ -191,6 +191,8 @@ fn work_to_closed(
     staff.click("#reveal button");
     let shown = staff.wait_text("#phone-shown", phone, 30).unwrap();
     assert!(shown.contains(phone), "{shown}");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("requests-shots");
+    std::fs::write(shots.join("console-request-called.png"), staff.screenshot()).unwrap();
     staff.type_into("#called-back textarea", "已电话联系，约好明天上午");
     staff.click("#called-back button");
     staff.wait_text("#state", "工作人员已回电", 30).unwrap();
@@ -212,7 +214,7 @@ fn work_to_closed(
 #[test]
 fn a_kiosk_request_and_a_phone_request_are_worked_to_closed_and_the_numbers_stay_sealed() {
     let dir = tempfile::tempdir().unwrap();
-    let s = server(dir.path(), "", &demo_region());
+    let mut s = server(dir.path(), "", &demo_region());
     let admin = login(&s, ADMIN.0, ADMIN.1);
     let agent = terminal(&s, &admin, "entrance", None, "");
     let base = format!("https://{}", s.public);
@@ -251,6 +253,7 @@ fn a_kiosk_request_and_a_phone_request_are_worked_to_closed_and_the_numbers_stay
         .wait_text("#list tbody", masked_kiosk, 30)
         .expect("the kiosk's request appeared live");
     assert!(row.contains("帮代办") && row.contains("门牌"), "{row}");
+    std::fs::write(shots.join("console-requests.png"), staff.screenshot()).unwrap();
     let id = staff
         .script("return document.querySelector('#list tbody tr').dataset.id;")
         .as_str()
@@ -400,5 +403,35 @@ fn a_kiosk_request_and_a_phone_request_are_worked_to_closed_and_the_numbers_stay
             bytes.len()
         );
     }
+
+    // The server cut off: the plate says plainly the request was not sent, and gives the hall's
+    // phone; it never shows a confirmation.
+    s.kill();
+    click(d, find_button(&layout, "Assist(Again)"));
+    click(d, find_button(&layout, "Assist(Help(\"帮我网上办\"))"));
+    for c in KIOSK_PHONE.chars() {
+        click(d, find_button(&layout, &format!("Assist(Digit('{c}'))")));
+    }
+    click(d, find_button(&layout, "Assist(Time(\"今天\"))"));
+    click(d, find_button(&layout, "Assist(Submit)"));
+    find_button(&layout, "Assist(Again)");
+    let offline = shots.join("assist-offline.png");
+    grab(d, &offline);
+    println!("the kiosk with the server cut off: {}", offline.display());
+    let body = serde_json::json!({ "kind": "assist", "help": "帮我网上办", "phone": KIOSK_PHONE,
+                                   "time": "今天" })
+    .to_string();
+    let (status, answer) = menpai_tests::http(
+        agent.addr,
+        "POST",
+        "/api/v1/assist",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 503, "{answer}");
+    assert!(
+        answer.contains("请求没有发出") && answer.contains("0755-83090100"),
+        "{answer}"
+    );
     drop(screen);
 }
