@@ -68,10 +68,21 @@ pub enum Request {
     CallStaff {
         context: Option<String>,
     },
+    /// Calls staff from a screen with an item in view.
+    CallStaffOnItem {
+        context: Option<String>,
+        item: String,
+    },
     Rate {
         level: u8,
         reasons: Vec<String>,
         item: Option<String>,
+    },
+    /// A rating of the ticket taken here.
+    RateTicket {
+        level: u8,
+        reasons: Vec<String>,
+        ticket: menpai_model::api::RatedTicket,
     },
     Queue,
     TakeTicket {
@@ -80,6 +91,8 @@ pub enum Request {
     CheckIn {
         token: String,
     },
+    /// A 帮代办 / 上门取件 request.
+    Assist(menpai_model::assist::AssistRequest),
     /// The frame loop runs (the agent's watch on a frozen UI).
     Alive,
 }
@@ -99,8 +112,12 @@ enum Reply {
     Queue(QueueView),
     Ticket(Result<IssuedTicket, String>),
     CheckedIn(Result<Box<CheckedIn>, String>),
+    /// A 帮代办 / 上门取件 request's receipt, or why it was not sent.
+    Assisted(Result<menpai_model::assist::AssistReceipt, String>),
     /// Help was called, or a rating recorded.
     Done(Request),
+    /// A help call's answer: the hall's staff reached, or the phone to call instead.
+    Help(menpai_model::help::HelpAnswer),
     /// Help or a rating did not get through, and why.
     Failed(Request, String),
     /// The agent answered with an error for the citizen.
@@ -133,6 +150,8 @@ pub struct Data {
     pub error: Option<String>,
     /// Staff were called.
     pub staff_called: bool,
+    /// The last help call's answer, kept up to date by the agent's pushes.
+    pub help_call: Option<menpai_model::help::HelpAnswer>,
     /// The rating was recorded.
     pub rated: bool,
     /// Why calling staff or rating did not get through.
@@ -143,6 +162,8 @@ pub struct Data {
     pub ticket: Option<Result<IssuedTicket, String>>,
     /// The appointment just checked in, or why not.
     pub checkin: Option<Result<Box<CheckedIn>, String>>,
+    /// The 帮代办 / 上门取件 request just sent: its private link, or why it was not sent.
+    pub assist: Option<Result<menpai_model::assist::AssistReceipt, String>>,
     /// The newest call in the hall.
     pub last_call: Option<WindowCall>,
 }
@@ -209,9 +230,12 @@ pub fn send(link: &AgentLink, status: &mut AgentStatus, request: Request) {
         request,
         Request::PrintChecklist { .. }
             | Request::CallStaff { .. }
+            | Request::CallStaffOnItem { .. }
             | Request::Rate { .. }
+            | Request::RateTicket { .. }
             | Request::TakeTicket { .. }
             | Request::CheckIn { .. }
+            | Request::Assist(_)
     );
     let channel = if acts { &link.actions } else { &link.requests };
     if let Some(tx) = channel
@@ -315,9 +339,15 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
         Request::FloorPlan(hall) => get(format!("/api/v1/halls/{}/floorplan", encode(hall)))
             .and_then(|b| parse(&b).map(Reply::FloorPlan)),
         Request::Faqs => get("/api/v1/faqs".into()).and_then(|b| parse(&b).map(Reply::Faqs)),
-        Request::CallStaff { context } => {
-            let body = serde_json::json!({ "context": context }).to_string();
-            http(client, "POST", "/api/v1/help", Some(&body)).map(|_| Reply::Done(request.clone()))
+        Request::CallStaff { context } | Request::CallStaffOnItem { context, .. } => {
+            let item = match request {
+                Request::CallStaffOnItem { item, .. } => Some(item),
+                _ => None,
+            };
+            let body =
+                serde_json::json!({ "context": context, "screen": context, "item": item })
+                    .to_string();
+            http(client, "POST", "/api/v1/help", Some(&body)).and_then(|b| parse(&b).map(Reply::Help))
         }
         Request::Rate {
             level,
@@ -326,6 +356,16 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
         } => {
             let body =
                 serde_json::json!({ "level": level, "reasons": reasons, "item": item }).to_string();
+            http(client, "POST", "/api/v1/ratings", Some(&body))
+                .map(|_| Reply::Done(request.clone()))
+        }
+        Request::RateTicket {
+            level,
+            reasons,
+            ticket,
+        } => {
+            let body = serde_json::json!({ "level": level, "reasons": reasons, "ticket": ticket })
+                .to_string();
             http(client, "POST", "/api/v1/ratings", Some(&body))
                 .map(|_| Reply::Done(request.clone()))
         }
@@ -346,6 +386,11 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
             let path = format!("/api/v1/appointments/check-in{}", at_param('?'));
             http(client, "POST", &path, Some(&body))
                 .and_then(|b| parse(&b).map(|c| Reply::CheckedIn(Ok(Box::new(c)))))
+        }
+        Request::Assist(r) => {
+            let body = serde_json::to_string(r).unwrap_or_default();
+            http(client, "POST", "/api/v1/assist", Some(&body))
+                .and_then(|b| parse(&b).map(|a| Reply::Assisted(Ok(a))))
         }
         Request::PrintChecklist { item, situations } => {
             let body = serde_json::json!({ "item": item, "situations": situations }).to_string();
@@ -379,7 +424,17 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
             Failure::Refused(e) => e.error,
             Failure::Unreachable => "终端服务暂时连不上，请到咨询台签到".into(),
         })),
-        (Err(f), Request::CallStaff { .. } | Request::Rate { .. }) => Reply::Failed(
+        (Err(f), Request::Assist(_)) => Reply::Assisted(Err(match f {
+            Failure::Refused(e) => e.error,
+            Failure::Unreachable => "终端服务暂时连不上，请求没有发出。请到咨询台找工作人员".into(),
+        })),
+        (
+            Err(f),
+            Request::CallStaff { .. }
+            | Request::CallStaffOnItem { .. }
+            | Request::Rate { .. }
+            | Request::RateTicket { .. },
+        ) => Reply::Failed(
             request.clone(),
             match f {
                 Failure::Refused(e) => e.error,
@@ -560,11 +615,21 @@ fn drain(
             Reply::Queue(q) => data.queue = Some(q),
             Reply::Ticket(t) => data.ticket = Some(t),
             Reply::CheckedIn(c) => data.checkin = Some(c),
+            Reply::Assisted(a) => data.assist = Some(a),
             Reply::Done(Request::CallStaff { .. }) => data.staff_called = true,
+            Reply::Help(answer) => {
+                data.staff_called = answer.reached;
+                data.help_call = Some(answer);
+            }
             Reply::Done(Request::Rate { .. }) => data.rated = true,
+            Reply::Done(Request::RateTicket { .. }) => data.rated = true,
             Reply::Done(_) => {}
             Reply::Failed(Request::CallStaff { .. }, why) => data.staff_call_failed = Some(why),
+            Reply::Failed(Request::CallStaffOnItem { .. }, why) => {
+                data.staff_call_failed = Some(why)
+            }
             Reply::Failed(Request::Rate { .. }, why) => data.rating_failed = Some(why),
+            Reply::Failed(Request::RateTicket { .. }, why) => data.rating_failed = Some(why),
             Reply::Failed(_, why) => data.error = Some(why),
             Reply::Refused(e) => data.error = Some(e),
             Reply::Unreachable => status.online = false,

@@ -119,10 +119,36 @@ pub enum Action {
     Rate(u8),
     RateReason(String),
     SubmitRating,
+    /// Rate the service of the ticket just taken here (the rating names its day and number).
+    RateTicket { day: String, number: String },
     /// Take a ticket for a business type (its prefix).
     TakeTicket(String),
     /// Check in the appointment a scanned code carries.
     CheckIn(String),
+    /// A tap on the 帮代办 / 上门取件 screen.
+    Assist(AssistTap),
+}
+
+/// What a tap on the 帮代办 / 上门取件 screen chooses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssistTap {
+    /// `assist` (帮代办) or `pickup` (上门取件).
+    Kind(String),
+    /// The item it is about, or none.
+    Item(Option<String>),
+    /// One of the one-tap choices of what help is needed.
+    Help(String),
+    /// A form of address (先生, 女士), or none.
+    Name(String),
+    /// A key of the digit keypad.
+    Digit(char),
+    DeleteDigit,
+    ClearDigits,
+    /// One of the preferred times.
+    Time(String),
+    Submit,
+    /// Start a new request after one was sent or refused.
+    Again,
 }
 
 /// Marks the page root of the current screen.

@@ -38,9 +38,15 @@ pub struct Session {
     pub rating: Option<u8>,
     pub rating_reasons: Vec<String>,
     pub rated: bool,
+    /// The ticket taken here that the rating screen rates; `None`: a general rating.
+    pub rating_ticket: Option<menpai_model::api::RatedTicket>,
     /// A ticket or a check-in was asked for (its answer lands in `Data`).
     pub taking_ticket: bool,
     pub checking_in: bool,
+    /// The 帮代办 / 上门取件 request being filled in (phone digits included: wiped with the rest).
+    pub assist: menpai_model::assist::AssistRequest,
+    /// It was sent (its answer lands in `Data`).
+    pub assist_sent: bool,
 }
 
 impl Default for Session {
@@ -60,8 +66,11 @@ impl Default for Session {
             rating: None,
             rating_reasons: Vec::new(),
             rated: false,
+            rating_ticket: None,
             taking_ticket: false,
             checking_in: false,
+            assist: menpai_model::assist::AssistRequest::default(),
+            assist_sent: false,
         }
     }
 }
@@ -194,10 +203,12 @@ fn watch_idle(
             data.staff_called = false;
             data.rated = false;
             data.staff_call_failed = None;
+            data.help_call = None;
             data.rating_failed = None;
             // A ticket or check-in shows a masked name and a number: not for the next person.
             data.ticket = None;
             data.checkin = None;
+            data.assist = None;
             ui_scale.0 = 1.0;
             idle.since_touch = Duration::ZERO;
             for e in &overlay {
