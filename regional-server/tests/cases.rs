@@ -444,7 +444,7 @@ async fn a_very_poor_rating_on_a_ticket_goes_through_reply_rectification_second_
         assert!(
             audit
                 .iter()
-                .any(|e| e.action == action && e.outcome == "ok"),
+                .any(|e| e.action == action && e.outcome == "ok" && e.hall == HALL),
             "{action} not audited: {audit:?}"
         );
     }

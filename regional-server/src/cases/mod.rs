@@ -183,7 +183,7 @@ pub fn take_step(
     step: CaseStep,
     text: &str,
 ) -> Result<(), AppError> {
-    let detail = format!("{} #{}", case.hall, case.id);
+    let detail = format!("#{}", case.id);
     let action = format!("cases.{}", step.as_str());
     if case.stage != step.from() {
         return Err(AppError::new(
@@ -200,9 +200,13 @@ pub fn take_step(
             .step(CaseStep::Rectify)
             .is_some_and(|r| r.by == op.name)
     {
-        let _ = server
-            .storage
-            .audit(&op.name, &action, &detail, "refused_same_person");
+        let _ = server.storage.audit_in_hall(
+            &op.name,
+            &action,
+            &case.hall,
+            &detail,
+            "refused_same_person",
+        );
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "核查须由另一位工作人员完成：整改是你填写的，不能由你核查",
@@ -219,7 +223,9 @@ pub fn take_step(
             "案件刚被他人更新，请刷新后再试",
         ));
     }
-    let _ = server.storage.audit(&op.name, &action, &detail, "ok");
+    let _ = server
+        .storage
+        .audit_in_hall(&op.name, &action, &case.hall, &detail, "ok");
     tracing::info!(hall = %case.hall, case = case.id, step = step.as_str(), "A case moved on.");
     server
         .live

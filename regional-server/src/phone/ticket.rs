@@ -246,7 +246,7 @@ pub(super) async fn page(
                         h2 { "大厅的回复" }
                         p id="reply" style="white-space:pre-wrap" { (r) }
                     } @else if stars <= 2 {
-                        p class="muted" id="reply-pending" { "大厅负责人会在 15 个工作日内处理并在这里回复您。" }
+                        p class="muted" id="reply-pending" { "大厅负责人会在 " (crate::cases::WORKING_DAYS) " 个工作日内处理并在这里回复您。" }
                     }
                 }
             } @else if may_rate {
