@@ -10,6 +10,8 @@ CREATE TABLE requests (
     item_name      TEXT NOT NULL DEFAULT '',
     channel        TEXT NOT NULL,
     device         TEXT,
+    -- From a terminal in training mode: shown as such, never called back.
+    training       INTEGER NOT NULL DEFAULT 0,
     name_enc       BLOB,
     phone_enc      BLOB,
     name_masked    TEXT NOT NULL DEFAULT '',

@@ -598,3 +598,58 @@ async fn bad_bodies_over_long_texts_and_a_revoked_terminal_are_refused_with_noth
 fn json_body_raw(s: String) -> Option<(&'static str, String)> {
     Some(("application/json", s))
 }
+
+#[tokio::test]
+async fn a_request_from_a_terminal_in_training_is_marked_and_never_called_back() {
+    let (server, _dir) = server();
+    let (admin, devices) = (admin_router(server.clone()), device_router(server.clone()));
+    server.storage.set_training("dev-test", true).unwrap();
+    let r = send(
+        &devices,
+        "POST",
+        "/device/v1/requests",
+        None,
+        json_body(kiosk_request()),
+        true,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(server.storage.request(&id).unwrap().unwrap().training);
+    let a = login(&server, "staff-a");
+    let page = send(
+        &admin,
+        "GET",
+        &format!("/requests/{id}"),
+        Some(&a),
+        None,
+        false,
+    )
+    .await;
+    assert!(page.body.contains("不是真实请求，不回电"), "{}", page.body);
+    let path = format!("/requests/{id}");
+    let took = send(
+        &admin,
+        "POST",
+        &path,
+        Some(&a),
+        form(&[("csrf", FORM), ("action", "take")]),
+        false,
+    )
+    .await;
+    assert_eq!(took.status, StatusCode::SEE_OTHER);
+    let shown = send(
+        &admin,
+        "POST",
+        &format!("{path}/phone"),
+        Some(&a),
+        form(&[("csrf", FORM)]),
+        false,
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::CONFLICT);
+    assert!(shown.body.contains("培训模式的请求不回电") && !shown.body.contains(PHONE));
+}

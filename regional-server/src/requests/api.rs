@@ -170,6 +170,7 @@ async fn from_terminal(
         time: b.time,
         channel: Channel::Kiosk,
         device: Some(device.id.clone()),
+        training: device.training,
     };
     let receipt = tokio::task::spawn_blocking(move || {
         let done = submit(&server, &s)?;

@@ -167,7 +167,10 @@ async fn list_page(State(server): S, headers: HeaderMap, Query(f): Query<Filters
                     @for r in &rows {
                         tr class=(if r.state == RequestState::New { "red" } else { "" }) data-id=(r.id) {
                             td { a href={ "/requests/" (r.id) } { (r.created_at.get(5..16).unwrap_or(&r.created_at)) } }
-                            td { (r.kind_label) " · " (if r.channel == "kiosk" { "门牌" } else { "手机" }) }
+                            td {
+                                (r.kind_label) " · " (if r.channel == "kiosk" { "门牌" } else { "手机" })
+                                @if r.training { " " span class="muted training" { "培训" } }
+                            }
                             td { (r.hall_name) }
                             td { (r.item_name) }
                             td { a href={ "/requests/" (r.id) } { (summary(&r.text)) } }
@@ -272,6 +275,7 @@ fn detail_html(
         p { a href="/requests" { "‹ 返回列表" } }
         h1 { (v.kind_label) " · " (v.hall_name) }
         @if let Some(e) = error { (error_line(e)) }
+        @if v.training { p class="muted" id="training" { "培训模式终端提交的练习请求：不是真实请求，不回电。" } }
         div id="live" data-request=(v.id) {
             div class="card" id="info" data-state=(v.state.as_str()) {
                 p { "状态：" b id="state" { (v.state_label) } @if let Some(t) = &v.taken_by { "（受理人 " (t) "）" } }

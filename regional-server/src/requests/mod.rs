@@ -72,6 +72,8 @@ pub struct Submission {
     pub time: String,
     pub channel: Channel,
     pub device: Option<String>,
+    /// Made at a terminal in training mode: marked, never called back.
+    pub training: bool,
 }
 
 /// A stored request: its id and the private link's token (given once, kept only as a hash).
@@ -156,6 +158,7 @@ pub fn submit(server: &Server, s: &Submission) -> Result<Submitted, AppError> {
             item_name,
             channel: s.channel.as_str().to_owned(),
             device: s.device.clone(),
+            training: s.training,
             name_enc: seal(&name),
             phone_enc: seal(&phone),
             name_masked: mask_name(&name),
@@ -298,6 +301,12 @@ pub fn act(server: &Server, r: &StoredRequest, op: &Operator, act: &Act) -> Resu
 
 /// The phone number, unsealed for the member of staff who took the request (audited).
 pub fn reveal_phone(server: &Server, r: &StoredRequest, op: &Operator) -> Result<String, AppError> {
+    if r.training {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "培训模式的请求不回电，不显示电话",
+        ));
+    }
     let allowed = matches!(r.state, RequestState::Taken | RequestState::CalledBack)
         && r.taken_by.as_deref() == Some(op.name.as_str());
     if !allowed {
@@ -340,6 +349,8 @@ pub struct RequestView {
     pub outcome: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Made at a terminal in training mode: not real, never called back.
+    pub training: bool,
     /// The first thing the citizen wrote (a list's summary).
     pub text: String,
     pub messages: Vec<MessageView>,
@@ -384,6 +395,7 @@ pub fn view(server: &Server, r: &StoredRequest, thread: bool) -> Result<RequestV
         outcome: r.outcome.clone(),
         created_at: r.created_at.clone(),
         updated_at: r.updated_at.clone(),
+        training: r.training,
         text,
         messages: if thread {
             messages

@@ -202,6 +202,7 @@ async fn form_post(
         time: filled.time.clone(),
         channel: Channel::Phone,
         device: None,
+        training: false,
     };
     let s2 = server.clone();
     match tokio::task::spawn_blocking(move || submit(&s2, &s)).await {

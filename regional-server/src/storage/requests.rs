@@ -17,6 +17,8 @@ pub struct NewRequest {
     /// `kiosk` or `phone`.
     pub channel: String,
     pub device: Option<String>,
+    /// Made at a terminal in training mode.
+    pub training: bool,
     pub name_enc: Option<Vec<u8>>,
     pub phone_enc: Option<Vec<u8>>,
     pub name_masked: String,
@@ -46,6 +48,8 @@ pub struct StoredRequest {
     pub outcome: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Made at a terminal in training mode.
+    pub training: bool,
 }
 
 /// One message of a request's thread.
@@ -97,7 +101,7 @@ pub trait RequestStore {
 }
 
 const COLUMNS: &str = "id, kind, hall, item, item_name, channel, name_enc, phone_enc, name_masked,
-     phone_masked, preferred_time, state, taken_by, outcome, created_at, updated_at";
+     phone_masked, preferred_time, state, taken_by, outcome, created_at, updated_at, training";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRequest> {
     let kind: String = r.get(1)?;
@@ -119,6 +123,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRequest> {
         outcome: r.get(13)?,
         created_at: r.get(14)?,
         updated_at: r.get(15)?,
+        training: r.get(16)?,
     })
 }
 
@@ -129,8 +134,8 @@ impl RequestStore for Sqlite {
         tx.execute(
             "INSERT INTO requests (id, token_hash, kind, hall, item, item_name, channel, device,
                  name_enc, phone_enc, name_masked, phone_masked, preferred_time, state,
-                 created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'new', ?14, ?14)",
+                 created_at, updated_at, training)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'new', ?14, ?14, ?15)",
             params![
                 r.id,
                 r.token_hash,
@@ -145,7 +150,8 @@ impl RequestStore for Sqlite {
                 r.name_masked,
                 r.phone_masked,
                 r.preferred_time,
-                r.at
+                r.at,
+                r.training
             ],
         )?;
         tx.execute(
