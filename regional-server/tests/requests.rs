@@ -30,10 +30,14 @@ const CERT: &[u8] = b"a terminal certificate, DER in real life";
 
 /// The demo region published, a terminal enrolled in 福田, staff of 福田 (two) and of 市民中心.
 fn server() -> (Arc<Server>, tempfile::TempDir) {
+    server_with(Config::default())
+}
+
+fn server_with(config: Config) -> (Arc<Server>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         data_dir: dir.path().join("data"),
-        ..Config::default()
+        ..config
     };
     let server = Server::open(config).unwrap();
     let pack: ContentPack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
@@ -652,4 +656,45 @@ async fn a_request_from_a_terminal_in_training_is_marked_and_never_called_back()
     .await;
     assert_eq!(shown.status, StatusCode::CONFLICT);
     assert!(shown.body.contains("培训模式的请求不回电") && !shown.body.contains(PHONE));
+}
+
+#[tokio::test]
+async fn the_phone_form_is_paced_per_client_address() {
+    let (server, _dir) = server_with(Config {
+        booking_per_ip_per_hour: 2,
+        ..Config::default()
+    });
+    let public = public_router(server.clone());
+    let cookie = format!("__Host-menpai-form={FORM}");
+    let ask = || {
+        form(&[
+            ("csrf", FORM),
+            ("kind", "consult"),
+            ("text", "营业执照怎么办？"),
+        ])
+    };
+    for _ in 0..2 {
+        let r = send(
+            &public,
+            "POST",
+            &format!("/ask/{HALL}"),
+            Some(&cookie),
+            ask(),
+            false,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let r = send(
+        &public,
+        "POST",
+        &format!("/ask/{HALL}"),
+        Some(&cookie),
+        ask(),
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.body.contains("操作太频繁"), "{}", r.body);
+    assert_eq!(stored(&server), 2, "the third was not stored");
 }
