@@ -940,6 +940,34 @@ async fn oversized_and_malformed_bodies_are_refused_and_store_nothing() {
         ["duty-viewer", "ops-admin", "window-staff"],
         "nothing stored half"
     );
+    // A post that is not a form, or a form that does not parse, says so in Chinese.
+    let a = send(&app, "POST", "/operators", &admin, "text/plain", "name=x").await;
+    assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        a.json()["error"].as_str().unwrap().contains("表单"),
+        "{}",
+        a.body
+    );
+    let a = send(
+        &app,
+        "POST",
+        "/operators/disable",
+        &admin,
+        "application/x-www-form-urlencoded",
+        "name=%ZZ&&=",
+    )
+    .await;
+    assert!(a.status.is_client_error(), "{}", a.status);
+    let a = send(
+        &app,
+        "POST",
+        "/operators",
+        &admin,
+        "application/x-www-form-urlencoded",
+        format!("name={}", "x".repeat(server.config.max_body_bytes)),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
     // The password change refuses the same way.
     let a = send(
         &app,

@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::actions::{self, MAX_HALLS, MIN_PASSWORD_CHARS, NewAccount};
@@ -209,9 +209,8 @@ async fn add(
     State(server): S,
     PageSession(s): PageSession,
     headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    f: Fields,
 ) -> Response {
-    let f = Fields(f);
     let token = FormToken::of(&headers);
     let mut typed = NewAccount {
         name: f.one("name"),
@@ -282,9 +281,9 @@ async fn disable(
     State(server): S,
     PageSession(s): PageSession,
     headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    f: Fields,
 ) -> Response {
-    one_account(&server, &s, &headers, &Fields(f), "operator.disable", |server, me, name| async move {
+    one_account(&server, &s, &headers, &f, "operator.disable", |server, me, name| async move {
         actions::disable(&server, &me, &name).map(|()| "disabled")
     })
     .await
@@ -294,13 +293,13 @@ async fn enable(
     State(server): S,
     PageSession(s): PageSession,
     headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    f: Fields,
 ) -> Response {
     one_account(
         &server,
         &s,
         &headers,
-        &Fields(f),
+        &f,
         "operator.enable",
         |server, me, name| async move { actions::enable(&server, &me, &name).map(|()| "enabled") },
     )
@@ -311,9 +310,8 @@ async fn reset(
     State(server): S,
     PageSession(s): PageSession,
     headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    f: Fields,
 ) -> Response {
-    let f = Fields(f);
     let password = f.raw("password").cloned().unwrap_or_default();
     one_account(
         &server,

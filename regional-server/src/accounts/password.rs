@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -67,9 +67,8 @@ async fn page_change(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     PageSession(s): PageSession,
     headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    f: Fields,
 ) -> Response {
-    let f = Fields(f);
     let token = FormToken::of(&headers);
     let refused = |e: AppError| with_token(e.status, &token, form(&s.0, &token, Some(&e.message)));
     if let Err(e) = check_form(&headers, f.raw("csrf")) {
