@@ -463,7 +463,13 @@ async fn a_very_poor_rating_on_a_ticket_goes_through_reply_rectification_second_
     )
     .await;
     assert_eq!(st, StatusCode::CONFLICT);
-    assert_eq!(server.storage.cases(None, 10).unwrap().len(), 1);
+    let everything = menpai_server::storage::cases::CaseQuery {
+        halls: None,
+        open: None,
+        overdue_only: false,
+        today: "2026-12-24",
+    };
+    assert_eq!(server.storage.cases(&everything, 10).unwrap().len(), 1);
 
     // The month's ranking of windows shows the window: one rating, 0 % satisfied.
     let (st, _, page) = send(

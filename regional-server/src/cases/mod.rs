@@ -17,7 +17,7 @@ use crate::clock::stamp;
 use crate::error::AppError;
 use crate::live::Topic;
 use crate::storage::Operator;
-use crate::storage::cases::{Case, CaseStage, CaseStep};
+use crate::storage::cases::{Case, CaseQuery, CaseStage, CaseStep};
 
 /// Working days a hall has to close a case.
 pub const WORKING_DAYS: u32 = 15;
@@ -122,25 +122,27 @@ pub fn list(
     filter: Filter,
 ) -> Result<Vec<(Case, bool)>, AppError> {
     settle(server);
-    let mut cases: Vec<(Case, bool)> = server
+    let today = server.clock.local_now().date().to_string();
+    let query = CaseQuery {
+        halls,
+        open: match filter {
+            Filter::Open | Filter::Overdue => Some(true),
+            Filter::Closed => Some(false),
+            Filter::All => None,
+        },
+        overdue_only: filter == Filter::Overdue,
+        today: &today,
+    };
+    Ok(server
         .storage
-        .cases(halls, MAX_LIST)
+        .cases(&query, MAX_LIST)
         .map_err(AppError::internal)?
         .into_iter()
         .map(|c| {
             let overdue = is_overdue(server, &c);
             (c, overdue)
         })
-        .filter(|(c, overdue)| match filter {
-            Filter::Open => c.stage != CaseStage::Closed,
-            Filter::Overdue => *overdue,
-            Filter::Closed => c.stage == CaseStage::Closed,
-            Filter::All => true,
-        })
-        .collect();
-    // Stable: newest first within each group.
-    cases.sort_by_key(|(_, overdue)| !*overdue);
-    Ok(cases)
+        .collect())
 }
 
 /// A case, or 404.

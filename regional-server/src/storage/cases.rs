@@ -161,6 +161,19 @@ impl Case {
     }
 }
 
+/// Which cases a list asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseQuery<'a> {
+    /// Only these halls' cases; all when `None`.
+    pub halls: Option<&'a [String]>,
+    /// Only open (`true`) or closed (`false`) cases; both when `None`.
+    pub open: Option<bool>,
+    /// Only open cases past their deadline.
+    pub overdue_only: bool,
+    /// Today (`YYYY-MM-DD`): a case whose last working day is before it is overdue.
+    pub today: &'a str,
+}
+
 /// What storing a rating did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rated {
@@ -175,8 +188,8 @@ pub trait CaseStore {
     /// opens its case in the same transaction.
     fn rate(&self, r: &Rating) -> Result<Rated>;
     fn case(&self, id: i64) -> Result<Option<Case>>;
-    /// The latest cases, newest first, of `halls` (all when `None`).
-    fn cases(&self, halls: Option<&[String]>, limit: usize) -> Result<Vec<Case>>;
+    /// The cases a query asks for: past their deadline first, then newest first.
+    fn cases(&self, q: &CaseQuery<'_>, limit: usize) -> Result<Vec<Case>>;
     /// Cases opened without a deadline (by a plate's rating): id, hall, opened_at.
     fn undated_cases(&self) -> Result<Vec<(i64, String, String)>>;
     fn set_deadline(&self, id: i64, deadline: &str) -> Result<()>;
@@ -279,16 +292,25 @@ impl CaseStore for Sqlite {
             .optional()?)
     }
 
-    fn cases(&self, halls: Option<&[String]>, limit: usize) -> Result<Vec<Case>> {
+    fn cases(&self, q: &CaseQuery<'_>, limit: usize) -> Result<Vec<Case>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "{} WHERE ?1 IS NULL OR c.hall IN (SELECT value FROM json_each(?1))
-             ORDER BY c.id DESC LIMIT ?2",
+            "{} WHERE (?1 IS NULL OR c.hall IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL OR (c.stage != 'closed') = ?2)
+               AND (?3 = 0 OR (c.stage != 'closed' AND c.deadline < ?4))
+             ORDER BY (c.stage != 'closed' AND c.deadline IS NOT NULL AND c.deadline < ?4) DESC,
+                      c.id DESC
+             LIMIT ?5",
             select()
         ))?;
-        let halls = halls.map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()));
+        let halls = q
+            .halls
+            .map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()));
         Ok(stmt
-            .query_map(params![halls, limit as i64], case_row)?
+            .query_map(
+                params![halls, q.open, q.overdue_only, q.today, limit as i64],
+                case_row,
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
