@@ -384,3 +384,30 @@ fn get_json_post(agent: &RunningAgent) -> (u16, Value) {
     );
     (s, serde_json::from_str(&r).unwrap_or(Value::String(r)))
 }
+
+#[test]
+fn a_terminal_not_enrolled_gives_the_halls_phone_and_keeps_the_missed_call() {
+    let agent = menpai_tests::start_agent(&demo_region(), "");
+    let (st, answer) = get_json_post(&agent);
+    assert_eq!(st, 200, "{answer}");
+    assert_eq!(
+        answer,
+        json!({"reached": false, "phone": HALL_PHONE}),
+        "never a claim that staff were told"
+    );
+    let (_, health) = get_json(agent.addr, "/api/v1/health");
+    assert_eq!(
+        health["outbox_depth"], 1,
+        "the missed call, for the statistics"
+    );
+    let (st, r) = http(
+        agent.addr,
+        "POST",
+        "/api/v1/help",
+        &[("Content-Type", "application/json")],
+        format!("{{\"screen\": \"{}\"}}", "屏".repeat(65)).as_bytes(),
+    );
+    assert_eq!(st, 400, "{r}");
+    let (_, health) = get_json(agent.addr, "/api/v1/health");
+    assert_eq!(health["outbox_depth"], 1, "nothing kept of a refused call");
+}

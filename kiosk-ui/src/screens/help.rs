@@ -305,3 +305,73 @@ fn photograph_states(
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(answer: Option<HelpAnswer>, failed: Option<&str>) -> Option<Shown> {
+        let session = Session {
+            staff_called: true,
+            ..Session::default()
+        };
+        let data = Data {
+            help_call: answer,
+            staff_call_failed: failed.map(str::to_owned),
+            ..Data::default()
+        };
+        Shown::now(&session, &data)
+    }
+
+    fn reached(stage: HelpStage, by: Option<&str>) -> Option<HelpAnswer> {
+        Some(HelpAnswer {
+            reached: true,
+            id: Some("c1".into()),
+            stage: Some(stage),
+            by: by.map(str::to_owned),
+            phone: None,
+        })
+    }
+
+    #[test]
+    fn the_plate_says_what_happened_and_never_that_staff_were_told_when_they_were_not() {
+        assert_eq!(Shown::now(&Session::default(), &Data::default()), None);
+        assert_eq!(shown(None, None), Some(Shown::Calling));
+        let waiting = shown(reached(HelpStage::Waiting, None), None).unwrap();
+        assert_eq!(waiting.words().0, "已通知工作人员，请稍候");
+        let coming = shown(reached(HelpStage::Acknowledged, Some("王*")), None).unwrap();
+        assert_eq!(coming.words().0, "工作人员 王* 马上到");
+        let escalated = shown(reached(HelpStage::Escalated, None), None).unwrap();
+        assert!(escalated.words().1.contains("值班主任"));
+        assert_eq!(
+            shown(reached(HelpStage::Resolved, Some("王*")), None)
+                .unwrap()
+                .words()
+                .0,
+            "已处理"
+        );
+        let unreached = shown(
+            Some(HelpAnswer {
+                reached: false,
+                id: None,
+                stage: None,
+                by: None,
+                phone: Some("0755-83090100".into()),
+            }),
+            None,
+        )
+        .unwrap();
+        let failed = shown(None, Some("终端服务暂时连不上")).unwrap();
+        for s in [&unreached, &failed] {
+            let (a, b, _) = s.words();
+            assert!(!a.contains("已通知") && !b.contains("已通知"), "{a}{b}");
+            assert!(!s.active(), "the citizen may call again");
+        }
+        assert!(
+            unreached
+                .words()
+                .1
+                .contains("请拨打大厅服务电话 0755-83090100")
+        );
+    }
+}
