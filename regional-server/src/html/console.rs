@@ -30,7 +30,7 @@ button,a.button{font-size:16px;padding:6px 14px;border:0;border-radius:6px;backg
 button.secondary,a.button.secondary{background:#e3ecf7;color:#0e3f7e}button.danger{background:#c62828}\
 .pager a{margin-right:16px}\
 @media (max-width:700px){main{padding:8px 10px}nav.console{padding:6px 8px}nav.console .who{margin-left:auto}\
-nav.console .sections{order:3;width:100%;flex-wrap:nowrap;overflow-x:auto;scrollbar-width:none}\
+nav.console .sections{order:3;width:100%}nav.console a.section{padding:4px 8px}\
 td[data-label]::before{content:attr(data-label) '：';color:#5b6570;font-size:14px}\
 table,thead,tbody,tr,td{display:block;width:100%;box-sizing:border-box}thead{display:none}td{border:0;padding:2px 8px}tr{border-bottom:1px solid #c3ccd8;padding:8px 0}\
 td.actions input{width:100%}.filters label{width:100%}}";
