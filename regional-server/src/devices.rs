@@ -352,7 +352,7 @@ async fn events(
     let storage = server.storage.clone();
     let id = device.id.clone();
     let events = batch.events;
-    let (ingested, held) = tokio::task::spawn_blocking(move || {
+    let (mut ingested, held) = tokio::task::spawn_blocking(move || {
         storage
             .insert_events(&id, &events, &now)
             .map(|i| (i, events.into_iter().map(|e| e.key).collect::<Vec<_>>()))
@@ -363,7 +363,13 @@ async fn events(
     let (new, duplicates) = (ingested.new, ingested.duplicates);
     if !ingested.halls.is_empty() {
         let s = server.clone();
-        tokio::task::spawn_blocking(move || crate::queue::changed(&s, &ingested.halls));
+        let halls = std::mem::take(&mut ingested.halls);
+        tokio::task::spawn_blocking(move || crate::queue::changed(&s, &halls));
+    }
+    // Cases the plates' ratings opened: their deadlines fixed, open pages told.
+    if !ingested.cases.is_empty() {
+        let s = server.clone();
+        tokio::task::spawn_blocking(move || crate::cases::settle(&s));
     }
     server
         .counters
