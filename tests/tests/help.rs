@@ -140,8 +140,9 @@ impl Kiosk {
         png
     }
 
-    /// Clicks the first button whose action contains `action`, once the screen has settled.
-    fn click(&self, action: &str) {
+    /// Clicks the first button whose action contains `action`, once the screen has settled;
+    /// when the click was sent (epoch ms, just before xdotool ran).
+    fn click(&self, action: &str) -> u64 {
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut previous = String::new();
         let at = loop {
@@ -163,6 +164,7 @@ impl Kiosk {
             );
             std::thread::sleep(Duration::from_millis(300));
         };
+        let sent = epoch_ms();
         let ok = Command::new("xdotool")
             .env("DISPLAY", &self.display)
             .args([
@@ -176,6 +178,7 @@ impl Kiosk {
             .unwrap()
             .success();
         assert!(ok, "xdotool failed");
+        sent
     }
 }
 
@@ -269,8 +272,7 @@ fn help_calls_reach_the_duty_page_live_and_the_kiosk_shows_who_is_coming() {
     let mut known: Vec<String> = Vec::new();
 
     // 1. The citizen presses 呼叫工作人员 on the kiosk: the row appears on the duty page, live.
-    kiosk.click("CallStaff");
-    let pressed = epoch_ms();
+    let pressed = kiosk.click("CallStaff");
     let (id, shown) = new_row(&d, &known);
     known.push(id.clone());
     let ms = shown.saturating_sub(pressed);
@@ -301,8 +303,8 @@ fn help_calls_reach_the_duty_page_live_and_the_kiosk_shows_who_is_coming() {
 
     // 2. The help button on the plate (the GPIO twin): the same call, the same way back.
     open_duty(&d, &base);
-    gpio(&agent, true);
     let pressed = epoch_ms();
+    gpio(&agent, true);
     std::thread::sleep(Duration::from_millis(100)); // held past the debounce, then let go
     gpio(&agent, false);
     let (id, shown) = new_row(&d, &known);
