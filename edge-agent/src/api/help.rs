@@ -8,13 +8,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use menpai_model::api::HelpRequest;
 use menpai_model::help::{HelpAnswer, MAX_FIELD};
-use serde_json::json;
 
 use super::AgentState;
 use super::error::AppError;
 use super::extract::Body;
 use crate::Agent;
-use crate::sync::help::{self as link, NotReached};
+use crate::sync::help as link;
 
 pub(super) fn routes() -> Router<Arc<Agent>> {
     Router::new().route("/api/v1/help", post(help))
@@ -50,21 +49,9 @@ async fn help(
             phone: None,
         })),
         Err(why) => {
-            let reason = match &why {
-                NotReached::NotEnrolled => "not_enrolled",
-                NotReached::Refused(..) => "refused",
-                NotReached::Unreachable(_) => "unreachable",
-            };
             tracing::warn!(error = %why, "A help call did not reach the hall's staff; the plate shows the phone.");
+            link::record_missed(&agent, &screen, &item, &why).map_err(AppError::internal)?;
             let t = &agent.config.terminal;
-            let body = json!({
-                "hall": t.hall, "position": t.position, "screen": screen, "item": item,
-                "reached": false, "reason": reason,
-            });
-            agent
-                .store
-                .enqueue("help_request", &body)
-                .map_err(AppError::internal)?;
             let phone = agent
                 .catalog()
                 .and_then(|c| c.outlet(&t.hall).map(|o| o.phone.clone()))

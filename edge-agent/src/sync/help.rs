@@ -52,6 +52,63 @@ pub fn call_id(device: &str) -> String {
     format!("{head}{tail}")
 }
 
+impl NotReached {
+    /// Its name in the outbox.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            NotReached::NotEnrolled => "not_enrolled",
+            NotReached::Refused(..) => "refused",
+            NotReached::Unreachable(_) => "unreachable",
+        }
+    }
+}
+
+/// Keeps a call that did not reach the hall's staff in the outbox, for the statistics.
+pub fn record_missed(
+    agent: &Agent,
+    screen: &str,
+    item: &str,
+    why: &NotReached,
+) -> Result<(), crate::store::StoreError> {
+    let t = &agent.config.terminal;
+    let body = serde_json::json!({
+        "hall": t.hall, "position": t.position, "screen": screen, "item": item,
+        "reached": false, "reason": why.reason(),
+    });
+    agent.store.enqueue("help_request", &body).map(drop)
+}
+
+/// The help button pressed while no kiosk UI listens (it crashed or is restarting): the agent
+/// calls by itself, so the press still reaches the hall. With a UI, the UI calls (it knows the
+/// screen and the item in view, and shows the call's state). Runs until the agent stops.
+pub async fn watch_button(agent: std::sync::Arc<Agent>) {
+    let mut events = agent.subscribe();
+    let stop = agent.tasks.shutdown();
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            () = stop.requested() => return,
+        };
+        match event {
+            Ok(AgentEvent::HelpRequested)
+                if agent.ui_clients.load(std::sync::atomic::Ordering::Relaxed) == 0 =>
+            {
+                match send(&agent, "", "").await {
+                    Ok(t) => tracing::info!(id = %t.id, "The help button called staff (no UI)."),
+                    Err(why) => {
+                        tracing::warn!(error = %why, "The help button's call did not reach the hall's staff.");
+                        if let Err(e) = record_missed(&agent, "", "", &why) {
+                            tracing::error!(error = %e, "The missed call was not kept.");
+                        }
+                    }
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            _ => {}
+        }
+    }
+}
+
 /// Sends a call to the regional server now, within [`CALL_TIMEOUT`].
 pub async fn send(agent: &Agent, screen: &str, item: &str) -> Result<Taken, NotReached> {
     let data_dir = agent.config.data_dir.clone();
