@@ -143,6 +143,11 @@ fn serve(mut config: Config) -> anyhow::Result<()> {
             menpai_agent::sync::start(agent.clone(), id, sync_config)?;
         }
         menpai_agent::host::start(agent.clone());
+        // The help button still reaches the hall while no kiosk UI listens.
+        agent.tasks.spawn(
+            "help-button",
+            menpai_agent::sync::help::watch_button(agent.clone()),
+        );
         let version = agent.catalog().map(|c| c.version.version.clone());
         menpai_agent::systemd::notify(&format!(
             "READY=1\nSTATUS=serving on {addr}, content {}",

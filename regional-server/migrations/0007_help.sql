@@ -20,3 +20,4 @@ CREATE TABLE help_calls (
 );
 CREATE INDEX help_calls_open ON help_calls (stage, created_at);
 CREATE INDEX help_calls_hall ON help_calls (hall, created_at);
+CREATE INDEX help_calls_device ON help_calls (device, created_at);

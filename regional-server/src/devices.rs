@@ -440,6 +440,7 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
             call: None,
         });
     }
+    first.extend(crate::help::calls::recent_updates(&server, &id));
     first.reverse();
     let me = id.clone();
     let live = futures_util::stream::unfold((rx, first), move |(mut rx, mut first)| {

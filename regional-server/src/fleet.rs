@@ -60,6 +60,8 @@ pub struct TerminalView {
     pub outbox_depth: Option<u64>,
     pub last_sync: Option<String>,
     pub faults: Vec<String>,
+    /// Help calls from it that nobody answered in time and are still open.
+    pub escalated_calls: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,6 +194,12 @@ impl Fleet {
             devices.retain(|d| halls.contains(&d.hall));
         }
         let places = position_names(server);
+        let mut escalated: HashMap<String, usize> = HashMap::new();
+        for call in server.storage.open_help_calls(halls, 1000)? {
+            if call.stage == menpai_model::help::HelpStage::Escalated {
+                *escalated.entry(call.device).or_default() += 1;
+            }
+        }
         let beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
         let mut halls: BTreeMap<String, Vec<TerminalView>> = BTreeMap::new();
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -215,7 +223,6 @@ impl Fleet {
                 .cloned()
                 .unwrap_or_else(|| d.position.clone());
             halls.entry(d.hall.clone()).or_default().push(TerminalView {
-                id: d.id,
                 hall: d.hall,
                 position: d.position,
                 position_name,
@@ -226,6 +233,8 @@ impl Fleet {
                 outbox_depth: b.map(|b| b.outbox_depth),
                 last_sync: b.and_then(|b| b.last_sync.clone()),
                 faults: b.map(faults).unwrap_or_default(),
+                escalated_calls: escalated.get(&d.id).copied().unwrap_or(0),
+                id: d.id,
             });
         }
         drop(beats);
@@ -328,7 +337,7 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
                 tbody {
                     @for t in &hall.terminals {
                         @let status = format!("{:?}", t.status).to_lowercase();
-                        tr class="terminal" data-id=(t.id) data-status=(status) {
+                        tr class={ "terminal" @if t.escalated_calls > 0 { " escalated" } } data-id=(t.id) data-status=(status) {
                             td class="id muted" { (t.id) }
                             td class="place" { (hall.name) " · " (t.position_name) }
                             td { span class={ "s " (status) } { (t.status.label()) } }
@@ -336,7 +345,13 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
                             td data-label="内容版本" { (t.content_version.as_deref().unwrap_or("—")) }
                             td data-label="程序版本" { (t.agent_version.as_deref().unwrap_or("—")) }
                             td data-label="待上传" { (dash(t.outbox_depth.map(|d| d.to_string()))) }
-                            td class="fault" { (t.faults.join("；")) }
+                            td class="fault" {
+                                @if t.escalated_calls > 0 {
+                                    b class="help-escalated" { "呼叫工作人员无人应答（" (t.escalated_calls) "）" }
+                                    @if !t.faults.is_empty() { "；" }
+                                }
+                                (t.faults.join("；"))
+                            }
                         }
                     }
                 }
@@ -442,6 +457,7 @@ mod tests {
             outbox_depth: Some(2),
             last_sync: None,
             faults: vec!["<b>x".into(), "y".into()],
+            escalated_calls: 0,
         };
         let v = FleetView {
             latest_version: Some("<v>".into()),

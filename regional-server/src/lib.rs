@@ -87,6 +87,8 @@ pub struct Server {
     pub login_guard: login::LoginGuard,
     /// Online tickets per terminal a minute.
     pub device_tickets: ratelimit::RateLimit,
+    /// Help calls per terminal a minute (a stuck button must not flood the hall's pages).
+    pub help_calls: ratelimit::RateLimit,
     /// Derives each terminal's ticket key: the secret a ticket's link carries is made with it.
     pub ticket_keys: tickets::TicketKeys,
     pub sms: Box<dyn sms::SmsSender>,
@@ -166,6 +168,10 @@ impl Server {
             login_guard: login::LoginGuard::new(&config),
             device_tickets: ratelimit::RateLimit::new(
                 config.device_tickets_per_minute,
+                std::time::Duration::from_secs(60),
+            ),
+            help_calls: ratelimit::RateLimit::new(
+                help::CALLS_PER_MINUTE,
                 std::time::Duration::from_secs(60),
             ),
             ticket_keys,

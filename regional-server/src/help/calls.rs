@@ -27,20 +27,44 @@ fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
 /// Tells the hall's open pages and the calling terminal that `call` changed.
 pub fn publish(server: &Server, call: &HelpCallRecord) {
     server.live.send(&call.hall, Topic::Help, call.id.clone());
+    let _ = server.stream.send(StreamEvent::Help {
+        update: update_of(call),
+    });
+}
+
+/// The call's state as its terminal is told (who is coming masked: 王*).
+pub fn update_of(call: &HelpCallRecord) -> HelpUpdate {
     let by = match call.stage {
         HelpStage::Acknowledged | HelpStage::Resolved => {
             call.acknowledged_name.as_deref().map(masked_name)
         }
         _ => None,
     };
-    let _ = server.stream.send(StreamEvent::Help {
-        update: HelpUpdate {
-            id: call.id.clone(),
-            device: call.device.clone(),
-            stage: call.stage,
-            by,
-        },
-    });
+    HelpUpdate {
+        id: call.id.clone(),
+        device: call.device.clone(),
+        stage: call.stage,
+        by,
+    }
+}
+
+/// A terminal's calls of the last half hour, as it is told when its stream (re)connects: a
+/// change made while it was away still reaches its screen.
+pub fn recent_updates(server: &Server, device: &str) -> Vec<StreamEvent> {
+    let since = (server.clock.utc_now() - chrono::Duration::minutes(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    match server.storage.device_help_calls(device, &since) {
+        Ok(calls) => calls
+            .iter()
+            .map(|c| StreamEvent::Help {
+                update: update_of(c),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "A terminal's recent help calls could not be read.");
+            Vec::new()
+        }
+    }
 }
 
 fn refused(e: StorageError) -> AppError {
@@ -225,14 +249,20 @@ pub fn view(server: &Server, c: &HelpCallRecord) -> CallView {
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or_else(|_| server.clock.utc_now());
     let local = created + chrono::Duration::hours(8);
+    let hall_name = server
+        .halls
+        .get(&c.hall)
+        .map(|h| h.name.clone())
+        .unwrap_or_else(|| c.hall.clone());
     CallView {
         id: c.id.clone(),
         hall: c.hall.clone(),
-        hall_name: server
-            .halls
-            .get(&c.hall)
-            .map(|h| h.name.clone())
-            .unwrap_or_else(|| c.hall.clone()),
+        // A training terminal's call is practice: it says so wherever it is shown.
+        hall_name: if c.training {
+            format!("{hall_name}（培训终端，练习呼叫）")
+        } else {
+            hall_name
+        },
         position: c.position.clone(),
         position_name,
         screen: c.screen.clone(),

@@ -1,8 +1,8 @@
 //! A terminal calls for staff over mutual TLS: its hall and position come from its enrollment,
 //! the same id twice is one call, and a terminal calls at most so often.
 
-use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Json;
 use axum::extract::State;
@@ -14,14 +14,7 @@ use super::calls;
 use crate::Server;
 use crate::devices::Terminal;
 use crate::error::{AppError, JsonBody};
-use crate::ratelimit::RateLimit;
 use crate::storage::help::HelpCallRecord;
-
-/// Calls per terminal a minute: a stuck button must not flood the hall's pages.
-pub(super) const CALLS_PER_MINUTE: u32 = 12;
-
-static CALLS: LazyLock<RateLimit> =
-    LazyLock::new(|| RateLimit::new(CALLS_PER_MINUTE, Duration::from_secs(60)));
 
 /// `{"id": …, "stage": …, "by": …}`: the call as it stands (201 when new).
 pub(super) async fn call(
@@ -32,8 +25,7 @@ pub(super) async fn call(
     if let Some(problem) = call.problem() {
         return Err(AppError::bad_request(problem));
     }
-    let key = format!("{}:{}", device.id, server.config.data_dir.display());
-    if let Err(wait) = CALLS.hit(&key, Instant::now()) {
+    if let Err(wait) = server.help_calls.hit(&device.id, Instant::now()) {
         tracing::warn!(device = %device.id, "A terminal called for help too often.");
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -55,6 +47,7 @@ pub(super) async fn call(
         acknowledged_at: None,
         resolved_by: None,
         resolved_at: None,
+        training: device.training,
     };
     let s = server.clone();
     let (kept, new) = tokio::task::spawn_blocking(move || s.storage.add_help_call(&record))

@@ -35,6 +35,9 @@ pub fn device_routes() -> Router<Arc<Server>> {
     Router::new().route("/device/v1/help", post(device::call))
 }
 
+/// Calls per terminal a minute: a stuck button must not flood the hall's pages.
+pub const CALLS_PER_MINUTE: u32 = 12;
+
 /// How often the loop looks for calls nobody acknowledged.
 const ESCALATION_TICK: Duration = Duration::from_millis(500);
 

@@ -466,7 +466,7 @@ async fn bad_bodies_a_flood_and_a_revoked_terminal_are_refused_with_nothing_stor
 
     // A stuck button: a few calls a minute, then 429.
     let mut statuses = Vec::new();
-    for n in 0..(super::device::CALLS_PER_MINUTE + 1) {
+    for n in 0..(super::CALLS_PER_MINUTE + 1) {
         let call = json!({"id": format!("flood-{n}")});
         statuses.push(
             send(
@@ -487,7 +487,7 @@ async fn bad_bodies_a_flood_and_a_revoked_terminal_are_refused_with_nothing_stor
         "{statuses:?}"
     );
     let taken = stored(&server);
-    assert_eq!(taken, super::device::CALLS_PER_MINUTE as usize);
+    assert_eq!(taken, super::CALLS_PER_MINUTE as usize);
 
     // Revoked: refused in words, nothing stored.
     server

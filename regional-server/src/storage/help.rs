@@ -23,6 +23,8 @@ pub struct HelpCallRecord {
     pub acknowledged_at: Option<String>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<String>,
+    /// Made at a terminal in training mode: practice, not a citizen waiting.
+    pub training: bool,
 }
 
 /// Help calls and their state.
@@ -47,6 +49,8 @@ pub trait HelpStore {
     ) -> Result<HelpCallRecord>;
     /// Handled: any call not resolved yet.
     fn resolve_help_call(&self, id: &str, operator: &str, at: &str) -> Result<HelpCallRecord>;
+    /// A terminal's calls made at or after `since`, oldest first.
+    fn device_help_calls(&self, device: &str, since: &str) -> Result<Vec<HelpCallRecord>>;
     /// Waiting calls made at or before `before` become escalated (at `at`); those changed.
     fn escalate_help_calls(&self, before: &str, at: &str) -> Result<Vec<HelpCallRecord>>;
 }
@@ -70,7 +74,7 @@ fn stage_of(s: &str) -> HelpStage {
 }
 
 const COLUMNS: &str = "id, device, hall, position, screen, item, created_at, stage, escalated_at,
-     acknowledged_by, acknowledged_name, acknowledged_at, resolved_by, resolved_at";
+     acknowledged_by, acknowledged_name, acknowledged_at, resolved_by, resolved_at, training";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HelpCallRecord> {
     Ok(HelpCallRecord {
@@ -88,6 +92,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HelpCallRecord> {
         acknowledged_at: r.get(11)?,
         resolved_by: r.get(12)?,
         resolved_at: r.get(13)?,
+        training: r.get(14)?,
     })
 }
 
@@ -105,8 +110,9 @@ impl HelpStore for Sqlite {
     fn add_help_call(&self, c: &HelpCallRecord) -> Result<(HelpCallRecord, bool)> {
         let conn = self.conn();
         let added = conn.execute(
-            "INSERT INTO help_calls (id, device, hall, position, screen, item, created_at, stage)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO help_calls (id, device, hall, position, screen, item, created_at, stage,
+                                     training)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
             params![
                 c.id,
                 c.device,
@@ -115,7 +121,8 @@ impl HelpStore for Sqlite {
                 c.screen,
                 c.item,
                 c.created_at,
-                stage_name(HelpStage::Waiting)
+                stage_name(HelpStage::Waiting),
+                c.training
             ],
         )?;
         let kept =
@@ -192,6 +199,17 @@ impl HelpStore for Sqlite {
         Ok(call)
     }
 
+    fn device_help_calls(&self, device: &str, since: &str) -> Result<Vec<HelpCallRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM help_calls WHERE device = ?1 AND created_at >= ?2
+             ORDER BY created_at LIMIT 50"
+        ))?;
+        Ok(stmt
+            .query_map(params![device, since], row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn escalate_help_calls(&self, before: &str, at: &str) -> Result<Vec<HelpCallRecord>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -241,6 +259,7 @@ mod tests {
             acknowledged_at: None,
             resolved_by: None,
             resolved_at: None,
+            training: false,
         }
     }
 
