@@ -29,6 +29,18 @@ fn hall_name(server: &Server, id: &str) -> String {
         .unwrap_or_else(|| id.to_owned())
 }
 
+/// An operator's display name (李四) for the login name a case keeps; the login name of an
+/// operator since removed.
+fn operator_name(server: &Server, name: &str) -> String {
+    server
+        .storage
+        .operator_by_name(name)
+        .ok()
+        .flatten()
+        .map(|o| o.display_name)
+        .unwrap_or_else(|| name.to_owned())
+}
+
 fn window_label(w: Option<u32>) -> String {
     w.map(|w| format!("{w} 号窗口"))
         .unwrap_or_else(|| "—".into())
@@ -96,7 +108,7 @@ pub(super) fn list(
                                 (c.deadline.as_deref().unwrap_or("—"))
                                 @if *overdue { " " strong class="red" { "已超期" } }
                             }
-                            td { (c.assignee.as_deref().unwrap_or("未分配")) }
+                            td { (c.assignee.as_deref().map(|a| operator_name(server, a)).as_deref().unwrap_or("未分配")) }
                         }
                     }
                 }
@@ -130,7 +142,7 @@ pub(super) fn case(
                         (c.deadline.as_deref().unwrap_or("—"))
                         @if overdue { "（已超期）" }
                     }
-                    " · 负责人：" (c.assignee.as_deref().unwrap_or("未分配（请管理员指派大厅负责人）"))
+                    " · 负责人：" (c.assignee.as_deref().map(|a| operator_name(server, a)).as_deref().unwrap_or("未分配（请管理员指派大厅负责人）"))
                 }
             }
             h2 { "评价" }
@@ -151,7 +163,7 @@ pub(super) fn case(
             }
             @for s in &c.steps {
                 div class="card" id={ "step-" (s.step.as_str()) } {
-                    p { strong { (s.step.label()) } " · " (s.by) " · " (s.at.get(..16).unwrap_or(&s.at)) }
+                    p { strong { (s.step.label()) } " · " (operator_name(server, &s.by)) " · " (s.at.get(..16).unwrap_or(&s.at)) }
                     p style="white-space:pre-wrap" { (s.text) }
                 }
             }
@@ -163,7 +175,7 @@ pub(super) fn case(
                             CaseStep::Reply => p class="muted" { "市民在排队号页面上能看到这段回复，请用平实的话说明。" },
                             CaseStep::Verify => p class="muted" {
                                 "须由整改人以外的另一位工作人员核查（整改："
-                                (c.step(CaseStep::Rectify).map(|s| s.by.as_str()).unwrap_or("—")) "）。"
+                                (c.step(CaseStep::Rectify).map(|s| operator_name(server, &s.by)).as_deref().unwrap_or("—")) "）。"
                             },
                             CaseStep::Close => p class="muted" { "记录回访市民的结果，案件随之办结。" },
                             CaseStep::Rectify => {},

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use chrono::NaiveDate;
@@ -16,13 +16,11 @@ use serde_json::{Value, json};
 use super::{Filter, pages};
 use crate::Server;
 use crate::error::{AppError, JsonBody};
-use crate::operators::{HallWork, Session};
+use crate::operators::{HallWork, PageSession, Session};
 use crate::storage::cases::{Case, CaseStep};
 use crate::web::{FormToken, check_form};
 
 type S = State<Arc<Server>>;
-/// A session, or why there is none (a page then sends the browser to the login).
-type MaybeSession = Result<Session, AppError>;
 
 pub(super) fn routes() -> Router<Arc<Server>> {
     Router::new()
@@ -44,20 +42,25 @@ async fn blocking<T: Send + 'static>(
         .map_err(AppError::internal)?
 }
 
-/// A page's answer to a refusal: the login for no session, else the message in the console.
-fn refused(s: &MaybeSession, e: AppError) -> Response {
-    match s {
-        Ok(s) => {
-            let title = if e.status == StatusCode::FORBIDDEN {
-                "无权查看"
-            } else {
-                "无法打开"
-            };
-            (e.status, pages::message(&s.0, title, &e.message)).into_response()
-        }
-        Err(_) if e.status == StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
-        Err(_) => e.into_response(),
-    }
+/// A page's answer to a refusal: the message in the console (a browser without a session, or
+/// with an admin-set password, was sent on by [`PageSession`]).
+fn refused(s: &Session, e: AppError) -> Response {
+    let title = if e.status == StatusCode::FORBIDDEN {
+        "无权查看"
+    } else {
+        "无法打开"
+    };
+    (e.status, pages::message(&s.0, title, &e.message)).into_response()
+}
+
+/// A page's operator when their role works on cases; else the 403 page, in Chinese.
+fn page_operator(s: &Session) -> Result<(), AppError> {
+    s.require(HallWork::Cases.role()).map(|_| ()).map_err(|_| {
+        AppError::new(
+            StatusCode::FORBIDDEN,
+            "评价整改只对大厅负责人和管理员开放，请联系管理员。",
+        )
+    })
 }
 
 fn case_id(raw: &str) -> Result<i64, AppError> {
@@ -102,11 +105,14 @@ fn filter(q: &Show) -> Result<Filter, AppError> {
     }
 }
 
-async fn list_page(State(server): S, s: MaybeSession, Query(q): Query<Show>) -> Response {
+async fn list_page(
+    State(server): S,
+    PageSession(s): PageSession,
+    Query(q): Query<Show>,
+) -> Response {
     let shown = async {
-        let op = s
-            .as_ref()
-            .map_err(|e| AppError::new(e.status, e.message.clone()))?;
+        let op = &s;
+        page_operator(op)?;
         let f = filter(&q)?;
         let halls = op.halls_for(HallWork::Cases)?.map(<[String]>::to_vec);
         let s2 = server.clone();
@@ -122,14 +128,14 @@ async fn list_page(State(server): S, s: MaybeSession, Query(q): Query<Show>) -> 
 
 async fn case_page(
     State(server): S,
-    s: MaybeSession,
+    PageSession(s): PageSession,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let op = match &s {
-        Ok(op) => op.clone(),
-        Err(e) => return refused(&s, AppError::new(e.status, e.message.clone())),
-    };
+    if let Err(e) = page_operator(&s) {
+        return refused(&s, e);
+    }
+    let op = s.clone();
     let (s2, op2) = (server.clone(), op.clone());
     match blocking(move || case_for(&s2, &op2, &id)).await {
         Ok((case, overdue)) => case_with(&server, &op, &case, overdue, &headers, None),
@@ -201,7 +207,7 @@ async fn step_form(
                 Ok(Some((case, overdue))) => {
                     case_with(&server, &s, &case, overdue, &headers, Some(&e))
                 }
-                _ => refused(&Ok(s), e),
+                _ => refused(&s, e),
             }
         }
     }
@@ -304,11 +310,14 @@ fn month(server: &Server, q: &Month) -> Result<String, AppError> {
     }
 }
 
-async fn ranking_page(State(server): S, s: MaybeSession, Query(q): Query<Month>) -> Response {
+async fn ranking_page(
+    State(server): S,
+    PageSession(s): PageSession,
+    Query(q): Query<Month>,
+) -> Response {
     let shown = async {
-        let op = s
-            .as_ref()
-            .map_err(|e| AppError::new(e.status, e.message.clone()))?;
+        let op = &s;
+        page_operator(op)?;
         let m = month(&server, &q)?;
         let halls = op.halls_for(HallWork::Cases)?.map(<[String]>::to_vec);
         let (s2, m2) = (server.clone(), m.clone());

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use super::panel::{self, Back};
 use crate::Server;
 use crate::error::AppError;
 use crate::html::{CONSOLE_STYLE, Page, Section, console, console_page, error_line, html};
-use crate::operators::{self, HallWork, Session};
+use crate::operators::{HallWork, PageSession, Session};
 use crate::storage::Operator;
 use crate::web::{FormToken, check_form};
 
@@ -48,11 +48,21 @@ pub fn visible(
     }
 }
 
-/// The duty view: a browser without a session goes to the login page.
-pub async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Which>) -> Response {
-    let Some(s) = browser_session(&server, &headers) else {
-        return Redirect::to("/login").into_response();
-    };
+/// The duty view: a browser without a session goes to the login page, one whose password an
+/// admin set to the password change (the session extractor); other roles and halls get a 403.
+pub async fn page(
+    State(server): S,
+    PageSession(s): PageSession,
+    headers: HeaderMap,
+    Query(w): Query<Which>,
+) -> Response {
+    if s.require(HallWork::Help.role()).is_err() {
+        let no = AppError::new(
+            StatusCode::FORBIDDEN,
+            "你的角色不能处理大厅呼叫，请联系管理员。",
+        );
+        return refusal(&s.0, no);
+    }
     let list = match visible(&server, &s, w.hall.as_deref()) {
         Ok(l) => l,
         Err(e) => return refusal(&s.0, e),
@@ -89,20 +99,6 @@ pub async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Which>) 
     let mut res = console_page(&s.0, Section::Duty, page, body).into_response();
     token.set_on(&mut res);
     res
-}
-
-/// The operator a browser's page request comes with, if logged in.
-fn browser_session(server: &Server, headers: &HeaderMap) -> Option<Session> {
-    let token = operators::session_token(headers)?;
-    server
-        .storage
-        .session(
-            &operators::sha256_hex(&token),
-            chrono::Utc::now().timestamp(),
-        )
-        .ok()
-        .flatten()
-        .map(Session)
 }
 
 fn refusal(op: &Operator, e: AppError) -> Response {

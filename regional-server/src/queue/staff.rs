@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use menpai_model::queue::{QueueView, StaffAction, TicketStatus};
@@ -17,8 +17,11 @@ use crate::Server;
 use crate::clock::{day, local_now};
 use crate::error::{AppError, JsonBody};
 use crate::help;
-use crate::html::{Markup, Page, error_line, hidden, html};
-use crate::operators::{self, HallWork, Role, Session};
+use crate::html::{
+    CONSOLE_STYLE, Markup, Page, PreEscaped, Section, console, console_page, error_line, hidden,
+    html,
+};
+use crate::operators::{HallWork, PageSession, Role, Session};
 use crate::storage::Operator;
 use crate::web::FormToken;
 
@@ -123,58 +126,57 @@ struct ActionForm {
     to_window: String,
 }
 
-/// The operator of a browser session with the staff role, else where to send the browser.
-fn page_operator(server: &Server, headers: &HeaderMap) -> Result<Operator, Box<Response>> {
-    let op = operators::session_token(headers)
-        .and_then(|t| {
-            server
-                .storage
-                .session(&operators::sha256_hex(&t), chrono::Utc::now().timestamp())
-                .ok()
-                .flatten()
-        })
-        .ok_or_else(|| Box::new(Redirect::to("/login").into_response()))?;
-    if !op.role.allows(Role::QueueStaff) {
-        return Err(Box::new(
-            (
-                StatusCode::FORBIDDEN,
-                shell("无权叫号", html! { p { "需要“queue_staff”角色。" } }),
-            )
-                .into_response(),
-        ));
-    }
-    Ok(op)
-}
-
-async fn page(State(server): S, headers: HeaderMap, Query(w): Query<Where>) -> Response {
-    let op = match page_operator(&server, &headers) {
+/// The staff page: a browser without a session goes to the login page, one whose password an
+/// admin set to the password change (the session extractor); other roles and halls get a 403.
+async fn page(
+    State(server): S,
+    PageSession(s): PageSession,
+    headers: HeaderMap,
+    Query(w): Query<Where>,
+) -> Response {
+    let op = match s.require(Role::QueueStaff) {
         Ok(op) => op,
-        Err(r) => return *r,
+        Err(_) => {
+            return refusal(
+                &s.0,
+                StatusCode::FORBIDDEN,
+                "你的角色不能使用窗口叫号，请联系管理员。",
+            );
+        }
     };
     // The help calls' buttons are forms: they carry the anti-forgery token.
     let token = FormToken::of(&headers);
-    match (w.hall, w.window) {
-        (Some(h), Some(_)) if !op.acts_in(&h) => (
-            StatusCode::FORBIDDEN,
-            shell("无权叫号", html! { p { "你没有这个大厅的叫号权限。" } }),
-        )
-            .into_response(),
-        (Some(h), Some(n)) => match hall_of(&server, &h) {
-            Ok(hall) => {
-                let help = help::duty::staff_section(&server, &op, Some(&hall.id), &token);
-                let mut res = window_page(&server, &hall, n, &op.name, None, help).into_response();
-                token.set_on(&mut res);
-                res
+    let mut res = match (w.hall, w.window) {
+        (Some(h), Some(n)) => {
+            if let Err(e) = staff_in(&server, &s, &h) {
+                return refusal(op, e.status, &e.message);
             }
-            Err(e) => e.into_response(),
-        },
-        _ => {
-            let help = help::duty::staff_section(&server, &op, None, &token);
-            let mut res = pick_page(&server, &op, help).into_response();
-            token.set_on(&mut res);
-            res
+            match hall_of(&server, &h) {
+                Ok(hall) => {
+                    let help = help::duty::staff_section(&server, op, Some(&hall.id), &token);
+                    window_page(&server, &hall, n, op, None, help).into_response()
+                }
+                Err(e) => return refusal(op, e.status, &e.message),
+            }
         }
-    }
+        _ => {
+            let help = help::duty::staff_section(&server, op, None, &token);
+            pick_page(&server, op, help).into_response()
+        }
+    };
+    token.set_on(&mut res);
+    res
+}
+
+/// A refusal inside the console (403 for another role or hall), with why, in Chinese.
+fn refusal(op: &Operator, status: StatusCode, why: &str) -> Response {
+    let title = if status == StatusCode::FORBIDDEN {
+        "无权叫号"
+    } else {
+        "无法打开"
+    };
+    let body = html! { h1 { (title) } (error_line(why)) };
+    (status, console(op, Section::Staff, title, body)).into_response()
 }
 
 async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) -> Response {
@@ -203,14 +205,7 @@ async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) ->
         Ok(Err(e)) => match hall_of(&server, &f.hall) {
             Ok(hall) => (
                 e.status,
-                window_page(
-                    &server,
-                    &hall,
-                    window,
-                    &s.0.name,
-                    Some(&e.message),
-                    html! {},
-                ),
+                window_page(&server, &hall, window, &s.0, Some(&e.message), html! {}),
             )
                 .into_response(),
             Err(e) => e.into_response(),
@@ -228,18 +223,22 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:24px;color:#1b1f24;background:#f2f5fa}\
-h1{color:#0e3f7e;margin:0 0 12px}.now{background:#fff;border-radius:16px;padding:20px;margin:12px 0}\
+/// The staff page's own look, over the console's.
+const STYLE: &str = ".now{background:#fff;border-radius:16px;padding:20px;margin:12px 0}\
 .num{font-size:64px;font-weight:bold;color:#0e3f7e}.state{font-size:22px;margin-left:16px}\
 .acts button{font-size:20px;padding:12px 20px;margin:4px;border:0;border-radius:10px;background:#1a5fb4;color:#fff}\
-.acts button.quiet{background:#5b6570}.err{color:#c62828;font-weight:bold}.tag{border-radius:8px;padding:1px 8px;background:#e8eef7;margin-left:6px}\
-table{border-collapse:collapse;width:100%;background:#fff}th,td{padding:8px 12px;border-bottom:1px solid #d8dee6;text-align:left}";
+.acts button.quiet{background:#5b6570}.tag{border-radius:8px;padding:1px 8px;background:#e8eef7;margin-left:6px;display:inline-block}";
 
 /// Reloads the window page every 10 s, unless the operator is typing in its form.
 const REFRESH: &str = "setInterval(function(){if(!document.querySelector('select:focus,input:focus'))location.replace(location.pathname+location.search)},10000)";
 
-fn shell(title: &str, body: Markup) -> Markup {
-    Page::new(&format!("{title} · 门牌叫号"), STYLE).render(body)
+/// A staff page in the console shell, with its own style and, on a window, the reload.
+fn shell(op: &Operator, title: &str, script: &'static str, body: Markup) -> Markup {
+    let title = format!("{title} · 门牌叫号");
+    let page = Page::new(&title, CONSOLE_STYLE)
+        .head(html! { style { (PreEscaped(STYLE)) } })
+        .script(script);
+    console_page(op, Section::Staff, page, body)
 }
 
 /// Which hall and window: links to every window of the operator's halls.
@@ -267,7 +266,7 @@ fn pick_page(server: &Server, op: &Operator, help: Markup) -> Markup {
             }
         }
     };
-    shell("选择窗口", html! { (body) (help) })
+    shell(op, "选择窗口", "", html! { (body) (help) })
 }
 
 fn button(action: &str, label: &str, quiet: bool) -> Markup {
@@ -282,13 +281,15 @@ fn window_page(
     server: &Server,
     hall: &HallInfo,
     window: u32,
-    operator: &str,
+    op: &Operator,
     error: Option<&str>,
     help: Markup,
 ) -> Markup {
     let Some(serves) = hall.windows.get(&window) else {
         return shell(
+            op,
             "没有这个窗口",
+            "",
             html! { p class="err" { (hall.name) " 没有 " (window) " 号窗口" } },
         );
     };
@@ -312,7 +313,7 @@ fn window_page(
     };
     let body = html! {
         h1 { (hall.name) " · " (window) " 号窗口" }
-        p { "办理：" (names.join("、")) " · 操作员 " (operator) }
+        p { "办理：" (names.join("、")) " · 操作员 " (op.display_name) }
         @if let Some(e) = error { (error_line(e)) }
         div class="now" {
             @match &current {
@@ -372,7 +373,5 @@ fn window_page(
         }
         (help)
     };
-    Page::new(&format!("{window} 号窗口 · 门牌叫号"), STYLE)
-        .script(REFRESH)
-        .render(body)
+    shell(op, &format!("{window} 号窗口"), REFRESH, body)
 }

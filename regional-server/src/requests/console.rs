@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::html::{
     CONSOLE_STYLE, Markup, Page, Section, console, console_page, error_line, html, tel_link,
 };
-use crate::operators::{self, HallWork, Session};
+use crate::operators::{HallWork, PageSession, Session};
 use crate::storage::Operator;
 use crate::storage::requests::{RequestFilter, StoredRequest};
 use crate::web::{FormToken, check_form};
@@ -41,18 +41,34 @@ var d=new DOMParser().parseFromString(t,'text/html');var n=d.getElementById('liv
 es.addEventListener('request',function(e){var o=document.getElementById('live');var id=o&&o.dataset.request;\
 try{if(id&&JSON.parse(e.data).id!==id)return;}catch(x){}re();});es.addEventListener('lagged',re);})();";
 
-/// The operator of a browser's session; without one, the browser goes to the login page.
-fn page_session(server: &Server, headers: &HeaderMap) -> Result<Session, Box<Response>> {
-    operators::session_token(headers)
-        .and_then(|t| {
-            server
-                .storage
-                .session(&operators::sha256_hex(&t), chrono::Utc::now().timestamp())
-                .ok()
-                .flatten()
-        })
-        .map(Session)
-        .ok_or_else(|| Box::new(Redirect::to("/login").into_response()))
+/// The page's operator when their role works on requests; else the 403 page, in Chinese. (A
+/// browser without a session, or with an admin-set password, was sent on by [`PageSession`].)
+fn page_operator(s: PageSession) -> Result<Session, Box<Response>> {
+    let PageSession(s) = s;
+    match s.require(HallWork::Requests.role()) {
+        Ok(_) => Ok(s),
+        Err(_) => {
+            let no = AppError::new(
+                StatusCode::FORBIDDEN,
+                "你的角色不能处理帮办和咨询，请联系管理员。",
+            );
+            Err(Box::new(refusal(&s.0, &no)))
+        }
+    }
+}
+
+/// Who took a request, by display name (李四); the login name of an operator since removed.
+fn taker_name(server: &Server, taken_by: Option<&str>) -> String {
+    let Some(name) = taken_by else {
+        return String::new();
+    };
+    server
+        .storage
+        .operator_by_name(name)
+        .ok()
+        .flatten()
+        .map(|o| o.display_name)
+        .unwrap_or_else(|| name.to_owned())
 }
 
 fn refusal(op: &Operator, e: &AppError) -> Response {
@@ -87,8 +103,8 @@ fn summary(text: &str) -> String {
 }
 
 /// `/requests`: the work queue.
-async fn list_page(State(server): S, headers: HeaderMap, Query(f): Query<Filters>) -> Response {
-    let s = match page_session(&server, &headers) {
+async fn list_page(State(server): S, ps: PageSession, Query(f): Query<Filters>) -> Response {
+    let s = match page_operator(ps) {
         Ok(s) => s,
         Err(r) => return *r,
     };
@@ -176,7 +192,7 @@ async fn list_page(State(server): S, headers: HeaderMap, Query(f): Query<Filters
                             td { a href={ "/requests/" (r.id) } { (summary(&r.text)) } }
                             td { (r.name) " " (r.phone) }
                             td class="state" { (r.state_label) }
-                            td { (r.taken_by.as_deref().unwrap_or("")) }
+                            td { (taker_name(&server, r.taken_by.as_deref())) }
                         }
                     }
                 }
@@ -217,8 +233,8 @@ fn thread(v: &RequestView) -> Markup {
     }
 }
 
-/// The actions open to `op` on `v`, as forms.
-fn actions(v: &RequestView, op: &Operator, csrf: &Markup) -> Markup {
+/// The actions open to `op` on `v`, as forms; `op` may use now; `taker` is who took the request, by display name.
+fn actions(v: &RequestView, op: &Operator, taker: &str, csrf: &Markup) -> Markup {
     use RequestState::*;
     let consult = v.kind == RequestKind::Consult;
     let mine = v.taken_by.as_deref() == Some(op.name.as_str());
@@ -248,7 +264,7 @@ fn actions(v: &RequestView, op: &Operator, csrf: &Markup) -> Markup {
                     " " span class="muted" { "回电时查看，查看会记入操作日志" }
                 }
             } @else {
-                p class="muted" { "由 " (v.taken_by.as_deref().unwrap_or("")) " 受理，只有受理人可以查看电话。" }
+                p class="muted" { "由 " (taker) " 受理，只有受理人可以查看电话。" }
             }
             (text_form("called_back", "回电情况（市民可在进度页看到）", "登记回电", "called-back"))
             (text_form("close", "办理结果（市民可在进度页看到）", "办结", "close"))
@@ -270,7 +286,7 @@ fn detail_html(
     phone: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
-    let _ = server;
+    let taker = taker_name(server, v.taken_by.as_deref());
     let body = html! {
         p { a href="/requests" { "‹ 返回列表" } }
         h1 { (v.kind_label) " · " (v.hall_name) }
@@ -278,7 +294,7 @@ fn detail_html(
         @if v.training { p class="muted" id="training" { "培训模式终端提交的练习请求：不是真实请求，不回电。" } }
         div id="live" data-request=(v.id) {
             div class="card" id="info" data-state=(v.state.as_str()) {
-                p { "状态：" b id="state" { (v.state_label) } @if let Some(t) = &v.taken_by { "（受理人 " (t) "）" } }
+                p { "状态：" b id="state" { (v.state_label) } @if v.taken_by.is_some() { "（受理人 " (taker) "）" } }
                 @if !v.item_name.is_empty() { p { "事项：" (v.item_name) } }
                 p { "联系人：" span id="contact" { (v.name) " " (v.phone) } }
                 @if !v.preferred_time.is_empty() { p { "希望联系时间：" (v.preferred_time) } }
@@ -290,7 +306,7 @@ fn detail_html(
             }
             (thread(v))
         }
-        (actions(v, op, csrf))
+        (actions(v, op, &taker, csrf))
     };
     let title = format!("{} · 门牌", v.kind_label);
     console_page(
@@ -345,8 +361,13 @@ async fn render(
     response
 }
 
-async fn detail_page(State(server): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    match page_session(&server, &headers) {
+async fn detail_page(
+    State(server): S,
+    ps: PageSession,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    match page_operator(ps) {
         Ok(s) => render(server, s, id, &headers, StatusCode::OK, None, None).await,
         Err(r) => *r,
     }
