@@ -17,7 +17,7 @@ const NOW: &str = "2026-11-23T10:00";
 
 const TOUR: &str = "shot:attract;start;shot:home;go:browse;shot:browse;category:住房;shot:items;\
     item:P43;shot:guide;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;\
-    go:outlets;shot:outlets;go:help;shot:help;go:rating;rate:2;shot:rating;go:phone;shot:phone;\
+    go:outlets;shot:outlets;go:help;shot:help;go:assist;shot:assist;go:rating;rate:2;shot:rating;go:phone;shot:phone;\
     go:queue;shot:queue;ticket:E;shot:ticket;go:checkin;shot:checkin;scan:{token};shot:checkedin;\
     scan:{token};shot:checkin-refused;scan:{forged};shot:checkin-forged;scan:{expired};\
     shot:checkin-expired;scan:{other};shot:checkin-other-hall;quit";
@@ -72,7 +72,16 @@ const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
         ],
     ),
     ("outlets", &["Back", "Home"]),
-    ("help", &["CallStaff", "FaqCategory("]),
+    ("help", &["CallStaff", "FaqCategory(", "Go(Assist)"]),
+    (
+        "assist",
+        &[
+            "Assist(Kind(",
+            "Assist(Digit('0'))",
+            "Assist(Digit('9'))",
+            "Assist(Time(",
+        ],
+    ),
     (
         "rating",
         &["Rate(5)", "Rate(1)", "RateReason(", "SubmitRating"],
