@@ -33,7 +33,7 @@ impl Back {
     }
 }
 
-/// For pages without the console's style sheet (the staff page).
+/// The panel's own look, scoped to `#help-calls` (the duty view and the staff page).
 pub const STYLE: &str = "#help-calls table{border-collapse:collapse;background:#fff;width:100%}\
 #help-calls th,#help-calls td{padding:6px 10px;border-bottom:1px solid #d8dee6;text-align:left;vertical-align:top}\
 #help-calls tr.escalated{color:#b71c1c;background:#fdecea}#help-calls form{display:inline}\
