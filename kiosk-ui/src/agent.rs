@@ -344,10 +344,10 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
                 Request::CallStaffOnItem { item, .. } => Some(item),
                 _ => None,
             };
-            let body =
-                serde_json::json!({ "context": context, "screen": context, "item": item })
-                    .to_string();
-            http(client, "POST", "/api/v1/help", Some(&body)).and_then(|b| parse(&b).map(Reply::Help))
+            let body = serde_json::json!({ "context": context, "screen": context, "item": item })
+                .to_string();
+            http(client, "POST", "/api/v1/help", Some(&body))
+                .and_then(|b| parse(&b).map(Reply::Help))
         }
         Request::Rate {
             level,

@@ -120,7 +120,10 @@ pub enum Action {
     RateReason(String),
     SubmitRating,
     /// Rate the service of the ticket just taken here (the rating names its day and number).
-    RateTicket { day: String, number: String },
+    RateTicket {
+        day: String,
+        number: String,
+    },
     /// Take a ticket for a business type (its prefix).
     TakeTicket(String),
     /// Check in the appointment a scanned code carries.

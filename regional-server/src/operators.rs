@@ -201,6 +201,18 @@ pub fn hall_name(server: &Server, hall: &str) -> String {
         .unwrap_or_else(|| hall.to_owned())
 }
 
+/// An operator's display name (李四) for a login name a record keeps; the login name of an
+/// operator since removed.
+pub fn display_name(server: &Server, login: &str) -> String {
+    server
+        .storage
+        .operator_by_name(login)
+        .ok()
+        .flatten()
+        .map(|o| o.display_name)
+        .unwrap_or_else(|| login.to_owned())
+}
+
 /// Where an operator whose password was set by an admin must go before anything else.
 pub const CHANGE_PASSWORD_PAGE: &str = "/account/password";
 

@@ -588,7 +588,9 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                     record(&a, &c, |s| s.heartbeats += 1);
                     match serde_json::from_slice::<HeartbeatAck>(&r.body) {
                         Ok(ack) => crate::training::apply(&a, ack.training),
-                        Err(e) => tracing::warn!(error = %e, "A heartbeat answer could not be read."),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "A heartbeat answer could not be read.")
+                        }
                     }
                 }
                 Some(Ok(r)) => {

@@ -6,6 +6,7 @@ use maud::Markup;
 use super::{Filter, MAX_STEP_CHARS, level_label};
 use crate::Server;
 use crate::html::{CONSOLE_STYLE, Page, Section, console, console_page, error_line, hidden, html};
+use crate::operators::{display_name, hall_name};
 use crate::storage::Operator;
 use crate::storage::cases::{Case, CaseStage, CaseStep};
 use crate::storage::ratings::{Rating, WindowRank};
@@ -20,26 +21,6 @@ es.addEventListener('lagged',function(){location.reload();});})();";
 const CASE_SCRIPT: &str = "(function(){var id=document.getElementById('case').dataset.id;\
 var es=new EventSource('/console/live?topics=case');es.addEventListener('case',function(m){\
 var n=JSON.parse(m.data);if(String(n.id)===id&&!document.querySelector('textarea:focus'))location.reload();});})();";
-
-fn hall_name(server: &Server, id: &str) -> String {
-    server
-        .halls
-        .get(id)
-        .map(|h| h.name.clone())
-        .unwrap_or_else(|| id.to_owned())
-}
-
-/// An operator's display name (李四) for the login name a case keeps; the login name of an
-/// operator since removed.
-fn operator_name(server: &Server, name: &str) -> String {
-    server
-        .storage
-        .operator_by_name(name)
-        .ok()
-        .flatten()
-        .map(|o| o.display_name)
-        .unwrap_or_else(|| name.to_owned())
-}
 
 fn window_label(w: Option<u32>) -> String {
     w.map(|w| format!("{w} 号窗口"))
@@ -108,7 +89,7 @@ pub(super) fn list(
                                 (c.deadline.as_deref().unwrap_or("—"))
                                 @if *overdue { " " strong class="red" { "已超期" } }
                             }
-                            td { (c.assignee.as_deref().map(|a| operator_name(server, a)).as_deref().unwrap_or("未分配")) }
+                            td { (c.assignee.as_deref().map(|a| display_name(server, a)).as_deref().unwrap_or("未分配")) }
                         }
                     }
                 }
@@ -142,7 +123,7 @@ pub(super) fn case(
                         (c.deadline.as_deref().unwrap_or("—"))
                         @if overdue { "（已超期）" }
                     }
-                    " · 负责人：" (c.assignee.as_deref().map(|a| operator_name(server, a)).as_deref().unwrap_or("未分配（请管理员指派大厅负责人）"))
+                    " · 负责人：" (c.assignee.as_deref().map(|a| display_name(server, a)).as_deref().unwrap_or("未分配（请管理员指派大厅负责人）"))
                 }
             }
             h2 { "评价" }
@@ -163,7 +144,7 @@ pub(super) fn case(
             }
             @for s in &c.steps {
                 div class="card" id={ "step-" (s.step.as_str()) } {
-                    p { strong { (s.step.label()) } " · " (operator_name(server, &s.by)) " · " (s.at.get(..16).unwrap_or(&s.at)) }
+                    p { strong { (s.step.label()) } " · " (display_name(server, &s.by)) " · " (s.at.get(..16).unwrap_or(&s.at)) }
                     p style="white-space:pre-wrap" { (s.text) }
                 }
             }
@@ -175,7 +156,7 @@ pub(super) fn case(
                             CaseStep::Reply => p class="muted" { "市民在排队号页面上能看到这段回复，请用平实的话说明。" },
                             CaseStep::Verify => p class="muted" {
                                 "须由整改人以外的另一位工作人员核查（整改："
-                                (c.step(CaseStep::Rectify).map(|s| operator_name(server, &s.by)).as_deref().unwrap_or("—")) "）。"
+                                (c.step(CaseStep::Rectify).map(|s| display_name(server, &s.by)).as_deref().unwrap_or("—")) "）。"
                             },
                             CaseStep::Close => p class="muted" { "记录回访市民的结果，案件随之办结。" },
                             CaseStep::Rectify => {},

@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::html::{
     CONSOLE_STYLE, Markup, Page, Section, console, console_page, error_line, html, tel_link,
 };
-use crate::operators::{HallWork, PageSession, Session};
+use crate::operators::{HallWork, PageSession, Session, display_name};
 use crate::storage::Operator;
 use crate::storage::requests::{RequestFilter, StoredRequest};
 use crate::web::{FormToken, check_form};
@@ -59,16 +59,7 @@ fn page_operator(s: PageSession) -> Result<Session, Box<Response>> {
 
 /// Who took a request, by display name (李四); the login name of an operator since removed.
 fn taker_name(server: &Server, taken_by: Option<&str>) -> String {
-    let Some(name) = taken_by else {
-        return String::new();
-    };
-    server
-        .storage
-        .operator_by_name(name)
-        .ok()
-        .flatten()
-        .map(|o| o.display_name)
-        .unwrap_or_else(|| name.to_owned())
+    taken_by.map_or_else(String::new, |name| display_name(server, name))
 }
 
 fn refusal(op: &Operator, e: &AppError) -> Response {
