@@ -240,6 +240,17 @@ fn admin_routes(config: &Config) -> Router<Arc<Server>> {
     bounded(routes, config.max_body_bytes)
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))
         .merge(live::routes())
+        .layer(axum::middleware::map_response(no_store))
+}
+
+/// Operators' pages and answers are kept by no browser or proxy (halls share computers):
+/// after logging out, the back button shows nothing of them.
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
 }
 
 fn not_found() -> Router<Arc<Server>> {

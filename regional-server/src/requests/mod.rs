@@ -291,10 +291,14 @@ pub fn act(server: &Server, r: &StoredRequest, op: &Operator, act: &Act) -> Resu
         .map_err(AppError::internal)?;
     let action = format!("requests.{}", act.key());
     if !moved {
-        let _ = server.storage.audit(&op.name, &action, &r.id, "refused");
+        let _ = server
+            .storage
+            .audit_in_hall(&op.name, &action, &r.hall, &r.id, "refused");
         return Err(conflict(r, what));
     }
-    let _ = server.storage.audit(&op.name, &action, &r.id, "ok");
+    let _ = server
+        .storage
+        .audit_in_hall(&op.name, &action, &r.hall, &r.id, "ok");
     server.live.send(&r.hall, Topic::Request, r.id.clone());
     Ok(())
 }
@@ -310,9 +314,13 @@ pub fn reveal_phone(server: &Server, r: &StoredRequest, op: &Operator) -> Result
     let allowed = matches!(r.state, RequestState::Taken | RequestState::CalledBack)
         && r.taken_by.as_deref() == Some(op.name.as_str());
     if !allowed {
-        let _ = server
-            .storage
-            .audit(&op.name, "requests.phone_shown", &r.id, "forbidden");
+        let _ = server.storage.audit_in_hall(
+            &op.name,
+            "requests.phone_shown",
+            &r.hall,
+            &r.id,
+            "forbidden",
+        );
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "只有受理这条请求的工作人员在回电时可以查看电话",
@@ -325,7 +333,7 @@ pub fn reveal_phone(server: &Server, r: &StoredRequest, op: &Operator) -> Result
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "这条请求没有留电话"))?;
     let _ = server
         .storage
-        .audit(&op.name, "requests.phone_shown", &r.id, "ok");
+        .audit_in_hall(&op.name, "requests.phone_shown", &r.hall, &r.id, "ok");
     Ok(phone)
 }
 

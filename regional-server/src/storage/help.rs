@@ -145,17 +145,16 @@ impl HelpStore for Sqlite {
         limit: usize,
     ) -> Result<Vec<HelpCallRecord>> {
         let conn = self.conn();
+        // Scoped in SQL before the limit: a busy hall never pushes another's calls out.
+        let halls_json = halls.map(|h| serde_json::to_string(h).unwrap_or_default());
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM help_calls WHERE stage != 'resolved'
+               AND (?2 IS NULL OR hall IN (SELECT value FROM json_each(?2)))
              ORDER BY created_at DESC, id DESC LIMIT ?1"
         ))?;
-        let all = stmt
-            .query_map([limit as i64], row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(all
-            .into_iter()
-            .filter(|c| halls.is_none_or(|h| h.contains(&c.hall)))
-            .collect())
+        Ok(stmt
+            .query_map(params![limit as i64, halls_json], row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn acknowledge_help_call(
