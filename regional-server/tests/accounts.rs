@@ -13,14 +13,14 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use menpai_model::ContentPack;
+use menpai_server::Server;
 use menpai_server::config::Config;
 use menpai_server::operators::{Role, hash_password};
-use menpai_server::storage::{Device, EnrollmentToken};
-use menpai_server::{Server, content, queue};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
+
+mod support;
 
 const ADMIN: (&str, &str) = ("ops-admin", "admin-password-1");
 const STAFF: (&str, &str) = ("window-staff", "staff-password-1");
@@ -30,56 +30,14 @@ const FORM_TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// A terminal enrolled in `hall` at `position`.
 fn terminal(server: &Server, id: &str, hall: &str, position: &str) {
-    let token = hex::encode(Sha256::digest(id.as_bytes()));
-    server
-        .storage
-        .create_enrollment_token(
-            &token,
-            &EnrollmentToken {
-                hall: hall.into(),
-                position: position.into(),
-                expires_at: i64::MAX / 2,
-                used: false,
-            },
-            "test",
-        )
-        .unwrap();
-    let device = Device {
-        id: id.into(),
-        hall: hall.into(),
-        position: position.into(),
-        cert_sha256: hex::encode(Sha256::digest(id.as_bytes())),
-        enrolled_at: "2026-11-29T00:00:00Z".into(),
-        revoked_at: None,
-        training: false,
-    };
-    assert!(
-        server
-            .storage
-            .redeem_enrollment(&token, 0, &device)
-            .unwrap()
-    );
+    let cert = hex::encode(Sha256::digest(id.as_bytes()));
+    support::enroll(server, id, hall, position, &cert);
 }
 
 /// A server with the demo region, an admin, window staff of hall-futian, a viewer, and a
 /// terminal in hall-futian and one in hall-civic.
 fn server() -> (Arc<Server>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        ..Config::default()
-    };
-    let server = Server::open(config).unwrap();
-    let pack: ContentPack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
-    let (version, _) = content::publish(
-        server.storage.as_ref(),
-        &server.content_key,
-        pack.clone(),
-        "test",
-    )
-    .unwrap();
-    server.halls.replace_with(queue::Halls::from_pack(&pack));
-    server.phone.replace(version, pack);
+    let (server, dir) = support::published(Config::default());
     for ((name, pw), role) in [
         (ADMIN, Role::Admin),
         (STAFF, Role::QueueStaff),

@@ -12,17 +12,17 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use chrono::{Duration, NaiveDate};
-use menpai_model::ContentPack;
 use menpai_model::queue::{Priority, StaffAction};
 use menpai_model::sync::OutboxEvent;
 use menpai_server::cases::workdays::add_working_days;
 use menpai_server::config::Config;
 use menpai_server::operators::{hash_password, open_session};
-use menpai_server::storage::{Device, EnrollmentToken, NewTicket, Role};
-use menpai_server::{Server, content, queue};
+use menpai_server::storage::{NewTicket, Role};
+use menpai_server::{Server, queue};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tower::ServiceExt;
+
+mod support;
 
 const HALL: &str = "hall-futian";
 const OTHER_HALL: &str = "hall-civic";
@@ -33,54 +33,8 @@ const FORM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef";
 /// A server with the demo region published, a terminal enrolled in 福田, and operators: two
 /// hall managers of 福田, one of 市民中心, an admin.
 fn server() -> (Arc<Server>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        ..Config::default()
-    };
-    let server = Server::open(config).unwrap();
-    let pack: ContentPack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
-    let (version, _) = content::publish(
-        server.storage.as_ref(),
-        &server.content_key,
-        pack.clone(),
-        "test",
-    )
-    .unwrap();
-    server.halls.replace_with(queue::Halls::from_pack(&pack));
-    server.phone.replace(version, pack);
-    let token = hex::encode(Sha256::digest("f".repeat(64).as_bytes()));
-    server
-        .storage
-        .create_enrollment_token(
-            &token,
-            &EnrollmentToken {
-                hall: HALL.into(),
-                position: "entrance".into(),
-                expires_at: i64::MAX / 2,
-                used: false,
-            },
-            "test",
-        )
-        .unwrap();
-    assert!(
-        server
-            .storage
-            .redeem_enrollment(
-                &token,
-                0,
-                &Device {
-                    id: DEVICE.into(),
-                    hall: HALL.into(),
-                    position: "entrance".into(),
-                    cert_sha256: "00".repeat(32),
-                    enrolled_at: "2026-11-29T00:00:00Z".into(),
-                    revoked_at: None,
-                    training: false,
-                },
-            )
-            .unwrap()
-    );
+    let (server, dir) = support::published(Config::default());
+    support::enroll(&server, DEVICE, HALL, "entrance", &"00".repeat(32));
     let hash = hash_password("a password nobody types").unwrap();
     for (name, role, halls) in [
         ("manager-a", Role::HallManager, vec![HALL.to_owned()]),

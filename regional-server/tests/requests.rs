@@ -10,16 +10,17 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
-use menpai_model::ContentPack;
 use menpai_server::config::Config;
 use menpai_server::operators::{hash_password, open_session};
+use menpai_server::storage::Role;
 use menpai_server::storage::requests::RequestFilter;
-use menpai_server::storage::{Device, EnrollmentToken, Role};
 use menpai_server::tls::PeerCert;
-use menpai_server::{Server, admin_router, content, device_router, public_router, queue};
+use menpai_server::{Server, admin_router, device_router, public_router};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
+
+mod support;
 
 const HALL: &str = "hall-futian";
 const OTHER_HALL: &str = "hall-civic";
@@ -34,53 +35,13 @@ fn server() -> (Arc<Server>, tempfile::TempDir) {
 }
 
 fn server_with(config: Config) -> (Arc<Server>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        ..config
-    };
-    let server = Server::open(config).unwrap();
-    let pack: ContentPack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
-    let (version, _) = content::publish(
-        server.storage.as_ref(),
-        &server.content_key,
-        pack.clone(),
-        "test",
-    )
-    .unwrap();
-    server.halls.replace_with(queue::Halls::from_pack(&pack));
-    server.phone.replace(version, pack);
-    let token = hex::encode(Sha256::digest("f".repeat(64).as_bytes()));
-    server
-        .storage
-        .create_enrollment_token(
-            &token,
-            &EnrollmentToken {
-                hall: HALL.into(),
-                position: "entrance".into(),
-                expires_at: i64::MAX / 2,
-                used: false,
-            },
-            "test",
-        )
-        .unwrap();
-    assert!(
-        server
-            .storage
-            .redeem_enrollment(
-                &token,
-                0,
-                &Device {
-                    id: "dev-test".into(),
-                    hall: HALL.into(),
-                    position: "entrance".into(),
-                    cert_sha256: hex::encode(Sha256::digest(CERT)),
-                    enrolled_at: "2026-11-29T00:00:00Z".into(),
-                    revoked_at: None,
-                    training: false,
-                },
-            )
-            .unwrap()
+    let (server, dir) = support::published(config);
+    support::enroll(
+        &server,
+        "dev-test",
+        HALL,
+        "entrance",
+        &hex::encode(Sha256::digest(CERT)),
     );
     let hash = hash_password("a password nobody types").unwrap();
     for (name, halls) in [

@@ -9,68 +9,22 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
-use menpai_model::ContentPack;
+use menpai_server::Server;
 use menpai_server::config::Config;
-use menpai_server::storage::{Device, EnrollmentToken};
 use menpai_server::tls::PeerCert;
-use menpai_server::{Server, content, queue};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
+
+mod support;
 
 /// A terminal's certificate as the TLS layer hands it over (the router only hashes it).
 const CERT: &[u8] = b"a terminal certificate, DER in real life";
 
 /// A server with the demo region published and one enrolled terminal.
 fn server() -> (Arc<Server>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        data_dir: dir.path().join("data"),
-        ..Config::default()
-    };
-    let server = Server::open(config).unwrap();
-    let pack: ContentPack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
-    let (version, _) = content::publish(
-        server.storage.as_ref(),
-        &server.content_key,
-        pack.clone(),
-        "test",
-    )
-    .unwrap();
-    server.halls.replace_with(queue::Halls::from_pack(&pack));
-    server.phone.replace(version, pack);
-    let token = "f".repeat(64);
-    let token = hex::encode(Sha256::digest(token.as_bytes()));
-    let never = i64::MAX / 2;
-    server
-        .storage
-        .create_enrollment_token(
-            &token,
-            &EnrollmentToken {
-                hall: "hall-futian".into(),
-                position: "entrance".into(),
-                expires_at: never,
-                used: false,
-            },
-            "test",
-        )
-        .unwrap();
-    let enrolled = server
-        .storage
-        .redeem_enrollment(
-            &token,
-            0,
-            &Device {
-                id: "dev-test".into(),
-                hall: "hall-futian".into(),
-                position: "entrance".into(),
-                cert_sha256: hex::encode(Sha256::digest(CERT)),
-                enrolled_at: "2026-11-29T00:00:00Z".into(),
-                revoked_at: None,
-                training: false,
-            },
-        )
-        .unwrap();
-    assert!(enrolled);
+    let (server, dir) = support::published(Config::default());
+    let cert = hex::encode(Sha256::digest(CERT));
+    support::enroll(&server, "dev-test", "hall-futian", "entrance", &cert);
     (Arc::new(server), dir)
 }
 

@@ -377,6 +377,9 @@ pub async fn sync_once(
             bundle::decode_record(&mut pack, &e.kind, &body)
                 .map_err(|err| SyncError::BadManifest(format!("{} {}: {err}", e.kind, e.key)))?;
         }
+        // The bytes fetched count before the new version shows: whoever sees it active sees
+        // what it cost on the wire.
+        record(agent, client, |_| {});
         match agent.import_pack(&pack, &manifest.version) {
             Ok(_) => {}
             Err(ImportError::Invalid(errors)) => return Err(SyncError::Invalid(errors)),
