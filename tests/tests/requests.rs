@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
 use menpai_tests::webdriver::Driver;
-use menpai_tests::{binary, demo_region, login, runtime_dir};
+use menpai_tests::{binary, demo_region, login, runtime_dir, workspace};
 
 const KIOSK_PHONE: &str = "13712345678";
 const WEB_PHONE: &str = "13698765432";
@@ -191,7 +191,7 @@ fn work_to_closed(
     staff.click("#reveal button");
     let shown = staff.wait_text("#phone-shown", phone, 30).unwrap();
     assert!(shown.contains(phone), "{shown}");
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("requests-shots");
+    let shots = workspace().join("target/screenshots/requests");
     std::fs::write(shots.join("console-request-called.png"), staff.screenshot()).unwrap();
     staff.type_into("#called-back textarea", "已电话联系，约好明天上午");
     staff.click("#called-back button");
@@ -218,7 +218,7 @@ fn a_kiosk_request_and_a_phone_request_are_worked_to_closed_and_the_numbers_stay
     let admin = login(&s, ADMIN.0, ADMIN.1);
     let agent = terminal(&s, &admin, "entrance", None, "");
     let base = format!("https://{}", s.public);
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("requests-shots");
+    let shots = workspace().join("target/screenshots/requests");
     std::fs::create_dir_all(&shots).unwrap();
 
     // The staff's queue is open before anything comes: it must fill in by itself.
