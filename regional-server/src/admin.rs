@@ -65,11 +65,15 @@ const LOGIN_STYLE: &str = "body{font-family:sans-serif;background:#f2f5fa;displa
 form{background:#fff;padding:32px;border-radius:16px;display:flex;flex-direction:column;gap:12px;min-width:280px}\
 button{background:#1a5fb4;color:#fff;border:0;padding:10px;border-radius:8px}";
 
-/// The operators' login page, with why the last try failed.
-fn login_html(error: Option<&str>) -> String {
+/// The operators' login page, with why the last try failed; `next`: the console page to go
+/// back to.
+fn login_html(error: Option<&str>, next: Option<&str>) -> String {
     let body = html! {
         form method="post" action="/login" {
             h1 { "门牌运维登录" }
+            @if let Some(n) = next {
+                input type="hidden" name="next" value=(n);
+            }
             @if let Some(e) = error {
                 p style="color:#c62828" { (e) }
             }
@@ -79,6 +83,10 @@ fn login_html(error: Option<&str>) -> String {
                 input name="password" id="password" type="password" autocomplete="current-password"
                     required;
             }
+            label class="training" {
+                input type="checkbox" name="training" id="training" value="on";
+                " 培训登录（练习用：只看培训记录，不叫真实号码）"
+            }
             button id="login" type="submit" { "登录" }
         }
     };
@@ -87,14 +95,41 @@ fn login_html(error: Option<&str>) -> String {
         .into_string()
 }
 
-async fn login_page() -> Html<String> {
-    Html(login_html(None))
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+async fn login_page(Query(q): Query<Next>) -> Html<String> {
+    Html(login_html(None, local_page(q.next.as_deref())))
+}
+
+/// `next` when it is a page of this server (a path, not another site).
+fn local_page(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.len() <= 200
+            && !n.contains(['\\', '\r', '\n'])
+            && n != &"/login"
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    name: String,
+    password: String,
+    /// The checkbox: "on" when ticked.
+    training: Option<String>,
+    next: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct LoginBody {
     name: String,
     password: String,
+    #[serde(default)]
+    training: bool,
 }
 
 fn cookie(token: &str, max_age: i64) -> String {
@@ -113,12 +148,14 @@ async fn login_form(
     State(server): S,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(b): Form<LoginBody>,
+    Form(b): Form<LoginForm>,
 ) -> Response {
     if let Err(e) = same_site_login(&headers) {
         return e.into_response();
     }
-    match login::log_in(&server, peer.ip(), &b.name, &b.password).await {
+    let training = b.training.is_some();
+    let next = local_page(b.next.as_deref());
+    match login::log_in(&server, peer.ip(), &b.name, &b.password, training).await {
         Ok((token, op)) => (
             StatusCode::SEE_OTHER,
             [
@@ -126,13 +163,19 @@ async fn login_form(
                     header::SET_COOKIE,
                     cookie(&token, server.config.session_hours as i64 * 3600),
                 ),
-                // A password an admin set is changed first; then window staff start at their
-                // window, everyone else at the fleet.
-                (header::LOCATION, operators::landing(&op).to_owned()),
+                // A password an admin set is changed first; then the page asked for, else
+                // window staff start at their window, everyone else at the fleet.
+                (
+                    header::LOCATION,
+                    match next {
+                        Some(n) if !op.must_change_password => n.to_owned(),
+                        _ => operators::landing(&op).to_owned(),
+                    },
+                ),
             ],
         )
             .into_response(),
-        Err(e) => (e.status, Html(login_html(Some(&e.message)))).into_response(),
+        Err(e) => (e.status, Html(login_html(Some(&e.message), next))).into_response(),
     }
 }
 
@@ -143,10 +186,11 @@ async fn login_json(
     JsonBody(b): JsonBody<LoginBody>,
 ) -> Result<Json<Value>, AppError> {
     same_site_login(&headers)?;
-    let (token, op) = login::log_in(&server, peer.ip(), &b.name, &b.password).await?;
+    let (token, op) = login::log_in(&server, peer.ip(), &b.name, &b.password, b.training).await?;
     Ok(Json(json!({
         "token": token,
         "role": op.role.as_str(),
+        "training": op.training,
         "must_change_password": op.must_change_password,
     })))
 }

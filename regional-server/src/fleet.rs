@@ -195,7 +195,7 @@ impl Fleet {
         }
         let places = position_names(server);
         let mut escalated: HashMap<String, usize> = HashMap::new();
-        for call in server.storage.open_help_calls(halls, 1000)? {
+        for call in server.storage.open_help_calls(halls, false, 1000)? {
             if call.stage == menpai_model::help::HelpStage::Escalated {
                 *escalated.entry(call.device).or_default() += 1;
             }
@@ -477,6 +477,7 @@ mod tests {
             disabled: false,
             display_name: "<op>".into(),
             must_change_password: false,
+            training: false,
         };
         let page = page(&v, &op).into_string();
         for raw in ["<script>", "<op>", "<v>", "<h>", "<b>x", "<福田>"] {

@@ -70,19 +70,27 @@ fn locked(wait: Duration) -> AppError {
     )
 }
 
-/// Logs in from `from`: the session token and the operator.
+/// Logs in from `from` (`training`: a training login, 培训登录): the session token and the
+/// operator.
 pub async fn log_in(
     server: &Arc<Server>,
     from: IpAddr,
     name: &str,
     password: &str,
+    training: bool,
 ) -> Result<(String, Operator), AppError> {
     let op = check(server, from, name, password).await?;
-    let token = operators::open_session(server, &op)?;
+    let (token, action) = match training {
+        false => (operators::open_session(server, &op)?, "login"),
+        true => (
+            operators::open_training_session(server, &op)?,
+            "login.training",
+        ),
+    };
     let _ = server
         .storage
-        .audit(&op.name, "login", &from.to_string(), "ok");
-    Ok((token, op))
+        .audit(&op.name, action, &from.to_string(), "ok");
+    Ok((token, Operator { training, ..op }))
 }
 
 /// The enabled operator whose name and password these are, checked under the same throttles

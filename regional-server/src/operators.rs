@@ -65,11 +65,20 @@ pub fn check_password(
 
 /// Opens a session for an operator who has just proved who they are; its token.
 pub fn open_session(server: &Server, op: &Operator) -> Result<String, AppError> {
+    open_login(server, op, false)
+}
+
+/// Opens a training login (培训登录) for an operator who has just proved who they are.
+pub fn open_training_session(server: &Server, op: &Operator) -> Result<String, AppError> {
+    open_login(server, op, true)
+}
+
+fn open_login(server: &Server, op: &Operator, training: bool) -> Result<String, AppError> {
     let token = random_token();
     let expires = chrono::Utc::now().timestamp() + server.config.session_hours as i64 * 3600;
     server
         .storage
-        .create_session(&sha256_hex(&token), op.id, expires)
+        .create_session(&sha256_hex(&token), op.id, expires, training)
         .map_err(AppError::internal)?;
     Ok(token)
 }
@@ -96,6 +105,13 @@ impl Session {
     pub fn require(&self, role: Role) -> Result<&Operator, AppError> {
         if self.0.must_change_password {
             return Err(must_change());
+        }
+        // Practice never changes accounts, terminals or content.
+        if self.0.training && matches!(role, Role::Admin | Role::ContentEditor) {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "培训登录不能做管理和内容操作，请退出后用正式登录",
+            ));
         }
         if self.0.role.allows(role) {
             Ok(&self.0)
@@ -178,6 +194,58 @@ impl Session {
         let op = self.require(work.role())?;
         Ok((op.role != Role::Admin).then_some(op.halls.as_slice()))
     }
+
+    /// A training login (培训登录): it sees and handles training records only.
+    pub fn training(&self) -> bool {
+        self.0.training
+    }
+
+    /// The operator, when they may do `work` on a record of `hall` (`training`: made in
+    /// training mode): [`Session::in_hall`], and a training login touches only training
+    /// records (403, audited).
+    pub fn on_record(
+        &self,
+        server: &Server,
+        work: HallWork,
+        hall: &str,
+        training: bool,
+    ) -> Result<&Operator, AppError> {
+        let op = self.in_hall(server, work, hall)?;
+        if op.training && !training {
+            let _ = server.storage.audit_in_hall(
+                &op.name,
+                &format!("{}.access", work.key()),
+                hall,
+                "training login, real record",
+                "forbidden",
+            );
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "培训登录只能处理培训记录，不能处理群众的真实记录",
+            ));
+        }
+        Ok(op)
+    }
+
+    /// The operator, when they may call real tickets at `hall`'s windows: never in a
+    /// training login (403, audited).
+    pub fn calls_tickets(&self, server: &Server, hall: &str) -> Result<&Operator, AppError> {
+        let op = self.in_hall(server, HallWork::Queue, hall)?;
+        if op.training {
+            let _ = server.storage.audit_in_hall(
+                &op.name,
+                "queue.access",
+                hall,
+                "training login",
+                "forbidden",
+            );
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "培训登录不能叫真实号码，请退出后用正式登录",
+            ));
+        }
+        Ok(op)
+    }
 }
 
 /// The page an operator starts at after logging in: the password change when an admin set
@@ -245,8 +313,8 @@ fn checked_session(server: &Server, headers: &HeaderMap, path: &str) -> Result<S
 /// Where a browser without a usable session goes instead of a console page.
 #[derive(Debug)]
 pub enum SendOn {
-    /// No live session: the login page.
-    Login,
+    /// No live session: the login page, then back to this page.
+    Login(String),
     /// An admin-set password stands: the password change.
     ChangePassword,
     Error(AppError),
@@ -255,7 +323,10 @@ pub enum SendOn {
 impl IntoResponse for SendOn {
     fn into_response(self) -> Response {
         match self {
-            SendOn::Login => Redirect::to("/login").into_response(),
+            SendOn::Login(page) => {
+                let next = menpai_model::percent_encode(&page);
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
             SendOn::ChangePassword => Redirect::to(CHANGE_PASSWORD_PAGE).into_response(),
             SendOn::Error(e) => e.into_response(),
         }
@@ -265,7 +336,7 @@ impl IntoResponse for SendOn {
 /// The operator of a browser opening a console page at `path`; else where the browser goes.
 pub fn page_session(server: &Server, headers: &HeaderMap, path: &str) -> Result<Session, SendOn> {
     checked_session(server, headers, path).map_err(|e| match e.status {
-        StatusCode::UNAUTHORIZED => SendOn::Login,
+        StatusCode::UNAUTHORIZED => SendOn::Login(path.to_owned()),
         StatusCode::FORBIDDEN => SendOn::ChangePassword,
         _ => SendOn::Error(e),
     })

@@ -526,7 +526,7 @@ async fn disabling_ends_the_session_and_the_open_stream_at_once_and_re_enabling_
     let page = send(&app, "GET", "/fleet", &staff, "", "").await;
     assert_eq!(
         (page.status, page.location.as_str()),
-        (StatusCode::SEE_OTHER, "/login")
+        (StatusCode::SEE_OTHER, "/login?next=%2Ffleet")
     );
     assert_eq!(
         json(

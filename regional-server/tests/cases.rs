@@ -112,9 +112,23 @@ fn json_body(v: Value) -> Option<(&'static str, String)> {
 /// A ticket of 福田 issued at the terminal and served to the end at a window: its day, number,
 /// business and window.
 fn finished_ticket(server: &Server, request_id: &str) -> (String, String, String, u32) {
+    let t = ticket_of(server, request_id, DEVICE);
+    let window = server.halls.get(HALL).unwrap().windows_for(&t.2)[0];
+    for action in [
+        StaffAction::CallNext,
+        StaffAction::Serve,
+        StaffAction::Finish,
+    ] {
+        queue::act(server, HALL, window, &action, "staff-a").unwrap();
+    }
+    (t.0, t.1, t.3, window)
+}
+
+/// A ticket of the hall's first business issued by `device`, waiting: day, number, prefix and
+/// business name.
+fn ticket_of(server: &Server, request_id: &str, device: &str) -> (String, String, String, String) {
     let hall = server.halls.get(HALL).unwrap();
     let business = &hall.business_types[0];
-    let window = hall.windows_for(&business.prefix)[0];
     let today = menpai_server::clock::day(menpai_server::clock::local_now());
     let t = server
         .storage
@@ -125,19 +139,17 @@ fn finished_ticket(server: &Server, request_id: &str) -> (String, String, String
             business: &business.name,
             priority: Priority::Normal,
             issued_at: None,
-            device: DEVICE,
+            device,
             request_id,
             appointment_id: None,
         })
         .unwrap();
-    for action in [
-        StaffAction::CallNext,
-        StaffAction::Serve,
-        StaffAction::Finish,
-    ] {
-        queue::act(server, HALL, window, &action, "staff-a").unwrap();
-    }
-    (today, t.number, business.name.clone(), window)
+    (
+        today,
+        t.number,
+        business.prefix.clone(),
+        business.name.clone(),
+    )
 }
 
 /// Moves the server's clock so its local day is `day` (the time of day kept).
@@ -542,6 +554,66 @@ async fn a_plate_rating_names_its_ticket_a_general_one_says_so_and_overdue_cases
     assert!(page.contains("指示牌太少"), "{page}");
 }
 
+#[test]
+fn a_plate_rating_counts_only_for_a_finished_ticket_it_issued_outside_training_at_a_human_pace() {
+    let (server, _dir) = server();
+    let event = |key: String, body: Value| OutboxEvent {
+        key,
+        kind: "rating".into(),
+        body,
+        created_at: "2026-11-30T02:00:00.000Z".into(),
+    };
+    let poor =
+        |t: &(String, String)| json!({ "level": 1, "ticket": { "day": t.0, "number": t.1 } });
+    // Served elsewhere: issued by another terminal and finished.
+    let (day, number, prefix, _) = ticket_of(&server, "req-other", "dev-other");
+    let window = server.halls.get(HALL).unwrap().windows_for(&prefix)[0];
+    for action in [
+        StaffAction::CallNext,
+        StaffAction::Serve,
+        StaffAction::Finish,
+    ] {
+        queue::act(&server, HALL, window, &action, "staff-a").unwrap();
+    }
+    let elsewhere = (day, number);
+    let practised = finished_ticket(&server, "req-practice");
+    let finished = finished_ticket(&server, "req-real");
+    // Taken here a moment ago, not served yet.
+    let (day, number, _, _) = ticket_of(&server, "req-waiting", DEVICE);
+    let waiting = (day, number);
+    let mut events = vec![
+        event("t1".into(), poor(&elsewhere)),
+        event("t2".into(), poor(&waiting)),
+        event("t3".into(), {
+            let mut b = poor(&(practised.0.clone(), practised.1.clone()));
+            b["training"] = json!(true);
+            b
+        }),
+        event("t4".into(), poor(&(finished.0.clone(), finished.1.clone()))),
+    ];
+    // Someone taps 非常不满意 over and over.
+    for i in 0..10 {
+        events.push(event(format!("g{i}"), json!({ "level": 1 })));
+    }
+    let ingested = server
+        .storage
+        .insert_events(DEVICE, &events, "2026-11-30T02:00:01Z")
+        .unwrap();
+    assert_eq!(ingested.new, 14, "every event is kept as an event");
+    assert_eq!(
+        ingested.cases.len(),
+        1 + 6,
+        "the finished ticket it issued, and six general ratings in ten minutes: {ingested:?}"
+    );
+    let rated: Vec<String> = ingested
+        .cases
+        .iter()
+        .filter_map(|(_, id)| server.storage.case(*id).unwrap())
+        .filter_map(|c| c.rating.ticket.map(|t| t.number))
+        .collect();
+    assert_eq!(rated, [finished.1.clone()]);
+}
+
 #[tokio::test]
 async fn another_halls_manager_is_refused_and_audited_and_bad_input_is_refused() {
     let (server, _dir) = server();
@@ -608,7 +680,10 @@ async fn another_halls_manager_is_refused_and_audited_and_bad_input_is_refused()
     let (st, _, _) = send(&admin, "GET", "/cases", Some(&staff), None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, loc, _) = send(&admin, "GET", "/cases", None, None).await;
-    assert!(st.is_redirection() && loc == "/login", "{st} {loc}");
+    assert!(
+        st.is_redirection() && loc == "/login?next=%2Fcases",
+        "{st} {loc}"
+    );
     // The admin sees it (no hall manager needed).
     let root = login(&server, "ops-admin");
     let (st, _, page) = send(&admin, "GET", &format!("/cases/{id}"), Some(&root), None).await;

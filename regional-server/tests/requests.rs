@@ -3,31 +3,24 @@
 //! private link; a consultation answered; another hall's staff refused (audited); bad bodies,
 //! over-long texts and a revoked terminal refused with nothing stored.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use menpai_server::config::Config;
-use menpai_server::operators::{hash_password, open_session};
+use menpai_server::operators::hash_password;
 use menpai_server::storage::Role;
 use menpai_server::storage::requests::RequestFilter;
-use menpai_server::tls::PeerCert;
 use menpai_server::{Server, admin_router, device_router, public_router};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tower::ServiceExt;
 
 mod support;
+
+use support::http::{CERT, FORM, form, json_body, login, send};
 
 const HALL: &str = "hall-futian";
 const OTHER_HALL: &str = "hall-civic";
 const PHONE: &str = "13912345678";
-/// The anti-forgery cookie's value the test's browser holds (48 hex digits).
-const FORM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef";
-const CERT: &[u8] = b"a terminal certificate, DER in real life";
 
 /// The demo region published, a terminal enrolled in 福田, staff of 福田 (two) and of 市民中心.
 fn server() -> (Arc<Server>, tempfile::TempDir) {
@@ -55,75 +48,6 @@ fn server_with(config: Config) -> (Arc<Server>, tempfile::TempDir) {
             .unwrap();
     }
     (Arc::new(server), dir)
-}
-
-/// A session cookie (with the form cookie) for an operator.
-fn login(server: &Server, name: &str) -> String {
-    let op = server.storage.operator_by_name(name).unwrap().unwrap();
-    let token = open_session(server, &op).unwrap();
-    format!("menpai_session={token}; __Host-menpai-form={FORM}")
-}
-
-struct Sent {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-/// One request through `app` (with the terminal's certificate when `cert`).
-async fn send(
-    app: &Router,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    body: Option<(&str, String)>,
-    cert: bool,
-) -> Sent {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "localhost");
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    if let Some((kind, _)) = &body {
-        req = req.header("content-type", *kind);
-    }
-    let mut req = req
-        .body(Body::from(body.map(|(_, b)| b).unwrap_or_default()))
-        .unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 9], 40000))));
-    if cert {
-        req.extensions_mut()
-            .insert(PeerCert(Some(Arc::new(CERT.to_vec()))));
-    }
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
-        .await
-        .unwrap();
-    Sent {
-        status,
-        location,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn form(fields: &[(&str, &str)]) -> Option<(&'static str, String)> {
-    Some((
-        "application/x-www-form-urlencoded",
-        serde_urlencoded::to_string(fields).unwrap(),
-    ))
-}
-
-fn json_body(v: Value) -> Option<(&'static str, String)> {
-    Some(("application/json", v.to_string()))
 }
 
 fn stored(server: &Server) -> usize {

@@ -86,8 +86,8 @@ fn the_fleet_view_shows_a_silent_terminal_turn_stale_then_offline() {
     d.go(&format!("{base}/fleet"));
     let url = d.session("GET", "/url", Value::Null);
     assert!(
-        url.as_str().unwrap().ends_with("/login"),
-        "no session → the login page: {url}"
+        url.as_str().unwrap().ends_with("/login?next=%2Ffleet"),
+        "no session → the login page, then back: {url}"
     );
     let name = d.element("#name");
     d.session(

@@ -71,6 +71,8 @@ async fn rate(
     let body = json!({
         "hall": agent.config.terminal.hall, "subject": subject, "ticket": r.ticket,
         "level": r.level, "reasons": r.reasons, "comment": comment, "item": r.item,
+        // Practice stays practice even when it reaches the server after training ended.
+        "training": agent.training.on(),
     });
     let key = agent
         .store

@@ -71,6 +71,11 @@ pub(super) fn list(
         }
         @if cases.is_empty() {
             p id="none" { "没有" (filter.label()) "的案件。" }
+            @if op.training {
+                p class="muted" id="training-none" {
+                    "培训登录看不到真实案件：培训中的评价不立案。请退出后用正式登录处理。"
+                }
+            }
         } @else {
             table id="cases" {
                 thead { tr {

@@ -74,7 +74,8 @@ fn case_id(raw: &str) -> Result<i64, AppError> {
 fn case_for(server: &Server, s: &Session, raw: &str) -> Result<(Case, bool), AppError> {
     s.halls_for(HallWork::Cases)?;
     let case = super::find(server, case_id(raw)?)?;
-    s.in_hall(server, HallWork::Cases, &case.hall)?;
+    // Cases come from real ratings only: a training login touches none.
+    s.on_record(server, HallWork::Cases, &case.hall, false)?;
     let overdue = super::is_overdue(server, &case);
     Ok((case, overdue))
 }
@@ -82,10 +83,21 @@ fn case_for(server: &Server, s: &Session, raw: &str) -> Result<(Case, bool), App
 /// The case `raw` names when `s` may see it, checked without a second audit line.
 fn visible_case(server: &Server, s: &Session, raw: &str) -> Option<(Case, bool)> {
     let case = super::find(server, case_id(raw).ok()?).ok()?;
-    let may = s.0.role.allows(HallWork::Cases.role()) && s.0.acts_in(&case.hall);
+    let may = s.0.role.allows(HallWork::Cases.role()) && s.0.acts_in(&case.hall) && !s.training();
     may.then(|| {
         let overdue = super::is_overdue(server, &case);
         (case, overdue)
+    })
+}
+
+/// The halls whose cases `s` lists (`None`: all): none for a training login, as cases come
+/// from real ratings only.
+fn case_halls(s: &Session) -> Result<Option<Vec<String>>, AppError> {
+    let halls = s.halls_for(HallWork::Cases)?.map(<[String]>::to_vec);
+    Ok(if s.training() {
+        Some(Vec::new())
+    } else {
+        halls
     })
 }
 
@@ -114,7 +126,7 @@ async fn list_page(
         let op = &s;
         page_operator(op)?;
         let f = filter(&q)?;
-        let halls = op.halls_for(HallWork::Cases)?.map(<[String]>::to_vec);
+        let halls = case_halls(op)?;
         let s2 = server.clone();
         let cases = blocking(move || super::list(&s2, halls.as_deref(), f)).await?;
         Ok::<_, AppError>(pages::list(&server, &op.0, f, &cases))
@@ -252,7 +264,7 @@ async fn list_json(
     Query(q): Query<Show>,
 ) -> Result<Json<Value>, AppError> {
     let f = filter(&q)?;
-    let halls = s.halls_for(HallWork::Cases)?.map(<[String]>::to_vec);
+    let halls = case_halls(&s)?;
     let s2 = server.clone();
     let cases = blocking(move || super::list(&s2, halls.as_deref(), f)).await?;
     let cases: Vec<Value> = cases

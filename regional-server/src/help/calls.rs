@@ -219,11 +219,16 @@ fn screen_name(screen: &str) -> String {
     name.to_owned()
 }
 
-/// How the open calls of `halls` (`None`: all) read on a page, newest first.
-pub fn open_views(server: &Server, halls: Option<&[String]>) -> Result<Vec<CallView>, AppError> {
+/// How the open calls of `halls` (`None`: all; `training_only`: for a training login) read
+/// on a page, newest first.
+pub fn open_views(
+    server: &Server,
+    halls: Option<&[String]>,
+    training_only: bool,
+) -> Result<Vec<CallView>, AppError> {
     let calls = server
         .storage
-        .open_help_calls(halls, LIST_LIMIT)
+        .open_help_calls(halls, training_only, LIST_LIMIT)
         .map_err(AppError::internal)?;
     Ok(calls.iter().map(|c| view(server, c)).collect())
 }

@@ -39,11 +39,11 @@ pub fn visible(
     match hall {
         Some(h) => {
             s.in_hall(server, HallWork::Help, h)?;
-            calls::open_views(server, Some(&[h.to_owned()]))
+            calls::open_views(server, Some(&[h.to_owned()]), s.training())
         }
         None => {
             let halls = s.halls_for(HallWork::Help)?.map(<[String]>::to_vec);
-            calls::open_views(server, halls.as_deref())
+            calls::open_views(server, halls.as_deref(), s.training())
         }
     }
 }
@@ -145,7 +145,7 @@ pub enum Act {
 /// Acts on call `id` for `s`: the call's hall must be theirs (403, audited).
 fn act(server: &Server, s: &Session, id: &str, what: Act) -> Result<CallView, AppError> {
     let call = calls::find(server, id)?;
-    let op = s.in_hall(server, HallWork::Help, &call.hall)?;
+    let op = s.on_record(server, HallWork::Help, &call.hall, call.training)?;
     let done = match what {
         Act::Acknowledge => calls::acknowledge(server, id, &op.name, &op.display_name)?,
         Act::Resolve => calls::resolve(server, id, &op.name)?,
@@ -248,7 +248,7 @@ pub fn staff_section(
         None if op.role == crate::storage::Role::Admin => None,
         None => Some(op.halls.clone()),
     };
-    let list = calls::open_views(server, halls.as_deref()).unwrap_or_default();
+    let list = calls::open_views(server, halls.as_deref(), op.training).unwrap_or_default();
     let src = match hall {
         Some(h) => format!("/duty/calls?back=/staff&hall={}", encode(h)),
         None => "/duty/calls?back=/staff".to_owned(),

@@ -155,7 +155,11 @@ fn form(fields: &[(&str, &str)]) -> Option<(&'static str, String)> {
 }
 
 fn stored(server: &Server) -> usize {
-    server.storage.open_help_calls(None, 1000).unwrap().len()
+    server
+        .storage
+        .open_help_calls(None, false, 1000)
+        .unwrap()
+        .len()
 }
 
 #[tokio::test]

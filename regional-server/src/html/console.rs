@@ -13,6 +13,7 @@ nav.console .brand{font-weight:bold;margin-right:10px;color:#fff;white-space:now
 nav.console a.section{color:#dfe9f7;text-decoration:none;padding:6px 10px;border-radius:6px;white-space:nowrap}\
 nav.console a.section:hover{background:#1a5fb4}nav.console a[aria-current=page]{color:#0e3f7e;background:#fff;font-weight:bold}\
 nav.console .who{margin-left:auto;font-size:14px;display:flex;align-items:center;gap:8px;white-space:nowrap}nav.console .who a{color:#fff}\
+div.training-login{background:#fff3cd;color:#7a4b00;border-bottom:2px solid #e0a800;padding:6px 12px;font-weight:bold}\
 nav.console form{display:inline;margin:0}nav.console button{font-size:14px;padding:3px 10px;background:#fff;color:#0e3f7e}\
 main{padding:12px 16px;max-width:1200px;margin:0 auto}h1{font-size:22px;color:#0e3f7e;margin:8px 0}h2{font-size:18px;margin:18px 0 6px;color:#0e3f7e}\
 table{border-collapse:collapse;background:#fff;width:100%;border-radius:10px;overflow:hidden}th{background:#e8eef6;font-weight:600;white-space:nowrap}\
@@ -95,7 +96,7 @@ impl Section {
             Section::Fleet | Section::Account => true,
             Section::Staff | Section::Duty | Section::Requests => op.role.allows(Role::QueueStaff),
             Section::Cases => op.role.allows(Role::HallManager),
-            Section::Operators | Section::Audit => op.role == Role::Admin,
+            Section::Operators | Section::Audit => op.role == Role::Admin && !op.training,
         }
     }
 }
@@ -122,6 +123,11 @@ pub fn console_page(op: &Operator, current: Section, page: Page<'_>, body: Marku
                     (op.display_name) "（" (op.role.label()) "）"
                 }
                 form method="post" action="/logout" { button id="logout" { "退出" } }
+            }
+        }
+        @if op.training {
+            div class="training-login" id="training-login" role="status" {
+                "培训登录：这里只有培训记录，所做的操作都是练习，不会叫真实号码，也不会处理群众的真实事项。"
             }
         }
         main { (body) }

@@ -87,7 +87,7 @@ async fn action_json(
     Path((hall, window)): Path<(String, u32)>,
     JsonBody(action): JsonBody<StaffAction>,
 ) -> Result<Json<Value>, AppError> {
-    let op = staff_in(&server, &s, &hall)?.name.clone();
+    let op = s.calls_tickets(&server, &hall)?.name.clone();
     let ticket = tokio::task::spawn_blocking(move || act(&server, &hall, window, &action, &op))
         .await
         .map_err(AppError::internal)??;
@@ -180,8 +180,9 @@ fn refusal(op: &Operator, status: StatusCode, why: &str) -> Response {
 }
 
 async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) -> Response {
-    let op = match staff_in(&server, &s, &f.hall) {
+    let op = match s.calls_tickets(&server, &f.hall) {
         Ok(op) => op.name.clone(),
+        Err(e) if s.training() => return refusal(&s.0, e.status, &e.message),
         Err(e) => return e.into_response(),
     };
     let action = match f.action.as_str() {
@@ -199,7 +200,10 @@ async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) ->
     let (hall, window) = (f.hall.clone(), f.window);
     let s2 = server.clone();
     let r = tokio::task::spawn_blocking(move || act(&s2, &hall, window, &action, &op)).await;
-    let back = format!("/staff?hall={}&window={window}", urlencode(&f.hall));
+    let back = format!(
+        "/staff?hall={}&window={window}",
+        menpai_model::percent_encode(&f.hall)
+    );
     match r {
         Ok(Ok(_)) => (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response(),
         Ok(Err(e)) => match hall_of(&server, &f.hall) {
@@ -212,15 +216,6 @@ async fn page_action(State(server): S, s: Session, Form(f): Form<ActionForm>) ->
         },
         Err(e) => AppError::internal(e).into_response(),
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            b => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The staff page's own look, over the console's.
@@ -258,7 +253,7 @@ fn pick_page(server: &Server, op: &Operator, help: Markup) -> Markup {
             h2 { (hall.name) }
             p {
                 @for n in hall.windows.keys() {
-                    a class="tag" href={ "/staff?hall=" (urlencode(&hall.id)) "&window=" (n) } {
+                    a class="tag" href={ "/staff?hall=" (menpai_model::percent_encode(&hall.id)) "&window=" (n) } {
                         (n) " 号窗口"
                     }
                     " "
@@ -315,6 +310,11 @@ fn window_page(
         h1 { (hall.name) " · " (window) " 号窗口" }
         p { "办理：" (names.join("、")) " · 操作员 " (op.display_name) }
         @if let Some(e) = error { (error_line(e)) }
+        @if op.training {
+            p class="muted" id="training-queue" {
+                "培训登录只能看排队情况，叫号、办结等按钮不可用：群众的号码不能用来练习。"
+            }
+        }
         div class="now" {
             @match &current {
                 Some(t) => {

@@ -12,12 +12,12 @@ use menpai_model::assist::{AssistReceipt, AssistRequest, RequestKind, RequestSta
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Act, Channel, RequestView, Submission, act, link, reveal_phone, submit, view};
+use super::{Act, Channel, RequestView, Submission, act, link, load, reveal_phone, submit, view};
 use crate::Server;
 use crate::devices::Terminal;
 use crate::error::{AppError, JsonBody};
 use crate::operators::{HallWork, Session};
-use crate::storage::requests::{RequestFilter, StoredRequest};
+use crate::storage::requests::RequestFilter;
 
 type S = State<Arc<Server>>;
 
@@ -70,6 +70,7 @@ async fn list(
         halls,
         kind,
         state,
+        training_only: s.training(),
         limit: 500,
     };
     let views = tokio::task::spawn_blocking(move || {
@@ -84,16 +85,6 @@ async fn list(
     .await
     .map_err(AppError::internal)??;
     Ok(Json(json!({ "requests": views })))
-}
-
-fn load(server: &Server, s: &Session, id: &str) -> Result<StoredRequest, AppError> {
-    let r = server
-        .storage
-        .request(id)
-        .map_err(AppError::internal)?
-        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这条请求"))?;
-    s.in_hall(server, HallWork::Requests, &r.hall)?;
-    Ok(r)
 }
 
 async fn one(

@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use menpai_model::assist::{Author, MAX_REPLY_CHARS, RequestKind, RequestState};
 use serde::Deserialize;
 
-use super::{Act, RequestView, act, reveal_phone, view};
+use super::{Act, RequestView, act, load, reveal_phone, view};
 use crate::Server;
 use crate::error::AppError;
 use crate::html::{
@@ -21,7 +21,7 @@ use crate::html::{
 };
 use crate::operators::{HallWork, PageSession, Session, display_name};
 use crate::storage::Operator;
-use crate::storage::requests::{RequestFilter, StoredRequest};
+use crate::storage::requests::RequestFilter;
 use crate::web::{FormToken, check_form};
 
 type S = State<Arc<Server>>;
@@ -115,6 +115,7 @@ async fn list_page(State(server): S, ps: PageSession, Query(f): Query<Filters>) 
         halls,
         kind: RequestKind::parse(&f.kind),
         state: RequestState::parse(&f.state),
+        training_only: s.training(),
         limit: 200,
     };
     let s2 = server.clone();
@@ -193,17 +194,6 @@ async fn list_page(State(server): S, ps: PageSession, Query(f): Query<Filters>) 
     };
     let page = Page::new("帮办与咨询 · 门牌", CONSOLE_STYLE).script(LIVE_SCRIPT);
     console_page(op, Section::Requests, page, body).into_response()
-}
-
-/// A request of a hall the operator works in, else 403 (audited) or 404.
-fn load(server: &Server, s: &Session, id: &str) -> Result<StoredRequest, AppError> {
-    let r = server
-        .storage
-        .request(id)
-        .map_err(AppError::internal)?
-        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这条请求"))?;
-    s.in_hall(server, HallWork::Requests, &r.hall)?;
-    Ok(r)
 }
 
 fn thread(v: &RequestView) -> Markup {

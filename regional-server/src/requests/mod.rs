@@ -23,10 +23,22 @@ use crate::Server;
 use crate::clock::stamp;
 use crate::error::AppError;
 use crate::live::Topic;
-use crate::operators::sha256_hex;
+use crate::operators::{HallWork, Session, sha256_hex};
 use crate::storage::Operator;
 use crate::storage::requests::{NewRequest, RequestMessage, RequestMove, StoredRequest};
 use crate::web::random_token;
+
+/// A request `s` may work on: of a hall they work in and, for a training login, made in
+/// training; else 403 (audited) or 404.
+fn load(server: &Server, s: &Session, id: &str) -> Result<StoredRequest, AppError> {
+    let r = server
+        .storage
+        .request(id)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这条请求"))?;
+    s.on_record(server, HallWork::Requests, &r.hall, r.training)?;
+    Ok(r)
+}
 
 /// Operators' work queue and API.
 pub fn routes() -> Router<Arc<Server>> {

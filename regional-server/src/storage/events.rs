@@ -105,7 +105,15 @@ struct RatingEvent {
     /// The ticket rated; absent for a general rating.
     #[serde(default)]
     ticket: Option<EventTicket>,
+    /// Made while the terminal was in training mode (sent later, still practice).
+    #[serde(default)]
+    training: bool,
 }
+
+/// General ratings one terminal may add in [`GENERAL_WINDOW_MIN`] minutes; more are kept only
+/// as events (a hand tapping 非常不满意 over and over opens no flood of cases).
+const GENERAL_PER_WINDOW: i64 = 6;
+const GENERAL_WINDOW_MIN: i64 = 10;
 
 #[derive(Debug, serde::Deserialize)]
 struct EventTicket {
@@ -115,7 +123,9 @@ struct EventTicket {
 
 /// Keeps a plate's rating in the ratings, in the terminal's hall, tied to the ticket it names
 /// (with the window and business that served it); the case a poor one opened. A malformed
-/// rating, or a second one of the same ticket, stays only among the raw events.
+/// rating, one made in training, one of a ticket this terminal did not issue or that is not
+/// finished, a second one of the same ticket, or a general one over the terminal's pace stays
+/// only among the raw events.
 fn apply_rating(
     tx: &Transaction,
     device: &str,
@@ -156,28 +166,62 @@ fn apply_rating(
         tracing::warn!(%device, "A rating from an unknown terminal was kept only as an event.");
         return Ok(None);
     };
-    if training {
+    if training || r.training {
         // 培训模式: never counted, never a case.
         tracing::info!(%device, "A rating made in training mode was kept only as an event.");
         return Ok(None);
     }
     let (business, window): (String, Option<u32>) = match &r.ticket {
         Some(t) => {
+            // Its last hop tells who served it; its first, which terminal issued it.
             let served = tx
                 .query_row(
-                    "SELECT business, window FROM tickets
-                     WHERE hall = ?1 AND day = ?2 AND number = ?3 ORDER BY hop DESC LIMIT 1",
+                    "SELECT last.business, last.window, last.state, first.device
+                     FROM tickets last JOIN tickets first
+                       ON first.hall = last.hall AND first.day = last.day
+                      AND first.number = last.number AND first.hop = 0
+                     WHERE last.hall = ?1 AND last.day = ?2 AND last.number = ?3
+                     ORDER BY last.hop DESC LIMIT 1",
                     params![hall, t.day, t.number],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
+                    |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, Option<u32>>(1)?,
+                            row.get::<_, String>(2)?,
+                            row.get::<_, Option<String>>(3)?,
+                        ))
+                    },
                 )
                 .optional()?;
-            let Some(served) = served else {
+            let Some((business, window, state, issuer)) = served else {
                 tracing::warn!(%device, "A rating of a ticket the hall never issued was kept only as an event.");
                 return Ok(None);
             };
-            served
+            if issuer.as_deref() != Some(device) || state != "done" {
+                tracing::warn!(%device, %state, "A rating of a ticket another terminal issued, or not finished, was kept only as an event.");
+                return Ok(None);
+            }
+            (business, window)
         }
-        None => (String::new(), None),
+        None => {
+            let since = chrono::NaiveDateTime::parse_from_str(
+                &local_stamp(created_at),
+                "%Y-%m-%d %H:%M:%S%.3f",
+            )
+            .map(|t| crate::clock::stamp(t - chrono::Duration::minutes(GENERAL_WINDOW_MIN)))
+            .unwrap_or_default();
+            let recent: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM ratings
+                 WHERE hall = ?3 AND rated_at > ?2 AND device = ?1 AND subject = 'general'",
+                params![device, since, hall],
+                |row| row.get(0),
+            )?;
+            if recent >= GENERAL_PER_WINDOW {
+                tracing::warn!(%device, "General ratings came too fast from a terminal; one was kept only as an event.");
+                return Ok(None);
+            }
+            (String::new(), None)
+        }
     };
     let rating = Rating {
         hall: hall.clone(),

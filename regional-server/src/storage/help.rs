@@ -33,10 +33,12 @@ pub trait HelpStore {
     /// An id another terminal already used is a conflict.
     fn add_help_call(&self, call: &HelpCallRecord) -> Result<(HelpCallRecord, bool)>;
     fn help_call(&self, id: &str) -> Result<Option<HelpCallRecord>>;
-    /// Calls not resolved yet (`halls`: only these; `None`: all), newest first.
+    /// Calls not resolved yet (`halls`: only these; `None`: all; `training_only`: only
+    /// those made in training mode), newest first.
     fn open_help_calls(
         &self,
         halls: Option<&[String]>,
+        training_only: bool,
         limit: usize,
     ) -> Result<Vec<HelpCallRecord>>;
     /// Someone is coming: only a waiting or escalated call.
@@ -142,6 +144,7 @@ impl HelpStore for Sqlite {
     fn open_help_calls(
         &self,
         halls: Option<&[String]>,
+        training_only: bool,
         limit: usize,
     ) -> Result<Vec<HelpCallRecord>> {
         let conn = self.conn();
@@ -150,10 +153,11 @@ impl HelpStore for Sqlite {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM help_calls WHERE stage != 'resolved'
                AND (?2 IS NULL OR hall IN (SELECT value FROM json_each(?2)))
+               AND (?3 = 0 OR training = 1)
              ORDER BY created_at DESC, id DESC LIMIT ?1"
         ))?;
         Ok(stmt
-            .query_map(params![limit as i64, halls_json], row)?
+            .query_map(params![limit as i64, halls_json, training_only], row)?
             .collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -280,10 +284,14 @@ mod tests {
             .unwrap();
         assert_eq!(up.len(), 1);
         assert_eq!(up[0].stage, HelpStage::Escalated);
-        let open = db.open_help_calls(None, 50).unwrap();
+        let open = db.open_help_calls(None, false, 50).unwrap();
         assert_eq!(open.len(), 1);
         let other = ["hall-civic".to_owned()];
-        assert!(db.open_help_calls(Some(&other), 50).unwrap().is_empty());
+        assert!(
+            db.open_help_calls(Some(&other), false, 50)
+                .unwrap()
+                .is_empty()
+        );
         let a = db
             .acknowledge_help_call("c1", "staff", "王小明", t0)
             .unwrap();
@@ -293,6 +301,6 @@ mod tests {
         let r = db.resolve_help_call("c1", "staff", t0).unwrap();
         assert_eq!(r.stage, HelpStage::Resolved);
         assert!(db.resolve_help_call("c1", "staff", t0).is_err());
-        assert!(db.open_help_calls(None, 50).unwrap().is_empty());
+        assert!(db.open_help_calls(None, false, 50).unwrap().is_empty());
     }
 }

@@ -82,6 +82,8 @@ pub struct Operator {
     pub display_name: String,
     /// Set or reset by an admin: the operator must choose a new password before anything else.
     pub must_change_password: bool,
+    /// Logged in for training (培训登录): set only on the operator of such a session.
+    pub training: bool,
 }
 
 impl Operator {
@@ -156,8 +158,15 @@ pub trait OperatorStore {
     fn disable_operator(&self, name: &str, at: &str) -> Result<bool>;
     /// Enables a disabled operator again. False when there is none such.
     fn enable_operator(&self, name: &str) -> Result<bool>;
-    fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()>;
-    /// The operator of a live session.
+    /// A session; `training`: a training login (培训登录).
+    fn create_session(
+        &self,
+        token_sha256: &str,
+        operator: i64,
+        expires_at: i64,
+        training: bool,
+    ) -> Result<()>;
+    /// The operator of a live session (`training` set for a training login).
     fn session(&self, token_sha256: &str, now: i64) -> Result<Option<Operator>>;
     fn delete_session(&self, token_sha256: &str) -> Result<()>;
     fn audit(&self, operator: &str, action: &str, detail: &str, outcome: &str) -> Result<()>;
@@ -194,6 +203,7 @@ fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
             if d.is_empty() { r.get(1)? } else { d }
         },
         must_change_password: r.get(6)?,
+        training: false,
     })
 }
 
@@ -344,15 +354,22 @@ impl OperatorStore for Sqlite {
         Ok(n == 1)
     }
 
-    fn create_session(&self, token_sha256: &str, operator: i64, expires_at: i64) -> Result<()> {
+    fn create_session(
+        &self,
+        token_sha256: &str,
+        operator: i64,
+        expires_at: i64,
+        training: bool,
+    ) -> Result<()> {
         let conn = self.conn();
         conn.execute(
             "DELETE FROM sessions WHERE expires_at < ?1",
             [chrono::Utc::now().timestamp()],
         )?;
         conn.execute(
-            "INSERT INTO sessions (token_sha256, operator_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![token_sha256, operator, expires_at],
+            "INSERT INTO sessions (token_sha256, operator_id, expires_at, training)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![token_sha256, operator, expires_at, training],
         )?;
         Ok(())
     }
@@ -362,12 +379,17 @@ impl OperatorStore for Sqlite {
         let op = conn
             .query_row(
                 &format!(
-                    "SELECT {OPERATOR_COLUMNS} FROM sessions s
+                    "SELECT {OPERATOR_COLUMNS}, s.training FROM sessions s
                      JOIN operators o ON o.id = s.operator_id
                      WHERE s.token_sha256 = ?1 AND s.expires_at > ?2 AND o.disabled_at IS NULL"
                 ),
                 params![token_sha256, now],
-                operator_row,
+                |r| {
+                    Ok(Operator {
+                        training: r.get(7)?,
+                        ..operator_row(r)?
+                    })
+                },
             )
             .optional()?;
         with_halls(&conn, op)

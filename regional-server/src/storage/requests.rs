@@ -83,6 +83,8 @@ pub struct RequestFilter {
     pub halls: Option<Vec<String>>,
     pub kind: Option<RequestKind>,
     pub state: Option<RequestState>,
+    /// Only those made in training mode (a training login's lists).
+    pub training_only: bool,
     pub limit: usize,
 }
 
@@ -225,6 +227,9 @@ impl RequestStore for Sqlite {
         if let Some(s) = f.state {
             args.push(s.as_str().to_owned());
             sql.push_str(&format!(" AND state = ?{}", args.len()));
+        }
+        if f.training_only {
+            sql.push_str(" AND training = 1");
         }
         sql.push_str(&format!(
             " ORDER BY created_at DESC, rowid DESC LIMIT {}",

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_requests.sql"),
     include_str!("../../migrations/0009_cases.sql"),
     include_str!("../../migrations/0010_training.sql"),
+    include_str!("../../migrations/0011_training_logins.sql"),
 ];
 
 /// The embedded backend: one SQLite file in WAL mode.

@@ -1,5 +1,9 @@
 //! What the routers' tests share: a server in a temporary directory with the demo region
-//! published, and terminals enrolled in it as the enrollment route would.
+//! published, terminals enrolled in it as the enrollment route would, and requests sent as a
+//! browser or a terminal sends them. Each test file uses some of it.
+#![allow(dead_code)]
+
+pub(crate) mod http;
 
 use menpai_model::ContentPack;
 use menpai_server::config::Config;
