@@ -314,3 +314,29 @@ fn tickets_and_scanned_appointments_reach_the_agent_and_are_wiped_after() {
     let data = app.world().resource::<Data>();
     assert!(data.ticket.is_none() && data.checkin.is_none());
 }
+
+#[test]
+fn leaving_the_assist_form_forgets_the_phone_and_the_private_link() {
+    use menpai_kiosk::agent::Data;
+    use menpai_kiosk::nav::AssistTap;
+    use menpai_model::assist::AssistReceipt;
+    let (mut app, _requests) = app(Options::default());
+    act(&mut app, Action::Start);
+    act(&mut app, Action::Go(Screen::Assist));
+    for c in "13812345678".chars() {
+        act(&mut app, Action::Assist(AssistTap::Digit(c)));
+    }
+    assert_eq!(
+        app.world().resource::<Session>().assist.phone,
+        "13812345678"
+    );
+    app.world_mut().resource_mut::<Data>().assist = Some(Ok(AssistReceipt {
+        id: "r1".into(),
+        link: "https://example.invalid/r/secret".into(),
+        phone: "138****5678".into(),
+    }));
+    act(&mut app, Action::Home);
+    assert_eq!(screen(&app), Screen::Home);
+    assert_eq!(app.world().resource::<Session>().assist.phone, "");
+    assert!(app.world().resource::<Data>().assist.is_none());
+}

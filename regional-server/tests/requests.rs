@@ -373,6 +373,19 @@ async fn staff_of_another_hall_are_refused_and_each_refusal_is_audited() {
         !own.body.contains(&id),
         "another hall's request is not listed"
     );
+    // Made-up halls are not found, and fill no audit log.
+    for i in 0..5 {
+        let list = send(
+            &admin,
+            "GET",
+            &format!("/api/v1/requests?hall=made-up-{i}"),
+            Some(&b),
+            None,
+            false,
+        )
+        .await;
+        assert_eq!(list.status, StatusCode::NOT_FOUND, "{}", list.body);
+    }
     let refusals = server
         .storage
         .audit_entries(100)

@@ -17,6 +17,7 @@ pub(super) fn plugin(app: &mut App) {
     frame::page(app, Screen::Assist, build);
     requests::asks(app, Screen::Assist, |_, _| vec![Request::Home]);
     app.add_systems(OnEnter(Screen::Assist), prefill_item);
+    app.add_systems(OnExit(Screen::Assist), forget);
     app.add_systems(Update, react.in_set(PageSystems::React));
 }
 
@@ -272,6 +273,14 @@ fn prefill_item(mut session: ResMut<Session>) {
     if !session.assist_sent && session.assist.item.is_none() && session.item.is_some() {
         session.assist.item = session.item.clone();
     }
+}
+
+/// Leaving the form: the phone typed and the private link's code are not left for the next
+/// person to find.
+fn forget(mut session: ResMut<Session>, mut data: ResMut<Data>) {
+    session.assist = Default::default();
+    session.assist_sent = false;
+    data.assist = None;
 }
 
 fn react(
