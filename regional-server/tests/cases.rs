@@ -611,7 +611,7 @@ fn a_plate_rating_counts_only_for_a_finished_ticket_it_issued_outside_training_a
         .filter_map(|(_, id)| server.storage.case(*id).unwrap())
         .filter_map(|c| c.rating.ticket.map(|t| t.number))
         .collect();
-    assert_eq!(rated, [finished.1.clone()]);
+    assert_eq!(rated, std::slice::from_ref(&finished.1));
 }
 
 #[tokio::test]

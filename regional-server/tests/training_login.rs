@@ -152,7 +152,7 @@ async fn a_training_login_works_only_on_training_records_and_never_calls_a_ticke
         false,
     )
     .await;
-    assert_eq!(ids(&listed.body, "requests"), [practice_request.clone()]);
+    assert_eq!(ids(&listed.body, "requests"), [practice_request.as_str()]);
     let listed = send(&admin, "GET", "/api/v1/requests", Some(&real), None, false).await;
     assert_eq!(ids(&listed.body, "requests").len(), 2);
 
