@@ -68,6 +68,10 @@ pub struct BusinessType {
     /// One capital letter, e.g. `A`.
     pub prefix: String,
     pub name: String,
+    /// The service level: waits longer than this many minutes count as over it (statistics,
+    /// the hall monitor); 20 when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_level_min: Option<u32>,
 }
 
 /// A hall's floor plan, in metres from the top-left corner of each floor.

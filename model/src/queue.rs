@@ -282,7 +282,12 @@ pub struct TicketStatus {
 /// China Standard Time now (UTC+8, no daylight saving): the halls' clock, whatever the
 /// machine's time zone. Queue days and times are in it everywhere.
 pub fn china_now() -> chrono::NaiveDateTime {
-    (chrono::Utc::now() + chrono::Duration::hours(8)).naive_utc()
+    china_time(chrono::Utc::now())
+}
+
+/// A moment as China Standard Time reads it.
+pub fn china_time(utc: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    (utc + chrono::Duration::hours(8)).naive_utc()
 }
 
 /// Masks a name for screens and tickets: the first and (for 3+ characters) the last stay.

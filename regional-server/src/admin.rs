@@ -221,7 +221,7 @@ async fn fleet_page(
 
 /// The fleet as `s` may see it.
 fn fleet_for(server: &Server, s: &Session) -> Result<fleet::FleetView, AppError> {
-    let halls = (s.0.role.is_hall_bound()).then_some(s.0.halls.as_slice());
+    let halls = s.0.reads_halls();
     server
         .fleet
         .view_of(server, chrono::Utc::now().timestamp_millis(), halls)

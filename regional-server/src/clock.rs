@@ -8,6 +8,11 @@ pub fn local_now() -> NaiveDateTime {
     menpai_model::queue::china_now()
 }
 
+/// A moment as the halls' clock reads it (China Standard Time).
+pub fn local_of(utc: chrono::DateTime<chrono::Utc>) -> NaiveDateTime {
+    menpai_model::queue::china_time(utc)
+}
+
 /// A local time as stored: `YYYY-MM-DD HH:MM:SS.mmm`.
 pub fn stamp(now: NaiveDateTime) -> String {
     now.format("%Y-%m-%d %H:%M:%S%.3f").to_string()

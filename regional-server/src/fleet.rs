@@ -313,7 +313,7 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
         h1 { "终端运行状态" }
         p class="muted" {
             "最新内容版本 " b id="latest" { (v.latest_version.as_deref().unwrap_or("—")) }
-            @if op.role.is_hall_bound() { " · 只显示你所在的大厅" }
+            @if op.reads_halls().is_some() { " · 只显示你所在的大厅" }
             " · 每 5 秒刷新"
         }
         p class="summary" {

@@ -25,6 +25,7 @@ pub mod ratelimit;
 pub mod requests;
 pub mod shutdown;
 pub mod sms;
+pub mod statistics;
 pub mod storage;
 pub mod tickets;
 pub mod tls;
@@ -227,7 +228,8 @@ fn public_routes(config: &Config) -> Router<Arc<Server>> {
 }
 
 /// What operators open: login, the fleet view, metrics, the admin API, the staff page, the duty
-/// view, requests, cases, accounts and audit; and the live channel, which stays open.
+/// view, requests, cases, accounts, audit and statistics; and the live channel, which stays
+/// open.
 fn admin_routes(config: &Config) -> Router<Arc<Server>> {
     let routes = Router::new()
         .merge(admin::routes())
@@ -236,6 +238,7 @@ fn admin_routes(config: &Config) -> Router<Arc<Server>> {
         .merge(requests::routes())
         .merge(cases::routes())
         .merge(accounts::routes())
+        .merge(statistics::routes())
         .merge(training::routes());
     bounded(routes, config.max_body_bytes)
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))

@@ -92,7 +92,7 @@ fn checked(server: &Server, a: &NewAccount) -> Result<(Role, Vec<String>), AppEr
             role.label()
         )));
     }
-    if !role.is_hall_bound() {
+    if !role.takes_halls() {
         halls.clear();
     }
     password_ok(&a.password)?;

@@ -94,7 +94,7 @@ fn render(
                         }
                     }
                 }
-                label { "所在大厅（窗口人员、大厅负责人必选；可多选）"
+                label { "所在大厅（窗口人员、大厅负责人必选；只读人员选了就只看这些大厅；可多选）"
                     select name="halls" id="new-halls" multiple size=(halls.len().clamp(2, 6)) {
                         @for h in &halls {
                             option value=(h.id) selected[typed.halls.contains(&h.id)] { (h.name) }
@@ -121,7 +121,7 @@ fn render(
                         td data-label="角色" { (op.role.label()) }
                         td data-label="大厅" {
                             @if op.role == Role::Admin { "全部大厅" }
-                            @else if !op.role.is_hall_bound() || op.halls.is_empty() { span class="muted" { "—" } }
+                            @else if !op.role.takes_halls() || op.halls.is_empty() { span class="muted" { "—" } }
                             @else {
                                 (op.halls.iter().map(|h| hall_name(server, h)).collect::<Vec<_>>().join("、"))
                             }

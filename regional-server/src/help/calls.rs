@@ -253,7 +253,7 @@ pub fn view(server: &Server, c: &HelpCallRecord) -> CallView {
     let created = chrono::DateTime::parse_from_rfc3339(&c.created_at)
         .map(|t| t.with_timezone(&chrono::Utc))
         .unwrap_or_else(|_| server.clock.utc_now());
-    let local = created + chrono::Duration::hours(8);
+    let local = crate::clock::local_of(created);
     let hall_name = server
         .halls
         .get(&c.hall)

@@ -44,6 +44,8 @@ pub enum Section {
     Duty,
     Requests,
     Cases,
+    Statistics,
+    Monitor,
     Operators,
     Audit,
     /// The operator's own password (not in the navigation: their name leads there).
@@ -51,12 +53,14 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 9] = [
         Section::Fleet,
         Section::Staff,
         Section::Duty,
         Section::Requests,
         Section::Cases,
+        Section::Statistics,
+        Section::Monitor,
         Section::Operators,
         Section::Audit,
     ];
@@ -68,6 +72,8 @@ impl Section {
             Section::Duty => "大厅值班",
             Section::Requests => "帮办与咨询",
             Section::Cases => "评价整改",
+            Section::Statistics => "统计分析",
+            Section::Monitor => "大厅监控",
             Section::Operators => "人员管理",
             Section::Audit => "操作日志",
             Section::Account => "修改密码",
@@ -81,6 +87,8 @@ impl Section {
             Section::Duty => "/duty",
             Section::Requests => "/requests",
             Section::Cases => "/cases",
+            Section::Statistics => "/statistics",
+            Section::Monitor => "/monitor",
             Section::Operators => "/operators",
             Section::Audit => "/audit",
             Section::Account => "/account/password",
@@ -93,7 +101,7 @@ impl Section {
             return self == Section::Account;
         }
         match self {
-            Section::Fleet | Section::Account => true,
+            Section::Fleet | Section::Account | Section::Statistics | Section::Monitor => true,
             Section::Staff | Section::Duty | Section::Requests => op.role.allows(Role::QueueStaff),
             Section::Cases => op.role.allows(Role::HallManager),
             Section::Operators | Section::Audit => op.role == Role::Admin && !op.training,

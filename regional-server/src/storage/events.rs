@@ -251,8 +251,7 @@ fn apply_rating(
 /// A terminal's UTC time as a hall's local stamp (China Standard Time); now when unreadable.
 fn local_stamp(utc: &str) -> String {
     let local = chrono::DateTime::parse_from_rfc3339(utc)
-        .map(|t| t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("in range")))
-        .map(|t| t.naive_local())
+        .map(|t| crate::clock::local_of(t.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| crate::clock::local_now());
     crate::clock::stamp(local)
 }

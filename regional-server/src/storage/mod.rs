@@ -1,6 +1,6 @@
 //! The server's storage layer: one trait per concern (operators, devices, content, events,
 //! queue, appointments, booking codes, ratings, help calls,
-//! citizens' requests and consultations, rating cases), each implemented by the embedded SQLite
+//! citizens' requests and consultations, rating cases, statistics), each implemented by the embedded SQLite
 //! backend in its own file. A PostgreSQL backend implements the same traits for a region run on
 //! several replicas. Storage imports no feature module: the types it keeps live here.
 
@@ -16,6 +16,7 @@ pub mod queue;
 pub mod ratings;
 pub mod requests;
 mod sqlite;
+pub mod statistics;
 
 pub use appointments::{Appointment, AppointmentStore, NewAppointment};
 pub use booking_codes::{Held, HeldStore};
@@ -29,6 +30,7 @@ pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
 pub use ratings::{Rating, RatingStore, RatingSummary};
 pub use requests::RequestStore;
 pub use sqlite::Sqlite;
+pub use statistics::StatisticsStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -53,6 +55,7 @@ pub trait Storage:
     + HelpStore
     + RequestStore
     + CaseStore
+    + StatisticsStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -67,6 +67,12 @@ impl Role {
     pub fn is_hall_bound(self) -> bool {
         matches!(self, Role::QueueStaff | Role::HallManager)
     }
+
+    /// Whether halls may be given to this role: those it must have, and a viewer's (a viewer
+    /// with halls reads only theirs; without, the whole region).
+    pub fn takes_halls(self) -> bool {
+        self.is_hall_bound() || self == Role::Viewer
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -90,6 +96,13 @@ impl Operator {
     /// Whether this operator may act on `hall`'s queue and records.
     pub fn acts_in(&self, hall: &str) -> bool {
         self.role == Role::Admin || self.halls.iter().any(|h| h == hall)
+    }
+
+    /// The halls this operator reads (fleet, statistics): `None` for the whole region (an
+    /// admin, a content editor, a viewer given no halls).
+    pub fn reads_halls(&self) -> Option<&[String]> {
+        let scoped = self.role.is_hall_bound() || !self.halls.is_empty();
+        (self.role != Role::Admin && scoped).then_some(self.halls.as_slice())
     }
 }
 

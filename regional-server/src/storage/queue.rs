@@ -135,8 +135,13 @@ fn log(
     window: Option<u32>,
     actor: &str,
 ) -> Result<()> {
+    // The ticket's hall, day, queue and channel ride along: statistics read this table alone.
     tx.execute(
-        "INSERT INTO ticket_log (ticket_id, at, state, window, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO ticket_log (ticket_id, at, state, window, actor, hall, day, queue, channel)
+         SELECT ?1, ?2, ?3, ?4, ?5, hall, day, queue,
+                CASE WHEN appointment_id IS NOT NULL THEN 'appointment'
+                     WHEN offline THEN 'offline' ELSE 'online' END
+         FROM tickets WHERE id = ?1",
         params![ticket, at, state, window, actor],
     )?;
     Ok(())
@@ -647,7 +652,15 @@ pub fn apply_offline_ticket(tx: &Transaction, device: &str, t: &OfflineTicket) -
         ],
     )?;
     if inserted == 1 {
-        log(tx, tx.last_insert_rowid(), now, "waiting", None, device)?;
+        // Issued when the citizen took it, not when the terminal could send it.
+        log(
+            tx,
+            tx.last_insert_rowid(),
+            &t.issued_at,
+            "waiting",
+            None,
+            device,
+        )?;
         match (&first, &t.appointment_id) {
             (Some((other, _)), _) => {
                 tx.execute(

@@ -1,0 +1,59 @@
+//! Hall statistics (统计分析): queue figures computed from ticket events, terminals' anonymous
+//! usage beside them, charts, CSV and XLSX exports, and the live hall monitor.
+//!
+//! `report.rs` computes the figures; the other files serve them.
+
+pub mod report;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+
+use crate::Server;
+use crate::error::AppError;
+use crate::operators::{Role, Session};
+use crate::storage::statistics::HopFact;
+
+/// The statistics pages and API.
+pub fn routes() -> Router<Arc<Server>> {
+    Router::new()
+}
+
+/// The halls `s` may read statistics of (`None`: every hall); with `hall`, that one alone when
+/// theirs (403, audited, when not; 404 for a hall the region does not have).
+pub fn scope(
+    server: &Server,
+    s: &Session,
+    hall: Option<&str>,
+) -> Result<Option<Vec<String>>, AppError> {
+    let op = s.require(Role::Viewer)?;
+    let readable = op.reads_halls();
+    let Some(hall) = hall.filter(|h| !h.is_empty()) else {
+        return Ok(readable.map(<[String]>::to_vec));
+    };
+    if server.halls.get(hall).is_none() {
+        return Err(AppError::new(StatusCode::NOT_FOUND, "没有这个大厅"));
+    }
+    if readable.is_some_and(|hs| !hs.iter().any(|h| h == hall)) {
+        let _ =
+            server
+                .storage
+                .audit_in_hall(&op.name, "statistics.access", hall, hall, "forbidden");
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "你没有这个大厅的统计查看权限",
+        ));
+    }
+    Ok(Some(vec![hall.to_owned()]))
+}
+
+/// A hop's service level in seconds: its business type's, else the default.
+pub fn level_s(server: &Server, f: &HopFact) -> u64 {
+    let minutes = server
+        .halls
+        .get(&f.hall)
+        .and_then(|h| h.business(&f.queue).and_then(|b| b.service_level_min))
+        .unwrap_or(report::DEFAULT_SERVICE_LEVEL_MIN);
+    u64::from(minutes) * 60
+}

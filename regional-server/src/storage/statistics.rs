@@ -1,0 +1,119 @@
+//! What statistics read: the ticket events (`ticket_log`, each carrying its hall, day, queue
+//! and channel) gathered per hop of a ticket, and the events behind one ticket.
+
+use rusqlite::params;
+
+use super::{Result, Sqlite};
+
+/// One hop of a ticket (a transfer starts the next) as its events tell it. Times are local
+/// stamps (`YYYY-MM-DD HH:MM:SS.mmm`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HopFact {
+    /// The hop's row: the tickets behind a figure are listed by it.
+    pub ticket: i64,
+    pub hall: String,
+    pub day: String,
+    pub number: String,
+    pub hop: u32,
+    /// The business type's prefix it waited for.
+    pub queue: String,
+    pub business: String,
+    /// `online`, `offline` or `appointment`.
+    pub channel: String,
+    pub priority: String,
+    /// When it began to wait: issued, or transferred in.
+    pub waiting_since: Option<String>,
+    /// The first call (a recall does not move it).
+    pub first_called: Option<String>,
+    pub serving_at: Option<String>,
+    /// Finished, no-show, transferred on or cancelled.
+    pub ended_at: Option<String>,
+    /// Its state now: waiting, called, serving, done, no_show, transferred, cancelled.
+    pub state: String,
+    pub window: Option<u32>,
+    /// Who called it.
+    pub staff: Option<String>,
+    pub recalls: u32,
+}
+
+/// One event of a ticket, for the page behind a figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketEvent {
+    pub ticket: i64,
+    pub at: String,
+    pub state: String,
+    pub window: Option<u32>,
+    pub actor: String,
+}
+
+/// The events statistics are computed from.
+pub trait StatisticsStore {
+    /// Every hop of the tickets of `halls` (`None`: all) on days `from..=to` (`YYYY-MM-DD`).
+    fn hop_facts(&self, halls: Option<&[String]>, from: &str, to: &str) -> Result<Vec<HopFact>>;
+    /// The events of these hops, oldest first.
+    fn ticket_events(&self, tickets: &[i64]) -> Result<Vec<TicketEvent>>;
+}
+
+impl StatisticsStore for Sqlite {
+    fn hop_facts(&self, halls: Option<&[String]>, from: &str, to: &str) -> Result<Vec<HopFact>> {
+        let conn = self.conn();
+        let halls = halls.map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()));
+        let mut stmt = conn.prepare_cached(
+            "SELECT l.ticket_id, l.hall, l.day, t.number, t.hop, l.queue, t.business, l.channel,
+                    t.priority,
+                    MIN(CASE WHEN l.state = 'waiting' THEN l.at END),
+                    MIN(CASE WHEN l.state = 'called' THEN l.at END),
+                    MIN(CASE WHEN l.state = 'serving' THEN l.at END),
+                    MAX(CASE WHEN l.state IN ('done', 'no_show', 'transferred', 'cancelled')
+                             THEN l.at END),
+                    t.state, t.window,
+                    MIN(CASE WHEN l.state = 'called' THEN l.actor END),
+                    t.recalls
+             FROM ticket_log l JOIN tickets t ON t.id = l.ticket_id
+             WHERE (?1 IS NULL OR l.hall IN (SELECT value FROM json_each(?1)))
+               AND l.day BETWEEN ?2 AND ?3
+             GROUP BY l.ticket_id",
+        )?;
+        let rows = stmt.query_map(params![halls, from, to], |r| {
+            Ok(HopFact {
+                ticket: r.get(0)?,
+                hall: r.get(1)?,
+                day: r.get(2)?,
+                number: r.get(3)?,
+                hop: r.get(4)?,
+                queue: r.get(5)?,
+                business: r.get(6)?,
+                channel: r.get(7)?,
+                priority: r.get(8)?,
+                waiting_since: r.get(9)?,
+                first_called: r.get(10)?,
+                serving_at: r.get(11)?,
+                ended_at: r.get(12)?,
+                state: r.get(13)?,
+                window: r.get(14)?,
+                staff: r.get(15)?,
+                recalls: r.get(16)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn ticket_events(&self, tickets: &[i64]) -> Result<Vec<TicketEvent>> {
+        let conn = self.conn();
+        let ids = serde_json::to_string(tickets).unwrap_or_else(|_| "[]".into());
+        let mut stmt = conn.prepare_cached(
+            "SELECT ticket_id, at, state, window, actor FROM ticket_log
+             WHERE ticket_id IN (SELECT value FROM json_each(?1)) ORDER BY at, id",
+        )?;
+        let rows = stmt.query_map([ids], |r| {
+            Ok(TicketEvent {
+                ticket: r.get(0)?,
+                at: r.get(1)?,
+                state: r.get(2)?,
+                window: r.get(3)?,
+                actor: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
