@@ -4,6 +4,10 @@
 //! `report.rs` computes the figures; the other files serve them.
 
 pub mod report;
+pub mod api;
+pub mod export;
+pub mod pages;
+pub mod query;
 
 use std::sync::Arc;
 
@@ -18,6 +22,7 @@ use crate::storage::statistics::HopFact;
 /// The statistics pages and API.
 pub fn routes() -> Router<Arc<Server>> {
     Router::new()
+        .merge(api::routes())
 }
 
 /// The halls `s` may read statistics of (`None`: every hall); with `hall`, that one alone when

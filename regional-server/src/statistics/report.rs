@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDateTime};
 use serde::Serialize;
 
-use crate::storage::statistics::HopFact;
+use crate::storage::statistics::{AppointmentFact, HelpFact, HopFact, RatingFact};
 
 /// Service time is counted in buckets this wide; the last bucket holds everything longer.
 pub const BUCKET_MIN: u32 = 3;
@@ -130,7 +130,6 @@ fn seconds(from: &Option<String>, to: &Option<String>) -> Option<u64> {
 
 /// The key a hop is grouped under.
 pub fn key_of(f: &HopFact, by: GroupBy) -> String {
-    let start = f.waiting_since.as_deref().and_then(parse_stamp);
     match by {
         GroupBy::Hall => f.hall.clone(),
         GroupBy::Window => match f.window {
@@ -140,20 +139,29 @@ pub fn key_of(f: &HopFact, by: GroupBy) -> String {
         GroupBy::Business => f.business.clone(),
         GroupBy::Staff => f.staff.clone().unwrap_or_default(),
         GroupBy::Day => f.day.clone(),
-        GroupBy::Week => start
-            .map(|t| {
-                let w = t.date().iso_week();
-                format!("{}-W{:02}", w.year(), w.week())
-            })
-            .unwrap_or_default(),
         GroupBy::Month => f.day.get(..7).unwrap_or_default().to_owned(),
-        GroupBy::Weekday => start
-            .map(|t| t.weekday().number_from_monday().to_string())
-            .unwrap_or_default(),
-        GroupBy::Hour => start
-            .map(|t| t.format("%H").to_string())
+        GroupBy::Week | GroupBy::Weekday | GroupBy::Hour => f
+            .waiting_since
+            .as_deref()
+            .and_then(parse_stamp)
+            .and_then(|t| time_key(by, t))
             .unwrap_or_default(),
     }
+}
+
+/// The key of a moment for a grouping by time (`None` for hall, window, business, staff).
+pub fn time_key(by: GroupBy, t: NaiveDateTime) -> Option<String> {
+    Some(match by {
+        GroupBy::Day => t.format("%Y-%m-%d").to_string(),
+        GroupBy::Week => {
+            let w = t.date().iso_week();
+            format!("{}-W{:02}", w.year(), w.week())
+        }
+        GroupBy::Month => t.format("%Y-%m").to_string(),
+        GroupBy::Weekday => t.weekday().number_from_monday().to_string(),
+        GroupBy::Hour => t.format("%H").to_string(),
+        GroupBy::Hall | GroupBy::Window | GroupBy::Business | GroupBy::Staff => return None,
+    })
 }
 
 /// Whether a hop counts for a figure (the tickets behind it).
@@ -196,6 +204,19 @@ impl Figure {
         Figure::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
+    /// Its name on pages, as the report's column says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Figure::Tickets => "取号",
+            Figure::Arrived => "到达（含转入）",
+            Figure::Served => "办结",
+            Figure::NoShows => "过号",
+            Figure::Transferred => "转出",
+            Figure::Waited => "已叫号",
+            Figure::OverLevel => "超过服务时限",
+        }
+    }
+
     /// Whether hop `f` is one of this figure's (`level_s`: its business's service level).
     pub fn holds(self, f: &HopFact, level_s: u64) -> bool {
         match self {
@@ -236,13 +257,10 @@ pub fn figures<'a>(
             waits.push(w);
             q.over_level += u64::from(w > level_s(f));
         }
-        if f.state == "done" {
-            let start = f.serving_at.as_ref().or(f.first_called.as_ref()).cloned();
-            if let Some(s) = seconds(&start, &f.ended_at) {
-                services.push(s);
-                let bucket = (s / (u64::from(BUCKET_MIN) * 60)) as usize;
-                q.service_buckets[bucket.min(BUCKETS - 1)] += 1;
-            }
+        if let Some(s) = service_s(f) {
+            services.push(s);
+            let bucket = (s / (u64::from(BUCKET_MIN) * 60)) as usize;
+            q.service_buckets[bucket.min(BUCKETS - 1)] += 1;
         }
     }
     let ended = q.served + q.no_shows;
@@ -291,6 +309,200 @@ pub fn rows(
         })
         .collect();
     (rows, figures(hops, level_s))
+}
+
+/// A window's day: serving and idle time.
+///
+/// A window is open on a day from its first call to the last end of a ticket it called (done,
+/// no-show or transferred); its idle time is that open span minus its serving time (at least
+/// zero), summed over the days. Time between a call and a no-show is idle.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WindowTime {
+    /// `hall/3`, the key of [`GroupBy::Window`].
+    pub key: String,
+    pub hall: String,
+    pub window: u32,
+    /// Days it called at least one ticket.
+    pub days: u64,
+    pub served: u64,
+    pub open_s: u64,
+    pub serving_s: u64,
+    pub idle_s: u64,
+}
+
+/// Serving and idle time per window, in key order.
+pub fn window_times(hops: &[HopFact]) -> Vec<WindowTime> {
+    #[derive(Default)]
+    struct Day {
+        first_call: Option<NaiveDateTime>,
+        last_end: Option<NaiveDateTime>,
+        serving_s: u64,
+        served: u64,
+    }
+    let mut days: BTreeMap<(String, u32, String), Day> = BTreeMap::new();
+    for f in hops {
+        let (Some(w), Some(called)) = (f.window, f.first_called.as_deref().and_then(parse_stamp))
+        else {
+            continue;
+        };
+        let d = days.entry((f.hall.clone(), w, f.day.clone())).or_default();
+        d.first_call = Some(d.first_call.map_or(called, |c| c.min(called)));
+        if let Some(end) = f.ended_at.as_deref().and_then(parse_stamp) {
+            d.last_end = Some(d.last_end.map_or(end, |e| e.max(end)));
+        }
+        if let Some(s) = service_s(f) {
+            d.serving_s += s;
+            d.served += 1;
+        }
+    }
+    let mut windows: BTreeMap<(String, u32), WindowTime> = BTreeMap::new();
+    for ((hall, window, _), d) in days {
+        let w = windows
+            .entry((hall.clone(), window))
+            .or_insert_with(|| WindowTime {
+                key: format!("{hall}/{window}"),
+                hall,
+                window,
+                ..WindowTime::default()
+            });
+        let open = match (d.first_call, d.last_end) {
+            (Some(a), Some(b)) => (b - a).num_seconds().max(0) as u64,
+            _ => 0,
+        };
+        w.days += 1;
+        w.served += d.served;
+        w.open_s += open;
+        w.serving_s += d.serving_s;
+        w.idle_s += open.saturating_sub(d.serving_s);
+    }
+    windows.into_values().collect()
+}
+
+/// A finished hop's service in seconds: from the start of service (or the call) to the end.
+fn service_s(f: &HopFact) -> Option<u64> {
+    if f.state != "done" {
+        return None;
+    }
+    let start = f.serving_at.as_ref().or(f.first_called.as_ref()).cloned();
+    seconds(&start, &f.ended_at)
+}
+
+/// Appointments of a period: booked for a day in it, checked in, missed (the slot ended
+/// without a check-in) and still to come.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppointmentFigures {
+    pub booked: u64,
+    pub checked_in: u64,
+    pub missed: u64,
+    pub upcoming: u64,
+    /// Missed among those whose slot has ended, in %.
+    pub missed_pct: Option<f64>,
+}
+
+/// The figures of these appointments; `now` is the local time that tells missed from upcoming.
+pub fn appointment_figures<'a>(
+    facts: impl IntoIterator<Item = &'a AppointmentFact>,
+    now: NaiveDateTime,
+) -> AppointmentFigures {
+    let mut a = AppointmentFigures::default();
+    for f in facts {
+        a.booked += 1;
+        if f.checked_in_at.is_some() {
+            a.checked_in += 1;
+        } else if slot_end(f).is_some_and(|end| end <= now) {
+            a.missed += 1;
+        } else {
+            a.upcoming += 1;
+        }
+    }
+    let ended = a.checked_in + a.missed;
+    a.missed_pct = (ended > 0).then(|| 100.0 * a.missed as f64 / ended as f64);
+    a
+}
+
+fn slot_end(f: &AppointmentFact) -> Option<NaiveDateTime> {
+    let end = if f.end.len() == 5 {
+        format!("{} {}:00", f.date, f.end)
+    } else {
+        format!("{} {}", f.date, f.end)
+    };
+    NaiveDateTime::parse_from_str(&end, "%Y-%m-%d %H:%M:%S").ok()
+}
+
+/// The rating levels from 5 stars (非常满意) down to 1 (非常不满意).
+pub const RATING_LEVELS: [&str; 5] = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"];
+
+/// Ratings by level and the satisfaction rate: 满意 and 非常满意 (4 and 5 stars) among all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RatingFigures {
+    pub total: u64,
+    /// Counts in the order of [`RATING_LEVELS`]: 5 stars first.
+    pub by_level: [u64; 5],
+    pub satisfied: u64,
+    pub satisfaction_pct: Option<f64>,
+}
+
+pub fn rating_figures<'a>(facts: impl IntoIterator<Item = &'a RatingFact>) -> RatingFigures {
+    let mut r = RatingFigures::default();
+    for f in facts {
+        let stars = f.stars.clamp(1, 5);
+        r.total += 1;
+        r.by_level[usize::from(5 - stars)] += 1;
+        r.satisfied += u64::from(stars >= 4);
+    }
+    r.satisfaction_pct = (r.total > 0).then(|| 100.0 * r.satisfied as f64 / r.total as f64);
+    r
+}
+
+/// Help calls from the plates (training ones left out) and how fast staff acknowledged them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HelpFigures {
+    pub calls: u64,
+    pub acknowledged: u64,
+    pub escalated: u64,
+    pub ack_mean_s: Option<f64>,
+    pub ack_max_s: Option<u64>,
+}
+
+pub fn help_figures<'a>(facts: impl IntoIterator<Item = &'a HelpFact>) -> HelpFigures {
+    let mut h = HelpFigures::default();
+    let mut acks = Vec::new();
+    for f in facts {
+        h.calls += 1;
+        h.escalated += u64::from(f.escalated_at.is_some());
+        let created = utc_as_local(&f.created_at);
+        let acked = f.acknowledged_at.as_deref().and_then(utc_as_local);
+        if let (Some(c), Some(a)) = (created, acked) {
+            h.acknowledged += 1;
+            acks.push((a - c).num_seconds().max(0) as u64);
+        }
+    }
+    h.ack_mean_s = mean(&acks);
+    h.ack_max_s = acks.iter().max().copied();
+    h
+}
+
+/// China time (UTC+8) of an RFC 3339 stamp, as the halls' local time.
+pub fn utc_as_local(at: &str) -> Option<NaiveDateTime> {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| t.naive_utc() + chrono::Duration::hours(8))
+}
+
+/// Items grouped by key (in key order) with each group's figures; no rows when `key` gives
+/// none (a grouping that does not apply to them).
+pub fn grouped<'a, T, F>(
+    items: &'a [T],
+    key: impl Fn(&T) -> Option<String>,
+    figures: impl Fn(Vec<&'a T>) -> F,
+) -> Vec<(String, F)> {
+    let mut groups: BTreeMap<String, Vec<&T>> = BTreeMap::new();
+    for i in items {
+        if let Some(k) = key(i) {
+            groups.entry(k).or_default().push(i);
+        }
+    }
+    groups.into_iter().map(|(k, v)| (k, figures(v))).collect()
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! What statistics read: the ticket events (`ticket_log`, each carrying its hall, day, queue
-//! and channel) gathered per hop of a ticket, and the events behind one ticket.
+//! and channel) gathered per hop of a ticket, the events behind one ticket, and the
+//! appointments, ratings and help calls of a period.
 
 use rusqlite::params;
 
@@ -46,12 +47,73 @@ pub struct TicketEvent {
     pub actor: String,
 }
 
+/// An appointment as statistics count it (no name, no phone).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppointmentFact {
+    pub hall: String,
+    /// The business type's prefix its ticket waits in.
+    pub prefix: String,
+    pub item_name: String,
+    /// The slot: `YYYY-MM-DD`, `HH:MM`.
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub checked_in_at: Option<String>,
+}
+
+/// A citizen's rating as statistics count it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingFact {
+    pub hall: String,
+    /// Local stamp.
+    pub rated_at: String,
+    pub business: String,
+    pub window: Option<u32>,
+    pub stars: u8,
+}
+
+/// A help call from a plate (never a training terminal's). Times are UTC, RFC 3339.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelpFact {
+    pub hall: String,
+    pub position: String,
+    pub created_at: String,
+    pub escalated_at: Option<String>,
+    pub acknowledged_at: Option<String>,
+}
+
 /// The events statistics are computed from.
 pub trait StatisticsStore {
     /// Every hop of the tickets of `halls` (`None`: all) on days `from..=to` (`YYYY-MM-DD`).
     fn hop_facts(&self, halls: Option<&[String]>, from: &str, to: &str) -> Result<Vec<HopFact>>;
     /// The events of these hops, oldest first.
     fn ticket_events(&self, tickets: &[i64]) -> Result<Vec<TicketEvent>>;
+    /// Appointments of `halls` for days `from..=to`.
+    fn appointment_facts(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<AppointmentFact>>;
+    /// Ratings of `halls` given on days `from..=to` (local time).
+    fn rating_facts(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RatingFact>>;
+    /// Help calls of `halls` made from `from_utc` (inclusive) to `until_utc` (exclusive),
+    /// RFC 3339 stamps; training terminals' calls left out.
+    fn help_facts(
+        &self,
+        halls: Option<&[String]>,
+        from_utc: &str,
+        until_utc: &str,
+    ) -> Result<Vec<HelpFact>>;
+}
+
+fn halls_json(halls: Option<&[String]>) -> Option<String> {
+    halls.map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()))
 }
 
 impl StatisticsStore for Sqlite {
@@ -112,6 +174,80 @@ impl StatisticsStore for Sqlite {
                 state: r.get(2)?,
                 window: r.get(3)?,
                 actor: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+    fn appointment_facts(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<AppointmentFact>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT hall, prefix, item_name, date, start, end, checked_in_at FROM appointments
+             WHERE (?1 IS NULL OR hall IN (SELECT value FROM json_each(?1)))
+               AND date BETWEEN ?2 AND ?3",
+        )?;
+        let rows = stmt.query_map(params![halls_json(halls), from, to], |r| {
+            Ok(AppointmentFact {
+                hall: r.get(0)?,
+                prefix: r.get(1)?,
+                item_name: r.get(2)?,
+                date: r.get(3)?,
+                start: r.get(4)?,
+                end: r.get(5)?,
+                checked_in_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn rating_facts(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RatingFact>> {
+        let conn = self.conn();
+        // `rated_at` starts with its day: before the next day holds every stamp of the last.
+        let mut stmt = conn.prepare_cached(
+            "SELECT hall, rated_at, business, window, stars FROM ratings
+             WHERE (?1 IS NULL OR hall IN (SELECT value FROM json_each(?1)))
+               AND rated_at >= ?2 AND rated_at < date(?3, '+1 day')",
+        )?;
+        let rows = stmt.query_map(params![halls_json(halls), from, to], |r| {
+            Ok(RatingFact {
+                hall: r.get(0)?,
+                rated_at: r.get(1)?,
+                business: r.get(2)?,
+                window: r.get(3)?,
+                stars: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn help_facts(
+        &self,
+        halls: Option<&[String]>,
+        from_utc: &str,
+        until_utc: &str,
+    ) -> Result<Vec<HelpFact>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT hall, position, created_at, escalated_at, acknowledged_at FROM help_calls
+             WHERE (?1 IS NULL OR hall IN (SELECT value FROM json_each(?1)))
+               AND created_at >= ?2 AND created_at < ?3 AND training = 0",
+        )?;
+        let rows = stmt.query_map(params![halls_json(halls), from_utc, until_utc], |r| {
+            Ok(HelpFact {
+                hall: r.get(0)?,
+                position: r.get(1)?,
+                created_at: r.get(2)?,
+                escalated_at: r.get(3)?,
+                acknowledged_at: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

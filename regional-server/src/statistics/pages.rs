@@ -1,0 +1,264 @@
+//! The statistics pages in the console: the report (filters, the tables, the exports) and the
+//! hops behind one of its counts with each ticket's events.
+
+use maud::Markup;
+
+use super::query::{Cell, Filters, Table, min_sec, minutes, pct, tables};
+use super::report::{Figure, GroupBy};
+use crate::Server;
+use crate::html::{CONSOLE_STYLE, Page, Section, console, console_page, error_line, html};
+use crate::operators::{display_name, hall_name};
+use crate::storage::Operator;
+use crate::storage::statistics::{HopFact, TicketEvent};
+
+use super::query::Report;
+
+/// Wide tables scroll sideways on a desktop; at phone width each row stacks its cells.
+const STYLE_EXTRA: &str = ".scroll{overflow-x:auto}.scroll table{min-width:100%}td.n,th.n{text-align:right;white-space:nowrap}\
+tr.total td{font-weight:bold;background:#f3f7fc}.note{margin:4px 0 14px}";
+
+fn style() -> &'static str {
+    // One string for the page's head: the console's look and the tables'.
+    static STYLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STYLE.get_or_init(|| format!("{CONSOLE_STYLE}{STYLE_EXTRA}"))
+}
+
+/// A cell as the page shows it.
+fn cell(f: &Filters, c: &Cell) -> Markup {
+    match c {
+        Cell::Text(t) => html! { (t) },
+        Cell::Count(n, Some(link)) if *n > 0 => {
+            html! { a href=(link.href(f)) title="查看这些号" { (n) } }
+        }
+        Cell::Count(n, _) => html! { (n) },
+        Cell::Seconds(s) => html! { (min_sec(*s)) },
+        Cell::Span(s) => html! { (minutes(*s)) },
+        Cell::Pct(p) => html! { (pct(*p)) },
+    }
+}
+
+fn table(f: &Filters, t: &Table) -> Markup {
+    html! {
+        h2 { (t.title) }
+        @if t.rows.len() <= 1 && t.rows.first().is_none_or(|r| matches!(r.get(1), Some(Cell::Count(0, _)) | None)) {
+            p class="muted" id={ (t.id) "-none" } { "这段时间没有记录。" }
+        }
+        div class="scroll" {
+            table id=(t.id) {
+                thead { tr {
+                    @for (i, c) in t.columns.iter().enumerate() {
+                        th class=[(i > 0).then_some("n")] { (c.label) }
+                    }
+                } }
+                tbody {
+                    @for (r, row) in t.rows.iter().enumerate() {
+                        tr class=[(r == 0 && t.id != "windows").then_some("total")] {
+                            @for (i, c) in row.iter().enumerate() {
+                                td class=[(i > 0).then_some("n")] data-label=(t.columns[i].label) { (cell(f, c)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p class="muted note" { (t.note) }
+    }
+}
+
+fn filters_form(server: &Server, op: &Operator, f: &Filters) -> Markup {
+    let readable = op.reads_halls();
+    let halls: Vec<_> = server
+        .halls
+        .all()
+        .into_iter()
+        .filter(|h| readable.is_none_or(|hs| hs.contains(&h.id)))
+        .collect();
+    let mut businesses: Vec<String> = halls
+        .iter()
+        .flat_map(|h| h.business_types.iter().map(|b| b.name.clone()))
+        .collect();
+    businesses.sort();
+    businesses.dedup();
+    let q = f.query();
+    html! {
+        form method="get" action="/statistics" class="card filters" id="filters" {
+            label { "大厅"
+                select name="hall" id="f-hall" {
+                    option value="" { "全部可查看的大厅" }
+                    @for h in &halls {
+                        option value=(h.id) selected[f.hall.as_deref() == Some(h.id.as_str())] { (h.name) }
+                    }
+                }
+            }
+            label { "从" input type="date" name="from" id="f-from" value=(f.from_day()) required; }
+            label { "到" input type="date" name="to" id="f-to" value=(f.to_day()) required; }
+            label { "分组"
+                select name="by" id="f-by" {
+                    @for g in GroupBy::ALL {
+                        option value=(g.as_str()) selected[g == f.by] { "按" (g.label()) }
+                    }
+                }
+            }
+            label { "业务"
+                input name="business" id="f-business" list="businesses" value=(f.business.as_deref().unwrap_or("")) placeholder="全部" maxlength="64" autocomplete="off";
+                datalist id="businesses" { @for b in &businesses { option value=(b) {} } }
+            }
+            label { "窗口"
+                input name="window" id="f-window" type="number" min="1" max="9999" value=(f.window.map(|w| w.to_string()).unwrap_or_default()) placeholder="全部" style="width:6em";
+            }
+            div class="buttons" {
+                button type="submit" id="apply" { "统计" }
+                a class="button secondary" id="export-csv" href={ "/statistics.csv?" (q) } { "导出 CSV" }
+                a class="button secondary" id="export-xlsx" href={ "/statistics.xlsx?" (q) } { "导出 Excel" }
+            }
+        }
+    }
+}
+
+/// What the report covers, in a sentence.
+fn scope_line(server: &Server, f: &Filters) -> String {
+    let halls = match (&f.hall, &f.halls) {
+        (Some(h), _) => hall_name(server, h),
+        (None, None) => "全部大厅".into(),
+        (None, Some(hs)) => hs
+            .iter()
+            .map(|h| hall_name(server, h))
+            .collect::<Vec<_>>()
+            .join("、"),
+    };
+    let mut s = format!("{halls} · {} 至 {}", f.from_day(), f.to_day());
+    if let Some(b) = &f.business {
+        s.push_str(&format!(" · {b}"));
+    }
+    if let Some(w) = f.window {
+        s.push_str(&format!(" · {w} 号窗口"));
+    }
+    s
+}
+
+/// `/statistics`: the report of the filters.
+pub(super) fn report(
+    server: &Server,
+    op: &Operator,
+    f: &Filters,
+    r: &Report,
+    usage: Option<Markup>,
+) -> Markup {
+    let body = html! {
+        h1 { "统计分析" }
+        (filters_form(server, op, f))
+        p id="scope" { strong { (scope_line(server, f)) } }
+        p class="muted" { "每个数字都可点开，查看背后的号和它们的每一步记录。等候、办理时长为 分:秒。" }
+        @for t in tables(r) { (table(f, &t)) }
+        // The terminals' usage (searches, guides, prints) sits here: `statistics::usage`.
+        @if let Some(u) = usage { (u) }
+    };
+    let page = Page::new("统计分析 · 门牌", style());
+    console_page(op, Section::Statistics, page, body)
+}
+
+fn state_label(state: &str) -> &str {
+    match state {
+        "waiting" => "等候",
+        "called" => "叫号",
+        "recalled" => "重呼",
+        "serving" => "办理中",
+        "done" => "办结",
+        "no_show" => "过号",
+        "transferred" => "转出",
+        "cancelled" => "取消",
+        other => other,
+    }
+}
+
+fn time_of(at: &Option<String>) -> &str {
+    at.as_deref().and_then(|a| a.get(11..19)).unwrap_or("—")
+}
+
+/// The hops behind a figure, shown.
+#[derive(Debug)]
+pub(super) struct Behind<'a> {
+    pub filters: &'a Filters,
+    pub key: Option<&'a str>,
+    pub key_label: String,
+    pub figure: Figure,
+    /// Every hop behind it.
+    pub all: usize,
+    pub shown: &'a [HopFact],
+    pub events: &'a [TicketEvent],
+    pub waits: &'a [Option<u64>],
+}
+
+/// `/statistics/tickets`: the hops behind a count, each with its events.
+pub(super) fn behind(server: &Server, op: &Operator, b: &Behind<'_>) -> Markup {
+    let f = b.filters;
+    let many = f.many_halls();
+    let body = html! {
+        h1 { "号码明细：" (b.figure.label()) }
+        p id="scope" {
+            strong { (scope_line(server, f)) }
+            " · " (f.by.label()) "：" (b.key.map(|_| b.key_label.as_str()).unwrap_or("合计"))
+        }
+        p { a href={ "/statistics?" (f.query()) } { "‹ 返回统计" } }
+        p id="count" {
+            "共 " strong { (b.all) } " 个"
+            @if b.all > b.shown.len() { "，只列出前 " (b.shown.len()) " 个" }
+            "。"
+        }
+        @if b.shown.is_empty() { p id="none" { "没有符合条件的号。" } }
+        @else {
+            div class="scroll" {
+                table id="tickets" {
+                    thead { tr {
+                        th { "号码" } th { "日期" }
+                        @if many { th { "大厅" } }
+                        th { "业务" } th { "窗口" } th { "工作人员" } th { "开始等候" } th { "首次叫号" } th { "结束" } th { "状态" } th class="n" { "等候" } th { "记录" }
+                    } }
+                    tbody {
+                        @for (h, wait) in b.shown.iter().zip(b.waits) {
+                            tr id={ "hop-" (h.ticket) } {
+                                td data-label="号码" { (h.number) @if h.hop > 0 { span class="muted" { "（转入）" } } }
+                                td data-label="日期" { (h.day) }
+                                @if many { td data-label="大厅" { (hall_name(server, &h.hall)) } }
+                                td data-label="业务" { (h.business) }
+                                td data-label="窗口" { (h.window.map(|w| format!("{w} 号窗口")).unwrap_or_else(|| "—".into())) }
+                                td data-label="工作人员" { (h.staff.as_deref().map(|s| display_name(server, s)).unwrap_or_else(|| "—".into())) }
+                                td data-label="开始等候" { (time_of(&h.waiting_since)) }
+                                td data-label="首次叫号" { (time_of(&h.first_called)) }
+                                td data-label="结束" { (time_of(&h.ended_at)) }
+                                td data-label="状态" { (state_label(&h.state)) }
+                                td class="n" data-label="等候" { (min_sec(wait.map(|w| w as f64))) }
+                                td data-label="记录" {
+                                    details {
+                                        summary { "每一步" }
+                                        ol class="events" {
+                                            @for e in b.events.iter().filter(|e| e.ticket == h.ticket) {
+                                                li {
+                                                    (e.at.get(11..19).unwrap_or(&e.at)) " " (state_label(&e.state))
+                                                    @if let Some(w) = e.window { " · " (w) " 号窗口" }
+                                                    @if !e.actor.is_empty() { " · " (display_name(server, &e.actor)) }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let page = Page::new("号码明细 · 统计分析 · 门牌", style());
+    console_page(op, Section::Statistics, page, body)
+}
+
+/// A refusal or a bad filter, inside the console.
+pub(super) fn message(op: &Operator, title: &str, text: &str) -> Markup {
+    console(
+        op,
+        Section::Statistics,
+        title,
+        html! { h1 { (title) } (error_line(text)) p { a href="/statistics" { "‹ 返回统计分析" } } },
+    )
+}
