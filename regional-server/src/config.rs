@@ -41,6 +41,20 @@ pub struct Config {
     /// A help call nobody acknowledged in this many seconds is escalated to the duty manager.
     #[serde(default = "help_escalate_after_s")]
     pub help_escalate_after_s: u64,
+    /// The hall monitor flags a business with more than this many people waiting.
+    #[serde(default = "monitor_waiting_over")]
+    pub monitor_waiting_over: u32,
+    /// The hall monitor flags a window idle this many seconds while people wait for it.
+    #[serde(default = "monitor_idle_after_s")]
+    pub monitor_idle_after_s: u64,
+}
+
+fn monitor_waiting_over() -> u32 {
+    15
+}
+
+fn monitor_idle_after_s() -> u64 {
+    120
 }
 
 fn help_escalate_after_s() -> u64 {

@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 
 use crate::Server;
 use crate::error::AppError;
-use crate::operators::{HallWork, Session};
+use crate::operators::{HallWork, Role, Session};
 
 /// What changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,9 @@ pub enum Topic {
     Request,
     /// A rating case opened or moved.
     Case,
+    /// A hall's queue changed (a ticket taken, called, served, transferred…): the hall
+    /// monitor fetches the hall again. Readable by whoever may read the hall's statistics.
+    Queue,
 }
 
 impl Topic {
@@ -36,6 +39,7 @@ impl Topic {
             Topic::Help => HallWork::Help,
             Topic::Request => HallWork::Requests,
             Topic::Case => HallWork::Cases,
+            Topic::Queue => HallWork::Queue,
         }
     }
 
@@ -44,6 +48,7 @@ impl Topic {
             Topic::Help => "help",
             Topic::Request => "request",
             Topic::Case => "case",
+            Topic::Queue => "queue",
         }
     }
 }
@@ -116,7 +121,13 @@ async fn live(
     for t in q.topics.split(',').filter(|t| !t.is_empty()) {
         let topic: Topic = serde_json::from_value(serde_json::Value::String(t.to_owned()))
             .map_err(|_| AppError::bad_request(format!("没有这个主题：{t}")))?;
-        let halls = s.halls_for(topic.work())?.map(<[String]>::to_vec);
+        let halls = match topic {
+            Topic::Queue => s
+                .require(Role::Viewer)?
+                .reads_halls()
+                .map(<[String]>::to_vec),
+            _ => s.halls_for(topic.work())?.map(<[String]>::to_vec),
+        };
         wanted.push((topic, halls));
     }
     if wanted.is_empty() {

@@ -209,6 +209,7 @@ pub fn view(server: &Server, hall: &HallInfo) -> Result<QueueView, StorageError>
 
 /// Tells the hall's terminals (and staff pages) what changed.
 pub fn broadcast(server: &Server, hall: &HallInfo, call: Option<WindowCall>) {
+    server.live.send(&hall.id, crate::live::Topic::Queue, hall.id.clone());
     match view(server, hall) {
         Ok(view) => {
             let _ = server.stream.send(StreamEvent::Queue {

@@ -3,6 +3,8 @@
 //!
 //! `report.rs` computes the figures; the other files serve them.
 
+pub mod charts;
+pub mod monitor;
 pub mod report;
 pub mod api;
 pub mod export;
@@ -22,6 +24,8 @@ use crate::storage::statistics::HopFact;
 /// The statistics pages and API.
 pub fn routes() -> Router<Arc<Server>> {
     Router::new()
+        .merge(charts::routes())
+        .merge(monitor::routes())
         .merge(api::routes())
 }
 

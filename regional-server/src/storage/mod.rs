@@ -11,6 +11,7 @@ pub mod content;
 pub mod devices;
 pub mod events;
 pub mod help;
+pub mod monitor;
 pub mod operators;
 pub mod queue;
 pub mod ratings;
@@ -25,6 +26,7 @@ pub use content::{ContentStore, Version};
 pub use devices::{Device, DeviceStore, EnrollmentToken};
 pub use events::{EventStore, Ingested};
 pub use help::HelpStore;
+pub use monitor::MonitorStore;
 pub use operators::{AuditEntry, Operator, OperatorStore, Role};
 pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
 pub use ratings::{Rating, RatingStore, RatingSummary};
@@ -56,6 +58,7 @@ pub trait Storage:
     + RequestStore
     + CaseStore
     + StatisticsStore
+    + MonitorStore
     + Send
     + Sync
     + std::fmt::Debug
