@@ -776,8 +776,10 @@ fn an_appointment_checked_in_offline_twice_keeps_both_tickets_and_flags_them() {
     pa.sever(true);
     pb.sever(true);
     let token = appointment_token(&s, "ap-0123456789ab");
-    let at = format!("{}T12:00", today());
-    let check_in = |t: &RunningAgent| {
+    // A minute apart: the order they were taken in is the order they are called in, whichever
+    // terminal reconnects first.
+    let check_in = |t: &RunningAgent, minute: &str| {
+        let at = format!("{}T12:{minute}", today());
         let (st, r) = http(
             t.addr,
             "POST",
@@ -791,8 +793,8 @@ fn an_appointment_checked_in_offline_twice_keeps_both_tickets_and_flags_them() {
         assert_eq!(v["ticket"]["printed"], true, "{v}");
         v["ticket"]["number"].as_str().unwrap().to_owned()
     };
-    let first = check_in(&a);
-    let second = check_in(&b);
+    let first = check_in(&a, "00");
+    let second = check_in(&b, "01");
     assert_ne!(first, second);
     pa.sever(false);
     pb.sever(false);
