@@ -679,6 +679,17 @@ async fn every_count_opens_the_tickets_behind_it_with_their_events() {
     assert_eq!(j["tickets"][0]["events"].as_array().unwrap().len(), 4);
     assert_eq!(j["tickets"][0]["business"], day.business);
 
+    // A service-time bucket: T1's 4 minutes are in 3–6.
+    let j = get(
+        &app,
+        &format!("/api/v1/statistics/tickets?{}&figure=service_1", filters()),
+        &viewer,
+    )
+    .await
+    .json();
+    assert_eq!(j["total"], 1);
+    assert_eq!(j["tickets"][0]["number"], day.numbers[0].as_str());
+
     let bad = get(
         &app,
         &format!("/api/v1/statistics/tickets?{}&figure=everything", filters()),

@@ -116,7 +116,7 @@ fn behind(server: &Server, s: &Session, p: &Params) -> Result<BehindRows, AppErr
         None => Figure::Arrived,
         Some(x) => Figure::parse(x).ok_or_else(|| {
             AppError::bad_request(
-                "figure 只能是 tickets、arrived、served、no_shows、transferred、waited 或 over_level",
+                "figure 只能是 tickets、arrived、served、no_shows、transferred、waited、over_level 或 service_0…service_10",
             )
         })?,
     };

@@ -1,6 +1,8 @@
 //! The statistics pages in the console: the report (filters, the tables, the exports) and the
 //! hops behind one of its counts with each ticket's events.
 
+use std::collections::HashMap;
+
 use maud::Markup;
 
 use super::query::{Cell, Filters, Table, min_sec, minutes, pct, tables};
@@ -193,6 +195,15 @@ pub(super) struct Behind<'a> {
 pub(super) fn behind(server: &Server, op: &Operator, b: &Behind<'_>) -> Markup {
     let f = b.filters;
     let many = f.many_halls();
+    // Each name looked up once, however many events carry it.
+    let mut names: HashMap<&str, String> = HashMap::new();
+    let people = b.shown.iter().filter_map(|h| h.staff.as_deref());
+    for who in people.chain(b.events.iter().map(|e| e.actor.as_str())) {
+        names
+            .entry(who)
+            .or_insert_with(|| display_name(server, who));
+    }
+    let name = |who: &str| names.get(who).cloned().unwrap_or_else(|| who.to_owned());
     let body = html! {
         h1 { "号码明细：" (b.figure.label()) }
         p id="scope" {
@@ -222,7 +233,7 @@ pub(super) fn behind(server: &Server, op: &Operator, b: &Behind<'_>) -> Markup {
                                 @if many { td data-label="大厅" { (hall_name(server, &h.hall)) } }
                                 td data-label="业务" { (h.business) }
                                 td data-label="窗口" { (h.window.map(|w| format!("{w} 号窗口")).unwrap_or_else(|| "—".into())) }
-                                td data-label="工作人员" { (h.staff.as_deref().map(|s| display_name(server, s)).unwrap_or_else(|| "—".into())) }
+                                td data-label="工作人员" { (h.staff.as_deref().map(name).unwrap_or_else(|| "—".into())) }
                                 td data-label="开始等候" { (time_of(&h.waiting_since)) }
                                 td data-label="首次叫号" { (time_of(&h.first_called)) }
                                 td data-label="结束" { (time_of(&h.ended_at)) }
@@ -236,7 +247,7 @@ pub(super) fn behind(server: &Server, op: &Operator, b: &Behind<'_>) -> Markup {
                                                 li {
                                                     (e.at.get(11..19).unwrap_or(&e.at)) " " (state_label(&e.state))
                                                     @if let Some(w) = e.window { " · " (w) " 号窗口" }
-                                                    @if !e.actor.is_empty() { " · " (display_name(server, &e.actor)) }
+                                                    @if !e.actor.is_empty() { " · " (name(&e.actor)) }
                                                 }
                                             }
                                         }

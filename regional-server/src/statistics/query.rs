@@ -519,17 +519,7 @@ fn queue_table(r: &Report) -> Table {
         Column::new("超时率", "%"),
         Column::new("平均办理", "秒"),
     ];
-    for b in 0..report::BUCKETS {
-        let from = b as u32 * report::BUCKET_MIN;
-        columns.push(Column::new(
-            if b + 1 == report::BUCKETS {
-                format!("办理{from}分钟以上")
-            } else {
-                format!("办理{from}–{}分钟", from + report::BUCKET_MIN)
-            },
-            "",
-        ));
-    }
+    columns.extend(report::BUCKET_LABELS.iter().map(|l| Column::new(*l, "")));
     columns.push(Column::new("办理总时长", "秒"));
     let row = |label: &str, key: Option<&str>, q: &QueueFigures| {
         let link = |figure| {
@@ -556,7 +546,12 @@ fn queue_table(r: &Report) -> Table {
             Cell::Pct(q.over_level_pct),
             Cell::Seconds(q.service_mean_s),
         ];
-        cells.extend(q.service_buckets.iter().map(|n| Cell::Count(*n, None)));
+        cells.extend(
+            q.service_buckets
+                .iter()
+                .enumerate()
+                .map(|(b, n)| Cell::Count(*n, link(Figure::Service(b as u8)))),
+        );
         cells.push(Cell::Span(q.serving_s));
         cells
     };

@@ -175,7 +175,39 @@ pub enum Figure {
     Transferred,
     Waited,
     OverLevel,
+    /// Served in the service-time bucket of this index (see [`BUCKET_LABELS`]).
+    Service(u8),
 }
+
+/// The service-time buckets' names in links.
+const BUCKET_NAMES: [&str; BUCKETS] = [
+    "service_0",
+    "service_1",
+    "service_2",
+    "service_3",
+    "service_4",
+    "service_5",
+    "service_6",
+    "service_7",
+    "service_8",
+    "service_9",
+    "service_10",
+];
+
+/// The service-time buckets as columns name them.
+pub const BUCKET_LABELS: [&str; BUCKETS] = [
+    "办理0–3分钟",
+    "办理3–6分钟",
+    "办理6–9分钟",
+    "办理9–12分钟",
+    "办理12–15分钟",
+    "办理15–18分钟",
+    "办理18–21分钟",
+    "办理21–24分钟",
+    "办理24–27分钟",
+    "办理27–30分钟",
+    "办理30分钟以上",
+];
 
 impl Figure {
     pub const ALL: [Figure; 7] = [
@@ -197,11 +229,18 @@ impl Figure {
             Figure::Transferred => "transferred",
             Figure::Waited => "waited",
             Figure::OverLevel => "over_level",
+            Figure::Service(b) => BUCKET_NAMES[usize::from(b).min(BUCKETS - 1)],
         }
     }
 
     pub fn parse(s: &str) -> Option<Figure> {
-        Figure::ALL.into_iter().find(|f| f.as_str() == s)
+        Figure::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .or_else(|| {
+                let b = BUCKET_NAMES.iter().position(|n| *n == s)?;
+                Some(Figure::Service(b as u8))
+            })
     }
 
     /// Its name on pages, as the report's column says it.
@@ -214,6 +253,7 @@ impl Figure {
             Figure::Transferred => "转出",
             Figure::Waited => "已叫号",
             Figure::OverLevel => "超过服务时限",
+            Figure::Service(b) => BUCKET_LABELS[usize::from(b).min(BUCKETS - 1)],
         }
     }
 
@@ -229,6 +269,7 @@ impl Figure {
             Figure::OverLevel => {
                 seconds(&f.waiting_since, &f.first_called).is_some_and(|w| w > level_s)
             }
+            Figure::Service(b) => service_s(f).is_some_and(|s| bucket(s) == usize::from(b)),
         }
     }
 }
@@ -259,8 +300,7 @@ pub fn figures<'a>(
         }
         if let Some(s) = service_s(f) {
             services.push(s);
-            let bucket = (s / (u64::from(BUCKET_MIN) * 60)) as usize;
-            q.service_buckets[bucket.min(BUCKETS - 1)] += 1;
+            q.service_buckets[bucket(s)] += 1;
         }
     }
     let ended = q.served + q.no_shows;
@@ -376,6 +416,11 @@ pub fn window_times(hops: &[HopFact]) -> Vec<WindowTime> {
         w.idle_s += open.saturating_sub(d.serving_s);
     }
     windows.into_values().collect()
+}
+
+/// The service-time bucket of `s` seconds.
+fn bucket(s: u64) -> usize {
+    ((s / (u64::from(BUCKET_MIN) * 60)) as usize).min(BUCKETS - 1)
 }
 
 /// A finished hop's service in seconds: from the start of service (or the call) to the end.
@@ -577,5 +622,111 @@ mod tests {
             ("09", 2)
         );
         assert_eq!(total, q);
+    }
+    #[test]
+    fn a_windows_idle_time_is_its_open_span_less_serving_per_day() {
+        let mut a = hop(
+            1,
+            "done",
+            "2026-11-30 09:00:00.000",
+            Some("2026-11-30 09:10:00.000"),
+            Some("2026-11-30 09:14:00.000"),
+        );
+        a.serving_at = Some("2026-11-30 09:11:00.000".into());
+        let no_show = hop(
+            2,
+            "no_show",
+            "2026-11-30 09:00:00.000",
+            Some("2026-11-30 09:30:00.000"),
+            Some("2026-11-30 09:31:00.000"),
+        );
+        let next_day = hop(
+            3,
+            "done",
+            "2026-12-01 09:00:00.000",
+            Some("2026-12-01 10:00:00.000"),
+            Some("2026-12-01 10:05:00.000"),
+        );
+        let w = window_times(&[a, no_show, next_day]);
+        assert_eq!(w.len(), 1);
+        let w = &w[0];
+        assert_eq!((w.key.as_str(), w.days, w.served), ("h/1", 2, 2));
+        // 09:10–09:31 open (21 min), 3 serving; the next day 5 open, 5 serving.
+        assert_eq!(w.open_s, 21 * 60 + 5 * 60);
+        assert_eq!(w.serving_s, 3 * 60 + 5 * 60);
+        assert_eq!(w.idle_s, 18 * 60);
+    }
+
+    #[test]
+    fn service_buckets_are_figures_their_tickets_open() {
+        let f = hop(
+            1,
+            "done",
+            "2026-11-30 09:00:00.000",
+            Some("2026-11-30 09:10:00.000"),
+            Some("2026-11-30 09:14:00.000"),
+        );
+        assert_eq!(Figure::parse("service_1"), Some(Figure::Service(1)));
+        assert_eq!(Figure::Service(1).as_str(), "service_1");
+        assert!(Figure::Service(1).holds(&f, 1200));
+        assert!(!Figure::Service(0).holds(&f, 1200));
+        assert_eq!(Figure::parse("service_11"), None);
+    }
+
+    #[test]
+    fn appointments_ratings_and_help_calls() {
+        let appt = |date: &str, end: &str, checked: bool| AppointmentFact {
+            hall: "h".into(),
+            prefix: "A".into(),
+            item_name: "i".into(),
+            date: date.into(),
+            start: "09:00".into(),
+            end: end.into(),
+            checked_in_at: checked.then(|| "2026-11-30 09:05:00.000".into()),
+        };
+        let now = parse_stamp("2026-11-30 10:00:00.000").unwrap();
+        let a = appointment_figures(
+            &[
+                appt("2026-11-30", "09:30", true),
+                appt("2026-11-30", "09:30", false),
+                appt("2026-11-30", "10:30", false),
+            ],
+            now,
+        );
+        assert_eq!((a.booked, a.checked_in, a.missed, a.upcoming), (3, 1, 1, 1));
+        assert_eq!(a.missed_pct, Some(50.0));
+
+        let rating = |stars| RatingFact {
+            hall: "h".into(),
+            rated_at: "2026-11-30 10:00:00.000".into(),
+            business: String::new(),
+            window: None,
+            stars,
+        };
+        let r = rating_figures(&[rating(5), rating(4), rating(3), rating(1)]);
+        assert_eq!(r.by_level, [1, 1, 1, 0, 1]);
+        assert_eq!(
+            (r.total, r.satisfied, r.satisfaction_pct),
+            (4, 2, Some(50.0))
+        );
+
+        let call = |created: &str, acked: Option<&str>| HelpFact {
+            hall: "h".into(),
+            position: "p".into(),
+            created_at: created.into(),
+            escalated_at: None,
+            acknowledged_at: acked.map(str::to_owned),
+        };
+        let h = help_figures(&[
+            call("2026-11-30T01:00:00.000Z", Some("2026-11-30T01:01:00.000Z")),
+            call("2026-11-30T02:00:00.000Z", Some("2026-11-30T02:03:00.000Z")),
+            call("2026-11-30T03:00:00.000Z", None),
+        ]);
+        assert_eq!((h.calls, h.acknowledged), (3, 2));
+        assert_eq!((h.ack_mean_s, h.ack_max_s), (Some(120.0), Some(180)));
+        assert_eq!(
+            utc_as_local("2026-11-30T17:00:00.000Z").map(|t| t.to_string()),
+            Some("2026-12-01 01:00:00".into())
+        );
     }
 }
