@@ -200,6 +200,8 @@ fn an_admin_adds_a_hall_manager_in_the_browser_who_sees_only_that_hall_until_dis
             "/duty",
             "/requests",
             "/cases",
+            "/statistics",
+            "/monitor",
             "/operators",
             "/audit"
         ]
@@ -230,7 +232,15 @@ fn an_admin_adds_a_hall_manager_in_the_browser_who_sees_only_that_hall_until_dis
     // Then: a hall manager's sections, and only their hall.
     assert_eq!(
         sections(&mgr),
-        ["/fleet", "/staff", "/duty", "/requests", "/cases"]
+        [
+            "/fleet",
+            "/staff",
+            "/duty",
+            "/requests",
+            "/cases",
+            "/statistics",
+            "/monitor"
+        ]
     );
     let halls =
         mgr.script("return [...document.querySelectorAll('h2.hall')].map(h => h.textContent);");
