@@ -537,6 +537,9 @@ async fn the_page_its_json_and_both_exports_hold_the_figures_of_the_tickets() {
         ["合计", "3", "2", "0", "2:30", "3:30"]
     );
     assert!(page.contains("统计分析") && page.contains("过号率") && page.contains("满意率"));
+    assert!(page.contains(&format!(
+        "src=\"/statistics/charts/arrivals.svg?hall={HALL}&amp;from={DAY}&amp;to={DAY}\""
+    )));
 
     // CSV: a BOM, then the same figures (durations in seconds).
     let got = get(&app, &format!("/statistics.csv?{}", filters()), &viewer).await;

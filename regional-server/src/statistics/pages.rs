@@ -13,11 +13,14 @@ use crate::operators::{display_name, hall_name};
 use crate::storage::Operator;
 use crate::storage::statistics::{HopFact, TicketEvent};
 
+use super::charts::CHARTS;
 use super::query::Report;
 
 /// Wide tables scroll sideways on a desktop; at phone width each row stacks its cells.
 const STYLE_EXTRA: &str = ".scroll{overflow-x:auto}.scroll table{min-width:100%}td.n,th.n{text-align:right;white-space:nowrap}\
-tr.total td{font-weight:bold;background:#f3f7fc}.note{margin:4px 0 14px}";
+tr.total td{font-weight:bold;background:#f3f7fc}.note{margin:4px 0 14px}\
+img.chart{display:block;width:100%;max-width:960px;height:auto;background:#fff;border-radius:10px;margin:10px 0}\
+.scroll td:first-child{white-space:nowrap}@media (max-width:700px){td.n{text-align:left}.scroll td:first-child{white-space:normal}}";
 
 fn style() -> &'static str {
     // One string for the page's head: the console's look and the tables'.
@@ -138,6 +141,39 @@ fn scope_line(server: &Server, f: &Filters) -> String {
     s
 }
 
+/// The charts of the same halls and days (drawn by `charts.rs`; business and window filters
+/// do not apply to them).
+fn charts(f: &Filters) -> Markup {
+    let (from, to) = (f.from_day(), f.to_day());
+    let mut pairs: Vec<(&str, &str)> = vec![("from", &from), ("to", &to)];
+    if let Some(h) = &f.hall {
+        pairs.insert(0, ("hall", h));
+    }
+    let q = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    html! {
+        h2 { "图表" }
+        @if f.business.is_some() || f.window.is_some() {
+            p class="muted" { "图表按大厅和日期绘制，不按业务、窗口筛选。" }
+        }
+        div id="charts" {
+            @for c in CHARTS {
+                img class="chart" src={ "/statistics/charts/" (c) ".svg?" (q) } alt=(chart_title(c)) loading="lazy";
+            }
+        }
+    }
+}
+
+fn chart_title(chart: &str) -> &'static str {
+    match chart {
+        "arrivals" => "各时段到达人数",
+        "waits" => "各时段平均等候与90%分位等候",
+        "wait-distribution" => "等候时长分布",
+        "satisfaction" => "每日满意率",
+        "windows" => "各窗口办结量与平均办理时长",
+        _ => "图表",
+    }
+}
+
 /// `/statistics`: the report of the filters.
 pub(super) fn report(
     server: &Server,
@@ -152,6 +188,7 @@ pub(super) fn report(
         p id="scope" { strong { (scope_line(server, f)) } }
         p class="muted" { "每个数字都可点开，查看背后的号和它们的每一步记录。等候、办理时长为 分:秒。" }
         @for t in tables(r) { (table(f, &t)) }
+        (charts(f))
         // The terminals' usage (searches, guides, prints) sits here: `statistics::usage`.
         @if let Some(u) = usage { (u) }
     };
