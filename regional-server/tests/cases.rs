@@ -4,31 +4,27 @@
 //! same one refused), closed; a case past its deadline stands out; another hall's manager is
 //! refused (audited); bad bodies and an over-long reply are refused with nothing stored.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate};
 use menpai_model::queue::{Priority, StaffAction};
 use menpai_model::sync::OutboxEvent;
 use menpai_server::cases::workdays::add_working_days;
 use menpai_server::config::Config;
-use menpai_server::operators::{hash_password, open_session};
+use menpai_server::operators::hash_password;
 use menpai_server::storage::{NewTicket, Role};
 use menpai_server::{Server, queue};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 mod support;
+
+use support::http::{FORM, form, json_body, login};
 
 const HALL: &str = "hall-futian";
 const OTHER_HALL: &str = "hall-civic";
 const DEVICE: &str = "dev-test";
-/// The anti-forgery cookie's value the test's browser holds (48 hex digits).
-const FORM: &str = "0123456789abcdef0123456789abcdef0123456789abcdef";
 
 /// A server with the demo region published, a terminal enrolled in 福田, and operators: two
 /// hall managers of 福田, one of 市民中心, an admin.
@@ -51,14 +47,7 @@ fn server() -> (Arc<Server>, tempfile::TempDir) {
     (Arc::new(server), dir)
 }
 
-/// A session cookie (with the form cookie) for an operator.
-fn login(server: &Server, name: &str) -> String {
-    let op = server.storage.operator_by_name(name).unwrap().unwrap();
-    let token = open_session(server, &op).unwrap();
-    format!("menpai_session={token}; __Host-menpai-form={FORM}")
-}
-
-/// One request: status, `Location` and body.
+/// One request as a browser sends it: status, `Location` and body.
 async fn send(
     app: &Router,
     method: &str,
@@ -66,47 +55,8 @@ async fn send(
     cookie: Option<&str>,
     body: Option<(&str, String)>,
 ) -> (StatusCode, String, String) {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "localhost");
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    if let Some((kind, _)) = &body {
-        req = req.header("content-type", *kind);
-    }
-    let mut req = req
-        .body(Body::from(body.map(|(_, b)| b).unwrap_or_default()))
-        .unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 9], 40000))));
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
-        .await
-        .unwrap();
-    (
-        status,
-        location,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
-}
-
-fn form(fields: &[(&str, &str)]) -> Option<(&'static str, String)> {
-    Some((
-        "application/x-www-form-urlencoded",
-        serde_urlencoded::to_string(fields).unwrap(),
-    ))
-}
-
-fn json_body(v: Value) -> Option<(&'static str, String)> {
-    Some(("application/json", v.to_string()))
+    let sent = support::http::send(app, method, path, cookie, body, false).await;
+    (sent.status, sent.location, sent.body)
 }
 
 /// A ticket of 福田 issued at the terminal and served to the end at a window: its day, number,
