@@ -589,6 +589,7 @@ async fn the_page_its_json_and_both_exports_hold_the_figures_of_the_tickets() {
     assert_eq!(windows.get((1, 5)), Some(&Data::Float(e.idle as f64)));
     let ratings = book.worksheet_range("好差评").unwrap();
     assert_eq!(ratings.get((1, 7)), Some(&Data::Float(66.7)));
+    );
     let appointments = book.worksheet_range("预约").unwrap();
     assert_eq!(appointments.get((1, 3)), Some(&Data::Float(1.0)));
 
@@ -821,4 +822,63 @@ async fn bad_dates_and_over_long_ranges_are_refused_in_chinese() {
     )
     .await;
     assert_eq!(got.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn rows_carry_chinese_labels_for_every_grouping() {
+    let (server, _dir, day) = server();
+    let app = menpai_server::admin_router(server.clone());
+    let viewer = login(&server, "viewer-a");
+    let labels = |j: &Value| -> Vec<(String, u64)> {
+        j["queue"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["label"].as_str().unwrap().to_owned(),
+                    r["figures"]["arrived"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let window = format!("{} 号窗口", day.window);
+    for (by, want) in [
+        ("hall", vec![("福田区政务服务中心", 4)]),
+        ("window", vec![(window.as_str(), 3), ("未到窗口", 1)]),
+        ("business", vec![(day.business.as_str(), 4)]),
+        ("staff", vec![("未叫号", 1), ("张三", 3)]),
+        ("day", vec![(DAY, 4)]),
+        ("week", vec![("2026 年第 49 周", 4)]),
+        ("month", vec![("2026 年 11 月", 4)]),
+        ("weekday", vec![("周一", 4)]),
+        ("hour", vec![("09:00–10:00", 3), ("10:00–11:00", 1)]),
+    ] {
+        let j = get(
+            &app,
+            &format!("/api/v1/statistics?{}&by={by}", filters()),
+            &viewer,
+        )
+        .await
+        .json();
+        let want: Vec<(String, u64)> = want.into_iter().map(|(l, n)| (l.to_owned(), n)).collect();
+        assert_eq!(labels(&j), want, "by {by}");
+    }
+    // A window filter keeps that window's tickets; a business filter that business's.
+    let j = get(
+        &app,
+        &format!("/api/v1/statistics?{}&window={}", filters(), day.window),
+        &viewer,
+    )
+    .await
+    .json();
+    assert_eq!(j["queue"]["total"]["arrived"], 3);
+    let j = get(
+        &app,
+        &format!("/api/v1/statistics?{}&business=不存在的业务", filters()),
+        &viewer,
+    )
+    .await
+    .json();
+    assert_eq!(j["queue"]["total"]["arrived"], 0);
 }

@@ -348,8 +348,9 @@ pub fn report(server: &Server, f: &Filters) -> Result<Report, AppError> {
 fn labelled<F>(
     label: &dyn Fn(GroupBy, &str) -> String,
     by: GroupBy,
-    rows: Vec<(String, F)>,
+    mut rows: Vec<(String, F)>,
 ) -> Vec<Labelled<F>> {
+    rows.sort_by_cached_key(|(key, _)| report::row_order(by, key));
     rows.into_iter()
         .map(|(key, figures)| Labelled {
             label: label(by, &key),

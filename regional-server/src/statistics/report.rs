@@ -341,14 +341,24 @@ pub fn rows(
     for f in hops {
         groups.entry(key_of(f, by)).or_default().push(f);
     }
-    let rows = groups
+    let mut rows: Vec<Row> = groups
         .into_iter()
         .map(|(key, hs)| Row {
             key,
             figures: figures(hs, level_s),
         })
         .collect();
+    rows.sort_by_cached_key(|r| row_order(by, &r.key));
     (rows, figures(hops, level_s))
+}
+
+/// The order rows are shown in: by key, windows by hall then number (3 before 10, those
+/// never at a window last).
+pub fn row_order(by: GroupBy, key: &str) -> (String, u32) {
+    match (by, key.rsplit_once('/')) {
+        (GroupBy::Window, Some((hall, w))) => (hall.to_owned(), w.parse().unwrap_or(u32::MAX)),
+        _ => (key.to_owned(), 0),
+    }
 }
 
 /// A window's day: serving and idle time.
