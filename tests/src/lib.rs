@@ -350,6 +350,7 @@ pub fn demo_region() -> PathBuf {
 pub mod fake_host;
 pub mod proxy;
 pub mod regional;
+pub mod screen;
 pub mod webdriver;
 
 /// A running regional server, stopped on drop.

@@ -6,73 +6,30 @@
 //! reads the reply on the ticket's page, and the console works at phone width.
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
+use menpai_tests::screen::Screen;
 use menpai_tests::webdriver::Driver;
-use menpai_tests::{binary, demo_region, http, https, login, runtime_dir, server_cli, workspace};
+use menpai_tests::{demo_region, http, https, login, server_cli, workspace};
 use serde_json::Value;
 
 /// Terminals that sync on start, lease at once, and issue at any hour.
 const TERMINAL: &str = "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 3600\nmax_backoff_s = 1\n\
                         [queue]\nallow_outside_hours = true\ntickets_burst = 1000\n";
 
-/// An Xvfb display of our own (its screen memory-mapped to a file we read), and the kiosk on it.
-struct Screen {
-    xvfb: Child,
-    kiosk: Child,
-    display: String,
+/// The kiosk on a display of its own whose screen is kept in a file we read.
+struct Plate {
+    screen: Screen,
     fbdir: tempfile::TempDir,
 }
 
-impl Drop for Screen {
-    fn drop(&mut self) {
-        let _ = self.kiosk.kill();
-        let _ = self.kiosk.wait();
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
-    }
-}
-
-fn kiosk_on_xvfb(agent: std::net::SocketAddr, layout: &Path) -> Screen {
-    // A display number unlikely to clash with parallel tests.
-    let n = 500 + (std::process::id() % 400);
-    let display = format!(":{n}");
+fn kiosk_on_xvfb(agent: std::net::SocketAddr, layout: &Path) -> Plate {
     let fbdir = tempfile::tempdir().unwrap();
-    let xvfb = Command::new("Xvfb")
-        .args([&display, "-screen", "0", "1080x1920x24", "-nolisten", "tcp"])
-        .arg("-fbdir")
-        .arg(fbdir.path())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !fbdir.path().join("Xvfb_screen0").exists() {
-        assert!(Instant::now() < deadline, "Xvfb never started");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let kiosk = Command::new(binary("menpai-kiosk"))
-        .env("DISPLAY", &display)
-        .env("XDG_RUNTIME_DIR", runtime_dir())
-        .args([
-            "--agent",
-            &format!("http://{agent}"),
-            "--windowed",
-            "--layout",
-        ])
-        .arg(layout)
-        .env("RUST_LOG", "menpai_kiosk=debug,wgpu=error,naga=error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(layout.with_extension("log")).unwrap())
-        .spawn()
-        .unwrap();
-    Screen {
-        xvfb,
-        kiosk,
-        display,
-        fbdir,
-    }
+    let screen = Screen::start(agent, layout, Some(fbdir.path()), &[]);
+    Plate { screen, fbdir }
 }
 
 /// The layout table once it has stopped changing with no request in flight.
@@ -117,10 +74,10 @@ fn find_button(layout: &Path, action: &str) -> (String, (i32, i32)) {
     }
 }
 
-fn click(screen: &Screen, layout: &Path, action: &str) -> String {
+fn click(screen: &Plate, layout: &Path, action: &str) -> String {
     let (row, (x, y)) = find_button(layout, action);
     let ok = Command::new("xdotool")
-        .env("DISPLAY", &screen.display)
+        .env("DISPLAY", &screen.screen.display.name)
         .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
         .status()
         .unwrap()
@@ -130,7 +87,7 @@ fn click(screen: &Screen, layout: &Path, action: &str) -> String {
 }
 
 /// The screen as the citizen sees it now, from Xvfb's memory-mapped XWD file, saved as PNG.
-fn screenshot(screen: &Screen, to: &Path) -> RgbImage {
+fn screenshot(screen: &Plate, to: &Path) -> RgbImage {
     let b = std::fs::read(screen.fbdir.path().join("Xvfb_screen0")).unwrap();
     let be = u32::from_be_bytes(b[..4].try_into().unwrap()) < 4096;
     let field = |i: usize| {
@@ -167,7 +124,7 @@ fn differs(a: &RgbImage, b: &RgbImage) -> bool {
 }
 
 /// The screen once it has been redrawn (unlike `before`, when given) and holds still.
-fn settled_screenshot(screen: &Screen, before: Option<&RgbImage>, to: &Path) -> RgbImage {
+fn settled_screenshot(screen: &Plate, before: Option<&RgbImage>, to: &Path) -> RgbImage {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut last = screenshot(screen, to);
     loop {

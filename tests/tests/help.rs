@@ -7,15 +7,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use menpai_tests::regional::{ADMIN, STAFF, server, terminal};
+use menpai_tests::screen::{self, Display};
 use menpai_tests::webdriver::Driver;
-use menpai_tests::{
-    RunningAgent, binary, demo_region, get_json, http, login, runtime_dir, spawn_server, workspace,
-};
+use menpai_tests::{RunningAgent, demo_region, get_json, http, login, spawn_server, workspace};
 use serde_json::{Value, json};
 
 /// Terminals that sync on start and retry the server every second.
@@ -45,9 +44,8 @@ fn until<T>(secs: u64, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
 
 /// An Xvfb display of our own and the kiosk on it, photographing the help screen's states.
 struct Kiosk {
-    xvfb: Child,
     kiosk: Child,
-    display: String,
+    display: Display,
     layout: PathBuf,
     shots: PathBuf,
     lines: Receiver<String>,
@@ -57,40 +55,25 @@ impl Drop for Kiosk {
     fn drop(&mut self) {
         let _ = self.kiosk.kill();
         let _ = self.kiosk.wait();
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
     }
 }
 
 impl Kiosk {
     fn start(agent: std::net::SocketAddr, dir: &Path) -> Kiosk {
-        let n = 120 + (std::process::id() % 300);
-        let display = format!(":{n}");
-        let xvfb = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1080x1920x24", "-nolisten", "tcp"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-        until(30, "Xvfb", || socket.exists().then_some(()));
+        let display = Display::start(None);
         let (layout, shots) = (dir.join("layout.tsv"), dir.join("shots"));
         std::fs::create_dir_all(&shots).unwrap();
-        let mut kiosk = Command::new(binary("menpai-kiosk"))
-            .env("DISPLAY", &display)
-            .env("XDG_RUNTIME_DIR", runtime_dir())
-            .args([
-                "--agent",
-                &format!("http://{agent}"),
-                "--windowed",
-                "--layout",
-            ])
-            .arg(&layout)
-            .arg("--shots")
-            .arg(&shots)
-            .args(["--script", "start;go:help", "--idle", "3600"])
-            .env("RUST_LOG", "menpai_kiosk=info,wgpu=error,naga=error")
+        let shots_arg = shots.to_str().unwrap();
+        let extra = [
+            "--shots",
+            shots_arg,
+            "--script",
+            "start;go:help",
+            "--idle",
+            "3600",
+        ];
+        let mut kiosk = screen::kiosk(&display, agent, &layout, &extra)
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("kiosk.log")).unwrap())
             .spawn()
             .unwrap();
         let (tx, lines) = std::sync::mpsc::channel();
@@ -101,7 +84,6 @@ impl Kiosk {
             }
         });
         Kiosk {
-            xvfb,
             kiosk,
             display,
             layout,
@@ -128,8 +110,7 @@ impl Kiosk {
                 ),
                 Err(_) => panic!(
                     "the kiosk never showed {state}:\n{}",
-                    std::fs::read_to_string(self.layout.with_file_name("kiosk.log"))
-                        .unwrap_or_default()
+                    std::fs::read_to_string(self.layout.with_extension("log")).unwrap_or_default()
                 ),
             }
         }
@@ -165,19 +146,7 @@ impl Kiosk {
             std::thread::sleep(Duration::from_millis(300));
         };
         let sent = epoch_ms();
-        let ok = Command::new("xdotool")
-            .env("DISPLAY", &self.display)
-            .args([
-                "mousemove",
-                &at.0.to_string(),
-                &at.1.to_string(),
-                "click",
-                "1",
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "xdotool failed");
+        self.display.tap(at);
         sent
     }
 }

@@ -10,7 +10,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use image::RgbImage;
-use menpai_tests::{binary, demo_region, get_json, runtime_dir, start_agent, workspace, xvfb_run};
+use menpai_tests::screen::Screen;
+use menpai_tests::{binary, demo_region, get_json, start_agent, workspace, xvfb_run};
 
 /// A fixed time (a Monday morning) so clocks and open-now badges never change the pictures.
 const NOW: &str = "2026-11-23T10:00";
@@ -397,52 +398,8 @@ fn await_results(agent: std::net::SocketAddr, layout: &Path, query: &str) -> Vec
     }
 }
 
-/// An Xvfb display of our own, and the kiosk on it.
-struct Screen {
-    xvfb: std::process::Child,
-    kiosk: std::process::Child,
-    display: String,
-}
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        let _ = self.kiosk.kill();
-        let _ = self.kiosk.wait();
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
-    }
-}
-
 fn kiosk_on_xvfb(agent: std::net::SocketAddr, layout: &Path, extra: &[&str]) -> Screen {
-    // A display number unlikely to clash with parallel tests.
-    let n = 50 + (std::process::id() % 400) + extra.len() as u32 * 7;
-    let display = format!(":{n}");
-    let xvfb = Command::new("Xvfb")
-        .args([&display, "-screen", "0", "1080x1920x24", "-nolisten", "tcp"])
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let kiosk = Command::new(binary("menpai-kiosk"))
-        .env("DISPLAY", &display)
-        .env("XDG_RUNTIME_DIR", runtime_dir())
-        .args([
-            "--agent",
-            &format!("http://{agent}"),
-            "--windowed",
-            "--layout",
-        ])
-        .arg(layout)
-        .args(extra)
-        .env("RUST_LOG", "menpai_kiosk=debug,wgpu=error,naga=error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(layout.with_extension("log")).unwrap())
-        .spawn()
-        .unwrap();
-    Screen {
-        xvfb,
-        kiosk,
-        display,
-    }
+    Screen::start(agent, layout, None, extra)
 }
 
 #[test]
@@ -451,7 +408,7 @@ fn a_citizen_taps_from_home_to_a_printed_gjj_checklist() {
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("layout.tsv");
     let screen = kiosk_on_xvfb(agent.addr, &layout, &[]);
-    let d = screen.display.clone();
+    let d = screen.display.name.clone();
 
     click(&d, find_button(&layout, "Start"));
     click(&d, find_button(&layout, "Go(Search)"));
@@ -501,7 +458,7 @@ fn an_idle_kiosk_wipes_the_session_and_returns_to_the_attract_loop() {
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("layout.tsv");
     let screen = kiosk_on_xvfb(agent.addr, &layout, &["--idle", "3", "--countdown", "3"]);
-    let d = screen.display.clone();
+    let d = screen.display.name.clone();
     click(&d, find_button(&layout, "Start"));
     click(&d, find_button(&layout, "Go(Search)"));
     click(&d, find_button(&layout, "Key('s')"));
@@ -531,7 +488,7 @@ fn the_kiosk_says_plainly_when_the_agent_is_down_and_recovers_by_itself() {
         &layout,
         &["--idle", "600", "--countdown", "30", "--windowed"],
     );
-    let d = screen.display.clone();
+    let d = screen.display.name.clone();
     click(&d, find_button(&layout, "Start"));
     find_button(&layout, "OpenItem(");
     drop(agent);

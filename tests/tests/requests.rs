@@ -10,8 +10,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
+use menpai_tests::screen::Screen;
 use menpai_tests::webdriver::Driver;
-use menpai_tests::{binary, demo_region, login, runtime_dir, workspace};
+use menpai_tests::{demo_region, login, workspace};
 
 const KIOSK_PHONE: &str = "13712345678";
 const WEB_PHONE: &str = "13698765432";
@@ -43,54 +44,11 @@ for y in range(h):
 sys.stdout.buffer.write(bytes(out))
 "#;
 
-/// An Xvfb display of our own, and the kiosk on it.
-struct Screen {
-    xvfb: std::process::Child,
-    kiosk: std::process::Child,
-    display: String,
-}
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        let _ = self.kiosk.kill();
-        let _ = self.kiosk.wait();
-        let _ = self.xvfb.kill();
-        let _ = self.xvfb.wait();
-    }
-}
-
+/// The kiosk on a display of its own, running `script` (scripted steps run on every frame,
+/// not only on activity, when it also takes pictures: to the layout's folder).
 fn kiosk_on_xvfb(agent: std::net::SocketAddr, layout: &Path, script: &str) -> Screen {
-    let display = format!(":{}", 460 + std::process::id() % 300);
-    let xvfb = Command::new("Xvfb")
-        .args([&display, "-screen", "0", "1080x1920x24", "-nolisten", "tcp"])
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    let kiosk = Command::new(binary("menpai-kiosk"))
-        .env("DISPLAY", &display)
-        .env("XDG_RUNTIME_DIR", runtime_dir())
-        .args([
-            "--agent",
-            &format!("http://{agent}"),
-            "--windowed",
-            "--script",
-            script,
-            "--layout",
-        ])
-        .arg(layout)
-        // Scripted steps run on every frame, not only on activity.
-        .arg("--shots")
-        .arg(layout.parent().unwrap())
-        .env("RUST_LOG", "menpai_kiosk=info,wgpu=error,naga=error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(layout.with_extension("log")).unwrap())
-        .spawn()
-        .unwrap();
-    Screen {
-        xvfb,
-        kiosk,
-        display,
-    }
+    let shots = layout.parent().unwrap().to_str().unwrap();
+    Screen::start(agent, layout, None, &["--script", script, "--shots", shots])
 }
 
 /// Once the layout file has settled, the centre of the first on-screen button whose action
@@ -229,7 +187,7 @@ fn a_kiosk_request_and_a_phone_request_are_worked_to_closed_and_the_numbers_stay
     // At the kiosk: 帮代办, what help, the number on the keypad, a time, 女士; then submit.
     let layout = dir.path().join("layout.tsv");
     let screen = kiosk_on_xvfb(agent.addr, &layout, "start;go:Assist");
-    let d = &screen.display;
+    let d = &screen.display.name;
     click(d, find_button(&layout, "Assist(Kind(\"assist\"))"));
     click(d, find_button(&layout, "Assist(Help(\"帮我填表\"))"));
     for c in KIOSK_PHONE.chars() {
