@@ -23,7 +23,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{Duration, NaiveDate};
-use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::ranged1d::{
+    DefaultFormatting, DiscreteRanged, KeyPointHint, Ranged, SegmentValue,
+};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Deserialize;
@@ -316,7 +318,7 @@ pub fn windows(
     bar_chart(title, "办结人数", &labels, &values, tops)
 }
 
-fn text_style(size: u32) -> TextStyle<'static> {
+fn text_style<'a>(size: u32) -> TextStyle<'a> {
     (FONT, size).into_font().color(&BLACK)
 }
 
@@ -342,10 +344,49 @@ fn empty(title: &str) -> Result<String, String> {
     Ok(svg)
 }
 
-fn label_of(labels: &[String], v: &SegmentValue<u32>) -> String {
+/// The label under a segment's middle; none at its edges.
+fn label_of(labels: &[String], v: &SegmentValue<usize>) -> String {
     match v {
-        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
         _ => String::new(),
+    }
+}
+
+/// One slot per label along the x axis (plotters' elements need owned coordinates, and an
+/// integer range would add a slot past the end).
+#[derive(Debug, Clone)]
+struct Slots(usize);
+
+impl Ranged for Slots {
+    type FormatOption = DefaultFormatting;
+    type ValueType = usize;
+
+    fn range(&self) -> std::ops::Range<usize> {
+        0..self.0.saturating_sub(1)
+    }
+
+    fn map(&self, v: &usize, limit: (i32, i32)) -> i32 {
+        let span = self.0.saturating_sub(1).max(1) as f64;
+        (f64::from(limit.0) + f64::from(limit.1 - limit.0) * (*v as f64 / span)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<usize> {
+        let step = self.0.div_ceil(hint.max_num_points().max(1)).max(1);
+        (0..self.0).step_by(step).collect()
+    }
+}
+
+impl DiscreteRanged for Slots {
+    fn size(&self) -> usize {
+        self.0
+    }
+
+    fn index_of(&self, v: &usize) -> Option<usize> {
+        (*v < self.0).then_some(*v)
+    }
+
+    fn from_index(&self, i: usize) -> Option<usize> {
+        (i < self.0).then_some(i)
     }
 }
 
@@ -360,18 +401,17 @@ pub fn bar_chart(
     if labels.is_empty() {
         return empty(title);
     }
-    let n = labels.len() as u32;
     let top = values.iter().copied().fold(0.0, f64::max).max(1.0) * 1.15;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, text_style(22))
+            .caption(title, text_style(26))
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..top)
+            .build_cartesian_2d(Slots(labels.len()).into_segmented(), 0.0..top)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -381,20 +421,19 @@ pub fn bar_chart(
             .y_labels((top.floor() as usize).clamp(2, 10))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(y_desc)
-            .label_style(text_style(14))
-            .axis_desc_style(text_style(15))
+            .label_style(text_style(17))
+            .axis_desc_style(text_style(18))
             .draw()
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(values.iter().enumerate().map(|(i, v)| {
-                let i = i as u32;
-                let mut bar = Rectangle::new(
-                    [
-                        (SegmentValue::Exact(i), 0.0),
-                        (SegmentValue::Exact(i + 1), *v),
-                    ],
-                    BAR.filled(),
-                );
+                let end = if i + 1 < labels.len() {
+                    SegmentValue::Exact(i + 1)
+                } else {
+                    SegmentValue::Last
+                };
+                let mut bar =
+                    Rectangle::new([(SegmentValue::Exact(i), 0.0), (end, *v)], BAR.filled());
                 bar.set_margin(0, 0, 6, 6);
                 bar
             }))
@@ -403,8 +442,8 @@ pub fn bar_chart(
             .draw_series(tops.into_iter().enumerate().zip(values).map(|((i, t), v)| {
                 Text::new(
                     t,
-                    (SegmentValue::CenterOf(i as u32), *v),
-                    text_style(13).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    (SegmentValue::CenterOf(i), *v),
+                    text_style(16).pos(Pos::new(HPos::Center, VPos::Bottom)),
                 )
             }))
             .map_err(|e| e.to_string())?;
@@ -425,7 +464,6 @@ pub fn line_chart(
     if labels.is_empty() {
         return empty(title);
     }
-    let n = labels.len() as u32;
     let highest = series
         .iter()
         .flat_map(|(_, v)| v.iter().flatten())
@@ -437,11 +475,11 @@ pub fn line_chart(
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(title, text_style(22))
+            .caption(title, text_style(26))
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(64)
-            .build_cartesian_2d((0..n).into_segmented(), 0.0..top * 1.08)
+            .build_cartesian_2d(Slots(labels.len()).into_segmented(), 0.0..top * 1.08)
             .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
@@ -451,16 +489,16 @@ pub fn line_chart(
             .y_labels((top.floor() as usize).clamp(2, 10))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .y_desc(y_desc)
-            .label_style(text_style(14))
-            .axis_desc_style(text_style(15))
+            .label_style(text_style(17))
+            .axis_desc_style(text_style(18))
             .draw()
             .map_err(|e| e.to_string())?;
         for (k, (name, values)) in series.iter().enumerate() {
             let color = if k == 0 { LINE } else { SECOND_LINE };
-            let points: Vec<(SegmentValue<u32>, f64)> = values
+            let points: Vec<(SegmentValue<usize>, f64)> = values
                 .iter()
                 .enumerate()
-                .filter_map(|(i, v)| v.map(|v| (SegmentValue::CenterOf(i as u32), v)))
+                .filter_map(|(i, v)| v.map(|v| (SegmentValue::CenterOf(i), v)))
                 .collect();
             chart
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(3)))
@@ -482,7 +520,7 @@ pub fn line_chart(
                         Text::new(
                             format!("{y:.0}{unit}"),
                             (x.clone(), *y),
-                            text_style(13).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                            text_style(16).pos(Pos::new(HPos::Center, VPos::Bottom)),
                         )
                     }))
                     .map_err(|e| e.to_string())?;
@@ -490,7 +528,7 @@ pub fn line_chart(
         }
         chart
             .configure_series_labels()
-            .label_font(text_style(14))
+            .label_font(text_style(17))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .position(SeriesLabelPosition::UpperRight)
@@ -616,6 +654,20 @@ mod tests {
         assert!(svg.contains("1号窗口") && svg.contains("2号窗口"));
         assert!(svg.contains("2 · 均7.0分"), "window 1: 6 and 8 minutes");
         assert!(svg.contains("1 · 均3.0分"));
+    }
+
+    #[test]
+    fn one_bar_fills_the_chart() {
+        let one = &hops()[..1];
+        let svg = windows("各窗口办结量", one, &|_| 1200, true, &|_| None).unwrap();
+        valid(&svg);
+        assert_eq!(bars(&svg), 1);
+        let width: f64 = svg
+            .split("<rect")
+            .find(|r| r.contains("#1A5FB4"))
+            .and_then(|r| r.split("width=\"").nth(1)?.split('"').next()?.parse().ok())
+            .unwrap();
+        assert!(width > 600.0, "the bar spans the plot: {width}");
     }
 
     #[test]

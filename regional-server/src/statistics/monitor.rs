@@ -4,7 +4,7 @@
 //! - `/monitor`: the halls the operator may read, each with its waiting and alerts.
 //! - `/monitor/{hall}`: the hall's page, for a wall screen (1920×1080) or a phone. It fetches
 //!   itself again when a `queue` note for the hall arrives (and every 15 s, for terminals'
-//!   heartbeats), and every second re-reads the ages the server gave, so a wait crossing its
+//!   heartbeats), and four times a second re-reads the ages the server gave, so a wait crossing its
 //!   service level turns its alert on with no event.
 //! - `/api/v1/monitor/{hall}`: the same as JSON. Time-based alerts come with `age_s` and
 //!   `limit_s`: they are on once the age passes the limit.
@@ -54,8 +54,9 @@ pub struct HallMonitor {
     /// The server's clock when this was read (`YYYY-MM-DD HH:MM:SS.mmm`, local time).
     pub now: String,
     pub waiting: u32,
-    /// The longest current wait, in seconds.
+    /// The longest current wait, in seconds, and since when.
     pub longest_wait_s: Option<u64>,
+    pub longest_since: Option<String>,
     pub served_today: u64,
     pub businesses: Vec<BusinessNow>,
     pub windows: Vec<WindowState>,
@@ -144,7 +145,8 @@ impl AlertKind {
 pub struct Alert {
     pub kind: AlertKind,
     pub text: String,
-    /// A time-based alert's clock now, in seconds; it is on once past `limit_s`.
+    /// A time-based alert's clock: since when and seconds now; it is on once past `limit_s`.
+    pub since: Option<String>,
     pub age_s: Option<u64>,
     pub limit_s: Option<u64>,
     pub on: bool,
@@ -200,6 +202,7 @@ pub fn hall_now(server: &Server, hall: &HallInfo) -> Result<HallMonitor, Storage
                     b.name,
                     b.level_s / 60
                 ),
+                since: b.oldest_since.clone(),
                 age_s: Some(a),
                 limit_s: Some(b.level_s),
                 on: a > b.level_s,
@@ -212,6 +215,7 @@ pub fn hall_now(server: &Server, hall: &HallInfo) -> Result<HallMonitor, Storage
                     "{}：{} 人在等，超过 {} 人",
                     b.name, b.waiting, config.monitor_waiting_over
                 ),
+                since: None,
                 age_s: None,
                 limit_s: None,
                 on: true,
@@ -253,11 +257,16 @@ pub fn hall_now(server: &Server, hall: &HallInfo) -> Result<HallMonitor, Storage
         let longest = businesses
             .iter()
             .filter(|b| serves.contains(&b.prefix))
-            .filter_map(|b| b.longest_wait_s)
+            .filter_map(|b| Some((b.longest_wait_s?, b.oldest_since.clone()?)))
             .max();
-        if let (Some(idle), Some(wait)) = (w.for_s, longest) {
-            let a = idle.min(wait);
+        if let (Some(idle), Some((wait, waiting_since))) = (w.for_s, longest) {
+            let (a, since) = if idle <= wait {
+                (idle, w.since.clone())
+            } else {
+                (wait, Some(waiting_since))
+            };
             alerts.push(Alert {
+                since,
                 kind: AlertKind::IdleWindow,
                 text: format!("{} 号窗口空闲，而有人在等它办理的业务", w.window),
                 age_s: Some(a),
@@ -277,6 +286,7 @@ pub fn hall_now(server: &Server, hall: &HallInfo) -> Result<HallMonitor, Storage
             alerts.push(Alert {
                 kind: AlertKind::TerminalOffline,
                 text: format!("终端离线：{}（{}）", t.position_name, t.id),
+                since: None,
                 age_s: None,
                 limit_s: None,
                 on: true,
@@ -286,6 +296,7 @@ pub fn hall_now(server: &Server, hall: &HallInfo) -> Result<HallMonitor, Storage
             alerts.push(Alert {
                 kind: AlertKind::OutOfPaper,
                 text: format!("打印机缺纸：{}（{}）", t.position_name, t.id),
+                since: None,
                 age_s: None,
                 limit_s: None,
                 on: true,
@@ -299,6 +310,7 @@ pub fn hall_now(server: &Server, hall: &HallInfo) -> Result<HallMonitor, Storage
         now: crate::clock::stamp(now),
         waiting: waiting.len() as u32,
         longest_wait_s: waiting.first().and_then(|w| age(now, &w.since)),
+        longest_since: waiting.first().map(|w| w.since.clone()),
         served_today: server.storage.served_on(&hall.id, &today)?,
         businesses,
         windows,
@@ -424,10 +436,22 @@ async fn page(
         .into_response()
 }
 
-fn tick(age_s: Option<u64>) -> Markup {
+/// Seconds from `since` to `now` to the millisecond, for the page's clock.
+fn exact(now: &str, since: Option<&str>) -> Option<String> {
+    let (now, since) = (parse_stamp(now)?, parse_stamp(since?)?);
+    Some(format!(
+        "{:.3}",
+        (now - since).num_milliseconds().max(0) as f64 / 1000.0
+    ))
+}
+
+/// A duration the page keeps counting.
+fn tick(now: &str, since: Option<&str>) -> Markup {
     html! {
-        @match age_s {
-            Some(a) => span class="tick" data-age-s=(a) { (duration(a)) },
+        @match exact(now, since) {
+            Some(a) => span class="tick" data-age-s=(a) {
+                (duration(a.parse::<f64>().unwrap_or(0.0) as u64))
+            },
             None => span { "—" },
         }
     }
@@ -443,41 +467,60 @@ fn panel(m: &HallMonitor, waiting_over: u32, idle_after_s: u64) -> Markup {
         }
         div class="figures" {
             div class="figure" { span class="k" { "正在等候" } span class="v" id="waiting" { (m.waiting) } span class="u" { "人" } }
-            div class="figure" { span class="k" { "最长等候" } span class="v" id="longest" { (tick(m.longest_wait_s)) } }
+            div class="figure" { span class="k" { "最长等候" } span class="v" id="longest" { (tick(&m.now, m.longest_since.as_deref())) } }
             div class="figure" { span class="k" { "今日办结" } span class="v" id="served" { (m.served_today) } span class="u" { "人" } }
             div class="figure alerts-figure" { span class="k" { "告警" } span class="v" id="alert-count" { (on) } }
         }
         ul id="alerts" {
             @for a in &m.alerts {
                 li data-kind=(a.kind.key()) data-on=(if a.on { "1" } else { "" })
-                    data-age-s=[a.age_s] data-limit-s=[a.limit_s] hidden[!a.on] { (a.text) }
+                    data-age-s=[exact(&m.now, a.since.as_deref())] data-limit-s=[a.limit_s]
+                    hidden[!a.on] { (a.text) }
             }
         }
         p id="no-alerts" class="ok" hidden[on > 0] { "一切正常" }
+        div class="board" {
+        section class="col" {
         h2 { "各业务等候" }
         div class="businesses" {
             @for b in &m.businesses {
                 @let over = b.longest_wait_s.is_some_and(|a| a > b.level_s);
                 div class={ "business card" @if over { " on" } } data-prefix=(b.prefix)
-                    data-age-s=[b.longest_wait_s] data-limit-s=[b.longest_wait_s.map(|_| b.level_s)] {
+                    data-age-s=[exact(&m.now, b.oldest_since.as_deref())]
+                    data-limit-s=[b.oldest_since.as_ref().map(|_| b.level_s)] {
                     div class="name" { (b.name) " " span class="muted" { (b.prefix) } }
                     div class="count" { b { (b.waiting) } " 人等候" }
-                    div { "最长 " (tick(b.longest_wait_s)) @if let Some(n) = &b.oldest { " · " (n) } }
+                    div { "最长 " (tick(&m.now, b.oldest_since.as_deref())) @if let Some(n) = &b.oldest { " · " (n) } }
                     div class="muted" { "时限 " (b.level_s / 60) " 分钟 · 窗口 "
                         (b.windows.iter().map(u32::to_string).collect::<Vec<_>>().join("、")) }
                 }
             }
         }
-        h2 { "窗口" }
+        }
+        section class="col" {
+        @let serving = m.windows.iter().filter(|w| matches!(w.mode, WindowMode::Called | WindowMode::Serving)).count();
+        @let idle = m.windows.iter().filter(|w| w.mode == WindowMode::Idle).count();
+        h2 { "窗口 " span class="muted" id="window-counts" {
+            "开 " (serving + idle) " · 办理 " (serving) " · 空闲 " (idle) " · 未开 " (m.windows.len() - serving - idle)
+        } }
         div class="windows" {
             @for w in &m.windows {
                 div class={ "window card " (w.mode.key()) } data-window=(w.window) {
-                    div class="name" { (w.window) " 号窗口" }
-                    div class="mode" { (w.mode.label()) @if let Some(n) = &w.number { " " b { (n) } } }
-                    @if w.mode != WindowMode::Closed { div { "已 " (tick(w.for_s)) } }
+                    div class="top" {
+                        span class="name" { (w.window) " 号窗口" }
+                        span class="mode" { (w.mode.label()) }
+                    }
+                    @if w.mode != WindowMode::Closed {
+                        div {
+                            @if let Some(n) = &w.number { b { (n) } " " }
+                            "已 " (tick(&m.now, w.since.as_deref()))
+                        }
+                    }
                     div class="muted" { (w.serves.join("、")) }
                 }
             }
+        }
+        }
         }
         p class="muted" {
             "告警：等候超过业务时限；某项业务超过 " (waiting_over) " 人在等；窗口空闲超过 "
@@ -500,17 +543,20 @@ body.alarm .alerts-figure{background:#fdecea}body.alarm .alerts-figure .v{color:
 #alerts{list-style:none;padding:0;margin:8px 0}#alerts li{background:#b71c1c;color:#fff;font-weight:bold;border-radius:8px;padding:8px 12px;margin:6px 0}\
 #alerts li[hidden]{display:none}p.ok{padding:6px 12px;border-radius:8px}\
 .businesses,.windows{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px}\
+.windows{grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px}.window.card{padding:8px 10px}\
 .halls{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}\
 .halls a.card{display:flex;flex-direction:column;color:inherit;text-decoration:none;gap:2px}.halls a.card.alarm{border-left:6px solid #b71c1c}\
 .card{margin:0}.business .count b{font-size:30px;color:#0e3f7e}.business.on{background:#fdecea;color:#b71c1c;border:2px solid #b71c1c}\
-.window .name,.business .name{font-weight:bold;font-size:18px}.window.serving,.window.called{border-left:6px solid #1b5e20}\
+.window .name,.business .name{font-weight:bold;font-size:18px}.window .top{display:flex;justify-content:space-between;gap:6px;flex-wrap:wrap}.window.serving,.window.called{border-left:6px solid #1b5e20}\
 .window.idle{border-left:6px solid #e0a800}.window.closed{opacity:.6}\
-@media (min-width:1500px){body{font-size:22px}h1{font-size:34px}h2{font-size:28px}.figure .k{font-size:22px}.figure .v{font-size:60px}\
-#alerts li{font-size:28px;padding:12px 18px}.business .count b{font-size:48px}.window .name,.business .name{font-size:26px}\
-.businesses,.windows{grid-template-columns:repeat(auto-fill,minmax(300px,1fr))}.muted{font-size:18px}}\
+@media (min-width:1500px){body{font-size:22px}h1{font-size:34px;margin:4px 0}h2{font-size:28px;margin:10px 0 6px}\
+.figure .k{font-size:22px}.figure .v{font-size:56px;line-height:1.1}#alerts li{font-size:28px;padding:10px 18px}\
+.board{display:grid;grid-template-columns:1fr 1fr;gap:20px}.business .count b{font-size:44px}.business .name{font-size:26px}\
+.businesses{grid-template-columns:repeat(3,1fr)}.windows{grid-template-columns:repeat(5,1fr)}\
+.window.card{padding:4px 10px;line-height:1.3}.window .name{font-size:22px}.window .muted{font-size:15px}.muted{font-size:18px}}\
 @media (max-width:700px){.figure .v{font-size:28px}.figures{grid-template-columns:repeat(2,1fr)}}";
 
-/// Re-reads ages every second (alerts turn on as a wait crosses its limit) and fetches the
+/// Re-reads ages four times a second (alerts turn on as a wait crosses its limit) and fetches the
 /// panel again when the hall's queue changes.
 const SCRIPT: &str = "(function(){var box=document.getElementById('monitor');if(!box)return;\
 var hall=box.dataset.hall,src=box.dataset.src,base=performance.now(),busy=false,again=false;\
@@ -532,7 +578,7 @@ if(p){document.getElementById('panel').innerHTML=p.innerHTML;base=performance.no
 .catch(function(){}).then(function(){busy=false;if(again){again=false;load()}})}\
 var es=window.monitorLive=new EventSource('/console/live?topics=queue');\
 es.addEventListener('queue',function(e){try{if(JSON.parse(e.data).hall!==hall)return}catch(x){}load()});\
-es.addEventListener('lagged',load);setInterval(tick,1000);setInterval(load,15000);tick()})();";
+es.addEventListener('lagged',load);setInterval(tick,250);setInterval(load,15000);tick()})();";
 
 #[cfg(test)]
 mod tests {
