@@ -586,7 +586,8 @@ mod tests {
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
     use menpai_model::ContentPack;
-    use menpai_model::queue::Priority;
+    use menpai_model::queue::{Priority, StaffAction};
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tower::ServiceExt;
 
     use crate::config::Config;
@@ -644,6 +645,8 @@ mod tests {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    static TAKEN: AtomicUsize = AtomicUsize::new(0);
+
     fn take(server: &Server, prefix: &str, business: &str, n: usize) {
         let today = day(server.clock.local_now());
         for i in 0..n {
@@ -657,7 +660,7 @@ mod tests {
                     priority: Priority::Normal,
                     issued_at: None,
                     device: "dev-test",
-                    request_id: &format!("{prefix}-{i}"),
+                    request_id: &format!("{prefix}-{i}-{}", TAKEN.fetch_add(1, Ordering::Relaxed)),
                     appointment_id: None,
                 })
                 .unwrap();
@@ -756,6 +759,163 @@ mod tests {
         );
         assert!(lines.contains("menpai_hall_served_today{hall=\"hall-futian\"} 0\n"));
         assert!(lines.contains("menpai_hall_waiting{hall=\"hall-civic\"} 0\n"));
+    }
+
+    fn enroll(server: &Server, id: &str) {
+        let token = format!("token-{id}");
+        server
+            .storage
+            .create_enrollment_token(
+                &token,
+                &crate::storage::EnrollmentToken {
+                    hall: HALL.into(),
+                    position: "entrance".into(),
+                    expires_at: i64::MAX / 2,
+                    used: false,
+                },
+                "test",
+            )
+            .unwrap();
+        let device = crate::storage::Device {
+            id: id.into(),
+            hall: HALL.into(),
+            position: "entrance".into(),
+            cert_sha256: format!("cert-{id}"),
+            enrolled_at: "2026-11-29T00:00:00Z".into(),
+            revoked_at: None,
+            training: false,
+        };
+        assert!(
+            server
+                .storage
+                .redeem_enrollment(&token, 0, &device)
+                .unwrap()
+        );
+    }
+
+    fn beat(
+        printer: menpai_model::api::DeviceState,
+        detail: &str,
+    ) -> menpai_model::sync::Heartbeat {
+        menpai_model::sync::Heartbeat {
+            agent_version: "1".into(),
+            uptime_s: 1,
+            content_version: None,
+            outbox_depth: 0,
+            last_sync: None,
+            devices: [(
+                "printer".to_owned(),
+                menpai_model::api::DeviceHealth {
+                    backend: "simulated".into(),
+                    state: printer,
+                    detail: detail.into(),
+                    reconnects: 0,
+                },
+            )]
+            .into(),
+            cpu_temp_c: None,
+            disk_free_mb: None,
+            mem_available_mb: None,
+            ui_alive: true,
+            network: None,
+        }
+    }
+
+    fn kinds_on(m: &HallMonitor) -> Vec<AlertKind> {
+        m.alerts.iter().filter(|a| a.on).map(|a| a.kind).collect()
+    }
+
+    #[tokio::test]
+    async fn an_idle_window_while_people_wait_and_terminals_offline_or_out_of_paper_are_alerts() {
+        let (server, _dir) = server();
+        let hall = server.halls.get(HALL).unwrap();
+        take(&server, "E", "公积金", 1);
+        let window = hall.windows_for("E")[0];
+        for a in [
+            StaffAction::CallNext,
+            StaffAction::Finish,
+            StaffAction::CallNext,
+        ] {
+            queue::act(&server, HALL, window, &a, "staff").unwrap();
+        }
+        let m = hall_now(&server, &hall).unwrap();
+        let w = m.windows.iter().find(|w| w.window == window).unwrap();
+        assert_eq!(w.mode, WindowMode::Idle, "nobody left to call");
+        assert_eq!(m.served_today, 1);
+        assert!(kinds_on(&m).is_empty(), "{:?}", m.alerts);
+
+        // Someone waits for it; after the idle limit the window is flagged.
+        take(&server, "E", "公积金", 1);
+        let m = hall_now(&server, &hall).unwrap();
+        let idle = m
+            .alerts
+            .iter()
+            .find(|a| a.kind == AlertKind::IdleWindow)
+            .unwrap();
+        assert_eq!((idle.on, idle.limit_s), (false, Some(120)));
+        server.clock.advance(chrono::Duration::seconds(121));
+        let m = hall_now(&server, &hall).unwrap();
+        assert_eq!(kinds_on(&m), [AlertKind::IdleWindow]);
+
+        // One terminal silent for long, another with its printer out of paper.
+        enroll(&server, "dev-silent");
+        enroll(&server, "dev-paper");
+        let now = server.clock.utc_now().timestamp_millis();
+        server.fleet.record(
+            "dev-silent",
+            now - 3_600_000,
+            beat(menpai_model::api::DeviceState::Ok, ""),
+        );
+        server.fleet.record(
+            "dev-paper",
+            now,
+            beat(menpai_model::api::DeviceState::Down, "缺纸"),
+        );
+        let m = hall_now(&server, &hall).unwrap();
+        let on = kinds_on(&m);
+        assert!(
+            on.contains(&AlertKind::TerminalOffline) && on.contains(&AlertKind::OutOfPaper),
+            "{on:?}"
+        );
+        let texts: Vec<&str> = m.alerts.iter().map(|a| a.text.as_str()).collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("终端离线：") && t.contains("dev-silent")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("打印机缺纸：") && t.contains("dev-paper")),
+            "{texts:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn charts_are_svg_and_unknown_ones_are_not_found() {
+        let (server, _dir) = server();
+        take(&server, "E", "公积金", 2);
+        for chart in crate::statistics::charts::CHARTS {
+            let (st, body) = get(
+                &server,
+                &format!("/statistics/charts/{chart}.svg?hall={HALL}"),
+            )
+            .await;
+            assert_eq!(st, StatusCode::OK, "{chart}: {body}");
+            assert!(
+                body.starts_with("<svg") && body.contains("福田区政务服务中心"),
+                "{chart}"
+            );
+        }
+        let (st, _) = get(&server, "/statistics/charts/secrets.svg").await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _) = get(
+            &server,
+            "/statistics/charts/arrivals.svg?from=2026-12-05&to=2026-12-01",
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
     }
 
     #[test]
