@@ -17,6 +17,7 @@ pub mod sync;
 pub mod systemd;
 pub mod ticket_rate;
 pub mod training;
+pub mod usage;
 
 use std::future::Future;
 use std::path::Path;
@@ -60,6 +61,8 @@ pub struct Agent {
     pub tasks: shutdown::Tasks,
     /// Whether the regional server put this terminal in training mode.
     pub training: training::Training,
+    /// Anonymous usage counts for the hall's statistics.
+    pub usage: usage::Usage,
 }
 
 /// Why importing a pack failed.
@@ -123,6 +126,7 @@ impl Agent {
             queue_link: std::sync::OnceLock::new(),
             host: host::Host::default(),
             tasks: shutdown::Tasks::default(),
+            usage: usage::Usage::default(),
         }
     }
 

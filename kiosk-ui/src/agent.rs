@@ -95,6 +95,10 @@ pub enum Request {
     Assist(menpai_model::assist::AssistRequest),
     /// The frame loop runs (the agent's watch on a frozen UI).
     Alive,
+    /// A session ended after this many seconds (an anonymous usage count).
+    SessionEnded {
+        seconds: u64,
+    },
 }
 
 /// What came back.
@@ -372,6 +376,10 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
         Request::Alive => {
             http(client, "POST", "/api/v1/ui/alive", None).map(|_| Reply::Done(request.clone()))
         }
+        Request::SessionEnded { seconds } => {
+            let body = serde_json::json!({ "kind": "session", "seconds": seconds }).to_string();
+            http(client, "POST", "/api/v1/usage", Some(&body)).map(|_| Reply::Done(request.clone()))
+        }
         Request::Queue => {
             get(format!("/api/v1/queue{}", at_param('?'))).and_then(|b| parse(&b).map(Reply::Queue))
         }
@@ -408,6 +416,8 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
     };
     match (result, request) {
         (Ok(r), _) => r,
+        // A count lost is no concern of the next citizen's screen.
+        (Err(_), Request::SessionEnded { .. }) => Reply::Done(request.clone()),
         // Things the citizen waits for must end in words, not a spinner.
         (Err(f), Request::PrintChecklist { .. }) => Reply::Printed(Err(PrintFailure {
             reason: match f {

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use menpai_model::Audience;
 
 use crate::Options;
-use crate::agent::Data;
+use crate::agent::{AgentLink, AgentStatus, Data, Request, send};
 use crate::nav::{Action, CategoryKind, KeepAwake, Screen};
 use crate::theme::palette::*;
 use crate::theme::widget::*;
@@ -18,7 +18,10 @@ pub(crate) fn plugin(app: &mut App) {
         .add_message::<Activity>();
     app.add_systems(First, tick_clock);
     app.add_systems(Startup, setup_idle);
-    app.add_systems(Update, (notice_touches, watch_idle).chain());
+    app.add_systems(
+        Update,
+        (notice_touches, watch_idle, report_session_end).chain(),
+    );
 }
 
 /// Everything a citizen chose since they touched the plate.
@@ -258,5 +261,28 @@ fn watch_idle(
                 }
             }
         }
+    }
+}
+
+/// A session runs from leaving the attract loop to coming back to it; its length goes to the
+/// agent as an anonymous usage count for the hall's statistics.
+fn report_session_end(
+    clock: Res<Clock>,
+    screen: Res<State<Screen>>,
+    mut started: Local<Option<std::time::Instant>>,
+    link: Option<Res<AgentLink>>,
+    status: Option<ResMut<AgentStatus>>,
+) {
+    let attract = *screen.get() == Screen::Attract;
+    match *started {
+        None if !attract => *started = Some(clock.now),
+        Some(at) if attract => {
+            *started = None;
+            if let (Some(link), Some(mut status)) = (link, status) {
+                let seconds = clock.now.saturating_duration_since(at).as_secs();
+                send(&link, &mut status, Request::SessionEnded { seconds });
+            }
+        }
+        _ => {}
     }
 }

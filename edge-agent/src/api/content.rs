@@ -22,6 +22,7 @@ use super::{AgentState, AtParams, active, local_time};
 use crate::Agent;
 use crate::catalog::{BrowseFilter, Catalog};
 use crate::search::MAX_QUERY_CHARS;
+use crate::usage::UsageKind;
 
 pub(super) fn routes() -> Router<Arc<Agent>> {
     Router::new()
@@ -217,7 +218,9 @@ async fn guide(
         .item(c.version.id, &id)
         .map_err(AppError::internal)?
         .ok_or_else(|| AppError::not_found(format!("没有找到事项 {id}")))?;
-    Ok(Json(c.guide(item, &agent.config.terminal.hall, now)))
+    let guide = c.guide(item, &agent.config.terminal.hall, now);
+    agent.usage.used(&agent, UsageKind::Guide, &id);
+    Ok(Json(guide))
 }
 
 #[derive(Deserialize)]
@@ -469,7 +472,7 @@ async fn search(
     }
     let limit = check_limit(p.limit, 10, 50)?;
     let c = active(&agent)?;
-    let hits = c
+    let hits: Vec<SearchHit> = c
         .search
         .search(&p.q, limit)
         .into_iter()
@@ -479,5 +482,6 @@ async fn search(
             matched: h.matched,
         })
         .collect();
+    agent.usage.searched(&agent, &p.q, hits.len());
     Ok(Json(SearchResponse { query: p.q, hits }))
 }

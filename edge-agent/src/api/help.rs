@@ -14,6 +14,7 @@ use super::error::AppError;
 use super::extract::Body;
 use crate::Agent;
 use crate::sync::help as link;
+use crate::usage::UsageKind;
 
 pub(super) fn routes() -> Router<Arc<Agent>> {
     Router::new().route("/api/v1/help", post(help))
@@ -40,6 +41,7 @@ async fn help(
     let screen = field("screen", &b.screen)?;
     let screen = if screen.is_empty() { context } else { screen };
     let item = field("item", &b.item)?;
+    agent.usage.used(&agent, UsageKind::Help, &item);
     match link::send(&agent, &screen, &item).await {
         Ok(taken) => Ok(Json(HelpAnswer {
             reached: true,

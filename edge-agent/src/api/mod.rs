@@ -13,6 +13,7 @@ mod print;
 mod queue;
 mod sim;
 mod status;
+mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .merge(help::routes())
         .merge(assist::routes())
         .merge(sim::routes())
+        .merge(usage::routes())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -15,6 +15,7 @@ use super::error::AppError;
 use super::extract::Body;
 use super::{AgentState, active, local_time};
 use crate::Agent;
+use crate::usage::UsageKind;
 
 pub(super) fn routes() -> Router<Arc<Agent>> {
     Router::new()
@@ -100,8 +101,15 @@ async fn print_checklist(
     };
     let job = slip.job(agent.devices.columns()).into_bytes();
     match agent.devices.print(job).await {
-        Ok(()) => Ok(Json(json!({ "printed": true, "qr": url }))),
-        Err(e) => Err(print_failed(e.reason, url)),
+        Ok(()) => {
+            agent.usage.used(&agent, UsageKind::Print, &body.item);
+            Ok(Json(json!({ "printed": true, "qr": url })))
+        }
+        Err(e) => {
+            // The QR is offered instead: the checklist goes by phone.
+            agent.usage.used(&agent, UsageKind::Qr, &body.item);
+            Err(print_failed(e.reason, url))
+        }
     }
 }
 

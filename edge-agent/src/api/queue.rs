@@ -14,6 +14,7 @@ use super::extract::{Body, Params};
 use super::{AgentState, AtParams, active, local_time};
 use crate::Agent;
 use crate::queue::desk;
+use crate::usage::UsageKind;
 
 pub(super) fn routes() -> Router<Arc<Agent>> {
     Router::new()
@@ -48,6 +49,7 @@ async fn take_ticket(
     let now = local_time(p.at.as_deref())?;
     let c = active(&agent)?;
     let ticket = desk::take_ticket(&agent, &c, &b.prefix, b.priority, now).await?;
+    agent.usage.used(&agent, UsageKind::Ticket, &b.prefix);
     Ok((StatusCode::CREATED, Json(ticket)))
 }
 
@@ -59,5 +61,9 @@ async fn check_in(
 ) -> Result<Json<CheckedIn>, AppError> {
     let now = local_time(p.at.as_deref())?;
     let c = active(&agent)?;
-    Ok(Json(desk::check_in(&agent, &c, &b.token, now).await?))
+    let checked_in = desk::check_in(&agent, &c, &b.token, now).await?;
+    agent
+        .usage
+        .used(&agent, UsageKind::Ticket, &checked_in.ticket.prefix);
+    Ok(Json(checked_in))
 }

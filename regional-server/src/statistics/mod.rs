@@ -3,13 +3,14 @@
 //!
 //! `report.rs` computes the figures; the other files serve them.
 
-pub mod charts;
-pub mod monitor;
-pub mod report;
 pub mod api;
+pub mod charts;
 pub mod export;
+pub mod monitor;
 pub mod pages;
 pub mod query;
+pub mod report;
+pub mod usage;
 
 use std::sync::Arc;
 

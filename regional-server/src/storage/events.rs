@@ -1,5 +1,6 @@
 //! Terminals' outbox events, held once by their key; offline tickets among them change a queue,
-//! ratings among them are kept tied to what they rate (and a poor one opens a case).
+//! ratings among them are kept tied to what they rate (and a poor one opens a case), usage
+//! counts among them go to the hall's statistics.
 
 use menpai_model::sync::OutboxEvent;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -7,6 +8,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::cases::record_rating;
 use super::queue::{OfflineTicket, apply_offline_ticket};
 use super::ratings::{RatedTicket, Rating, RatingSource};
+use super::usage::apply_usage;
 use super::{Result, Sqlite};
 
 /// What a batch of events did.
@@ -23,7 +25,8 @@ pub struct Ingested {
 /// The events terminals send.
 pub trait EventStore {
     /// Holds each event once by its key, and applies the new ones that change a queue (offline
-    /// tickets) or rate a service (ratings) in the same transaction.
+    /// tickets), rate a service (ratings) or count a terminal's use (usage) in the same
+    /// transaction.
     fn insert_events(&self, device: &str, events: &[OutboxEvent], now: &str) -> Result<Ingested>;
     fn event_count(&self) -> Result<u64>;
 }
@@ -35,6 +38,7 @@ impl EventStore for Sqlite {
         let mut new = 0;
         let mut halls = Vec::new();
         let mut cases = Vec::new();
+        let arrived = local_stamp(now);
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (idempotency_key, device_id, kind, body, created_at, received_at)
@@ -53,7 +57,9 @@ impl EventStore for Sqlite {
                 if added == 1 && e.kind == "ticket_issued" && e.body["offline"] == true {
                     match serde_json::from_value::<OfflineTicket>(e.body.clone()) {
                         Ok(t) => {
-                            if apply_offline_ticket(&tx, device, &t)? && !halls.contains(&t.hall) {
+                            if apply_offline_ticket(&tx, device, &t, &arrived)?
+                                && !halls.contains(&t.hall)
+                            {
                                 halls.push(t.hall);
                             }
                         }
@@ -61,6 +67,9 @@ impl EventStore for Sqlite {
                             tracing::warn!(%device, error = %err, "An offline ticket event could not be read.")
                         }
                     }
+                }
+                if added == 1 && e.kind == "usage" {
+                    apply_usage(&tx, device, &e.body, &local_stamp(&e.created_at))?;
                 }
                 if added == 1
                     && e.kind == "rating"

@@ -18,6 +18,7 @@ pub mod ratings;
 pub mod requests;
 mod sqlite;
 pub mod statistics;
+pub mod usage;
 
 pub use appointments::{Appointment, AppointmentStore, NewAppointment};
 pub use booking_codes::{Held, HeldStore};
@@ -33,6 +34,7 @@ pub use ratings::{Rating, RatingStore, RatingSummary};
 pub use requests::RequestStore;
 pub use sqlite::Sqlite;
 pub use statistics::StatisticsStore;
+pub use usage::UsageStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -59,6 +61,7 @@ pub trait Storage:
     + CaseStore
     + StatisticsStore
     + MonitorStore
+    + UsageStore
     + Send
     + Sync
     + std::fmt::Debug
