@@ -348,7 +348,10 @@ async fn events(
             e.key
         )));
     }
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let now = server
+        .clock
+        .utc_now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let storage = server.storage.clone();
     let id = device.id.clone();
     let events = batch.events;
@@ -550,7 +553,7 @@ async fn leases(
             hall.business_types.len()
         )));
     }
-    let today = crate::clock::day(crate::clock::local_now());
+    let today = crate::clock::day(server.clock.local_now());
     let mut wants: Vec<(String, String)> = Vec::new();
     for w in req.wants {
         if hall.business(&w.prefix).is_none() {
@@ -575,7 +578,7 @@ async fn leases(
     }
     let size = server.config.queue_lease_block;
     let cap = server.config.queue_leases_per_terminal;
-    let now = crate::clock::stamp(crate::clock::local_now());
+    let now = crate::clock::stamp(server.clock.local_now());
     let granted = tokio::task::spawn_blocking(move || {
         server
             .storage

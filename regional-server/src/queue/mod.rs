@@ -16,7 +16,7 @@ use menpai_model::sync::StreamEvent;
 use menpai_model::{BusinessType, ContentPack, Region};
 
 use crate::Server;
-use crate::clock::{day, local_now, stamp};
+use crate::clock::{day, stamp};
 use crate::error::AppError;
 use crate::storage::{Act, Device, NewTicket, StorageError, Ticket};
 
@@ -176,7 +176,7 @@ fn estimate(server: &Server, hall: &HallInfo, queue: &str, ahead: u32) -> u32 {
 
 /// The hall's queue panel now.
 pub fn view(server: &Server, hall: &HallInfo) -> Result<QueueView, StorageError> {
-    let today = day(local_now());
+    let today = day(server.clock.local_now());
     let counts: HashMap<String, u32> = server
         .storage
         .waiting_counts(&hall.id, &today)?
@@ -209,7 +209,9 @@ pub fn view(server: &Server, hall: &HallInfo) -> Result<QueueView, StorageError>
 
 /// Tells the hall's terminals (and staff pages) what changed.
 pub fn broadcast(server: &Server, hall: &HallInfo, call: Option<WindowCall>) {
-    server.live.send(&hall.id, crate::live::Topic::Queue, hall.id.clone());
+    server
+        .live
+        .send(&hall.id, crate::live::Topic::Queue, hall.id.clone());
     match view(server, hall) {
         Ok(view) => {
             let _ = server.stream.send(StreamEvent::Queue {
@@ -232,7 +234,7 @@ pub fn changed(server: &Server, halls: &[String]) {
 }
 
 pub fn status(server: &Server, hall: &HallInfo, t: &Ticket) -> TicketStatus {
-    let today = day(local_now());
+    let today = day(server.clock.local_now());
     let ahead = match t.state {
         menpai_model::queue::TicketState::Waiting => server
             .storage
@@ -284,7 +286,8 @@ pub fn issue(
             ));
         }
     }
-    let today = day(local_now());
+    let local = server.clock.local_now();
+    let (today, drawn) = (day(local), stamp(local));
     let t = server
         .storage
         .issue_ticket(&NewTicket {
@@ -293,7 +296,7 @@ pub fn issue(
             prefix: &r.prefix,
             business: &business.name,
             priority: r.priority,
-            issued_at: None,
+            issued_at: Some(&drawn),
             device: &device.id,
             request_id: &r.request_id,
             appointment_id: r.appointment_id.as_deref(),
@@ -358,18 +361,11 @@ pub fn act(
             }
         }
     };
-    let now = stamp(local_now());
+    let local = server.clock.local_now();
+    let now = stamp(local);
     let touched = server
         .storage
-        .act(
-            &hall.id,
-            &day(local_now()),
-            window,
-            serves,
-            act,
-            &now,
-            actor,
-        )
+        .act(&hall.id, &day(local), window, serves, act, &now, actor)
         .map_err(refused)?;
     let detail = format!(
         "{} 窗口 {window} {}{}",

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{HallInfo, act, hall_of, status, view};
 use crate::Server;
-use crate::clock::{day, local_now};
+use crate::clock::day;
 use crate::error::{AppError, JsonBody};
 use crate::help;
 use crate::html::{
@@ -65,7 +65,7 @@ async fn window_json(
         .windows
         .get(&window)
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("没有 {window} 号窗口")))?;
-    let today = day(local_now());
+    let today = day(server.clock.local_now());
     let current = server
         .storage
         .at_window(&hall.id, &today, window)
@@ -103,7 +103,7 @@ async fn ticket_json(
     let hall = hall_of(&server, &hall)?;
     let t = server
         .storage
-        .ticket(&hall.id, &day(local_now()), &number)
+        .ticket(&hall.id, &day(server.clock.local_now()), &number)
         .map_err(AppError::internal)?
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("今天没有 {number} 号")))?;
     Ok(Json(status(&server, &hall, &t)))
@@ -288,7 +288,7 @@ fn window_page(
             html! { p class="err" { (hall.name) " 没有 " (window) " 号窗口" } },
         );
     };
-    let today = day(local_now());
+    let today = day(server.clock.local_now());
     let names: Vec<String> = serves
         .iter()
         .filter_map(|p| hall.business(p).map(|b| format!("{p} {}", b.name)))

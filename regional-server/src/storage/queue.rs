@@ -584,9 +584,14 @@ fn rank(p: Priority) -> i64 {
 }
 
 /// Records an offline ticket inside the transaction that holds its event; false when its
-/// number is not in a block leased to `device` (it is then refused and logged).
-pub fn apply_offline_ticket(tx: &Transaction, device: &str, t: &OfflineTicket) -> Result<bool> {
-    let now = &crate::clock::stamp(crate::clock::local_now());
+/// number is not in a block leased to `device` (it is then refused and logged). `now`: the
+/// local stamp it arrived at (a ticket it replaces is cancelled then).
+pub fn apply_offline_ticket(
+    tx: &Transaction,
+    device: &str,
+    t: &OfflineTicket,
+    now: &str,
+) -> Result<bool> {
     let leased: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM number_leases WHERE hall = ?1 AND day = ?2 AND prefix = ?3
                         AND device = ?4 AND ?5 BETWEEN first AND last)",
@@ -800,18 +805,18 @@ mod tests {
         {
             let mut conn = db.conn();
             let tx = conn.transaction().unwrap();
-            assert!(apply_offline_ticket(&tx, "t2", &offline).unwrap());
+            assert!(apply_offline_ticket(&tx, "t2", &offline, "2026-11-23 10:00:00.000").unwrap());
             let outside = OfflineTicket {
                 seq: 5,
                 number: "E005".into(),
                 ..offline.clone()
             };
             assert!(
-                !apply_offline_ticket(&tx, "t2", &outside).unwrap(),
+                !apply_offline_ticket(&tx, "t2", &outside, "2026-11-23 10:00:00.000").unwrap(),
                 "not in a lease"
             );
             assert!(
-                !apply_offline_ticket(&tx, "t9", &offline).unwrap(),
+                !apply_offline_ticket(&tx, "t9", &offline, "2026-11-23 10:00:00.000").unwrap(),
                 "not this device's lease"
             );
             // t2 cannot cancel t1's ticket through `replaces`.
@@ -822,7 +827,7 @@ mod tests {
                 replaces: Some("a".into()),
                 ..offline.clone()
             };
-            assert!(apply_offline_ticket(&tx, "t2", &foreign).unwrap());
+            assert!(apply_offline_ticket(&tx, "t2", &foreign, "2026-11-23 10:00:00.000").unwrap());
             tx.commit().unwrap();
         }
         let order: Vec<String> = db
@@ -941,7 +946,7 @@ mod tests {
         {
             let mut conn = db.conn();
             let tx = conn.transaction().unwrap();
-            assert!(apply_offline_ticket(&tx, "t2", &offline).unwrap());
+            assert!(apply_offline_ticket(&tx, "t2", &offline, "2026-11-23 10:00:00.000").unwrap());
             tx.commit().unwrap();
         }
         let a = db.appointment("ap-1").unwrap().unwrap();
