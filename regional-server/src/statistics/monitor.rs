@@ -554,7 +554,9 @@ body.alarm .alerts-figure{background:#fdecea}body.alarm .alerts-figure .v{color:
 .board{display:grid;grid-template-columns:1fr 1fr;gap:20px}.business .count b{font-size:44px}.business .name{font-size:26px}\
 .businesses{grid-template-columns:repeat(3,1fr)}.windows{grid-template-columns:repeat(5,1fr)}\
 .window.card{padding:4px 10px;line-height:1.3}.window .name{font-size:22px}.window .muted{font-size:15px}.muted{font-size:18px}}\
-@media (max-width:700px){.figure .v{font-size:28px}.figures{grid-template-columns:repeat(2,1fr)}}";
+@media (max-width:700px){.figure .v{font-size:28px}.figures{grid-template-columns:repeat(2,1fr)}\
+.businesses{grid-template-columns:repeat(2,1fr);gap:8px}.business.card{padding:8px 10px}.business .name{font-size:16px}\
+.business .count b{font-size:24px}.windows{grid-template-columns:repeat(2,1fr)}.business .muted,.window .muted{font-size:13px}}";
 
 /// Re-reads ages four times a second (alerts turn on as a wait crosses its limit) and fetches the
 /// panel again when the hall's queue changes.
