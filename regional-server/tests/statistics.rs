@@ -537,6 +537,10 @@ async fn the_page_its_json_and_both_exports_hold_the_figures_of_the_tickets() {
         ["合计", "3", "2", "0", "2:30", "3:30"]
     );
     assert!(page.contains("统计分析") && page.contains("过号率") && page.contains("满意率"));
+    assert!(
+        page.contains("id=\"usage\""),
+        "the terminals' usage section"
+    );
     assert!(page.contains(&format!(
         "src=\"/statistics/charts/arrivals.svg?hall={HALL}&amp;from={DAY}&amp;to={DAY}\""
     )));
@@ -567,6 +571,10 @@ async fn the_page_its_json_and_both_exports_hold_the_figures_of_the_tickets() {
     assert_eq!(lines[ratings + 2], "合计,3,1,1,0,1,0,66.7");
     let help = lines.iter().position(|l| *l == "呼叫工作人员").unwrap();
     assert_eq!(lines[help + 2], "合计,3,2,0,150,210");
+    // Terminals' usage after the hall's figures (none was reported in this test).
+    let usage = lines.iter().position(|l| *l == "终端使用").unwrap();
+    assert!(lines[usage + 1].starts_with("搜索次数,无结果搜索,"));
+    assert!(lines.contains(&"无结果搜索") && lines.contains(&"常看指南"));
 
     // XLSX: opens with calamine and holds the same figures.
     let got = get(&app, &format!("/statistics.xlsx?{}", filters()), &viewer).await;
@@ -589,6 +597,20 @@ async fn the_page_its_json_and_both_exports_hold_the_figures_of_the_tickets() {
     assert_eq!(windows.get((1, 5)), Some(&Data::Float(e.idle as f64)));
     let ratings = book.worksheet_range("好差评").unwrap();
     assert_eq!(ratings.get((1, 7)), Some(&Data::Float(66.7)));
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "统计范围",
+            "排队与办理",
+            "窗口服务与空闲",
+            "预约",
+            "好差评",
+            "呼叫工作人员",
+            "终端使用",
+            "热门搜索",
+            "无结果搜索",
+            "常看指南"
+        ]
     );
     let appointments = book.worksheet_range("预约").unwrap();
     assert_eq!(appointments.get((1, 3)), Some(&Data::Float(1.0)));

@@ -82,9 +82,8 @@ async fn report_page(
 ) -> Response {
     match read(&server, s.clone(), p).await {
         Ok((f, r)) => {
-            // The terminals' usage joins here once `statistics::usage` exists.
-            let usage = None;
-            no_store(pages::report(&server, &s.0, &f, &r, usage).into_response())
+            let usage = super::usage::section(&r.usage);
+            no_store(pages::report(&server, &s.0, &f, &r, Some(usage)).into_response())
         }
         Err(e) => refused(&s, e),
     }
@@ -281,7 +280,8 @@ async fn export(
 ) -> Result<Response, AppError> {
     let (f, r) = read(&server, s.clone(), p).await?;
     let about = about(&server, &f);
-    let tables = query::tables(&r);
+    let mut tables = query::tables(&r);
+    tables.extend(query::usage_tables(&r.usage));
     let (bytes, ext, mime) = match kind {
         Kind::Csv => (
             super::export::csv(&about, &tables).map_err(AppError::internal)?,

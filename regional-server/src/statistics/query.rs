@@ -9,6 +9,7 @@ use super::report::{
     self, AppointmentFigures, Figure, GroupBy, HelpFigures, QueueFigures, RATING_LEVELS,
     RatingFigures, WindowTime,
 };
+use super::usage::UsageSummary;
 use crate::Server;
 use crate::error::AppError;
 use crate::operators::{Session, display_name, hall_name};
@@ -197,6 +198,8 @@ pub struct Report {
     pub appointments: Grouped<AppointmentFigures>,
     pub ratings: Grouped<RatingFigures>,
     pub help: Grouped<HelpFigures>,
+    /// Terminals' anonymous usage over the same halls and days.
+    pub usage: UsageSummary,
 }
 
 /// The hops the filters keep.
@@ -330,6 +333,9 @@ pub fn report(server: &Server, f: &Filters) -> Result<Report, AppError> {
         ),
     };
 
+    let usage = super::usage::summary(server, f.halls.as_deref(), &from, &to)
+        .map_err(AppError::internal)?;
+
     Ok(Report {
         hall: f.hall.clone(),
         from,
@@ -342,6 +348,7 @@ pub fn report(server: &Server, f: &Filters) -> Result<Report, AppError> {
         appointments,
         ratings,
         help,
+        usage,
     })
 }
 
@@ -686,6 +693,70 @@ fn help_table(r: &Report) -> Table {
         }),
         note: "门牌上的“呼叫工作人员”，培训终端的呼叫不计；响应时间从呼叫到工作人员确认。不分窗口、业务。",
     }
+}
+
+/// Terminals' usage as tables for the exports (the page shows `usage::section`): the counts,
+/// the top searches, those that found nothing and the guides opened most.
+pub fn usage_tables(u: &UsageSummary) -> Vec<Table> {
+    let counts = [
+        ("搜索次数", u.searches),
+        ("无结果搜索", u.searches_no_result),
+        ("打印清单", u.prints),
+        ("扫码带走清单", u.qr_takes),
+        ("终端取号", u.tickets),
+        ("呼叫帮助", u.help_requests),
+        ("使用次数", u.sessions),
+    ];
+    let mut columns: Vec<Column> = counts.iter().map(|(l, _)| Column::new(*l, "")).collect();
+    columns.push(Column::new("平均使用时长", "秒"));
+    let mut row: Vec<Cell> = counts.iter().map(|(_, n)| Cell::Count(*n, None)).collect();
+    row.push(Cell::Seconds(u.session_mean_s));
+    let top = |id, title, what: &str, rows: Vec<(String, u64)>, note| Table {
+        id,
+        title,
+        columns: vec![Column::new(what, ""), Column::new("次数", "")],
+        rows: rows
+            .into_iter()
+            .map(|(s, n)| vec![Cell::Text(s), Cell::Count(n, None)])
+            .collect(),
+        note,
+    };
+    let subjects = |v: &[crate::storage::usage::SubjectCount]| {
+        v.iter().map(|s| (s.subject.clone(), s.count)).collect()
+    };
+    vec![
+        Table {
+            id: "usage",
+            title: "终端使用",
+            columns,
+            rows: vec![row],
+            note: "门牌终端的匿名使用次数，不含个人信息；培训终端不计。按大厅和日期统计，不按业务、窗口筛选。",
+        },
+        top(
+            "usage-searches",
+            "热门搜索",
+            "搜索词",
+            subjects(&u.top_searches),
+            "最常搜索的词。",
+        ),
+        top(
+            "usage-no-result",
+            "无结果搜索",
+            "搜索词",
+            subjects(&u.top_no_result),
+            "搜不到结果的词：内容团队的待办清单。",
+        ),
+        top(
+            "usage-guides",
+            "常看指南",
+            "事项",
+            u.top_guides
+                .iter()
+                .map(|g| (g.name.clone(), g.count))
+                .collect(),
+            "打开次数最多的办事指南。",
+        ),
+    ]
 }
 
 /// Seconds as 分:秒 (rounded to the second), `—` when none.
