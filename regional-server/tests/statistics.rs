@@ -28,6 +28,7 @@ use tower::ServiceExt;
 
 mod support;
 
+use sha2::{Digest, Sha256};
 use support::http::login;
 
 const HALL: &str = "hall-futian";
@@ -263,6 +264,13 @@ fn server() -> (Arc<Server>, tempfile::TempDir, Day) {
         true,
     );
 
+    support::enroll(
+        &server,
+        "dev-test",
+        HALL,
+        "entrance",
+        &hex::encode(Sha256::digest(support::http::CERT)),
+    );
     let wait = |a: &str, b: &str| (seconds(b) - seconds(a)) as u64;
     let day = Day {
         business: b.name.clone(),
@@ -903,4 +911,57 @@ async fn rows_carry_chinese_labels_for_every_grouping() {
     .await
     .json();
     assert_eq!(j["queue"]["total"]["arrived"], 0);
+}
+
+#[tokio::test]
+async fn the_terminals_usage_is_on_the_page_and_in_both_exports() {
+    let (server, _dir, _day) = server();
+    let app = menpai_server::admin_router(server.clone());
+    let devices = menpai_server::device_router(server.clone());
+    // 10:00 China time: two searches for 护照 found nothing, one for 社保 found 3 guides.
+    let events: Vec<Value> = [("护照", 0), ("护照", 0), ("社保", 3)]
+        .iter()
+        .enumerate()
+        .map(|(i, (words, hits))| {
+            serde_json::json!({
+                "key": format!("use-{i}"), "kind": "usage",
+                "created_at": format!("{DAY}T02:00:0{i}.000Z"),
+                "body": { "kind": "search", "subject": words, "hits": hits, "seconds": null, "training": false },
+            })
+        })
+        .collect();
+    let sent = support::http::send(
+        &devices,
+        "POST",
+        "/device/v1/events",
+        None,
+        support::http::json_body(serde_json::json!({ "events": events })),
+        true,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+
+    let viewer = login(&server, "viewer-a");
+    let page = get(&app, &format!("/statistics?{}", filters()), &viewer)
+        .await
+        .text();
+    assert!(
+        page.contains("护照"),
+        "the search with no result on the page"
+    );
+    let csv = get(&app, &format!("/statistics.csv?{}", filters()), &viewer)
+        .await
+        .text();
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    let usage = lines.iter().position(|l| *l == "终端使用").unwrap();
+    assert!(lines[usage + 2].starts_with("3,2,"), "{}", lines[usage + 2]);
+    let none = lines.iter().position(|l| *l == "无结果搜索").unwrap();
+    assert_eq!(lines[none + 2], "护照,2");
+    let got = get(&app, &format!("/statistics.xlsx?{}", filters()), &viewer).await;
+    let mut book = Xlsx::new(std::io::Cursor::new(got.body)).unwrap();
+    let none = book.worksheet_range("无结果搜索").unwrap();
+    assert_eq!(none.get((1, 0)), Some(&Data::String("护照".into())));
+    assert_eq!(none.get((1, 1)), Some(&Data::Float(2.0)));
+    let top = book.worksheet_range("热门搜索").unwrap();
+    assert_eq!(top.get((1, 0)), Some(&Data::String("护照".into())));
 }
