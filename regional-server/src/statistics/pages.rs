@@ -20,7 +20,12 @@ use super::query::Report;
 const STYLE_EXTRA: &str = ".scroll{overflow-x:auto}.scroll table{min-width:100%}td.n,th.n{text-align:right;white-space:nowrap}\
 tr.total td{font-weight:bold;background:#f3f7fc}.note{margin:4px 0 14px}\
 img.chart{display:block;width:100%;max-width:960px;height:auto;background:#fff;border-radius:10px;margin:10px 0}\
-.scroll td:first-child{white-space:nowrap}@media (max-width:700px){td.n{text-align:left}.scroll td:first-child{white-space:normal}}";
+.scroll td:first-child{white-space:nowrap}\
+.usage .hint{color:#5b6570;font-size:14px}.usage dl.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin:8px 0}\
+.usage dl.figures div{background:#fff;border-radius:10px;padding:8px 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}.usage dt{color:#5b6570;font-size:14px}\
+.usage dd{margin:0;font-size:22px;font-weight:bold;color:#0e3f7e}.usage-lists{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:12px}\
+.usage-top caption{text-align:left;font-weight:600;padding:6px 0;color:#0e3f7e}.usage-top .num{text-align:right}\
+@media (max-width:700px){td.n{text-align:left}.scroll td:first-child{white-space:normal}.usage-top .num{text-align:left}}";
 
 fn style() -> &'static str {
     // One string for the page's head: the console's look and the tables'.
