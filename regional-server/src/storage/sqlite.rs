@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_training.sql"),
     include_str!("../../migrations/0011_training_logins.sql"),
     include_str!("../../migrations/0012_statistics.sql"),
+    include_str!("../../migrations/0013_statistics_index.sql"),
 ];
 
 /// The embedded backend: one SQLite file in WAL mode.
