@@ -546,20 +546,14 @@ async fn ratings_and_help_requests_are_queued_for_the_regional_server() {
     let (s, _) = call(&agent, post("/api/v1/help", r#"{"context": "Guide"}"#)).await;
     assert_eq!(s, StatusCode::OK);
     let (_, health) = get(&agent, "/api/v1/health").await;
-    assert_eq!(health["outbox_depth"], 3);
+    assert_eq!(health["outbox_depth"], 2);
     let queued = agent.store.unsent(10).unwrap();
     assert_eq!(
         queued
             .iter()
             .map(|(_, k, _, _)| k.as_str())
             .collect::<Vec<_>>(),
-        ["rating", "usage", "help_request"],
-        "a help request is also counted, anonymously, for the statistics"
-    );
-    let usage: Value = serde_json::from_str(&queued[1].2).unwrap();
-    assert_eq!(
-        (usage["kind"].as_str(), usage["training"].as_bool()),
-        (Some("help"), Some(false))
+        ["rating", "help_request"]
     );
     let rating: Value = serde_json::from_str(&queued[0].2).unwrap();
     assert_eq!(rating["level"], 2);
@@ -581,7 +575,7 @@ async fn ratings_and_help_requests_are_queued_for_the_regional_server() {
     }
     assert_eq!(
         agent.store.outbox_depth().unwrap(),
-        3,
+        2,
         "refused ratings are not queued"
     );
 }

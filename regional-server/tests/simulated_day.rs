@@ -700,6 +700,14 @@ async fn usage_counts_in_the_terminals_own_hall_and_never_from_training_or_out_o
     // A body naming another hall is refused into the counts; the rest count in 市民中心.
     let events = vec![
         event("u1".into(), "usage", search("社保卡", 4), date, 36_000),
+        event(
+            "h1".into(),
+            "help_request",
+            json!({ "hall": HALLS[0], "position": "entrance", "screen": "Help", "item": "",
+                    "reached": false, "reason": "unreachable" }),
+            date,
+            36_005,
+        ),
         event("u2".into(), "usage", search("养犬登记", 0), date, 36_010),
         event(
             "u3".into(),
@@ -761,7 +769,7 @@ async fn usage_counts_in_the_terminals_own_hall_and_never_from_training_or_out_o
     )
     .await;
     assert_eq!(st, StatusCode::OK, "{r}");
-    assert_eq!(r["new"], 9, "every event is held as sent: {r}");
+    assert_eq!(r["new"], 10, "every event is held as sent: {r}");
     let (_, r) = send(
         &d.devices,
         "POST",
@@ -773,7 +781,7 @@ async fn usage_counts_in_the_terminals_own_hall_and_never_from_training_or_out_o
     .await;
     assert_eq!(
         (r["new"].as_u64(), r["duplicates"].as_u64()),
-        (Some(0), Some(9)),
+        (Some(0), Some(10)),
         "sent again: {r}"
     );
     // A terminal in training mode counts nothing.
@@ -811,6 +819,10 @@ async fn usage_counts_in_the_terminals_own_hall_and_never_from_training_or_out_o
     assert_eq!(
         (civic_only.sessions, civic_only.session_mean_s),
         (1, Some(80.0))
+    );
+    assert_eq!(
+        civic_only.help_requests, 1,
+        "a call that never reached staff still counts"
     );
     let region = usage::summary(&d.server, None, DAY, DAY).unwrap();
     assert_eq!(region, civic_only, "nothing counted in 福田 or in training");

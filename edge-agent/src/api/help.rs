@@ -41,15 +41,18 @@ async fn help(
     let screen = field("screen", &b.screen)?;
     let screen = if screen.is_empty() { context } else { screen };
     let item = field("item", &b.item)?;
-    agent.usage.used(&agent, UsageKind::Help, &item);
     match link::send(&agent, &screen, &item).await {
-        Ok(taken) => Ok(Json(HelpAnswer {
-            reached: true,
-            id: Some(taken.id),
-            stage: Some(taken.stage),
-            by: taken.by,
-            phone: None,
-        })),
+        Ok(taken) => {
+            // A missed call is counted by the server from its `help_request` event.
+            agent.usage.used(&agent, UsageKind::Help, &item);
+            Ok(Json(HelpAnswer {
+                reached: true,
+                id: Some(taken.id),
+                stage: Some(taken.stage),
+                by: taken.by,
+                phone: None,
+            }))
+        }
         Err(why) => {
             tracing::warn!(error = %why, "A help call did not reach the hall's staff; the plate shows the phone.");
             link::record_missed(&agent, &screen, &item, &why).map_err(AppError::internal)?;

@@ -71,6 +71,12 @@ impl EventStore for Sqlite {
                 if added == 1 && e.kind == "usage" {
                     apply_usage(&tx, device, &e.body, &local_stamp(&e.created_at))?;
                 }
+                // A help call that never reached the hall still counts as asked.
+                if added == 1 && e.kind == "help_request" && e.body["reached"] == false {
+                    let item = e.body["item"].as_str().unwrap_or_default();
+                    let counted = serde_json::json!({ "kind": "help", "subject": item });
+                    apply_usage(&tx, device, &counted, &local_stamp(&e.created_at))?;
+                }
                 if added == 1
                     && e.kind == "rating"
                     && let Some(case) = apply_rating(&tx, device, &e.body, &e.created_at)?
