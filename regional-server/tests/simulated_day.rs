@@ -2,9 +2,9 @@
 //! drawn from a seed (`simday`), taken at the halls' terminals, called, served, recalled,
 //! marked no-show or transferred by window staff, rated at the terminals, with the terminals'
 //! anonymous usage — each at its moment on the server's stopped clock. The report
-//! (`/api/v1/statistics` for the queue and the ratings, `statistics::usage::summary` for the
-//! terminals' usage) must equal what this test computes on its own from its record of the
-//! same events.
+//! (`/api/v1/statistics`: the queue, the ratings and the terminals' usage, whose counts are
+//! also checked in `statistics::usage::summary` directly) must equal what this test computes on
+//! its own from its record of the same events.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -649,7 +649,13 @@ async fn a_simulated_days_report_equals_the_figures_computed_from_its_own_events
         "satisfaction rate",
     );
 
-    // The terminals' usage beside it.
+    // The terminals' usage beside it: the report's, and the summary it is made of.
+    let todo = &report["usage"]["top_no_result"][0];
+    assert_eq!(
+        (todo["subject"].as_str(), todo["count"].as_u64()),
+        (Some(top_no_result.as_str()), Some(top_count)),
+        "the content team's first to-do, as the report says it"
+    );
     let u = usage::summary(&d.server, None, DAY, DAY).unwrap();
     let searches = uses.iter().filter(|(_, u)| u.kind == "search").count() as u64;
     let count = |kind: &str| uses.iter().filter(|(_, u)| u.kind == kind).count() as u64;
