@@ -123,8 +123,39 @@ pub fn parse_stamp(s: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok()
 }
 
+/// Milliseconds of the day of a stored stamp, read straight from its digits (a report reads
+/// hundreds of thousands of them); `None` for any other shape.
+fn millisecond_of_day(s: &str) -> Option<u32> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let digit = |i: usize| -> Option<u32> {
+        let d = b[i].wrapping_sub(b'0');
+        (d < 10).then_some(u32::from(d))
+    };
+    let two = |i: usize| -> Option<u32> { Some(digit(i)? * 10 + digit(i + 1)?) };
+    let millis = match b.len() {
+        19 => 0,
+        23 if b[19] == b'.' => digit(20)? * 100 + digit(21)? * 10 + digit(22)?,
+        _ => return None,
+    };
+    Some((two(11)? * 3600 + two(14)? * 60 + two(17)?) * 1000 + millis)
+}
+
+/// Whole seconds from one stamp to a later one (0 when it is not later).
 fn seconds(from: &Option<String>, to: &Option<String>) -> Option<u64> {
-    let (a, b) = (parse_stamp(from.as_deref()?)?, parse_stamp(to.as_deref()?)?);
+    seconds_between(from.as_deref()?, to.as_deref()?)
+}
+
+fn seconds_between(from: &str, to: &str) -> Option<u64> {
+    // The same day (nearly always): from the times of day alone.
+    if from.get(..10) == to.get(..10)
+        && let (Some(a), Some(b)) = (millisecond_of_day(from), millisecond_of_day(to))
+    {
+        return Some(u64::from(b.saturating_sub(a) / 1000));
+    }
+    let (a, b) = (parse_stamp(from)?, parse_stamp(to)?);
     Some((b - a).num_seconds().max(0) as u64)
 }
 
@@ -438,8 +469,8 @@ fn service_s(f: &HopFact) -> Option<u64> {
     if f.state != "done" {
         return None;
     }
-    let start = f.serving_at.as_ref().or(f.first_called.as_ref()).cloned();
-    seconds(&start, &f.ended_at)
+    let start = f.serving_at.as_deref().or(f.first_called.as_deref())?;
+    seconds_between(start, f.ended_at.as_deref()?)
 }
 
 /// Appointments of a period: booked for a day in it, checked in, missed (the slot ended
@@ -584,6 +615,25 @@ mod tests {
             staff: Some("s".into()),
             recalls: 0,
         }
+    }
+
+    #[test]
+    fn stamps_read_fast_agree_with_chrono() {
+        for (a, b) in [
+            ("2026-11-30 09:00:00.900", "2026-11-30 09:00:10.100"),
+            ("2026-11-30 09:00:10.100", "2026-11-30 09:00:00.900"),
+            ("2026-11-30 23:59:59.999", "2026-12-01 00:00:01.000"),
+            ("2026-11-30 09:00:00", "2026-11-30 10:30:00.5"),
+        ] {
+            let slow = (parse_stamp(b).unwrap() - parse_stamp(a).unwrap())
+                .num_seconds()
+                .max(0) as u64;
+            assert_eq!(seconds_between(a, b), Some(slow), "{a} → {b}");
+        }
+        assert_eq!(
+            seconds_between("2026-11-30 09:0x:00.000", "2026-11-30 09:00:00.000"),
+            None
+        );
     }
 
     #[test]

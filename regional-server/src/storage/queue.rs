@@ -144,6 +144,30 @@ fn log(
          FROM tickets WHERE id = ?1",
         params![ticket, at, state, window, actor],
     )?;
+    // And the hop as its events tell it, for reports (see 0014_ticket_hops.sql).
+    tx.execute(
+        "INSERT INTO ticket_hops (ticket_id, hall, day, queue, channel, waiting_since,
+                                  first_called, serving_at, ended_at, state, window, staff, recalls)
+         SELECT ?1, hall, day, queue,
+                CASE WHEN appointment_id IS NOT NULL THEN 'appointment'
+                     WHEN offline THEN 'offline' ELSE 'online' END,
+                CASE WHEN ?3 = 'waiting' THEN ?2 END,
+                CASE WHEN ?3 = 'called' THEN ?2 END,
+                CASE WHEN ?3 = 'serving' THEN ?2 END,
+                CASE WHEN ?3 IN ('done', 'no_show', 'transferred', 'cancelled') THEN ?2 END,
+                state, window,
+                CASE WHEN ?3 = 'called' THEN ?4 END,
+                recalls
+         FROM tickets WHERE id = ?1
+         ON CONFLICT (ticket_id) DO UPDATE SET
+             waiting_since = COALESCE(waiting_since, excluded.waiting_since),
+             first_called = COALESCE(first_called, excluded.first_called),
+             serving_at = COALESCE(serving_at, excluded.serving_at),
+             ended_at = COALESCE(excluded.ended_at, ended_at),
+             staff = COALESCE(staff, excluded.staff),
+             state = excluded.state, window = excluded.window, recalls = excluded.recalls",
+        params![ticket, at, state, actor],
+    )?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0011_training_logins.sql"),
     include_str!("../../migrations/0012_statistics.sql"),
     include_str!("../../migrations/0013_statistics_index.sql"),
+    include_str!("../../migrations/0014_ticket_hops.sql"),
 ];
 
 /// The embedded backend: one SQLite file in WAL mode.

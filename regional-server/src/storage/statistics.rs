@@ -1,10 +1,27 @@
 //! What statistics read: the ticket events (`ticket_log`, each carrying its hall, day, queue
-//! and channel) gathered per hop of a ticket, the events behind one ticket, and the
-//! appointments, ratings and help calls of a period.
+//! and channel) gathered per hop of a ticket (`ticket_hops`, which the event writer keeps in
+//! the same transaction), the events behind one ticket, and the appointments, ratings and help
+//! calls of a period.
 
 use rusqlite::params;
 
 use super::{Result, Sqlite};
+
+/// Every hop rebuilt from its events alone (as migration 0014 first filled `ticket_hops`): for
+/// stores written around the event writer (the benchmark's bulk load), and to check that the
+/// hops kept always equal their events.
+pub const HOPS_FROM_EVENTS: &str = "DELETE FROM ticket_hops;
+INSERT INTO ticket_hops
+SELECT l.ticket_id, l.hall, l.day, l.queue, l.channel,
+       MIN(CASE WHEN l.state = 'waiting' THEN l.at END),
+       MIN(CASE WHEN l.state = 'called' THEN l.at END),
+       MIN(CASE WHEN l.state = 'serving' THEN l.at END),
+       MAX(CASE WHEN l.state IN ('done', 'no_show', 'transferred', 'cancelled') THEN l.at END),
+       t.state, t.window,
+       MIN(CASE WHEN l.state = 'called' THEN l.actor END),
+       t.recalls
+FROM ticket_log l JOIN tickets t ON t.id = l.ticket_id
+GROUP BY l.ticket_id;";
 
 /// One hop of a ticket (a transfer starts the next) as its events tell it. Times are local
 /// stamps (`YYYY-MM-DD HH:MM:SS.mmm`).
@@ -121,20 +138,12 @@ impl StatisticsStore for Sqlite {
         let conn = self.conn();
         let halls = halls.map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()));
         let mut stmt = conn.prepare_cached(
-            "SELECT l.ticket_id, l.hall, l.day, t.number, t.hop, l.queue, t.business, l.channel,
-                    t.priority,
-                    MIN(CASE WHEN l.state = 'waiting' THEN l.at END),
-                    MIN(CASE WHEN l.state = 'called' THEN l.at END),
-                    MIN(CASE WHEN l.state = 'serving' THEN l.at END),
-                    MAX(CASE WHEN l.state IN ('done', 'no_show', 'transferred', 'cancelled')
-                             THEN l.at END),
-                    t.state, t.window,
-                    MIN(CASE WHEN l.state = 'called' THEN l.actor END),
-                    t.recalls
-             FROM ticket_log l JOIN tickets t ON t.id = l.ticket_id
-             WHERE (?1 IS NULL OR l.hall IN (SELECT value FROM json_each(?1)))
-               AND l.day BETWEEN ?2 AND ?3
-             GROUP BY l.ticket_id",
+            "SELECT h.ticket_id, h.hall, h.day, t.number, t.hop, h.queue, t.business, h.channel,
+                    t.priority, h.waiting_since, h.first_called, h.serving_at, h.ended_at,
+                    h.state, h.window, h.staff, h.recalls
+             FROM ticket_hops h JOIN tickets t ON t.id = h.ticket_id
+             WHERE (?1 IS NULL OR h.hall IN (SELECT value FROM json_each(?1)))
+               AND h.day BETWEEN ?2 AND ?3",
         )?;
         let rows = stmt.query_map(params![halls, from, to], |r| {
             Ok(HopFact {
@@ -251,5 +260,69 @@ impl StatisticsStore for Sqlite {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use menpai_model::queue::Priority;
+
+    use super::*;
+    use crate::storage::{Act, NewTicket, QueueStore};
+
+    #[test]
+    fn the_hops_kept_with_each_event_equal_the_hops_rebuilt_from_the_events() {
+        let db = Sqlite::open_in_memory().unwrap();
+        let day = "2026-11-23";
+        for (i, prefix) in ["E", "E", "E", "F"].into_iter().enumerate() {
+            let at = format!("{day} 09:0{i}:00.000");
+            let request = format!("r{i}");
+            db.issue_ticket(&NewTicket {
+                hall: "h",
+                day,
+                prefix,
+                business: "公积金",
+                priority: Priority::Normal,
+                issued_at: Some(&at),
+                device: "t1",
+                request_id: &request,
+                appointment_id: None,
+            })
+            .unwrap();
+        }
+        let (e, f) = (["E".to_owned()], ["F".to_owned()]);
+        let steps: [(u32, &[String], Act); 10] = [
+            (3, &e, Act::CallNext),
+            (3, &e, Act::Recall),
+            (3, &e, Act::Serve),
+            (3, &e, Act::CallNext),
+            (3, &e, Act::NoShow),
+            (3, &e, Act::CallNext),
+            (3, &e, Act::Serve),
+            (
+                3,
+                &e,
+                Act::Transfer {
+                    queue: "F",
+                    business: "不动产登记",
+                    window: Some(7),
+                },
+            ),
+            (7, &f, Act::CallNext),
+            (7, &f, Act::Finish),
+        ];
+        for (n, (window, serves, act)) in steps.into_iter().enumerate() {
+            let now = format!("{day} 10:{n:02}:00.000");
+            db.act("h", day, window, serves, act, &now, "staff")
+                .unwrap();
+        }
+        let sorted = |mut v: Vec<HopFact>| {
+            v.sort_by_key(|h| h.ticket);
+            v
+        };
+        let kept = sorted(db.hop_facts(None, day, day).unwrap());
+        assert_eq!(kept.len(), 5, "four tickets, one transferred: {kept:?}");
+        db.conn().execute_batch(HOPS_FROM_EVENTS).unwrap();
+        assert_eq!(kept, sorted(db.hop_facts(None, day, day).unwrap()));
     }
 }
