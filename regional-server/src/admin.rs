@@ -110,7 +110,8 @@ fn local_page(next: Option<&str>) -> Option<&str> {
         n.starts_with('/')
             && !n.starts_with("//")
             && n.len() <= 200
-            && !n.contains(['\\', '\r', '\n'])
+            // Browsers drop tabs and read a backslash as a slash: `/\t/x` would be `//x`.
+            && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
             && n != &"/login"
     })
 }

@@ -301,6 +301,7 @@ async fn the_login_form_offers_training_and_goes_back_to_the_page_asked_for() {
         "//evil.example/x",
         "https://evil.example/",
         "/\\evil.example",
+        "/\t/evil.example",
     ] {
         let r = log_in(vec![("next", evil)]).await;
         assert_eq!(
@@ -308,5 +309,37 @@ async fn the_login_form_offers_training_and_goes_back_to_the_page_asked_for() {
             (StatusCode::SEE_OTHER, "/staff")
         );
     }
-    assert_eq!(audited(&server, "login", "ok"), 3);
+    assert_eq!(audited(&server, "login", "ok"), 4);
+}
+
+#[tokio::test]
+async fn a_password_changed_in_a_training_login_keeps_it_a_training_login() {
+    let (server, _dir) = server();
+    let admin = admin_router(server.clone());
+    let practice = training_login(&server, "clerk");
+    let chosen = "another password nobody types";
+    let r = send(
+        &admin,
+        "POST",
+        "/account/password",
+        Some(&practice),
+        form(&[
+            ("csrf", FORM),
+            ("current", PASSWORD),
+            ("new", chosen),
+            ("again", chosen),
+        ]),
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let session = r.session.expect("a new session");
+    let cookie = format!("{session}; __Host-menpai-form={FORM}");
+    let page = send(&admin, "GET", "/duty", Some(&cookie), None, false).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("id=\"training-login\""),
+        "still practice: {}",
+        page.body
+    );
 }

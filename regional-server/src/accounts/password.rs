@@ -85,8 +85,13 @@ async fn page_change(
         Ok(op) => op,
         Err(e) => return refused(e),
     };
-    // Every session ended with the change: this browser gets a new one.
-    let session = match operators::open_session(&server, &op) {
+    // Every session ended with the change: this browser gets a new one, practice still if the
+    // old one was.
+    let opened = match s.training() {
+        true => operators::open_training_session(&server, &op),
+        false => operators::open_session(&server, &op),
+    };
+    let session = match opened {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };

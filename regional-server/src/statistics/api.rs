@@ -37,13 +37,11 @@ pub(super) fn routes() -> Router<Arc<Server>> {
         .route("/api/v1/statistics/tickets", get(behind_json))
 }
 
-/// Runs storage work off the runtime.
+/// Runs storage work off the runtime, a few reports at once.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(AppError::internal)?
+    super::heavy(f).await
 }
 
 /// The filters and report of a request, read off the runtime.

@@ -77,8 +77,8 @@ pub fn days(f: &Filters, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), App
     let parse = |s: &Option<String>, name: &str| -> Result<NaiveDate, AppError> {
         match s.as_deref().filter(|s| !s.is_empty()) {
             None => Ok(today),
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|_| AppError::bad_request(format!("{name} 应为 YYYY-MM-DD"))),
+            Some(s) => super::parse_day(s)
+                .ok_or_else(|| AppError::bad_request(format!("{name} 应为 YYYY-MM-DD"))),
         }
     };
     let (from, to) = (parse(&f.from, "from")?, parse(&f.to, "to")?);
@@ -103,7 +103,6 @@ async fn chart(
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这张图"))?;
     let halls = scope(&server, &s, f.hall.as_deref())?;
     let (from, to) = days(&f, server.clock.local_now().date())?;
-    let (from_s, to_s) = (from.to_string(), to.to_string());
     let place = match halls.as_deref() {
         Some([one]) => server
             .halls
@@ -112,40 +111,9 @@ async fn chart(
             .unwrap_or_else(|| one.clone()),
         _ => "全部大厅".into(),
     };
-    let span = if from == to {
-        from_s.clone()
-    } else {
-        format!("{from_s} 至 {to_s}")
-    };
-    let svg = if name == "satisfaction" {
-        let days = server
-            .storage
-            .ratings_by_day(halls.as_deref(), &from_s, &to_s)
-            .map_err(AppError::internal)?;
-        satisfaction(&format!("{place} {span} 满意率"), from, to, &days)
-    } else {
-        let hops = server
-            .storage
-            .hop_facts(halls.as_deref(), &from_s, &to_s)
-            .map_err(AppError::internal)?;
-        let level = |h: &HopFact| level_s(&server, h);
-        let hall_name = |id: &str| server.halls.get(id).map(|h| h.name.clone());
-        match name {
-            "arrivals" => arrivals(&format!("{place} {span} 各时段到达人数"), &hops, &level),
-            "waits" => waits(&format!("{place} {span} 各时段等候时间"), &hops, &level),
-            "wait-distribution" => {
-                wait_distribution(&format!("{place} {span} 等候时间分布"), &hops)
-            }
-            _ => windows(
-                &format!("{place} {span} 各窗口办结量"),
-                &hops,
-                &level,
-                halls.as_ref().is_some_and(|h| h.len() == 1),
-                &hall_name,
-            ),
-        }
-    }
-    .map_err(AppError::internal)?;
+    let name = name.to_owned();
+    let svg =
+        super::heavy(move || draw(&server, &name, halls.as_deref(), (from, to), &place)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
@@ -158,6 +126,52 @@ async fn chart(
         svg,
     )
         .into_response())
+}
+
+/// Chart `name` of `halls` over days `from..=to` (`place` names them), as SVG.
+fn draw(
+    server: &Server,
+    name: &str,
+    halls: Option<&[String]>,
+    (from, to): (NaiveDate, NaiveDate),
+    place: &str,
+) -> Result<String, AppError> {
+    let (from_s, to_s) = (from.to_string(), to.to_string());
+    let span = if from == to {
+        from_s.clone()
+    } else {
+        format!("{from_s} 至 {to_s}")
+    };
+    let svg = if name == "satisfaction" {
+        let days = server
+            .storage
+            .ratings_by_day(halls, &from_s, &to_s)
+            .map_err(AppError::internal)?;
+        satisfaction(&format!("{place} {span} 满意率"), from, to, &days)
+    } else {
+        let hops = server
+            .storage
+            .hop_facts(halls, &from_s, &to_s)
+            .map_err(AppError::internal)?;
+        let level = |h: &HopFact| level_s(server, h);
+        let hall_name = |id: &str| server.halls.get(id).map(|h| h.name.clone());
+        match name {
+            "arrivals" => arrivals(&format!("{place} {span} 各时段到达人数"), &hops, &level),
+            "waits" => waits(&format!("{place} {span} 各时段等候时间"), &hops, &level),
+            "wait-distribution" => {
+                wait_distribution(&format!("{place} {span} 等候时间分布"), &hops)
+            }
+            _ => windows(
+                &format!("{place} {span} 各窗口办结量"),
+                &hops,
+                &level,
+                halls.is_some_and(|h| h.len() == 1),
+                &hall_name,
+            ),
+        }
+    }
+    .map_err(AppError::internal)?;
+    Ok(svg)
 }
 
 type Level<'a> = &'a dyn Fn(&HopFact) -> u64;

@@ -31,9 +31,9 @@ fn value(c: &Cell) -> Value {
     }
 }
 
-/// Text a spreadsheet would run as a formula gets a `'` before it.
+/// Text a spreadsheet would run as a formula (spaces before it too) gets a `'` before it.
 fn neutral(text: &str) -> String {
-    match text.chars().next() {
+    match text.trim_start_matches([' ', '\u{3000}']).chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
         _ => text.to_owned(),
     }

@@ -22,6 +22,32 @@ use crate::error::AppError;
 use crate::operators::{Role, Session};
 use crate::storage::statistics::HopFact;
 
+/// Reports that run at once: each reads up to a year of a region's hops. Others wait their
+/// turn a while, then are refused, so a loop of exports never starves the queue and the kiosks.
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+const WAIT_FOR_TURN: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Runs a report's storage work off the runtime, at most [`RUNNING`] at once.
+pub async fn heavy<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, RUNNING.acquire())
+        .await
+        .map_err(|_| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "统计正忙，请稍后再试"))?
+        .map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// A day a report may ask for: `YYYY-MM-DD` in the years 2000 to 2100 (chrono reads years far
+/// beyond, where adding a day overflows).
+pub fn parse_day(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)))
+}
+
 /// The statistics pages and API.
 pub fn routes() -> Router<Arc<Server>> {
     Router::new()

@@ -60,7 +60,7 @@ fn text(v: &Option<String>) -> Option<&str> {
 fn date(v: &Option<String>, field: &str) -> Result<Option<NaiveDate>, AppError> {
     text(v)
         .map(|d| {
-            NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            super::parse_day(d).ok_or_else(|| {
                 AppError::bad_request(format!("{field}的格式不对，应为 2026-11-30 这样的日期"))
             })
         })
@@ -418,8 +418,8 @@ pub fn key_label(server: &Server, by: GroupBy, key: &str, many_halls: bool) -> S
             .map(|d| (*d).to_owned())
             .unwrap_or_else(|| key.to_owned()),
         GroupBy::Hour => match key.parse::<u32>() {
-            Ok(h) => format!("{h:02}:00–{:02}:00", h + 1),
-            Err(_) => key.to_owned(),
+            Ok(h) if h < 24 => format!("{h:02}:00–{:02}:00", h + 1),
+            _ => key.to_owned(),
         },
     }
 }

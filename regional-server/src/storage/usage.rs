@@ -51,7 +51,14 @@ impl UsageEvent {
         shape
             && self.subject.chars().count() <= MAX_SUBJECT_CHARS
             && !self.subject.chars().any(char::is_control)
+            && !(self.kind == "search" && looks_personal(&self.subject))
     }
+}
+
+/// Words that may be a phone, ID card or account number (five digits or more): never kept,
+/// whoever typed them.
+fn looks_personal(subject: &str) -> bool {
+    subject.chars().filter(char::is_ascii_digit).count() >= 5
 }
 
 /// Keeps a `usage` event in `usage_events` in the terminal's enrolled hall (never a hall the
@@ -220,6 +227,13 @@ mod tests {
             json!({"kind": "guide", "subject": "a", "seconds": 3})
         ));
         assert!(!event(json!({"kind": "login", "subject": "a"})));
+        assert!(
+            !event(json!({"kind": "search", "subject": "13812345678", "hits": 0})),
+            "a phone number typed is never kept"
+        );
+        assert!(event(
+            json!({"kind": "search", "subject": "2024年社保", "hits": 3})
+        ));
         assert!(!event(json!({"kind": "help", "subject": "a\u{0007}"})));
         assert!(
             !event(json!({"kind": "help", "subject": "a", "hall": "other"})),

@@ -28,6 +28,8 @@ pub(crate) fn login(server: &Server, name: &str) -> String {
 pub(crate) struct Sent {
     pub status: StatusCode,
     pub location: String,
+    /// The session the answer sets (`menpai_session=…`), if any.
+    pub session: Option<String>,
     pub body: String,
 }
 
@@ -66,12 +68,20 @@ pub(crate) async fn send(
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("menpai_session=") && !c.starts_with("menpai_session=;"))
+        .map(|c| c.split(';').next().unwrap_or_default().to_owned());
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
         .await
         .unwrap();
     Sent {
         status,
         location,
+        session,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
