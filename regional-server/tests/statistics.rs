@@ -712,6 +712,14 @@ async fn every_count_opens_the_tickets_behind_it_with_their_events() {
     );
     assert_eq!(j["tickets"][0]["events"].as_array().unwrap().len(), 4);
     assert_eq!(j["tickets"][0]["business"], day.business);
+    assert_eq!(
+        (
+            j["tickets"][0]["staff"].as_str(),
+            j["tickets"][0]["events"][1]["actor"].as_str()
+        ),
+        (Some("张三"), Some("张三")),
+        "people by the name pages show, never their logins"
+    );
 
     // A service-time bucket: T1's 4 minutes are in 3–6.
     let j = get(

@@ -169,10 +169,15 @@ async fn behind_page(
     let (s2, op) = (server.clone(), s.clone());
     match blocking(move || behind(&s2, &op, &p)).await {
         Ok(b) => {
+            // A key with nothing behind it in the operator's halls is named as typed: no
+            // lookup answers for other halls' people.
             let key_label = b
                 .key
                 .as_deref()
-                .map(|k| query::key_label(&server, b.filters.by, k, b.filters.many_halls()))
+                .map(|k| match b.all {
+                    0 => k.to_owned(),
+                    _ => query::key_label(&server, b.filters.by, k, b.filters.many_halls()),
+                })
                 .unwrap_or_default();
             let shown = pages::Behind {
                 filters: &b.filters,
@@ -197,6 +202,8 @@ async fn behind_json(
 ) -> Result<Response, AppError> {
     let s2 = server.clone();
     let b = blocking(move || behind(&s2, &s, &p)).await?;
+    // People by the names pages show, never their logins.
+    let name = |login: &str| crate::operators::display_name(&server, login);
     let tickets: Vec<Value> = b
         .shown
         .iter()
@@ -206,11 +213,15 @@ async fn behind_json(
                 .events
                 .iter()
                 .filter(|e| e.ticket == h.ticket)
-                .map(|e| json!({ "at": e.at, "state": e.state, "window": e.window, "actor": e.actor }))
+                .map(|e| {
+                    json!({ "at": e.at, "state": e.state, "window": e.window,
+                            "actor": name(&e.actor) })
+                })
                 .collect();
             json!({
                 "id": h.ticket, "hall": h.hall, "day": h.day, "number": h.number, "hop": h.hop,
-                "business": h.business, "channel": h.channel, "window": h.window, "staff": h.staff,
+                "business": h.business, "channel": h.channel, "window": h.window,
+                "staff": h.staff.as_deref().map(name),
                 "waiting_since": h.waiting_since, "first_called": h.first_called,
                 "ended_at": h.ended_at, "state": h.state, "wait_s": wait, "events": events,
             })
