@@ -126,7 +126,14 @@ fn appointment(server: &Server, hall: &str, id: &str, prefix: &str, start: &str,
         .unwrap();
 }
 
-fn rating(server: &Server, hall: &str, number: Option<&str>, window: Option<u32>, stars: u8) {
+fn rating(
+    server: &Server,
+    hall: &str,
+    number: Option<&str>,
+    window: Option<u32>,
+    stars: u8,
+    comment: &str,
+) {
     let business = business_of(server, hall).0.name;
     server
         .storage
@@ -144,8 +151,12 @@ fn rating(server: &Server, hall: &str, number: Option<&str>, window: Option<u32>
             window,
             item: None,
             stars,
-            reasons: vec![],
-            comment: String::new(),
+            reasons: if comment.is_empty() {
+                vec![]
+            } else {
+                vec!["等候时间长".into()]
+            },
+            comment: comment.into(),
             source: RatingSource::Phone,
             device: None,
             rated_at: at("11:00:00"),
@@ -232,10 +243,10 @@ fn server() -> (Arc<Server>, tempfile::TempDir, Day) {
     // Another hall's ticket (市民中心 has no windows in the demo): a viewer of 福田 never sees it.
     issue(&server, OTHER_HALL, "o1", "09:00:00", None);
 
-    rating(&server, HALL, Some(&t1), Some(window), 5);
-    rating(&server, HALL, Some(&t3), Some(window), 4);
-    rating(&server, HALL, None, None, 2);
-    rating(&server, OTHER_HALL, None, None, 1);
+    rating(&server, HALL, Some(&t1), Some(window), 5, "");
+    rating(&server, HALL, Some(&t3), Some(window), 4, "");
+    rating(&server, HALL, None, None, 2, "大厅座位太少，站了半小时");
+    rating(&server, OTHER_HALL, None, None, 1, "市民中心的意见");
 
     // 09:00 and 10:00 China time; a training call does not count.
     help_call(
@@ -742,6 +753,104 @@ async fn every_count_opens_the_tickets_behind_it_with_their_events() {
 }
 
 #[tokio::test]
+async fn appointment_rating_and_help_counts_open_the_records_behind_them() {
+    let (server, _dir, day) = server();
+    let app = menpai_server::admin_router(server.clone());
+    let viewer = login(&server, "viewer-a");
+    let page = get(&app, &format!("/statistics?{}", filters()), &viewer)
+        .await
+        .text();
+    let base = format!("/statistics/records?hall={HALL}&amp;from={DAY}&amp;to={DAY}&amp;by=hall");
+    for figure in [
+        "appointments_booked",
+        "appointments_checked_in",
+        "appointments_missed",
+        "ratings_all",
+        "ratings_2",
+        "help_calls",
+        "help_acknowledged",
+    ] {
+        assert!(
+            page.contains(&format!("{base}&amp;figure={figure}\"")),
+            "the total's {figure} link"
+        );
+        assert!(
+            page.contains(&format!("{base}&amp;key={HALL}&amp;figure={figure}\"")),
+            "the hall row's {figure} link"
+        );
+    }
+    assert!(
+        !page.contains(&format!("{base}&amp;figure=ratings_3\"")),
+        "no link on a zero"
+    );
+    let records = |query: String| {
+        let (app, viewer) = (app.clone(), viewer.clone());
+        async move {
+            let got = get(&app, &format!("/statistics/records?{query}"), &viewer).await;
+            (got.status, got.text())
+        }
+    };
+
+    // The 不满意 count: that rating, with its reason and comment; not 市民中心's.
+    let (status, page) =
+        records(format!("{}&by=hall&key={HALL}&figure=ratings_2", filters())).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("共 <strong>1</strong> 条"), "{page}");
+    assert!(page.contains("大厅座位太少，站了半小时"));
+    assert!(page.contains("等候时间长") && page.contains("大厅整体评价"));
+    assert!(page.contains(">不满意<"));
+    assert!(!page.contains("市民中心的意见"));
+    // All ratings: three, the served tickets by number and window.
+    let (_, page) = records(format!("{}&figure=ratings_all", filters())).await;
+    assert!(page.contains("共 <strong>3</strong> 条"), "{page}");
+    assert!(page.contains(&day.numbers[0]) && page.contains(&day.numbers[2]));
+    assert!(page.contains(&format!("{} 号窗口", day.window)));
+    assert!(page.contains(">非常满意<") && page.contains(&day.business));
+
+    // The missed appointment: 09:00–09:30, its holder masked, no phone anywhere.
+    let (status, page) = records(format!(
+        "{}&by=hall&key={HALL}&figure=appointments_missed",
+        filters()
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("共 <strong>1</strong> 条"), "{page}");
+    assert!(page.contains("id=\"appt-appt-2\"") && !page.contains("appt-appt-1"));
+    assert!(page.contains("09:00–09:30") && page.contains(">爽约<"));
+    assert!(page.contains("张*") && page.contains("社保卡申领"));
+    let table = &page[page.find("<table").unwrap()..page.find("</table>").unwrap()];
+    assert!(
+        !table.contains("手机") && !table.contains("电话") && !table.contains("hash of"),
+        "{table}"
+    );
+    // The checked-in one: with the ticket it was checked in with.
+    let (_, page) = records(format!("{}&figure=appointments_checked_in", filters())).await;
+    assert!(page.contains("id=\"appt-appt-1\"") && page.contains(&day.numbers[3]));
+    assert!(page.contains(">已签到<"));
+
+    // Help calls: the three from the plates (not the training one), 张三 by name.
+    let (_, page) = records(format!("{}&figure=help_calls", filters())).await;
+    assert!(page.contains("共 <strong>3</strong> 条"), "{page}");
+    assert!(page.contains("2026-11-30 09:00:00") && page.contains("90 秒"));
+    assert!(page.contains("210 秒") && page.contains("张三") && !page.contains("help-h4"));
+    assert!(page.contains("办事指南"), "the screen by its name");
+    let (_, page) = records(format!("{}&figure=help_acknowledged", filters())).await;
+    assert!(page.contains("共 <strong>2</strong> 条") && !page.contains("help-h3"));
+
+    // A row of another grouping: by hour, the 09:00 help call alone.
+    let (_, page) = records(format!("{}&by=hour&key=09&figure=help_calls", filters())).await;
+    assert!(
+        page.contains("共 <strong>1</strong> 条") && page.contains("help-h1"),
+        "{page}"
+    );
+
+    for bad in ["figure=everything", "figure=ratings_6", "figure="] {
+        let (status, _) = records(format!("{}&{bad}", filters())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
 async fn a_viewer_of_one_hall_reads_only_that_hall() {
     let (server, _dir, _day) = server();
     let app = menpai_server::admin_router(server.clone());
@@ -783,6 +892,7 @@ async fn a_viewer_of_one_hall_reads_only_that_hall() {
         "/statistics.xlsx",
         "/statistics/tickets",
         "/api/v1/statistics/tickets",
+        "/statistics/records",
     ] {
         let got = get(
             &app,
@@ -808,7 +918,7 @@ async fn a_viewer_of_one_hall_reads_only_that_hall() {
             20,
         )
         .unwrap();
-    assert_eq!(refused.len(), 6);
+    assert_eq!(refused.len(), 7);
     assert!(
         refused
             .iter()

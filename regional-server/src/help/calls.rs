@@ -195,7 +195,7 @@ impl CallView {
 }
 
 /// The kiosk's screen names in Chinese (its `Screen` variants).
-fn screen_name(screen: &str) -> String {
+pub fn screen_name(screen: &str) -> String {
     let name = match screen {
         "Attract" => "待机画面",
         "Home" => "首页",
@@ -233,19 +233,26 @@ pub fn open_views(
     Ok(calls.iter().map(|c| view(server, c)).collect())
 }
 
-pub fn view(server: &Server, c: &HelpCallRecord) -> CallView {
+/// A kiosk position's name in its hall's floor plan (its id when the plan has none).
+pub fn position_name(server: &Server, hall: &str, position: &str) -> String {
     let published = server.phone.current();
-    let pack = published.as_ref().map(|p| &p.pack);
-    let position_name = pack
-        .and_then(|p| p.floor_plans.iter().find(|f| f.hall == c.hall))
+    published
+        .as_ref()
+        .and_then(|p| p.pack.floor_plans.iter().find(|f| f.hall == hall))
         .and_then(|f| {
             f.floors
                 .iter()
                 .flat_map(|fl| &fl.kiosk_positions)
-                .find(|k| k.id == c.position)
+                .find(|k| k.id == position)
         })
         .map(|k| k.name.clone())
-        .unwrap_or_else(|| c.position.clone());
+        .unwrap_or_else(|| position.to_owned())
+}
+
+pub fn view(server: &Server, c: &HelpCallRecord) -> CallView {
+    let published = server.phone.current();
+    let pack = published.as_ref().map(|p| &p.pack);
+    let position_name = position_name(server, &c.hall, &c.position);
     let item_name = pack
         .and_then(|p| p.items.iter().find(|i| i.id == c.item))
         .map(|i| i.name.clone())

@@ -1,5 +1,6 @@
 //! The statistics routes: the report page and its JSON twin, the hops behind a count (page and
-//! JSON), and the CSV and XLSX exports (audited). Every one reads only the halls the operator
+//! JSON), the appointments, ratings and help calls behind one (page, [`super::records`]), and
+//! the CSV and XLSX exports (audited). Every one reads only the halls the operator
 //! may ([`super::scope`]).
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub(super) fn routes() -> Router<Arc<Server>> {
     Router::new()
         .route("/statistics", get(report_page))
         .route("/statistics/tickets", get(behind_page))
+        .route("/statistics/records", get(records_page))
         .route("/statistics.csv", get(export_csv))
         .route("/statistics.xlsx", get(export_xlsx))
         .route("/api/v1/statistics", get(report_json))
@@ -117,13 +119,7 @@ fn behind(server: &Server, s: &Session, p: &Params) -> Result<BehindRows, AppErr
             )
         })?,
     };
-    let key = p.key.clone();
-    if key
-        .as_ref()
-        .is_some_and(|k| k.chars().count() > MAX_KEY_CHARS)
-    {
-        return Err(AppError::bad_request("key 太长"));
-    }
+    let key = row_key(p)?;
     let mut hops: Vec<HopFact> = query::hops(server, &f)?
         .into_iter()
         .filter(|h| {
@@ -152,6 +148,19 @@ fn behind(server: &Server, s: &Session, p: &Params) -> Result<BehindRows, AppErr
         waits,
         events,
     })
+}
+
+/// The row key a link behind a count carries (none: the total), not longer than any a report
+/// makes.
+pub(super) fn row_key(p: &Params) -> Result<Option<String>, AppError> {
+    let key = p.key.clone();
+    if key
+        .as_ref()
+        .is_some_and(|k| k.chars().count() > MAX_KEY_CHARS)
+    {
+        return Err(AppError::bad_request("key 太长"));
+    }
+    Ok(key)
 }
 
 /// A hop's wait in seconds, from the start of waiting to the first call.
@@ -190,6 +199,29 @@ async fn behind_page(
                 waits: &b.waits,
             };
             no_store(pages::behind(&server, &s.0, &shown).into_response())
+        }
+        Err(e) => refused(&s, e),
+    }
+}
+
+async fn records_page(
+    State(server): S,
+    PageSession(s): PageSession,
+    Query(p): Query<Params>,
+) -> Response {
+    let (s2, op) = (server.clone(), s.clone());
+    match blocking(move || super::records::behind(&s2, &op, &p)).await {
+        Ok(r) => {
+            // As behind a queue count: a key with nothing behind it is named as typed.
+            let key_label = r
+                .key
+                .as_deref()
+                .map(|k| match r.all {
+                    0 => k.to_owned(),
+                    _ => query::key_label(&server, r.filters.by, k, r.filters.many_halls()),
+                })
+                .unwrap_or_default();
+            no_store(pages::records(&server, &s.0, &r, &key_label).into_response())
         }
         Err(e) => refused(&s, e),
     }

@@ -9,6 +9,7 @@ pub mod export;
 pub mod monitor;
 pub mod pages;
 pub mod query;
+pub mod records;
 pub mod report;
 pub mod usage;
 

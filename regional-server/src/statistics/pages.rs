@@ -1,13 +1,16 @@
-//! The statistics pages in the console: the report (filters, the tables, the exports) and the
-//! hops behind one of its counts with each ticket's events.
+//! The statistics pages in the console: the report (filters, the tables, the exports), the
+//! hops behind one of its counts with each ticket's events, and the appointments, ratings and
+//! help calls behind one.
 
 use std::collections::HashMap;
 
 use maud::Markup;
 
 use super::query::{Cell, Filters, Table, min_sec, minutes, pct, tables};
-use super::report::{Figure, GroupBy};
+use super::records::{Records, Rows, level};
+use super::report::{self, Figure, GroupBy};
 use crate::Server;
+use crate::help::calls::{position_name, screen_name};
 use crate::html::{CONSOLE_STYLE, Page, Section, console, console_page, error_line, html};
 use crate::operators::{display_name, hall_name};
 use crate::storage::Operator;
@@ -38,7 +41,7 @@ fn cell(f: &Filters, c: &Cell) -> Markup {
     match c {
         Cell::Text(t) => html! { (t) },
         Cell::Count(n, Some(link)) if *n > 0 => {
-            html! { a href=(link.href(f)) title="查看这些号" { (n) } }
+            html! { a href=(link.href(f)) title=(link.title()) { (n) } }
         }
         Cell::Count(n, _) => html! { (n) },
         Cell::Seconds(s) => html! { (min_sec(*s)) },
@@ -191,7 +194,7 @@ pub(super) fn report(
         h1 { "统计分析" }
         (filters_form(server, op, f))
         p id="scope" { strong { (scope_line(server, f)) } }
-        p class="muted" { "每个数字都可点开，查看背后的号和它们的每一步记录。等候、办理时长为 分:秒。" }
+        p class="muted" { "每个数字都可点开，查看背后的号和它们的每一步记录，或背后的预约、评价和呼叫。等候、办理时长为 分:秒。" }
         @for t in tables(r) { (table(f, &t)) }
         (charts(f))
         // The terminals' usage (searches, guides, prints) sits here: `statistics::usage`.
@@ -303,6 +306,124 @@ pub(super) fn behind(server: &Server, op: &Operator, b: &Behind<'_>) -> Markup {
         }
     };
     let page = Page::new("号码明细 · 统计分析 · 门牌", style());
+    console_page(op, Section::Statistics, page, body)
+}
+
+/// `/statistics/records`: the appointments, ratings or help calls behind a count. People by
+/// the names pages show; an appointment's holder masked only (never the sealed name or phone).
+pub(super) fn records(server: &Server, op: &Operator, r: &Records, key_label: &str) -> Markup {
+    let f = &r.filters;
+    let many = f.many_halls();
+    let hall = |h: &str| hall_name(server, h);
+    let dash = || "—".to_owned();
+    let rows = match &r.shown {
+        Rows::Appointments(v) => html! {
+            table id="appointments" {
+                thead { tr {
+                    th { "日期" } th { "时段" }
+                    @if many { th { "大厅" } }
+                    th { "事项" } th { "状态" } th { "号码" } th { "预约人" }
+                } }
+                tbody {
+                    @for (a, state) in v {
+                        tr id={ "appt-" (a.id) } {
+                            td data-label="日期" { (a.fact.date) }
+                            td data-label="时段" { (a.fact.start) "–" (a.fact.end) }
+                            @if many { td data-label="大厅" { (hall(&a.fact.hall)) } }
+                            td data-label="事项" { (a.fact.item_name) }
+                            td data-label="状态" { (state.label()) }
+                            td data-label="号码" {
+                                (a.ticket.as_deref().filter(|_| a.fact.checked_in_at.is_some()).map(str::to_owned).unwrap_or_else(dash))
+                            }
+                            td data-label="预约人" { (a.holder_masked) }
+                        }
+                    }
+                }
+            }
+        },
+        Rows::Ratings(v) => html! {
+            table id="ratings" {
+                thead { tr {
+                    th { "时间" }
+                    @if many { th { "大厅" } }
+                    th { "评价" } th { "窗口" } th { "业务" } th { "号码" } th { "原因" } th { "意见" }
+                } }
+                tbody {
+                    @for x in v {
+                        tr id={ "rating-" (x.id) } {
+                            td data-label="时间" { (x.fact.rated_at.get(..19).unwrap_or(&x.fact.rated_at)) }
+                            @if many { td data-label="大厅" { (hall(&x.fact.hall)) } }
+                            td data-label="评价" { (level(x.fact.stars)) }
+                            td data-label="窗口" { (x.fact.window.map(|w| format!("{w} 号窗口")).unwrap_or_else(dash)) }
+                            td data-label="业务" { @if x.fact.business.is_empty() { "—" } @else { (x.fact.business) } }
+                            td data-label="号码" { (x.number.clone().unwrap_or_else(|| "大厅整体评价".into())) }
+                            td data-label="原因" { @if x.reasons.is_empty() { "—" } @else { (x.reasons.join("、")) } }
+                            td data-label="意见" class="comment" { (x.comment) }
+                        }
+                    }
+                }
+            }
+        },
+        Rows::Help(v) => {
+            // Each name looked up once, however many calls carry it.
+            let mut names: HashMap<&str, String> = HashMap::new();
+            let mut places: HashMap<(&str, &str), String> = HashMap::new();
+            for c in v {
+                if let Some(who) = c.acknowledged_by.as_deref() {
+                    names
+                        .entry(who)
+                        .or_insert_with(|| display_name(server, who));
+                }
+                places
+                    .entry((c.fact.hall.as_str(), c.fact.position.as_str()))
+                    .or_insert_with(|| position_name(server, &c.fact.hall, &c.fact.position));
+            }
+            html! {
+                table id="help" {
+                    thead { tr {
+                        th { "时间" }
+                        @if many { th { "大厅" } }
+                        th { "位置" } th { "画面" } th { "响应人" } th class="n" { "响应用时" } th { "升级提醒" }
+                    } }
+                    tbody {
+                        @for c in v {
+                            tr id={ "help-" (c.id) } {
+                                td data-label="时间" {
+                                    (report::utc_as_local(&c.fact.created_at).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| c.fact.created_at.clone()))
+                                }
+                                @if many { td data-label="大厅" { (hall(&c.fact.hall)) } }
+                                td data-label="位置" { (places.get(&(c.fact.hall.as_str(), c.fact.position.as_str())).cloned().unwrap_or_default()) }
+                                td data-label="画面" { (screen_name(&c.screen)) }
+                                td data-label="响应人" {
+                                    (c.acknowledged_by.as_deref().and_then(|w| names.get(w)).cloned().unwrap_or_else(dash))
+                                }
+                                td class="n" data-label="响应用时" {
+                                    (report::ack_s(&c.fact).map(|s| format!("{s} 秒")).unwrap_or_else(dash))
+                                }
+                                td data-label="升级提醒" { @if c.fact.escalated_at.is_some() { "是" } @else { "否" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let body = html! {
+        h1 { "记录明细：" (r.record.label()) }
+        p id="scope" {
+            strong { (scope_line(server, f)) }
+            " · " (f.by.label()) "：" (r.key.as_ref().map(|_| key_label).unwrap_or("合计"))
+        }
+        p { a href={ "/statistics?" (f.query()) } { "‹ 返回统计" } }
+        p id="count" {
+            "共 " strong { (r.all) } " 条"
+            @if r.all > r.shown.len() { "，只列出前 " (r.shown.len()) " 条" }
+            "。"
+        }
+        @if r.shown.is_empty() { p id="none" { "没有符合条件的记录。" } }
+        @else { div class="scroll" { (rows) } }
+    };
+    let page = Page::new("记录明细 · 统计分析 · 门牌", style());
     console_page(op, Section::Statistics, page, body)
 }
 

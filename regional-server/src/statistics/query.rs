@@ -5,6 +5,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use super::records::Record;
 use super::report::{
     self, AppointmentFigures, Figure, GroupBy, HelpFigures, QueueFigures, RATING_LEVELS,
     RatingFigures, WindowTime,
@@ -13,7 +14,7 @@ use super::usage::UsageSummary;
 use crate::Server;
 use crate::error::AppError;
 use crate::operators::{Session, display_name, hall_name};
-use crate::storage::statistics::HopFact;
+use crate::storage::statistics::{AppointmentFact, HelpFact, HopFact, RatingFact};
 
 /// The longest range a report covers, in days.
 pub const MAX_DAYS: i64 = 366;
@@ -243,18 +244,7 @@ pub fn report(server: &Server, f: &Filters) -> Result<Report, AppError> {
     let mut appts = store
         .appointment_facts(f.halls.as_deref(), &from, &to)
         .map_err(AppError::internal)?;
-    let business_of = |hall: &str, prefix: &str| {
-        server
-            .halls
-            .get(hall)
-            .and_then(|h| h.business(prefix).map(|b| b.name.clone()))
-            .unwrap_or_else(|| prefix.to_owned())
-    };
-    appts.retain(|a| {
-        f.business
-            .as_ref()
-            .is_none_or(|b| &business_of(&a.hall, &a.prefix) == b)
-    });
+    appts.retain(|a| keeps_appointment(server, f, a));
     let now = server.clock.local_now();
     let appointments = Grouped {
         total: report::appointment_figures(&appts, now),
@@ -263,12 +253,7 @@ pub fn report(server: &Server, f: &Filters) -> Result<Report, AppError> {
             f.by,
             report::grouped(
                 &appts,
-                |a| match f.by {
-                    GroupBy::Hall => Some(a.hall.clone()),
-                    GroupBy::Business => Some(business_of(&a.hall, &a.prefix)),
-                    by => stamp(&format!("{} {}", a.date, a.start))
-                        .and_then(|t| report::time_key(by, t)),
-                },
+                |a| appointment_key(server, f.by, a),
                 |v| report::appointment_figures(v, now),
             ),
         ),
@@ -277,59 +262,26 @@ pub fn report(server: &Server, f: &Filters) -> Result<Report, AppError> {
     let mut ratings = store
         .rating_facts(f.halls.as_deref(), &from, &to)
         .map_err(AppError::internal)?;
-    ratings.retain(|r| {
-        f.business.as_ref().is_none_or(|b| &r.business == b)
-            && f.window.is_none_or(|w| r.window == Some(w))
-    });
+    ratings.retain(|r| keeps_rating(f, r));
     let ratings = Grouped {
         total: report::rating_figures(&ratings),
         rows: labelled(
             &label,
             f.by,
-            report::grouped(
-                &ratings,
-                |r| match f.by {
-                    GroupBy::Hall => Some(r.hall.clone()),
-                    GroupBy::Window => Some(match r.window {
-                        Some(w) => format!("{}/{w}", r.hall),
-                        None => format!("{}/-", r.hall),
-                    }),
-                    GroupBy::Business => Some(r.business.clone()),
-                    GroupBy::Staff => None,
-                    by => stamp(&r.rated_at).and_then(|t| report::time_key(by, t)),
-                },
-                report::rating_figures,
-            ),
+            report::grouped(&ratings, |r| rating_key(f.by, r), report::rating_figures),
         ),
     };
 
-    // Help calls are stamped in UTC: the local days' bounds moved back by China's offset.
-    let utc = |d: NaiveDate| {
-        (d.and_time(Default::default()) - Duration::hours(CHINA_HOURS))
-            .format("%Y-%m-%dT%H:%M:%S")
-            .to_string()
-    };
+    let (since, until) = help_bounds(f);
     let calls = store
-        .help_facts(
-            f.halls.as_deref(),
-            &utc(f.from),
-            &utc(f.to + Duration::days(1)),
-        )
+        .help_facts(f.halls.as_deref(), &since, &until)
         .map_err(AppError::internal)?;
     let help = Grouped {
         total: report::help_figures(&calls),
         rows: labelled(
             &label,
             f.by,
-            report::grouped(
-                &calls,
-                |c| match f.by {
-                    GroupBy::Hall => Some(c.hall.clone()),
-                    GroupBy::Window | GroupBy::Business | GroupBy::Staff => None,
-                    by => report::utc_as_local(&c.created_at).and_then(|t| report::time_key(by, t)),
-                },
-                report::help_figures,
-            ),
+            report::grouped(&calls, |c| help_key(f.by, c), report::help_figures),
         ),
     };
 
@@ -350,6 +302,71 @@ pub fn report(server: &Server, f: &Filters) -> Result<Report, AppError> {
         help,
         usage,
     })
+}
+
+/// The business type's name of an appointment (its queue's prefix in its hall).
+pub fn appointment_business(server: &Server, a: &AppointmentFact) -> String {
+    server
+        .halls
+        .get(&a.hall)
+        .and_then(|h| h.business(&a.prefix).map(|b| b.name.clone()))
+        .unwrap_or_else(|| a.prefix.clone())
+}
+
+/// Whether an appointment is one these filters keep (business only: it has no window).
+pub fn keeps_appointment(server: &Server, f: &Filters, a: &AppointmentFact) -> bool {
+    f.business
+        .as_ref()
+        .is_none_or(|b| &appointment_business(server, a) == b)
+}
+
+/// An appointment's row key `by` (none: the grouping does not apply to it).
+pub fn appointment_key(server: &Server, by: GroupBy, a: &AppointmentFact) -> Option<String> {
+    match by {
+        GroupBy::Hall => Some(a.hall.clone()),
+        GroupBy::Business => Some(appointment_business(server, a)),
+        by => stamp(&format!("{} {}", a.date, a.start)).and_then(|t| report::time_key(by, t)),
+    }
+}
+
+/// Whether a rating is one these filters keep.
+pub fn keeps_rating(f: &Filters, r: &RatingFact) -> bool {
+    f.business.as_ref().is_none_or(|b| &r.business == b)
+        && f.window.is_none_or(|w| r.window == Some(w))
+}
+
+/// A rating's row key `by`.
+pub fn rating_key(by: GroupBy, r: &RatingFact) -> Option<String> {
+    match by {
+        GroupBy::Hall => Some(r.hall.clone()),
+        GroupBy::Window => Some(match r.window {
+            Some(w) => format!("{}/{w}", r.hall),
+            None => format!("{}/-", r.hall),
+        }),
+        GroupBy::Business => Some(r.business.clone()),
+        GroupBy::Staff => None,
+        by => stamp(&r.rated_at).and_then(|t| report::time_key(by, t)),
+    }
+}
+
+/// A help call's row key `by`.
+pub fn help_key(by: GroupBy, c: &HelpFact) -> Option<String> {
+    match by {
+        GroupBy::Hall => Some(c.hall.clone()),
+        GroupBy::Window | GroupBy::Business | GroupBy::Staff => None,
+        by => report::utc_as_local(&c.created_at).and_then(|t| report::time_key(by, t)),
+    }
+}
+
+/// The UTC stamps help calls of the filters' days are made between (from inclusive, until
+/// exclusive): the local days' bounds moved back by China's offset.
+pub fn help_bounds(f: &Filters) -> (String, String) {
+    let utc = |d: NaiveDate| {
+        (d.and_time(Default::default()) - Duration::hours(CHINA_HOURS))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+    };
+    (utc(f.from), utc(f.to + Duration::days(1)))
 }
 
 fn labelled<F>(
@@ -438,12 +455,21 @@ pub enum Cell {
     Pct(Option<f64>),
 }
 
-/// The hops behind a count: the row (`None`: all) of a grouping and a figure.
+/// What is behind a count: the row (`None`: all) of a grouping and a figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     pub by: GroupBy,
     pub key: Option<String>,
-    pub figure: Figure,
+    pub to: Target,
+}
+
+/// The page a count opens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// The hops behind a queue figure (`/statistics/tickets`).
+    Hops(Figure),
+    /// The appointments, ratings or help calls behind one (`/statistics/records`).
+    Records(Record),
 }
 
 impl Link {
@@ -453,7 +479,18 @@ impl Link {
             q.push('&');
             q.push_str(&serde_urlencoded::to_string([("key", k)]).unwrap_or_default());
         }
-        format!("/statistics/tickets?{q}&figure={}", self.figure.as_str())
+        match self.to {
+            Target::Hops(figure) => format!("/statistics/tickets?{q}&figure={}", figure.as_str()),
+            Target::Records(r) => format!("/statistics/records?{q}&figure={}", r.as_str()),
+        }
+    }
+
+    /// What the link says it opens.
+    pub fn title(&self) -> &'static str {
+        match self.to {
+            Target::Hops(_) => "查看这些号",
+            Target::Records(_) => "查看这些记录",
+        }
     }
 }
 
@@ -534,7 +571,7 @@ fn queue_table(r: &Report) -> Table {
             Some(Link {
                 by: r.by,
                 key: key.map(str::to_owned),
-                figure,
+                to: Target::Hops(figure),
             })
         };
         let mut cells = vec![
@@ -594,7 +631,7 @@ fn windows_table(r: &Report) -> Table {
                     Some(Link {
                         by: GroupBy::Window,
                         key: Some(w.key.clone()),
-                        figure: Figure::Served,
+                        to: Target::Hops(Figure::Served),
                     }),
                 ),
                 Cell::Span(w.figures.open_s),
@@ -619,9 +656,27 @@ fn windows_table(r: &Report) -> Table {
     }
 }
 
-fn with_total<F>(g: &Grouped<F>, row: impl Fn(&str, &F) -> Vec<Cell>) -> Vec<Vec<Cell>> {
-    let mut rows = vec![row(TOTAL, &g.total)];
-    rows.extend(g.rows.iter().map(|l| row(&l.label, &l.figures)));
+/// The total row and each row; `row` gets a row's label, its count links' maker and figures.
+fn with_total<F>(
+    by: GroupBy,
+    g: &Grouped<F>,
+    row: impl Fn(&str, &dyn Fn(Record) -> Option<Link>, &F) -> Vec<Cell>,
+) -> Vec<Vec<Cell>> {
+    let link = |key: Option<String>| {
+        move |record| {
+            Some(Link {
+                by,
+                key: key.clone(),
+                to: Target::Records(record),
+            })
+        }
+    };
+    let mut rows = vec![row(TOTAL, &link(None), &g.total)];
+    rows.extend(
+        g.rows
+            .iter()
+            .map(|l| row(&l.label, &link(Some(l.key.clone())), &l.figures)),
+    );
     rows
 }
 
@@ -637,13 +692,13 @@ fn appointments_table(r: &Report) -> Table {
             Column::new("未到时段", ""),
             Column::new("爽约率", "%"),
         ],
-        rows: with_total(&r.appointments, |label, a| {
+        rows: with_total(r.by, &r.appointments, |label, link, a| {
             vec![
                 Cell::Text(label.to_owned()),
-                Cell::Count(a.booked, None),
-                Cell::Count(a.checked_in, None),
-                Cell::Count(a.missed, None),
-                Cell::Count(a.upcoming, None),
+                Cell::Count(a.booked, link(Record::AppointmentsBooked)),
+                Cell::Count(a.checked_in, link(Record::AppointmentsCheckedIn)),
+                Cell::Count(a.missed, link(Record::AppointmentsMissed)),
+                Cell::Count(a.upcoming, link(Record::AppointmentsUpcoming)),
                 Cell::Pct(a.missed_pct),
             ]
         }),
@@ -659,9 +714,18 @@ fn ratings_table(r: &Report) -> Table {
         id: "ratings",
         title: "好差评",
         columns,
-        rows: with_total(&r.ratings, |label, g| {
-            let mut cells = vec![Cell::Text(label.to_owned()), Cell::Count(g.total, None)];
-            cells.extend(g.by_level.iter().map(|n| Cell::Count(*n, None)));
+        rows: with_total(r.by, &r.ratings, |label, link, g| {
+            let mut cells = vec![
+                Cell::Text(label.to_owned()),
+                Cell::Count(g.total, link(Record::Ratings(None))),
+            ];
+            // `by_level` holds 5 stars first.
+            cells.extend(
+                (1..=5u8)
+                    .rev()
+                    .zip(&g.by_level)
+                    .map(|(stars, n)| Cell::Count(*n, link(Record::Ratings(Some(stars))))),
+            );
             cells.push(Cell::Pct(g.satisfaction_pct));
             cells
         }),
@@ -681,12 +745,12 @@ fn help_table(r: &Report) -> Table {
             Column::new("平均响应", "秒"),
             Column::new("最长响应", "秒"),
         ],
-        rows: with_total(&r.help, |label, h| {
+        rows: with_total(r.by, &r.help, |label, link, h| {
             vec![
                 Cell::Text(label.to_owned()),
-                Cell::Count(h.calls, None),
-                Cell::Count(h.acknowledged, None),
-                Cell::Count(h.escalated, None),
+                Cell::Count(h.calls, link(Record::HelpCalls)),
+                Cell::Count(h.acknowledged, link(Record::HelpAcknowledged)),
+                Cell::Count(h.escalated, link(Record::HelpEscalated)),
                 Cell::Seconds(h.ack_mean_s),
                 Cell::Seconds(h.ack_max_s.map(|s| s as f64)),
             ]

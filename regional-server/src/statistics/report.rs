@@ -493,17 +493,45 @@ pub fn appointment_figures<'a>(
     let mut a = AppointmentFigures::default();
     for f in facts {
         a.booked += 1;
-        if f.checked_in_at.is_some() {
-            a.checked_in += 1;
-        } else if slot_end(f).is_some_and(|end| end <= now) {
-            a.missed += 1;
-        } else {
-            a.upcoming += 1;
+        match appointment_state(f, now) {
+            AppointmentState::CheckedIn => a.checked_in += 1,
+            AppointmentState::Missed => a.missed += 1,
+            AppointmentState::Upcoming => a.upcoming += 1,
         }
     }
     let ended = a.checked_in + a.missed;
     a.missed_pct = (ended > 0).then(|| 100.0 * a.missed as f64 / ended as f64);
     a
+}
+
+/// Where an appointment stands at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppointmentState {
+    CheckedIn,
+    /// Its slot ended without a check-in.
+    Missed,
+    /// Its slot has not ended yet.
+    Upcoming,
+}
+
+impl AppointmentState {
+    pub fn label(self) -> &'static str {
+        match self {
+            AppointmentState::CheckedIn => "已签到",
+            AppointmentState::Missed => "爽约",
+            AppointmentState::Upcoming => "未到时段",
+        }
+    }
+}
+
+pub fn appointment_state(f: &AppointmentFact, now: NaiveDateTime) -> AppointmentState {
+    if f.checked_in_at.is_some() {
+        AppointmentState::CheckedIn
+    } else if slot_end(f).is_some_and(|end| end <= now) {
+        AppointmentState::Missed
+    } else {
+        AppointmentState::Upcoming
+    }
 }
 
 fn slot_end(f: &AppointmentFact) -> Option<NaiveDateTime> {
@@ -556,16 +584,21 @@ pub fn help_figures<'a>(facts: impl IntoIterator<Item = &'a HelpFact>) -> HelpFi
     for f in facts {
         h.calls += 1;
         h.escalated += u64::from(f.escalated_at.is_some());
-        let created = utc_as_local(&f.created_at);
-        let acked = f.acknowledged_at.as_deref().and_then(utc_as_local);
-        if let (Some(c), Some(a)) = (created, acked) {
+        if let Some(s) = ack_s(f) {
             h.acknowledged += 1;
-            acks.push((a - c).num_seconds().max(0) as u64);
+            acks.push(s);
         }
     }
     h.ack_mean_s = mean(&acks);
     h.ack_max_s = acks.iter().max().copied();
     h
+}
+
+/// Seconds from a help call to its acknowledgement; none when not acknowledged.
+pub fn ack_s(f: &HelpFact) -> Option<u64> {
+    let created = utc_as_local(&f.created_at)?;
+    let acked = utc_as_local(f.acknowledged_at.as_deref()?)?;
+    Some((acked - created).num_seconds().max(0) as u64)
 }
 
 /// China time (UTC+8) of an RFC 3339 stamp, as the halls' local time.

@@ -99,6 +99,37 @@ pub struct HelpFact {
     pub acknowledged_at: Option<String>,
 }
 
+/// An appointment behind a figure: its fact, the masked holder (never the sealed name or
+/// phone) and the ticket number it was checked in with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppointmentRecord {
+    pub id: String,
+    pub fact: AppointmentFact,
+    pub holder_masked: String,
+    pub ticket: Option<String>,
+}
+
+/// A rating behind a figure: its fact, the ticket number it rates (none: the hall as a whole),
+/// the reasons and the comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingRecord {
+    pub id: i64,
+    pub fact: RatingFact,
+    pub number: Option<String>,
+    pub reasons: Vec<String>,
+    pub comment: String,
+}
+
+/// A help call behind a figure: its fact, the screen it was made from and who acknowledged it
+/// (their login).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelpRecord {
+    pub id: String,
+    pub fact: HelpFact,
+    pub screen: String,
+    pub acknowledged_by: Option<String>,
+}
+
 /// The events statistics are computed from.
 pub trait StatisticsStore {
     /// Every hop of the tickets of `halls` (`None`: all) on days `from..=to` (`YYYY-MM-DD`).
@@ -127,6 +158,27 @@ pub trait StatisticsStore {
         from_utc: &str,
         until_utc: &str,
     ) -> Result<Vec<HelpFact>>;
+    /// The appointments of [`Self::appointment_facts`] with what the page behind a figure shows.
+    fn appointment_records(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<AppointmentRecord>>;
+    /// The ratings of [`Self::rating_facts`] with what the page behind a figure shows.
+    fn rating_records(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RatingRecord>>;
+    /// The help calls of [`Self::help_facts`] with what the page behind a figure shows.
+    fn help_records(
+        &self,
+        halls: Option<&[String]>,
+        from_utc: &str,
+        until_utc: &str,
+    ) -> Result<Vec<HelpRecord>>;
 }
 
 fn halls_json(halls: Option<&[String]>) -> Option<String> {
@@ -257,6 +309,103 @@ impl StatisticsStore for Sqlite {
                 created_at: r.get(2)?,
                 escalated_at: r.get(3)?,
                 acknowledged_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn appointment_records(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<AppointmentRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT hall, prefix, item_name, date, start, end, checked_in_at, id, holder_masked,
+                    ticket FROM appointments
+             WHERE (?1 IS NULL OR hall IN (SELECT value FROM json_each(?1)))
+               AND date BETWEEN ?2 AND ?3
+             ORDER BY date, start, id",
+        )?;
+        let rows = stmt.query_map(params![halls_json(halls), from, to], |r| {
+            Ok(AppointmentRecord {
+                fact: AppointmentFact {
+                    hall: r.get(0)?,
+                    prefix: r.get(1)?,
+                    item_name: r.get(2)?,
+                    date: r.get(3)?,
+                    start: r.get(4)?,
+                    end: r.get(5)?,
+                    checked_in_at: r.get(6)?,
+                },
+                id: r.get(7)?,
+                holder_masked: r.get(8)?,
+                ticket: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn rating_records(
+        &self,
+        halls: Option<&[String]>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RatingRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT hall, rated_at, business, window, stars, id, number, reasons, comment
+             FROM ratings
+             WHERE (?1 IS NULL OR hall IN (SELECT value FROM json_each(?1)))
+               AND rated_at >= ?2 AND rated_at < date(?3, '+1 day')
+             ORDER BY rated_at, id",
+        )?;
+        let rows = stmt.query_map(params![halls_json(halls), from, to], |r| {
+            let reasons: String = r.get(7)?;
+            Ok(RatingRecord {
+                fact: RatingFact {
+                    hall: r.get(0)?,
+                    rated_at: r.get(1)?,
+                    business: r.get(2)?,
+                    window: r.get(3)?,
+                    stars: r.get(4)?,
+                },
+                id: r.get(5)?,
+                number: r.get(6)?,
+                reasons: serde_json::from_str(&reasons).unwrap_or_default(),
+                comment: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn help_records(
+        &self,
+        halls: Option<&[String]>,
+        from_utc: &str,
+        until_utc: &str,
+    ) -> Result<Vec<HelpRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT hall, position, created_at, escalated_at, acknowledged_at, id, screen,
+                    acknowledged_by FROM help_calls
+             WHERE (?1 IS NULL OR hall IN (SELECT value FROM json_each(?1)))
+               AND created_at >= ?2 AND created_at < ?3 AND training = 0
+             ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map(params![halls_json(halls), from_utc, until_utc], |r| {
+            Ok(HelpRecord {
+                fact: HelpFact {
+                    hall: r.get(0)?,
+                    position: r.get(1)?,
+                    created_at: r.get(2)?,
+                    escalated_at: r.get(3)?,
+                    acknowledged_at: r.get(4)?,
+                },
+                id: r.get(5)?,
+                screen: r.get(6)?,
+                acknowledged_by: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
