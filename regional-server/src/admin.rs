@@ -259,7 +259,8 @@ async fn metrics(State(server): S, headers: HeaderMap) -> Result<Response, AppEr
         .map_err(AppError::internal)?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        fleet::metrics(&server, &v),
+        // The terminals', then each hall's queue.
+        fleet::metrics(&server, &v) + &crate::statistics::monitor::metrics(&server),
     )
         .into_response())
 }

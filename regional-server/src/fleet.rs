@@ -435,7 +435,6 @@ pub fn metrics(server: &Server, v: &FleetView) -> String {
             "# HELP menpai_content_version_info The latest published version.\n# TYPE menpai_content_version_info gauge\nmenpai_content_version_info{{version=\"{version}\"}} 1\n"
         ));
     }
-    m.push_str(&crate::statistics::monitor::metrics(server));
     m
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::export::About;
 use super::pages;
-use super::query::{self, Filters, Params, Report};
+use super::query::{self, Filters, MAX_LISTED, Params, Report, row_key};
 use super::report::Figure;
 use crate::Server;
 use crate::error::AppError;
@@ -22,11 +22,6 @@ use crate::operators::{PageSession, Session, hall_name};
 use crate::storage::statistics::{HopFact, TicketEvent};
 
 type S = State<Arc<Server>>;
-
-/// Hops listed behind a count at most (the page says how many there are in all).
-pub const MAX_LISTED: usize = 500;
-/// A row key longer than this is not one a report made.
-const MAX_KEY_CHARS: usize = 128;
 
 pub(super) fn routes() -> Router<Arc<Server>> {
     Router::new()
@@ -148,19 +143,6 @@ fn behind(server: &Server, s: &Session, p: &Params) -> Result<BehindRows, AppErr
         waits,
         events,
     })
-}
-
-/// The row key a link behind a count carries (none: the total), not longer than any a report
-/// makes.
-pub(super) fn row_key(p: &Params) -> Result<Option<String>, AppError> {
-    let key = p.key.clone();
-    if key
-        .as_ref()
-        .is_some_and(|k| k.chars().count() > MAX_KEY_CHARS)
-    {
-        return Err(AppError::bad_request("key 太长"));
-    }
-    Ok(key)
 }
 
 /// A hop's wait in seconds, from the start of waiting to the first call.

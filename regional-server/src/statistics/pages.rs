@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use maud::Markup;
 
 use super::query::{Cell, Filters, Table, min_sec, minutes, pct, tables};
-use super::records::{Records, Rows, level};
-use super::report::{self, Figure, GroupBy};
+use super::records::{Records, Rows};
+use super::report::{self, Figure, GroupBy, level};
 use crate::Server;
 use crate::help::calls::{position_name, screen_name};
 use crate::html::{CONSOLE_STYLE, Page, Section, console, console_page, error_line, html};

@@ -5,7 +5,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use super::records::Record;
+use super::report::Record;
 use super::report::{
     self, AppointmentFigures, Figure, GroupBy, HelpFigures, QueueFigures, RATING_LEVELS,
     RatingFigures, WindowTime,
@@ -847,6 +847,24 @@ pub fn pct(p: Option<f64>) -> String {
 /// One decimal, as exports hold means and shares.
 pub fn one_decimal(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+/// Hops listed behind a count at most (the page says how many there are in all).
+pub const MAX_LISTED: usize = 500;
+/// A row key longer than this is not one a report made.
+const MAX_KEY_CHARS: usize = 128;
+
+/// The row key a link behind a count carries (none: the total), not longer than any a report
+/// makes.
+pub fn row_key(p: &Params) -> Result<Option<String>, AppError> {
+    let key = p.key.clone();
+    if key
+        .as_ref()
+        .is_some_and(|k| k.chars().count() > MAX_KEY_CHARS)
+    {
+        return Err(AppError::bad_request("key 太长"));
+    }
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -624,9 +624,110 @@ pub fn grouped<'a, T, F>(
     groups.into_iter().map(|(k, v)| (k, figures(v))).collect()
 }
 
+/// A count of the appointments, ratings or help-calls tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    AppointmentsBooked,
+    AppointmentsCheckedIn,
+    AppointmentsMissed,
+    AppointmentsUpcoming,
+    /// Ratings of these stars (1 to 5); `None`: all.
+    Ratings(Option<u8>),
+    HelpCalls,
+    HelpAcknowledged,
+    HelpEscalated,
+}
+
+impl Record {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Record::AppointmentsBooked => "appointments_booked",
+            Record::AppointmentsCheckedIn => "appointments_checked_in",
+            Record::AppointmentsMissed => "appointments_missed",
+            Record::AppointmentsUpcoming => "appointments_upcoming",
+            Record::Ratings(None) => "ratings_all",
+            Record::Ratings(Some(1)) => "ratings_1",
+            Record::Ratings(Some(2)) => "ratings_2",
+            Record::Ratings(Some(3)) => "ratings_3",
+            Record::Ratings(Some(4)) => "ratings_4",
+            Record::Ratings(Some(_)) => "ratings_5",
+            Record::HelpCalls => "help_calls",
+            Record::HelpAcknowledged => "help_acknowledged",
+            Record::HelpEscalated => "help_escalated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Record> {
+        Some(match s {
+            "appointments_booked" => Record::AppointmentsBooked,
+            "appointments_checked_in" => Record::AppointmentsCheckedIn,
+            "appointments_missed" => Record::AppointmentsMissed,
+            "appointments_upcoming" => Record::AppointmentsUpcoming,
+            "ratings_all" => Record::Ratings(None),
+            "help_calls" => Record::HelpCalls,
+            "help_acknowledged" => Record::HelpAcknowledged,
+            "help_escalated" => Record::HelpEscalated,
+            other => {
+                let stars: u8 = other.strip_prefix("ratings_")?.parse().ok()?;
+                if !(1..=5).contains(&stars) {
+                    return None;
+                }
+                Record::Ratings(Some(stars))
+            }
+        })
+    }
+
+    /// The count's name on the page: its table's title and its column's.
+    pub fn label(self) -> String {
+        match self {
+            Record::AppointmentsBooked => "预约".into(),
+            Record::AppointmentsCheckedIn => "预约：已签到".into(),
+            Record::AppointmentsMissed => "预约：爽约".into(),
+            Record::AppointmentsUpcoming => "预约：未到时段".into(),
+            Record::Ratings(None) => "好差评：全部评价".into(),
+            Record::Ratings(Some(stars)) => format!("好差评：{}", level(stars)),
+            Record::HelpCalls => "呼叫工作人员".into(),
+            Record::HelpAcknowledged => "呼叫工作人员：已响应".into(),
+            Record::HelpEscalated => "呼叫工作人员：升级提醒".into(),
+        }
+    }
+}
+
+/// A rating's level in words.
+pub fn level(stars: u8) -> &'static str {
+    RATING_LEVELS[usize::from(5 - stars.clamp(1, 5))]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_figure_reads_back_as_itself() {
+        let all = [
+            Record::AppointmentsBooked,
+            Record::AppointmentsCheckedIn,
+            Record::AppointmentsMissed,
+            Record::AppointmentsUpcoming,
+            Record::Ratings(None),
+            Record::Ratings(Some(1)),
+            Record::Ratings(Some(2)),
+            Record::Ratings(Some(3)),
+            Record::Ratings(Some(4)),
+            Record::Ratings(Some(5)),
+            Record::HelpCalls,
+            Record::HelpAcknowledged,
+            Record::HelpEscalated,
+        ];
+        for r in all {
+            assert_eq!(Record::parse(r.as_str()), Some(r));
+        }
+        for bad in ["ratings_0", "ratings_6", "ratings_", "tickets", ""] {
+            assert_eq!(Record::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Record::Ratings(Some(5)).label(), "好差评：非常满意");
+        assert_eq!(level(1), "非常不满意");
+    }
 
     fn hop(id: i64, state: &str, since: &str, called: Option<&str>, end: Option<&str>) -> HopFact {
         HopFact {
