@@ -56,11 +56,9 @@ impl MonitorStore for Sqlite {
     fn waiting_now(&self, hall: &str, day: &str) -> Result<Vec<WaitingNow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT t.queue, t.number,
-                    COALESCE((SELECT MAX(l.at) FROM ticket_log l
-                              WHERE l.hall = t.hall AND l.day = t.day AND l.ticket_id = t.id
-                                AND l.state = 'waiting'), t.issued_at) AS since
-             FROM tickets t WHERE t.hall = ?1 AND t.day = ?2 AND t.state = 'waiting'
+            "SELECT t.queue, t.number, COALESCE(h.waiting_since, t.issued_at) AS since
+             FROM tickets t LEFT JOIN ticket_hops h ON h.ticket_id = t.id
+             WHERE t.hall = ?1 AND t.day = ?2 AND t.state = 'waiting'
              ORDER BY since, t.id",
         )?;
         let rows = stmt.query_map(params![hall, day], |r| {
@@ -76,12 +74,14 @@ impl MonitorStore for Sqlite {
     fn windows_now(&self, hall: &str, day: &str) -> Result<Vec<WindowNow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT l.window, t.number, t.state, COALESCE(t.called_at, MAX(l.at))
-             FROM ticket_log l
-             LEFT JOIN tickets t ON t.hall = l.hall AND t.day = l.day AND t.window = l.window
+            "SELECT h.window, t.number, t.state,
+                    COALESCE(t.called_at, MAX(COALESCE(h.ended_at, h.serving_at, h.first_called)))
+             FROM ticket_hops h
+             LEFT JOIN tickets t ON t.hall = h.hall AND t.day = h.day AND t.window = h.window
                                 AND t.state IN ('called', 'serving')
-             WHERE l.hall = ?1 AND l.day = ?2 AND l.window IS NOT NULL AND l.state <> 'waiting'
-             GROUP BY l.window ORDER BY l.window",
+             WHERE h.hall = ?1 AND h.day = ?2 AND h.window IS NOT NULL
+               AND h.first_called IS NOT NULL
+             GROUP BY h.window ORDER BY h.window",
         )?;
         let rows = stmt.query_map(params![hall, day], |r| {
             let state: Option<String> = r.get(2)?;
@@ -97,7 +97,7 @@ impl MonitorStore for Sqlite {
 
     fn served_on(&self, hall: &str, day: &str) -> Result<u64> {
         let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM ticket_log WHERE hall = ?1 AND day = ?2 AND state = 'done'",
+            "SELECT COUNT(*) FROM ticket_hops WHERE hall = ?1 AND day = ?2 AND state = 'done'",
             params![hall, day],
             |r| r.get(0),
         )?;
