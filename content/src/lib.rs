@@ -75,11 +75,66 @@ pub fn read_dir(dir: &Path) -> Result<ContentPack, Vec<ValidationError>> {
     pack.outlets = reader.array("outlets.json", "outlet");
     pack.faqs = reader.array("faqs.json", "faq");
     pack.slides = reader.array("slides.json", "slide");
+    if reader.dir.join("notices.json").exists() {
+        pack.sources.insert("notice".into(), "notices.json".into());
+        pack.notices = reader.array("notices.json", "notice");
+    }
     pack.items.sort_by(|a, b| a.id.cmp(&b.id));
+    load_files(&mut reader, &mut pack);
     if errors.is_empty() {
         Ok(pack)
     } else {
         Err(errors)
+    }
+}
+
+/// Reads the files the pack's records name by `path` (under `files/`): fills each reference's
+/// SHA-256 and size, and keeps the bytes in `pack.files`.
+fn load_files(reader: &mut Reader<'_>, pack: &mut ContentPack) {
+    let mut refs: Vec<&mut menpai_model::FileRef> = Vec::new();
+    for item in &mut pack.items {
+        for m in item.materials.iter_mut().chain(
+            item.situations
+                .iter_mut()
+                .flat_map(|s| s.materials.iter_mut()),
+        ) {
+            refs.extend(m.sample_image.as_mut());
+        }
+    }
+    for f in &mut pack.forms {
+        refs.extend(f.blank.as_mut());
+        refs.extend(f.sample.as_mut());
+        refs.extend(f.sample_image.as_mut());
+    }
+    for s in &mut pack.slides {
+        refs.extend(s.image.as_mut());
+    }
+    for r in refs {
+        let Some(path) = r.path.take() else { continue };
+        let safe = path.starts_with("files/")
+            && !path.contains("..")
+            && !path.contains('\\')
+            && !path[6..].contains('/');
+        let bytes = if safe {
+            match fs::metadata(reader.dir.join(&path)) {
+                Ok(m) if m.len() > menpai_model::file::MAX_FILE_BYTES => Err(format!(
+                    "is {} bytes, over the {}-byte limit",
+                    m.len(),
+                    menpai_model::file::MAX_FILE_BYTES
+                )),
+                _ => fs::read(reader.dir.join(&path)).map_err(|e| format!("cannot be read: {e}")),
+            }
+        } else {
+            Err("must be a file directly under files/".into())
+        };
+        match bytes {
+            Ok(b) => {
+                r.sha256 = menpai_model::bundle::sha256_hex(&b);
+                r.size = b.len() as u64;
+                pack.files.insert(r.sha256.clone(), b);
+            }
+            Err(e) => reader.fail(&path, "file", "path", e),
+        }
     }
 }
 

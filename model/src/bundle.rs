@@ -73,9 +73,34 @@ pub fn records(pack: &ContentPack) -> Vec<Record> {
     for r in &pack.forms {
         put("form", &r.id, json(r));
     }
+    for r in &pack.notices {
+        put("notice", &r.id, json(r));
+    }
     if let Some(map) = &pack.base_map {
         put("base_map", "base_map", json(map));
     }
+    out
+}
+
+/// The entry kind of a file terminals fetch: a picture they show.
+pub const IMAGE: &str = "image";
+/// The entry kind of a file only the phone pages serve (a form to download): terminals list
+/// it but never fetch it.
+pub const FILE: &str = "file";
+
+/// Whether an entry of this kind is a file's bytes rather than a JSON record.
+pub fn is_file_kind(kind: &str) -> bool {
+    kind == IMAGE || kind == FILE
+}
+
+/// Every file the pack names, each once: (entry kind, SHA-256), in a stable order.
+pub fn files(pack: &ContentPack) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = pack
+        .file_refs()
+        .map(|f| (if f.is_image() { IMAGE } else { FILE }, f.sha256.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -93,10 +118,37 @@ pub fn decode_record(
         "faq" => pack.faqs.push(serde_json::from_slice(body)?),
         "slide" => pack.slides.push(serde_json::from_slice(body)?),
         "form" => pack.forms.push(serde_json::from_slice(body)?),
+        "notice" => pack.notices.push(serde_json::from_slice(body)?),
         "base_map" => pack.base_map = Some(serde_json::from_slice(body)?),
         _ => {}
     }
     Ok(())
+}
+
+/// Replaces (or with `body: None` removes) the record `kind`/`key` of `pack`: how a draft's
+/// edits are laid over a published version.
+pub fn apply_record(
+    pack: &mut ContentPack,
+    kind: &str,
+    key: &str,
+    body: Option<&[u8]>,
+) -> Result<(), serde_json::Error> {
+    match kind {
+        "region" => pack.region = None,
+        "item" => pack.items.retain(|r| r.id != key),
+        "outlet" => pack.outlets.retain(|r| r.id != key),
+        "floor_plan" => pack.floor_plans.retain(|r| r.hall != key),
+        "faq" => pack.faqs.retain(|r| r.id != key),
+        "slide" => pack.slides.retain(|r| r.id != key),
+        "form" => pack.forms.retain(|r| r.id != key),
+        "notice" => pack.notices.retain(|r| r.id != key),
+        "base_map" => pack.base_map = None,
+        _ => {}
+    }
+    match body {
+        Some(b) => decode_record(pack, kind, b),
+        None => Ok(()),
+    }
 }
 
 /// The shard a record is listed in.
@@ -149,7 +201,8 @@ pub struct Manifest {
     pub shards: Vec<String>,
 }
 
-/// A built bundle: its manifest (unsigned), shard blobs and record blobs.
+/// A built bundle: its manifest (unsigned), shard blobs and record blobs (the files' bytes
+/// are stored as blobs when uploaded, so a bundle names them without carrying them).
 #[derive(Debug, Clone)]
 pub struct Bundle {
     pub manifest: Manifest,
@@ -166,6 +219,10 @@ pub fn build(pack: &ContentPack, version: &str, created_at: &str) -> Bundle {
     for r in &records {
         lines[shard_of(r.kind, &r.key)].push(format!("{}\t{}\t{}\n", r.kind, r.key, r.sha256()));
     }
+    let files = files(pack);
+    for (kind, sha) in &files {
+        lines[shard_of(kind, sha)].push(format!("{kind}\t{sha}\t{sha}\n"));
+    }
     let shards: Vec<Vec<u8>> = lines
         .into_iter()
         .map(|mut l| {
@@ -179,7 +236,7 @@ pub fn build(pack: &ContentPack, version: &str, created_at: &str) -> Bundle {
             region: region.map(|r| r.id.clone()).unwrap_or_default(),
             version: version.to_owned(),
             created_at: created_at.to_owned(),
-            records: records.len(),
+            records: records.len() + files.len(),
             shards: shards.iter().map(|s| sha256_hex(s)).collect(),
         },
         shards,

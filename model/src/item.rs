@@ -172,6 +172,9 @@ pub struct Material {
     /// Short extra guidance.
     #[serde(default)]
     pub note: Option<String>,
+    /// A picture of a good example (审查要点: what the window checks), shown on the plate.
+    #[serde(default)]
+    pub sample_image: Option<crate::file::FileRef>,
 }
 
 /// Fees (收费标准); `charged: false` means the item is free.

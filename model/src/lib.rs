@@ -6,6 +6,7 @@ pub mod api;
 pub mod appointment;
 pub mod assist;
 pub mod bundle;
+pub mod file;
 pub mod geo;
 pub mod help;
 pub mod hours;
@@ -20,6 +21,7 @@ pub mod sync;
 pub mod ticket;
 pub mod validate;
 
+pub use file::FileRef;
 pub use item::{
     Audience, Channels, Fee, Fees, HallChannel, Item, ItemType, Material, MaterialForm,
     OnlineChannel, Situation, Step, TimeLimit, TimeUnit,
@@ -27,7 +29,7 @@ pub use item::{
 pub use outlet::{
     BusinessType, Floor, FloorPlan, KioskPosition, Landmark, Outlet, OutletKind, Rect, Window, Zone,
 };
-pub use pack::{BaseMap, ContentPack, Faq, Form, Road, Slide};
+pub use pack::{BaseMap, ContentPack, Faq, Form, Notice, NoticeKind, Road, Slide};
 pub use region::{Department, Holiday, LifeEvent, Region, Topic};
 pub use validate::ValidationError;
 

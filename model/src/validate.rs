@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::file::FileRef;
 use crate::item::{Item, Material};
 use crate::outlet::{FloorPlan, OutletKind};
 use crate::pack::ContentPack;
@@ -204,7 +205,55 @@ impl ContentPack {
                 c.fail("url", "must be an https:// link or a /forms/ path");
             }
         }
-        let _ = outlet_ids;
+        unique_ids(
+            &mut errors,
+            self,
+            "notice",
+            self.notices.iter().map(|n| n.id.as_str()),
+        );
+        for notice in &self.notices {
+            let mut c = Checker {
+                errors: &mut errors,
+                file: self.source_of("notice", &notice.id),
+                record: format!("notice {}", notice.id),
+            };
+            c.non_empty("title", &notice.title);
+            c.non_empty("text", &notice.text);
+            if let Some(o) = &notice.outlet
+                && !outlet_ids.contains(o.as_str())
+            {
+                c.fail("outlet", format!("unknown outlet `{o}`"));
+            }
+            if notice.starts_at.is_some_and(|s| s >= notice.expires_at) {
+                c.fail("expires_at", "must come after starts_at");
+            }
+        }
+        for form in &self.forms {
+            let mut c = Checker {
+                errors: &mut errors,
+                file: self.source_of("form", &form.id),
+                record: format!("form {}", form.id),
+            };
+            for (field, f) in [
+                ("blank", &form.blank),
+                ("sample", &form.sample),
+                ("sample_image", &form.sample_image),
+            ] {
+                if let Some(f) = f {
+                    check_file(&mut c, field, f, field == "sample_image");
+                }
+            }
+        }
+        for slide in &self.slides {
+            if let Some(f) = &slide.image {
+                let mut c = Checker {
+                    errors: &mut errors,
+                    file: self.source_of("slide", &slide.id),
+                    record: format!("slide {}", slide.id),
+                };
+                check_file(&mut c, "image", f, true);
+            }
+        }
         if let Some(map) = &self.base_map {
             let mut c = Checker {
                 errors: &mut errors,
@@ -460,8 +509,20 @@ impl ContentPack {
     }
 }
 
+/// A file reference: uploaded, of an allowed type (a picture where the plate shows it).
+fn check_file(c: &mut Checker<'_>, field: &str, f: &FileRef, image: bool) {
+    if let Some(p) = f.problem() {
+        c.fail(field, p);
+    } else if image && !f.is_image() {
+        c.fail(field, "须是图片（PNG、JPEG 或 WebP）");
+    }
+}
+
 fn check_material(c: &mut Checker<'_>, field: &str, m: &Material, forms: &HashSet<&str>) {
     c.non_empty(&format!("{field}.name"), &m.name);
+    if let Some(f) = &m.sample_image {
+        check_file(c, &format!("{field}.sample_image"), f, true);
+    }
     if m.copies == 0 {
         c.fail(format!("{field}.copies"), "must be at least 1");
     }

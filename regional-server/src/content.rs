@@ -569,6 +569,18 @@ pub fn publish(
         .map(|s| (bundle::sha256_hex(s), s.clone()))
         .collect();
     blobs.extend(b.records.into_iter().map(|r| (r.sha256(), r.body)));
+    // Files come with a pack directory, or were uploaded before: each must be there.
+    for (_, sha) in bundle::files(&pack) {
+        match pack.files.get(&sha) {
+            Some(bytes) => blobs.push((sha, bytes.clone())),
+            None if storage.has_blob(&sha)? => {}
+            None => {
+                return Err(StorageError::Conflict(format!(
+                    "文件 {sha} 没有上传，不能发布"
+                )));
+            }
+        }
+    }
     storage.publish(
         &Version {
             version: version.clone(),

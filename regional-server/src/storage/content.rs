@@ -17,6 +17,9 @@ pub struct Version {
 /// Content versions and blobs.
 pub trait ContentStore {
     fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    fn has_blob(&self, sha256: &str) -> Result<bool>;
+    /// Keeps one blob (an uploaded file) under the SHA-256 of its bytes.
+    fn put_blob(&self, sha256: &str, body: &[u8]) -> Result<()>;
     /// Stores the blobs and the version in one transaction.
     fn publish(&self, version: &Version, blobs: &[(String, Vec<u8>)]) -> Result<()>;
     fn latest_version(&self) -> Result<Option<Version>>;
@@ -44,6 +47,26 @@ impl ContentStore for Sqlite {
                 r.get(0)
             })
             .optional()?)
+    }
+
+    fn has_blob(&self, sha256: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM blobs WHERE sha256 = ?1",
+                [sha256],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn put_blob(&self, sha256: &str, body: &[u8]) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?1, ?2)",
+            params![sha256, body],
+        )?;
+        Ok(())
     }
 
     fn publish(&self, v: &Version, blobs: &[(String, Vec<u8>)]) -> Result<()> {

@@ -18,6 +18,7 @@ pub mod ratings;
 pub mod requests;
 mod sqlite;
 pub mod statistics;
+pub mod studio;
 pub mod usage;
 
 pub use appointments::{Appointment, AppointmentStore, NewAppointment};
@@ -34,6 +35,7 @@ pub use ratings::{Rating, RatingStore, RatingSummary};
 pub use requests::RequestStore;
 pub use sqlite::Sqlite;
 pub use statistics::StatisticsStore;
+pub use studio::{ChangeSet, ChangeState, ChangedRecord, StudioStore};
 pub use usage::UsageStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,7 @@ pub trait Storage:
     + StatisticsStore
     + MonitorStore
     + UsageStore
+    + StudioStore
     + Send
     + Sync
     + std::fmt::Debug

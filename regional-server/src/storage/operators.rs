@@ -10,8 +10,10 @@ use super::{Result, Sqlite};
 pub enum Role {
     /// Reads the fleet view and content versions.
     Viewer,
-    /// Imports and publishes content.
+    /// Edits content in the studio and submits it for review (import lands in a draft).
     ContentEditor,
+    /// Reviews change sets: approves (publish now or at a time) or returns them; never their own.
+    Reviewer,
     /// Calls tickets at a window; answers help calls, requests and questions in their halls.
     QueueStaff,
     /// Runs a hall: everything window staff do there, and the cases poor ratings open.
@@ -25,6 +27,7 @@ impl Role {
         match self {
             Role::Viewer => "viewer",
             Role::ContentEditor => "content_editor",
+            Role::Reviewer => "reviewer",
             Role::QueueStaff => "queue_staff",
             Role::HallManager => "hall_manager",
             Role::Admin => "admin",
@@ -35,6 +38,7 @@ impl Role {
         [
             Role::Viewer,
             Role::ContentEditor,
+            Role::Reviewer,
             Role::QueueStaff,
             Role::HallManager,
             Role::Admin,
@@ -57,6 +61,7 @@ impl Role {
         match self {
             Role::Viewer => "只读",
             Role::ContentEditor => "内容编辑",
+            Role::Reviewer => "内容审核",
             Role::QueueStaff => "窗口人员",
             Role::HallManager => "大厅负责人",
             Role::Admin => "管理员",

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_statistics_index.sql"),
     include_str!("../../migrations/0014_ticket_hops.sql"),
     include_str!("../../migrations/0015_monitor_reads_hops.sql"),
+    include_str!("../../migrations/0016_studio.sql"),
 ];
 
 /// The embedded backend: one SQLite file in WAL mode.
