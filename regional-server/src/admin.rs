@@ -425,26 +425,12 @@ async fn import(
             let _ = s2.storage.audit(&op2, "content.import", &format!("{format:?}, checked"), "ok");
             return Ok(json!({ "checked": true, "items": items, "published": null }));
         }
-        let halls = crate::queue::Halls::from_pack(&pack);
-        let for_phones = pack.clone();
-        let (version, manifest) = content::publish(s2.storage.as_ref(), &s2.content_key, pack, &op2)
+        let (version, manifest) = content::publish_live(&s2, pack, &op2, "")
             .map_err(AppError::internal)?;
-        s2.halls.replace_with(halls);
-        s2.phone.replace(version.clone(), for_phones);
-        let _ = s2.storage.audit(&op2, "content.publish", &version, "ok");
         Ok(json!({ "checked": true, "items": items, "published": version, "records": manifest.records }))
     })
     .await
     .map_err(AppError::internal)??;
-    if let Some(v) = result["published"].as_str() {
-        server.fleet.published(v);
-        let _ = server
-            .stream
-            .send(menpai_model::sync::StreamEvent::Content {
-                version: v.to_owned(),
-            });
-        tracing::info!(version = v, by = %op, "Content published.");
-    }
     Ok(Json(result))
 }
 

@@ -595,12 +595,40 @@ pub fn publish(
     Ok((version, b.manifest))
 }
 
-/// The latest published pack, read back from its bundle.
-pub fn latest_pack(storage: &dyn Storage) -> Result<Option<ContentPack>, String> {
-    let Some(v) = storage.latest_version().map_err(|e| e.to_string())? else {
-        return Ok(None);
+/// Publishes `pack` and makes it live: the halls' queues and the phone pages take it, the
+/// fleet view and every terminal's stream hear of it, and the publish is audited. Blocking
+/// (call it on a blocking thread).
+pub fn publish_live(
+    server: &crate::Server,
+    pack: ContentPack,
+    by: &str,
+    detail: &str,
+) -> Result<(String, Manifest), StorageError> {
+    let halls = crate::queue::Halls::from_pack(&pack);
+    let for_phones = pack.clone();
+    let (version, manifest) = publish(server.storage.as_ref(), &server.content_key, pack, by)?;
+    server.halls.replace_with(halls);
+    server.phone.replace(version.clone(), for_phones);
+    server.fleet.published(&version);
+    let _ = server
+        .stream
+        .send(menpai_model::sync::StreamEvent::Content {
+            version: version.clone(),
+        });
+    let what = if detail.is_empty() {
+        version.clone()
+    } else {
+        format!("{version}: {detail}")
     };
-    let manifest: Manifest = serde_json::from_slice(&v.manifest).map_err(|e| e.to_string())?;
+    let _ = server.storage.audit(by, "content.publish", &what, "ok");
+    tracing::info!(%version, by, "Content published.");
+    Ok((version, manifest))
+}
+
+/// The pack of a published version, read back from its bundle (a rollback republishes it).
+pub fn pack_of(storage: &dyn Storage, version: &Version) -> Result<ContentPack, String> {
+    let manifest: Manifest =
+        serde_json::from_slice(&version.manifest).map_err(|e| e.to_string())?;
     let mut pack = ContentPack::default();
     for shard in &manifest.shards {
         let body = storage
@@ -608,6 +636,9 @@ pub fn latest_pack(storage: &dyn Storage) -> Result<Option<ContentPack>, String>
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("shard {shard} is missing"))?;
         for e in bundle::parse_shard(&body)? {
+            if bundle::is_file_kind(&e.kind) {
+                continue;
+            }
             let rec = storage
                 .blob(&e.sha256)
                 .map_err(|e| e.to_string())?
@@ -615,7 +646,15 @@ pub fn latest_pack(storage: &dyn Storage) -> Result<Option<ContentPack>, String>
             bundle::decode_record(&mut pack, &e.kind, &rec).map_err(|e| e.to_string())?;
         }
     }
-    Ok(Some(pack))
+    Ok(pack)
+}
+
+/// The latest published pack, read back from its bundle.
+pub fn latest_pack(storage: &dyn Storage) -> Result<Option<ContentPack>, String> {
+    match storage.latest_version().map_err(|e| e.to_string())? {
+        Some(v) => pack_of(storage, &v).map(Some),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ pub mod shutdown;
 pub mod sms;
 pub mod statistics;
 pub mod storage;
+pub mod studio;
 pub mod tickets;
 pub mod tls;
 pub mod training;
@@ -239,6 +240,7 @@ fn admin_routes(config: &Config) -> Router<Arc<Server>> {
         .merge(cases::routes())
         .merge(accounts::routes())
         .merge(statistics::routes())
+        .merge(studio::routes())
         .merge(training::routes());
     bounded(routes, config.max_body_bytes)
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))

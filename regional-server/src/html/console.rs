@@ -46,6 +46,10 @@ pub enum Section {
     Cases,
     Statistics,
     Monitor,
+    /// The content studio: drafts and the editors.
+    Studio,
+    /// Change sets to review, versions and rollback.
+    Review,
     Operators,
     Audit,
     /// The operator's own password (not in the navigation: their name leads there).
@@ -53,7 +57,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 9] = [
+    pub const ALL: [Section; 11] = [
         Section::Fleet,
         Section::Staff,
         Section::Duty,
@@ -61,6 +65,8 @@ impl Section {
         Section::Cases,
         Section::Statistics,
         Section::Monitor,
+        Section::Studio,
+        Section::Review,
         Section::Operators,
         Section::Audit,
     ];
@@ -74,6 +80,8 @@ impl Section {
             Section::Cases => "评价整改",
             Section::Statistics => "统计分析",
             Section::Monitor => "大厅监控",
+            Section::Studio => "内容编辑",
+            Section::Review => "审核发布",
             Section::Operators => "人员管理",
             Section::Audit => "操作日志",
             Section::Account => "修改密码",
@@ -89,6 +97,8 @@ impl Section {
             Section::Cases => "/cases",
             Section::Statistics => "/statistics",
             Section::Monitor => "/monitor",
+            Section::Studio => "/studio",
+            Section::Review => "/studio/review",
             Section::Operators => "/operators",
             Section::Audit => "/audit",
             Section::Account => "/account/password",
@@ -104,6 +114,10 @@ impl Section {
             Section::Fleet | Section::Account | Section::Statistics | Section::Monitor => true,
             Section::Staff | Section::Duty | Section::Requests => op.role.allows(Role::QueueStaff),
             Section::Cases => op.role.allows(Role::HallManager),
+            Section::Studio => op.role.allows(Role::ContentEditor) && !op.training,
+            Section::Review => {
+                (op.role.allows(Role::Reviewer) || op.role == Role::ContentEditor) && !op.training
+            }
             Section::Operators | Section::Audit => op.role == Role::Admin && !op.training,
         }
     }
