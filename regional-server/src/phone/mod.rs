@@ -12,6 +12,8 @@ mod outlets;
 mod pages;
 pub mod ticket;
 
+pub use pages::guide_body;
+
 use std::sync::{Arc, RwLock};
 
 use axum::Router;

@@ -208,6 +208,16 @@ pub(super) async fn guide(
             back.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
         );
     };
+    cached(
+        &headers,
+        Page::phone(&item.name).render(guide_body(&c, item, hall)),
+    )
+}
+
+/// The guide's page body for `item` of `c` (published, or an editor's draft in the studio's
+/// preview): the one rendering phones and the preview share.
+pub fn guide_body(c: &Current, item: &Item, hall: Option<&Outlet>) -> Markup {
+    let back = hall.map(|h| (format!("/h/{}", h.id), format!("回到{}", h.name)));
     let kind = serde_json::to_value(item.item_type)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -234,7 +244,7 @@ pub(super) async fn guide(
             Some((o, windows.join("、"), book))
         })
         .collect();
-    let body = html! {
+    html! {
         @if let Some((href, label)) = &back {
             p { a href=(href) { "‹ " (label) } }
         }
@@ -253,13 +263,13 @@ pub(super) async fn guide(
         }
         div class="card" id="materials" {
             h2 { "要带的材料" }
-            (materials(&c, &item.materials))
+            (materials(c, &item.materials))
             @for s in &item.situations {
                 h2 { (s.name) }
                 @if !s.description.is_empty() {
                     p class="muted" { (s.description) }
                 }
-                (materials(&c, &s.materials))
+                (materials(c, &s.materials))
             }
         }
         div class="card" id="conditions" { h2 { "申请条件" } (list(&item.conditions)) }
@@ -305,8 +315,7 @@ pub(super) async fn guide(
             (list(&item.legal_basis))
         }
         (footer(&c.version))
-    };
-    cached(&headers, Page::phone(&item.name).render(body))
+    }
 }
 
 /// `/forms/{file}`: a blank form named by the content. Packs carry the form's name, not its
