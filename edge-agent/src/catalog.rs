@@ -9,7 +9,7 @@ use menpai_model::api::{
 };
 use menpai_model::geo::GeoPoint;
 use menpai_model::{
-    Audience, ContentPack, Faq, FloorPlan, Form, Item, Outlet, OutletKind, Region, Slide,
+    Audience, ContentPack, Faq, FloorPlan, Form, Item, Notice, Outlet, OutletKind, Region, Slide,
 };
 
 use crate::search::{SearchIndex, SearchIndexBuilder};
@@ -46,6 +46,8 @@ pub struct Catalog {
     pub floor_plans: Vec<FloorPlan>,
     pub faqs: Vec<Faq>,
     pub slides: Vec<Slide>,
+    /// Temporary notices, soonest to expire first.
+    pub notices: Vec<Notice>,
     pub base_map: Option<menpai_model::BaseMap>,
     forms: HashMap<String, Form>,
     /// Item positions per outlet id.
@@ -216,7 +218,47 @@ impl Catalog {
             distance_m: from.distance_m(&o.location).round() as u32,
             open_now: o.hours.is_open(now.date(), minute, day),
             hours_today: o.hours.label_on(now.date(), day),
+            transit: o.transit.clone(),
+            item_count: self.items_by_outlet.get(&o.id).map_or(0, Vec::len),
+            top_items: self.top_items_at(&o.id, 3),
         }
+    }
+
+    /// The names of the `n` most demanded items an outlet handles.
+    fn top_items_at(&self, outlet: &str, n: usize) -> Vec<String> {
+        let Some(list) = self.items_by_outlet.get(outlet) else {
+            return Vec::new();
+        };
+        let mut metas: Vec<&ItemMeta> = list.iter().map(|&pos| &self.items[pos]).collect();
+        metas.sort_by(|a, b| {
+            b.popularity
+                .cmp(&a.popularity)
+                .then(a.summary.id.cmp(&b.summary.id))
+        });
+        metas
+            .into_iter()
+            .take(n)
+            .map(|m| m.summary.name.clone())
+            .collect()
+    }
+
+    /// Slides shown at local time `now`.
+    pub fn slides_at(&self, now: NaiveDateTime) -> Vec<Slide> {
+        self.slides
+            .iter()
+            .filter(|s| s.shown_at(now))
+            .cloned()
+            .collect()
+    }
+
+    /// Notices shown at local time `now` in hall `here`: the region's and the hall's own.
+    pub fn notices_at(&self, here: &str, now: NaiveDateTime) -> Vec<Notice> {
+        self.notices
+            .iter()
+            .filter(|n| n.outlet.as_deref().is_none_or(|o| o == here))
+            .filter(|n| n.shown_at(now))
+            .cloned()
+            .collect()
     }
 
     /// How the region's calendar treats `now`, and the minute of its day.
@@ -385,6 +427,8 @@ impl Assembly {
         faqs.sort_by(|a, b| a.id.cmp(&b.id));
         let mut slides = rest.slides;
         slides.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut notices = rest.notices;
+        notices.sort_by(|a, b| a.expires_at.cmp(&b.expires_at).then(a.id.cmp(&b.id)));
         Catalog {
             version,
             region: rest.region.expect("stored versions have a region"),
@@ -394,6 +438,7 @@ impl Assembly {
             floor_plans: rest.floor_plans,
             faqs,
             slides,
+            notices,
             base_map: rest.base_map,
             forms: rest.forms.into_iter().map(|f| (f.id.clone(), f)).collect(),
             items_by_outlet,

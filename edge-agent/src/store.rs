@@ -142,6 +142,20 @@ impl Store {
                 put_blob.execute(params![sha, r.body])?;
                 put_entry.execute(params![version_id, r.kind, r.key, sha])?;
             }
+            // Pictures the plate shows belong to the version too, so they live as long as
+            // it does; form files (phones only) are never kept here.
+            let mut have_blob = tx.prepare_cached("SELECT 1 FROM blobs WHERE sha256 = ?1")?;
+            for (kind, sha) in menpai_model::bundle::files(pack) {
+                if kind != menpai_model::bundle::IMAGE {
+                    continue;
+                }
+                if let Some(bytes) = pack.files.get(&sha) {
+                    put_blob.execute(params![sha, bytes])?;
+                }
+                if have_blob.exists([&sha])? {
+                    put_entry.execute(params![version_id, kind, sha, sha])?;
+                }
+            }
         }
         tx.execute(
             "DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM entries)",
@@ -200,7 +214,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT e.kind, e.key, b.body FROM entries e JOIN blobs b ON b.sha256 = e.sha256
-             WHERE e.version_id = ?1 ORDER BY e.kind, e.key",
+             WHERE e.version_id = ?1 AND e.kind NOT IN ('image', 'file') ORDER BY e.kind, e.key",
         )?;
         let mut rows = stmt.query([version_id])?;
         while let Some(row) = rows.next()? {
@@ -230,6 +244,18 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// A picture version `version_id` names (never any other blob).
+    pub fn image(&self, version_id: i64, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT b.body FROM entries e JOIN blobs b ON b.sha256 = e.sha256
+             WHERE e.version_id = ?1 AND e.kind = 'image' AND e.key = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![version_id, sha256], |r| r.get(0))
+            .optional()?)
     }
 
     /// Records an admin action in the audit log.
@@ -265,7 +291,8 @@ impl Store {
         Ok(n)
     }
 
-    /// Whether a record blob is here (from any version, or fetched for the next).
+    /// Whether a blob (a record or a picture) is here (from any version, or fetched for the
+    /// next).
     pub fn has_blob(&self, sha256: &str) -> Result<bool> {
         Ok(self
             .conn()

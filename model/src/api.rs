@@ -117,6 +117,14 @@ pub struct OutletSummary {
     pub open_now: bool,
     /// Today's hours in plain words.
     pub hours_today: String,
+    /// How to get there (bus, metro), as the phone page lists it.
+    #[serde(default)]
+    pub transit: Vec<String>,
+    /// How many items it handles, and the most demanded ones' names.
+    #[serde(default)]
+    pub item_count: usize,
+    #[serde(default)]
+    pub top_items: Vec<String>,
 }
 
 /// A message on the agent's event stream.
@@ -244,6 +252,17 @@ pub struct RegionalStatus {
     pub heartbeats: u64,
     /// Events the server holds from this terminal since start.
     pub events_sent: u64,
+    /// What fetching the last new content version cost.
+    #[serde(default)]
+    pub last_content: Option<ContentFetch>,
+}
+
+/// What one content sync fetched: the manifest, shards, records and pictures (bodies only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentFetch {
+    pub version: String,
+    pub bytes_fetched: u64,
+    pub blobs_fetched: u64,
 }
 
 /// A citizen's rating of the service (好差评); no personal data.
@@ -356,10 +375,14 @@ pub struct Home {
     pub hall: Option<HallInfo>,
     pub audiences: Vec<AudienceCounts>,
     pub featured: Vec<ItemSummary>,
+    /// Slides shown now (expired ones left out).
     pub slides: Vec<Slide>,
     /// The terminal is in training mode: nothing done at it is real.
     #[serde(default)]
     pub training: bool,
+    /// Temporary notices shown now for this hall (region-wide or this hall's).
+    #[serde(default)]
+    pub notices: Vec<crate::pack::Notice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

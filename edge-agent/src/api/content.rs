@@ -101,8 +101,9 @@ async fn home(
         hall,
         audiences,
         featured: c.featured(),
-        slides: c.slides.clone(),
+        slides: c.slides_at(now),
         training: agent.training.on(),
+        notices: c.notices_at(&agent.config.terminal.hall, now),
     }))
 }
 

@@ -8,6 +8,7 @@ mod error;
 mod events;
 mod extract;
 mod feedback;
+mod files;
 mod help;
 mod print;
 mod queue;
@@ -47,6 +48,7 @@ pub fn router(agent: Arc<Agent>) -> Router {
     let kiosk = Router::new()
         .merge(status::routes())
         .merge(content::routes())
+        .merge(files::routes())
         .merge(queue::routes())
         .merge(print::routes())
         .merge(feedback::routes())

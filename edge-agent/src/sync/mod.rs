@@ -16,7 +16,7 @@ use base64::Engine;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use http_body_util::BodyExt;
 use menpai_model::ContentPack;
-use menpai_model::api::RegionalStatus;
+use menpai_model::api::{ContentFetch, RegionalStatus};
 use menpai_model::bundle::{self, Manifest, SHARDS};
 use menpai_model::sync::{
     EnrollRequest, EnrollResponse, EventAck, EventBatch, Heartbeat, HeartbeatAck, OutboxEvent,
@@ -269,6 +269,7 @@ async fn fetch(
     client: &Client,
     hashes: &[String],
     shards: bool,
+    cost: &mut ContentFetch,
 ) -> Result<(), SyncError> {
     let mut size = BLOB_BATCH;
     let mut failures = 0;
@@ -299,7 +300,9 @@ async fn fetch(
         if r.status != 200 {
             return Err(SyncError::Refused(r.status, r.error_text()));
         }
+        cost.bytes_fetched += r.body.len() as u64;
         let blobs = read_frames(&r.body, chunk)?;
+        cost.blobs_fetched += blobs.len() as u64;
         agent.store.put_blobs(&blobs, shards)?;
         rest = &rest[chunk.len()..];
         failures = 0;
@@ -338,6 +341,11 @@ pub async fn sync_once(
     let new_etag = r.header("etag").map(str::to_owned);
     let active = agent.store.active()?;
     if active.as_ref().map(|v| v.version.as_str()) != Some(manifest.version.as_str()) {
+        let mut cost = ContentFetch {
+            version: manifest.version.clone(),
+            bytes_fetched: r.body.len() as u64,
+            blobs_fetched: 0,
+        };
         let missing: Vec<String> = manifest
             .shards
             .iter()
@@ -346,7 +354,7 @@ pub async fn sync_once(
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        fetch(agent, client, &missing, true).await?;
+        fetch(agent, client, &missing, true, &mut cost).await?;
         let mut entries = Vec::with_capacity(manifest.records);
         for sha in &manifest.shards {
             let body = agent
@@ -355,9 +363,10 @@ pub async fn sync_once(
                 .ok_or_else(|| SyncError::BadManifest(format!("shard {sha} went missing")))?;
             entries.extend(bundle::parse_shard(&body).map_err(SyncError::BadManifest)?);
         }
+        // Records and the pictures the plate shows; form files are for phones only.
         let mut wanted = std::collections::BTreeSet::new();
         for e in &entries {
-            if !agent.store.has_blob(&e.sha256)? {
+            if e.kind != bundle::FILE && !agent.store.has_blob(&e.sha256)? {
                 wanted.insert(e.sha256.clone());
             }
         }
@@ -366,10 +375,11 @@ pub async fn sync_once(
             client,
             &wanted.into_iter().collect::<Vec<_>>(),
             false,
+            &mut cost,
         )
         .await?;
         let mut pack = ContentPack::default();
-        for e in &entries {
+        for e in entries.iter().filter(|e| !bundle::is_file_kind(&e.kind)) {
             let body = agent
                 .store
                 .blob(&e.sha256)?
@@ -379,7 +389,13 @@ pub async fn sync_once(
         }
         // The bytes fetched count before the new version shows: whoever sees it active sees
         // what it cost on the wire.
-        record(agent, client, |_| {});
+        tracing::info!(
+            version = %cost.version,
+            bytes = cost.bytes_fetched,
+            blobs = cost.blobs_fetched,
+            "Fetched the new content version."
+        );
+        record(agent, client, |s| s.last_content = Some(cost));
         match agent.import_pack(&pack, &manifest.version) {
             Ok(_) => {}
             Err(ImportError::Invalid(errors)) => return Err(SyncError::Invalid(errors)),
