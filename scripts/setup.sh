@@ -12,10 +12,13 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 # a CJK font so Chinese renders. Headless Chromium and its WebDriver for the web pages;
 # espeak-ng for the spoken calls. The terminal's system parts: systemd (systemd-analyze checks
 # the units), dbus-daemon (a private bus for the D-Bus tests), cage (the units name it).
+# python3-cairo draws the demo region's forms (content/make-demo-files); poppler-utils'
+# pdftotext reads them back in the tests.
 for pkg in build-essential pkg-config ca-certificates curl libclang1 \
   libx11-6 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 libvulkan1 mesa-vulkan-drivers \
   libgl1-mesa-dri libegl1 xvfb xauth xdotool fonts-wqy-microhei chromium chromium-driver espeak-ng \
   systemd dbus-daemon cage util-linux \
+  python3-cairo poppler-utils \
   ${MENPAI_EXTRA_PACKAGES:-}; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done

@@ -115,3 +115,139 @@ fn broken_files_are_named_with_record_and_field() {
     assert_eq!(errors[0].field, "channels.halls[0].windows[0]");
     assert!(errors[0].message.contains("99"));
 }
+
+/// The text `pdftotext` reads from a PDF, or `None` when poppler-utils is not installed.
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = match Command::new("pdftotext")
+        .args(["-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(_) => {
+            eprintln!(
+                "pdftotext is missing (scripts/setup.sh installs poppler-utils): PDF text not checked"
+            );
+            return None;
+        }
+    };
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext failed");
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn the_most_asked_for_items_ship_real_blank_forms_and_samples() {
+    let pack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+    let bytes = |f: &menpai_model::FileRef| pack.files.get(&f.sha256).expect("file loaded").clone();
+    // Every form that names a file carries a real PDF with its Chinese title, and a sample
+    // marked as one, and a picture of it.
+    let mut shipped = 0;
+    for form in pack.forms.iter().filter(|f| f.blank.is_some()) {
+        shipped += 1;
+        for (file, words) in [
+            (
+                form.blank.as_ref().unwrap(),
+                vec![form.name.as_str(), "范本"],
+            ),
+            (
+                form.sample.as_ref().expect("a sample"),
+                vec![form.name.as_str(), "样表"],
+            ),
+        ] {
+            let pdf = bytes(file);
+            assert!(pdf.starts_with(b"%PDF-"), "{} is not a PDF", file.name);
+            assert_eq!(file.media_type, "application/pdf");
+            if let Some(text) = pdf_text(&pdf) {
+                let text: String = text.split_whitespace().collect();
+                for w in words {
+                    assert!(text.contains(w), "{}: no {w} in {text}", file.name);
+                }
+            }
+        }
+        let picture = form.sample_image.as_ref().expect("a sample picture");
+        assert!(bytes(picture).starts_with(b"\x89PNG"), "{}", picture.name);
+    }
+    // The ten most asked-for items that take a filled-in form each have one to download.
+    let mut items: Vec<_> = pack
+        .items
+        .iter()
+        .filter(|i| {
+            i.materials
+                .iter()
+                .chain(i.situations.iter().flat_map(|s| &s.materials))
+                .any(|m| m.template_form.is_some())
+        })
+        .collect();
+    items.sort_by_key(|i| std::cmp::Reverse(i.popularity));
+    for item in items.iter().take(10) {
+        let forms: Vec<_> = item
+            .materials
+            .iter()
+            .chain(item.situations.iter().flat_map(|s| &s.materials))
+            .filter_map(|m| m.template_form.as_deref())
+            .collect();
+        assert!(
+            forms.iter().all(|id| pack
+                .forms
+                .iter()
+                .any(|f| &f.id == id && f.blank.is_some() && f.sample.is_some())),
+            "{} {}: {forms:?} without files",
+            item.id,
+            item.name
+        );
+    }
+    assert!(shipped >= 10, "{shipped} forms with files");
+    let total: usize = pack.files.values().map(Vec::len).sum();
+    assert!(total < 3 << 20, "{total} bytes of files");
+    assert!(pack.slides.iter().filter(|s| s.image.is_some()).count() >= 3);
+}
+
+#[test]
+fn every_hall_has_a_floor_plan_with_its_windows() {
+    let pack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+    for hall in pack.outlets.iter().filter(|o| o.kind == OutletKind::Hall) {
+        let plan = pack
+            .floor_plans
+            .iter()
+            .find(|p| p.hall == hall.id)
+            .unwrap_or_else(|| panic!("{} has no floor plan", hall.id));
+        let windows: Vec<_> = plan.floors.iter().flat_map(|f| &f.windows).collect();
+        // Every window an item names for this hall is on the plan, calling that item's tickets.
+        for item in &pack.items {
+            for ch in item.channels.halls.iter().filter(|c| c.outlet == hall.id) {
+                for n in &ch.windows {
+                    let w = windows
+                        .iter()
+                        .find(|w| w.number == *n)
+                        .unwrap_or_else(|| panic!("{}: window {n} of {}", hall.id, item.id));
+                    if let Some(bt) = &item.business_type {
+                        assert!(
+                            w.business_types.contains(bt),
+                            "{}: window {n} does not call {bt}",
+                            hall.id
+                        );
+                    }
+                }
+            }
+        }
+        // Every business type the hall issues tickets for is called at some window.
+        for bt in &hall.business_types {
+            assert!(
+                windows
+                    .iter()
+                    .any(|w| w.business_types.contains(&bt.prefix)),
+                "{}: nobody calls {}",
+                hall.id,
+                bt.prefix
+            );
+        }
+        let floor = &plan.floors[0];
+        assert!(!floor.zones.is_empty() && !floor.landmarks.is_empty());
+        assert!(floor.kiosk_positions.iter().any(|k| k.id == "entrance"));
+    }
+}
