@@ -1,0 +1,440 @@
+//! The studio's editors through the operators' router (`oneshot`): an editor changes a
+//! material's note, the draft lists it and the preview shows it (the public guide does not,
+//! until it is published); a record with a bad field is refused with the field's path and
+//! nothing kept; the check route names the field as typed; a viewer and a training login are
+//! refused (audited); an over-long body and a post without the anti-forgery token are refused.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode};
+use menpai_model::Item;
+use menpai_server::config::Config;
+use menpai_server::operators::hash_password;
+use menpai_server::storage::Role;
+use menpai_server::{Server, admin_router, public_router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+mod support;
+
+use support::http::{FORM, login, training_login};
+
+const NOTE: &str = "请带上近三个月内的缴费凭证原件";
+
+/// A server with the demo region published and operators: an editor, a viewer, an admin.
+fn server() -> (Arc<Server>, tempfile::TempDir) {
+    let (server, dir) = support::published(Config::default());
+    let hash = hash_password("a password nobody types").unwrap();
+    for (name, role) in [
+        ("editor-a", Role::ContentEditor),
+        ("viewer-a", Role::Viewer),
+        ("staff-a", Role::QueueStaff),
+    ] {
+        server
+            .storage
+            .create_operator(name, name, role, &hash, &[])
+            .unwrap();
+    }
+    (Arc::new(server), dir)
+}
+
+/// One request as the editor's page sends it: the session and form cookies, and for JSON the
+/// anti-forgery header repeating the form cookie (`token: None` leaves it out).
+async fn send(
+    app: &Router,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    token: Option<&str>,
+    body: Option<(&str, Vec<u8>)>,
+) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost")
+        .header("cookie", cookie);
+    if let Some(t) = token {
+        req = req.header("x-csrf-token", t);
+    }
+    if let Some((kind, _)) = &body {
+        req = req.header("content-type", *kind);
+    }
+    let mut req = req
+        .body(Body::from(body.map(|(_, b)| b).unwrap_or_default()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 9], 40000))));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn json(v: &Value) -> Option<(&'static str, Vec<u8>)> {
+    Some(("application/json", v.to_string().into_bytes()))
+}
+
+fn form(fields: &[(&str, &str)]) -> Option<(&'static str, Vec<u8>)> {
+    Some((
+        "application/x-www-form-urlencoded",
+        serde_urlencoded::to_string(fields).unwrap().into_bytes(),
+    ))
+}
+
+/// An item of the published content whose first situation lists materials, as JSON.
+fn item_with_materials(server: &Server) -> (String, Value) {
+    let current = server.phone.current().unwrap();
+    let item: &Item = current
+        .pack
+        .items
+        .iter()
+        .find(|i| {
+            i.situations
+                .first()
+                .is_some_and(|s| !s.materials.is_empty())
+        })
+        .unwrap();
+    (item.id.clone(), serde_json::to_value(item).unwrap())
+}
+
+fn audited(server: &Server, operator: &str, action: &str, detail: &str, outcome: &str) -> bool {
+    server.storage.audit_entries(200).unwrap().iter().any(|e| {
+        e.operator == operator && e.action == action && e.detail == detail && e.outcome == outcome
+    })
+}
+
+#[tokio::test]
+async fn a_changed_material_note_is_in_the_draft_and_its_preview_but_not_yet_on_phones() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+    let (id, mut item) = item_with_materials(&server);
+
+    let (status, page) = send(
+        &app,
+        "GET",
+        &format!("/studio/edit/item/{id}"),
+        &cookie,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains(r#"data-k="note""#) && page.contains("审查要点：注意事项"));
+    assert!(page.contains(&format!(r#"data-key="{id}""#)));
+
+    item["situations"][0]["materials"][0]["note"] = json!(NOTE);
+    let path = format!("/api/v1/studio/draft/item/{id}");
+    let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&item)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(audited(
+        &server,
+        "editor-a",
+        "studio.edit",
+        &format!("item {id}"),
+        "saved"
+    ));
+
+    let (status, studio) = send(&app, "GET", "/studio", &cookie, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        studio.contains(&format!(r#"data-record="item {id}""#)),
+        "{studio}"
+    );
+    assert!(studio.contains("修改") && studio.contains("撤销此项") && studio.contains("提交审核"));
+
+    let preview_path = format!("/studio/preview/item/{id}");
+    let (status, preview) = send(&app, "GET", &preview_path, &cookie, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(preview.contains("预览（草稿，未发布）"));
+    assert!(preview.contains(NOTE), "the preview shows the new note");
+    // Phones still show the published guide.
+    let public = public_router(server.clone());
+    let (_, phone) = send(&public, "GET", &format!("/i/{id}"), "", None, None).await;
+    assert!(phone.contains(r#"id="materials""#) && !phone.contains(NOTE));
+
+    // 撤销此项: the published record stands again.
+    let revert = format!("/studio/draft/item/{id}/revert");
+    let (status, _) = send(
+        &app,
+        "POST",
+        &revert,
+        &cookie,
+        None,
+        form(&[("csrf", FORM)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(server.storage.draft("editor-a").unwrap().is_empty());
+    let (_, preview) = send(&app, "GET", &preview_path, &cookie, None, None).await;
+    assert!(!preview.contains(NOTE));
+}
+
+#[tokio::test]
+async fn a_record_with_a_bad_field_is_refused_with_its_path_and_nothing_kept() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+    let (id, item) = item_with_materials(&server);
+    let path = format!("/api/v1/studio/draft/item/{id}");
+
+    // Breaks a rule of the importer.
+    let mut none = item.clone();
+    none["situations"][0]["materials"][0]["copies"] = json!(0);
+    let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&none)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(
+        answer["details"]["problems"][0]["field"],
+        "situations[0].materials[0].copies"
+    );
+    assert_eq!(answer["details"]["problems"][0]["message"], "至少为 1");
+
+    // Does not parse as an item.
+    let mut words = item.clone();
+    words["situations"][0]["materials"][0]["copies"] = json!("两份");
+    let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&words)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        answer.contains("situations[0].materials[0].copies"),
+        "{answer}"
+    );
+
+    // A record saved under another record's key.
+    let other = format!("/api/v1/studio/draft/item/{id}x");
+    let (status, answer) = send(&app, "PUT", &other, &cookie, Some(FORM), json(&item)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer.contains(r#""field":"id""#), "{answer}");
+
+    assert!(server.storage.draft("editor-a").unwrap().is_empty());
+    assert!(audited(
+        &server,
+        "editor-a",
+        "studio.edit",
+        &format!("item {id}"),
+        "refused"
+    ));
+}
+
+#[tokio::test]
+async fn the_check_route_names_each_field_as_typed() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+    let (_, mut item) = item_with_materials(&server);
+
+    let (status, answer) = send(
+        &app,
+        "POST",
+        "/api/v1/studio/check/item",
+        &cookie,
+        Some(FORM),
+        json(&item),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_str::<Value>(&answer).unwrap()["problems"],
+        json!([])
+    );
+
+    item["name"] = json!(" ");
+    item["channels"]["halls"][0]["outlet"] = json!("hall-nowhere");
+    let (status, answer) = send(
+        &app,
+        "POST",
+        "/api/v1/studio/check/item",
+        &cookie,
+        Some(FORM),
+        json(&item),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let problems = serde_json::from_str::<Value>(&answer).unwrap()["problems"].clone();
+    let fields: Vec<&str> = problems
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"name"), "{answer}");
+    assert!(fields.contains(&"channels.halls[0].outlet"), "{answer}");
+    assert!(answer.contains("不能为空") && answer.contains("没有这个地点：hall-nowhere"));
+    // Checking keeps nothing.
+    assert!(server.storage.draft("editor-a").unwrap().is_empty());
+
+    // A notice whose expiry is before it starts, and a slide of another kind of colour.
+    let notice = json!({"id": "n1", "kind": "闭厅通知", "outlet": null, "title": "闭厅",
+        "text": "元旦闭厅", "starts_at": "2027-01-02T00:00:00", "expires_at": "2027-01-01T00:00:00"});
+    let (_, answer) = send(
+        &app,
+        "POST",
+        "/api/v1/studio/check/notice",
+        &cookie,
+        Some(FORM),
+        json(&notice),
+    )
+    .await;
+    assert!(answer.contains(r#""field":"expires_at""#), "{answer}");
+    let slide = json!({"id": "s9", "title": "t", "subtitle": "", "color": "blue"});
+    let (_, answer) = send(
+        &app,
+        "POST",
+        "/api/v1/studio/check/slide",
+        &cookie,
+        Some(FORM),
+        json(&slide),
+    )
+    .await;
+    assert!(answer.contains(r#""field":"color""#), "{answer}");
+}
+
+#[tokio::test]
+async fn a_viewer_staff_or_training_login_cannot_edit_and_each_refusal_is_audited() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let (id, item) = item_with_materials(&server);
+    let path = format!("/api/v1/studio/draft/item/{id}");
+    for name in ["viewer-a", "staff-a"] {
+        let cookie = login(&server, name);
+        let (status, page) = send(&app, "GET", "/studio", &cookie, None, None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            page.contains("内容编辑只对内容编辑人员和管理员开放"),
+            "{page}"
+        );
+        let (status, _) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&item)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(audited(
+            &server,
+            name,
+            "studio.edit",
+            &format!("item {id}"),
+            "forbidden"
+        ));
+        assert!(audited(&server, name, "studio.view", "drafts", "forbidden"));
+    }
+    let training = training_login(&server, "editor-a");
+    let (status, _) = send(&app, "PUT", &path, &training, Some(FORM), json(&item)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, page) = send(
+        &app,
+        "GET",
+        &format!("/studio/preview/item/{id}"),
+        &training,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("培训登录"), "{page}");
+    assert!(server.storage.draft("editor-a").unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_over_long_body_or_a_post_without_the_token_is_refused() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+    let (id, mut item) = item_with_materials(&server);
+    let path = format!("/api/v1/studio/draft/item/{id}");
+
+    item["situations"][0]["materials"][0]["note"] = json!("长".repeat(100_000));
+    let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&item)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+
+    item["situations"][0]["materials"][0]["note"] = json!(NOTE);
+    let (status, _) = send(&app, "PUT", &path, &cookie, None, json(&item)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = send(
+        &app,
+        "PUT",
+        &path,
+        &cookie,
+        Some(&"f".repeat(48)),
+        json(&item),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(server.storage.draft("editor-a").unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn records_are_created_and_deleted_in_the_draft_unless_others_still_need_them() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+
+    let (status, page) = send(&app, "GET", "/studio/new/notice", &cookie, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("新建临时通知") && page.contains(r#"type="datetime-local""#));
+    let notice = json!({"id": "closed-newyear", "kind": "闭厅通知", "outlet": "hall-futian",
+        "title": "元旦闭厅", "text": "1月1日闭厅，自助区照常开放。",
+        "starts_at": "2026-12-30T18:00:00", "expires_at": "2027-01-02T00:00:00"});
+    let (status, answer) = send(
+        &app,
+        "PUT",
+        "/api/v1/studio/draft/notice/closed-newyear",
+        &cookie,
+        Some(FORM),
+        json(&notice),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, page) = send(
+        &app,
+        "GET",
+        "/studio/edit/notice/closed-newyear",
+        &cookie,
+        None,
+        None,
+    )
+    .await;
+    assert!(page.contains(r#"value="2027-01-02T00:00""#), "{page}");
+    let (_, studio) = send(&app, "GET", "/studio", &cookie, None, None).await;
+    assert!(studio.contains(r#"data-record="notice closed-newyear""#) && studio.contains("新建"));
+
+    // An outlet that items are still handled at cannot go.
+    let (status, page) = send(
+        &app,
+        "POST",
+        "/studio/draft/outlet/hall-futian/delete",
+        &cookie,
+        None,
+        form(&[("csrf", FORM)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("不能删除"), "{page}");
+    // A FAQ can.
+    let faq = server.phone.current().unwrap().pack.faqs[0].id.clone();
+    let (status, _) = send(
+        &app,
+        "POST",
+        &format!("/studio/draft/faq/{faq}/delete"),
+        &cookie,
+        None,
+        form(&[("csrf", FORM)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let draft = server.storage.draft("editor-a").unwrap();
+    assert!(
+        draft
+            .iter()
+            .any(|r| r.kind == "faq" && r.key == faq && r.body.is_none())
+    );
+    assert!(audited(
+        &server,
+        "editor-a",
+        "studio.edit",
+        &format!("faq {faq}"),
+        "deleted"
+    ));
+}
