@@ -381,6 +381,7 @@ async fn import(
     Upload(bytes): Upload,
 ) -> Result<Json<Value>, AppError> {
     let op = allow(&server, &s, Role::ContentEditor, "content.import")?.to_owned();
+    let is_admin = s.0.role == Role::Admin;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -422,11 +423,26 @@ async fn import(
         };
         let items = pack.items.len();
         if !p.publish {
-            let _ = s2.storage.audit(&op2, "content.import", &format!("{format:?}, checked"), "ok");
-            return Ok(json!({ "checked": true, "items": items, "published": null }));
+            // Every record that differs from the published version goes into the importer's
+            // draft, for review like any edit.
+            let draft = crate::studio::workflow::import_into_draft(&s2, &op2, &pack)?;
+            let _ = s2.storage.audit(
+                &op2,
+                "content.import",
+                &format!("{format:?}, {} record(s) into the draft", draft.count()),
+                "ok",
+            );
+            return Ok(json!({ "checked": true, "items": items, "published": null, "draft": draft }));
         }
-        let (version, manifest) = content::publish_live(&s2, pack, &op2, "")
-            .map_err(AppError::internal)?;
+        // Publishing straight from an import is the admins' bootstrap; editors submit for review.
+        if !is_admin {
+            let _ = s2.storage.audit(&op2, "content.publish", &format!("{format:?} import"), "forbidden");
+            return Err(AppError::new(StatusCode::FORBIDDEN, "请提交审核后发布：导入时不带 publish=true，内容会进入草稿"));
+        }
+        let (version, manifest) = crate::studio::publish::one_at_a_time(|| {
+            content::publish_live(&s2, pack, &op2, "")
+        })
+        .map_err(AppError::internal)?;
         Ok(json!({ "checked": true, "items": items, "published": version, "records": manifest.records }))
     })
     .await

@@ -330,6 +330,10 @@ pub async fn serve(
     let flusher = tokio::spawn(fleet::flush_loop(server.clone(), loops.subscribe()));
     let purger = tokio::spawn(appointments::purge_loop(server.clone(), loops.subscribe()));
     let escalator = tokio::spawn(help::escalation_loop(server.clone(), loops.subscribe()));
+    let scheduler = tokio::spawn(studio::schedule::schedule_loop(
+        server.clone(),
+        loops.subscribe(),
+    ));
     let serving = async {
         tokio::join!(
             tls::serve(
@@ -358,7 +362,7 @@ pub async fn serve(
         }
     }
     loops.fire();
-    let _ = tokio::join!(flusher, purger, escalator);
+    let _ = tokio::join!(flusher, purger, escalator, scheduler);
     tracing::info!("Stopped.");
     Ok(())
 }

@@ -84,9 +84,13 @@ fn enroll_sync_delta_tamper_forgery_revocation_and_tokens() {
     assert_eq!(h["items"], 100);
     println!("first sync: {first} bytes on the wire");
 
+    // An editor's import goes to review: publishing straight from one is the admins'.
+    let (st, r) = import(&s, &editor, "csv", "事项ID,别名\nP43,直接发布\n".as_bytes());
+    assert_eq!(st, 403, "{r}");
+
     // One edited item, published: the push brings it, with only what changed.
     let sheet = "事项ID,承诺时限\nP43,3个工作日\n";
-    let (st, r) = import(&s, &editor, "csv", sheet.as_bytes());
+    let (st, r) = import(&s, &admin, "csv", sheet.as_bytes());
     assert_eq!(st, 200, "{r}");
     let v2 = r["published"].as_str().unwrap().to_owned();
     let h = agent.wait_health(Duration::from_secs(20), |h| version(h) == v2);
@@ -101,7 +105,7 @@ fn enroll_sync_delta_tamper_forgery_revocation_and_tokens() {
     agent.stop();
     let (st, r) = import(
         &s,
-        &editor,
+        &admin,
         "csv",
         "事项ID,别名\nP44,测试别名甲\n".as_bytes(),
     );
@@ -150,7 +154,7 @@ fn enroll_sync_delta_tamper_forgery_revocation_and_tokens() {
     agent.stop();
     let (st, r) = import(
         &s,
-        &editor,
+        &admin,
         "csv",
         "事项ID,别名\nP45,测试别名丙\n".as_bytes(),
     );

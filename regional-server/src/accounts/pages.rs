@@ -31,11 +31,12 @@ pub(super) fn routes() -> Router<Arc<Server>> {
         .route("/operators/reset", post(reset))
 }
 
-const ROLES: [Role; 5] = [
+const ROLES: [Role; 6] = [
     Role::QueueStaff,
     Role::HallManager,
     Role::Viewer,
     Role::ContentEditor,
+    Role::Reviewer,
     Role::Admin,
 ];
 

@@ -122,6 +122,8 @@ pub trait StudioStore {
     fn finish(&self, id: i64, version: Result<&str, &str>) -> Result<()>;
     /// A returned (or submitted) change set back into its editor's draft: state withdrawn.
     fn withdraw(&self, id: i64, editor: &str, at: &str) -> Result<()>;
+    /// The published version named `version`, if there is one.
+    fn published_version(&self, version: &str) -> Result<Option<super::Version>>;
 }
 
 const SET_COLUMNS: &str = "c.id, c.editor, c.title, c.state, c.base_version, c.submitted_at, \
@@ -326,6 +328,27 @@ impl StudioStore for Sqlite {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn published_version(&self, version: &str) -> Result<Option<super::Version>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT version, region, manifest, signature, published_at, published_by \
+                 FROM versions WHERE version = ?1",
+                [version],
+                |r| {
+                    Ok(super::Version {
+                        version: r.get(0)?,
+                        region: r.get(1)?,
+                        manifest: r.get(2)?,
+                        signature: r.get(3)?,
+                        published_at: r.get(4)?,
+                        published_by: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 }
 

@@ -12,9 +12,36 @@ use crate::Server;
 use crate::error::AppError;
 use crate::storage::ChangedRecord;
 
+pub mod access;
+mod api;
+pub mod diff;
+pub mod publish;
+mod review;
+pub mod schedule;
+pub mod workflow;
+
 /// The studio's routes (operators' listener).
 pub fn routes() -> Router<Arc<Server>> {
     Router::new()
+        .merge(review::routes())
+        .merge(api::routes())
+}
+
+/// Runs studio work (storage, publishing) off the runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(AppError::internal)?
+}
+
+/// A change set's number from the path, or 404.
+fn set_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| AppError::new(axum::http::StatusCode::NOT_FOUND, "没有这个变更"))
 }
 
 /// The published content (its version and pack), or a clear refusal when nothing is.
@@ -33,16 +60,45 @@ pub fn draft_pack(server: &Server, editor: &str) -> Result<ContentPack, AppError
         bundle::apply_record(&mut pack, &r.kind, &r.key, r.body.as_deref())
             .map_err(AppError::internal)?;
     }
-    pack.items.sort_by(|a, b| a.id.cmp(&b.id));
+    in_order(&mut pack);
     Ok(pack)
+}
+
+/// Puts a pack's records in key order, as a pack directory lists them (a pack read back from
+/// its bundle comes in shard order).
+pub fn in_order(pack: &mut ContentPack) {
+    pack.items.sort_by(|a, b| a.id.cmp(&b.id));
+    pack.outlets.sort_by(|a, b| a.id.cmp(&b.id));
+    pack.floor_plans.sort_by(|a, b| a.hall.cmp(&b.hall));
+    pack.faqs.sort_by(|a, b| a.id.cmp(&b.id));
+    pack.slides.sort_by(|a, b| a.id.cmp(&b.id));
+    pack.forms.sort_by(|a, b| a.id.cmp(&b.id));
+    pack.notices.sort_by(|a, b| a.id.cmp(&b.id));
 }
 
 /// The SHA-256 of record `kind`/`key` in `pack`, if it has it.
 pub fn record_sha(pack: &ContentPack, kind: &str, key: &str) -> Option<String> {
-    bundle::records(pack)
-        .into_iter()
-        .find(|r| r.kind == kind && r.key == key)
-        .map(|r| r.sha256())
+    record_body(pack, kind, key).map(|b| bundle::sha256_hex(&b))
+}
+
+/// The JSON body of record `kind`/`key` in `pack` as the bundle keeps it (only that record is
+/// serialised).
+pub fn record_body(pack: &ContentPack, kind: &str, key: &str) -> Option<Vec<u8>> {
+    fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+        serde_json::to_vec(v).expect("content records serialise")
+    }
+    match kind {
+        "region" => pack.region.as_ref().filter(|r| r.id == key).map(json),
+        "item" => pack.items.iter().find(|r| r.id == key).map(json),
+        "outlet" => pack.outlets.iter().find(|r| r.id == key).map(json),
+        "floor_plan" => pack.floor_plans.iter().find(|r| r.hall == key).map(json),
+        "faq" => pack.faqs.iter().find(|r| r.id == key).map(json),
+        "slide" => pack.slides.iter().find(|r| r.id == key).map(json),
+        "form" => pack.forms.iter().find(|r| r.id == key).map(json),
+        "notice" => pack.notices.iter().find(|r| r.id == key).map(json),
+        "base_map" => pack.base_map.as_ref().map(json),
+        _ => None,
+    }
 }
 
 /// Keeps one record's new body (`None`: removed) in the editor's draft, noting what it was in
@@ -68,4 +124,23 @@ pub fn save_record(
             },
         )
         .map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_record_hashes_as_the_bundle_lists_it() {
+        let pack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+        for r in bundle::records(&pack) {
+            assert_eq!(
+                record_sha(&pack, r.kind, &r.key),
+                Some(r.sha256()),
+                "{}",
+                r.key
+            );
+        }
+        assert_eq!(record_sha(&pack, "item", "no such item"), None);
+    }
 }

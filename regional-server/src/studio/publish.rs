@@ -1,0 +1,183 @@
+//! Publishing an approved change set: its records laid over the latest published version
+//! (never over a record someone published since the set's base: the set fails, naming it),
+//! the result validated, then published live; and any earlier version published again as the
+//! next one (rollback). Blocking: call on a blocking thread.
+
+use std::sync::Mutex;
+
+use axum::http::StatusCode;
+use menpai_model::bundle;
+
+use super::diff;
+use crate::Server;
+use crate::content;
+use crate::error::AppError;
+use crate::storage::{ChangeSet, ChangeState, StorageError};
+
+/// One studio publish at a time: each merges over the version the previous one made.
+static PUBLISHING: Mutex<()> = Mutex::new(());
+
+/// Runs `f` while no other studio publish (or admin import publish) runs.
+pub fn one_at_a_time<T>(f: impl FnOnce() -> T) -> T {
+    let _held = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
+/// Publishes the approved change set `set` (now due); returns it as it ends: published, or
+/// failed with why (audited either way). A set another thread published meanwhile is left as
+/// it is.
+pub fn change_set(server: &Server, set: &ChangeSet) -> Result<ChangeSet, AppError> {
+    let reread = || {
+        server
+            .storage
+            .change_set(set.id)
+            .map_err(AppError::internal)?
+            .ok_or_else(|| AppError::internal("a change set vanished"))
+    };
+    one_at_a_time(|| {
+        let set = reread()?;
+        if set.state != ChangeState::Approved {
+            return Ok(set);
+        }
+        let by = set.reviewer.clone().unwrap_or_else(|| set.editor.clone());
+        let (version, outcome) = match merge_and_publish(server, &set, &by) {
+            Ok(v) => (
+                Ok(v.clone()),
+                (
+                    "studio.publish",
+                    format!("#{} {} → {v}", set.id, set.title),
+                    "ok",
+                ),
+            ),
+            Err(reason) => (
+                Err(reason.clone()),
+                (
+                    "studio.failed",
+                    format!("#{} {}: {reason}", set.id, set.title),
+                    "failed",
+                ),
+            ),
+        };
+        server
+            .storage
+            .finish(set.id, version.as_deref().map_err(String::as_str))
+            .map_err(AppError::internal)?;
+        let _ = server.storage.audit(&by, outcome.0, &outcome.1, outcome.2);
+        reread()
+    })
+}
+
+/// The set's records over the latest published pack, published; or why not (plain Chinese).
+fn merge_and_publish(server: &Server, set: &ChangeSet, by: &str) -> Result<String, String> {
+    let internal = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, id = set.id, "Publishing a change set failed.");
+        "服务器内部错误，没有发布".to_owned()
+    };
+    let mut pack = content::latest_pack(server.storage.as_ref())
+        .map_err(|e| internal(&e))?
+        .ok_or_else(|| "还没有发布过内容".to_owned())?;
+    let records = server
+        .storage
+        .change_set_records(set.id)
+        .map_err(|e| internal(&e))?;
+    let changed_since: Vec<String> = records
+        .iter()
+        .filter(|r| super::record_sha(&pack, &r.kind, &r.key) != r.base_sha)
+        .map(|r| {
+            let body = super::record_body(&pack, &r.kind, &r.key)
+                .or_else(|| r.body.clone())
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            diff::title(&r.kind, &r.key, body.as_ref())
+        })
+        .collect();
+    if !changed_since.is_empty() {
+        return Err(format!(
+            "提交后这些记录已被其他发布修改，为免覆盖没有发布：{}。请撤回后在最新内容上重新修改",
+            changed_since.join("、")
+        ));
+    }
+    for r in &records {
+        bundle::apply_record(&mut pack, &r.kind, &r.key, r.body.as_deref())
+            .map_err(|e| format!("{} 的内容读不出：{e}", diff::title(&r.kind, &r.key, None)))?;
+    }
+    super::in_order(&mut pack);
+    if let Err(errors) = pack.validate() {
+        let listed: Vec<String> = errors
+            .iter()
+            .take(10)
+            .map(|e| format!("{} {}：{}", e.record, e.field, e.message))
+            .collect();
+        return Err(format!(
+            "合并后的内容有 {} 处问题，没有发布：{}",
+            errors.len(),
+            listed.join("；")
+        ));
+    }
+    let detail = format!("变更 #{} {}", set.id, set.title);
+    match content::publish_live(server, pack, by, &detail) {
+        Ok((version, _)) => Ok(version),
+        Err(StorageError::Conflict(m)) => Err(m),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+/// Publishes version `version`'s content again as the next version (rollback).
+pub fn republish(server: &Server, version: &str, by: &str) -> Result<String, AppError> {
+    let v = server
+        .storage
+        .published_version(version)
+        .map_err(AppError::internal)?
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("没有版本 {version}")))?;
+    let mut pack = content::pack_of(server.storage.as_ref(), &v).map_err(AppError::internal)?;
+    super::in_order(&mut pack);
+    let detail = format!("回滚到 {version}");
+    let (new_version, _) = one_at_a_time(|| content::publish_live(server, pack, by, &detail))
+        .map_err(|e| match e {
+            StorageError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
+            e => AppError::internal(e),
+        })?;
+    let _ = server.storage.audit(
+        by,
+        "content.republish",
+        &format!("{version} → {new_version}"),
+        "ok",
+    );
+    Ok(new_version)
+}
+
+/// One published version as the versions list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Published {
+    pub version: String,
+    pub published_at: String,
+    pub published_by: String,
+    /// The change set it published, if it came from one.
+    pub change_set: Option<i64>,
+    pub change_title: Option<String>,
+}
+
+/// The latest versions, newest first, each with the change set it published.
+pub fn history(server: &Server, limit: usize) -> Result<Vec<Published>, AppError> {
+    let sets = server
+        .storage
+        .change_sets(&[ChangeState::Published], limit * 4)
+        .map_err(AppError::internal)?;
+    Ok(server
+        .storage
+        .versions(limit)
+        .map_err(AppError::internal)?
+        .into_iter()
+        .map(|v| {
+            let set = sets
+                .iter()
+                .find(|s| s.published_version.as_deref() == Some(v.version.as_str()));
+            Published {
+                change_set: set.map(|s| s.id),
+                change_title: set.map(|s| s.title.clone()),
+                version: v.version,
+                published_at: v.published_at,
+                published_by: v.published_by,
+            }
+        })
+        .collect())
+}
