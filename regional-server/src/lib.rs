@@ -91,6 +91,8 @@ pub struct Server {
     pub device_tickets: ratelimit::RateLimit,
     /// Help calls per terminal a minute (a stuck button must not flood the hall's pages).
     pub help_calls: ratelimit::RateLimit,
+    /// Studio uploads per editor an hour.
+    pub studio_uploads: ratelimit::RateLimit,
     /// Derives each terminal's ticket key: the secret a ticket's link carries is made with it.
     pub ticket_keys: tickets::TicketKeys,
     pub sms: Box<dyn sms::SmsSender>,
@@ -176,6 +178,10 @@ impl Server {
                 help::CALLS_PER_MINUTE,
                 std::time::Duration::from_secs(60),
             ),
+            studio_uploads: ratelimit::RateLimit::new(
+                studio::files::UPLOADS_PER_HOUR,
+                studio::files::UPLOAD_WINDOW,
+            ),
             ticket_keys,
             revoked,
             sms,
@@ -244,6 +250,10 @@ fn admin_routes(config: &Config) -> Router<Arc<Server>> {
         .merge(training::routes());
     bounded(routes, config.max_body_bytes)
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))
+        .merge(bounded(
+            studio::files::upload_routes(),
+            menpai_model::file::MAX_FILE_BYTES as usize,
+        ))
         .merge(live::routes())
         .layer(axum::middleware::map_response(no_store))
 }

@@ -5,9 +5,12 @@
 //! Short URLs (the scheme QR codes and menus use, documented in `regional-server/phone-urls.md`):
 //! `/h/{hall}` the hall's plate · `/i/{item}` an item's guide · `/c/{item}?s=a,b` a checklist ·
 //! `/o` outlets near me · `/o/{outlet}` one outlet · `/t/{hall}/{yyyymmdd}/{number}` a ticket ·
-//! `/book/{hall}/{item}` booking · `/a/{id}` a booking's confirmation.
+//! `/book/{hall}/{item}` booking · `/a/{id}` a booking's confirmation · `/forms/{file}` a blank
+//! form, `/forms/{file}/sample` its filled-in sample · `/files/{sha}/{name}` a picture the
+//! content names.
 
 mod checklist;
+pub mod downloads;
 mod outlets;
 mod pages;
 pub mod ticket;
@@ -63,7 +66,9 @@ pub fn routes() -> Router<Arc<Server>> {
         .route("/c/{item}", get(checklist::page))
         .route("/o", get(outlets::near))
         .route("/o/{outlet}", get(outlets::outlet))
-        .route("/forms/{file}", get(pages::form))
+        .route("/forms/{file}", get(downloads::form))
+        .route("/forms/{file}/sample", get(downloads::form_sample))
+        .route("/files/{sha}/{name}", get(downloads::file))
         .route("/t/{hall}/{day}/{number}", get(ticket::page))
         .route("/t/{hall}/{day}/{number}/live", get(ticket::live_json))
         .route("/t/{hall}/{day}/{number}/rate", post(ticket::rate))

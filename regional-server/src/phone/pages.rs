@@ -11,6 +11,7 @@ use menpai_model::outlet::Outlet;
 use pinyin::ToPinyin;
 use serde::Deserialize;
 
+use super::downloads::{file_url, sample_url};
 use super::{Current, cached, hall_of, not_found, urlencode};
 use crate::Server;
 use crate::html::{Markup, Page, footer, html, list, tel_link};
@@ -186,6 +187,19 @@ pub(super) fn material_line(c: &Current, m: &menpai_model::item::Material) -> Ma
         }
         @if let Some(form) = form {
             " " a href=(form.url) { "下载表格" }
+            @if form.sample.is_some() {
+                " · " a href=(sample_url(form)) { "下载样表" }
+            }
+        }
+        @if m.sample.is_some() || m.note.is_some() || m.sample_image.is_some() {
+            div class="muted check" {
+                "审查要点："
+                @if let Some(s) = &m.sample { (s) " " }
+                @if let Some(n) = &m.note { (n) " " }
+                @if let Some(img) = &m.sample_image {
+                    a href=(file_url(img)) { "看示例图" }
+                }
+            }
         }
     }
 }
@@ -255,6 +269,9 @@ pub fn guide_body(c: &Current, item: &Item, hall: Option<&Outlet>) -> Markup {
             span class="tag" { (item.department) }
             span class="tag" { "最多跑 " (item.visits) " 次" }
         }
+        @if !item.code.is_empty() {
+            p class="muted" id="code" { "事项编码 " (item.code) }
+        }
         @if let (Some(h), Some(_)) = (hall, &item.business_type) {
             p { a href={ "/book/" (h.id) "/" (item.id) } { "预约到" (h.name) "办理" } }
         }
@@ -316,41 +333,6 @@ pub fn guide_body(c: &Current, item: &Item, hall: Option<&Outlet>) -> Markup {
         }
         (footer(&c.version))
     }
-}
-
-/// `/forms/{file}`: a blank form named by the content. Packs carry the form's name, not its
-/// file, so this says where to get it and which items need it.
-pub(super) async fn form(
-    State(server): State<Arc<Server>>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(c) = server.phone.current() else {
-        return not_found("这份表格", None);
-    };
-    let url = format!("/forms/{file}");
-    let Some(form) = c.pack.forms.iter().find(|f| f.url == url) else {
-        return not_found("这份表格", None);
-    };
-    let needed_by = c.pack.items.iter().filter(|i| {
-        i.materials
-            .iter()
-            .chain(i.situations.iter().flat_map(|s| &s.materials))
-            .any(|m| m.template_form.as_deref() == Some(form.id.as_str()))
-    });
-    let body = html! {
-        h1 id="form" { (form.name) }
-        div class="card" {
-            p { "空白表格可在服务大厅咨询台免费领取，窗口备有填写样表。" }
-            p class="muted" { "电子版由主管部门上传后可在这里下载。" }
-        }
-        h2 { "需要这份表格的事项" }
-        div class="card list" {
-            @for i in needed_by { a href={ "/i/" (i.id) } { (i.name) } }
-        }
-        (footer(&c.version))
-    };
-    cached(&headers, Page::phone(&form.name).render(body))
 }
 
 #[cfg(test)]

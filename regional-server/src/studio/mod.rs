@@ -15,6 +15,7 @@ use crate::storage::ChangedRecord;
 pub mod access;
 mod api;
 pub mod diff;
+pub mod files;
 pub mod publish;
 mod review;
 pub mod schedule;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<Arc<Server>> {
     Router::new()
         .merge(review::routes())
         .merge(api::routes())
+        .merge(files::routes())
 }
 
 /// Runs studio work (storage, publishing) off the runtime.

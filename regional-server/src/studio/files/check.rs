@@ -1,0 +1,388 @@
+//! What an uploaded file is, read from its bytes (never from its name or the type it claims):
+//! PDF, Word and Excel (old and new), PNG, JPEG and WebP; archives and pictures are measured
+//! before they are opened, so a zip bomb or a decompression bomb is refused, not inflated.
+
+use std::io::{Cursor, Read};
+
+use axum::http::StatusCode;
+use menpai_model::file::{FORM_TYPES, FileRef, IMAGE_TYPES, MAX_FILE_BYTES, name_problem};
+
+pub const PDF: &str = "application/pdf";
+pub const DOC: &str = "application/msword";
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+pub const XLS: &str = "application/vnd.ms-excel";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const PNG: &str = "image/png";
+pub const JPEG: &str = "image/jpeg";
+pub const WEBP: &str = "image/webp";
+
+/// A picture is at most this many pixels wide and high (a scanned A4 page at 300 dpi is less).
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+/// What the parts of a DOCX or XLSX may inflate to, together; and how many parts it may have.
+const MAX_INFLATED: u64 = 64 << 20;
+const MAX_PARTS: usize = 5_000;
+
+/// Why a file is refused: the status and a message for the editor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+fn refuse(status: StatusCode, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        message: message.into(),
+    }
+}
+
+fn unprocessable(message: impl Into<String>) -> Refusal {
+    refuse(StatusCode::UNPROCESSABLE_ENTITY, message)
+}
+
+/// The type's name on pages.
+pub fn label(media_type: &str) -> &'static str {
+    match media_type {
+        PDF => "PDF 文档",
+        DOC => "Word 文档（DOC）",
+        DOCX => "Word 文档（DOCX）",
+        XLS => "Excel 表格（XLS）",
+        XLSX => "Excel 表格（XLSX）",
+        PNG => "PNG 图片",
+        JPEG => "JPEG 图片",
+        WEBP => "WebP 图片",
+        _ => "不支持的类型",
+    }
+}
+
+/// The extension a file of this type is saved with.
+pub fn extension(media_type: &str) -> &'static str {
+    match media_type {
+        PDF => "pdf",
+        DOC => "doc",
+        DOCX => "docx",
+        XLS => "xls",
+        XLSX => "xlsx",
+        PNG => "png",
+        JPEG => "jpg",
+        WEBP => "webp",
+        _ => "bin",
+    }
+}
+
+/// The type a file name's extension stands for.
+fn type_of_extension(name: &str) -> Option<&'static str> {
+    let (_, ext) = name.rsplit_once('.')?;
+    Some(match ext.to_ascii_lowercase().as_str() {
+        "pdf" => PDF,
+        "doc" => DOC,
+        "docx" => DOCX,
+        "xls" => XLS,
+        "xlsx" => XLSX,
+        "png" => PNG,
+        "jpg" | "jpeg" => JPEG,
+        "webp" => WEBP,
+        _ => return None,
+    })
+}
+
+/// Checks an upload named `name`, claimed to be `claimed` (the request's `Content-Type`;
+/// `None` or `application/octet-stream` when the browser did not know): its reference when
+/// name, claim and bytes agree and the bytes are a sound file of a kind the content takes.
+pub fn check(name: &str, claimed: Option<&str>, bytes: &[u8]) -> Result<FileRef, Refusal> {
+    if let Some(p) = name_problem(name) {
+        return Err(unprocessable(p));
+    }
+    if bytes.is_empty() {
+        return Err(unprocessable("文件是空的"));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("文件超过 {} MB", MAX_FILE_BYTES >> 20),
+        ));
+    }
+    let by_name = type_of_extension(name).ok_or_else(|| {
+        refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("文件名“{name}”的扩展名不支持：只收 PDF、DOC、DOCX、XLS、XLSX、PNG、JPG、WebP"),
+        )
+    })?;
+    let claimed = claimed
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .filter(|c| !c.is_empty() && c != "application/octet-stream");
+    if let Some(c) = &claimed
+        && !FORM_TYPES.contains(&c.as_str())
+        && !IMAGE_TYPES.contains(&c.as_str())
+    {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("不支持的文件类型 {c}：只收 PDF、Word、Excel 表格和 PNG、JPEG、WebP 图片"),
+        ));
+    }
+    let found = sniff(bytes)?;
+    if let Some(c) = &claimed
+        && c != found
+    {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "文件内容是{}，但声明的类型是{}（{c}），两者不符",
+                label(found),
+                label(c)
+            ),
+        ));
+    }
+    if by_name != found {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "文件内容是{}，但文件名“{name}”表示{}，两者不符",
+                label(found),
+                label(by_name)
+            ),
+        ));
+    }
+    if IMAGE_TYPES.contains(&found) {
+        check_picture(found, bytes)?;
+    }
+    Ok(FileRef {
+        sha256: menpai_model::bundle::sha256_hex(bytes),
+        media_type: found.to_owned(),
+        size: bytes.len() as u64,
+        name: name.to_owned(),
+        path: None,
+    })
+}
+
+/// The type of `bytes`, from their magic numbers and, for archives and compound files, what
+/// they hold.
+pub fn sniff(bytes: &[u8]) -> Result<&'static str, Refusal> {
+    const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if bytes.starts_with(b"%PDF-") {
+        let tail = &bytes[bytes.len().saturating_sub(2048)..];
+        if !tail.windows(5).any(|w| w == b"%%EOF") {
+            return Err(unprocessable(
+                "PDF 文件不完整（没有结尾标记），请重新导出后上传",
+            ));
+        }
+        return Ok(PDF);
+    }
+    if bytes.starts_with(PNG_MAGIC) {
+        return Ok(PNG);
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Ok(JPEG);
+    }
+    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Ok(WEBP);
+    }
+    if bytes.starts_with(OLE) {
+        return compound_kind(bytes);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return office_kind(bytes);
+    }
+    Err(unprocessable(
+        "看不出文件是什么：不是 PDF、Word、Excel 文件，也不是 PNG、JPEG、WebP 图片",
+    ))
+}
+
+/// An old Office file (OLE compound file): Word names a `WordDocument` stream, Excel a
+/// `Workbook` (or `Book`) stream, in UTF-16 in its directory.
+fn compound_kind(bytes: &[u8]) -> Result<&'static str, Refusal> {
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let has = |s: &str| {
+        let needle = utf16(s);
+        bytes.windows(needle.len()).any(|w| w == needle)
+    };
+    if has("WordDocument") {
+        Ok(DOC)
+    } else if has("Workbook") || has("Book") {
+        Ok(XLS)
+    } else {
+        Err(unprocessable(
+            "这是一个 Office 复合文件，但既不是 Word 文档也不是 Excel 表格",
+        ))
+    }
+}
+
+/// A DOCX or XLSX (a ZIP with `[Content_Types].xml` and `word/` or `xl/` parts), after every
+/// part is inflated into nothing, counting: a zip bomb stops at the limit.
+fn office_kind(bytes: &[u8]) -> Result<&'static str, Refusal> {
+    let bad = |e: &dyn std::fmt::Display| unprocessable(format!("ZIP 文件损坏：{e}"));
+    let bomb = || {
+        unprocessable(format!(
+            "文件解压后超过 {} MB，不是正常的 Word 或 Excel 文件",
+            MAX_INFLATED >> 20
+        ))
+    };
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| bad(&e))?;
+    if zip.len() > MAX_PARTS {
+        return Err(unprocessable(format!(
+            "文件里有 {} 个部件，不是正常的 Word 或 Excel 文件",
+            zip.len()
+        )));
+    }
+    let has = |prefix: &[u8], whole: bool| {
+        zip.file_names_raw().any(|n| {
+            if whole {
+                n == prefix
+            } else {
+                n.starts_with(prefix)
+            }
+        })
+    };
+    let kind = if !has(b"[Content_Types].xml", true) {
+        None
+    } else if has(b"word/", false) {
+        Some(DOCX)
+    } else if has(b"xl/", false) {
+        Some(XLSX)
+    } else {
+        None
+    };
+    let kind = kind.ok_or_else(|| {
+        unprocessable("这是一个 ZIP 压缩包，不是 Word（DOCX）或 Excel（XLSX）文件")
+    })?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let part = zip.by_index(i).map_err(|e| bad(&e))?;
+        if part.size() > MAX_INFLATED - total {
+            return Err(bomb());
+        }
+        let left = MAX_INFLATED - total;
+        let n =
+            std::io::copy(&mut part.take(left + 1), &mut std::io::sink()).map_err(|e| bad(&e))?;
+        total += n;
+        if total > MAX_INFLATED {
+            return Err(bomb());
+        }
+    }
+    Ok(kind)
+}
+
+/// A picture's size within [`MAX_IMAGE_SIDE`], read before any pixel is decoded; PNG and JPEG
+/// are then decoded under the same limits, so a broken or bomb picture is refused.
+fn check_picture(media_type: &str, bytes: &[u8]) -> Result<(), Refusal> {
+    let too_big = |w: u32, h: u32| {
+        unprocessable(format!(
+            "图片 {w}×{h} 像素，太大：长宽都不能超过 {MAX_IMAGE_SIDE} 像素"
+        ))
+    };
+    if media_type == WEBP {
+        let (w, h) =
+            webp_size(bytes).ok_or_else(|| unprocessable("WebP 图片损坏：读不出图片大小"))?;
+        return if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
+            Err(too_big(w, h))
+        } else {
+            Ok(())
+        };
+    }
+    let format = if media_type == PNG {
+        image::ImageFormat::Png
+    } else {
+        image::ImageFormat::Jpeg
+    };
+    let broken =
+        |e: &dyn std::fmt::Display| unprocessable(format!("{}损坏：{e}", label(media_type)));
+    let (w, h) = image::ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|e| broken(&e))?;
+    if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
+        return Err(too_big(w, h));
+    }
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(u64::from(MAX_IMAGE_SIDE) * u64::from(MAX_IMAGE_SIDE) * 8);
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(limits);
+    reader.decode().map(|_| ()).map_err(|e| broken(&e))
+}
+
+/// A WebP picture's width and height from its first chunk (VP8X canvas, VP8 key frame or
+/// VP8L header). The workspace's `image` has no WebP decoder; the header is all we read.
+fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
+    let chunk = b.get(12..16)?;
+    let le24 = |i: usize| -> Option<u32> {
+        let s = b.get(i..i + 3)?;
+        Some(u32::from(s[0]) | u32::from(s[1]) << 8 | u32::from(s[2]) << 16)
+    };
+    match chunk {
+        b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
+        b"VP8 " => {
+            if b.get(23..26)? != [0x9D, 0x01, 0x2A] {
+                return None;
+            }
+            let w = u32::from(u16::from_le_bytes([*b.get(26)?, *b.get(27)?]) & 0x3FFF);
+            let h = u32::from(u16::from_le_bytes([*b.get(28)?, *b.get(29)?]) & 0x3FFF);
+            Some((w, h))
+        }
+        b"VP8L" => {
+            if *b.get(20)? != 0x2F {
+                return None;
+            }
+            let bits = u32::from_le_bytes(b.get(21..25)?.try_into().ok()?);
+            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::RgbImage::new(w, h)
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn content_decides_not_the_name() {
+        let pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+        assert_eq!(check("表.pdf", Some(PDF), pdf).unwrap().media_type, PDF);
+        assert_eq!(check("表.pdf", None, pdf).unwrap().media_type, PDF);
+        let e = check("表.pdf", Some(PDF), &png(4, 4)).unwrap_err();
+        assert!(
+            e.message.contains("PNG 图片") && e.message.contains("PDF 文档"),
+            "{e:?}"
+        );
+        let e = check("照片.png", Some(PNG), b"just text").unwrap_err();
+        assert!(e.message.contains("看不出"), "{e:?}");
+        let e = check("照片.pdf", Some(PNG), &png(4, 4)).unwrap_err();
+        assert!(e.message.contains("文件名"), "{e:?}");
+        assert_eq!(
+            check("照片.PNG", Some("image/png"), &png(4, 4))
+                .unwrap()
+                .size,
+            png(4, 4).len() as u64
+        );
+    }
+
+    #[test]
+    fn huge_pictures_are_refused_before_decoding() {
+        let e = check("大.png", Some(PNG), &png(5000, 1)).unwrap_err();
+        assert!(e.message.contains("5000×1"), "{e:?}");
+    }
+
+    #[test]
+    fn webp_sizes_are_read_from_the_header() {
+        // A VP8L header for 300×200.
+        let bits: u32 = (300 - 1) | ((200 - 1) << 14);
+        let mut b = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f".to_vec();
+        b.extend(bits.to_le_bytes());
+        assert_eq!(webp_size(&b), Some((300, 200)));
+    }
+}
