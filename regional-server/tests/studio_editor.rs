@@ -400,6 +400,21 @@ async fn records_are_created_and_deleted_in_the_draft_unless_others_still_need_t
     let (_, studio) = send(&app, "GET", "/studio", &cookie, None, None).await;
     assert!(studio.contains(r#"data-record="notice closed-newyear""#) && studio.contains("新建"));
 
+    // A new record cannot take a key in use.
+    let faq = server.phone.current().unwrap().pack.faqs[0].clone();
+    let taken = format!("/api/v1/studio/draft/faq/{}?new=1", faq.id);
+    let (status, answer) = send(
+        &app,
+        "PUT",
+        &taken,
+        &cookie,
+        Some(FORM),
+        json(&serde_json::to_value(&faq).unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer.contains("这个编号已经有了"), "{answer}");
+
     // An outlet that items are still handled at cannot go.
     let (status, page) = send(
         &app,

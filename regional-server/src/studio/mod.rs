@@ -15,6 +15,7 @@ use crate::storage::ChangedRecord;
 pub mod access;
 mod api;
 pub mod diff;
+pub mod editor;
 pub mod files;
 pub mod publish;
 mod review;
@@ -27,6 +28,7 @@ pub fn routes() -> Router<Arc<Server>> {
         .merge(review::routes())
         .merge(api::routes())
         .merge(files::routes())
+        .merge(editor::routes())
 }
 
 /// Runs studio work (storage, publishing) off the runtime.

@@ -59,10 +59,15 @@ pub(super) async fn page(
         }
         (draft_card(&pack, &changes, &token))
         form method="get" action="/studio" role="search" class="filters" {
-            label { "搜索" input type="search" name="q" value=(q) id="q"
-                placeholder="编号、名称、俗称或实施编码"; }
+            label { "搜索" input type="search" name="q" value=(q) id="q" size="32"
+                placeholder="编号、名称、俗称、实施编码或内容"; }
             button { "搜索" }
             @if !q.is_empty() { a href="/studio" { "清除" } }
+        }
+        p class="kinds" {
+            @for kind in Kind::ALL {
+                a class="button secondary" href={ "#list-" (kind.as_str()) } { (kind.label()) }
+            }
         }
         @for kind in Kind::ALL { (kind_list(&pack, kind, &q)) }
     };
@@ -124,7 +129,7 @@ fn draft_card(pack: &ContentPack, changes: &[ChangedRecord], token: &FormToken) 
                 h2 { "提交审核" }
                 form method="post" action="/studio/submit" class="filters" id="submit" {
                     (token.field())
-                    label { "这次修改的说明" input type="text" name="title" required maxlength="100"
+                    label { "这次修改的说明" input type="text" name="title" required maxlength="100" size="40"
                         placeholder="如：更新居民身份证申领的材料要求"; }
                     button { "提交审核" }
                 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -49,12 +49,26 @@ fn record_body(body: &[u8]) -> Result<Vec<u8>, AppError> {
     Ok(body.to_vec())
 }
 
+/// `?new=1`: the record is being created (its key must not be taken).
+#[derive(Debug, Deserialize)]
+pub(super) struct Creating {
+    #[serde(default)]
+    new: Option<u8>,
+}
+
+impl Creating {
+    fn is_new(&self) -> bool {
+        self.new == Some(1)
+    }
+}
+
 /// `POST /api/v1/studio/check/{kind}`: the problems of the record as typed (the body), each
 /// with its field path: `{"problems": [{"field", "message", "record"?}]}`.
 pub(super) async fn check(
     State(server): State<Arc<Server>>,
     s: Session,
     Path(kind): Path<String>,
+    Query(creating): Query<Creating>,
     headers: HeaderMap,
     Upload(body): Upload,
 ) -> Result<Json<Value>, AppError> {
@@ -68,7 +82,13 @@ pub(super) async fn check(
         .unwrap_or_default();
     let problems = blocking(move || {
         let draft = draft_pack(&server, &op.name)?;
-        Ok(check_record(&draft, kind, &key, Some(&body)))
+        Ok(check_record(
+            &draft,
+            kind,
+            &key,
+            Some(&body),
+            creating.is_new(),
+        ))
     })
     .await?;
     Ok(Json(json!({ "problems": problems })))
@@ -80,6 +100,7 @@ pub(super) async fn save(
     State(server): State<Arc<Server>>,
     s: Session,
     Path((kind, key)): Path<(String, String)>,
+    Query(creating): Query<Creating>,
     headers: HeaderMap,
     Upload(body): Upload,
 ) -> Result<Json<Value>, AppError> {
@@ -100,7 +121,7 @@ pub(super) async fn save(
     let (name, key2) = (op.name.clone(), key.clone());
     let problems: Vec<Problem> = blocking(move || {
         let draft = draft_pack(&s2, &name)?;
-        let problems = check_record(&draft, kind, &key2, Some(&body));
+        let problems = check_record(&draft, kind, &key2, Some(&body), creating.is_new());
         if problems.is_empty() {
             save_record(&s2, &name, kind.as_str(), &key2, Some(body))?;
         }
@@ -160,7 +181,7 @@ pub(super) async fn delete(
             if kind.record(&draft, &key2).is_none() {
                 return Err(AppError::new(StatusCode::NOT_FOUND, "草稿里没有这条记录"));
             }
-            let problems = check_record(&draft, kind, &key2, None);
+            let problems = check_record(&draft, kind, &key2, None, false);
             if let Some(p) = problems.first() {
                 let at = p.record.clone().unwrap_or_default();
                 return Err(AppError::new(

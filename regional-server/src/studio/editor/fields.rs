@@ -117,8 +117,18 @@ pub(super) fn record_form(fields: &[Field], record: &Value, locked: &[&str]) -> 
 
 fn field(f: &Field, parent: &Value, locked: bool) -> Markup {
     let v = parent.get(f.key).unwrap_or(&Value::Null);
+    // Texts of several lines, groups and lists take a whole line of the form's grid.
+    let wide = matches!(
+        f.input,
+        Input::Long
+            | Input::OptLong
+            | Input::Group(_)
+            | Input::OptGroup(_)
+            | Input::Rows(..)
+            | Input::TextRows
+    );
     html! {
-        div class="f" {
+        div class={ "f" @if wide { " wide" } } {
             (widget(f, v, Some(f.key), locked))
             @if !f.hint.is_empty() { span class="hint" { (f.hint) } }
             p class="problem" role="alert" {}
@@ -333,11 +343,18 @@ fn file(f: &Field, v: &Value, key: Option<&str>, image: bool) -> Markup {
     } else {
         v.to_string()
     };
+    let sha = v["sha256"].as_str().filter(|s| s.len() == 64);
+    let href = sha.map(|s| format!("/studio/files/{s}"));
+    let picture = sha.is_some() && text(&v["media_type"]).starts_with("image/");
     html! {
         div class="file" {
             span class="l" { (f.label) }
             input type="hidden" data-t="file" data-k=[key] value=(value);
-            span class="file-name" { (shown) }
+            a class="file-link" href=[href.as_deref()] target="_blank" hidden[href.is_none()] {
+                img class="thumb" alt="" src=[href.as_deref().filter(|_| picture)] hidden[!picture];
+                span class="file-name" { (shown) }
+            }
+            span class="file-name none" hidden[href.is_some()] { "未上传" }
             label class="button secondary upload" {
                 "上传…"
                 input type="file" accept=(accept) hidden;

@@ -21,12 +21,14 @@ pub(super) struct Problem {
 }
 
 /// The problems of record `kind`/`key` with `body` (`None`: removed) laid over `draft`: those
-/// of the record itself, and those the change makes in other records.
+/// of the record itself, and those the change makes in other records. `creating`: a new
+/// record, whose key must not be taken.
 pub(super) fn check(
     draft: &ContentPack,
     kind: Kind,
     key: &str,
     body: Option<&[u8]>,
+    creating: bool,
 ) -> Vec<Problem> {
     if let Some(body) = body {
         match kind.parse_record(body) {
@@ -47,7 +49,9 @@ pub(super) fn check(
             Ok(_) => {}
         }
     }
-    if let Some(p) = key_problem(key) {
+    let taken = creating && kind.record(draft, key).is_some();
+    if let Some(p) = key_problem(key).or(taken.then_some("这个编号已经有了，请换一个"))
+    {
         return vec![Problem {
             field: "id".into(),
             message: p.into(),
