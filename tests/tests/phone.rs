@@ -196,8 +196,42 @@ fn checklists_outlets_and_forms_from_the_published_content() {
         assert!(outlet.contains(part), "{part}: {outlet}");
     }
 
-    // A blank form's link lands on a page that says where to get it.
-    let (st, _, form) = get("/forms/form-E01-1.pdf");
+    // 下载表格 gives the real form: a PDF under its Chinese name, cached by its bytes.
+    let r = https_reply(
+        &s.ca_pem(),
+        s.public,
+        "GET",
+        "/forms/form-E01-1.pdf",
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-type"], "application/pdf");
+    assert!(
+        r.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"form-E01-1.pdf\"; filename*=UTF-8''"),
+        "{:?}",
+        r.headers["content-disposition"]
+    );
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert!(r.body.starts_with(b"%PDF-"));
+    if let Some(text) = pdf_text(&r.body) {
+        assert!(text.contains("公司登记（备案）申请书"), "{text}");
+    }
+    let etag = r.headers["etag"].to_str().unwrap().to_owned();
+    let again = https_reply(
+        &s.ca_pem(),
+        s.public,
+        "GET",
+        "/forms/form-E01-1.pdf",
+        &[("if-none-match", &etag)],
+        b"",
+    );
+    assert_eq!(again.status, 304);
+    // A form the content carries no file for lands on a page that says where to get it.
+    let (st, _, form) = get("/forms/form-P01-1.pdf");
     assert_eq!(st, 200, "{form}");
     assert!(form.contains("咨询台免费领取"), "{form}");
 
@@ -405,4 +439,30 @@ fn booking_refuses_cross_site_posts_proves_the_phone_and_keeps_no_personal_data_
     for secret in ["13812345678", "1390000000", "张小明", "李四"] {
         assert!(!log.contains(secret), "{secret} in the log: {log}");
     }
+}
+
+/// The text `pdftotext` reads from a PDF, spaces removed; `None` (said) without poppler-utils.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let Ok(mut child) = Command::new("pdftotext")
+        .args(["-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+    else {
+        eprintln!(
+            "pdftotext is missing (scripts/setup.sh installs poppler-utils): text not checked"
+        );
+        return None;
+    };
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    Some(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .collect(),
+    )
 }
