@@ -93,6 +93,8 @@ pub struct Server {
     pub help_calls: ratelimit::RateLimit,
     /// Studio uploads per editor an hour.
     pub studio_uploads: ratelimit::RateLimit,
+    /// Studio checks and saves per editor a minute (the editor's page checks as one types).
+    pub studio_checks: ratelimit::RateLimit,
     /// Derives each terminal's ticket key: the secret a ticket's link carries is made with it.
     pub ticket_keys: tickets::TicketKeys,
     pub sms: Box<dyn sms::SmsSender>,
@@ -181,6 +183,10 @@ impl Server {
             studio_uploads: ratelimit::RateLimit::new(
                 studio::files::UPLOADS_PER_HOUR,
                 studio::files::UPLOAD_WINDOW,
+            ),
+            studio_checks: ratelimit::RateLimit::new(
+                studio::editor::CHECKS_PER_MINUTE,
+                std::time::Duration::from_secs(60),
             ),
             ticket_keys,
             revoked,

@@ -2,7 +2,8 @@
 //! material's note, the draft lists it and the preview shows it (the public guide does not,
 //! until it is published); a record with a bad field is refused with the field's path and
 //! nothing kept; the check route names the field as typed; a viewer and a training login are
-//! refused (audited); an over-long body and a post without the anti-forgery token are refused.
+//! refused (audited); an over-long body, a post without the anti-forgery token and a check loop
+//! are refused.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -363,6 +364,21 @@ async fn an_over_long_body_or_a_post_without_the_token_is_refused() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(server.storage.draft("editor-a").unwrap().is_empty());
+
+    // An editor whose page checked as often as a minute allows is held back, told how long.
+    let now = std::time::Instant::now();
+    while server.studio_checks.hit("editor-a", now).is_ok() {}
+    let (status, answer) = send(
+        &app,
+        "POST",
+        "/api/v1/studio/check/item",
+        &cookie,
+        Some(FORM),
+        json(&item),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(answer.contains("检查太频繁"), "{answer}");
 }
 
 #[tokio::test]

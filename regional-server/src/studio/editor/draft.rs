@@ -3,6 +3,7 @@
 //! change and every refusal is audited as `studio.edit`, detail `item P43`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Form;
 use axum::Json;
@@ -18,6 +19,7 @@ use super::{MAX_RECORD_BYTES, blocking, editor_of};
 use crate::Server;
 use crate::error::{AppError, Upload};
 use crate::operators::Session;
+use crate::ratelimit::wait_words;
 use crate::studio::{draft_pack, save_record};
 use crate::web::check_form;
 
@@ -35,6 +37,19 @@ fn check_json_post(headers: &HeaderMap) -> Result<(), AppError> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     check_form(headers, token.as_ref())
+}
+
+/// Holds back an editor checking or saving more often than [`super::CHECKS_PER_MINUTE`].
+fn paced(server: &Server, editor: &str) -> Result<(), AppError> {
+    server
+        .studio_checks
+        .hit(editor, Instant::now())
+        .map_err(|wait| {
+            AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("检查太频繁，请 {} 后再试", wait_words(wait)),
+            )
+        })
 }
 
 fn kind_of(raw: &str) -> Result<Kind, AppError> {
@@ -74,6 +89,7 @@ pub(super) async fn check(
 ) -> Result<Json<Value>, AppError> {
     let op = editor_of(&server, &s, "studio.edit", &format!("check {kind}"))?;
     check_json_post(&headers)?;
+    paced(&server, &op.name)?;
     let kind = kind_of(&kind)?;
     let body = record_body(&body)?;
     let key = serde_json::from_slice::<Value>(&body)
@@ -112,7 +128,7 @@ pub(super) async fn save(
             .audit(&op.name, "studio.edit", &detail, "refused");
         e
     };
-    if let Err(e) = check_json_post(&headers) {
+    if let Err(e) = check_json_post(&headers).and_then(|()| paced(&server, &op.name)) {
         return Err(refused(&server, e));
     }
     let kind = kind_of(&kind)?;

@@ -33,6 +33,10 @@ use crate::html::{Section, console};
 use crate::operators::Session;
 use crate::storage::{Operator, Role};
 
+/// Checks and saves one editor may make a minute: the page checks at most every 0.4 s while
+/// one types; a script looping on the route is held back.
+pub const CHECKS_PER_MINUTE: u32 = 240;
+
 /// A record's JSON body is at most this large (the longest demo item is under 20 KiB).
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 
