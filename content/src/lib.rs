@@ -91,25 +91,8 @@ pub fn read_dir(dir: &Path) -> Result<ContentPack, Vec<ValidationError>> {
 /// Reads the files the pack's records name by `path` (under `files/`): fills each reference's
 /// SHA-256 and size, and keeps the bytes in `pack.files`.
 fn load_files(reader: &mut Reader<'_>, pack: &mut ContentPack) {
-    let mut refs: Vec<&mut menpai_model::FileRef> = Vec::new();
-    for item in &mut pack.items {
-        for m in item.materials.iter_mut().chain(
-            item.situations
-                .iter_mut()
-                .flat_map(|s| s.materials.iter_mut()),
-        ) {
-            refs.extend(m.sample_image.as_mut());
-        }
-    }
-    for f in &mut pack.forms {
-        refs.extend(f.blank.as_mut());
-        refs.extend(f.sample.as_mut());
-        refs.extend(f.sample_image.as_mut());
-    }
-    for s in &mut pack.slides {
-        refs.extend(s.image.as_mut());
-    }
-    for r in refs {
+    let mut found = Vec::new();
+    for r in file_refs_mut(pack) {
         let Some(path) = r.path.take() else { continue };
         let safe = path.starts_with("files/")
             && !path.contains("..")
@@ -131,11 +114,35 @@ fn load_files(reader: &mut Reader<'_>, pack: &mut ContentPack) {
             Ok(b) => {
                 r.sha256 = menpai_model::bundle::sha256_hex(&b);
                 r.size = b.len() as u64;
-                pack.files.insert(r.sha256.clone(), b);
+                found.push((r.sha256.clone(), b));
             }
             Err(e) => reader.fail(&path, "file", "path", e),
         }
     }
+    pack.files.extend(found);
+}
+
+/// Every file reference of the pack's records, to fill in or rewrite.
+fn file_refs_mut(pack: &mut ContentPack) -> Vec<&mut menpai_model::FileRef> {
+    let mut refs: Vec<&mut menpai_model::FileRef> = Vec::new();
+    for item in &mut pack.items {
+        for m in item.materials.iter_mut().chain(
+            item.situations
+                .iter_mut()
+                .flat_map(|s| s.materials.iter_mut()),
+        ) {
+            refs.extend(m.sample_image.as_mut());
+        }
+    }
+    for f in &mut pack.forms {
+        refs.extend(f.blank.as_mut());
+        refs.extend(f.sample.as_mut());
+        refs.extend(f.sample_image.as_mut());
+    }
+    for s in &mut pack.slides {
+        refs.extend(s.image.as_mut());
+    }
+    refs
 }
 
 struct Reader<'a> {
@@ -262,10 +269,24 @@ impl Reader<'_> {
 /// Writes a pack in the directory layout `read_dir` expects.
 pub fn write_dir(pack: &ContentPack, dir: &Path) -> anyhow::Result<()> {
     use anyhow::Context;
-    for sub in ["items", "floorplans", "forms"] {
+    for sub in ["items", "floorplans", "forms", "files"] {
         fs::create_dir_all(dir.join(sub))
             .with_context(|| format!("creating {}", dir.join(sub).display()))?;
     }
+    // The files the pack carries go under files/, named by their bytes; records name them by
+    // path, as a hand-made pack does.
+    let mut pack = pack.clone();
+    let files = std::mem::take(&mut pack.files);
+    for r in file_refs_mut(&mut pack) {
+        let Some(bytes) = files.get(&r.sha256) else {
+            continue;
+        };
+        let ext = r.name.rsplit_once('.').map_or("bin", |(_, e)| e);
+        let path = format!("files/{}.{ext}", r.sha256);
+        fs::write(dir.join(&path), bytes).with_context(|| format!("writing {path}"))?;
+        r.path = Some(path);
+    }
+    let pack = &pack;
     let put = |name: &str, value: &dyn ErasedJson| -> anyhow::Result<()> {
         let path = dir.join(name);
         fs::write(&path, value.to_json()?).with_context(|| format!("writing {}", path.display()))

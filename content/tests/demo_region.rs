@@ -71,6 +71,9 @@ fn a_pack_round_trips_through_its_directory_layout() {
     assert_eq!(again.items, base.items);
     assert_eq!(again.outlets, base.outlets);
     assert_eq!(again.floor_plans, base.floor_plans);
+    assert_eq!(again.forms, base.forms);
+    assert_eq!(again.slides, base.slides);
+    assert_eq!(again.files, base.files, "the files come along");
 }
 
 #[test]
