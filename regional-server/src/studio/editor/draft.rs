@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::kind::Kind;
 use super::validate::{Problem, check as check_record, key_problem};
-use super::{MAX_RECORD_BYTES, blocking, editor_of};
+use super::{MAX_RECORD_BYTES, blocking, detail, editor_of};
 use crate::Server;
 use crate::error::{AppError, Upload};
 use crate::operators::Session;
@@ -87,7 +87,7 @@ pub(super) async fn check(
     headers: HeaderMap,
     Upload(body): Upload,
 ) -> Result<Json<Value>, AppError> {
-    let op = editor_of(&server, &s, "studio.edit", &format!("check {kind}"))?;
+    let op = editor_of(&server, &s, "studio.edit", &detail("check", &kind))?;
     check_json_post(&headers)?;
     paced(&server, &op.name)?;
     let kind = kind_of(&kind)?;
@@ -120,7 +120,7 @@ pub(super) async fn save(
     headers: HeaderMap,
     Upload(body): Upload,
 ) -> Result<Json<Value>, AppError> {
-    let detail = format!("{kind} {key}");
+    let detail = detail(&kind, &key);
     let op = editor_of(&server, &s, "studio.edit", &detail)?;
     let refused = |server: &Server, e: AppError| {
         let _ = server
@@ -183,7 +183,7 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Form(f): Form<Token>,
 ) -> Response {
-    let detail = format!("{kind} {key}");
+    let detail = detail(&kind, &key);
     let op = match editor_of(&server, &s, "studio.edit", &detail) {
         Ok(op) => op,
         Err(e) => return super::refused(&s.0, e),
@@ -235,7 +235,7 @@ pub(super) async fn revert(
     headers: HeaderMap,
     Form(f): Form<Token>,
 ) -> Response {
-    let detail = format!("{kind} {key}");
+    let detail = detail(&kind, &key);
     let op = match editor_of(&server, &s, "studio.edit", &detail) {
         Ok(op) => op,
         Err(e) => return super::refused(&s.0, e),

@@ -77,6 +77,11 @@ fn editor_of(
     }
 }
 
+/// An audit line's detail: `item P43` (bounded: the words come from the request's path).
+fn detail(kind: &str, key: &str) -> String {
+    format!("{kind} {key}").chars().take(120).collect()
+}
+
 /// Runs storage work off the runtime.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,

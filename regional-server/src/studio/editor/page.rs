@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::fields::record_form;
 use super::kind::Kind;
-use super::{blocking, editor_of};
+use super::{blocking, detail, editor_of};
 use crate::Server;
 use crate::error::AppError;
 use crate::html::{CONSOLE_STYLE, Page, Section, console_page};
@@ -28,7 +28,7 @@ pub(super) async fn edit(
     Path((kind, key)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let op = match editor_of(&server, &s, "studio.view", &format!("{kind} {key}")) {
+    let op = match editor_of(&server, &s, "studio.view", &detail(&kind, &key)) {
         Ok(op) => op,
         Err(e) => return super::refused(&s.0, e),
     };
@@ -57,7 +57,7 @@ pub(super) async fn new_record(
     Path(kind): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let op = match editor_of(&server, &s, "studio.view", &format!("new {kind}")) {
+    let op = match editor_of(&server, &s, "studio.view", &detail("new", &kind)) {
         Ok(op) => op,
         Err(e) => return super::refused(&s.0, e),
     };

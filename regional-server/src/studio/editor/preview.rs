@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::{blocking, editor_of};
+use super::{blocking, detail, editor_of};
 use crate::Server;
 use crate::error::AppError;
 use crate::html::{Page, Section, console};
@@ -32,7 +32,7 @@ pub(super) async fn item(
     Path(id): Path<String>,
     Query(via): Query<Via>,
 ) -> Response {
-    let op = match editor_of(&server, &s, "studio.view", &format!("preview item {id}")) {
+    let op = match editor_of(&server, &s, "studio.view", &detail("preview item", &id)) {
         Ok(op) => op,
         Err(e) => return super::refused(&s.0, e),
     };
@@ -83,7 +83,7 @@ pub(super) async fn sizes(
     PageSession(s): PageSession,
     Path(id): Path<String>,
 ) -> Response {
-    let op = match editor_of(&server, &s, "studio.view", &format!("preview item {id}")) {
+    let op = match editor_of(&server, &s, "studio.view", &detail("preview item", &id)) {
         Ok(op) => op,
         Err(e) => return super::refused(&s.0, e),
     };
