@@ -269,27 +269,13 @@ fn office_kind(bytes: &[u8]) -> Result<&'static str, Refusal> {
     Ok(kind)
 }
 
-/// A picture's size within [`MAX_IMAGE_SIDE`], read before any pixel is decoded; PNG and JPEG
-/// are then decoded under the same limits, so a broken or bomb picture is refused.
+/// A picture's size within [`MAX_IMAGE_SIDE`], read before any pixel is decoded; then decoded
+/// under the same limits, so a broken picture or a decompression bomb is refused.
 fn check_picture(media_type: &str, bytes: &[u8]) -> Result<(), Refusal> {
-    let too_big = |w: u32, h: u32| {
-        unprocessable(format!(
-            "图片 {w}×{h} 像素，太大：长宽都不能超过 {MAX_IMAGE_SIDE} 像素"
-        ))
-    };
-    if media_type == WEBP {
-        let (w, h) =
-            webp_size(bytes).ok_or_else(|| unprocessable("WebP 图片损坏：读不出图片大小"))?;
-        return if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
-            Err(too_big(w, h))
-        } else {
-            Ok(())
-        };
-    }
-    let format = if media_type == PNG {
-        image::ImageFormat::Png
-    } else {
-        image::ImageFormat::Jpeg
+    let format = match media_type {
+        PNG => image::ImageFormat::Png,
+        JPEG => image::ImageFormat::Jpeg,
+        _ => image::ImageFormat::WebP,
     };
     let broken =
         |e: &dyn std::fmt::Display| unprocessable(format!("{}损坏：{e}", label(media_type)));
@@ -297,7 +283,9 @@ fn check_picture(media_type: &str, bytes: &[u8]) -> Result<(), Refusal> {
         .into_dimensions()
         .map_err(|e| broken(&e))?;
     if w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE {
-        return Err(too_big(w, h));
+        return Err(unprocessable(format!(
+            "图片 {w}×{h} 像素，太大：长宽都不能超过 {MAX_IMAGE_SIDE} 像素"
+        )));
     }
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
@@ -306,35 +294,6 @@ fn check_picture(media_type: &str, bytes: &[u8]) -> Result<(), Refusal> {
     let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     reader.decode().map(|_| ()).map_err(|e| broken(&e))
-}
-
-/// A WebP picture's width and height from its first chunk (VP8X canvas, VP8 key frame or
-/// VP8L header). The workspace's `image` has no WebP decoder; the header is all we read.
-fn webp_size(b: &[u8]) -> Option<(u32, u32)> {
-    let chunk = b.get(12..16)?;
-    let le24 = |i: usize| -> Option<u32> {
-        let s = b.get(i..i + 3)?;
-        Some(u32::from(s[0]) | u32::from(s[1]) << 8 | u32::from(s[2]) << 16)
-    };
-    match chunk {
-        b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
-        b"VP8 " => {
-            if b.get(23..26)? != [0x9D, 0x01, 0x2A] {
-                return None;
-            }
-            let w = u32::from(u16::from_le_bytes([*b.get(26)?, *b.get(27)?]) & 0x3FFF);
-            let h = u32::from(u16::from_le_bytes([*b.get(28)?, *b.get(29)?]) & 0x3FFF);
-            Some((w, h))
-        }
-        b"VP8L" => {
-            if *b.get(20)? != 0x2F {
-                return None;
-            }
-            let bits = u32::from_le_bytes(b.get(21..25)?.try_into().ok()?);
-            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -378,11 +337,24 @@ mod tests {
     }
 
     #[test]
-    fn webp_sizes_are_read_from_the_header() {
-        // A VP8L header for 300×200.
-        let bits: u32 = (300 - 1) | ((200 - 1) << 14);
-        let mut b = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f".to_vec();
-        b.extend(bits.to_le_bytes());
-        assert_eq!(webp_size(&b), Some((300, 200)));
+    fn webp_pictures_are_measured_and_decoded() {
+        let webp = |w: u32, h: u32| {
+            let mut out = Vec::new();
+            image::RgbImage::new(w, h)
+                .write_to(&mut Cursor::new(&mut out), image::ImageFormat::WebP)
+                .unwrap();
+            out
+        };
+        assert_eq!(
+            check("照片.webp", Some(WEBP), &webp(30, 20))
+                .unwrap()
+                .media_type,
+            WEBP
+        );
+        let e = check("大.webp", Some(WEBP), &webp(4097, 1)).unwrap_err();
+        assert!(e.message.contains("4097×1"), "{e:?}");
+        let mut cut = webp(30, 20);
+        cut.truncate(cut.len() - 4);
+        assert!(check("坏.webp", Some(WEBP), &cut).is_err());
     }
 }
