@@ -563,6 +563,13 @@ async fn a_rollback_publishes_the_old_content_as_a_newer_version() {
     let v3 = version(&server);
     assert!(v3 != v1 && v3 != v2, "{v1} {v2} {v3}");
     assert_eq!(r.location, format!("/studio/versions?done={v3}"));
+    let page = send(&app, "GET", &r.location, &reviewer, None).await;
+    assert!(
+        page.body.contains(&format!("已发布为新版本 {v3}")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("回滚到 {v1}")), "{}", page.body);
     assert_eq!(live_note(&server), old);
     assert_eq!(
         audited(&server, "reviewer", "content.republish", "ok"),
@@ -638,4 +645,57 @@ async fn an_import_lands_in_the_draft_and_only_an_admin_publishes_one() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_ne!(version(&server), v1);
+}
+
+#[tokio::test]
+async fn a_file_never_uploaded_fails_the_publish_by_its_name() {
+    let (server, app, _dir) = server();
+    let editor = login(&server, "editor");
+    let reviewer = login(&server, "reviewer");
+    let v1 = version(&server);
+    let pack = studio::draft_pack(&server, "editor").unwrap();
+    let mut item = serde_json::to_value(pack.item("P43").unwrap()).unwrap();
+    item["situations"][0]["materials"][0]["sample_image"] = json!({
+        "sha256": "ab".repeat(32), "media_type": "image/png", "size": 10, "name": "合同样例.png"
+    });
+    studio::save_record(
+        &server,
+        "editor",
+        "item",
+        "P43",
+        Some(serde_json::to_vec(&item).unwrap()),
+    )
+    .unwrap();
+    let id = submit(&app, &editor, "加样例图").await;
+    // The reviewer sees the file by name, linked where it can be opened.
+    let page = send(
+        &app,
+        "GET",
+        &format!("/studio/review/{id}"),
+        &reviewer,
+        None,
+    )
+    .await;
+    assert!(
+        page.body
+            .contains(&format!("href=\"/studio/files/{}\"", "ab".repeat(32))),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("合同样例.png"));
+    let r = send(
+        &app,
+        "POST",
+        &format!("/api/v1/studio/change-sets/{id}/approve"),
+        &reviewer,
+        json_body(json!({})),
+    )
+    .await;
+    let set = json_of(&r);
+    assert_eq!(set["state"], "failed", "{set}");
+    assert!(
+        set["comment"].as_str().unwrap().contains("“合同样例.png”"),
+        "{set}"
+    );
+    assert_eq!(version(&server), v1);
 }

@@ -113,6 +113,18 @@ fn merge_and_publish(server: &Server, set: &ChangeSet, by: &str) -> Result<Strin
             listed.join("；")
         ));
     }
+    let missing: Vec<String> = pack
+        .file_refs()
+        .filter(|f| !pack.files.contains_key(&f.sha256))
+        .filter(|f| !server.storage.has_blob(&f.sha256).unwrap_or(false))
+        .map(|f| format!("“{}”", f.name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "这些文件没有上传，没有发布：{}",
+            missing.join("、")
+        ));
+    }
     let detail = format!("变更 #{} {}", set.id, set.title);
     match content::publish_live(server, pack, by, &detail) {
         Ok((version, _)) => Ok(version),
@@ -154,6 +166,8 @@ pub struct Published {
     /// The change set it published, if it came from one.
     pub change_set: Option<i64>,
     pub change_title: Option<String>,
+    /// The earlier version it republished, if it was a rollback.
+    pub rollback_of: Option<String>,
 }
 
 /// The latest versions, newest first, each with the change set it published.
@@ -162,6 +176,21 @@ pub fn history(server: &Server, limit: usize) -> Result<Vec<Published>, AppError
         .storage
         .change_sets(&[ChangeState::Published], limit * 4)
         .map_err(AppError::internal)?;
+    // Rollbacks are known by their audit lines: `old → new`.
+    let filter = crate::storage::operators::AuditFilter {
+        action: Some("content.republish".into()),
+        ..Default::default()
+    };
+    let rollbacks: Vec<(String, String)> = server
+        .storage
+        .audit_search(&filter, limit * 4)
+        .map_err(AppError::internal)?
+        .into_iter()
+        .filter_map(|e| {
+            let (old, new) = e.detail.split_once(" → ")?;
+            Some((new.to_owned(), old.to_owned()))
+        })
+        .collect();
     Ok(server
         .storage
         .versions(limit)
@@ -172,6 +201,10 @@ pub fn history(server: &Server, limit: usize) -> Result<Vec<Published>, AppError
                 .iter()
                 .find(|s| s.published_version.as_deref() == Some(v.version.as_str()));
             Published {
+                rollback_of: rollbacks
+                    .iter()
+                    .find(|(new, _)| *new == v.version)
+                    .map(|(_, old)| old.clone()),
                 change_set: set.map(|s| s.id),
                 change_title: set.map(|s| s.title.clone()),
                 version: v.version,

@@ -18,7 +18,9 @@ use super::workflow::{self, Decision};
 use super::{access, blocking, set_id};
 use crate::Server;
 use crate::error::AppError;
-use crate::html::{Markup, Section, console, error_line, hidden, html};
+use crate::html::{
+    CONSOLE_STYLE, Markup, Page, PreEscaped, Section, console_page, error_line, hidden, html,
+};
 use crate::operators::{PageSession, Session, display_name};
 use crate::storage::{ChangeSet, ChangeState, Operator, Role};
 use crate::web::{FormToken, check_form};
@@ -50,6 +52,20 @@ fn china_time(rfc3339: &str) -> String {
         .unwrap_or_else(|_| rfc3339.to_owned())
 }
 
+/// What the review pages add to the console's style: old and new values set apart, long
+/// words (a file's digest) wrapped.
+const REVIEW_STYLE: &str = "td,p{overflow-wrap:anywhere}td.old .value{background:#fdecea;color:#8a1c1c;text-decoration:line-through}\
+td.new .value{background:#e8f5e9;color:#1b5e20}.change.added{color:#1b5e20}.change.removed{color:#b71c1c}\
+h3{font-size:17px;margin:4px 0 8px}code{font-size:13px}";
+
+/// A console page of the review section.
+fn console(op: &Operator, title: &str, body: Markup) -> Markup {
+    let title = format!("{title} · 门牌");
+    let page =
+        Page::new(&title, CONSOLE_STYLE).head(html! { style { (PreEscaped(REVIEW_STYLE)) } });
+    console_page(op, Section::Review, page, body)
+}
+
 fn refused(op: &Operator, e: &AppError) -> Response {
     let title = if e.status == StatusCode::FORBIDDEN {
         "无权操作"
@@ -58,7 +74,6 @@ fn refused(op: &Operator, e: &AppError) -> Response {
     };
     let page = console(
         op,
-        Section::Review,
         title,
         html! {
             h1 { (title) }
@@ -149,7 +164,6 @@ fn edits(op: &Operator) -> bool {
 fn list_html(server: &Server, op: &Operator, l: &Lists, csrf: &str, error: Option<&str>) -> Markup {
     console(
         op,
-        Section::Review,
         "审核发布",
         html! {
             h1 { "审核发布" }
@@ -249,7 +263,6 @@ fn set_html(
         .to_string();
     console(
         op,
-        Section::Review,
         &format!("变更 #{}", set.id),
         html! {
             p { a href="/studio/review" { "← 审核发布" } }
@@ -453,7 +466,6 @@ fn versions_html(op: &Operator, list: &[Published], csrf: &str, done: Option<&st
     let may = op.role.allows(Role::Reviewer) && !op.training;
     console(
         op,
-        Section::Review,
         "版本与回滚",
         html! {
             p { a href="/studio/review" { "← 审核发布" } }
@@ -471,7 +483,9 @@ fn versions_html(op: &Operator, list: &[Published], csrf: &str, done: Option<&st
                             td data-label="来自" {
                                 @if let (Some(id), Some(t)) = (v.change_set, &v.change_title) {
                                     a href=(format!("/studio/review/{id}")) { "变更 #" (id) " " (t) }
-                                } @else { span class="muted" { "导入或回滚" } }
+                                } @else if let Some(old) = &v.rollback_of {
+                                    "回滚到 " (old)
+                                } @else { span class="muted" { "导入" } }
                             }
                             @if may {
                                 td class="actions" {
