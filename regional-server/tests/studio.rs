@@ -495,7 +495,8 @@ async fn a_record_published_anew_meanwhile_fails_the_set_by_name() {
         audited(&server, "reviewer", "studio.failed", "failed").len(),
         1
     );
-    // Its editor takes it back, to redo on the latest content.
+    // Its editor takes it back: told which record was published anew, the draft now starts
+    // from it; resubmitted, the reviewer sees what it undoes and it publishes.
     let r = send(
         &app,
         "POST",
@@ -504,7 +505,36 @@ async fn a_record_published_anew_meanwhile_fails_the_set_by_name() {
         None,
     )
     .await;
-    assert_eq!(json_of(&r)["state"], "withdrawn", "{}", r.body);
+    let v = json_of(&r);
+    assert_eq!(v["state"], "withdrawn", "{v}");
+    assert_eq!(
+        v["published_since"],
+        json!(["事项 P43 住房公积金购房提取"]),
+        "{v}"
+    );
+    let page = send(
+        &app,
+        "GET",
+        &format!("/studio/review/{second}"),
+        &editor2,
+        None,
+    )
+    .await;
+    assert!(page.body.contains("以免撤销别人的修改"), "{}", page.body);
+    let third = submit(&app, &editor2, "二，重新提交").await;
+    let r = send(
+        &app,
+        "GET",
+        &format!("/api/v1/studio/change-sets/{third}"),
+        &reviewer,
+        None,
+    )
+    .await;
+    let field = &json_of(&r)["changes"][0]["fields"][0];
+    assert_eq!(field["old"]["text"], "编辑一的修改", "{field}");
+    assert_eq!(field["new"]["text"], "编辑二的修改", "{field}");
+    assert_eq!(json_of(&approve(third).await)["state"], "published");
+    assert_eq!(live_note(&server), "编辑二的修改");
 }
 
 #[tokio::test]

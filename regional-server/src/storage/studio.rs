@@ -122,6 +122,14 @@ pub trait StudioStore {
     fn finish(&self, id: i64, version: Result<&str, &str>) -> Result<()>;
     /// A returned (or submitted) change set back into its editor's draft: state withdrawn.
     fn withdraw(&self, id: i64, editor: &str, at: &str) -> Result<()>;
+    /// Sets the version a draft record is based on (after its editor has seen the newer one).
+    fn rebase_draft(
+        &self,
+        editor: &str,
+        kind: &str,
+        key: &str,
+        base_sha: Option<&str>,
+    ) -> Result<()>;
     /// The published version named `version`, if there is one.
     fn published_version(&self, version: &str) -> Result<Option<super::Version>>;
 }
@@ -327,6 +335,20 @@ impl StudioStore for Sqlite {
             params![id, editor, at],
         )?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn rebase_draft(
+        &self,
+        editor: &str,
+        kind: &str,
+        key: &str,
+        base_sha: Option<&str>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE draft_records SET base_sha = ?4 WHERE editor = ?1 AND kind = ?2 AND key = ?3",
+            params![editor, kind, key, base_sha],
+        )?;
         Ok(())
     }
 

@@ -150,8 +150,10 @@ async fn withdraw(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     blocking(move || {
-        let set = workflow::withdraw(&server, &s, set_id(&id)?)?;
-        Ok(Json(set_json(&set)))
+        let (set, rebased) = workflow::withdraw(&server, &s, set_id(&id)?)?;
+        let mut v = set_json(&set);
+        v["published_since"] = json!(rebased);
+        Ok(Json(v))
     })
     .await
 }

@@ -212,17 +212,14 @@ pub fn record(kind: &str, key: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> 
     })
 }
 
-/// What change set `set` changes, against the records it was based on; while it is still
-/// open, a record published anew since is marked stale.
+/// What change set `set` changes, against the records it was based on; until it is
+/// published, a record published anew since is marked stale.
 pub fn of_set(server: &Server, set: &ChangeSet) -> Result<Vec<RecordDiff>, AppError> {
     let records = server
         .storage
         .change_set_records(set.id)
         .map_err(AppError::internal)?;
-    let open = matches!(
-        set.state,
-        ChangeState::Submitted | ChangeState::Approved | ChangeState::Returned
-    );
+    let open = set.state != ChangeState::Published;
     let latest = server.phone.current();
     let mut out = Vec::with_capacity(records.len());
     for r in &records {

@@ -220,12 +220,19 @@ fn shown_html(v: &Shown) -> Markup {
     }
 }
 
-fn record_html(d: &RecordDiff) -> Markup {
+fn record_html(d: &RecordDiff, state: ChangeState) -> Markup {
     html! {
         div class="card record" data-kind=(d.kind) data-key=(d.key) data-change=(format!("{:?}", d.change).to_lowercase()) {
             h3 { span class=(format!("change {}", format!("{:?}", d.change).to_lowercase())) { (d.change.label()) } "：" (d.title) }
             @if d.stale {
-                p class="err" { "提交后这条记录已被其他发布修改：批准后发布会失败，请退回让编辑在最新内容上重新修改。" }
+                p class="err" {
+                    "提交后这条记录已被其他发布修改。"
+                    @match state {
+                        ChangeState::Submitted | ChangeState::Approved => "批准后发布会失败，请退回让编辑在最新内容上重新修改。",
+                        ChangeState::Withdrawn => "撤回后草稿已改为基于最新发布的内容：提交前请对照最新内容核对，以免撤销别人的修改。",
+                        _ => "",
+                    }
+                }
             }
             @if d.change == diff::Change::Changed || d.fields.len() <= 40 {
                 table class="fields" {
@@ -307,7 +314,7 @@ fn set_html(
                 }
             }
             h2 { "改动（" (changes.len()) " 条记录）" }
-            @for d in changes { (record_html(d)) }
+            @for d in changes { (record_html(d, set.state)) }
         },
     )
 }
@@ -383,7 +390,7 @@ async fn set_form(
         blocking(move || {
             let n = set_id(&id)?;
             match f.action.as_str() {
-                "withdraw" => workflow::withdraw(&server, &s, n),
+                "withdraw" => workflow::withdraw(&server, &s, n).map(|(set, _)| set),
                 "approve" | "return" => {
                     let d = Decision {
                         approve: f.action == "approve",

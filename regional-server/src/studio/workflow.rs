@@ -102,8 +102,13 @@ pub fn submit(server: &Server, s: &Session, title: &str) -> Result<ChangeSet, Ap
     Ok(set)
 }
 
-/// Takes the editor's own submitted, returned or failed set back into their draft.
-pub fn withdraw(server: &Server, s: &Session, id: i64) -> Result<ChangeSet, AppError> {
+/// Takes the editor's own submitted, returned or failed set back into their draft; with the
+/// titles of its records published anew meanwhile (the draft now starts from those).
+pub fn withdraw(
+    server: &Server,
+    s: &Session,
+    id: i64,
+) -> Result<(ChangeSet, Vec<String>), AppError> {
     let op = access::editor(server, s, "studio.withdraw")?;
     let set = find(server, id)?;
     if set.editor != op.name {
@@ -119,13 +124,36 @@ pub fn withdraw(server: &Server, s: &Session, id: i64) -> Result<ChangeSet, AppE
         .storage
         .withdraw(id, &op.name, &now(server))
         .map_err(storage_error)?;
+    let rebased = rebase_draft(server, &op.name)?;
     let _ = server.storage.audit(
         &op.name,
         "studio.withdraw",
         &format!("#{id} {}", set.title),
         "ok",
     );
-    find(server, id)
+    Ok((find(server, id)?, rebased))
+}
+
+/// Draft records whose published record changed since their edit began now start from the
+/// published one: a new submission is reviewed against it (the diff shows what the editor's
+/// version undoes) instead of failing again. Their titles, for the editor to check.
+fn rebase_draft(server: &Server, editor: &str) -> Result<Vec<String>, AppError> {
+    let current = super::published(server)?;
+    let mut rebased = Vec::new();
+    for r in server.storage.draft(editor).map_err(AppError::internal)? {
+        let now_sha = super::record_sha(&current.pack, &r.kind, &r.key);
+        if now_sha == r.base_sha {
+            continue;
+        }
+        server
+            .storage
+            .rebase_draft(editor, &r.kind, &r.key, now_sha.as_deref())
+            .map_err(AppError::internal)?;
+        let body = super::record_body(&current.pack, &r.kind, &r.key)
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        rebased.push(super::diff::title(&r.kind, &r.key, body.as_ref()));
+    }
+    Ok(rebased)
 }
 
 /// A reviewer's decision.
