@@ -147,6 +147,15 @@ fn action_words(action: &str) -> &str {
         "device.revoke" => "吊销终端",
         "content.import" => "导入内容",
         "content.publish" => "发布内容",
+        "content.republish" => "回滚内容版本",
+        "studio.submit" => "提交内容审核",
+        "studio.withdraw" => "撤回内容变更",
+        "studio.approve" => "审核通过",
+        "studio.return" => "审核退回",
+        "studio.schedule" => "定时发布",
+        "studio.publish" => "发布内容变更",
+        "studio.failed" => "内容变更发布失败",
+        "studio.view" => "审核发布越权",
         other => other,
     }
 }
@@ -159,6 +168,7 @@ fn outcome_words(outcome: &str) -> &str {
         "not found" => "不存在",
         "exists" => "已存在",
         "locked" => "已锁定",
+        "failed" => "失败",
         other => other,
     }
 }
