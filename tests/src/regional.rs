@@ -13,6 +13,7 @@ use crate::{
 
 pub const ADMIN: (&str, &str) = ("ops-admin", "admin-password-1");
 pub const EDITOR: (&str, &str) = ("content-editor", "editor-password-1");
+pub const REVIEWER: (&str, &str) = ("content-reviewer", "reviewer-password-1");
 pub const VIEWER: (&str, &str) = ("duty-viewer", "viewer-password-1");
 pub const STAFF: (&str, &str) = ("window-staff", "staff-password-1");
 
@@ -23,6 +24,7 @@ pub fn server(dir: &Path, extra: &str, pack: &Path) -> RunningServer {
     for ((name, pw), role) in [
         (ADMIN, "admin"),
         (EDITOR, "content_editor"),
+        (REVIEWER, "reviewer"),
         (VIEWER, "viewer"),
         (STAFF, "queue_staff"),
     ] {
