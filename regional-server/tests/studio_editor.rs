@@ -160,6 +160,15 @@ async fn a_changed_material_note_is_in_the_draft_and_its_preview_but_not_yet_on_
     let (_, phone) = send(&public, "GET", &format!("/i/{id}"), "", None, None).await;
     assert!(phone.contains(r#"id="materials""#) && !phone.contains(NOTE));
 
+    // Saved back exactly as published, the record leaves the draft.
+    let (id2, unchanged) = item_with_materials(&server);
+    assert_eq!(id2, id);
+    let (status, _) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&unchanged)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(server.storage.draft("editor-a").unwrap().is_empty());
+    let (status, _) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&item)).await;
+    assert_eq!(status, StatusCode::OK);
+
     // 撤销此项: the published record stands again.
     let revert = format!("/studio/draft/item/{id}/revert");
     let (status, _) = send(

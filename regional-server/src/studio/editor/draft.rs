@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use menpai_model::bundle::sha256_hex;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -20,7 +21,7 @@ use crate::Server;
 use crate::error::{AppError, Upload};
 use crate::operators::Session;
 use crate::ratelimit::wait_words;
-use crate::studio::{draft_pack, save_record};
+use crate::studio::{draft_pack, published, record_sha, save_record};
 use crate::web::check_form;
 
 /// The header a studio page's script repeats the form cookie in (anti-forgery for JSON).
@@ -133,13 +134,22 @@ pub(super) async fn save(
     }
     let kind = kind_of(&kind)?;
     let body = record_body(&body).map_err(|e| refused(&server, e))?;
+    let body = kind.canonical(&body).unwrap_or(body);
     let s2 = server.clone();
     let (name, key2) = (op.name.clone(), key.clone());
     let problems: Vec<Problem> = blocking(move || {
         let draft = draft_pack(&s2, &name)?;
         let problems = check_record(&draft, kind, &key2, Some(&body), creating.is_new());
         if problems.is_empty() {
-            save_record(&s2, &name, kind.as_str(), &key2, Some(body))?;
+            // Saved back as published: nothing left to review for this record.
+            let published = record_sha(&published(&s2)?.pack, kind.as_str(), &key2);
+            if published.as_deref() == Some(sha256_hex(&body).as_str()) {
+                s2.storage
+                    .drop_draft(&name, kind.as_str(), &key2)
+                    .map_err(AppError::internal)?;
+            } else {
+                save_record(&s2, &name, kind.as_str(), &key2, Some(body))?;
+            }
         }
         Ok(problems)
     })

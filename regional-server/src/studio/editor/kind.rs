@@ -157,6 +157,24 @@ impl Kind {
         }
     }
 
+    /// The record's body as the bundle writes it (fields in order, absent ones as the model
+    /// serialises them), so an unchanged record keeps its SHA-256; `None` when it does not
+    /// parse.
+    pub(super) fn canonical(self, body: &[u8]) -> Option<Vec<u8>> {
+        fn again<T: DeserializeOwned + Serialize>(body: &[u8]) -> Option<Vec<u8>> {
+            let record: T = serde_json::from_slice(body).ok()?;
+            serde_json::to_vec(&record).ok()
+        }
+        match self {
+            Kind::Item => again::<Item>(body),
+            Kind::Outlet => again::<Outlet>(body),
+            Kind::Faq => again::<Faq>(body),
+            Kind::Slide => again::<Slide>(body),
+            Kind::Notice => again::<Notice>(body),
+            Kind::Form => again::<Form>(body),
+        }
+    }
+
     /// Parses a record's JSON body as this kind: its id, or where it does not fit (field
     /// path, message).
     pub(super) fn parse_record(self, body: &[u8]) -> Result<String, (String, String)> {
