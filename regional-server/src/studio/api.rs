@@ -172,8 +172,9 @@ async fn republish(
     Path(version): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     blocking(move || {
-        let op = access::reviewer(&server, &s, "content.republish", &version)?;
-        let new_version = publish::republish(&server, &version, &op.name)?;
+        let version = publish::version_name(&version)?;
+        let op = access::reviewer(&server, &s, "content.republish", version)?;
+        let new_version = publish::republish(&server, version, &op.name)?;
         Ok(Json(
             json!({ "republished": version, "version": new_version }),
         ))

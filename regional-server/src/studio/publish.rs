@@ -133,6 +133,20 @@ fn merge_and_publish(server: &Server, set: &ChangeSet, by: &str) -> Result<Strin
     }
 }
 
+/// A version's name from a path (`2026.12.04-2`), or 404 before anything is looked up.
+pub fn version_name(raw: &str) -> Result<&str, AppError> {
+    let plain = raw.len() <= 40
+        && !raw.is_empty()
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    if plain {
+        Ok(raw)
+    } else {
+        Err(AppError::new(StatusCode::NOT_FOUND, "没有这个版本"))
+    }
+}
+
 /// Publishes version `version`'s content again as the next version (rollback).
 pub fn republish(server: &Server, version: &str, by: &str) -> Result<String, AppError> {
     let v = server

@@ -522,11 +522,7 @@ async fn versions_page(
     let op = s.0.clone();
     let value = token.value.clone();
     // Only a version name goes back into the page.
-    let done = q.done.filter(|d| {
-        d.len() <= 40
-            && d.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-    });
+    let done = q.done.filter(|d| publish::version_name(d).is_ok());
     let shown = blocking(move || {
         access::reader(&server, &s)?;
         let list = publish::history(&server, 50)?;
@@ -558,8 +554,9 @@ async fn republish_form(
             form.map_err(|_| AppError::bad_request("表单内容有误，请刷新页面后重新提交"))?;
         check_form(&headers, f.csrf.as_ref())?;
         blocking(move || {
-            let op = access::reviewer(&server, &s, "content.republish", &version)?;
-            publish::republish(&server, &version, &op.name)
+            let version = publish::version_name(&version)?;
+            let op = access::reviewer(&server, &s, "content.republish", version)?;
+            publish::republish(&server, version, &op.name)
         })
         .await
     }
