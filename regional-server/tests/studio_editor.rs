@@ -142,6 +142,9 @@ async fn a_changed_material_note_is_in_the_draft_and_its_preview_but_not_yet_on_
         "saved"
     ));
 
+    let edit = format!("/studio/edit/item/{id}");
+    let (_, page) = send(&app, "GET", &edit, &cookie, None, None).await;
+    assert!(page.contains("草稿中已修改") && page.contains(NOTE));
     let (status, studio) = send(&app, "GET", "/studio", &cookie, None, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(

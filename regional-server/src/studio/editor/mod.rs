@@ -102,7 +102,11 @@ fn refused(op: &Operator, e: AppError) -> Response {
         h1 { (title) }
         div class="card" {
             p class="err" id="message" { (e.message) }
-            p { a href="/studio" { "回到内容编辑" } }
+            @if e.status == StatusCode::FORBIDDEN {
+                p { a href=(crate::operators::landing(op)) { "回到首页" } }
+            } @else {
+                p { a href="/studio" { "回到内容编辑" } }
+            }
         }
     };
     (e.status, console(op, Section::Studio, title, body)).into_response()

@@ -35,9 +35,20 @@ pub(super) async fn edit(
     let Some(kind) = Kind::parse(&kind) else {
         return super::refused(&op, AppError::new(StatusCode::NOT_FOUND, "没有这类内容"));
     };
-    let (s2, name) = (server.clone(), op.name.clone());
-    let pack = match blocking(move || draft_pack(&s2, &name)).await {
-        Ok(p) => p,
+    let (s2, name, key2) = (server.clone(), op.name.clone(), key.clone());
+    let read = blocking(move || {
+        let changed = s2
+            .storage
+            .draft(&name)
+            .map_err(AppError::internal)?
+            .into_iter()
+            .find(|r| r.kind == kind.as_str() && r.key == key2)
+            .map(|r| r.updated_at);
+        Ok((draft_pack(&s2, &name)?, changed))
+    })
+    .await;
+    let (pack, changed) = match read {
+        Ok(r) => r,
         Err(e) => return super::refused(&op, e),
     };
     let Some(record) = kind.record(&pack, &key) else {
@@ -47,7 +58,8 @@ pub(super) async fn edit(
         );
         return super::refused(&op, e);
     };
-    editor_page(&op, &pack, kind, Some(&key), &record, &headers)
+    let at = changed.as_deref();
+    editor_page(&op, &pack, kind, (Some(&key), at), &record, &headers)
 }
 
 /// `GET /studio/new/{kind}`: an empty record of that kind.
@@ -69,14 +81,16 @@ pub(super) async fn new_record(
         Ok(p) => p,
         Err(e) => return super::refused(&op, e),
     };
-    editor_page(&op, &pack, kind, None, &kind.blank(), &headers)
+    editor_page(&op, &pack, kind, (None, None), &kind.blank(), &headers)
 }
 
+/// The editor of `record`; `(key, changed)`: the record's key (`None` for a new one) and when
+/// the editor's draft last changed it (`None`: as published).
 fn editor_page(
     op: &Operator,
     pack: &ContentPack,
     kind: Kind,
-    key: Option<&str>,
+    (key, changed): (Option<&str>, Option<&str>),
     record: &Value,
     headers: &HeaderMap,
 ) -> Response {
@@ -99,6 +113,15 @@ fn editor_page(
         h1 id="title" { (title) }
         @if let (Kind::Item, Some(k)) = (kind, key) {
             p { a href={ "/studio/preview/item/" (k) } target="_blank" { "预览草稿（手机页面）" } }
+        }
+        @if let (Some(k), Some(at)) = (key, changed) {
+            form method="post" id="draft-state" class="buttons"
+                action={ "/studio/draft/" (kind.as_str()) "/" (k) "/revert" } {
+                (token.field())
+                span class="tag" { "草稿中已修改" }
+                span class="muted" { (at.get(..16).unwrap_or(at)) }
+                button class="secondary" { "撤销此项（恢复为已发布的内容）" }
+            }
         }
         p class="muted" {
             "边填边检查（与导入内容相同的规则）；有问题的字段旁会标红。保存后只在你的草稿里，提交审核并通过后才发布。"

@@ -92,8 +92,8 @@ pub(super) async fn sizes(
         p { a href={ "/studio/edit/item/" (id) } { "‹ 回到编辑" } }
         h1 { "预览事项 " (id) "（草稿，未发布）" }
         div class="card plate-note" id="plate-note" style="background:#fff8e1;border-left:4px solid #e0a800" {
-            "门牌终端上的办事指南由终端自己绘制，服务器上不生成终端截图。"
-            "发布后可在“终端状态”中查看终端，并由自动化测试核对门牌画面；手机页面预览与发布后完全一致。"
+            "门牌终端上的办事指南由终端自己绘制（要有图形环境，每张画面要好几秒），服务器不生成终端画面的预览；"
+            "门牌上的样子在发布后到终端上查看，并由自动化测试的终端截图核对。手机页面的预览与发布后完全一致。"
         }
         div style="display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start" {
             figure style="margin:0" {
