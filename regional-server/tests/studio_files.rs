@@ -100,6 +100,7 @@ async fn upload(app: &Router, who: &str, name: &str, claimed: &str, bytes: Vec<u
     ))
     .header("host", "localhost")
     .header(header::COOKIE, who)
+    .header("x-csrf-token", support::http::FORM)
     .header(header::CONTENT_TYPE, claimed)
     .body(Body::from(bytes))
     .unwrap();
@@ -259,10 +260,31 @@ async fn good_files_are_stored_audited_and_served_back_for_review() {
     let viewer = support::http::login(&server, VIEWER);
     let (pdf, png) = (form_pdf(), photo_png());
 
+    // A post without the page's anti-forgery token, or from another site: refused.
+    for (token, origin) in [
+        ("", "https://localhost"),
+        (support::http::FORM, "https://evil.example"),
+    ] {
+        let req = Request::post("/api/v1/studio/files?name=a.pdf")
+            .header("host", "localhost")
+            .header(header::COOKIE, &editor)
+            .header("x-csrf-token", token)
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, PDF)
+            .body(Body::from(pdf.clone()))
+            .unwrap();
+        assert_eq!(request(&app, req).await.status, StatusCode::FORBIDDEN);
+    }
+
     // A viewer may look but not upload.
     let a = upload(&app, &viewer, "申请表.pdf", PDF, pdf.clone()).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
-    assert!(audited(&server).iter().any(|(o, _)| o == "forbidden"));
+    let forbidden = audited(&server)
+        .iter()
+        .filter(|(o, _)| o == "forbidden")
+        .count();
+    // (Another site's post is refused before its session is read.)
+    assert_eq!(forbidden, 2, "the post without the token and the viewer's");
     assert!(!server.storage.has_blob(&sha(&pdf)).unwrap());
 
     let a = upload(&app, &editor, "住房公积金提取申请表.pdf", PDF, pdf.clone()).await;

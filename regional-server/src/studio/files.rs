@@ -53,7 +53,10 @@ async fn upload(
     Query(p): Query<UploadParams>,
     body: Result<Upload, AppError>,
 ) -> Result<(StatusCode, Json<FileRef>), AppError> {
-    let op = match s.require(Role::ContentEditor) {
+    let op = match s
+        .require(Role::ContentEditor)
+        .and_then(|op| from_our_page(&headers).map(|()| op))
+    {
         Ok(op) => op.name.clone(),
         Err(e) => {
             let _ = server.storage.audit(&s.0.name, ACTION, "", "forbidden");
@@ -116,6 +119,20 @@ async fn upload(
         }
         Err(r) => Err(refused(r.message, r.status)),
     }
+}
+
+/// Refuses an upload a studio page did not send: with the session's cookie, the
+/// `x-csrf-token` header must repeat the form cookie (an API client with a bearer token sends
+/// no cookie).
+fn from_our_page(headers: &HeaderMap) -> Result<(), AppError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return Ok(());
+    }
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    crate::web::check_form(headers, token.as_ref())
 }
 
 /// `GET /studio/files/{sha}`: an uploaded file for review, as the type its bytes are; pictures
