@@ -437,11 +437,32 @@ async fn a_scheduled_publish_goes_live_only_when_its_time_comes() {
     let page = send(&app, "GET", "/studio/review", &reviewer, None).await;
     assert!(page.body.contains("定于 2026-12-05 08:00"), "{}", page.body);
 
-    // Its time: published.
+    // Its time: the schedule loop publishes it.
+    let stop = menpai_server::shutdown::Trigger::default();
+    let schedule = tokio::spawn(studio::schedule::schedule_loop(
+        server.clone(),
+        stop.subscribe(),
+    ));
     server.clock.advance(Duration::minutes(1));
-    let done = studio::schedule::publish_due(&server);
-    assert_eq!(done.len(), 1);
-    assert_eq!(done[0].state.as_str(), "published");
+    let mut state = String::new();
+    for _ in 0..200 {
+        let r = send(
+            &app,
+            "GET",
+            &format!("/api/v1/studio/change-sets/{id}"),
+            &reviewer,
+            None,
+        )
+        .await;
+        state = json_of(&r)["state"].as_str().unwrap_or_default().to_owned();
+        if state != "approved" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    stop.fire();
+    schedule.await.unwrap();
+    assert_eq!(state, "published");
     assert_eq!(live_note(&server), "明早八点生效的新要求");
     assert!(studio::schedule::publish_due(&server).is_empty(), "once");
 }
