@@ -16,6 +16,7 @@ pub mod agent;
 pub mod basemap;
 pub mod call_banner;
 pub mod nav;
+pub mod pictures;
 pub mod qr;
 mod screens;
 pub mod session;
@@ -154,6 +155,7 @@ impl Plugin for KioskPlugin {
             screens::plugin,
             wake::plugin,
             call_banner::plugin,
+            pictures::plugin,
         ));
         if self.0.shots.is_some() || self.0.layout_file.is_some() {
             app.add_plugins(shots::plugin);

@@ -130,6 +130,8 @@ pub enum Action {
     CheckIn(String),
     /// A tap on the 帮代办 / 上门取件 screen.
     Assist(AssistTap),
+    /// Show a picture (its SHA-256) full screen; `None` closes it.
+    ShowPicture(Option<String>),
 }
 
 /// What a tap on the 帮代办 / 上门取件 screen chooses.

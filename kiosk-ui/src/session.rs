@@ -50,6 +50,8 @@ pub struct Session {
     pub assist: menpai_model::assist::AssistRequest,
     /// It was sent (its answer lands in `Data`).
     pub assist_sent: bool,
+    /// The picture shown full screen over the guide (its SHA-256).
+    pub picture: Option<String>,
 }
 
 impl Default for Session {
@@ -74,6 +76,7 @@ impl Default for Session {
             checking_in: false,
             assist: menpai_model::assist::AssistRequest::default(),
             assist_sent: false,
+            picture: None,
         }
     }
 }

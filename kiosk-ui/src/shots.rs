@@ -75,8 +75,8 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 }
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
-/// `map`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
-/// `wait:FRAMES`, `await:call` (prints `menpai-kiosk: script awaits a call` when it starts waiting), `await:checkin` (a scanned appointment's ticket), `quit`.
+/// `map`, `picture[:SHA|close]`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
+/// `wait:FRAMES`, `scroll:PIXELS`, `await:call` (prints `menpai-kiosk: script awaits a call` when it starts waiting), `await:checkin` (a scanned appointment's ticket), `quit`.
 fn step(
     mut commands: Commands,
     mut script: ResMut<Script>,
@@ -88,6 +88,7 @@ fn step(
     banner: Res<crate::call_banner::CallBanner>,
     data: Res<Data>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
+    mut lists: Query<(&mut ScrollPosition, &ComputedNode), With<Scrolls>>,
 ) {
     if script.scrolling > 0 {
         return;
@@ -127,12 +128,38 @@ fn step(
         "print" => drop(actions.write(Action::PrintChecklist)),
         "elder" => drop(actions.write(Action::ToggleElder)),
         "map" => drop(actions.write(Action::ShowWindowsOnMap)),
+        // Enlarges a picture: the one named, else the guide's first sample picture; `close`.
+        "picture" => {
+            let first = data.guide.as_ref().and_then(|g| {
+                g.item
+                    .materials
+                    .iter()
+                    .find_map(|m| m.sample_image.as_ref())
+                    .map(|f| f.sha256.clone())
+            });
+            let sha = match arg {
+                "close" => None,
+                "" => first,
+                sha => Some(sha.to_owned()),
+            };
+            actions.write(Action::ShowPicture(sha));
+        }
         "key" => {
             for c in arg.chars() {
                 actions.write(Action::Key(c));
             }
         }
         "wait" => script.settle = arg.parse().unwrap_or(30),
+        // Scrolls the page body down to `arg` pixels (as far as it goes).
+        "scroll" => {
+            let y: f32 = arg.parse().unwrap_or(0.0);
+            for (mut pos, node) in &mut lists {
+                let max = ((node.content_size() - node.size()) * node.inverse_scale_factor())
+                    .y
+                    .max(0.0);
+                pos.y = y.clamp(0.0, max);
+            }
+        }
         // Holds the script until a window's call is on screen.
         "await" if arg == "call" => {
             if banner.call.is_none() {

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use menpai_tests::screen::Screen;
-use menpai_tests::{binary, demo_region, get_json, start_agent, workspace, xvfb_run};
+use menpai_tests::{binary, copy_dir, demo_region, get_json, start_agent, workspace, xvfb_run};
 
 /// A fixed time (a Monday morning) so clocks and open-now badges never change the pictures.
 const NOW: &str = "2026-11-23T10:00";
 
 const TOUR: &str = "shot:attract;start;shot:home;go:browse;shot:browse;category:住房;shot:items;\
-    item:P43;shot:guide;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;\
+    item:P43;shot:guide;scroll:1500;shot:guide-more;scroll:9000;shot:guide-end;picture;shot:guide-picture;picture:close;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;\
     go:outlets;shot:outlets;go:help;shot:help;go:assist;shot:assist;go:rating;rate:2;shot:rating;go:phone;shot:phone;\
     go:queue;shot:queue;ticket:E;shot:ticket;go:checkin;shot:checkin;scan:{token};shot:checkedin;\
     scan:{token};shot:checkin-refused;scan:{forged};shot:checkin-forged;scan:{expired};\
@@ -51,8 +51,17 @@ const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
     ("items", &["OpenItem(\"P43\")", "OpenItem(\"P44\")"]),
     (
         "guide",
-        &["OpenChecklist", "ShowWindowsOnMap", "Back", "Home"],
+        &[
+            "OpenChecklist",
+            "ShowWindowsOnMap",
+            "ShowPicture(Some(",
+            "Back",
+            "Home",
+        ],
     ),
+    ("guide-more", &["ShowPicture(Some(", "OpenChecklist"]),
+    ("guide-end", &["Back", "Home"]),
+    ("guide-picture", &["ShowPicture(None)"]),
     (
         "checklist",
         &[
@@ -195,6 +204,36 @@ fn difference(a: &RgbImage, b: &RgbImage) -> f64 {
     differing as f64 / (a.width() * a.height()) as f64
 }
 
+/// Compares a screenshot with its reference (or rewrites the reference when asked); says what
+/// differs.
+fn compare_with_reference(orientation: &str, name: &str, img: &RgbImage) -> Option<String> {
+    let references = workspace()
+        .join("kiosk-ui/tests/reference")
+        .join(orientation);
+    let small = quarter(img);
+    let reference = references.join(format!("{name}.png"));
+    if std::env::var_os("MENPAI_UPDATE_REFERENCES").is_some() {
+        std::fs::create_dir_all(&references).unwrap();
+        small.save(&reference).unwrap();
+        return None;
+    }
+    match image::open(&reference) {
+        Ok(r) => {
+            let d = difference(&small, &r.to_rgb8());
+            (d > 0.01).then(|| {
+                let kept = std::env::temp_dir().join(format!("menpai-{orientation}-{name}.png"));
+                let _ = img.save(&kept);
+                format!(
+                    "{name}: {:.1}% of the picture differs (saved {})",
+                    d * 100.0,
+                    kept.display()
+                )
+            })
+        }
+        Err(e) => Some(format!("{name}: no reference image ({e})")),
+    }
+}
+
 fn tour(orientation: &str, width: u32, height: u32) {
     let (agent, t) = queue_agent();
     let shots = tempfile::tempdir().unwrap();
@@ -227,10 +266,6 @@ fn tour(orientation: &str, width: u32, height: u32) {
         "the kiosk failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let references = workspace()
-        .join("kiosk-ui/tests/reference")
-        .join(orientation);
-    let update = std::env::var_os("MENPAI_UPDATE_REFERENCES").is_some();
     let mut failures = Vec::new();
     for (name, buttons) in EXPECTED_BUTTONS {
         let shot = shots.path().join(format!("{name}.png"));
@@ -238,29 +273,7 @@ fn tour(orientation: &str, width: u32, height: u32) {
             .unwrap_or_else(|e| panic!("{name}: no screenshot ({e})"))
             .to_rgb8();
         assert_eq!(img.dimensions(), (width, height), "{name}");
-        let small = quarter(&img);
-        let reference = references.join(format!("{name}.png"));
-        if update {
-            std::fs::create_dir_all(&references).unwrap();
-            small.save(&reference).unwrap();
-        } else {
-            match image::open(&reference) {
-                Ok(r) => {
-                    let d = difference(&small, &r.to_rgb8());
-                    if d > 0.01 {
-                        let kept =
-                            std::env::temp_dir().join(format!("menpai-{orientation}-{name}.png"));
-                        let _ = img.save(&kept);
-                        failures.push(format!(
-                            "{name}: {:.1}% of the picture differs (saved {})",
-                            d * 100.0,
-                            kept.display()
-                        ));
-                    }
-                }
-                Err(e) => failures.push(format!("{name}: no reference image ({e})")),
-            }
-        }
+        failures.extend(compare_with_reference(orientation, name, &img));
         let table =
             std::fs::read_to_string(shots.path().join(format!("{name}.buttons.tsv"))).unwrap();
         for expected in *buttons {
@@ -322,6 +335,61 @@ fn every_screen_in_portrait_matches_its_reference() {
 #[test]
 fn every_screen_in_landscape_matches_its_reference() {
     tour("landscape", 1920, 1080);
+}
+
+/// A hall closure notice shows on the home screen as a banner while it lasts, and is gone
+/// after it expires (the agent's clock and the kiosk's are the same injected time).
+fn notice_banner(orientation: &str, width: u32, height: u32) {
+    let pack = tempfile::tempdir().unwrap();
+    copy_dir(&demo_region(), pack.path());
+    std::fs::write(
+        pack.path().join("notices.json"),
+        r#"[{"id": "n-closure", "kind": "闭厅通知", "outlet": "hall-futian",
+             "title": "11月28日（周六）闭厅", "text": "因系统升级，本周六不对外办公，急办业务请到市民中心。",
+             "expires_at": "2026-11-23T12:00:00"}]"#,
+    )
+    .unwrap();
+    let agent = start_agent(pack.path(), "");
+    let mut failures = Vec::new();
+    for (now, name) in [(NOW, "home-notice"), ("2026-11-23T12:00", "home-expired")] {
+        let shots = tempfile::tempdir().unwrap();
+        let out = xvfb_run(width, height)
+            .arg(binary("menpai-kiosk"))
+            .args(["--agent", &format!("http://{}", agent.addr), "--now", now])
+            .args(["--script", "start;shot:home;quit", "--shots"])
+            .arg(shots.path())
+            .args(if orientation == "landscape" {
+                vec!["--landscape"]
+            } else {
+                vec![]
+            })
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "the kiosk failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let img = image::open(shots.path().join("home.png"))
+            .unwrap()
+            .to_rgb8();
+        failures.extend(compare_with_reference(orientation, name, &img));
+    }
+    assert!(
+        failures.is_empty(),
+        "{orientation}:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_closure_notice_is_a_banner_on_home_until_it_expires_in_portrait() {
+    notice_banner("portrait", 1080, 1920);
+}
+
+#[test]
+fn a_closure_notice_is_a_banner_on_home_until_it_expires_in_landscape() {
+    notice_banner("landscape", 1920, 1080);
 }
 
 /// Reads the kiosk's button table once the screen has all its data (no request to the agent in

@@ -242,6 +242,8 @@ pub(super) struct Build<'a, 'w, 's> {
     pub(super) session: &'a Session,
     pub(super) images: Option<&'a mut Assets<Image>>,
     pub(super) online: bool,
+    /// A 1920×1080 screen.
+    pub(super) landscape: bool,
 }
 
 /// Rebuilds the current screen's body when its data or the session changed.
@@ -256,6 +258,7 @@ fn refresh(
     bodies: Query<Entity, With<PageBody>>,
     mut images: Option<ResMut<Assets<Image>>>,
     mut keep: ResMut<KeepAwake>,
+    options: Res<crate::Options>,
 ) {
     let Some(mut needs) = needs else { return };
     if !(needs.0 || data.is_changed() || session.is_changed() || status.is_changed()) {
@@ -276,6 +279,7 @@ fn refresh(
         session: &session,
         images: images.as_deref_mut(),
         online: status.online,
+        landscape: options.landscape,
     });
 }
 

@@ -8,6 +8,7 @@ use super::tap::go;
 use super::{PageSystems, requests};
 use crate::agent::{Data, Request};
 use crate::nav::{Action, Screen};
+use crate::pictures::picture;
 use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
@@ -22,6 +23,7 @@ pub(super) fn plugin(app: &mut App) {
             .collect()
     });
     app.add_systems(Update, open.in_set(PageSystems::React));
+    app.add_systems(Update, enlarge.in_set(PageSystems::Draw));
 }
 
 fn build(b: &mut Build) {
@@ -45,6 +47,7 @@ fn build(b: &mut Build) {
             chip(g.online_depth_label.clone(), CHIP, PRIMARY_DARK),
         ],
     ));
+    b.add(text(format!("实施编码 {}", item.code), SMALL, MUTED));
     b.add((
         Node {
             width: percent(100),
@@ -145,6 +148,25 @@ fn build(b: &mut Build) {
                 TEXT,
             ),
         );
+        // 审查要点: what the window checks, short; a sample picture to enlarge.
+        let points: Vec<&str> = [m.note.as_deref(), m.sample.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.trim().is_empty())
+            .collect();
+        if !points.is_empty() {
+            b.add_to(
+                bring,
+                text(
+                    format!("审查要点：{}", short(&points.join("；"), 60)),
+                    SMALL,
+                    PRIMARY_DARK,
+                ),
+            );
+        }
+        if let Some(f) = m.sample_image.as_ref().filter(|f| f.is_image()) {
+            b.add_to(bring, thumbnail(&f.sha256, "样例"));
+        }
     }
     if !item.situations.is_empty() {
         b.add_to(
@@ -174,6 +196,9 @@ fn build(b: &mut Build) {
                 ],
             ),
         );
+        if let Some(f) = form.sample_image.as_ref().filter(|f| f.is_image()) {
+            b.add_to(bring, thumbnail(&f.sha256, "填写样表"));
+        }
     }
 
     let more = b.add((card(), children![heading("费用和时限")]));
@@ -209,6 +234,27 @@ fn build(b: &mut Build) {
         ),
     );
 
+    if !item.legal_basis.is_empty() {
+        let basis = b.add((card(), children![heading("设定依据")]));
+        for l in item.legal_basis.iter().take(4) {
+            b.add_to(basis, text(format!("• {}", short(l, 60)), SMALL, TEXT));
+        }
+    }
+
+    if !g.faqs.is_empty() {
+        let faqs = b.add((card(), children![heading("常见问题")]));
+        for f in g.faqs.iter().take(4) {
+            b.add_to(
+                faqs,
+                text(format!("问：{}", short(&f.question, 40)), BODY, TEXT),
+            );
+            b.add_to(
+                faqs,
+                text(format!("答：{}", short(&f.answer, 70)), SMALL, MUTED),
+            );
+        }
+    }
+
     // The same guide on the phone, from this hall.
     let url = b.phone_url(&format!("/i/{}?h={}", item.id, b.hall_id()));
     let qr = b.qr(&url, 220.0);
@@ -221,6 +267,87 @@ fn build(b: &mut Build) {
                 text("扫码在手机上看这份指南，随时查阅、转发给家人", BODY, TEXT)
             ],
         )],
+    ));
+}
+
+/// At most `n` characters of `s`, with … when cut.
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// A sample picture, small; a tap shows it full screen.
+fn thumbnail(sha256: &str, label: &str) -> impl Bundle + use<> {
+    (
+        Button,
+        Action::ShowPicture(Some(sha256.to_owned())),
+        Node {
+            flex_direction: FlexDirection::Row,
+            align_items: AlignItems::Center,
+            column_gap: px(24),
+            padding: UiRect::all(px(12)),
+            border: UiRect::all(px(2)),
+            border_radius: BorderRadius::all(px(12)),
+            ..default()
+        },
+        BorderColor::all(LINE),
+        BackgroundColor(CARD),
+        children![
+            picture(sha256, THUMB_WIDTH),
+            text(format!("{label}（轻触放大）"), SMALL, PRIMARY_DARK)
+        ],
+    )
+}
+
+/// Thumbnails' width, and the enlarged picture's.
+const THUMB_WIDTH: u32 = 240;
+const LARGE_WIDTH: u32 = 1000;
+
+/// The picture shown full screen over the guide.
+#[derive(Component)]
+struct Enlarged;
+
+/// Shows the chosen picture over everything, dimmed around; a tap anywhere closes it.
+fn enlarge(
+    mut commands: Commands,
+    session: Res<Session>,
+    shown: Query<Entity, With<Enlarged>>,
+    options: Res<crate::Options>,
+) {
+    if !session.is_changed() {
+        return;
+    }
+    for e in &shown {
+        commands.entity(e).despawn();
+    }
+    let Some(sha) = &session.picture else { return };
+    // Portrait: as wide as fits; landscape: as tall as fits.
+    let mut large = picture(sha, LARGE_WIDTH);
+    if options.landscape {
+        large.3.width = Val::Auto;
+        large.3.height = px(860);
+    }
+    commands.spawn((
+        Enlarged,
+        DespawnOnExit(Screen::Guide),
+        Button,
+        Action::ShowPicture(None),
+        GlobalZIndex(50),
+        Node {
+            position_type: PositionType::Absolute,
+            width: percent(100),
+            height: percent(100),
+            flex_direction: FlexDirection::Column,
+            justify_content: JustifyContent::Center,
+            align_items: AlignItems::Center,
+            row_gap: px(32),
+            ..default()
+        },
+        BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.85)),
+        children![large, text("轻触任意处关闭", BODY, ON_PRIMARY)],
     ));
 }
 
@@ -239,11 +366,13 @@ fn open(
                 session.item = Some(id.clone());
                 session.situations.clear();
                 session.printing = false;
+                session.picture = None;
                 data.printed = None;
                 data.guide = None;
                 go(Screen::Guide, &screen, &mut session, &mut next);
             }
             Action::ShowWindowsOnMap => go(Screen::Map, &screen, &mut session, &mut next),
+            Action::ShowPicture(p) => session.picture = p.clone(),
             _ => {}
         }
     }

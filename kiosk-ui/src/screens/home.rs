@@ -2,7 +2,7 @@
 //! for items, and every other service one tap away.
 
 use bevy::prelude::*;
-use menpai_model::Audience;
+use menpai_model::{Audience, NoticeKind};
 
 use super::frame::{self, Build};
 use super::requests;
@@ -21,6 +21,32 @@ fn build(b: &mut Build) {
         b.waiting("首页内容");
         return;
     };
+    // Temporary notices (闭厅通知, 系统维护) first, while they last.
+    for n in &home.notices {
+        let fill = match n.kind {
+            NoticeKind::Closure => ACCENT,
+            NoticeKind::Maintenance | NoticeKind::General => WARN,
+        };
+        b.add((
+            Node {
+                width: percent(100),
+                flex_direction: FlexDirection::Column,
+                padding: UiRect::axes(px(32), px(20)),
+                row_gap: px(8),
+                border_radius: BorderRadius::all(px(24)),
+                ..default()
+            },
+            BackgroundColor(fill),
+            children![
+                text(
+                    format!("【{}】{}", n.kind.label(), n.title),
+                    BODY,
+                    ON_PRIMARY
+                ),
+                text(n.text.clone(), SMALL, ON_PRIMARY),
+            ],
+        ));
+    }
     if let Some(hall) = &home.hall {
         let (open_label, open_fill) = if hall.open_now {
             ("正在办公", OK)

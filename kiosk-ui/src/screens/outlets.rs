@@ -45,7 +45,7 @@ fn build(b: &mut Build) {
         // The outlet's phone page: hours, and navigation in Amap, Baidu or Tencent maps.
         let url = b.phone_url(&format!("/o/{}", o.id));
         let qr = b.qr(&url, 200.0);
-        b.add((
+        let card_id = b.add((
             card(),
             children![
                 (
@@ -81,6 +81,20 @@ fn build(b: &mut Build) {
                 ),
             ],
         ));
+        // What it handles and how to get there, as on the outlet's phone page.
+        if o.item_count > 0 {
+            b.add_to(
+                card_id,
+                text(
+                    format!("可办 {} 项：{}", o.item_count, o.top_items.join("、")),
+                    SMALL,
+                    TEXT,
+                ),
+            );
+        }
+        for line in o.transit.iter().take(2) {
+            b.add_to(card_id, text(format!("乘车：{line}"), SMALL, MUTED));
+        }
     }
 }
 
