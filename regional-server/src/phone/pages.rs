@@ -177,6 +177,12 @@ pub(super) fn material_line(c: &Current, m: &menpai_model::item::Material) -> Ma
         .template_form
         .as_ref()
         .and_then(|f| c.pack.forms.iter().find(|x| &x.id == f));
+    // What the window checks: the sample's description and the note.
+    let checks: Vec<&str> = [&m.sample, &m.note]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     html! {
         (m.name) "（" (m.form.label()) " " (m.copies) " 份）"
         @if !m.required {
@@ -191,11 +197,10 @@ pub(super) fn material_line(c: &Current, m: &menpai_model::item::Material) -> Ma
                 " · " a href=(sample_url(form)) { "下载样表" }
             }
         }
-        @if m.sample.is_some() || m.note.is_some() || m.sample_image.is_some() {
+        @if !checks.is_empty() || m.sample_image.is_some() {
             div class="muted check" {
                 "审查要点："
-                @if let Some(s) = &m.sample { (s) " " }
-                @if let Some(n) = &m.note { (n) " " }
+                (checks.join("；")) " "
                 @if let Some(img) = &m.sample_image {
                     a href=(file_url(img)) { "看示例图" }
                 }
