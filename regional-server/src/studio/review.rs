@@ -220,6 +220,23 @@ fn shown_html(v: &Shown) -> Markup {
     }
 }
 
+fn fields_table(d: &RecordDiff) -> Markup {
+    html! {
+        table class="fields" {
+            thead { tr { th { "字段" } th { "原来" } th { "改为" } } }
+            tbody {
+                @for f in &d.fields {
+                    tr data-path=(f.path) {
+                        td data-label="字段" { (f.label) br; code class="muted" { (f.path) } }
+                        td data-label="原来" class="old" { (shown_html(&f.old)) }
+                        td data-label="改为" class="new" { (shown_html(&f.new)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn record_html(d: &RecordDiff, state: ChangeState) -> Markup {
     html! {
         div class="card record" data-kind=(d.kind) data-key=(d.key) data-change=(format!("{:?}", d.change).to_lowercase()) {
@@ -234,21 +251,13 @@ fn record_html(d: &RecordDiff, state: ChangeState) -> Markup {
                     }
                 }
             }
-            @if d.change == diff::Change::Changed || d.fields.len() <= 40 {
-                table class="fields" {
-                    thead { tr { th { "字段" } th { "原来" } th { "改为" } } }
-                    tbody {
-                        @for f in &d.fields {
-                            tr data-path=(f.path) {
-                                td data-label="字段" { (f.label) br; code class="muted" { (f.path) } }
-                                td data-label="原来" class="old" { (shown_html(&f.old)) }
-                                td data-label="改为" class="new" { (shown_html(&f.new)) }
-                            }
-                        }
-                    }
-                }
+            @if d.change == diff::Change::Changed || d.fields.len() <= 12 {
+                (fields_table(d))
             } @else {
-                p class="muted" { "共 " (d.fields.len()) " 个字段。" }
+                details {
+                    summary { "展开全部 " (d.fields.len()) " 个字段" }
+                    (fields_table(d))
+                }
             }
             @if d.more > 0 { p class="muted" { "另有 " (d.more) " 处改动未列出。" } }
         }
