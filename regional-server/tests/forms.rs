@@ -172,6 +172,15 @@ async fn the_guide_shows_what_the_window_checks_and_links_the_files() {
     let page = get(&app, "/i/P43", None).await.text();
     assert!(page.contains(&format!("事项编码 {}", item.code)), "{page}");
     assert!(page.contains("设定依据"));
+    let faq = pack
+        .faqs
+        .iter()
+        .find(|f| f.items.contains(&item.id))
+        .unwrap();
+    assert!(
+        page.contains(&format!("<summary>{}</summary>", faq.question)),
+        "{page}"
+    );
     assert!(
         page.contains("href=\"/forms/form-P43-1.pdf\">下载表格"),
         "{page}"

@@ -263,6 +263,12 @@ pub fn guide_body(c: &Current, item: &Item, hall: Option<&Outlet>) -> Markup {
             Some((o, windows.join("、"), book))
         })
         .collect();
+    let faqs: Vec<_> = c
+        .pack
+        .faqs
+        .iter()
+        .filter(|f| f.items.contains(&item.id))
+        .collect();
     html! {
         @if let Some((href, label)) = &back {
             p { a href=(href) { "‹ " (label) } }
@@ -327,6 +333,14 @@ pub fn guide_body(c: &Current, item: &Item, hall: Option<&Outlet>) -> Markup {
             }
             @if let Some(online) = &item.channels.online {
                 p { "网上办理：" a href=(online.url) { (online.platform) } }
+            }
+        }
+        @if !faqs.is_empty() {
+            div class="card" id="faqs" {
+                h2 { "常见问题" }
+                @for f in &faqs {
+                    details { summary { (f.question) } p { (f.answer) } }
+                }
             }
         }
         div class="card" id="contact" {
