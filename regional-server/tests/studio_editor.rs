@@ -15,6 +15,7 @@ use axum::http::{Request, StatusCode};
 use menpai_model::Item;
 use menpai_server::config::Config;
 use menpai_server::operators::hash_password;
+use menpai_server::storage::ChangedRecord;
 use menpai_server::storage::Role;
 use menpai_server::{Server, admin_router, public_router};
 use serde_json::{Value, json};
@@ -480,4 +481,48 @@ async fn records_are_created_and_deleted_in_the_draft_unless_others_still_need_t
         &format!("faq {faq}"),
         "deleted"
     ));
+}
+
+#[tokio::test]
+async fn the_draft_page_names_what_would_stop_its_submission() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+    // A FAQ kept before the rules changed (or the content moved on under it): its item is gone.
+    let mut faq = server.phone.current().unwrap().pack.faqs[0].clone();
+    faq.items = vec!["P999".into()];
+    server
+        .storage
+        .put_draft(
+            "editor-a",
+            &ChangedRecord {
+                kind: "faq".into(),
+                key: faq.id.clone(),
+                body: Some(serde_json::to_vec(&faq).unwrap()),
+                base_sha: None,
+                updated_at: "2026-12-04 10:00:00.000".into(),
+            },
+        )
+        .unwrap();
+    let (status, page) = send(&app, "GET", "/studio", &cookie, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("草稿现在有 1 处问题"), "{page}");
+    assert!(page.contains(&format!(r#"href="/studio/edit/faq/{}""#, faq.id)));
+    assert!(page.contains("没有这个事项：P999"));
+
+    // An item's editor lists the FAQs that name it.
+    let named = server
+        .phone
+        .current()
+        .unwrap()
+        .pack
+        .faqs
+        .iter()
+        .find(|f| !f.items.is_empty() && f.id != faq.id)
+        .cloned()
+        .unwrap();
+    let edit = format!("/studio/edit/item/{}", named.items[0]);
+    let (_, page) = send(&app, "GET", &edit, &cookie, None, None).await;
+    assert!(page.contains("本事项的常见问题"));
+    assert!(page.contains(&format!(r#"href="/studio/edit/faq/{}""#, named.id)));
 }

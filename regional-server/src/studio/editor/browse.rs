@@ -11,6 +11,7 @@ use menpai_model::ContentPack;
 use serde::Deserialize;
 
 use super::kind::{Kind, Listed};
+use super::validate::plain;
 use super::{blocking, editor_of};
 use crate::Server;
 use crate::html::{CONSOLE_STYLE, Page, Section, console_page};
@@ -88,6 +89,13 @@ fn title_of(pack: &ContentPack, kind: &str, key: &str) -> Option<String> {
 }
 
 fn draft_card(pack: &ContentPack, changes: &[ChangedRecord], token: &FormToken) -> Markup {
+    // The draft as a whole against the importer's rules (the published content may have moved
+    // on since a record was saved): what would stop 提交审核.
+    let problems = if changes.is_empty() {
+        Vec::new()
+    } else {
+        pack.validate().err().unwrap_or_default()
+    };
     html! {
         div class="card" id="draft" {
             h2 { "我的草稿" }
@@ -121,6 +129,24 @@ fn draft_card(pack: &ContentPack, changes: &[ChangedRecord], token: &FormToken) 
                                         (token.field())
                                         button class="secondary" { "撤销此项" }
                                     }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if !problems.is_empty() {
+                    div class="err" id="draft-problems" role="alert" {
+                        p { "草稿现在有 " (problems.len()) " 处问题，改好后才能提交审核：" }
+                        ul {
+                            @for p in problems.iter().take(20) {
+                                @let (kind, key) = p.record.split_once(' ').unwrap_or((p.record.as_str(), ""));
+                                li {
+                                    @if Kind::parse(kind).is_some() {
+                                        a href={ "/studio/edit/" (kind) "/" (key) } { (p.record) }
+                                    } @else {
+                                        (p.record)
+                                    }
+                                    " · " (p.field) "：" (plain(&p.message))
                                 }
                             }
                         }

@@ -135,6 +135,9 @@ fn editor_page(
                 span id="state" class="muted" role="status" {}
             }
         }
+        @if let (Kind::Item, Some(k)) = (kind, key) {
+            (item_faqs(pack, k))
+        }
         @if let Some(k) = key {
             form method="post" id="delete" action={ "/studio/draft/" (kind.as_str()) "/" (k) "/delete" } {
                 (token.field())
@@ -181,5 +184,28 @@ fn datalists(pack: &ContentPack) -> Markup {
         datalist id="dl-items" { @for i in &pack.items { option value=(i.id) { (i.name) } } }
         datalist id="dl-outlets" { @for o in &pack.outlets { option value=(o.id) { (o.name) } } }
         datalist id="dl-forms" { @for f in &pack.forms { option value=(f.id) { (f.name) } } }
+    }
+}
+
+/// The FAQs that name item `id`, to edit beside it.
+fn item_faqs(pack: &ContentPack, id: &str) -> Markup {
+    let faqs: Vec<_> = pack
+        .faqs
+        .iter()
+        .filter(|f| f.items.iter().any(|i| i == id))
+        .collect();
+    html! {
+        div class="card" id="item-faqs" {
+            h2 { "本事项的常见问题" }
+            @if faqs.is_empty() {
+                p class="muted" { "还没有。" }
+            }
+            ul {
+                @for f in &faqs {
+                    li { a href={ "/studio/edit/faq/" (f.id) } { (f.question) } }
+                }
+            }
+            p { a class="button secondary" href="/studio/new/faq" { "＋ 新建常见问题" } }
+        }
     }
 }

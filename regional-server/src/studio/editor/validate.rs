@@ -100,7 +100,7 @@ pub(super) fn key_problem(key: &str) -> Option<&'static str> {
 }
 
 /// The importer's English messages in plain Chinese for editors (others as they are).
-fn plain(message: &str) -> String {
+pub(super) fn plain(message: &str) -> String {
     let fixed = [
         ("must not be empty", "不能为空"),
         ("must list at least one entry", "至少要填一项"),
