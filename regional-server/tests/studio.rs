@@ -352,6 +352,33 @@ async fn a_viewer_and_window_staff_cannot_submit_and_a_form_needs_its_token() {
         "nothing submitted"
     );
 
+    // A reviewer in a training login (培训登录) practises: they approve nothing.
+    let id = submit(&app, &editor, "练习").await;
+    let practice = support::http::training_login(&server, "reviewer");
+    let r = send(
+        &app,
+        "POST",
+        &format!("/api/v1/studio/change-sets/{id}/approve"),
+        &practice,
+        json_body(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("培训登录"), "{}", r.body);
+    assert_eq!(
+        audited(&server, "reviewer", "studio.approve", "forbidden").len(),
+        1
+    );
+    let r = send(
+        &app,
+        "POST",
+        &format!("/api/v1/studio/change-sets/{id}/withdraw"),
+        &editor,
+        None,
+    )
+    .await;
+    assert_eq!(json_of(&r)["state"], "withdrawn", "{}", r.body);
+
     // A draft whose content does not validate is refused with its problems.
     let pack = studio::draft_pack(&server, "editor").unwrap();
     let mut item = serde_json::to_value(pack.item("P43").unwrap()).unwrap();

@@ -17,17 +17,16 @@ fn refuse(server: &Server, s: &Session, action: &str, detail: &str, e: AppError)
 
 /// The operator when they edit content (content editor or admin, not a training login).
 pub fn editor<'a>(server: &Server, s: &'a Session, action: &str) -> Result<&'a Operator, AppError> {
-    s.require(Role::ContentEditor).map_err(|e| {
-        let e = if e.message.starts_with("需要") {
-            AppError::new(
-                StatusCode::FORBIDDEN,
-                "只有内容编辑（或管理员）可以修改和提交内容",
-            )
-        } else {
-            e
-        };
-        refuse(server, s, action, "", e)
-    })
+    let checked = if s.0.role.allows(Role::ContentEditor) {
+        // An admin-set password or a training login: its own message.
+        s.require(Role::ContentEditor)
+    } else {
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "只有内容编辑（或管理员）可以修改和提交内容",
+        ))
+    };
+    checked.map_err(|e| refuse(server, s, action, "", e))
 }
 
 /// The operator when they review (reviewer or admin, not a training login).
@@ -37,27 +36,20 @@ pub fn reviewer<'a>(
     action: &str,
     detail: &str,
 ) -> Result<&'a Operator, AppError> {
-    let checked = s.require(Role::Reviewer).and_then(|op| {
-        if op.training {
-            Err(AppError::new(
-                StatusCode::FORBIDDEN,
-                "培训登录不能审核和发布内容，请退出后用正式登录",
-            ))
-        } else {
-            Ok(op)
-        }
-    });
-    checked.map_err(|e| {
-        let e = if e.message.starts_with("需要") {
-            AppError::new(
-                StatusCode::FORBIDDEN,
-                "只有内容审核人员（或管理员）可以审核和发布内容",
-            )
-        } else {
-            e
-        };
-        refuse(server, s, action, detail, e)
-    })
+    let checked = if !s.0.role.allows(Role::Reviewer) {
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "只有内容审核人员（或管理员）可以审核和发布内容",
+        ))
+    } else if s.0.training {
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "培训登录不能审核和发布内容，请退出后用正式登录",
+        ))
+    } else {
+        s.require(Role::Reviewer)
+    };
+    checked.map_err(|e| refuse(server, s, action, detail, e))
 }
 
 /// The operator when they may read change sets and versions (editors, reviewers, admins).
