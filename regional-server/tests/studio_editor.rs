@@ -429,6 +429,19 @@ async fn records_are_created_and_deleted_in_the_draft_unless_others_still_need_t
     let (_, studio) = send(&app, "GET", "/studio", &cookie, None, None).await;
     assert!(studio.contains(r#"data-record="notice closed-newyear""#) && studio.contains("新建"));
 
+    // Deleted again, a record only the draft had leaves no trace.
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/studio/draft/notice/closed-newyear/delete",
+        &cookie,
+        None,
+        form(&[("csrf", FORM)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(server.storage.draft("editor-a").unwrap().is_empty());
+
     // A new record cannot take a key in use.
     let faq = server.phone.current().unwrap().pack.faqs[0].clone();
     let taken = format!("/api/v1/studio/draft/faq/{}?new=1", faq.id);

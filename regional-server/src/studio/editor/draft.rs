@@ -212,8 +212,19 @@ pub(super) async fn delete(
                 let at = p.record.clone().unwrap_or_default();
                 return Err(AppError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("不能删除：{at} 的 {} {}", p.field, p.message),
+                    format!(
+                        "不能删除：{at} 的 {} {}",
+                        p.field,
+                        super::validate::plain(&p.message)
+                    ),
                 ));
+            }
+            // A record only the draft has is simply forgotten.
+            if record_sha(&published(&s2)?.pack, kind.as_str(), &key2).is_none() {
+                return s2
+                    .storage
+                    .drop_draft(&name, kind.as_str(), &key2)
+                    .map_err(AppError::internal);
             }
             save_record(&s2, &name, kind.as_str(), &key2, None)
         })
