@@ -357,7 +357,7 @@ fn file(f: &Field, v: &Value, key: Option<&str>, image: bool) -> Markup {
             span class="file-name none" hidden[href.is_some()] { "未上传" }
             label class="button secondary upload" {
                 "上传…"
-                input type="file" accept=(accept) hidden;
+                input type="file" accept=(accept);
             }
             button type="button" class="secondary" data-act="unfile" { "移除" }
             span class="file-state muted" {}
