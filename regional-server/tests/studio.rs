@@ -180,6 +180,26 @@ async fn an_approved_change_goes_live_and_nobody_approves_their_own() {
         page.body.contains("id=\"approve\""),
         "the reviewer gets the form"
     );
+    // And the guide as phones will show it once published.
+    let preview = send(
+        &app,
+        "GET",
+        &format!("/studio/review/{id}/preview/item/P43"),
+        &reviewer,
+        None,
+    )
+    .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(
+        preview
+            .body
+            .contains(&format!("预览（变更 #{id}，未发布）"))
+    );
+    assert!(
+        preview.body.contains("请带原件，复印件需加盖公章"),
+        "{}",
+        preview.body
+    );
     // The same as JSON.
     let r = send(
         &app,

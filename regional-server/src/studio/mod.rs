@@ -19,6 +19,7 @@ pub mod editor;
 pub mod files;
 pub mod publish;
 mod review;
+mod set_preview;
 pub mod schedule;
 pub mod workflow;
 
@@ -26,6 +27,7 @@ pub mod workflow;
 pub fn routes() -> Router<Arc<Server>> {
     Router::new()
         .merge(review::routes())
+        .merge(set_preview::routes())
         .merge(api::routes())
         .merge(files::routes())
         .merge(editor::routes())
@@ -61,6 +63,22 @@ pub fn draft_pack(server: &Server, editor: &str) -> Result<ContentPack, AppError
     let current = published(server)?;
     let mut pack = current.pack.clone();
     for r in server.storage.draft(editor).map_err(AppError::internal)? {
+        bundle::apply_record(&mut pack, &r.kind, &r.key, r.body.as_deref())
+            .map_err(AppError::internal)?;
+    }
+    in_order(&mut pack);
+    Ok(pack)
+}
+
+/// Change set `id`'s records laid over the latest published version: what publishing it
+/// would make (were nothing published since).
+pub fn set_pack(server: &Server, id: i64) -> Result<ContentPack, AppError> {
+    let mut pack = published(server)?.pack.clone();
+    for r in server
+        .storage
+        .change_set_records(id)
+        .map_err(AppError::internal)?
+    {
         bundle::apply_record(&mut pack, &r.kind, &r.key, r.body.as_deref())
             .map_err(AppError::internal)?;
     }

@@ -66,7 +66,7 @@ fn console(op: &Operator, title: &str, body: Markup) -> Markup {
     console_page(op, Section::Review, page, body)
 }
 
-fn refused(op: &Operator, e: &AppError) -> Response {
+pub(super) fn refused(op: &Operator, e: &AppError) -> Response {
     let title = if e.status == StatusCode::FORBIDDEN {
         "无权操作"
     } else {
@@ -237,10 +237,13 @@ fn fields_table(d: &RecordDiff) -> Markup {
     }
 }
 
-fn record_html(d: &RecordDiff, state: ChangeState) -> Markup {
+fn record_html(set_id: i64, d: &RecordDiff, state: ChangeState) -> Markup {
     html! {
         div class="card record" data-kind=(d.kind) data-key=(d.key) data-change=(format!("{:?}", d.change).to_lowercase()) {
             h3 { span class=(format!("change {}", format!("{:?}", d.change).to_lowercase())) { (d.change.label()) } "：" (d.title) }
+            @if d.kind == "item" && d.change != diff::Change::Removed {
+                p { a class="preview" href=(format!("/studio/review/{set_id}/preview/item/{}", d.key)) target="_blank" { "预览发布后的手机页面" } }
+            }
             @if d.stale {
                 p class="err" {
                     "提交后这条记录已被其他发布修改。"
@@ -323,7 +326,7 @@ fn set_html(
                 }
             }
             h2 { "改动（" (changes.len()) " 条记录）" }
-            @for d in changes { (record_html(d, set.state)) }
+            @for d in changes { (record_html(set.id, d, set.state)) }
         },
     )
 }
