@@ -64,7 +64,12 @@ async fn upload(
         }
     };
     let name = p.name.unwrap_or_default();
-    let shown_name = name.clone();
+    // The audit log shows the name on one line, bounded, whatever was sent.
+    let shown_name: String = name
+        .chars()
+        .take(100)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect();
     let refused = |message: String, status: StatusCode| {
         let _ = server
             .storage

@@ -173,6 +173,11 @@ pub fn sniff(bytes: &[u8]) -> Result<&'static str, Refusal> {
                 "PDF 文件不完整（没有结尾标记），请重新导出后上传",
             ));
         }
+        if let Some(what) = pdf_active_content(bytes) {
+            return Err(unprocessable(format!(
+                "PDF 含有{what}，请“打印”为普通 PDF 后再上传"
+            )));
+        }
         return Ok(PDF);
     }
     if bytes.starts_with(PNG_MAGIC) {
@@ -193,6 +198,21 @@ pub fn sniff(bytes: &[u8]) -> Result<&'static str, Refusal> {
     Err(unprocessable(
         "看不出文件是什么：不是 PDF、Word、Excel 文件，也不是 PNG、JPEG、WebP 图片",
     ))
+}
+
+/// What a PDF carries besides the page (scripts, actions that open programs, attached files),
+/// named in its uncompressed objects; a blank form needs none of them.
+fn pdf_active_content(bytes: &[u8]) -> Option<&'static str> {
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    if has(b"/JavaScript") || has(b"/JS ") || has(b"/JS(") || has(b"/JS<") {
+        Some("脚本")
+    } else if has(b"/Launch") {
+        Some("打开其他程序的动作")
+    } else if has(b"/EmbeddedFile") {
+        Some("附件")
+    } else {
+        None
+    }
 }
 
 /// An old Office file (OLE compound file): Word names a `WordDocument` stream, Excel a
@@ -327,6 +347,21 @@ mod tests {
                 .unwrap()
                 .size,
             png(4, 4).len() as u64
+        );
+    }
+
+    #[test]
+    fn pdfs_with_scripts_or_attachments_are_refused() {
+        let js =
+            b"%PDF-1.4\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF\n";
+        let e = check("表.pdf", Some(PDF), js).unwrap_err();
+        assert!(e.message.contains("脚本"), "{e:?}");
+        let att = b"%PDF-1.4\n1 0 obj<</Type/EmbeddedFile>>endobj\n%%EOF\n";
+        assert!(
+            check("表.pdf", Some(PDF), att)
+                .unwrap_err()
+                .message
+                .contains("附件")
         );
     }
 
