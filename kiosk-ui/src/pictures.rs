@@ -11,14 +11,16 @@ use bevy::asset::RenderAssetUsages;
 use bevy::image::{CompressedImageFormats, ImageSampler, ImageType};
 use bevy::prelude::*;
 use bevy::winit::{EventLoopProxyWrapper, WinitUserEvent};
+use menpai_model::api::AgentEvent;
 
 use crate::Options;
-use crate::agent::{AgentLink, AgentStatus};
+use crate::agent::{AgentLink, AgentPush, AgentStatus};
 use crate::nav::KeepAwake;
 
 pub(crate) fn plugin(app: &mut App) {
     app.add_systems(PreStartup, start);
     app.add_systems(PreUpdate, receive);
+    app.add_systems(Update, forget_on_new_content);
     app.add_systems(PostUpdate, (ask, show).chain());
 }
 
@@ -174,6 +176,17 @@ fn receive(
         keep.ask();
         let handle = image.map(|i| images.add(i));
         pictures.got.insert(p, handle);
+    }
+}
+
+/// A new content version: pictures no page shows any more are let go (those in view are
+/// asked for again when the page is rebuilt).
+fn forget_on_new_content(mut pushes: MessageReader<AgentPush>, pictures: Option<ResMut<Pictures>>) {
+    let changed = pushes
+        .read()
+        .any(|p| matches!(p, AgentPush::Event(AgentEvent::ContentChanged { .. })));
+    if let (true, Some(mut pictures)) = (changed, pictures) {
+        pictures.got.clear();
     }
 }
 
