@@ -167,3 +167,83 @@ fn the_import_command_names_file_item_and_field_of_a_broken_pack() {
     );
     assert!(err.contains("active version is unchanged"), "{err}");
 }
+
+/// The raw answer to a GET: status and body bytes (pictures are not text).
+fn get_bytes(addr: std::net::SocketAddr, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, raw[split + 4..].to_vec())
+}
+
+#[test]
+fn a_seed_packs_pictures_are_served_as_small_pngs_and_its_form_files_never() {
+    // A pack directory whose first slide carries a picture and whose first form a blank PDF.
+    let pack = tempfile::tempdir().unwrap();
+    copy_dir(&demo_region(), pack.path());
+    std::fs::create_dir_all(pack.path().join("files")).unwrap();
+    let mut jpeg = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+        800,
+        400,
+        image::Rgb([20, 90, 180]),
+    ))
+    .write_to(
+        &mut std::io::Cursor::new(&mut jpeg),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    std::fs::write(pack.path().join("files/agent-test-poster.jpg"), &jpeg).unwrap();
+    let slides_path = pack.path().join("slides.json");
+    let mut slides: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&slides_path).unwrap()).unwrap();
+    slides[0]["image"] = serde_json::json!({
+        "media_type": "image/jpeg",
+        "name": "海报.jpg",
+        "path": "files/agent-test-poster.jpg"
+    });
+    std::fs::write(&slides_path, slides.to_string()).unwrap();
+
+    let agent = start_agent(pack.path(), "");
+    let (status, home) = get_json(agent.addr, "/api/v1/home");
+    assert_eq!(status, 200);
+    let sha = home["slides"][0]["image"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sha.len(), 64);
+    // Re-encoded as PNG at the width asked, whatever the stored picture's type.
+    let (status, png) = get_bytes(agent.addr, &format!("/api/v1/files/{sha}?w=200"));
+    assert_eq!(status, 200);
+    let shown = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
+    assert_eq!((shown.width(), shown.height()), (200, 100));
+    let (status, _) = get_bytes(agent.addr, &format!("/api/v1/files/{sha}?w=5000"));
+    assert_eq!(status, 400, "a width beyond the screen is refused");
+    // A form file of the pack (a PDF for phones) is never served by the terminal.
+    let forms: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(demo_region().join("forms/P1.json")).unwrap(),
+    )
+    .unwrap();
+    let blank = forms
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|f| f["blank"]["path"].as_str().map(str::to_owned));
+    if let Some(path) = blank {
+        let bytes = std::fs::read(demo_region().join(path)).unwrap();
+        let pdf_sha = menpai_model::bundle::sha256_hex(&bytes);
+        let (status, _) = get_bytes(agent.addr, &format!("/api/v1/files/{pdf_sha}"));
+        assert_eq!(status, 404);
+    }
+    let (status, _) = get_bytes(agent.addr, &format!("/api/v1/files/{}", "0".repeat(64)));
+    assert_eq!(status, 404);
+}
