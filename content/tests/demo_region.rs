@@ -173,7 +173,10 @@ fn the_most_asked_for_items_ship_real_blank_forms_and_samples() {
             }
         }
         let picture = form.sample_image.as_ref().expect("a sample picture");
-        assert!(bytes(picture).starts_with(b"\x89PNG"), "{}", picture.name);
+        let png = bytes(picture);
+        assert!(png.starts_with(b"\x89PNG"), "{}", picture.name);
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert!(width <= 1200, "{} is {width} px wide", picture.name);
     }
     // The ten most asked-for items that take a filled-in form each have one to download.
     let mut items: Vec<_> = pack
@@ -207,7 +210,16 @@ fn the_most_asked_for_items_ship_real_blank_forms_and_samples() {
     assert!(shipped >= 10, "{shipped} forms with files");
     let total: usize = pack.files.values().map(Vec::len).sum();
     assert!(total < 3 << 20, "{total} bytes of files");
-    assert!(pack.slides.iter().filter(|s| s.image.is_some()).count() >= 3);
+    let posters: Vec<_> = pack
+        .slides
+        .iter()
+        .filter_map(|s| s.image.as_ref())
+        .collect();
+    assert!(posters.len() >= 3);
+    assert!(
+        posters.iter().all(|p| p.size <= 200 << 10),
+        "posters of 200 KB at most"
+    );
 }
 
 #[test]
