@@ -157,6 +157,12 @@ impl ContentPack {
                 );
             }
         }
+        unique_ids(
+            &mut errors,
+            self,
+            "floor_plan",
+            self.floor_plans.iter().map(|p| p.hall.as_str()),
+        );
         for plan in &self.floor_plans {
             self.check_floor_plan(&mut errors, plan);
         }

@@ -202,6 +202,8 @@ fn an_admin_adds_a_hall_manager_in_the_browser_who_sees_only_that_hall_until_dis
             "/cases",
             "/statistics",
             "/monitor",
+            "/studio",
+            "/studio/review",
             "/operators",
             "/audit"
         ]
