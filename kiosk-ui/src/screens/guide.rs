@@ -149,20 +149,8 @@ fn build(b: &mut Build) {
             ),
         );
         // 审查要点: what the window checks, short; a sample picture to enlarge.
-        let points: Vec<&str> = [m.note.as_deref(), m.sample.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.trim().is_empty())
-            .collect();
-        if !points.is_empty() {
-            b.add_to(
-                bring,
-                text(
-                    format!("审查要点：{}", short(&points.join("；"), 60)),
-                    SMALL,
-                    PRIMARY_DARK,
-                ),
-            );
+        if let Some(points) = review_points(m) {
+            b.add_to(bring, text(points, SMALL, PRIMARY_DARK));
         }
         if let Some(f) = m.sample_image.as_ref().filter(|f| f.is_image()) {
             b.add_to(bring, thumbnail(&f.sha256, "样例"));
@@ -268,15 +256,6 @@ fn build(b: &mut Build) {
             ],
         )],
     ));
-}
-
-/// At most `n` characters of `s`, with … when cut.
-fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
-    }
 }
 
 /// A sample picture, small; a tap shows it full screen.

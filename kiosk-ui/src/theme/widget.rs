@@ -169,3 +169,23 @@ pub fn chip(s: impl Into<String>, fill: Color, ink: Color) -> impl Bundle {
         children![text(s, SMALL, ink)],
     )
 }
+
+/// At most `n` characters of `s`, with … when cut.
+pub fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// A material's 审查要点 (what the window checks: its note and sample text), in one short
+/// line; `None` when it has none.
+pub fn review_points(m: &menpai_model::item::Material) -> Option<String> {
+    let points: Vec<&str> = [m.note.as_deref(), m.sample.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    (!points.is_empty()).then(|| format!("审查要点：{}", short(&points.join("；"), 60)))
+}
