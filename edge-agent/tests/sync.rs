@@ -93,6 +93,37 @@ async fn blobs(State(shared): State<Shared>, Json(asked): Json<Asked>) -> Vec<u8
     out
 }
 
+/// One blob, or the piece of it `Range: bytes=a-b` asks for (how pictures come).
+async fn blob(
+    State(shared): State<Shared>,
+    axum::extract::Path(sha): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    let mut p = shared.lock().unwrap();
+    p.asked.push(sha.clone());
+    let Some(body) = p.forged.get(&sha).or_else(|| p.blobs.get(&sha)).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let range = headers
+        .get("range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.split_once('-'))
+        .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)));
+    match range {
+        Some((a, b)) if a < body.len() => {
+            let b = b.min(body.len() - 1);
+            (
+                StatusCode::PARTIAL_CONTENT,
+                [("content-range", format!("bytes {a}-{b}/{}", body.len()))],
+                body[a..=b].to_vec(),
+            )
+                .into_response()
+        }
+        _ => body.into_response(),
+    }
+}
+
 /// Serves the stand-in over TLS with a self-signed certificate; returns its address and the
 /// certificate (the terminal's only root).
 async fn serve(shared: Shared) -> (SocketAddr, String) {
@@ -107,6 +138,7 @@ async fn serve(shared: Shared) -> (SocketAddr, String) {
     let router = Router::new()
         .route("/device/v1/manifest", axum::routing::get(manifest))
         .route("/device/v1/blobs", post(blobs))
+        .route("/device/v1/blobs/{sha}", axum::routing::get(blob))
         .with_state(shared);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -183,7 +215,20 @@ async fn get(agent: &Arc<Agent>, uri: &str) -> (StatusCode, Vec<u8>) {
 #[tokio::test]
 async fn pictures_are_fetched_checked_and_served_and_form_files_never_fetched() {
     let shared = Shared::default();
-    let picture = png(600, 300, 40);
+    // Noise compresses badly: a picture of several pieces.
+    let mut seed = 7u32;
+    let noisy = image::RgbImage::from_fn(600, 300, |_, _| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        image::Rgb([(seed >> 8) as u8, (seed >> 16) as u8, (seed >> 24) as u8])
+    });
+    let mut picture = Vec::new();
+    noisy
+        .write_to(
+            &mut std::io::Cursor::new(&mut picture),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    assert!(picture.len() > 3 * 32 * 1024, "{}", picture.len());
     let pack = pack_with_files(&picture);
     let picture_sha = sha256_hex(&picture);
     let form_files: Vec<String> = bundle::files(&pack)
@@ -203,7 +248,11 @@ async fn pictures_are_fetched_checked_and_served_and_form_files_never_fetched() 
     agent.reload().unwrap();
     {
         let asked = &shared.lock().unwrap().asked;
-        assert!(asked.contains(&picture_sha), "the picture is fetched");
+        let pieces = asked.iter().filter(|a| **a == picture_sha).count();
+        assert!(
+            pieces >= 4,
+            "the picture comes in 32 KiB pieces, not {pieces}"
+        );
         for f in &form_files {
             assert!(!asked.contains(f), "form file {f} must not be fetched");
             assert!(!agent.store.has_blob(f).unwrap());

@@ -406,7 +406,13 @@ fn ten_thousand_events_through_a_faulty_network_arrive_exactly_once() {
         "[regional]\nsync_interval_s = 3600\nheartbeat_interval_s = 1\nmax_backoff_s = 1\n",
     );
     let agent = spawn_agent(dir);
-    agent.wait_health(Duration::from_secs(30), |h| !version(h).is_empty());
+    // The first content (records, then the plate's pictures piece by piece) over a link that
+    // drops every connection sooner or later.
+    let h = agent.wait_health(Duration::from_secs(180), |h| !version(h).is_empty());
+    println!(
+        "the first content arrived through the faulty link: {} bytes on the wire",
+        h["regional"]["wire_bytes"]
+    );
 
     // 10,000 ratings at the plate while the network drops and stalls connections.
     let json = [("Content-Type", "application/json")];

@@ -311,6 +311,80 @@ async fn fetch(
     Ok(())
 }
 
+/// A picture comes in pieces this large (`Range`): a link that drops connections still
+/// moves it forward, each retry resuming where the last piece ended.
+const PIECE: usize = 32 * 1024;
+
+/// Fetches one picture piece by piece, checks it against its name and keeps it.
+async fn fetch_in_pieces(
+    agent: &Agent,
+    client: &Client,
+    sha: &str,
+    cost: &mut ContentFetch,
+) -> Result<(), SyncError> {
+    let path = format!("/device/v1/blobs/{sha}");
+    let mut body: Vec<u8> = Vec::new();
+    let mut total: Option<usize> = None;
+    let mut failures = 0u64;
+    while total.is_none_or(|t| body.len() < t) {
+        let range = format!("bytes={}-{}", body.len(), body.len() + PIECE - 1);
+        let reply = client
+            .request(
+                "GET",
+                &path,
+                &[("range", range.as_str())],
+                Vec::new(),
+                Duration::from_secs(60),
+            )
+            .await;
+        let r = match reply {
+            Ok(r) => r,
+            Err(e) if failures < 16 => {
+                tracing::debug!(error = %e, at = body.len(), "A picture's piece failed; resuming.");
+                failures += 1;
+                tokio::time::sleep(Duration::from_millis(100 * failures)).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if r.status != 206 {
+            return Err(SyncError::Refused(r.status, r.error_text()));
+        }
+        // `bytes a-b/len`: the piece must start where we are, the whole be a file's size.
+        let (start, len) = r
+            .header("content-range")
+            .and_then(|v| v.strip_prefix("bytes "))
+            .and_then(|v| v.split_once('/'))
+            .and_then(|(span, len)| {
+                Some((
+                    span.split_once('-')?.0.parse::<usize>().ok()?,
+                    len.parse::<usize>().ok()?,
+                ))
+            })
+            .ok_or_else(|| SyncError::BadManifest(format!("picture {sha}: no Content-Range")))?;
+        if start != body.len()
+            || len as u64 > menpai_model::file::MAX_FILE_BYTES
+            || total.is_some_and(|t| t != len)
+            || body.len() + r.body.len() > len
+            || r.body.is_empty()
+        {
+            return Err(SyncError::BadManifest(format!(
+                "picture {sha}: a piece that does not fit ({start}, {len})"
+            )));
+        }
+        total = Some(len);
+        cost.bytes_fetched += r.body.len() as u64;
+        body.extend_from_slice(&r.body);
+        failures = 0;
+    }
+    if bundle::sha256_hex(&body) != sha {
+        return Err(SyncError::HashMismatch(sha.to_owned()));
+    }
+    agent.store.put_blobs(&[(sha.to_owned(), body)], false)?;
+    cost.blobs_fetched += 1;
+    Ok(())
+}
+
 /// One sync: the signed manifest, then only what is missing, then activation.
 pub async fn sync_once(
     agent: &Agent,
@@ -363,10 +437,17 @@ pub async fn sync_once(
                 .ok_or_else(|| SyncError::BadManifest(format!("shard {sha} went missing")))?;
             entries.extend(bundle::parse_shard(&body).map_err(SyncError::BadManifest)?);
         }
-        // Records and the pictures the plate shows; form files are for phones only.
+        // Records in batches, then the pictures the plate shows piece by piece; form files
+        // are for phones only.
         let mut wanted = std::collections::BTreeSet::new();
+        let mut pictures = std::collections::BTreeSet::new();
         for e in &entries {
-            if e.kind != bundle::FILE && !agent.store.has_blob(&e.sha256)? {
+            if e.kind == bundle::FILE || agent.store.has_blob(&e.sha256)? {
+                continue;
+            }
+            if e.kind == bundle::IMAGE {
+                pictures.insert(e.sha256.clone());
+            } else {
                 wanted.insert(e.sha256.clone());
             }
         }
@@ -378,6 +459,9 @@ pub async fn sync_once(
             &mut cost,
         )
         .await?;
+        for sha in &pictures {
+            fetch_in_pieces(agent, client, sha, &mut cost).await?;
+        }
         let mut pack = ContentPack::default();
         for e in entries.iter().filter(|e| !bundle::is_file_kind(&e.kind)) {
             let body = agent
