@@ -797,3 +797,68 @@ async fn a_file_never_uploaded_fails_the_publish_by_its_name() {
     );
     assert_eq!(version(&server), v1);
 }
+
+#[tokio::test]
+async fn an_approved_closure_notice_shows_on_the_phone_page_until_it_expires() {
+    let (server, app, _dir) = server();
+    server.clock.stop_at(
+        NaiveDate::from_ymd_opt(2026, 12, 4)
+            .unwrap()
+            .and_hms_opt(15, 0, 0)
+            .unwrap(),
+    );
+    let notice = json!({
+        "id": "notice-closure",
+        "kind": "闭厅通知",
+        "outlet": "hall-futian",
+        "title": "12月5日下午闭厅",
+        "text": "因设备检修，12月5日13:00后暂停对外办理，请改日前来。",
+        "expires_at": "2026-12-05T18:00:00"
+    });
+    studio::save_record(
+        &server,
+        "editor",
+        "notice",
+        "notice-closure",
+        Some(serde_json::to_vec(&notice).unwrap()),
+    )
+    .unwrap();
+    let editor = login(&server, "editor");
+    let reviewer = login(&server, "reviewer");
+    let id = submit(&app, &editor, "闭厅通知").await;
+    let r = send(
+        &app,
+        "POST",
+        &format!("/api/v1/studio/change-sets/{id}/approve"),
+        &reviewer,
+        json_body(json!({"comment": "好"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let phone = menpai_server::public_router(server.clone());
+    let hall_page = || async {
+        support::http::send(&phone, "GET", "/h/hall-futian", None, None, false)
+            .await
+            .body
+    };
+    let other_hall = support::http::send(&phone, "GET", "/h/hall-civic", None, None, false)
+        .await
+        .body;
+    assert!(
+        !other_hall.contains("12月5日下午闭厅"),
+        "another hall's page"
+    );
+    let page = hall_page().await;
+    assert!(page.contains("闭厅通知：12月5日下午闭厅"), "{page}");
+    assert!(page.contains("至 12月05日 18:00"), "{page}");
+
+    // Past its time it is gone, with no new publish.
+    let published = version(&server);
+    server
+        .clock
+        .advance(Duration::hours(27) + Duration::minutes(1));
+    let page = hall_page().await;
+    assert!(!page.contains("12月5日下午闭厅"), "{page}");
+    assert_eq!(version(&server), published);
+}

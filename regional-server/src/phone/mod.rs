@@ -11,6 +11,7 @@
 
 mod checklist;
 pub mod downloads;
+pub mod notices;
 mod outlets;
 mod pages;
 pub mod ticket;

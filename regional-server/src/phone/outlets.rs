@@ -224,8 +224,10 @@ pub(super) async fn outlet(
     } else {
         String::new()
     };
+    let notices = super::notices::current(&server, &c.pack, &o.id);
     let body = html! {
         h1 id="outlet" { (o.name) }
+        (super::notices::cards(&notices))
         p { span class="tag" { (o.kind.label()) } (open_label(open)) " · " (hours) }
         div class="card" {
             p { (o.address) }

@@ -113,8 +113,10 @@ pub(super) async fn hall(
     for i in &here {
         *topics.entry(i.topic.as_str()).or_default() += 1;
     }
+    let notices = super::notices::current(&server, &c.pack, &hall.id);
     let body = html! {
         h1 id="hall" { (hall.name) }
+        (super::notices::cards(&notices))
         div class="card" {
             p {
                 (hours) " · "
