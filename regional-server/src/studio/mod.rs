@@ -19,8 +19,8 @@ pub mod editor;
 pub mod files;
 pub mod publish;
 mod review;
-mod set_preview;
 pub mod schedule;
+mod set_preview;
 pub mod workflow;
 
 /// The studio's routes (operators' listener).
