@@ -4,6 +4,7 @@
 //! A pack directory holds `region.json`, `items/<id>.json` (one item each), `outlets.json`,
 //! `floorplans/<hall>.json`, `faqs.json`, `slides.json` and `forms/*.json` (arrays of forms).
 
+pub mod pdf;
 pub mod synthetic;
 
 use std::fs;

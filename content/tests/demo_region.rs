@@ -119,30 +119,6 @@ fn broken_files_are_named_with_record_and_field() {
     assert!(errors[0].message.contains("99"));
 }
 
-/// The text `pdftotext` reads from a PDF, or `None` when poppler-utils is not installed.
-fn pdf_text(bytes: &[u8]) -> Option<String> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = match Command::new("pdftotext")
-        .args(["-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(_) => {
-            eprintln!(
-                "pdftotext is missing (scripts/setup.sh installs poppler-utils): PDF text not checked"
-            );
-            return None;
-        }
-    };
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "pdftotext failed");
-    Some(String::from_utf8(out.stdout).unwrap())
-}
-
 #[test]
 fn the_most_asked_for_items_ship_real_blank_forms_and_samples() {
     let pack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
@@ -165,11 +141,9 @@ fn the_most_asked_for_items_ship_real_blank_forms_and_samples() {
             let pdf = bytes(file);
             assert!(pdf.starts_with(b"%PDF-"), "{} is not a PDF", file.name);
             assert_eq!(file.media_type, "application/pdf");
-            if let Some(text) = pdf_text(&pdf) {
-                let text: String = text.split_whitespace().collect();
-                for w in words {
-                    assert!(text.contains(w), "{}: no {w} in {text}", file.name);
-                }
+            let text = menpai_content::pdf::text_of(&pdf).expect("pdftotext reads the PDF");
+            for w in words {
+                assert!(text.contains(w), "{}: no {w} in {text}", file.name);
             }
         }
         let picture = form.sample_image.as_ref().expect("a sample picture");

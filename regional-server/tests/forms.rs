@@ -49,32 +49,6 @@ async fn get(app: &Router, path: &str, etag: Option<&str>) -> Answer {
     }
 }
 
-/// The text of a PDF as `pdftotext` reads it, spaces removed; `None` without poppler-utils.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let Ok(mut child) = Command::new("pdftotext")
-        .args(["-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-    else {
-        eprintln!(
-            "pdftotext is missing (scripts/setup.sh installs poppler-utils): text not checked"
-        );
-        return None;
-    };
-    child.stdin.take().unwrap().write_all(pdf).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    Some(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .split_whitespace()
-            .collect(),
-    )
-}
-
 #[tokio::test]
 async fn the_phone_downloads_a_real_form_with_its_name_and_caches_it_by_its_bytes() {
     let (server, _dir) = support::published(Config::default());
@@ -102,10 +76,9 @@ async fn the_phone_downloads_a_real_form_with_its_name_and_caches_it_by_its_byte
     );
     assert!(a.body.starts_with(b"%PDF-"));
     assert_eq!(a.body.len() as u64, blank.size);
-    if let Some(text) = pdf_text(&a.body) {
-        assert!(text.contains("住房公积金提取申请表"), "{text}");
-        assert!(text.contains("范本"), "{text}");
-    }
+    let text = menpai_content::pdf::text_of(&a.body).expect("pdftotext reads the PDF");
+    assert!(text.contains("住房公积金提取申请表"), "{text}");
+    assert!(text.contains("范本"), "{text}");
     // Asked again with the ETag: nothing to send.
     let again = get(&app, "/forms/form-P43-1.pdf", Some(&etag)).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
@@ -119,12 +92,11 @@ async fn the_phone_downloads_a_real_form_with_its_name_and_caches_it_by_its_byte
         a.header(header::CONTENT_DISPOSITION)
             .contains("form-P43-1-sample.pdf")
     );
-    if let Some(text) = pdf_text(&a.body) {
-        assert!(
-            text.contains("住房公积金提取申请表") && text.contains("样表"),
-            "{text}"
-        );
-    }
+    let text = menpai_content::pdf::text_of(&a.body).expect("pdftotext reads the PDF");
+    assert!(
+        text.contains("住房公积金提取申请表") && text.contains("样表"),
+        "{text}"
+    );
 
     // A form without a file still says where to get it.
     let bare = pack.forms.iter().find(|f| f.blank.is_none()).unwrap();

@@ -217,9 +217,8 @@ fn checklists_outlets_and_forms_from_the_published_content() {
     );
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
     assert!(r.body.starts_with(b"%PDF-"));
-    if let Some(text) = pdf_text(&r.body) {
-        assert!(text.contains("公司登记（备案）申请书"), "{text}");
-    }
+    let text = menpai_content::pdf::text_of(&r.body).expect("pdftotext reads the PDF");
+    assert!(text.contains("公司登记（备案）申请书"), "{text}");
     let etag = r.headers["etag"].to_str().unwrap().to_owned();
     let again = https_reply(
         &s.ca_pem(),
@@ -439,30 +438,4 @@ fn booking_refuses_cross_site_posts_proves_the_phone_and_keeps_no_personal_data_
     for secret in ["13812345678", "1390000000", "张小明", "李四"] {
         assert!(!log.contains(secret), "{secret} in the log: {log}");
     }
-}
-
-/// The text `pdftotext` reads from a PDF, spaces removed; `None` (said) without poppler-utils.
-fn pdf_text(pdf: &[u8]) -> Option<String> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let Ok(mut child) = Command::new("pdftotext")
-        .args(["-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-    else {
-        eprintln!(
-            "pdftotext is missing (scripts/setup.sh installs poppler-utils): text not checked"
-        );
-        return None;
-    };
-    child.stdin.take().unwrap().write_all(pdf).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    Some(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .split_whitespace()
-            .collect(),
-    )
 }
