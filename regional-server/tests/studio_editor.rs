@@ -539,3 +539,76 @@ async fn the_draft_page_names_what_would_stop_its_submission() {
     assert!(page.contains("本事项的常见问题"));
     assert!(page.contains(&format!(r#"href="/studio/edit/faq/{}""#, named.id)));
 }
+
+#[tokio::test]
+async fn the_region_calendar_is_edited_but_a_region_is_never_created_or_deleted() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+    let region = server.phone.current().unwrap().pack.region.clone().unwrap();
+    let id = region.id.clone();
+
+    let (status, page) = send(
+        &app,
+        "GET",
+        &format!("/studio/edit/region/{id}"),
+        &cookie,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("法定节假日") && page.contains("调休上班的周末"),
+        "{page}"
+    );
+    let (_, studio) = send(&app, "GET", "/studio", &cookie, None, None).await;
+    assert!(
+        !studio.contains("/studio/new/region"),
+        "offered a new region"
+    );
+    let (status, _) = send(&app, "GET", "/studio/new/region", &cookie, None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A holiday added: in the draft's region, with its date.
+    let mut body = serde_json::to_value(&region).unwrap();
+    body["holidays"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"date": "2026-12-31", "name": "跨年检修（演示）"}));
+    let path = format!("/api/v1/studio/draft/region/{id}");
+    let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&body)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let draft = server.storage.draft("editor-a").unwrap();
+    assert_eq!(draft.len(), 1);
+    assert!(String::from_utf8_lossy(draft[0].body.as_deref().unwrap()).contains("跨年检修"));
+
+    // Another id, a new one, or a deletion: refused, nothing kept.
+    let mut renamed = body.clone();
+    renamed["id"] = json!("another-region");
+    for (path, body) in [
+        (
+            format!("/api/v1/studio/draft/region/another-region"),
+            &renamed,
+        ),
+        (
+            format!("/api/v1/studio/draft/region/another-region?new=1"),
+            &renamed,
+        ),
+    ] {
+        let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");
+        assert!(answer.contains("只能修改"), "{answer}");
+    }
+    let (status, answer) = send(
+        &app,
+        "POST",
+        &format!("/studio/draft/region/{id}/delete"),
+        &cookie,
+        None,
+        form(&[("csrf", FORM)]),
+    )
+    .await;
+    assert!(answer.contains("只能修改"), "{status}: {answer}");
+    assert_eq!(server.storage.draft("editor-a").unwrap().len(), 1);
+}

@@ -185,7 +185,9 @@ fn kind_list(pack: &ContentPack, kind: Kind, q: &str) -> Markup {
                 strong { (kind.label()) } " "
                 span class="muted" { (shown.len()) " 条" }
             }
-            p { a class="button secondary" href={ "/studio/new/" (kind.as_str()) } { "＋ 新建" (kind.label()) } }
+            @if kind.creatable() {
+                p { a class="button secondary" href={ "/studio/new/" (kind.as_str()) } { "＋ 新建" (kind.label()) } }
+            }
             @if shown.is_empty() {
                 p class="muted" { "没有符合的内容。" }
             } @else {

@@ -1,7 +1,7 @@
 //! The kinds of record the studio edits: their names, fields, a new record's starting values,
 //! and a record read from or parsed for a pack.
 
-use menpai_model::{ContentPack, Faq, Form, Item, Notice, Outlet, Slide};
+use menpai_model::{ContentPack, Faq, Form, Item, Notice, Outlet, Region, Slide};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -16,6 +16,8 @@ pub(super) enum Kind {
     Slide,
     Notice,
     Form,
+    /// The region itself: its calendar, hotline and categories (edited, never created).
+    Region,
 }
 
 /// A record as a browsing list shows it.
@@ -30,13 +32,14 @@ pub(super) struct Listed {
 }
 
 impl Kind {
-    pub(super) const ALL: [Kind; 6] = [
+    pub(super) const ALL: [Kind; 7] = [
         Kind::Item,
         Kind::Outlet,
         Kind::Faq,
         Kind::Slide,
         Kind::Notice,
         Kind::Form,
+        Kind::Region,
     ];
 
     /// The record kind as the bundle and the drafts name it.
@@ -48,7 +51,13 @@ impl Kind {
             Kind::Slide => "slide",
             Kind::Notice => "notice",
             Kind::Form => "form",
+            Kind::Region => "region",
         }
+    }
+
+    /// Whether records of this kind are created and deleted (a region is only edited).
+    pub(super) fn creatable(self) -> bool {
+        self != Kind::Region
     }
 
     pub(super) fn parse(s: &str) -> Option<Kind> {
@@ -63,6 +72,7 @@ impl Kind {
             Kind::Slide => "轮播图",
             Kind::Notice => "临时通知",
             Kind::Form => "表格",
+            Kind::Region => "地区与节假日",
         }
     }
 
@@ -74,6 +84,7 @@ impl Kind {
             Kind::Slide => super::slide::FIELDS,
             Kind::Notice => super::notice::FIELDS,
             Kind::Form => super::form::FIELDS,
+            Kind::Region => super::region::FIELDS,
         }
     }
 
@@ -86,6 +97,7 @@ impl Kind {
             Kind::Slide => super::slide::blank(),
             Kind::Notice => super::notice::blank(),
             Kind::Form => super::form::blank(),
+            Kind::Region => Value::Null,
         }
     }
 
@@ -103,6 +115,7 @@ impl Kind {
             Kind::Slide => find(&pack.slides, |r| &r.id, key),
             Kind::Notice => find(&pack.notices, |r| &r.id, key),
             Kind::Form => find(&pack.forms, |r| &r.id, key),
+            Kind::Region => find(pack.region.as_slice(), |r| &r.id, key),
         }
     }
 
@@ -154,6 +167,14 @@ impl Kind {
                     l(&f.id, &f.name, format!("{files} 个文件"), f.url.clone())
                 })
                 .collect(),
+            Kind::Region => pack
+                .region
+                .iter()
+                .map(|r| {
+                    let extra = format!("{} 个节假日", r.holidays.len());
+                    l(&r.id, &r.name, extra, r.hotline.clone())
+                })
+                .collect(),
         }
     }
 
@@ -172,6 +193,7 @@ impl Kind {
             Kind::Slide => again::<Slide>(body),
             Kind::Notice => again::<Notice>(body),
             Kind::Form => again::<Form>(body),
+            Kind::Region => again::<Region>(body),
         }
     }
 
@@ -198,6 +220,7 @@ impl Kind {
             Kind::Slide => parse::<Slide>(body, |r| r.id.clone()),
             Kind::Notice => parse::<Notice>(body, |r| r.id.clone()),
             Kind::Form => parse::<Form>(body, |r| r.id.clone()),
+            Kind::Region => parse::<Region>(body, |r| r.id.clone()),
         }
     }
 }

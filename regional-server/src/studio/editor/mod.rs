@@ -15,6 +15,7 @@ mod notice;
 mod outlet;
 mod page;
 mod preview;
+mod region;
 mod slide;
 mod validate;
 

@@ -73,7 +73,7 @@ pub(super) async fn new_record(
         Ok(op) => op,
         Err(e) => return super::refused(&s.0, e),
     };
-    let Some(kind) = Kind::parse(&kind) else {
+    let Some(kind) = Kind::parse(&kind).filter(|k| k.creatable()) else {
         return super::refused(&op, AppError::new(StatusCode::NOT_FOUND, "没有这类内容"));
     };
     let (s2, name) = (server.clone(), op.name.clone());

@@ -30,6 +30,13 @@ pub(super) fn check(
     body: Option<&[u8]>,
     creating: bool,
 ) -> Vec<Problem> {
+    if !kind.creatable() && (creating || body.is_none() || kind.record(draft, key).is_none()) {
+        return vec![Problem {
+            field: "id".into(),
+            message: format!("{}只能修改，不能新建、删除或改编号", kind.label()),
+            record: None,
+        }];
+    }
     if let Some(body) = body {
         match kind.parse_record(body) {
             Err((field, message)) => {
