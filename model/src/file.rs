@@ -69,13 +69,21 @@ pub fn name_problem(name: &str) -> Option<String> {
     if name.contains(['/', '\\']) {
         return Some("文件名不能含有路径分隔符 / 或 \\".into());
     }
-    if name.chars().any(|c| c.is_control()) {
-        return Some("文件名不能含有控制字符".into());
+    if name.chars().any(|c| c.is_control() || is_format(c)) {
+        return Some("文件名不能含有控制字符或方向控制符".into());
     }
     if name.starts_with('.') {
         return Some("文件名不能以点开头".into());
     }
     None
+}
+
+/// Invisible format characters that can make a name read otherwise than it is
+/// (`申请表\u{202E}fdp.exe` shows as `申请表exe.pdf`): bidi controls, zero widths, BOM.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -92,6 +100,7 @@ mod tests {
             ".hidden",
             "",
             "a\u{7}.pdf",
+            "申请表\u{202E}fdp.exe",
         ] {
             assert!(name_problem(bad).is_some(), "{bad:?}");
         }

@@ -239,30 +239,54 @@ async fn blob(
     if matches_etag(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let body = server
-        .storage
-        .blob(&sha)
-        .map_err(AppError::internal)?
-        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这个 blob"))?;
-    let len = body.len();
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
-    let (status, bytes, content_range) = match range {
-        None => (StatusCode::OK, body, None),
-        Some(r) => match parse_range(r, len) {
-            Some((a, b)) => (
-                StatusCode::PARTIAL_CONTENT,
-                body[a..=b].to_vec(),
-                Some(format!("bytes {a}-{b}/{len}")),
+    let missing = || AppError::new(StatusCode::NOT_FOUND, "没有这个 blob");
+    let s2 = server.clone();
+    let sha2 = sha.clone();
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Only the bytes asked for are read: a terminal resuming a picture in pieces reads each
+    // piece once.
+    let read = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let storage = s2.storage.as_ref();
+        let Some(len) = storage.blob_len(&sha2).map_err(AppError::internal)? else {
+            return Ok(None);
+        };
+        let len = len as usize;
+        Ok(Some(match range {
+            None => (
+                StatusCode::OK,
+                storage.blob(&sha2).map_err(AppError::internal)?,
+                None,
+                len,
             ),
-            None => {
-                return Ok((
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    [(header::CONTENT_RANGE, format!("bytes */{len}"))],
-                )
-                    .into_response());
-            }
-        },
+            Some(r) => match parse_range(&r, len) {
+                Some((a, b)) => (
+                    StatusCode::PARTIAL_CONTENT,
+                    storage
+                        .blob_range(&sha2, a as u64, (b - a + 1) as u64)
+                        .map_err(AppError::internal)?,
+                    Some(format!("bytes {a}-{b}/{len}")),
+                    len,
+                ),
+                None => (StatusCode::RANGE_NOT_SATISFIABLE, None, None, len),
+            },
+        }))
+    })
+    .await
+    .map_err(AppError::internal)??;
+    let Some((status, bytes, content_range, len)) = read else {
+        return Err(missing());
     };
+    if status == StatusCode::RANGE_NOT_SATISFIABLE {
+        return Ok((
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            [(header::CONTENT_RANGE, format!("bytes */{len}"))],
+        )
+            .into_response());
+    }
+    let bytes = bytes.ok_or_else(missing)?;
     server
         .counters
         .blob_bytes_served

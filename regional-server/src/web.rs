@@ -115,6 +115,27 @@ pub fn check_form(headers: &HeaderMap, field: Option<&String>) -> Result<(), App
     Ok(())
 }
 
+/// The header a console page's script repeats the form cookie in (anti-forgery for JSON).
+pub const TOKEN_HEADER: &str = "x-csrf-token";
+
+/// Refuses a JSON change a page of ours did not send: a browser's session (the cookie) must
+/// repeat the form cookie in [`TOKEN_HEADER`]. Only a bearer token (an API client; a browser
+/// never sends one by itself, and then the cookie is not read) needs no such proof.
+pub fn check_json_change(headers: &HeaderMap) -> Result<(), AppError> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "));
+    if bearer {
+        return Ok(());
+    }
+    let token = headers
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    check_form(headers, token.as_ref())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

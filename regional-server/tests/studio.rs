@@ -371,6 +371,18 @@ async fn a_viewer_and_window_staff_cannot_submit_and_a_form_needs_its_token() {
         1,
         "nothing submitted"
     );
+    // The JSON twin from a page that does not repeat the form cookie: refused too.
+    let session_only = editor.split(';').next().unwrap().to_owned();
+    let r = send(
+        &app,
+        "POST",
+        "/api/v1/studio/submit",
+        &session_only,
+        json_body(json!({"title": "t"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(server.storage.draft("editor").unwrap().len(), 1);
 
     // A reviewer in a training login (培训登录) practises: they approve nothing.
     let id = submit(&app, &editor, "练习").await;
@@ -861,4 +873,42 @@ async fn an_approved_closure_notice_shows_on_the_phone_page_until_it_expires() {
     let page = hall_page().await;
     assert!(!page.contains("12月5日下午闭厅"), "{page}");
     assert_eq!(version(&server), published);
+}
+
+#[tokio::test]
+async fn a_scheduled_set_whose_reviewer_was_disabled_does_not_publish() {
+    let (server, app, _dir) = server();
+    server.clock.stop_at(
+        NaiveDate::from_ymd_opt(2026, 12, 4)
+            .unwrap()
+            .and_hms_opt(15, 0, 0)
+            .unwrap(),
+    );
+    let editor = login(&server, "editor");
+    let reviewer = login(&server, "reviewer");
+    let before = live_note(&server);
+    edit_note(&server, "editor", "下个月生效的要求");
+    let id = submit(&app, &editor, "下月生效").await;
+    let r = send(
+        &app,
+        "POST",
+        &format!("/api/v1/studio/change-sets/{id}/approve"),
+        &reviewer,
+        json_body(json!({"comment": "好", "publish_at": "2026-12-05T08:00"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        server
+            .storage
+            .disable_operator("reviewer", "2026-12-04 16:00:00")
+            .unwrap()
+    );
+
+    server.clock.advance(Duration::hours(18));
+    studio::schedule::publish_due(&server);
+    let set = server.storage.change_set(id).unwrap().unwrap();
+    assert_eq!(set.state, menpai_server::storage::ChangeState::Failed);
+    assert!(set.comment.contains("已停用"), "{}", set.comment);
+    assert_eq!(live_note(&server), before);
 }

@@ -588,11 +588,11 @@ async fn the_region_calendar_is_edited_but_a_region_is_never_created_or_deleted(
     renamed["id"] = json!("another-region");
     for (path, body) in [
         (
-            format!("/api/v1/studio/draft/region/another-region"),
+            "/api/v1/studio/draft/region/another-region".to_owned(),
             &renamed,
         ),
         (
-            format!("/api/v1/studio/draft/region/another-region?new=1"),
+            "/api/v1/studio/draft/region/another-region?new=1".to_owned(),
             &renamed,
         ),
     ] {
@@ -611,4 +611,53 @@ async fn the_region_calendar_is_edited_but_a_region_is_never_created_or_deleted(
     .await;
     assert!(answer.contains("只能修改"), "{status}: {answer}");
     assert_eq!(server.storage.draft("editor-a").unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_file_reference_must_state_what_its_upload_is() {
+    let (server, _dir) = server();
+    let app = admin_router(server.clone());
+    let cookie = login(&server, "editor-a");
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(40, 30, image::Rgb([200, 40, 40]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (status, answer) = send(
+        &app,
+        "POST",
+        "/api/v1/studio/files?name=%E6%A0%B7%E4%BE%8B.png",
+        &cookie,
+        Some(FORM),
+        Some(("image/png", png.clone())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let uploaded: Value = serde_json::from_str(&answer).unwrap();
+
+    let form = server.phone.current().unwrap().pack.forms[0].clone();
+    let path = format!("/api/v1/studio/draft/form/{}", form.id);
+    let mut body = serde_json::to_value(&form).unwrap();
+    // The picture stated as a PDF form named .hta, or with another size: refused.
+    for forged in [
+        json!({"sha256": uploaded["sha256"], "media_type": "application/pdf", "size": uploaded["size"], "name": "申请表.pdf"}),
+        json!({"sha256": uploaded["sha256"], "media_type": "image/png", "size": uploaded["size"], "name": "申请表.hta"}),
+        json!({"sha256": uploaded["sha256"], "media_type": "image/png", "size": 7, "name": "样例.png"}),
+        json!({"sha256": "ab".repeat(32), "media_type": "image/png", "size": 7, "name": "样例.png"}),
+    ] {
+        body["sample_image"] = forged.clone();
+        let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&body)).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{forged}: {answer}"
+        );
+        assert!(
+            server.storage.draft("editor-a").unwrap().is_empty(),
+            "{forged}"
+        );
+    }
+    // As uploaded: kept.
+    body["sample_image"] = uploaded;
+    let (status, answer) = send(&app, "PUT", &path, &cookie, Some(FORM), json(&body)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }

@@ -312,8 +312,11 @@ async fn good_files_are_stored_audited_and_served_back_for_review() {
     assert_eq!(log.iter().filter(|(o, _)| o == "ok").count(), 2);
     assert!(log.iter().any(|(_, d)| d.contains(&sha(&png))));
 
-    // Served back to any console role: a PDF to save, a picture to look at, never sniffed.
+    // Served back to the studio's people: a PDF to save, a picture to look at, never
+    // sniffed; to anyone else (a viewer) not at all.
     let a = get(&app, &viewer, &format!("/studio/files/{}", sha(&pdf))).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = get(&app, &editor, &format!("/studio/files/{}", sha(&pdf))).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body, pdf);
     assert_eq!(a.header(header::CONTENT_TYPE), PDF);
@@ -326,11 +329,11 @@ async fn good_files_are_stored_audited_and_served_back_for_review() {
         a.header(header::CONTENT_SECURITY_POLICY)
             .contains("sandbox")
     );
-    let a = get(&app, &viewer, &format!("/studio/files/{}", sha(&png))).await;
+    let a = get(&app, &editor, &format!("/studio/files/{}", sha(&png))).await;
     assert_eq!(a.header(header::CONTENT_TYPE), "image/png");
     assert!(a.header(header::CONTENT_DISPOSITION).starts_with("inline;"));
     // Not a file (a content record), or no such blob: not served.
-    let a = get(&app, &viewer, &format!("/studio/files/{}", "0".repeat(64))).await;
+    let a = get(&app, &editor, &format!("/studio/files/{}", "0".repeat(64))).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     let a = get(&app, "", &format!("/studio/files/{}", sha(&pdf))).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);

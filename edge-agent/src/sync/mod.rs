@@ -366,7 +366,8 @@ async fn fetch_in_pieces(
             || len as u64 > menpai_model::file::MAX_FILE_BYTES
             || total.is_some_and(|t| t != len)
             || body.len() + r.body.len() > len
-            || r.body.is_empty()
+            // Whole pieces only (the last may be short): no dribble of tiny answers.
+            || r.body.len() < PIECE.min(len - body.len())
         {
             return Err(SyncError::BadManifest(format!(
                 "picture {sha}: a piece that does not fit ({start}, {len})"

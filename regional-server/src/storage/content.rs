@@ -18,6 +18,10 @@ pub struct Version {
 pub trait ContentStore {
     fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
     fn has_blob(&self, sha256: &str) -> Result<bool>;
+    /// A blob's size in bytes, without reading it.
+    fn blob_len(&self, sha256: &str) -> Result<Option<u64>>;
+    /// `len` bytes of a blob from byte `start` (a terminal resuming a picture): only those read.
+    fn blob_range(&self, sha256: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>>;
     /// Keeps one blob (an uploaded file) under the SHA-256 of its bytes.
     fn put_blob(&self, sha256: &str, body: &[u8]) -> Result<()>;
     /// Stores the blobs and the version in one transaction.
@@ -59,6 +63,30 @@ impl ContentStore for Sqlite {
             )
             .optional()?
             .is_some())
+    }
+
+    fn blob_len(&self, sha256: &str) -> Result<Option<u64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT length(body) FROM blobs WHERE sha256 = ?1",
+                [sha256],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|n| n as u64))
+    }
+
+    fn blob_range(&self, sha256: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>> {
+        // substr counts bytes in a BLOB, from 1.
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT substr(body, ?2, ?3) FROM blobs WHERE sha256 = ?1",
+                params![sha256, start as i64 + 1, len as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn put_blob(&self, sha256: &str, body: &[u8]) -> Result<()> {

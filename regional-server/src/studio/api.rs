@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use super::workflow::{self, Decision};
 use super::{access, blocking, diff, publish, set_id};
 use crate::Server;
+use axum::http::HeaderMap;
+
 use crate::error::{AppError, JsonBody};
 use crate::operators::Session;
 use crate::storage::ChangeSet;
@@ -62,8 +64,10 @@ struct SubmitBody {
 async fn submit(
     State(server): S,
     s: Session,
+    headers: HeaderMap,
     JsonBody(b): JsonBody<SubmitBody>,
 ) -> Result<Json<Value>, AppError> {
+    crate::web::check_json_change(&headers)?;
     let set = blocking(move || workflow::submit(&server, &s, &b.title)).await?;
     Ok(Json(set_json(&set)))
 }
@@ -129,26 +133,32 @@ async fn decide(
 async fn approve(
     State(server): S,
     s: Session,
+    headers: HeaderMap,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<DecisionBody>,
 ) -> Result<Json<Value>, AppError> {
+    crate::web::check_json_change(&headers)?;
     decide(server, s, id, true, b).await
 }
 
 async fn send_back(
     State(server): S,
     s: Session,
+    headers: HeaderMap,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<DecisionBody>,
 ) -> Result<Json<Value>, AppError> {
+    crate::web::check_json_change(&headers)?;
     decide(server, s, id, false, b).await
 }
 
 async fn withdraw(
     State(server): S,
     s: Session,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
+    crate::web::check_json_change(&headers)?;
     blocking(move || {
         let (set, rebased) = workflow::withdraw(&server, &s, set_id(&id)?)?;
         let mut v = set_json(&set);
@@ -169,8 +179,10 @@ async fn versions(State(server): S, s: Session) -> Result<Json<Value>, AppError>
 async fn republish(
     State(server): S,
     s: Session,
+    headers: HeaderMap,
     Path(version): Path<String>,
 ) -> Result<Json<Value>, AppError> {
+    crate::web::check_json_change(&headers)?;
     blocking(move || {
         let version = publish::version_name(&version)?;
         let op = access::reviewer(&server, &s, "content.republish", version)?;

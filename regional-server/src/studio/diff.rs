@@ -255,33 +255,63 @@ fn is_file(v: &Value) -> bool {
     v.get("sha256").is_some() && v.get("media_type").is_some() && v.get("name").is_some()
 }
 
-fn shown(v: Option<&Value>) -> Shown {
-    let text = |s: String| {
-        let mut t: String = s.chars().take(MAX_VALUE_CHARS).collect();
-        if t.len() < s.len() {
-            t.push('…');
-        }
-        Shown::Text { text: t }
-    };
+/// A value as a reviewer reads it: text, a file, or nothing. A list of texts shows one per
+/// line, each marked, so `["甲；乙"]` and `["甲", "乙"]` never read the same.
+fn plain(v: Option<&Value>) -> Option<Result<String, Shown>> {
     match v {
-        None | Some(Value::Null) => Shown::None,
+        None | Some(Value::Null) => None,
         Some(v) if is_file(v) => {
             let s = |f: &str| v[f].as_str().unwrap_or_default().to_owned();
-            Shown::File {
+            Some(Err(Shown::File {
                 name: s("name"),
                 sha256: s("sha256"),
                 media_type: s("media_type"),
-            }
+            }))
         }
-        Some(Value::String(s)) => text(s.clone()),
-        Some(Value::Bool(b)) => text(if *b { "是" } else { "否" }.to_owned()),
-        Some(Value::Array(a)) if a.iter().all(Value::is_string) => text(
-            a.iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("；"),
-        ),
-        Some(v) => text(v.to_string()),
+        Some(Value::String(s)) => Some(Ok(s.clone())),
+        Some(Value::Bool(b)) => Some(Ok(if *b { "是" } else { "否" }.to_owned())),
+        Some(Value::Array(a)) if a.iter().all(Value::is_string) => Some(Ok(a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|t| format!("• {t}"))
+            .collect::<Vec<_>>()
+            .join("\n"))),
+        Some(v) => Some(Ok(v.to_string())),
+    }
+}
+
+/// At most [`MAX_VALUE_CHARS`] of a text, from `from` (a character index), marked with … where
+/// cut.
+fn window(text: &str, from: usize) -> Shown {
+    let total = text.chars().count();
+    let start = from.min(total.saturating_sub(MAX_VALUE_CHARS));
+    let mut t: String = text.chars().skip(start).take(MAX_VALUE_CHARS).collect();
+    if start > 0 {
+        t.insert(0, '…');
+    }
+    if start + MAX_VALUE_CHARS < total {
+        t.push('…');
+    }
+    Shown::Text { text: t }
+}
+
+/// Both sides of a changed value as shown. Long texts are cut around their first difference,
+/// so what changed is always on the page.
+fn shown_pair(old: Option<&Value>, new: Option<&Value>) -> (Shown, Shown) {
+    match (plain(old), plain(new)) {
+        (Some(Ok(a)), Some(Ok(b))) => {
+            let first = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+            let from = first.saturating_sub(MAX_VALUE_CHARS / 4);
+            (window(&a, from), window(&b, from))
+        }
+        (a, b) => {
+            let one = |x: Option<Result<String, Shown>>| match x {
+                None => Shown::None,
+                Some(Ok(t)) => window(&t, 0),
+                Some(Err(f)) => f,
+            };
+            (one(a), one(b))
+        }
     }
 }
 
@@ -319,11 +349,13 @@ fn label_of(segs: &[Seg]) -> String {
 }
 
 impl Walk {
+    /// One changed field; every difference counts, whatever is shown of it.
     fn push(&mut self, segs: &[Seg], old: Option<&Value>, new: Option<&Value>) {
-        let (old, new) = (shown(old), shown(new));
-        if old == new {
+        let absent = |v: Option<&Value>| v.is_none_or(Value::is_null);
+        if old == new || (absent(old) && absent(new)) {
             return;
         }
+        let (old, new) = shown_pair(old, new);
         if self.fields.len() >= MAX_FIELDS {
             self.more += 1;
             return;
@@ -412,10 +444,29 @@ mod tests {
         assert_eq!(
             d.fields[0].new,
             Shown::Text {
-                text: "A；B".into()
+                text: "• A\n• B".into()
             }
         );
         assert!(record("item", "P43", Some(old.as_bytes()), Some(old.as_bytes())).is_none());
+
+        // A change past what a page shows is still listed, cut around where it differs; a
+        // list is never mistaken for one entry holding the separator.
+        let long = "办理须知。".repeat(500);
+        let a = serde_json::json!({"id": "F1", "answer": long, "tags": ["甲；乙"]});
+        let b = serde_json::json!({"id": "F1", "answer": format!("{long}请转账到 6222…"), "tags": ["甲", "乙"]});
+        let d = record(
+            "faq",
+            "F1",
+            Some(a.to_string().as_bytes()),
+            Some(b.to_string().as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(d.fields.len(), 2, "{:?}", d.fields);
+        match &d.fields[0].new {
+            Shown::Text { text } => assert!(text.contains("请转账到") && text.starts_with('…')),
+            other => panic!("{other:?}"),
+        }
+        assert_ne!(d.fields[1].old, d.fields[1].new);
         let added = record(
             "faq",
             "F1",

@@ -3,6 +3,7 @@
 //! served back to operators for review.
 
 pub mod check;
+pub mod refs;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,7 +56,7 @@ async fn upload(
 ) -> Result<(StatusCode, Json<FileRef>), AppError> {
     let op = match s
         .require(Role::ContentEditor)
-        .and_then(|op| from_our_page(&headers).map(|()| op))
+        .and_then(|op| crate::web::check_json_change(&headers).map(|()| op))
     {
         Ok(op) => op.name.clone(),
         Err(e) => {
@@ -126,28 +127,15 @@ async fn upload(
     }
 }
 
-/// Refuses an upload a studio page did not send: with the session's cookie, the
-/// `x-csrf-token` header must repeat the form cookie (an API client with a bearer token sends
-/// no cookie).
-fn from_our_page(headers: &HeaderMap) -> Result<(), AppError> {
-    if headers.contains_key(header::AUTHORIZATION) {
-        return Ok(());
-    }
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    crate::web::check_form(headers, token.as_ref())
-}
-
-/// `GET /studio/files/{sha}`: an uploaded file for review, as the type its bytes are; pictures
+/// `GET /studio/files/{sha}`: an uploaded file for review (editors, reviewers, admins), as the type its bytes are; pictures
 /// shown, other files downloaded, never run by the browser.
 async fn serve(
     State(server): State<Arc<Server>>,
     s: Session,
     Path(sha): Path<String>,
 ) -> Result<Response, AppError> {
-    s.require(Role::Viewer)?;
+    // Unpublished uploads are for the studio's people only.
+    super::access::reader(&server, &s)?;
     let no_file = || AppError::new(StatusCode::NOT_FOUND, "没有这个文件");
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(no_file());

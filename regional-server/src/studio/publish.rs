@@ -40,7 +40,21 @@ pub fn change_set(server: &Server, set: &ChangeSet) -> Result<ChangeSet, AppErro
             return Ok(set);
         }
         let by = set.reviewer.clone().unwrap_or_else(|| set.editor.clone());
-        let (version, outcome) = match merge_and_publish(server, &set, &by) {
+        // A scheduled set publishes only while whoever approved it still may.
+        let still_may = match server.storage.operator_by_name(&by) {
+            Ok(Some(op)) => {
+                !op.disabled && op.role.allows(crate::storage::Role::Reviewer) && by != set.editor
+            }
+            _ => false,
+        };
+        let published = if still_may {
+            merge_and_publish(server, &set, &by)
+        } else {
+            Err(format!(
+                "审核人 {by} 已停用或不再是内容审核，没有发布：请重新提交审核"
+            ))
+        };
+        let (version, outcome) = match published {
             Ok(v) => (
                 Ok(v.clone()),
                 (
@@ -80,6 +94,7 @@ fn merge_and_publish(server: &Server, set: &ChangeSet, by: &str) -> Result<Strin
         .storage
         .change_set_records(set.id)
         .map_err(|e| internal(&e))?;
+    let known = super::files::refs::known(&pack);
     let changed_since: Vec<String> = records
         .iter()
         .filter(|r| super::record_sha(&pack, &r.kind, &r.key) != r.base_sha)
@@ -125,6 +140,8 @@ fn merge_and_publish(server: &Server, set: &ChangeSet, by: &str) -> Result<Strin
             missing.join("、")
         ));
     }
+    // Checked again at publish: the files the set brings are what its references say.
+    super::files::refs::check_new(server, &known, pack.file_refs())?;
     let detail = format!("变更 #{} {}", set.id, set.title);
     match content::publish_live(server, pack, by, &detail) {
         Ok((version, _)) => Ok(version),
@@ -156,6 +173,20 @@ pub fn republish(server: &Server, version: &str, by: &str) -> Result<String, App
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("没有版本 {version}")))?;
     let mut pack = content::pack_of(server.storage.as_ref(), &v).map_err(AppError::internal)?;
     super::in_order(&mut pack);
+    // Published once does not mean valid under today's rules.
+    if let Err(errors) = pack.validate() {
+        let _ = server
+            .storage
+            .audit(by, "content.republish", version, "refused");
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "版本 {version} 按现在的规则有 {} 处问题，不能重新发布：{}",
+                errors.len(),
+                errors[0]
+            ),
+        ));
+    }
     let detail = format!("回滚到 {version}");
     let (new_version, _) = one_at_a_time(|| content::publish_live(server, pack, by, &detail))
         .map_err(|e| match e {

@@ -54,7 +54,7 @@ fn china_time(rfc3339: &str) -> String {
 
 /// What the review pages add to the console's style: old and new values set apart, long
 /// words (a file's digest) wrapped.
-const REVIEW_STYLE: &str = "td,p{overflow-wrap:anywhere}td.old .value{background:#fdecea;color:#8a1c1c;text-decoration:line-through}\
+const REVIEW_STYLE: &str = "td,p{overflow-wrap:anywhere}.value{white-space:pre-wrap}td.old .value{background:#fdecea;color:#8a1c1c;text-decoration:line-through}\
 td.new .value{background:#e8f5e9;color:#1b5e20}.change.added{color:#1b5e20}.change.removed{color:#b71c1c}\
 h3{font-size:17px;margin:4px 0 8px}code{font-size:13px}";
 

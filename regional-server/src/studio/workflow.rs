@@ -211,6 +211,26 @@ pub fn review(server: &Server, s: &Session, id: i64, d: &Decision) -> Result<Cha
             "退回时请写明需要修改的地方",
         ));
     }
+    // Approved means seen: a set whose diff is too long to list whole is split first.
+    if d.approve
+        && crate::studio::diff::of_set(server, &set)?
+            .iter()
+            .any(|r| r.more > 0)
+    {
+        let _ = server.storage.audit(
+            &op.name,
+            action,
+            &format!("#{id}: diff not listed whole"),
+            "refused",
+        );
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "这个变更有记录改了超过 {} 处，审核页列不全，不能通过：请退回，让提交人分几次提交",
+                crate::studio::diff::MAX_FIELDS
+            ),
+        ));
+    }
     let local_now = server.clock.local_now();
     let publish_at = match d.publish_at.filter(|_| d.approve) {
         Some(at) if at <= local_now => {

@@ -48,6 +48,10 @@ pub(crate) async fn send(
         .header("host", "localhost");
     if let Some(c) = cookie {
         req = req.header("cookie", c);
+        // A console page's script repeats its form cookie on JSON changes.
+        if c.contains(&format!("={FORM}")) {
+            req = req.header("x-csrf-token", FORM);
+        }
     }
     if let Some((kind, _)) = &body {
         req = req.header("content-type", *kind);

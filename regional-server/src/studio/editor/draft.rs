@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::Form;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use menpai_model::bundle::sha256_hex;
 use serde::Deserialize;
@@ -23,22 +23,6 @@ use crate::operators::Session;
 use crate::ratelimit::wait_words;
 use crate::studio::{draft_pack, published, record_sha, save_record};
 use crate::web::check_form;
-
-/// The header a studio page's script repeats the form cookie in (anti-forgery for JSON).
-pub(super) const TOKEN_HEADER: &str = "x-csrf-token";
-
-/// Refuses a JSON change a page did not send: with the session's cookie, the anti-forgery
-/// header must repeat the form cookie (an API client with a bearer token sends no cookie).
-fn check_json_post(headers: &HeaderMap) -> Result<(), AppError> {
-    if headers.contains_key(header::AUTHORIZATION) {
-        return Ok(());
-    }
-    let token = headers
-        .get(TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    check_form(headers, token.as_ref())
-}
 
 /// Holds back an editor checking or saving more often than [`super::CHECKS_PER_MINUTE`].
 fn paced(server: &Server, editor: &str) -> Result<(), AppError> {
@@ -89,7 +73,7 @@ pub(super) async fn check(
     Upload(body): Upload,
 ) -> Result<Json<Value>, AppError> {
     let op = editor_of(&server, &s, "studio.edit", &detail("check", &kind))?;
-    check_json_post(&headers)?;
+    crate::web::check_json_change(&headers)?;
     paced(&server, &op.name)?;
     let kind = kind_of(&kind)?;
     let body = record_body(&body)?;
@@ -129,7 +113,8 @@ pub(super) async fn save(
             .audit(&op.name, "studio.edit", &detail, "refused");
         e
     };
-    if let Err(e) = check_json_post(&headers).and_then(|()| paced(&server, &op.name)) {
+    if let Err(e) = crate::web::check_json_change(&headers).and_then(|()| paced(&server, &op.name))
+    {
         return Err(refused(&server, e));
     }
     let kind = kind_of(&kind)?;
@@ -139,7 +124,23 @@ pub(super) async fn save(
     let (name, key2) = (op.name.clone(), key.clone());
     let problems: Vec<Problem> = blocking(move || {
         let draft = draft_pack(&s2, &name)?;
-        let problems = check_record(&draft, kind, &key2, Some(&body), creating.is_new());
+        let mut problems = check_record(&draft, kind, &key2, Some(&body), creating.is_new());
+        if problems.is_empty() {
+            // The files it names must be uploads that are what it says they are.
+            let mut alone = menpai_model::ContentPack::default();
+            let _ =
+                menpai_model::bundle::apply_record(&mut alone, kind.as_str(), &key2, Some(&body));
+            let known = crate::studio::files::refs::known(&published(&s2)?.pack);
+            if let Err(message) =
+                crate::studio::files::refs::check_new(&s2, &known, alone.file_refs())
+            {
+                problems.push(Problem {
+                    field: String::new(),
+                    message,
+                    record: None,
+                });
+            }
+        }
         if problems.is_empty() {
             // Saved back as published: nothing left to review for this record.
             let published = record_sha(&published(&s2)?.pack, kind.as_str(), &key2);
