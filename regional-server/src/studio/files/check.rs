@@ -200,19 +200,119 @@ pub fn sniff(bytes: &[u8]) -> Result<&'static str, Refusal> {
     ))
 }
 
-/// What a PDF carries besides the page (scripts, actions that open programs, attached files),
-/// named in its uncompressed objects; a blank form needs none of them.
-fn pdf_active_content(bytes: &[u8]) -> Option<&'static str> {
-    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-    if has(b"/JavaScript") || has(b"/JS ") || has(b"/JS(") || has(b"/JS<") {
-        Some("脚本")
-    } else if has(b"/Launch") {
-        Some("打开其他程序的动作")
-    } else if has(b"/EmbeddedFile") {
-        Some("附件")
-    } else {
-        None
+/// Bytes all of a PDF's compressed streams may inflate to while looking for active content.
+const MAX_PDF_INFLATED: u64 = 32 << 20;
+
+/// Names of what a PDF may carry besides its pages — scripts, actions that open programs,
+/// send data or fetch other files, attached files, rich media, XFA forms — and how a citizen's
+/// editor reads each; a blank form needs none of them.
+const PDF_ACTIVE: &[(&[u8], &str)] = &[
+    (b"/JavaScript", "脚本"),
+    (b"/JS", "脚本"),
+    (b"/Launch", "打开其他程序的动作"),
+    (b"/EmbeddedFile", "附件"),
+    (b"/RichMedia", "多媒体"),
+    (b"/XFA", "XFA 动态表单"),
+    (b"/SubmitForm", "提交数据的动作"),
+    (b"/ImportData", "导入数据的动作"),
+    (b"/GoToR", "打开其他文件的动作"),
+    (b"/GoToE", "打开附件的动作"),
+    (b"/AA", "自动执行的动作"),
+];
+
+/// PDF names may spell a character as `#hh` (`/J#61vaScript`): spelt out plainly.
+fn plain_names(bytes: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'#'
+            && let (Some(a), Some(b)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push(a * 16 + b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
     }
+    out
+}
+
+/// The first active content named in `text`: a name followed by a delimiter (so `/JS` is
+/// not `/JSON`).
+fn active_in(text: &[u8]) -> Option<&'static str> {
+    let text = plain_names(text);
+    PDF_ACTIVE.iter().find_map(|(name, what)| {
+        text.windows(name.len() + 1)
+            .any(|w| {
+                &w[..name.len()] == *name
+                    && matches!(
+                        w[name.len()],
+                        b' ' | b'\n'
+                            | b'\r'
+                            | b'\t'
+                            | b'\x0c'
+                            | b'\0'
+                            | b'('
+                            | b')'
+                            | b'<'
+                            | b'>'
+                            | b'['
+                            | b']'
+                            | b'{'
+                            | b'}'
+                            | b'/'
+                            | b'%'
+                    )
+            })
+            .then_some(*what)
+    })
+}
+
+/// What a PDF carries besides the page, named in its objects — plain, or inside compressed
+/// streams (object streams hold most objects of a modern PDF), each inflated within a bound.
+fn pdf_active_content(bytes: &[u8]) -> Option<&'static str> {
+    if let Some(what) = active_in(bytes) {
+        return Some(what);
+    }
+    let mut budget = MAX_PDF_INFLATED;
+    let mut rest = bytes;
+    while let Some(at) = find(rest, b"stream") {
+        let mut body = &rest[at + 6..];
+        if body.starts_with(b"\r\n") {
+            body = &body[2..];
+        } else if body.starts_with(b"\n") || body.starts_with(b"\r") {
+            body = &body[1..];
+        } else {
+            rest = &rest[at + 6..];
+            continue;
+        }
+        let Some(end) = find(body, b"endstream") else {
+            break;
+        };
+        let mut inflated = Vec::new();
+        let reader = flate2::read::ZlibDecoder::new(&body[..end]);
+        // A stream that is not Flate (or is broken) inflates to nothing: its bytes were searched.
+        let _ =
+            std::io::Read::read_to_end(&mut std::io::Read::take(reader, budget + 1), &mut inflated);
+        if inflated.len() as u64 > budget {
+            return Some("压缩内容过大，无法检查");
+        }
+        budget -= inflated.len() as u64;
+        if let Some(what) = active_in(&inflated) {
+            return Some(what);
+        }
+        rest = &body[end + b"endstream".len()..];
+    }
+    None
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// An old Office file (OLE compound file): Word names a `WordDocument` stream, Excel a
@@ -223,7 +323,11 @@ fn compound_kind(bytes: &[u8]) -> Result<&'static str, Refusal> {
         let needle = utf16(s);
         bytes.windows(needle.len()).any(|w| w == needle)
     };
-    if has("WordDocument") {
+    if has("_VBA_PROJECT") || has("Macros") || has("_VBA_PROJECT_CUR") {
+        Err(unprocessable(
+            "文件里带有宏，表格不需要：请另存为不带宏的文件后再上传",
+        ))
+    } else if has("WordDocument") {
         Ok(DOC)
     } else if has("Workbook") || has("Book") {
         Ok(XLS)
@@ -272,6 +376,16 @@ fn office_kind(bytes: &[u8]) -> Result<&'static str, Refusal> {
     let kind = kind.ok_or_else(|| {
         unprocessable("这是一个 ZIP 压缩包，不是 Word（DOCX）或 Excel（XLSX）文件")
     })?;
+    // Macros, ActiveX controls and embedded objects: a form to fill in needs none of them.
+    let active = zip.file_names_raw().any(|n| {
+        let n = String::from_utf8_lossy(n).to_ascii_lowercase();
+        n.ends_with("vbaproject.bin") || n.contains("/activex/") || n.contains("/embeddings/")
+    });
+    if active {
+        return Err(unprocessable(
+            "文件里带有宏、ActiveX 控件或嵌入的对象，表格不需要这些：请另存为不带宏的文件后再上传",
+        ));
+    }
     let mut total = 0u64;
     for i in 0..zip.len() {
         let part = zip.by_index(i).map_err(|e| bad(&e))?;
@@ -319,6 +433,55 @@ fn check_picture(media_type: &str, bytes: &[u8]) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_forms_pass_and_scripts_hidden_in_names_or_streams_do_not() {
+        let dir = menpai_content::demo_region_dir().join("files");
+        let mut pdfs = 0;
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "pdf") {
+                let bytes = std::fs::read(&path).unwrap();
+                assert_eq!(pdf_active_content(&bytes), None, "{}", path.display());
+                pdfs += 1;
+            }
+        }
+        assert!(pdfs >= 20, "{pdfs}");
+
+        let plain = b"%PDF-1.7\n1 0 obj << /OpenAction << /S /J#61vaScript /JS (app.alert(1)) >> >>\n%%EOF\n";
+        assert_eq!(pdf_active_content(plain), Some("脚本"));
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, b"<< /Type /Action /S /Launch /F (cmd.exe) >>").unwrap();
+        let mut hidden =
+            b"%PDF-1.7\n2 0 obj << /Type /ObjStm /Filter /FlateDecode >>\nstream\n".to_vec();
+        hidden.extend(z.finish().unwrap());
+        hidden.extend(b"\nendstream\nendobj\n%%EOF\n");
+        assert_eq!(pdf_active_content(&hidden), Some("打开其他程序的动作"));
+        // `/JSON` is not `/JS`.
+        assert_eq!(
+            pdf_active_content(b"%PDF-1.7\n<< /JSONData 1 >>\n%%EOF"),
+            None
+        );
+    }
+
+    #[test]
+    fn office_files_with_macros_are_refused() {
+        let mut out = Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut out);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        for name in [
+            "[Content_Types].xml",
+            "word/document.xml",
+            "word/vbaProject.bin",
+        ] {
+            z.start_file(name, stored).unwrap();
+            std::io::Write::write_all(&mut z, b"<x/>").unwrap();
+        }
+        z.finish().unwrap();
+        let refused = check("申请表.docx", Some(DOCX), out.get_ref()).unwrap_err();
+        assert!(refused.message.contains("宏"), "{}", refused.message);
+    }
 
     fn png(w: u32, h: u32) -> Vec<u8> {
         let mut out = Vec::new();
