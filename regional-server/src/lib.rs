@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod appointments;
+pub mod backup;
 pub mod booking_codes;
 pub mod ca;
 pub mod cases;

@@ -29,7 +29,7 @@ enum Command {
     /// MENPAI_PASSWORD or stdin.
     AddOperator {
         name: String,
-        /// viewer, content_editor, queue_staff, hall_manager or admin.
+        /// viewer, content_editor, reviewer, queue_staff, hall_manager or admin.
         #[arg(value_parser = parse_role)]
         role: Role,
         /// Halls a queue_staff or hall_manager operator acts in, comma-separated.
@@ -53,6 +53,20 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Backs the data directory up into a new directory while the server runs: a consistent
+    /// snapshot of the database and the region's keys (keep it as safe as the keys).
+    Backup {
+        out: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Restores a backup into the configured data directory, which must be empty; says what
+    /// the backup cannot bring back.
+    Restore {
+        from: PathBuf,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Prints the default configuration, documented.
     PrintDefaultConfig,
 }
@@ -72,7 +86,9 @@ impl ConfigArg {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| {
-        format!("unknown role {s} (viewer, content_editor, queue_staff, hall_manager or admin)")
+        format!(
+            "unknown role {s} (viewer, content_editor, reviewer, queue_staff, hall_manager or admin)"
+        )
     })
 }
 
@@ -163,6 +179,29 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Publish { dir, config } => publish(&dir, &config.open()?),
+        Command::Backup { out, config } => {
+            let config = Config::load(config.path.as_deref())?;
+            let at = menpai_server::clock::local_now()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string();
+            let m = menpai_server::backup::backup(&config.data_dir, &out, &at)?;
+            println!(
+                "backed up at {at}: content {}, {} terminals, {} tickets, {} appointments → {}",
+                m.content_version.as_deref().unwrap_or("none"),
+                m.terminals,
+                m.tickets,
+                m.appointments,
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Restore { from, config } => {
+            let config = Config::load(config.path.as_deref())?;
+            let today = menpai_server::clock::local_now().date();
+            let m = menpai_server::backup::restore(&from, &config.data_dir, today)?;
+            println!("{}", menpai_server::backup::restored_words(&m));
+            Ok(())
+        }
     }
 }
 
