@@ -348,6 +348,7 @@ pub fn demo_region() -> PathBuf {
 }
 
 pub mod fake_host;
+pub mod postgres;
 pub mod proxy;
 pub mod regional;
 pub mod screen;
