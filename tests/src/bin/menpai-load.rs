@@ -1,0 +1,371 @@
+//! `menpai-load`: a region's load, as real clients make it, against a running regional server.
+//! N terminals speak the device protocol over mTLS — enrolled with one-time tokens (their
+//! identities kept in `--state` and reused on the next run), each holding the live stream,
+//! heartbeating every `--heartbeat-s`, sending outbox events with idempotency keys and taking
+//! tickets — and M citizens open a hall's phone page every 2 s. It prints what it saw:
+//! streams held, heartbeat and page latencies (p50 / p99), events held, tickets taken and
+//! whether any number came twice.
+//!
+//! ```sh
+//! menpai-load --public https://127.0.0.1:8443 --devices https://127.0.0.1:8444 --ca ca.pem \
+//!     --admin-token TOKEN --terminals 200 --citizens 100 --duration-s 60 --state load-state
+//! ```
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use http_body_util::BodyExt;
+use menpai_agent::sync::{Identity, client::Client};
+use menpai_model::sync::{EventBatch, Heartbeat, OutboxEvent};
+
+#[derive(Debug, Parser)]
+#[command(about = "Drives a regional server as many terminals and citizens at once")]
+struct Options {
+    /// The server's public (browsers, phones, admin API) address.
+    #[arg(long)]
+    public: String,
+    /// The server's device (mTLS) address.
+    #[arg(long)]
+    devices: String,
+    /// The region's CA certificate (PEM).
+    #[arg(long)]
+    ca: PathBuf,
+    /// An admin's bearer token (`POST /api/v1/login`), to make enrollment tokens.
+    #[arg(long)]
+    admin_token: String,
+    #[arg(long, default_value = "hall-futian")]
+    hall: String,
+    #[arg(long, default_value_t = 100)]
+    terminals: usize,
+    #[arg(long, default_value_t = 30)]
+    heartbeat_s: u64,
+    /// Outbox events each terminal sends over the run, in batches of 50.
+    #[arg(long, default_value_t = 0)]
+    events_per_terminal: usize,
+    /// Tickets each terminal takes over the run.
+    #[arg(long, default_value_t = 0)]
+    tickets_per_terminal: usize,
+    /// The business (ticket prefix) tickets are taken for.
+    #[arg(long, default_value = "E")]
+    prefix: String,
+    #[arg(long, default_value_t = 0)]
+    citizens: usize,
+    #[arg(long, default_value_t = 60)]
+    duration_s: u64,
+    /// Where terminals' identities are kept between runs.
+    #[arg(long)]
+    state: PathBuf,
+}
+
+/// Latencies in microseconds, for percentiles at the end.
+#[derive(Default)]
+struct Latencies(Mutex<Vec<u64>>);
+
+impl Latencies {
+    fn add(&self, d: Duration) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(d.as_micros().min(u64::MAX as u128) as u64);
+    }
+
+    fn line(&self, what: &str) -> String {
+        let mut v = self.0.lock().unwrap().clone();
+        if v.is_empty() {
+            return format!("{what}: none");
+        }
+        v.sort_unstable();
+        let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize] as f64 / 1000.0;
+        format!(
+            "{what}: {} answered, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            v.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        )
+    }
+}
+
+#[derive(Default)]
+struct Figures {
+    streams_open: AtomicUsize,
+    streams_most: AtomicUsize,
+    stream_opens: AtomicU64,
+    heartbeats: Latencies,
+    heartbeat_failures: AtomicU64,
+    events_held: AtomicU64,
+    event_failures: AtomicU64,
+    tickets: Mutex<Vec<String>>,
+    ticket_failures: AtomicU64,
+    pages: Latencies,
+    page_failures: AtomicU64,
+}
+
+/// A one-time enrollment token for terminal `i`.
+fn enrollment_token(o: &Options, ca: &str, i: usize) -> anyhow::Result<String> {
+    let body = serde_json::json!({"hall": o.hall, "position": format!("load-{i}")}).to_string();
+    let auth = format!("Bearer {}", o.admin_token);
+    let addr = o.public.trim_start_matches("https://").parse()?;
+    let (status, text) = menpai_tests::https(
+        ca,
+        addr,
+        "POST",
+        "/api/v1/admin/enrollment-tokens",
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    anyhow::ensure!(status == 201, "enrollment token {i}: {status} {text}");
+    Ok(serde_json::from_str::<serde_json::Value>(&text)?["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Terminal `i`'s identity: the one kept in `state`, or a new enrollment.
+fn identity(
+    rt: &tokio::runtime::Runtime,
+    o: &Options,
+    ca: &str,
+    i: usize,
+) -> anyhow::Result<Identity> {
+    let dir = o.state.join(format!("terminal-{i}"));
+    if let Some(id) = Identity::load(&dir)? {
+        return Ok(id);
+    }
+    let token = enrollment_token(o, ca, i)?;
+    rt.block_on(menpai_agent::sync::enroll(&dir, &o.devices, ca, &token))?;
+    Identity::load(&dir)?
+        .ok_or_else(|| anyhow::anyhow!("terminal {i} has no identity after enrolling"))
+}
+
+/// Holds the terminal's live stream until `end`, opening it again when it drops.
+async fn hold_stream(client: Client, f: Arc<Figures>, end: Instant) {
+    while Instant::now() < end {
+        f.stream_opens.fetch_add(1, Ordering::Relaxed);
+        if let Ok((200, mut body)) = client.open_stream("/device/v1/stream").await {
+            let now = f.streams_open.fetch_add(1, Ordering::Relaxed) + 1;
+            f.streams_most.fetch_max(now, Ordering::Relaxed);
+            while Instant::now() < end {
+                match tokio::time::timeout(
+                    end.saturating_duration_since(Instant::now()),
+                    body.frame(),
+                )
+                .await
+                {
+                    Ok(Some(Ok(_))) => {}
+                    _ => break,
+                }
+            }
+            f.streams_open.fetch_sub(1, Ordering::Relaxed);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Heartbeats, events and tickets of one terminal until `end`.
+async fn work(i: usize, client: Client, o: Arc<Options>, f: Arc<Figures>, end: Instant) {
+    let beat = serde_json::to_vec(&Heartbeat {
+        agent_version: "load".into(),
+        uptime_s: 1,
+        ui_alive: true,
+        ..Default::default()
+    })
+    .expect("heartbeats serialise");
+    let every = Duration::from_secs(o.heartbeat_s.max(1));
+    // Spread the terminals over the interval, as a fleet started over time is.
+    tokio::time::sleep(every.mul_f64((i % 97) as f64 / 97.0)).await;
+    let run = end.saturating_duration_since(Instant::now());
+    let beats = (run.as_secs_f64() / every.as_secs_f64()).max(1.0);
+    let events_per_beat = (o.events_per_terminal as f64 / beats).ceil() as usize;
+    let tickets_per_beat = (o.tickets_per_terminal as f64 / beats).ceil() as usize;
+    let (mut events_sent, mut tickets_taken) = (0, 0);
+    while Instant::now() < end {
+        let t = Instant::now();
+        match client
+            .request(
+                "POST",
+                "/device/v1/heartbeat",
+                &[],
+                beat.clone(),
+                Duration::from_secs(30),
+            )
+            .await
+        {
+            Ok(r) if r.status == 200 => f.heartbeats.add(t.elapsed()),
+            _ => drop(f.heartbeat_failures.fetch_add(1, Ordering::Relaxed)),
+        }
+        let n = events_per_beat.min(o.events_per_terminal - events_sent);
+        for chunk in (events_sent..events_sent + n)
+            .collect::<Vec<_>>()
+            .chunks(50)
+        {
+            let batch = EventBatch {
+                events: chunk
+                    .iter()
+                    .map(|k| OutboxEvent {
+                        key: format!("load-{i}-{k}"),
+                        kind: "load_probe".into(),
+                        body: serde_json::json!({"n": k}),
+                        created_at: chrono::Utc::now().to_rfc3339(),
+                    })
+                    .collect(),
+            };
+            let body = serde_json::to_vec(&batch).expect("batches serialise");
+            match client
+                .request(
+                    "POST",
+                    "/device/v1/events",
+                    &[("content-type", "application/json")],
+                    body,
+                    Duration::from_secs(30),
+                )
+                .await
+            {
+                Ok(r) if r.status == 200 => {
+                    let ack: serde_json::Value =
+                        serde_json::from_slice(&r.body).unwrap_or_default();
+                    let held = ack["held"].as_array().map_or(0, Vec::len);
+                    f.events_held.fetch_add(held as u64, Ordering::Relaxed);
+                }
+                _ => drop(f.event_failures.fetch_add(1, Ordering::Relaxed)),
+            }
+        }
+        events_sent += n;
+        for _ in 0..tickets_per_beat.min(o.tickets_per_terminal - tickets_taken) {
+            let body = serde_json::json!({
+                "request_id": format!("load-{i}-{tickets_taken}"),
+                "prefix": o.prefix,
+            })
+            .to_string();
+            match client
+                .request(
+                    "POST",
+                    "/device/v1/queue/tickets",
+                    &[("content-type", "application/json")],
+                    body.into_bytes(),
+                    Duration::from_secs(30),
+                )
+                .await
+            {
+                Ok(r) if r.status == 201 || r.status == 200 => {
+                    let t: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+                    if let Some(n) = t["number"].as_str() {
+                        f.tickets.lock().unwrap().push(n.to_owned());
+                    }
+                }
+                _ => drop(f.ticket_failures.fetch_add(1, Ordering::Relaxed)),
+            }
+            tickets_taken += 1;
+        }
+        tokio::time::sleep(every.saturating_sub(t.elapsed())).await;
+    }
+}
+
+/// A citizen opening the hall's phone page every 2 s until `end`.
+fn citizen(o: Arc<Options>, ca: Arc<String>, f: Arc<Figures>, end: Instant, offset: Duration) {
+    std::thread::sleep(offset);
+    let Ok(addr) = o.public.trim_start_matches("https://").parse() else {
+        return;
+    };
+    let path = format!("/h/{}", o.hall);
+    while Instant::now() < end {
+        let t = Instant::now();
+        let (status, _) = menpai_tests::https(&ca, addr, "GET", &path, &[], b"");
+        if status == 200 {
+            f.pages.add(t.elapsed());
+        } else {
+            f.page_failures.fetch_add(1, Ordering::Relaxed);
+        }
+        std::thread::sleep(Duration::from_secs(2).saturating_sub(t.elapsed()));
+    }
+}
+
+fn read_ca(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+fn main() -> anyhow::Result<()> {
+    let o = Arc::new(Options::parse());
+    let ca = Arc::new(read_ca(&o.ca)?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let started = Instant::now();
+    let mut clients = Vec::with_capacity(o.terminals);
+    for i in 0..o.terminals {
+        let id = identity(&rt, &o, &ca, i)?;
+        // Two connections each: the live stream, and the requests beside it.
+        let _guard = rt.enter();
+        clients.push((id.client()?, id.client()?));
+    }
+    println!(
+        "{} terminals ready (enrolled or reused) in {:.1} s",
+        clients.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let f = Arc::new(Figures::default());
+    let end = Instant::now() + Duration::from_secs(o.duration_s);
+    let citizens: Vec<_> = (0..o.citizens)
+        .map(|c| {
+            let (o, ca, f) = (o.clone(), ca.clone(), f.clone());
+            let offset = Duration::from_millis((c as u64 * 2000) / o.citizens.max(1) as u64);
+            std::thread::spawn(move || citizen(o, ca, f, end, offset))
+        })
+        .collect();
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for (i, (stream, requests)) in clients.into_iter().enumerate() {
+            tasks.push(tokio::spawn(hold_stream(stream, f.clone(), end)));
+            tasks.push(tokio::spawn(work(i, requests, o.clone(), f.clone(), end)));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+    for c in citizens {
+        let _ = c.join();
+    }
+    let tickets = f.tickets.lock().unwrap().clone();
+    let unique: BTreeSet<&String> = tickets.iter().collect();
+    println!(
+        "streams: {} held at most of {} terminals; {} opened in all",
+        f.streams_most.load(Ordering::Relaxed),
+        o.terminals,
+        f.stream_opens.load(Ordering::Relaxed)
+    );
+    println!(
+        "{}; {} failed",
+        f.heartbeats.line("heartbeats"),
+        f.heartbeat_failures.load(Ordering::Relaxed)
+    );
+    println!(
+        "events held: {} of {}; {} batches failed",
+        f.events_held.load(Ordering::Relaxed),
+        o.terminals * o.events_per_terminal,
+        f.event_failures.load(Ordering::Relaxed)
+    );
+    println!(
+        "tickets: {} taken, {} distinct numbers, {} failed",
+        tickets.len(),
+        unique.len(),
+        f.ticket_failures.load(Ordering::Relaxed)
+    );
+    println!(
+        "{}; {} failed",
+        f.pages.line("phone pages"),
+        f.page_failures.load(Ordering::Relaxed)
+    );
+    anyhow::ensure!(
+        unique.len() == tickets.len(),
+        "a ticket number was given twice"
+    );
+    Ok(())
+}
