@@ -23,6 +23,7 @@ pub mod operators;
 pub mod phone;
 pub mod queue;
 pub mod ratelimit;
+pub mod ready;
 pub mod requests;
 pub mod shutdown;
 pub mod sms;
@@ -237,7 +238,8 @@ fn public_routes(config: &Config) -> Router<Arc<Server>> {
         .merge(phone::routes())
         .merge(appointments::routes())
         .merge(booking_codes::routes())
-        .merge(requests::public_routes());
+        .merge(requests::public_routes())
+        .merge(ready::routes());
     bounded(routes, config.max_body_bytes)
 }
 

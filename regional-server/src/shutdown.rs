@@ -22,6 +22,11 @@ impl Trigger {
         self.0.send_replace(true);
     }
 
+    /// Whether the server is stopping.
+    pub fn is_fired(&self) -> bool {
+        *self.0.borrow()
+    }
+
     pub fn subscribe(&self) -> Shutdown {
         Shutdown(self.0.subscribe())
     }

@@ -150,3 +150,17 @@ async fn the_device_router_refuses_without_a_certificate_serves_the_manifest_and
     let (status, _) = send(app, "GET", "/login", None, true).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn ready_while_serving_and_not_once_stopping() {
+    let (server, _dir) = server();
+    let app = menpai_server::public_router(server.clone());
+    let (status, body) = send(app.clone(), "GET", "/ready", None, false).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
+    server.stopping.fire();
+    let (status, body) = send(app, "GET", "/ready", None, false).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "stopping\n")
+    );
+}

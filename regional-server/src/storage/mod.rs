@@ -69,6 +69,13 @@ pub trait Storage:
     + Sync
     + std::fmt::Debug
 {
+    /// Answers when the database does: a trivial query (readiness).
+    fn ping(&self) -> Result<()>;
 }
 
-impl Storage for Sqlite {}
+impl Storage for Sqlite {
+    fn ping(&self) -> Result<()> {
+        self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
