@@ -104,6 +104,23 @@ pub fn files(pack: &ContentPack) -> Vec<(&'static str, String)> {
     out
 }
 
+/// The body of record `kind`/`key` of `pack` as [`records`] writes it (only that record is
+/// serialised); `None` when the pack has no such record.
+pub fn record(pack: &ContentPack, kind: &str, key: &str) -> Option<Vec<u8>> {
+    match kind {
+        "region" => pack.region.as_ref().filter(|r| r.id == key).map(json),
+        "item" => pack.items.iter().find(|r| r.id == key).map(json),
+        "outlet" => pack.outlets.iter().find(|r| r.id == key).map(json),
+        "floor_plan" => pack.floor_plans.iter().find(|r| r.hall == key).map(json),
+        "faq" => pack.faqs.iter().find(|r| r.id == key).map(json),
+        "slide" => pack.slides.iter().find(|r| r.id == key).map(json),
+        "form" => pack.forms.iter().find(|r| r.id == key).map(json),
+        "notice" => pack.notices.iter().find(|r| r.id == key).map(json),
+        "base_map" => pack.base_map.as_ref().map(json),
+        _ => None,
+    }
+}
+
 /// Puts one record back into its place in `pack`; unknown kinds are skipped (newer servers).
 pub fn decode_record(
     pack: &mut ContentPack,
@@ -259,5 +276,16 @@ mod tests {
                 .contains("P43")
         );
         assert!(shard_of("item", "P43") < SHARDS);
+        let mut pack = ContentPack::default();
+        pack.faqs.push(crate::Faq {
+            id: "F1".into(),
+            question: "几点开门".into(),
+            answer: "九点".into(),
+            category: "其他".into(),
+            items: vec![],
+        });
+        let all = records(&pack);
+        assert_eq!(record(&pack, "faq", "F1").as_ref(), Some(&all[0].body));
+        assert_eq!(record(&pack, "faq", "F2"), None);
     }
 }

@@ -100,27 +100,7 @@ pub fn in_order(pack: &mut ContentPack) {
 
 /// The SHA-256 of record `kind`/`key` in `pack`, if it has it.
 pub fn record_sha(pack: &ContentPack, kind: &str, key: &str) -> Option<String> {
-    record_body(pack, kind, key).map(|b| bundle::sha256_hex(&b))
-}
-
-/// The JSON body of record `kind`/`key` in `pack` as the bundle keeps it (only that record is
-/// serialised).
-pub fn record_body(pack: &ContentPack, kind: &str, key: &str) -> Option<Vec<u8>> {
-    fn json<T: serde::Serialize>(v: &T) -> Vec<u8> {
-        serde_json::to_vec(v).expect("content records serialise")
-    }
-    match kind {
-        "region" => pack.region.as_ref().filter(|r| r.id == key).map(json),
-        "item" => pack.items.iter().find(|r| r.id == key).map(json),
-        "outlet" => pack.outlets.iter().find(|r| r.id == key).map(json),
-        "floor_plan" => pack.floor_plans.iter().find(|r| r.hall == key).map(json),
-        "faq" => pack.faqs.iter().find(|r| r.id == key).map(json),
-        "slide" => pack.slides.iter().find(|r| r.id == key).map(json),
-        "form" => pack.forms.iter().find(|r| r.id == key).map(json),
-        "notice" => pack.notices.iter().find(|r| r.id == key).map(json),
-        "base_map" => pack.base_map.as_ref().map(json),
-        _ => None,
-    }
+    bundle::record(pack, kind, key).map(|b| bundle::sha256_hex(&b))
 }
 
 /// Keeps one record's new body (`None`: removed) in the editor's draft, noting what it was in

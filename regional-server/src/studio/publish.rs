@@ -99,7 +99,7 @@ fn merge_and_publish(server: &Server, set: &ChangeSet, by: &str) -> Result<Strin
         .iter()
         .filter(|r| super::record_sha(&pack, &r.kind, &r.key) != r.base_sha)
         .map(|r| {
-            let body = super::record_body(&pack, &r.kind, &r.key)
+            let body = menpai_model::bundle::record(&pack, &r.kind, &r.key)
                 .or_else(|| r.body.clone())
                 .and_then(|b| serde_json::from_slice(&b).ok());
             diff::title(&r.kind, &r.key, body.as_ref())

@@ -149,7 +149,7 @@ fn rebase_draft(server: &Server, editor: &str) -> Result<Vec<String>, AppError> 
             .storage
             .rebase_draft(editor, &r.kind, &r.key, now_sha.as_deref())
             .map_err(AppError::internal)?;
-        let body = super::record_body(&current.pack, &r.kind, &r.key)
+        let body = menpai_model::bundle::record(&current.pack, &r.kind, &r.key)
             .and_then(|b| serde_json::from_slice(&b).ok());
         rebased.push(super::diff::title(&r.kind, &r.key, body.as_ref()));
     }
