@@ -56,7 +56,7 @@ use crate::ca::Ca;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::fleet::Fleet;
-use crate::storage::{ContentStore, Sqlite, Storage};
+use crate::storage::{ContentStore, Database, Storage};
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]
@@ -141,7 +141,7 @@ impl Server {
     pub fn open(config: Config) -> anyhow::Result<Server> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
-        let storage = Arc::new(Sqlite::open(&config.data_dir.join("menpai-server.db"))?);
+        let storage = Arc::new(Database::open(&config.data_dir.join("menpai-server.db"))?);
         let ca = Ca::load_or_create(&config.data_dir, &config.region_name)?;
         let content_key = signing_key(&config.data_dir.join("content-signing.key"))?;
         let appointment_key = signing_key(&config.data_dir.join("appointment-signing.key"))?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use menpai_model::appointment::AppointmentClaims;
 use rusqlite::{OptionalExtension, params};
 
-use crate::storage::{Result, Sqlite, StorageError};
+use crate::storage::{Result, Database, StorageError};
 
 /// A booking to store.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub trait AppointmentStore {
     fn purge_personal_data(&self, before: &str, now: &str) -> Result<usize>;
 }
 
-impl AppointmentStore for Sqlite {
+impl AppointmentStore for Database {
     fn booked(&self, hall: &str, item: &str, date: &str) -> Result<HashMap<String, u32>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn slots_fill_to_capacity_one_booking_per_phone_and_purged_after_retention() {
-        let db = Sqlite::open_in_memory().unwrap();
+        let db = Database::open_in_memory().unwrap();
         let s = Sealer::from_key(&[1; 32]);
         let claims = |id: &str, date: &str| AppointmentClaims {
             id: id.into(),

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// Wrong codes a held booking takes before it is dropped.
 pub const MAX_TRIES: u32 = 5;
@@ -48,7 +48,7 @@ fn held_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Held> {
     })
 }
 
-impl HeldStore for Sqlite {
+impl HeldStore for Database {
     fn hold(&self, h: &Held, now: i64) -> Result<()> {
         let conn = self.conn();
         conn.execute("DELETE FROM booking_codes WHERE expires_at <= ?1", [now])?;

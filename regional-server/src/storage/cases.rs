@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::ratings::{RATING_COLUMNS, Rating, insert_rating, rating_row};
-use super::{Result, Sqlite, StorageError};
+use super::{Result, Database, StorageError};
 
 /// Where a case stands: the step it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -275,7 +275,7 @@ fn select() -> String {
     )
 }
 
-impl CaseStore for Sqlite {
+impl CaseStore for Database {
     fn rate(&self, r: &Rating) -> Result<Rated> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Sqlite, StorageError};
+use super::{Result, Database, StorageError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
@@ -43,7 +43,7 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
 
 const VERSION_COLUMNS: &str = "version, region, manifest, signature, published_at, published_by";
 
-impl ContentStore for Sqlite {
+impl ContentStore for Database {
     fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn()

@@ -1,8 +1,10 @@
 //! Terminals: enrollment tokens, enrolled devices and their latest heartbeats.
 
-use rusqlite::{OptionalExtension, params};
+use super::{Database, Exec, OptionalExt, Result, Row, ToValue, Value};
+use crate::params;
 
-use super::{Result, Sqlite};
+/// Heartbeats written by one statement.
+const HEARTBEATS_PER_STATEMENT: usize = 500;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnrollmentToken {
@@ -46,7 +48,7 @@ pub trait DeviceStore {
     fn heartbeats(&self) -> Result<Vec<(String, i64, String)>>;
 }
 
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+fn device_row(r: &Row) -> Result<Device> {
     Ok(Device {
         id: r.get(0)?,
         hall: r.get(1)?,
@@ -60,14 +62,14 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
 
 const DEVICE_COLUMNS: &str = "id, hall, position, cert_sha256, enrolled_at, revoked_at, training";
 
-impl DeviceStore for Sqlite {
+impl DeviceStore for Database {
     fn create_enrollment_token(
         &self,
         token_sha256: &str,
         t: &EnrollmentToken,
         by: &str,
     ) -> Result<()> {
-        self.conn().execute(
+        self.execute(
             "INSERT INTO enrollment_tokens (token_sha256, hall, position, expires_at, created_by)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![token_sha256, t.hall, t.position, t.expires_at, by],
@@ -76,9 +78,7 @@ impl DeviceStore for Sqlite {
     }
 
     fn enrollment_token(&self, token_sha256: &str) -> Result<Option<EnrollmentToken>> {
-        Ok(self
-            .conn()
-            .query_row(
+        self.query_row(
                 "SELECT hall, position, expires_at, used_at IS NOT NULL FROM enrollment_tokens
                  WHERE token_sha256 = ?1",
                 [token_sha256],
@@ -91,41 +91,40 @@ impl DeviceStore for Sqlite {
                     })
                 },
             )
-            .optional()?)
+            .optional()
     }
 
     fn redeem_enrollment(&self, token_sha256: &str, now: i64, d: &Device) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE enrollment_tokens SET used_at = ?1, device_id = ?2
-             WHERE token_sha256 = ?3 AND used_at IS NULL AND expires_at > ?1",
-            params![now, d.id, token_sha256],
-        )?;
-        if n != 1 {
-            return Ok(false);
-        }
-        tx.execute(
-            &format!("INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0)"),
-            params![d.id, d.hall, d.position, d.cert_sha256, d.enrolled_at],
-        )?;
-        tx.commit()?;
-        Ok(true)
+        self.transaction(|tx| {
+            let n = tx.execute(
+                "UPDATE enrollment_tokens SET used_at = ?1, device_id = ?2
+                 WHERE token_sha256 = ?3 AND used_at IS NULL AND expires_at > ?1",
+                params![now, d.id, token_sha256],
+            )?;
+            if n != 1 {
+                return Ok(false);
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0)"
+                ),
+                params![d.id, d.hall, d.position, d.cert_sha256, d.enrolled_at],
+            )?;
+            Ok(true)
+        })
     }
 
     fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE cert_sha256 = ?1"),
-                [cert_sha256],
-                device_row,
-            )
-            .optional()?)
+        self.query_row(
+            &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE cert_sha256 = ?1"),
+            [cert_sha256],
+            device_row,
+        )
+        .optional()
     }
 
     fn revoke_device(&self, id: &str, at: &str) -> Result<bool> {
-        let n = self.conn().execute(
+        let n = self.execute(
             "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
             params![at, id],
         )?;
@@ -133,7 +132,7 @@ impl DeviceStore for Sqlite {
     }
 
     fn set_training(&self, id: &str, on: bool) -> Result<bool> {
-        let n = self.conn().execute(
+        let n = self.execute(
             "UPDATE devices SET training = ?1 WHERE id = ?2",
             params![on, id],
         )?;
@@ -141,34 +140,41 @@ impl DeviceStore for Sqlite {
     }
 
     fn devices(&self) -> Result<Vec<Device>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY hall, position, id"
-        ))?;
-        let rows = stmt.query_map([], device_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.query_map(
+            &format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY hall, position, id"),
+            (),
+            device_row,
+        )
     }
 
     fn save_heartbeats(&self, beats: &[(String, i64, String)]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut put = tx.prepare_cached(
-                "INSERT INTO heartbeats (device_id, received_at, body) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at, body = excluded.body",
+        // Many rows per statement: one round trip per 500 terminals on PostgreSQL.
+        for chunk in beats.chunks(HEARTBEATS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(?{}, ?{}, ?{})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect();
+            let values: Vec<Value> = chunk
+                .iter()
+                .flat_map(|(id, at, body)| [id.to_value(), at.to_value(), body.to_value()])
+                .collect();
+            self.execute(
+                &format!(
+                    "INSERT INTO heartbeats (device_id, received_at, body) VALUES {}
+                     ON CONFLICT (device_id) DO UPDATE
+                     SET received_at = excluded.received_at, body = excluded.body",
+                    rows.join(", ")
+                ),
+                values,
             )?;
-            for (id, at, body) in beats {
-                put.execute(params![id, at, body])?;
-            }
         }
-        tx.commit()?;
         Ok(())
     }
 
     fn heartbeats(&self) -> Result<Vec<(String, i64, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT device_id, received_at, body FROM heartbeats")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.query_map(
+            "SELECT device_id, received_at, body FROM heartbeats",
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 }

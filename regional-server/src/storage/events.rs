@@ -9,7 +9,7 @@ use super::cases::record_rating;
 use super::queue::{OfflineTicket, apply_offline_ticket};
 use super::ratings::{RatedTicket, Rating, RatingSource};
 use super::usage::apply_usage;
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// What a batch of events did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -31,7 +31,7 @@ pub trait EventStore {
     fn event_count(&self) -> Result<u64>;
 }
 
-impl EventStore for Sqlite {
+impl EventStore for Database {
     fn insert_events(&self, device: &str, events: &[OutboxEvent], now: &str) -> Result<Ingested> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;

@@ -3,7 +3,7 @@
 use menpai_model::help::HelpStage;
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Sqlite, StorageError};
+use super::{Result, Database, StorageError};
 
 /// A help call as kept. Times are UTC, RFC 3339 with milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +108,7 @@ fn one(conn: &rusqlite::Connection, id: &str) -> Result<Option<HelpCallRecord>> 
         .optional()?)
 }
 
-impl HelpStore for Sqlite {
+impl HelpStore for Database {
     fn add_help_call(&self, c: &HelpCallRecord) -> Result<(HelpCallRecord, bool)> {
         let conn = self.conn();
         let added = conn.execute(
@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn a_call_is_kept_once_escalates_is_acknowledged_and_resolved() {
-        let db = Sqlite::open_in_memory().unwrap();
+        let db = Database::open_in_memory().unwrap();
         let t0 = "2026-11-23T02:00:00.000Z";
         let (c, new) = db.add_help_call(&call("c1", "d1", t0)).unwrap();
         assert!(new && c.stage == HelpStage::Waiting);

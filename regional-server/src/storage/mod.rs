@@ -1,18 +1,21 @@
 //! The server's storage layer: one trait per concern (operators, devices, content, events,
 //! queue, appointments, booking codes, ratings, help calls,
-//! citizens' requests and consultations, rating cases, statistics), each implemented by the embedded SQLite
-//! backend in its own file. A PostgreSQL backend implements the same traits for a region run on
-//! several replicas. Storage imports no feature module: the types it keeps live here.
+//! citizens' requests and consultations, rating cases, statistics), each implemented once in its
+//! own file against `Database`, which runs the statements on SQLite (the embedded default) or on
+//! PostgreSQL (a region run on several replicas). Storage imports no feature module: the types it
+//! keeps live here.
 
 pub mod appointments;
 pub mod booking_codes;
 pub mod cases;
 pub mod content;
+mod db;
 pub mod devices;
 pub mod events;
 pub mod help;
 pub mod monitor;
 pub mod operators;
+mod postgres;
 pub mod queue;
 pub mod ratings;
 pub mod requests;
@@ -20,6 +23,7 @@ mod sqlite;
 pub mod statistics;
 pub mod studio;
 pub mod usage;
+mod value;
 
 pub use appointments::{Appointment, AppointmentStore, NewAppointment};
 pub use booking_codes::{Held, HeldStore};
@@ -33,17 +37,42 @@ pub use operators::{AuditEntry, Operator, OperatorStore, Role};
 pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
 pub use ratings::{Rating, RatingStore, RatingSummary};
 pub use requests::RequestStore;
-pub use sqlite::Sqlite;
+pub use db::{Database, Dialect, Exec, Tx};
 pub use statistics::StatisticsStore;
 pub use studio::{ChangeSet, ChangeState, ChangedRecord, StudioStore};
 pub use usage::UsageStore;
+pub use value::{FromValue, OptionalExt, Params, Row, ToValue, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No connection to the database could be had.
+    #[error("{0}")]
+    Pool(String),
+    /// A single-row read found none.
+    #[error("no such row")]
+    NoRow,
+    /// A column held something other than what was read.
+    #[error("database value: {0}")]
+    Type(String),
     #[error("{0}")]
     Conflict(String),
+}
+
+impl StorageError {
+    /// Whether a unique or primary key refused the row.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
+            StorageError::Postgres(e) => postgres::is_unique_violation(e),
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -73,9 +102,8 @@ pub trait Storage:
     fn ping(&self) -> Result<()>;
 }
 
-impl Storage for Sqlite {
+impl Storage for Database {
     fn ping(&self) -> Result<()> {
-        self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
+        Database::ping(self, std::time::Duration::from_secs(2))
     }
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::params;
 
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// A ticket waiting now. Times are local stamps (`YYYY-MM-DD HH:MM:SS.mmm`).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +52,7 @@ pub trait MonitorStore {
     ) -> Result<Vec<RatingDay>>;
 }
 
-impl MonitorStore for Sqlite {
+impl MonitorStore for Database {
     fn waiting_now(&self, hall: &str, day: &str) -> Result<Vec<WaitingNow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(

@@ -2,8 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sqlite::now_rfc3339;
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// What an operator may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,7 +254,7 @@ fn clip(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-impl OperatorStore for Sqlite {
+impl OperatorStore for Database {
     fn create_operator(
         &self,
         name: &str,
@@ -513,7 +512,7 @@ fn set_halls(tx: &rusqlite::Transaction, id: i64, halls: &[String]) -> Result<()
 
 /// A new password: chosen by the operator (`must_change` false) or by an admin (true); every
 /// session of the operator ends.
-fn new_password(db: &Sqlite, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
+fn new_password(db: &Database, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
     let mut conn = db.conn();
     let tx = conn.transaction()?;
     let n = tx.execute(
@@ -523,4 +522,9 @@ fn new_password(db: &Sqlite, name: &str, password_hash: &str, must_change: bool)
     end_sessions(&tx, name)?;
     tx.commit()?;
     Ok(n == 1)
+}
+
+/// Now in UTC, as stored in audit and account rows.
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

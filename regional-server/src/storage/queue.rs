@@ -5,7 +5,7 @@
 use menpai_model::queue::{NumberLease, Priority, TicketState, WindowCall};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::storage::{Result, Sqlite, StorageError};
+use crate::storage::{Result, Database, StorageError};
 
 /// Highest number of a prefix in a day: A001–A999.
 pub const MAX_SEQ: u32 = 999;
@@ -285,7 +285,7 @@ pub trait QueueStore {
     fn ticket(&self, hall: &str, day: &str, number: &str) -> Result<Option<Ticket>>;
 }
 
-impl QueueStore for Sqlite {
+impl QueueStore for Database {
     fn issue_ticket(&self, t: &NewTicket) -> Result<Ticket> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -731,7 +731,7 @@ mod tests {
 
     #[test]
     fn concurrent_numbers_are_unique_and_gapless_and_leases_never_meet_them() {
-        let db = Arc::new(Sqlite::open_in_memory().unwrap());
+        let db = Arc::new(Database::open_in_memory().unwrap());
         let leased = db
             .lease_blocks(
                 "h",
@@ -800,7 +800,7 @@ mod tests {
 
     #[test]
     fn windows_call_in_priority_and_issue_order_and_tickets_move_through_their_states() {
-        let db = Sqlite::open_in_memory().unwrap();
+        let db = Database::open_in_memory().unwrap();
         let day = "2026-11-23";
         let serves = vec!["E".to_owned()];
         db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "a"))
@@ -924,7 +924,7 @@ mod tests {
     fn an_offline_check_in_marks_the_appointment_like_an_online_one() {
         use crate::appointments::Sealer;
         use crate::storage::{AppointmentStore, NewAppointment};
-        let db = Sqlite::open_in_memory().unwrap();
+        let db = Database::open_in_memory().unwrap();
         let sealer = Sealer::from_key(&[3; 32]);
         let claims = menpai_model::appointment::AppointmentClaims {
             id: "ap-1".into(),

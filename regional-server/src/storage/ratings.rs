@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// Where a rating was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -172,7 +172,7 @@ pub(super) fn rating_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result
     })
 }
 
-impl RatingStore for Sqlite {
+impl RatingStore for Database {
     fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>> {
         Ok(self
             .conn()

@@ -3,7 +3,7 @@
 use menpai_model::assist::{Author, RequestKind, RequestState};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// A request to store, with the citizen's first message.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRequest> {
     })
 }
 
-impl RequestStore for Sqlite {
+impl RequestStore for Database {
     fn add_request(&self, r: &NewRequest) -> Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;

@@ -5,7 +5,7 @@
 
 use rusqlite::params;
 
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// Every hop rebuilt from its events alone (as migration 0014 first filled `ticket_hops`): for
 /// stores written around the event writer (the benchmark's bulk load), and to check that the
@@ -185,7 +185,7 @@ fn halls_json(halls: Option<&[String]>) -> Option<String> {
     halls.map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()))
 }
 
-impl StatisticsStore for Sqlite {
+impl StatisticsStore for Database {
     fn hop_facts(&self, halls: Option<&[String]>, from: &str, to: &str) -> Result<Vec<HopFact>> {
         let conn = self.conn();
         let halls = halls.map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()));
@@ -421,7 +421,7 @@ mod tests {
 
     #[test]
     fn the_hops_kept_with_each_event_equal_the_hops_rebuilt_from_the_events() {
-        let db = Sqlite::open_in_memory().unwrap();
+        let db = Database::open_in_memory().unwrap();
         let day = "2026-11-23";
         for (i, prefix) in ["E", "E", "E", "F"].into_iter().enumerate() {
             let at = format!("{day} 09:0{i}:00.000");

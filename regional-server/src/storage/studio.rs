@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Result, Sqlite, StorageError};
+use super::{Result, Database, StorageError};
 
 /// One record an editor changed: its new JSON body (`None`: removed) and its SHA-256 in the
 /// version the edit began from (`None`: a new record).
@@ -176,7 +176,7 @@ fn one_set(conn: &rusqlite::Connection, id: i64) -> Result<Option<ChangeSet>> {
         .optional()?)
 }
 
-impl StudioStore for Sqlite {
+impl StudioStore for Database {
     fn draft(&self, editor: &str) -> Result<Vec<ChangedRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn a_draft_is_submitted_reviewed_and_published_once() {
-        let db = Sqlite::open_in_memory().unwrap();
+        let db = Database::open_in_memory().unwrap();
         assert!(db.submit("ed", "空", "v1", "2026-12-04 10:00:00").is_err());
         db.put_draft("ed", &rec("P43", "{}")).unwrap();
         db.put_draft("ed", &rec("P43", "{\"x\":1}")).unwrap();
@@ -424,7 +424,7 @@ mod tests {
 
     #[test]
     fn a_returned_change_set_goes_back_into_the_draft() {
-        let db = Sqlite::open_in_memory().unwrap();
+        let db = Database::open_in_memory().unwrap();
         db.put_draft("ed", &rec("P43", "{}")).unwrap();
         let id = db.submit("ed", "t", "v1", "2026-12-04 10:00:00").unwrap();
         db.review(

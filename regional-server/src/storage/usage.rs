@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{Result, Sqlite};
+use super::{Result, Database};
 
 /// The longest subject kept (a search's words, an item id), in characters.
 pub const MAX_SUBJECT_CHARS: usize = 64;
@@ -149,7 +149,7 @@ fn json_list(halls: &[String]) -> String {
     serde_json::to_string(halls).unwrap_or_else(|_| "[]".into())
 }
 
-impl UsageStore for Sqlite {
+impl UsageStore for Database {
     fn usage_counts(&self, halls: &[String], from: &str, to: &str) -> Result<Vec<KindCount>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
