@@ -126,6 +126,12 @@ impl Database {
         })
     }
 
+    /// Creates an empty database `name` on a PostgreSQL cluster (`admin_url` in key–value
+    /// form) and gives the address to `connect` to it: for tests and `scripts/region`.
+    pub fn create_postgres(admin_url: &str, name: &str) -> Result<String> {
+        super::postgres::create_database(admin_url, name)
+    }
+
     /// Runs `f` as one transaction: all of it is kept when it returns `Ok`, none of it
     /// otherwise. On PostgreSQL `f` may run more than once (after a conflict with another
     /// replica), so it must do nothing but database work.

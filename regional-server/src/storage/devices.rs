@@ -178,3 +178,52 @@ impl DeviceStore for Database {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testing::databases;
+
+    #[test]
+    fn a_token_enrolls_one_device_and_heartbeats_keep_the_latest() {
+        for db in databases() {
+            let token = EnrollmentToken {
+                hall: "futian".into(),
+                position: "大厅入口".into(),
+                expires_at: 2_000,
+                used: false,
+            };
+            db.create_enrollment_token("t1", &token, "admin").unwrap();
+            assert_eq!(db.enrollment_token("t1").unwrap(), Some(token));
+            assert_eq!(db.enrollment_token("t2").unwrap(), None);
+            let device = Device {
+                id: "d1".into(),
+                hall: "futian".into(),
+                position: "大厅入口".into(),
+                cert_sha256: "c1".into(),
+                enrolled_at: "2026-12-05T00:00:00Z".into(),
+                revoked_at: None,
+                training: false,
+            };
+            assert!(db.redeem_enrollment("t1", 1_000, &device).unwrap());
+            let again = Device {
+                id: "d2".into(),
+                cert_sha256: "c2".into(),
+                ..device.clone()
+            };
+            assert!(!db.redeem_enrollment("t1", 1_000, &again).unwrap());
+            assert_eq!(db.device_by_cert("c1").unwrap(), Some(device));
+            assert!(db.set_training("d1", true).unwrap());
+            assert!(db.device_by_cert("c1").unwrap().unwrap().training);
+            let beats: Vec<(String, i64, String)> = (0..1_200)
+                .map(|i| (format!("d{i}"), i, "{}".to_string()))
+                .collect();
+            db.save_heartbeats(&beats).unwrap();
+            db.save_heartbeats(&[("d7".into(), 9_999, "{\"v\":2}".into())])
+                .unwrap();
+            let kept = db.heartbeats().unwrap();
+            assert_eq!(kept.len(), 1_200);
+            assert!(kept.contains(&("d7".into(), 9_999, "{\"v\":2}".into())));
+        }
+    }
+}

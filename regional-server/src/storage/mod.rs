@@ -22,6 +22,8 @@ pub mod requests;
 mod sqlite;
 pub mod statistics;
 pub mod studio;
+#[cfg(test)]
+pub mod testing;
 pub mod usage;
 mod value;
 

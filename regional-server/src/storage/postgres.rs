@@ -185,6 +185,27 @@ impl PostgresBackend {
     }
 }
 
+/// Creates an empty database `name` on the cluster `admin_url` (key–value form, e.g.
+/// `host=/run/pg user=menpai dbname=postgres`) and gives its own address.
+pub(super) fn create_database(admin_url: &str, name: &str) -> Result<String> {
+    assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StorageError::Pool(e.to_string()))?;
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await?;
+        let driver = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"))
+            .await?;
+        drop(client);
+        let _ = driver.await;
+        Ok::<_, StorageError>(())
+    })?;
+    Ok(format!("{admin_url} dbname={name}"))
+}
+
 /// A pooled connection inside a transaction: dropped from the pool, not returned to it, when
 /// the transaction's code panics half way.
 struct Held(Option<Object>);
