@@ -13,6 +13,10 @@ pub struct Config {
     pub listen_public: SocketAddr,
     pub listen_devices: SocketAddr,
     pub data_dir: PathBuf,
+    /// Empty: the embedded SQLite file in `data_dir` (one machine). Otherwise a PostgreSQL
+    /// address (`postgresql://…` or `host=… dbname=…`), shared by every replica of the region.
+    #[serde(default)]
+    pub database_url: String,
     pub hostnames: Vec<String>,
     pub region_name: String,
     pub max_body_bytes: usize,

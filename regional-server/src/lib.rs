@@ -141,7 +141,12 @@ impl Server {
     pub fn open(config: Config) -> anyhow::Result<Server> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
-        let storage = Arc::new(Database::open(&config.data_dir.join("menpai-server.db"))?);
+        let storage = Arc::new(if config.database_url.is_empty() {
+            Database::open(&config.data_dir.join("menpai-server.db"))?
+        } else {
+            Database::connect(&config.database_url)
+                .context("the database at database_url cannot be used")?
+        });
         let ca = Ca::load_or_create(&config.data_dir, &config.region_name)?;
         let content_key = signing_key(&config.data_dir.join("content-signing.key"))?;
         let appointment_key = signing_key(&config.data_dir.join("appointment-signing.key"))?;

@@ -352,6 +352,7 @@ pub mod postgres;
 pub mod proxy;
 pub mod regional;
 pub mod screen;
+pub mod server_db;
 pub mod webdriver;
 
 /// A running regional server, stopped on drop.
@@ -370,8 +371,16 @@ impl RunningServer {
     pub fn ca_pem(&self) -> String {
         std::fs::read_to_string(self.dir.join("data/ca.pem")).unwrap()
     }
-    pub fn db(&self) -> PathBuf {
-        self.dir.join("data/menpai-server.db")
+    /// Runs statements on the server's database.
+    pub fn sql(&self, statements: &str) {
+        server_db::execute(&self.dir, statements)
+    }
+    /// The one value a query on the server's database gives.
+    pub fn sql_value<T: std::str::FromStr>(&self, query: &str) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        server_db::scalar(&self.dir, query)
     }
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
@@ -389,13 +398,15 @@ impl Drop for RunningServer {
     }
 }
 
-/// Writes `server.toml` (ports chosen by the OS) into `dir`.
+/// Writes `server.toml` (ports chosen by the OS; the run's database, see `server_db`) into
+/// `dir`.
 pub fn server_dir(dir: &Path, extra_config: &str) {
     std::fs::write(
         dir.join("server.toml"),
         format!(
-            "listen_public = \"127.0.0.1:0\"\nlisten_devices = \"127.0.0.1:0\"\ndata_dir = {:?}\n{extra_config}",
-            dir.join("data")
+            "listen_public = \"127.0.0.1:0\"\nlisten_devices = \"127.0.0.1:0\"\ndata_dir = {:?}\n{}{extra_config}",
+            dir.join("data"),
+            server_db::database_line(),
         ),
     )
     .unwrap();

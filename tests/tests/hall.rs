@@ -172,9 +172,8 @@ fn terminals_take_gapless_numbers_at_once_and_a_cut_off_terminal_reconciles_with
         (booked["holder"].as_str(), booked["phone"].as_str()),
         (Some("张*明"), Some("138****5678"))
     );
-    let db = std::fs::read(s.db()).unwrap_or_default();
-    let wal = std::fs::read(s.db().with_extension("db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
+    let at_rest = menpai_tests::server_db::at_rest(&s.dir);
+    for bytes in [&at_rest] {
         assert!(
             !bytes.windows(11).any(|w| w == b"13812345678"),
             "a phone number in the clear at rest"

@@ -223,14 +223,10 @@ fn help_calls_reach_the_duty_page_live_and_the_kiosk_shows_who_is_coming() {
     let tmp = tempfile::tempdir().unwrap();
     let mut s = server(tmp.path(), "help_escalate_after_s = 600\n", &demo_region());
     // The window staff's full name, as an admin would have set it in the operators' page.
-    let db = rusqlite::Connection::open(s.db()).unwrap();
-    db.busy_timeout(Duration::from_secs(10)).unwrap();
-    db.execute(
-        "UPDATE operators SET display_name = '王小明' WHERE name = ?1",
-        [STAFF.0],
-    )
-    .unwrap();
-    drop(db);
+    s.sql(&format!(
+        "UPDATE operators SET display_name = '王小明' WHERE name = '{}'",
+        STAFF.0
+    ));
     let admin = login(&s, ADMIN.0, ADMIN.1);
     let agent = terminal(&s, &admin, "entrance", None, TERMINAL);
     let base = format!("https://{}", s.public);

@@ -2,14 +2,13 @@
 //! tampered and forged content refused, a server killed mid-download, revoked and unknown
 //! certificates, refused tokens, bad uploads, and 10,000 events through a faulty network.
 
-use std::path::Path;
 use std::time::Duration;
 
 use menpai_tests::proxy::Proxy;
 use menpai_tests::regional::{ADMIN, EDITOR, VIEWER, api, enroll, enrollment_token, server};
 use menpai_tests::{
     RunningServer, agent_cli, agent_dir, binary, demo_region, get_json, http, https,
-    https_oversized, login, spawn_agent, spawn_server,
+    https_oversized, login, server_db, spawn_agent, spawn_server,
 };
 use serde_json::Value;
 
@@ -30,12 +29,6 @@ fn import(s: &RunningServer, token: &str, format: &str, body: &[u8]) -> (u16, Va
         "",
         body,
     )
-}
-
-fn sql(db: &Path, statement: &str) {
-    let c = rusqlite::Connection::open(db).unwrap();
-    c.busy_timeout(Duration::from_secs(5)).unwrap();
-    c.execute_batch(statement).unwrap();
 }
 
 /// Quiet loops: only pushes and retries talk to the server, so bytes can be counted.
@@ -111,21 +104,12 @@ fn enroll_sync_delta_tamper_forgery_revocation_and_tokens() {
     );
     assert_eq!(st, 200, "{r}");
     let v3 = r["published"].as_str().unwrap().to_owned();
-    let item_blob: String = {
-        let c = rusqlite::Connection::open(s.db()).unwrap();
-        c.query_row(
-            "SELECT sha256 FROM blobs WHERE CAST(body AS TEXT) LIKE '%测试别名甲%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
-    sql(
-        &s.db(),
-        &format!(
-            "UPDATE blobs SET body = CAST(REPLACE(CAST(body AS TEXT), '测试别名甲', '测试别名乙') AS BLOB) WHERE sha256 = '{item_blob}'"
-        ),
-    );
+    let item_blob: String = s.sql_value(&server_db::blob_holding("测试别名甲"));
+    s.sql(&server_db::replace_in_blob(
+        &item_blob,
+        "测试别名甲",
+        "测试别名乙",
+    ));
     let agent = agent.restart();
     let h = agent.wait_health(Duration::from_secs(20), |h| {
         h["regional"]["last_error"]
@@ -141,12 +125,11 @@ fn enroll_sync_delta_tamper_forgery_revocation_and_tokens() {
         !hits.to_string().contains("P44"),
         "the tampered text is not shown: {hits}"
     );
-    sql(
-        &s.db(),
-        &format!(
-            "UPDATE blobs SET body = CAST(REPLACE(CAST(body AS TEXT), '测试别名乙', '测试别名甲') AS BLOB) WHERE sha256 = '{item_blob}'"
-        ),
-    );
+    s.sql(&server_db::replace_in_blob(
+        &item_blob,
+        "测试别名乙",
+        "测试别名甲",
+    ));
     agent.wait_health(Duration::from_secs(20), |h| version(h) == v3);
 
     // A manifest signed by another key is refused; the old version stays.
@@ -161,10 +144,9 @@ fn enroll_sync_delta_tamper_forgery_revocation_and_tokens() {
     assert_eq!(st, 200, "{r}");
     let v4 = r["published"].as_str().unwrap().to_owned();
     let forged = base64_of(&[7u8; 64]);
-    sql(
-        &s.db(),
-        &format!("UPDATE versions SET signature = '{forged}' WHERE version = '{v4}'"),
-    );
+    s.sql(&format!(
+        "UPDATE versions SET signature = '{forged}' WHERE version = '{v4}'"
+    ));
     let agent = agent.restart();
     let h = agent.wait_health(Duration::from_secs(20), |h| {
         h["regional"]["last_error"]
@@ -450,24 +432,18 @@ fn ten_thousand_events_through_a_faulty_network_arrive_exactly_once() {
             .map(Result::unwrap)
             .collect()
     };
-    let c = rusqlite::Connection::open(s.db()).unwrap();
-    let (rows, distinct): (i64, i64) = c
-        .query_row(
-            "SELECT COUNT(*), COUNT(DISTINCT idempotency_key) FROM events WHERE kind = 'rating'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let rows: i64 = s.sql_value("SELECT COUNT(*) FROM events WHERE kind = 'rating'");
+    let distinct: i64 =
+        s.sql_value("SELECT COUNT(DISTINCT idempotency_key) FROM events WHERE kind = 'rating'");
     assert_eq!(agent_keys.len(), 10_000);
     assert_eq!((rows, distinct), (10_000, 10_000));
-    let mut st = c
-        .prepare("SELECT idempotency_key FROM events WHERE kind = 'rating'")
-        .unwrap();
-    let server_keys: std::collections::BTreeSet<String> = st
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let server_keys: std::collections::BTreeSet<String> = server_db::rows(
+        &s.dir,
+        "SELECT idempotency_key FROM events WHERE kind = 'rating'",
+    )
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect();
     assert_eq!(server_keys, agent_keys, "nothing lost, nothing extra");
 }
 
@@ -479,10 +455,7 @@ fn a_server_killed_mid_download_is_resumed_not_restarted() {
     let sdir = tmp.path().join("server");
     std::fs::create_dir_all(&sdir).unwrap();
     let mut s = server(&sdir, "metrics_token = \"prometheus-token-1\"\n", &pack);
-    let total: i64 = rusqlite::Connection::open(s.db())
-        .unwrap()
-        .query_row("SELECT SUM(LENGTH(body)) FROM blobs", [], |r| r.get(0))
-        .unwrap();
+    let total: i64 = s.sql_value("SELECT SUM(LENGTH(body)) FROM blobs");
     let admin = login(&s, ADMIN.0, ADMIN.1);
     let proxy = Proxy::start(s.devices);
     let token = enrollment_token(&s, &admin, None);

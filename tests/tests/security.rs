@@ -484,14 +484,9 @@ fn a_terminal_cannot_hoard_numbers_or_cancel_another_terminals_ticket() {
         assert_eq!(st, 200, "{r}");
         granted += r.as_array().unwrap().len();
     }
-    let held: i64 = rusqlite::Connection::open(s.db())
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM number_leases WHERE prefix = 'E' AND device LIKE 'hall-futian-lobby-%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let held: i64 = s.sql_value(
+        "SELECT COUNT(*) FROM number_leases WHERE prefix = 'E' AND device LIKE 'hall-futian-lobby-%'",
+    );
     assert_eq!(held, 3, "granted {granted} more");
 
     // Terminal A's online ticket, then B reports an offline ticket that "replaces" A's request.
@@ -505,14 +500,9 @@ fn a_terminal_cannot_hoard_numbers_or_cancel_another_terminals_ticket() {
     assert_eq!(victim.0, 201, "{}", victim.1);
     let number = victim.1["number"].as_str().unwrap().to_owned();
     // A number from B's own lease, so the event itself is one B may send.
-    let seq: u32 = rusqlite::Connection::open(s.db())
-        .unwrap()
-        .query_row(
-            "SELECT first FROM number_leases WHERE prefix = 'E' AND device LIKE 'hall-futian-lobby-%' ORDER BY first LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let seq: u32 = s.sql_value(
+        "SELECT first FROM number_leases WHERE prefix = 'E' AND device LIKE 'hall-futian-lobby-%' ORDER BY first LIMIT 1",
+    );
     let event = json!({"events": [{"key": "evil-1", "kind": "ticket_issued", "created_at": "2026-11-29T00:00:00Z",
         "body": {"hall": "hall-futian", "day": day, "prefix": "E", "seq": seq, "number": format!("E{seq:03}"),
                  "business": "公积金", "priority": "normal", "issued_at": format!("{day} 09:00:00.000"),
@@ -648,12 +638,7 @@ fn login_floods_are_throttled_audited_briefly_and_do_not_slow_the_admin() {
     );
 
     // Names of 250,000 characters: cut in the audit log, the database barely grows.
-    let size = || {
-        ["db", "db-wal"]
-            .iter()
-            .map(|e| std::fs::metadata(s.db().with_extension(e)).map_or(0, |m| m.len()))
-            .sum::<u64>()
-    };
+    let size = || menpai_tests::server_db::size(&s.dir);
     let before = size();
     let huge = "x".repeat(250_000);
     for _ in 0..20 {
