@@ -1,6 +1,6 @@
-//! Backup and restore of a server's data directory (SQLite, one machine): the database as one
-//! consistent snapshot taken while the server works (`VACUUM INTO`, a read transaction that
-//! writers go on beside), and the keys that make terminals' identities, signed content and
+//! Backup and restore of a region: the database as one consistent snapshot taken while the
+//! server works — on SQLite `VACUUM INTO` (a read transaction writers go on beside), on
+//! PostgreSQL `pg_dump` of a snapshot the backup exports and counts from — and the keys that make terminals' identities, signed content and
 //! sealed personal data usable again — the region's CA, the content and appointment signing
 //! keys, the personal-data key and the ticket secret. A restore goes into an empty data
 //! directory only, checks every file against the backup's manifest, and moves today's ticket
@@ -15,8 +15,13 @@ use anyhow::{Context, bail};
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
-/// The database file in a data directory and in a backup.
+use crate::config::Config;
+use crate::storage::{Database, Exec};
+
+/// The database file in a data directory and in a backup (SQLite).
 pub const DATABASE: &str = "menpai-server.db";
+/// The database in a backup of a region on PostgreSQL (`pg_dump`'s custom format).
+pub const DUMP: &str = "menpai-server.pgdump";
 /// The keys a region cannot be run again without.
 pub const KEYS: &[&str] = &[
     "ca.pem",
@@ -67,12 +72,37 @@ fn is_empty_dir(dir: &Path) -> anyhow::Result<bool> {
     Ok(!dir.exists() || fs::read_dir(dir)?.next().is_none())
 }
 
-fn count(db: &Connection, table: &str) -> anyhow::Result<i64> {
-    Ok(db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+/// What the manifest says of a database: its latest content version and how much it holds.
+struct Holding {
+    content_version: Option<String>,
+    terminals: i64,
+    operators: i64,
+    tickets: i64,
+    appointments: i64,
 }
 
-/// Backs `data_dir` up into `out` (a new or empty directory) while the server may run.
-pub fn backup(data_dir: &Path, out: &Path, taken_at: &str) -> anyhow::Result<Manifest> {
+fn holding(db: &impl Exec) -> crate::storage::Result<Holding> {
+    let count = |table: &str| -> crate::storage::Result<i64> {
+        Ok(db.query_row(&format!("SELECT COUNT(*) FROM {table}"), (), |r| r.get(0))?)
+    };
+    Ok(Holding {
+        content_version: db
+            .query_row(
+                "SELECT version FROM versions ORDER BY id DESC LIMIT 1",
+                (),
+                |r| r.get(0),
+            )
+            .ok(),
+        terminals: count("devices")?,
+        operators: count("operators")?,
+        tickets: count("tickets")?,
+        appointments: count("appointments")?,
+    })
+}
+
+/// Backs the region of `config` up into `out` (a new or empty directory) while the server may
+/// run.
+pub fn backup(config: &Config, out: &Path, taken_at: &str) -> anyhow::Result<Manifest> {
     if !is_empty_dir(out)? {
         bail!(
             "{} is not empty: a backup goes into a new directory",
@@ -81,39 +111,28 @@ pub fn backup(data_dir: &Path, out: &Path, taken_at: &str) -> anyhow::Result<Man
     }
     fs::create_dir_all(out)?;
     fs::set_permissions(out, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    // Opened as the server opens it (WAL): the snapshot is one read transaction.
-    let source = Connection::open(data_dir.join(DATABASE))
-        .with_context(|| format!("opening {}", data_dir.join(DATABASE).display()))?;
-    source.busy_timeout(std::time::Duration::from_secs(30))?;
-    let snapshot = out.join(DATABASE);
-    source
-        .execute("VACUUM INTO ?1", [snapshot.to_string_lossy()])
-        .context("taking the database's snapshot")?;
-    fs::set_permissions(
-        &snapshot,
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )?;
-    let mut files = vec![(DATABASE.to_owned(), sha256_of(&snapshot)?)];
+    let (name, held) = if config.database_url.is_empty() {
+        (
+            DATABASE,
+            snapshot_sqlite(&config.data_dir, &out.join(DATABASE))?,
+        )
+    } else {
+        (DUMP, dump_postgres(&config.database_url, &out.join(DUMP))?)
+    };
+    let mut files = vec![(name.to_owned(), sha256_of(&out.join(name))?)];
     for key in KEYS {
-        let bytes =
-            fs::read(data_dir.join(key)).with_context(|| format!("reading the key {key}"))?;
+        let bytes = fs::read(config.data_dir.join(key))
+            .with_context(|| format!("reading the key {key}"))?;
         write_private(&out.join(key), &bytes)?;
         files.push((key.to_string(), menpai_model::bundle::sha256_hex(&bytes)));
     }
-    let db = Connection::open_with_flags(&snapshot, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let manifest = Manifest {
         taken_at: taken_at.to_owned(),
-        content_version: db
-            .query_row(
-                "SELECT version FROM versions ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .ok(),
-        terminals: count(&db, "devices")?,
-        operators: count(&db, "operators")?,
-        tickets: count(&db, "tickets")?,
-        appointments: count(&db, "appointments")?,
+        content_version: held.content_version,
+        terminals: held.terminals,
+        operators: held.operators,
+        tickets: held.tickets,
+        appointments: held.appointments,
         files,
     };
     write_private(
@@ -123,13 +142,80 @@ pub fn backup(data_dir: &Path, out: &Path, taken_at: &str) -> anyhow::Result<Man
     Ok(manifest)
 }
 
+/// SQLite: one read transaction copied into `snapshot`, counted there.
+fn snapshot_sqlite(data_dir: &Path, snapshot: &Path) -> anyhow::Result<Holding> {
+    // Opened as the server opens it (WAL): the snapshot is one read transaction.
+    let source = Connection::open(data_dir.join(DATABASE))
+        .with_context(|| format!("opening {}", data_dir.join(DATABASE).display()))?;
+    source.busy_timeout(std::time::Duration::from_secs(30))?;
+    source
+        .execute("VACUUM INTO ?1", [snapshot.to_string_lossy()])
+        .context("taking the database's snapshot")?;
+    fs::set_permissions(
+        snapshot,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )?;
+    let copy = Connection::open_with_flags(snapshot, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let count = |table: &str| -> anyhow::Result<i64> {
+        Ok(copy.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+    };
+    Ok(Holding {
+        content_version: copy
+            .query_row(
+                "SELECT version FROM versions ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .ok(),
+        terminals: count("devices")?,
+        operators: count("operators")?,
+        tickets: count("tickets")?,
+        appointments: count("appointments")?,
+    })
+}
+
+/// PostgreSQL: a read-only transaction exports its snapshot, is counted, and `pg_dump` dumps
+/// exactly that snapshot into `dump` while replicas go on writing.
+fn dump_postgres(url: &str, dump: &Path) -> anyhow::Result<Holding> {
+    let db = Database::connect(url).context("the database at database_url")?;
+    let held = db.transaction(|tx| {
+        let snapshot: String = tx.query_row("SELECT pg_export_snapshot()", (), |r| r.get(0))?;
+        let held =
+            holding(tx).map_err(|e| crate::storage::StorageError::Conflict(e.to_string()))?;
+        let out = std::process::Command::new("pg_dump")
+            .args([
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                "--snapshot",
+            ])
+            .arg(&snapshot)
+            .arg("--file")
+            .arg(dump)
+            .args(["--dbname", url])
+            .output()
+            .map_err(|e| crate::storage::StorageError::Conflict(format!("pg_dump: {e}")))?;
+        if !out.status.success() {
+            return Err(crate::storage::StorageError::Conflict(format!(
+                "pg_dump: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(held)
+    })?;
+    fs::set_permissions(dump, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(held)
+}
+
 fn sha256_of(path: &Path) -> anyhow::Result<String> {
     Ok(menpai_model::bundle::sha256_hex(&fs::read(path)?))
 }
 
-/// Restores the backup in `from` into `data_dir` (absent or empty): every file checked against
-/// the manifest first; then today's numbers moved past what was issued after the backup.
-pub fn restore(from: &Path, data_dir: &Path, today: chrono::NaiveDate) -> anyhow::Result<Manifest> {
+/// Restores the backup in `from` into the region of `config` — its data directory absent or
+/// empty, its PostgreSQL database (if it has one) empty: every file checked against the
+/// manifest first; then today's numbers moved past what was issued after the backup.
+pub fn restore(from: &Path, config: &Config, today: chrono::NaiveDate) -> anyhow::Result<Manifest> {
+    let data_dir = config.data_dir.as_path();
     if !is_empty_dir(data_dir)? {
         bail!(
             "{} is not empty: a restore goes into an empty data directory only",
@@ -139,7 +225,9 @@ pub fn restore(from: &Path, data_dir: &Path, today: chrono::NaiveDate) -> anyhow
     let text = fs::read(from.join(MANIFEST))
         .with_context(|| format!("{} has no {MANIFEST}: not a backup", from.display()))?;
     let manifest: Manifest = serde_json::from_slice(&text).context("the backup's manifest")?;
-    let expected: Vec<&str> = std::iter::once(DATABASE)
+    let on_postgres = !config.database_url.is_empty();
+    let database = if on_postgres { DUMP } else { DATABASE };
+    let expected: Vec<&str> = std::iter::once(database)
         .chain(KEYS.iter().copied())
         .collect();
     for name in &expected {
@@ -151,39 +239,86 @@ pub fn restore(from: &Path, data_dir: &Path, today: chrono::NaiveDate) -> anyhow
             bail!("{name} in the backup does not match its manifest: damaged, not restored");
         }
     }
+    let db = if on_postgres {
+        restore_postgres(&config.database_url, &from.join(DUMP))?
+    } else {
+        fs::create_dir_all(data_dir)?;
+        write_private(&data_dir.join(DATABASE), &fs::read(from.join(DATABASE))?)?;
+        Database::open(&data_dir.join(DATABASE))?
+    };
     fs::create_dir_all(data_dir)?;
-    for name in &expected {
+    for name in KEYS {
         write_private(&data_dir.join(name), &fs::read(from.join(name))?)?;
     }
-    move_numbers(&data_dir.join(DATABASE), &manifest.taken_at, today)?;
+    move_numbers(&db, &manifest.taken_at, today)?;
     Ok(manifest)
+}
+
+/// Loads a dump into the (empty) database at `url`.
+fn restore_postgres(url: &str, dump: &Path) -> anyhow::Result<Database> {
+    let used = std::process::Command::new("psql")
+        .args(["-X", "-At", "-d", url, "-c"])
+        .arg("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'")
+        .output()
+        .context("psql (PostgreSQL's client) runs")?;
+    let tables = String::from_utf8_lossy(&used.stdout).trim().to_owned();
+    if !used.status.success() || tables != "0" {
+        bail!(
+            "the database at database_url is not empty ({} tables): a restore goes into an empty database only",
+            if tables.is_empty() { "?" } else { &tables }
+        );
+    }
+    let out = std::process::Command::new("pg_restore")
+        .args([
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+        ])
+        .args(["--dbname", url])
+        .arg(dump)
+        .output()
+        .context("pg_restore runs")?;
+    if !out.status.success() {
+        bail!(
+            "pg_restore: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(Database::connect(url)?)
 }
 
 /// Moves the numbers of each day from the backup's to `today` past what may have been issued
 /// after the backup: online ones up by [`ONLINE_SKIP`], leased blocks down by [`LEASE_SKIP`]
 /// (never into the online ones), for every hall and business the region has numbered.
-fn move_numbers(db: &Path, taken_at: &str, today: chrono::NaiveDate) -> anyhow::Result<()> {
+fn move_numbers(db: &Database, taken_at: &str, today: chrono::NaiveDate) -> anyhow::Result<()> {
     let first =
         chrono::NaiveDate::parse_from_str(taken_at.get(..10).unwrap_or_default(), "%Y-%m-%d")
             .context("the backup's time")?;
-    let mut db = Connection::open(db)?;
-    let tx = db.transaction()?;
+    let mut days = Vec::new();
     let mut day = first;
     while day <= today && (day - first).num_days() <= DAYS_MOVED {
-        let d = day.to_string();
-        tx.execute(
-            "INSERT OR IGNORE INTO number_counters (hall, day, prefix, next_online, lease_floor) \
-             SELECT DISTINCT hall, ?1, prefix, 1, ?2 FROM number_counters",
-            rusqlite::params![d, crate::storage::queue::MAX_SEQ + 1],
-        )?;
-        tx.execute(
-            "UPDATE number_counters SET next_online = next_online + ?2, \
-             lease_floor = MAX(lease_floor - ?3, next_online + ?2) WHERE day = ?1",
-            rusqlite::params![d, ONLINE_SKIP, LEASE_SKIP],
-        )?;
+        days.push(day.to_string());
         day = day.succ_opt().context("a day after the backup")?;
     }
-    tx.commit()?;
+    db.transaction(|tx| {
+        for d in &days {
+            tx.execute(
+                "INSERT INTO number_counters (hall, day, prefix, next_online, lease_floor) \
+                 SELECT DISTINCT hall, ?1, prefix, 1, ?2 FROM number_counters \
+                 ON CONFLICT DO NOTHING",
+                crate::params![d, crate::storage::queue::MAX_SEQ + 1],
+            )?;
+            tx.execute(
+                "UPDATE number_counters SET next_online = next_online + ?2, \
+                 lease_floor = CASE WHEN lease_floor - ?3 > next_online + ?2 \
+                                    THEN lease_floor - ?3 ELSE next_online + ?2 END \
+                 WHERE day = ?1",
+                crate::params![d, ONLINE_SKIP, LEASE_SKIP],
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -226,17 +361,21 @@ mod tests {
             .unwrap();
         }
         let out = dir.path().join("backup");
-        let m = backup(&data, &out, "2026-12-04 10:00:00").unwrap();
+        let config = |data_dir: &Path| crate::config::Config {
+            data_dir: data_dir.to_owned(),
+            ..Default::default()
+        };
+        let m = backup(&config(&data), &out, "2026-12-04 10:00:00").unwrap();
         assert_eq!(m.files.len(), 1 + KEYS.len());
         assert!(
-            backup(&data, &out, "2026-12-04 10:00:01").is_err(),
+            backup(&config(&data), &out, "2026-12-04 10:00:01").is_err(),
             "not into a used one"
         );
 
         // Restored the next day: both days' numbers move, the new day's from its start.
         let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
         let restored = dir.path().join("restored");
-        restore(&out, &restored, today).unwrap();
+        restore(&out, &config(&restored), today).unwrap();
         let db = Connection::open(restored.join(DATABASE)).unwrap();
         let row = |day: &str| -> (i64, i64) {
             db.query_row(
@@ -249,14 +388,16 @@ mod tests {
         assert_eq!(row("2026-12-04"), (106, 880));
         assert_eq!(row("2026-12-05"), (101, 900));
         assert!(
-            restore(&out, &restored, today).is_err(),
+            restore(&out, &config(&restored), today).is_err(),
             "not over a data directory"
         );
 
         // A key changed since: the whole restore is refused, nothing written.
         std::fs::write(out.join("content-signing.key"), "tampered").unwrap();
         let again = dir.path().join("again");
-        let e = restore(&out, &again, today).unwrap_err().to_string();
+        let e = restore(&out, &config(&again), today)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("content-signing.key"), "{e}");
         assert!(!again.join(DATABASE).exists());
     }

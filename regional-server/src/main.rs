@@ -184,7 +184,7 @@ fn main() -> anyhow::Result<()> {
             let at = menpai_server::clock::local_now()
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string();
-            let m = menpai_server::backup::backup(&config.data_dir, &out, &at)?;
+            let m = menpai_server::backup::backup(&config, &out, &at)?;
             println!(
                 "backed up at {at}: content {}, {} terminals, {} tickets, {} appointments → {}",
                 m.content_version.as_deref().unwrap_or("none"),
@@ -198,7 +198,7 @@ fn main() -> anyhow::Result<()> {
         Command::Restore { from, config } => {
             let config = Config::load(config.path.as_deref())?;
             let today = menpai_server::clock::local_now().date();
-            let m = menpai_server::backup::restore(&from, &config.data_dir, today)?;
+            let m = menpai_server::backup::restore(&from, &config, today)?;
             println!("{}", menpai_server::backup::restored_words(&m));
             Ok(())
         }

@@ -172,6 +172,7 @@ fn setup() -> (Day, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::open(Config {
         data_dir: dir.path().join("data"),
+        database_url: support::database_url(),
         device_tickets_per_minute: 1_000_000,
         ..Config::default()
     })

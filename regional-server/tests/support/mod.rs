@@ -11,11 +11,14 @@ use menpai_server::storage::{Device, EnrollmentToken};
 use menpai_server::{Server, content, queue};
 use sha2::{Digest, Sha256};
 
-/// A server over `config` in a fresh directory, the demo region published and loaded.
+/// A server over `config` in a fresh directory, the demo region published and loaded. With
+/// `MENPAI_SERVER_DATABASE=postgres` its data lives in a fresh database on the cluster
+/// `MENPAI_TEST_POSTGRES` names.
 pub(crate) fn published(config: Config) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         data_dir: dir.path().join("data"),
+        database_url: database_url(),
         ..config
     };
     let server = Server::open(config).unwrap();
@@ -30,6 +33,23 @@ pub(crate) fn published(config: Config) -> (Server, tempfile::TempDir) {
     server.halls.replace_with(queue::Halls::from_pack(&pack));
     server.phone.replace(version, pack);
     (server, dir)
+}
+
+/// A fresh PostgreSQL database when the run asks for one; empty (SQLite) otherwise.
+pub(crate) fn database_url() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    if std::env::var("MENPAI_SERVER_DATABASE").is_ok_and(|v| v == "postgres") {
+        let admin = std::env::var("MENPAI_TEST_POSTGRES").expect("MENPAI_TEST_POSTGRES");
+        let name = format!(
+            "router_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        menpai_server::storage::Database::create_postgres(&admin, &name).unwrap()
+    } else {
+        String::new()
+    }
 }
 
 /// Enrolls terminal `id` at `position` of `hall` with the certificate whose SHA-256 (hex) is
