@@ -1,8 +1,7 @@
 //! Operator accounts, their sessions and the audit log.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
-use super::{Result, Database};
+use super::{Database, Exec, OptionalExt, Result, Row};
+use crate::params;
 
 /// What an operator may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +205,7 @@ pub trait OperatorStore {
 const OPERATOR_COLUMNS: &str = "o.id, o.name, o.role, o.password_hash, o.disabled_at IS NOT NULL,
      o.display_name, o.must_change_password";
 
-fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
+fn operator_row(r: &Row) -> Result<Operator> {
     let role: String = r.get(2)?;
     Ok(Operator {
         id: r.get(0)?,
@@ -225,19 +224,19 @@ fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
 }
 
 /// The operator with its halls filled in.
-fn with_halls(conn: &Connection, op: Option<Operator>) -> Result<Option<Operator>> {
+fn with_halls(db: &impl Exec, op: Option<Operator>) -> Result<Option<Operator>> {
     let Some(mut op) = op else { return Ok(None) };
-    let mut stmt = conn
-        .prepare_cached("SELECT hall FROM operator_halls WHERE operator_id = ?1 ORDER BY hall")?;
-    op.halls = stmt
-        .query_map([op.id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    op.halls = db.query_map(
+        "SELECT hall FROM operator_halls WHERE operator_id = ?1 ORDER BY hall",
+        [op.id],
+        |r| r.get(0),
+    )?;
     Ok(Some(op))
 }
 
 /// Ends every session of the operator called `name`, inside the transaction that changed it.
-fn end_sessions(tx: &rusqlite::Transaction, name: &str) -> Result<()> {
-    tx.execute(
+fn end_sessions(db: &impl Exec, name: &str) -> Result<()> {
+    db.execute(
         "DELETE FROM sessions WHERE operator_id = (SELECT id FROM operators WHERE name = ?1)",
         [name],
     )?;
@@ -247,10 +246,10 @@ fn end_sessions(tx: &rusqlite::Transaction, name: &str) -> Result<()> {
 /// Audit fields are kept short: a name or detail someone typed is cut, never stored whole.
 const AUDIT_FIELD_CHARS: usize = 200;
 
-fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+fn clip(s: &str) -> String {
     match s.char_indices().nth(AUDIT_FIELD_CHARS) {
-        Some((i, _)) => format!("{}…", &s[..i]).into(),
-        None => s.into(),
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
     }
 }
 
@@ -263,84 +262,89 @@ impl OperatorStore for Database {
         password_hash: &str,
         halls: &[String],
     ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let id: i64 = tx.query_row(
-            "INSERT INTO operators (name, role, password_hash, created_at, display_name)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (name) DO UPDATE SET role = excluded.role,
-                 password_hash = excluded.password_hash, disabled_at = NULL,
-                 display_name = CASE WHEN excluded.display_name = '' THEN display_name
-                                     ELSE excluded.display_name END,
-                 must_change_password = 0
-             RETURNING id",
-            params![
-                name,
-                role.as_str(),
-                password_hash,
-                now_rfc3339(),
-                display_name
-            ],
-            |r| r.get(0),
-        )?;
-        tx.execute("DELETE FROM sessions WHERE operator_id = ?1", [id])?;
-        set_halls(&tx, id, halls)?;
-        tx.commit()?;
-        Ok(())
+        let now = now_rfc3339();
+        self.transaction(|tx| {
+            let id: i64 = tx.query_row(
+                "INSERT INTO operators (name, role, password_hash, created_at, display_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO UPDATE SET role = excluded.role,
+                     password_hash = excluded.password_hash, disabled_at = NULL,
+                     display_name = CASE WHEN excluded.display_name = ''
+                                         THEN operators.display_name
+                                         ELSE excluded.display_name END,
+                     must_change_password = 0
+                 RETURNING id",
+                params![name, role.as_str(), password_hash, now, display_name],
+                |r| r.get(0),
+            )?;
+            tx.execute("DELETE FROM sessions WHERE operator_id = ?1", [id])?;
+            set_halls(tx, id, halls)
+        })
     }
 
     fn add_operator(&self, new: &NewOperator<'_>) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let id: Option<i64> = tx
-            .query_row(
-                "INSERT INTO operators
-                     (name, role, password_hash, created_at, display_name, must_change_password)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (name) DO NOTHING
-                 RETURNING id",
-                params![
-                    new.name,
-                    new.role.as_str(),
-                    new.password_hash,
-                    now_rfc3339(),
-                    new.display_name,
-                    new.must_change_password
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(id) = id else { return Ok(false) };
-        set_halls(&tx, id, new.halls)?;
-        tx.commit()?;
-        Ok(true)
+        let now = now_rfc3339();
+        self.transaction(|tx| {
+            let id: Option<i64> = tx
+                .query_row(
+                    "INSERT INTO operators
+                         (name, role, password_hash, created_at, display_name,
+                          must_change_password)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (name) DO NOTHING
+                     RETURNING id",
+                    params![
+                        new.name,
+                        new.role.as_str(),
+                        new.password_hash,
+                        now,
+                        new.display_name,
+                        new.must_change_password
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(false) };
+            set_halls(tx, id, new.halls)?;
+            Ok(true)
+        })
     }
 
     fn operators(&self) -> Result<Vec<Operator>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {OPERATOR_COLUMNS} FROM operators o ORDER BY o.name"
-        ))?;
-        let ops = stmt
-            .query_map([], operator_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut out = Vec::with_capacity(ops.len());
-        for op in ops {
-            out.extend(with_halls(&conn, Some(op))?);
+        // One snapshot: every operator and every hall given, matched up here.
+        let (mut ops, halls) = self.transaction(|tx| {
+            let ops = tx.query_map(
+                &format!("SELECT {OPERATOR_COLUMNS} FROM operators o ORDER BY o.name"),
+                (),
+                operator_row,
+            )?;
+            let halls: Vec<(i64, String)> = tx.query_map(
+                "SELECT operator_id, hall FROM operator_halls ORDER BY operator_id, hall",
+                (),
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok((ops, halls))
+        })?;
+        let mut by_operator: std::collections::HashMap<i64, Vec<String>> =
+            std::collections::HashMap::new();
+        for (id, hall) in halls {
+            by_operator.entry(id).or_default().push(hall);
         }
-        Ok(out)
+        for op in &mut ops {
+            op.halls = by_operator.remove(&op.id).unwrap_or_default();
+        }
+        Ok(ops)
     }
 
     fn operator_by_name(&self, name: &str) -> Result<Option<Operator>> {
-        let conn = self.conn();
-        let op = conn
+        let op = self
             .query_row(
                 &format!("SELECT {OPERATOR_COLUMNS} FROM operators o WHERE o.name = ?1"),
                 [name],
                 operator_row,
             )
             .optional()?;
-        with_halls(&conn, op)
+        with_halls(self, op)
     }
 
     fn set_password(&self, name: &str, password_hash: &str) -> Result<bool> {
@@ -352,19 +356,18 @@ impl OperatorStore for Database {
     }
 
     fn disable_operator(&self, name: &str, at: &str) -> Result<bool> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE operators SET disabled_at = COALESCE(disabled_at, ?2) WHERE name = ?1",
-            params![name, at],
-        )?;
-        end_sessions(&tx, name)?;
-        tx.commit()?;
-        Ok(n == 1)
+        self.transaction(|tx| {
+            let n = tx.execute(
+                "UPDATE operators SET disabled_at = COALESCE(disabled_at, ?2) WHERE name = ?1",
+                params![name, at],
+            )?;
+            end_sessions(tx, name)?;
+            Ok(n == 1)
+        })
     }
 
     fn enable_operator(&self, name: &str) -> Result<bool> {
-        let n = self.conn().execute(
+        let n = self.execute(
             "UPDATE operators SET disabled_at = NULL WHERE name = ?1",
             [name],
         )?;
@@ -378,12 +381,13 @@ impl OperatorStore for Database {
         expires_at: i64,
         training: bool,
     ) -> Result<()> {
-        let conn = self.conn();
-        conn.execute(
+        // Expired sessions are swept on the way: on their own, a sweep need not stand with
+        // the new session.
+        self.execute(
             "DELETE FROM sessions WHERE expires_at < ?1",
             [chrono::Utc::now().timestamp()],
         )?;
-        conn.execute(
+        self.execute(
             "INSERT INTO sessions (token_sha256, operator_id, expires_at, training)
              VALUES (?1, ?2, ?3, ?4)",
             params![token_sha256, operator, expires_at, training],
@@ -392,8 +396,7 @@ impl OperatorStore for Database {
     }
 
     fn session(&self, token_sha256: &str, now: i64) -> Result<Option<Operator>> {
-        let conn = self.conn();
-        let op = conn
+        let op = self
             .query_row(
                 &format!(
                     "SELECT {OPERATOR_COLUMNS}, s.training FROM sessions s
@@ -409,11 +412,11 @@ impl OperatorStore for Database {
                 },
             )
             .optional()?;
-        with_halls(&conn, op)
+        with_halls(self, op)
     }
 
     fn delete_session(&self, token_sha256: &str) -> Result<()> {
-        self.conn().execute(
+        self.execute(
             "DELETE FROM sessions WHERE token_sha256 = ?1",
             [token_sha256],
         )?;
@@ -432,7 +435,7 @@ impl OperatorStore for Database {
         detail: &str,
         outcome: &str,
     ) -> Result<()> {
-        self.conn().execute(
+        self.execute(
             "INSERT INTO audit_log (at, operator, action, detail, outcome, hall)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -452,19 +455,17 @@ impl OperatorStore for Database {
     }
 
     fn audit_search(&self, f: &AuditFilter, limit: usize) -> Result<Vec<AuditEntry>> {
-        let conn = self.conn();
         // Each filter is a bound parameter; an absent one (NULL) matches everything.
-        let mut stmt = conn.prepare_cached(
+        self.query_map(
             "SELECT id, at, operator, action, detail, outcome, hall FROM audit_log
-             WHERE (?1 IS NULL OR operator = ?1)
-               AND (?2 IS NULL OR action = ?2 OR substr(action, 1, length(?2) + 1) = ?2 || '.')
-               AND (?3 IS NULL OR hall = ?3)
-               AND (?4 IS NULL OR at >= ?4)
-               AND (?5 IS NULL OR at < ?5)
-               AND (?6 IS NULL OR id < ?6)
+             WHERE (CAST(?1 AS TEXT) IS NULL OR operator = ?1)
+               AND (CAST(?2 AS TEXT) IS NULL OR action = ?2
+                    OR substr(action, 1, length(?2) + 1) = ?2 || '.')
+               AND (CAST(?3 AS TEXT) IS NULL OR hall = ?3)
+               AND (CAST(?4 AS TEXT) IS NULL OR at >= ?4)
+               AND (CAST(?5 AS TEXT) IS NULL OR at < ?5)
+               AND (CAST(?6 AS BIGINT) IS NULL OR id < ?6)
              ORDER BY id DESC LIMIT ?7",
-        )?;
-        let rows = stmt.query_map(
             params![
                 f.operator,
                 f.action,
@@ -485,25 +486,25 @@ impl OperatorStore for Database {
                     hall: r.get(6)?,
                 })
             },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        )
     }
 
     fn audit_actions(&self) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT DISTINCT action FROM audit_log ORDER BY action LIMIT 200")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.query_map(
+            "SELECT DISTINCT action FROM audit_log ORDER BY action LIMIT 200",
+            (),
+            |r| r.get(0),
+        )
     }
 }
 
 /// Replaces an operator's halls, inside the transaction that changed it.
-fn set_halls(tx: &rusqlite::Transaction, id: i64, halls: &[String]) -> Result<()> {
+fn set_halls(tx: &impl Exec, id: i64, halls: &[String]) -> Result<()> {
     tx.execute("DELETE FROM operator_halls WHERE operator_id = ?1", [id])?;
     for h in halls {
         tx.execute(
-            "INSERT OR IGNORE INTO operator_halls (operator_id, hall) VALUES (?1, ?2)",
+            "INSERT INTO operator_halls (operator_id, hall) VALUES (?1, ?2)
+             ON CONFLICT DO NOTHING",
             params![id, h],
         )?;
     }
@@ -513,18 +514,160 @@ fn set_halls(tx: &rusqlite::Transaction, id: i64, halls: &[String]) -> Result<()
 /// A new password: chosen by the operator (`must_change` false) or by an admin (true); every
 /// session of the operator ends.
 fn new_password(db: &Database, name: &str, password_hash: &str, must_change: bool) -> Result<bool> {
-    let mut conn = db.conn();
-    let tx = conn.transaction()?;
-    let n = tx.execute(
-        "UPDATE operators SET password_hash = ?2, must_change_password = ?3 WHERE name = ?1",
-        params![name, password_hash, must_change],
-    )?;
-    end_sessions(&tx, name)?;
-    tx.commit()?;
-    Ok(n == 1)
+    db.transaction(|tx| {
+        let n = tx.execute(
+            "UPDATE operators SET password_hash = ?2, must_change_password = ?3 WHERE name = ?1",
+            params![name, password_hash, must_change],
+        )?;
+        end_sessions(tx, name)?;
+        Ok(n == 1)
+    })
 }
 
 /// Now in UTC, as stored in audit and account rows.
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testing::databases;
+
+    #[test]
+    fn accounts_keep_their_halls_and_a_change_ends_their_sessions() {
+        for db in databases() {
+            let halls = ["futian".to_owned(), "luohu".to_owned()];
+            db.create_operator("wang", "王小明", Role::QueueStaff, "h1", &halls)
+                .unwrap();
+            let wang = db.operator_by_name("wang").unwrap().unwrap();
+            assert_eq!(wang.display_name, "王小明");
+            assert_eq!(wang.halls, halls);
+            assert!(!wang.disabled && !wang.must_change_password);
+            db.create_session("s1", wang.id, i64::MAX, true).unwrap();
+            let live = db.session("s1", 0).unwrap().unwrap();
+            assert!(live.training);
+            assert_eq!(live.halls, halls);
+            assert_eq!(db.session("s1", i64::MAX).unwrap(), None);
+
+            // Again: the same row, a new role and halls, the display name kept, sessions ended.
+            db.create_operator("wang", "", Role::HallManager, "h2", &["nanshan".to_owned()])
+                .unwrap();
+            let again = db.operator_by_name("wang").unwrap().unwrap();
+            assert_eq!(again.id, wang.id);
+            assert_eq!(again.role, Role::HallManager);
+            assert_eq!(again.password_hash, "h2");
+            assert_eq!(again.display_name, "王小明");
+            assert_eq!(again.halls, ["nanshan".to_owned()]);
+            assert_eq!(db.session("s1", 0).unwrap(), None);
+
+            let new = NewOperator {
+                name: "li",
+                display_name: "",
+                role: Role::Viewer,
+                password_hash: "h3",
+                halls: &["futian".to_owned(), "futian".to_owned()],
+                must_change_password: true,
+            };
+            assert!(db.add_operator(&new).unwrap());
+            assert!(
+                !db.add_operator(&NewOperator {
+                    password_hash: "h4",
+                    ..new
+                })
+                .unwrap()
+            );
+            let li = db.operator_by_name("li").unwrap().unwrap();
+            assert_eq!(
+                (li.display_name.as_str(), li.password_hash.as_str()),
+                ("li", "h3")
+            );
+            assert!(li.must_change_password);
+            assert_eq!(li.halls, ["futian".to_owned()]);
+            let all = db.operators().unwrap();
+            let names: Vec<_> = all
+                .iter()
+                .map(|o| (o.name.as_str(), o.halls.len()))
+                .collect();
+            assert_eq!(names, [("li", 1), ("wang", 1)]);
+
+            db.create_session("s2", li.id, i64::MAX, false).unwrap();
+            assert!(db.set_password("li", "h5").unwrap());
+            assert_eq!(db.session("s2", 0).unwrap(), None);
+            assert!(
+                !db.operator_by_name("li")
+                    .unwrap()
+                    .unwrap()
+                    .must_change_password
+            );
+            assert!(db.reset_password("li", "h6").unwrap());
+            assert!(
+                db.operator_by_name("li")
+                    .unwrap()
+                    .unwrap()
+                    .must_change_password
+            );
+            assert!(!db.set_password("nobody", "h").unwrap());
+
+            db.create_session("s3", li.id, i64::MAX, false).unwrap();
+            assert!(!db.session("s3", 0).unwrap().unwrap().training);
+            assert!(db.disable_operator("li", "2026-12-05T00:00:00Z").unwrap());
+            assert!(db.disable_operator("li", "2026-12-06T00:00:00Z").unwrap());
+            assert!(db.operator_by_name("li").unwrap().unwrap().disabled);
+            assert_eq!(db.session("s3", 0).unwrap(), None);
+            assert!(db.enable_operator("li").unwrap());
+            assert!(!db.operator_by_name("li").unwrap().unwrap().disabled);
+            assert!(!db.disable_operator("nobody", "x").unwrap());
+            db.create_session("s4", li.id, i64::MAX, false).unwrap();
+            db.delete_session("s4").unwrap();
+            assert_eq!(db.session("s4", 0).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn the_audit_log_is_searched_by_each_filter() {
+        for db in databases() {
+            db.audit("admin", "operator.create", "wang", "ok").unwrap();
+            db.audit("admin", "operators", "x", "ok").unwrap();
+            db.audit_in_hall("wang", "queue.call", "futian", "E001", "ok")
+                .unwrap();
+            db.audit("wang", &"长".repeat(300), "d", "ok").unwrap();
+            let all = db.audit_entries(10).unwrap();
+            assert_eq!(all.len(), 4);
+            assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+            assert_eq!(all[0].action.chars().count(), AUDIT_FIELD_CHARS + 1);
+            let search = |f: AuditFilter| -> Vec<String> {
+                db.audit_search(&f, 10)
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| e.detail)
+                    .collect()
+            };
+            let family = AuditFilter {
+                action: Some("operator".into()),
+                ..Default::default()
+            };
+            assert_eq!(search(family), ["wang"]);
+            let hall = AuditFilter {
+                hall: Some("futian".into()),
+                ..Default::default()
+            };
+            assert_eq!(search(hall), ["E001"]);
+            let by = AuditFilter {
+                operator: Some("admin".into()),
+                before: Some(all[1].id),
+                ..Default::default()
+            };
+            assert_eq!(search(by), ["x", "wang"]);
+            let window = AuditFilter {
+                from: Some("2000-01-01T00:00:00Z".into()),
+                to: Some("2000-01-02T00:00:00Z".into()),
+                ..Default::default()
+            };
+            assert!(search(window).is_empty());
+            assert_eq!(db.audit_entries(1).unwrap().len(), 1);
+            assert_eq!(db.audit_actions().unwrap().len(), 4);
+            assert_eq!(db.audit_actions().unwrap()[0], "operator.create");
+        }
+    }
 }
