@@ -1,10 +1,10 @@
 //! Cases a poor rating opens (差评 → 回复 → 整改 → 核查 → 回访), each step kept with who and when.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::ratings::{RATING_COLUMNS, Rating, insert_rating, rating_row};
-use super::{Result, Database, StorageError};
+use super::{Database, Exec, OptionalExt, Result, Row, StorageError};
+use crate::params;
 
 /// Where a case stands: the step it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -199,24 +199,24 @@ pub trait CaseStore {
     fn ticket_reply(&self, hall: &str, day: &str, number: &str) -> Result<Option<String>>;
 }
 
-/// Stores a rating on `conn` (inside the caller's transaction) and opens the case of a poor
+/// Stores a rating on `db` (inside the caller's transaction) and opens the case of a poor
 /// one; `None` when its ticket was rated already.
-pub fn record_rating(conn: &Connection, r: &Rating) -> Result<Option<Rated>> {
-    let Some(rating) = insert_rating(conn, r)? else {
+pub fn record_rating(db: &impl Exec, r: &Rating) -> Result<Option<Rated>> {
+    let Some(rating) = insert_rating(db, r)? else {
         return Ok(None);
     };
     let case = if r.is_poor() {
-        Some(open_case(conn, rating, &r.hall, &r.rated_at)?)
+        Some(open_case(db, rating, &r.hall, &r.rated_at)?)
     } else {
         None
     };
     Ok(Some(Rated { rating, case }))
 }
 
-/// Opens the case of rating `rating` on `conn` (inside the rating's transaction), assigned to
+/// Opens the case of rating `rating` on `db` (inside the rating's transaction), assigned to
 /// the hall's manager when it has one; its id.
-fn open_case(conn: &Connection, rating: i64, hall: &str, opened_at: &str) -> Result<i64> {
-    let manager: Option<String> = conn
+fn open_case(db: &impl Exec, rating: i64, hall: &str, opened_at: &str) -> Result<i64> {
+    let manager: Option<String> = db
         .query_row(
             "SELECT o.name FROM operators o JOIN operator_halls h ON h.operator_id = o.id
              WHERE h.hall = ?1 AND o.role = 'hall_manager' AND o.disabled_at IS NULL
@@ -225,12 +225,12 @@ fn open_case(conn: &Connection, rating: i64, hall: &str, opened_at: &str) -> Res
             |r| r.get(0),
         )
         .optional()?;
-    Ok(conn.query_row(
+    db.query_row(
         "INSERT INTO cases (rating_id, hall, opened_at, assignee) VALUES (?1, ?2, ?3, ?4)
          RETURNING id",
         params![rating, hall, opened_at, manager],
         |r| r.get(0),
-    )?)
+    )
 }
 
 const CASE_COLUMNS: &str = "c.id, c.hall, c.opened_at, c.deadline, c.assignee, c.stage,
@@ -239,15 +239,15 @@ const CASE_COLUMNS: &str = "c.id, c.hall, c.opened_at, c.deadline, c.assignee, c
 /// Columns of [`CASE_COLUMNS`] before the rating's.
 const CASE_WIDTH: usize = 18;
 
-fn case_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Case> {
+fn case_row(r: &Row) -> Result<Case> {
     let stage: String = r.get(5)?;
     let mut steps = Vec::new();
     for (i, step) in CaseStep::ALL.into_iter().enumerate() {
         let at = 6 + i * 3;
         if let (Some(text), Some(by), Some(when)) = (
-            r.get::<_, Option<String>>(at)?,
-            r.get::<_, Option<String>>(at + 1)?,
-            r.get::<_, Option<String>>(at + 2)?,
+            r.get::<Option<String>>(at)?,
+            r.get::<Option<String>>(at + 1)?,
+            r.get::<Option<String>>(at + 2)?,
         ) {
             steps.push(StepDone {
                 step,
@@ -277,54 +277,49 @@ fn select() -> String {
 
 impl CaseStore for Database {
     fn rate(&self, r: &Rating) -> Result<Rated> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let rated = record_rating(&tx, r)?
-            .ok_or_else(|| StorageError::Conflict("这张号已经评价过了，谢谢您".into()))?;
-        tx.commit()?;
-        Ok(rated)
+        self.transaction(|tx| {
+            record_rating(tx, r)?
+                .ok_or_else(|| StorageError::Conflict("这张号已经评价过了，谢谢您".into()))
+        })
     }
 
     fn case(&self, id: i64) -> Result<Option<Case>> {
-        Ok(self
-            .conn()
-            .query_row(&format!("{} WHERE c.id = ?1", select()), [id], case_row)
-            .optional()?)
+        self.query_row(&format!("{} WHERE c.id = ?1", select()), [id], case_row)
+            .optional()
     }
 
     fn cases(&self, q: &CaseQuery<'_>, limit: usize) -> Result<Vec<Case>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "{} WHERE (?1 IS NULL OR c.hall IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL OR (c.stage != 'closed') = ?2)
-               AND (?3 = 0 OR (c.stage != 'closed' AND c.deadline < ?4))
-             ORDER BY (c.stage != 'closed' AND c.deadline IS NOT NULL AND c.deadline < ?4) DESC,
-                      c.id DESC
-             LIMIT ?5",
-            select()
-        ))?;
+        // ?2: 1 open only, 0 closed only, NULL both.
+        let overdue = "c.stage <> 'closed' AND c.deadline IS NOT NULL AND c.deadline < ?4";
         let halls = q
             .halls
             .map(|h| serde_json::to_string(h).unwrap_or_else(|_| "[]".into()));
-        Ok(stmt
-            .query_map(
-                params![halls, q.open, q.overdue_only, q.today, limit as i64],
-                case_row,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+        self.query_map(
+            &format!(
+                "{} WHERE (CAST(?1 AS TEXT) IS NULL OR c.hall IN ({}))
+                   AND (CAST(?2 AS BIGINT) IS NULL
+                        OR (CASE WHEN c.stage <> 'closed' THEN 1 ELSE 0 END) = ?2)
+                   AND (?3 = 0 OR ({overdue}))
+                 ORDER BY (CASE WHEN {overdue} THEN 1 ELSE 0 END) DESC, c.id DESC
+                 LIMIT ?5",
+                select(),
+                self.dialect().json_strings("?1"),
+            ),
+            params![halls, q.open, q.overdue_only, q.today, limit],
+            case_row,
+        )
     }
 
     fn undated_cases(&self) -> Result<Vec<(i64, String, String)>> {
-        let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT id, hall, opened_at FROM cases WHERE deadline IS NULL")?;
-        Ok(stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+        self.query_map(
+            "SELECT id, hall, opened_at FROM cases WHERE deadline IS NULL ORDER BY id",
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
     fn set_deadline(&self, id: i64, deadline: &str) -> Result<()> {
-        self.conn().execute(
+        self.execute(
             "UPDATE cases SET deadline = ?2 WHERE id = ?1 AND deadline IS NULL",
             params![id, deadline],
         )?;
@@ -333,7 +328,8 @@ impl CaseStore for Database {
 
     fn take_step(&self, id: i64, step: CaseStep, text: &str, by: &str, at: &str) -> Result<bool> {
         let (text_col, by_col, at_col) = step.columns();
-        let n = self.conn().execute(
+        // One statement: the stage is checked and moved at once, on any replica.
+        let n = self.execute(
             &format!(
                 "UPDATE cases SET stage = ?2, {text_col} = ?3, {by_col} = ?4, {at_col} = ?5
                  WHERE id = ?1 AND stage = ?6"
@@ -345,14 +341,185 @@ impl CaseStore for Database {
 
     fn ticket_reply(&self, hall: &str, day: &str, number: &str) -> Result<Option<String>> {
         Ok(self
-            .conn()
             .query_row(
                 "SELECT c.reply FROM cases c JOIN ratings r ON r.id = c.rating_id
                  WHERE r.hall = ?1 AND r.day = ?2 AND r.number = ?3 AND r.subject = 'ticket'",
                 params![hall, day, number],
-                |r| r.get::<_, Option<String>>(0),
+                |r| r.get::<Option<String>>(0),
             )
             .optional()?
             .flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::ratings::{RatedTicket, RatingSource};
+    use crate::storage::testing::databases;
+
+    fn rating(hall: &str, number: &str, stars: u8) -> Rating {
+        Rating {
+            hall: hall.into(),
+            ticket: Some(RatedTicket {
+                day: "2026-12-04".into(),
+                number: number.into(),
+            }),
+            business: "社保".into(),
+            window: Some(3),
+            item: None,
+            stars,
+            reasons: vec!["等太久".into()],
+            comment: "慢".into(),
+            source: RatingSource::Phone,
+            device: None,
+            rated_at: "2026-12-04 10:00:00.000".into(),
+        }
+    }
+
+    fn ids(db: &Database, q: &CaseQuery<'_>) -> Vec<i64> {
+        db.cases(q, 10).unwrap().iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn a_poor_rating_opens_a_case_for_the_halls_manager() {
+        for db in databases() {
+            let manager: i64 = db
+                .query_row(
+                    "INSERT INTO operators (name, role, password_hash, created_at)
+                     VALUES ('wang', 'hall_manager', 'x', 'now') RETURNING id",
+                    (),
+                    |r| r.get(0),
+                )
+                .unwrap();
+            db.execute(
+                "INSERT INTO operator_halls (operator_id, hall) VALUES (?1, 'futian')",
+                [manager],
+            )
+            .unwrap();
+            let good = db.rate(&rating("futian", "A001", 5)).unwrap();
+            assert_eq!(good.case, None);
+            let err = db.rate(&rating("futian", "A001", 1)).unwrap_err();
+            assert!(matches!(err, StorageError::Conflict(_)), "{err}");
+            let poor = db.rate(&rating("futian", "A002", 2)).unwrap();
+            let id = poor.case.unwrap();
+            let case = db.case(id).unwrap().unwrap();
+            assert_eq!(case.assignee.as_deref(), Some("wang"));
+            assert_eq!(case.stage, CaseStage::Open);
+            assert_eq!(case.rating, rating("futian", "A002", 2));
+            assert!(case.steps.is_empty());
+            let other = db.rate(&rating("luohu", "B001", 1)).unwrap().case.unwrap();
+            assert_eq!(db.case(other).unwrap().unwrap().assignee, None);
+            assert_eq!(db.case(999).unwrap(), None);
+
+            assert_eq!(
+                db.ticket_reply("futian", "2026-12-04", "A002").unwrap(),
+                None
+            );
+            assert!(
+                db.take_step(id, CaseStep::Reply, "已改进", "wang", "2026-12-04 11:00:00")
+                    .unwrap()
+            );
+            assert!(
+                !db.take_step(id, CaseStep::Reply, "again", "wang", "2026-12-04 11:01:00")
+                    .unwrap()
+            );
+            assert!(
+                !db.take_step(id, CaseStep::Verify, "ok", "li", "2026-12-04 11:02:00")
+                    .unwrap()
+            );
+            assert_eq!(
+                db.ticket_reply("futian", "2026-12-04", "A002").unwrap(),
+                Some("已改进".into())
+            );
+            let case = db.case(id).unwrap().unwrap();
+            assert_eq!(case.stage, CaseStage::Replied);
+            assert_eq!(
+                case.step(CaseStep::Reply),
+                Some(&StepDone {
+                    step: CaseStep::Reply,
+                    text: "已改进".into(),
+                    by: "wang".into(),
+                    at: "2026-12-04 11:00:00".into(),
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn cases_are_listed_by_hall_state_and_deadline() {
+        for db in databases() {
+            let a = db.rate(&rating("futian", "A1", 1)).unwrap().case.unwrap();
+            let b = db.rate(&rating("futian", "A2", 1)).unwrap().case.unwrap();
+            let c = db.rate(&rating("luohu", "B1", 2)).unwrap().case.unwrap();
+            let d = db.rate(&rating("luohu", "B2", 2)).unwrap().case.unwrap();
+            assert_eq!(
+                db.undated_cases()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u.0)
+                    .collect::<Vec<_>>(),
+                vec![a, b, c, d]
+            );
+            db.set_deadline(a, "2026-12-08").unwrap();
+            db.set_deadline(a, "2027-01-01").unwrap(); // kept: set once
+            db.set_deadline(c, "2026-12-09").unwrap();
+            db.set_deadline(d, "2026-12-05").unwrap();
+            assert_eq!(db.undated_cases().unwrap().len(), 1);
+            for step in CaseStep::ALL {
+                assert!(
+                    db.take_step(d, step, "t", "op", "2026-12-05 09:00:00")
+                        .unwrap()
+                );
+            }
+            assert_eq!(db.case(d).unwrap().unwrap().steps.len(), 4);
+            assert_eq!(
+                db.case(a).unwrap().unwrap().deadline.as_deref(),
+                Some("2026-12-08")
+            );
+
+            let all = CaseQuery {
+                halls: None,
+                open: None,
+                overdue_only: false,
+                today: "2026-12-09",
+            };
+            // a is overdue (its last day was the 8th), d is closed though late: a first.
+            assert_eq!(ids(&db, &all), vec![a, d, c, b]);
+            assert_eq!(db.cases(&all, 2).unwrap().len(), 2);
+            let futian = ["futian".to_string()];
+            let q = CaseQuery {
+                halls: Some(&futian),
+                ..all
+            };
+            assert_eq!(ids(&db, &q), vec![a, b]);
+            let none: [String; 0] = [];
+            let q = CaseQuery {
+                halls: Some(&none),
+                ..all
+            };
+            assert!(ids(&db, &q).is_empty());
+            let q = CaseQuery {
+                open: Some(false),
+                ..all
+            };
+            assert_eq!(ids(&db, &q), vec![d]);
+            let q = CaseQuery {
+                open: Some(true),
+                ..all
+            };
+            assert_eq!(ids(&db, &q), vec![a, c, b]);
+            let q = CaseQuery {
+                overdue_only: true,
+                ..all
+            };
+            assert_eq!(ids(&db, &q), vec![a]);
+            let q = CaseQuery {
+                overdue_only: true,
+                today: "2026-12-10",
+                ..all
+            };
+            assert_eq!(ids(&db, &q), vec![c, a]);
+        }
     }
 }

@@ -1,8 +1,7 @@
 //! Published content: signed versions and the blobs they name.
 
-use rusqlite::{OptionalExtension, params};
-
-use super::{Result, Database, StorageError};
+use super::{Database, Exec, OptionalExt, Result, Row, StorageError};
+use crate::params;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Version {
@@ -30,7 +29,7 @@ pub trait ContentStore {
     fn versions(&self, limit: usize) -> Result<Vec<Version>>;
 }
 
-fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
+fn version_row(r: &Row) -> Result<Version> {
     Ok(Version {
         version: r.get(0)?,
         region: r.get(1)?,
@@ -43,19 +42,20 @@ fn version_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Version> {
 
 const VERSION_COLUMNS: &str = "version, region, manifest, signature, published_at, published_by";
 
+/// The largest offset or length `substr` takes: PostgreSQL's are 32-bit (and a BYTEA holds at
+/// most 1 GiB, SQLite's blobs as much), so nothing is cut by it.
+const SUBSTR_MAX: u64 = i32::MAX as u64;
+
 impl ContentStore for Database {
     fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT body FROM blobs WHERE sha256 = ?1", [sha256], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        self.query_row("SELECT body FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+            r.get(0)
+        })
+        .optional()
     }
 
     fn has_blob(&self, sha256: &str) -> Result<bool> {
         Ok(self
-            .conn()
             .query_row(
                 "SELECT 1 FROM blobs WHERE sha256 = ?1",
                 [sha256],
@@ -66,68 +66,64 @@ impl ContentStore for Database {
     }
 
     fn blob_len(&self, sha256: &str) -> Result<Option<u64>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT length(body) FROM blobs WHERE sha256 = ?1",
-                [sha256],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-            .map(|n| n as u64))
+        self.query_row(
+            "SELECT length(body) FROM blobs WHERE sha256 = ?1",
+            [sha256],
+            |r| r.get::<u64>(0),
+        )
+        .optional()
     }
 
     fn blob_range(&self, sha256: &str, start: u64, len: u64) -> Result<Option<Vec<u8>>> {
-        // substr counts bytes in a BLOB, from 1.
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT substr(body, ?2, ?3) FROM blobs WHERE sha256 = ?1",
-                params![sha256, start as i64 + 1, len as i64],
-                |r| r.get(0),
-            )
-            .optional()?)
+        // substr counts bytes in a BLOB (and a BYTEA), from 1; past the end it gives none.
+        let from = start.saturating_add(1).min(SUBSTR_MAX);
+        let len = len.min(SUBSTR_MAX);
+        self.query_row(
+            "SELECT substr(body, ?2, ?3) FROM blobs WHERE sha256 = ?1",
+            params![sha256, from, len],
+            |r| r.get(0),
+        )
+        .optional()
     }
 
     fn put_blob(&self, sha256: &str, body: &[u8]) -> Result<()> {
-        self.conn().execute(
-            "INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?1, ?2)",
+        self.execute(
+            "INSERT INTO blobs (sha256, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![sha256, body],
         )?;
         Ok(())
     }
 
     fn publish(&self, v: &Version, blobs: &[(String, Vec<u8>)]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        {
-            let mut put =
-                tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, body) VALUES (?1, ?2)")?;
+        self.transaction(|tx| {
             for (sha, body) in blobs {
-                put.execute(params![sha, body])?;
+                tx.execute(
+                    "INSERT INTO blobs (sha256, body) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![sha, body],
+                )?;
             }
-        }
-        let n = tx.execute(
-            &format!(
-                "INSERT OR IGNORE INTO versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-            ),
-            params![
-                v.version,
-                v.region,
-                v.manifest,
-                v.signature,
-                v.published_at,
-                v.published_by
-            ],
-        )?;
-        if n != 1 {
-            return Err(StorageError::Conflict(format!(
-                "version {} is already published",
-                v.version
-            )));
-        }
-        tx.commit()?;
-        Ok(())
+            let n = tx.execute(
+                &format!(
+                    "INSERT INTO versions ({VERSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT DO NOTHING"
+                ),
+                params![
+                    v.version,
+                    v.region,
+                    v.manifest,
+                    v.signature,
+                    v.published_at,
+                    v.published_by
+                ],
+            )?;
+            if n != 1 {
+                return Err(StorageError::Conflict(format!(
+                    "version {} is already published",
+                    v.version
+                )));
+            }
+            Ok(())
+        })
     }
 
     fn latest_version(&self) -> Result<Option<Version>> {
@@ -135,11 +131,83 @@ impl ContentStore for Database {
     }
 
     fn versions(&self, limit: usize) -> Result<Vec<Version>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {VERSION_COLUMNS} FROM versions ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map([limit as i64], version_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.query_map(
+            &format!("SELECT {VERSION_COLUMNS} FROM versions ORDER BY id DESC LIMIT ?1"),
+            [limit],
+            version_row,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testing::databases;
+
+    fn version(name: &str) -> Version {
+        Version {
+            version: name.into(),
+            region: "shenzhen".into(),
+            manifest: b"{\"records\":[]}".to_vec(),
+            signature: "sig".into(),
+            published_at: "2026-12-05T00:00:00Z".into(),
+            published_by: "admin".into(),
+        }
+    }
+
+    #[test]
+    fn blobs_are_kept_once_and_read_by_byte_ranges() {
+        for db in databases() {
+            let body: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+            db.put_blob("b1", &body).unwrap();
+            db.put_blob("b1", b"other bytes").unwrap();
+            assert_eq!(db.blob("b1").unwrap(), Some(body.clone()));
+            assert_eq!(db.blob("nope").unwrap(), None);
+            assert!(db.has_blob("b1").unwrap());
+            assert!(!db.has_blob("nope").unwrap());
+            assert_eq!(db.blob_len("b1").unwrap(), Some(512));
+            assert_eq!(db.blob_len("nope").unwrap(), None);
+            assert_eq!(db.blob_range("b1", 0, 3).unwrap(), Some(vec![0, 1, 2]));
+            assert_eq!(
+                db.blob_range("b1", 254, 4).unwrap(),
+                Some(vec![254, 255, 0, 1])
+            );
+            assert_eq!(db.blob_range("b1", 510, 100).unwrap(), Some(vec![254, 255]));
+            assert_eq!(
+                db.blob_range("b1", 510, u64::MAX).unwrap(),
+                Some(vec![254, 255])
+            );
+            assert_eq!(
+                db.blob_range("b1", 0, u64::MAX).unwrap().map(|b| b.len()),
+                Some(512)
+            );
+            assert_eq!(db.blob_range("b1", 512, 10).unwrap(), Some(vec![]));
+            assert_eq!(db.blob_range("b1", u64::MAX, 10).unwrap(), Some(vec![]));
+            assert_eq!(db.blob_range("nope", 0, 10).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn a_version_is_published_with_its_blobs_once() {
+        for db in databases() {
+            assert_eq!(db.latest_version().unwrap(), None);
+            db.put_blob("shared", b"s").unwrap();
+            let blobs = vec![
+                ("shared".to_string(), b"s".to_vec()),
+                ("new".to_string(), b"n".to_vec()),
+            ];
+            db.publish(&version("v1"), &blobs).unwrap();
+            assert_eq!(db.blob("new").unwrap(), Some(b"n".to_vec()));
+            db.publish(&version("v2"), &[]).unwrap();
+            assert_eq!(db.latest_version().unwrap(), Some(version("v2")));
+            assert_eq!(db.versions(10).unwrap(), vec![version("v2"), version("v1")]);
+            assert_eq!(db.versions(1).unwrap().len(), 1);
+            // A version published again keeps nothing of the second try, not even its blobs.
+            let again = vec![("late".to_string(), b"l".to_vec())];
+            let err = db.publish(&version("v1"), &again).unwrap_err();
+            assert!(matches!(err, StorageError::Conflict(_)), "{err}");
+            assert!(!db.has_blob("late").unwrap());
+            assert_eq!(db.versions(10).unwrap().len(), 2);
+        }
     }
 }

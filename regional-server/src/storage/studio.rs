@@ -1,9 +1,8 @@
 //! The content studio's drafts and change sets: what an editor changed against a published
 //! version, submitted for a reviewer, approved to publish now or at a time, or returned.
 
-use rusqlite::{OptionalExtension, params};
-
-use super::{Result, Database, StorageError};
+use super::{Database, Exec, OptionalExt, Result, Row, StorageError};
+use crate::params;
 
 /// One record an editor changed: its new JSON body (`None`: removed) and its SHA-256 in the
 /// version the edit began from (`None`: a new record).
@@ -138,7 +137,7 @@ const SET_COLUMNS: &str = "c.id, c.editor, c.title, c.state, c.base_version, c.s
     c.reviewer, c.reviewed_at, c.comment, c.publish_at, c.published_version, \
     (SELECT COUNT(*) FROM change_set_records r WHERE r.change_set = c.id)";
 
-fn set_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeSet> {
+fn set_row(r: &Row) -> Result<ChangeSet> {
     let state: String = r.get(3)?;
     Ok(ChangeSet {
         id: r.get(0)?,
@@ -152,11 +151,11 @@ fn set_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeSet> {
         comment: r.get(8)?,
         publish_at: r.get(9)?,
         published_version: r.get(10)?,
-        records: r.get::<_, i64>(11)? as usize,
+        records: r.get(11)?,
     })
 }
 
-fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangedRecord> {
+fn record_row(r: &Row) -> Result<ChangedRecord> {
     Ok(ChangedRecord {
         kind: r.get(0)?,
         key: r.get(1)?,
@@ -166,29 +165,27 @@ fn record_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangedRecord> {
     })
 }
 
-fn one_set(conn: &rusqlite::Connection, id: i64) -> Result<Option<ChangeSet>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {SET_COLUMNS} FROM change_sets c WHERE c.id = ?1"),
-            [id],
-            set_row,
-        )
-        .optional()?)
+fn one_set(db: &impl Exec, id: i64) -> Result<Option<ChangeSet>> {
+    db.query_row(
+        &format!("SELECT {SET_COLUMNS} FROM change_sets c WHERE c.id = ?1"),
+        [id],
+        set_row,
+    )
+    .optional()
 }
 
 impl StudioStore for Database {
     fn draft(&self, editor: &str) -> Result<Vec<ChangedRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        self.query_map(
             "SELECT kind, key, body, base_sha, updated_at FROM draft_records \
              WHERE editor = ?1 ORDER BY kind, key",
-        )?;
-        let rows = stmt.query_map([editor], record_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            [editor],
+            record_row,
+        )
     }
 
     fn put_draft(&self, editor: &str, r: &ChangedRecord) -> Result<()> {
-        self.conn().execute(
+        self.execute(
             "INSERT INTO draft_records (editor, kind, key, body, base_sha, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (editor, kind, key) DO UPDATE SET body = excluded.body, \
@@ -199,7 +196,7 @@ impl StudioStore for Database {
     }
 
     fn drop_draft(&self, editor: &str, kind: &str, key: &str) -> Result<()> {
-        self.conn().execute(
+        self.execute(
             "DELETE FROM draft_records WHERE editor = ?1 AND kind = ?2 AND key = ?3",
             params![editor, kind, key],
         )?;
@@ -207,60 +204,60 @@ impl StudioStore for Database {
     }
 
     fn submit(&self, editor: &str, title: &str, base_version: &str, at: &str) -> Result<i64> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM draft_records WHERE editor = ?1",
-            [editor],
-            |r| r.get(0),
-        )?;
-        if n == 0 {
-            return Err(StorageError::Conflict("草稿里没有改动，无需提交".into()));
-        }
-        tx.execute(
-            "INSERT INTO change_sets (editor, title, state, base_version, submitted_at) \
-             VALUES (?1, ?2, 'submitted', ?3, ?4)",
-            params![editor, title, base_version, at],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO change_set_records (change_set, kind, key, body, base_sha) \
-             SELECT ?1, kind, key, body, base_sha FROM draft_records WHERE editor = ?2",
-            params![id, editor],
-        )?;
-        tx.execute("DELETE FROM draft_records WHERE editor = ?1", [editor])?;
-        tx.commit()?;
-        Ok(id)
+        self.transaction(|tx| {
+            let n: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM draft_records WHERE editor = ?1",
+                [editor],
+                |r| r.get(0),
+            )?;
+            if n == 0 {
+                return Err(StorageError::Conflict("草稿里没有改动，无需提交".into()));
+            }
+            let id: i64 = tx.query_row(
+                "INSERT INTO change_sets (editor, title, state, base_version, submitted_at) \
+                 VALUES (?1, ?2, 'submitted', ?3, ?4) RETURNING id",
+                params![editor, title, base_version, at],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO change_set_records (change_set, kind, key, body, base_sha) \
+                 SELECT CAST(?1 AS BIGINT), kind, key, body, base_sha FROM draft_records \
+                 WHERE editor = ?2",
+                params![id, editor],
+            )?;
+            tx.execute("DELETE FROM draft_records WHERE editor = ?1", [editor])?;
+            Ok(id)
+        })
     }
 
     fn change_set(&self, id: i64) -> Result<Option<ChangeSet>> {
-        one_set(&self.conn(), id)
+        one_set(self, id)
     }
 
     fn change_set_records(&self, id: i64) -> Result<Vec<ChangedRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        self.query_map(
             "SELECT r.kind, r.key, r.body, r.base_sha, c.submitted_at \
              FROM change_set_records r JOIN change_sets c ON c.id = r.change_set \
              WHERE r.change_set = ?1 ORDER BY r.kind, r.key",
-        )?;
-        let rows = stmt.query_map([id], record_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            [id],
+            record_row,
+        )
     }
 
     fn change_sets(&self, states: &[ChangeState], limit: usize) -> Result<Vec<ChangeSet>> {
-        let conn = self.conn();
         let filter = if states.is_empty() {
             String::new()
         } else {
             let names: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
             format!("WHERE c.state IN ({})", names.join(","))
         };
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {SET_COLUMNS} FROM change_sets c {filter} ORDER BY c.id DESC LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map([limit as i64], set_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.query_map(
+            &format!(
+                "SELECT {SET_COLUMNS} FROM change_sets c {filter} ORDER BY c.id DESC LIMIT ?1"
+            ),
+            [limit],
+            set_row,
+        )
     }
 
     fn review(
@@ -272,38 +269,40 @@ impl StudioStore for Database {
         publish_at: Option<&str>,
         at: &str,
     ) -> Result<ChangeSet> {
-        let conn = self.conn();
         let state = if approve { "approved" } else { "returned" };
-        let n = conn.execute(
-            "UPDATE change_sets SET state = ?2, reviewer = ?3, reviewed_at = ?4, comment = ?5, \
-             publish_at = ?6 WHERE id = ?1 AND state = 'submitted'",
-            params![id, state, reviewer, at, comment, publish_at],
-        )?;
-        if n != 1 {
-            return Err(StorageError::Conflict("这个变更不在待审核状态".into()));
-        }
-        one_set(&conn, id)?.ok_or_else(|| StorageError::Conflict("没有这个变更".into()))
+        // The decision and the change set as it left it, together.
+        self.transaction(|tx| {
+            let n = tx.execute(
+                "UPDATE change_sets SET state = ?2, reviewer = ?3, reviewed_at = ?4, comment = ?5, \
+                 publish_at = ?6 WHERE id = ?1 AND state = 'submitted'",
+                params![id, state, reviewer, at, comment, publish_at],
+            )?;
+            if n != 1 {
+                return Err(StorageError::Conflict("这个变更不在待审核状态".into()));
+            }
+            one_set(tx, id)?.ok_or_else(|| StorageError::Conflict("没有这个变更".into()))
+        })
     }
 
     fn due(&self, now: &str) -> Result<Vec<ChangeSet>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {SET_COLUMNS} FROM change_sets c WHERE c.state = 'approved' \
-             AND (c.publish_at IS NULL OR c.publish_at <= ?1) ORDER BY c.id"
-        ))?;
-        let rows = stmt.query_map([now], set_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.query_map(
+            &format!(
+                "SELECT {SET_COLUMNS} FROM change_sets c WHERE c.state = 'approved' \
+                 AND (c.publish_at IS NULL OR c.publish_at <= ?1) ORDER BY c.id"
+            ),
+            [now],
+            set_row,
+        )
     }
 
     fn finish(&self, id: i64, version: Result<&str, &str>) -> Result<()> {
-        let conn = self.conn();
         let n = match version {
-            Ok(v) => conn.execute(
+            Ok(v) => self.execute(
                 "UPDATE change_sets SET state = 'published', published_version = ?2 \
                  WHERE id = ?1 AND state = 'approved'",
                 params![id, v],
             )?,
-            Err(reason) => conn.execute(
+            Err(reason) => self.execute(
                 "UPDATE change_sets SET state = 'failed', comment = ?2 \
                  WHERE id = ?1 AND state = 'approved'",
                 params![id, reason],
@@ -316,26 +315,27 @@ impl StudioStore for Database {
     }
 
     fn withdraw(&self, id: i64, editor: &str, at: &str) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE change_sets SET state = 'withdrawn' \
-             WHERE id = ?1 AND editor = ?2 AND state IN ('submitted', 'returned', 'failed')",
-            params![id, editor],
-        )?;
-        if n != 1 {
-            return Err(StorageError::Conflict(
-                "只能撤回自己待审核、被退回或发布失败的变更".into(),
-            ));
-        }
-        // The draft's newer edits of the same records stay.
-        tx.execute(
-            "INSERT OR IGNORE INTO draft_records (editor, kind, key, body, base_sha, updated_at) \
-             SELECT ?2, kind, key, body, base_sha, ?3 FROM change_set_records WHERE change_set = ?1",
-            params![id, editor, at],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.transaction(|tx| {
+            let n = tx.execute(
+                "UPDATE change_sets SET state = 'withdrawn' \
+                 WHERE id = ?1 AND editor = ?2 AND state IN ('submitted', 'returned', 'failed')",
+                params![id, editor],
+            )?;
+            if n != 1 {
+                return Err(StorageError::Conflict(
+                    "只能撤回自己待审核、被退回或发布失败的变更".into(),
+                ));
+            }
+            // The draft's newer edits of the same records stay.
+            tx.execute(
+                "INSERT INTO draft_records (editor, kind, key, body, base_sha, updated_at) \
+                 SELECT CAST(?2 AS TEXT), kind, key, body, base_sha, CAST(?3 AS TEXT) \
+                 FROM change_set_records WHERE change_set = ?1 \
+                 ON CONFLICT DO NOTHING",
+                params![id, editor, at],
+            )?;
+            Ok(())
+        })
     }
 
     fn rebase_draft(
@@ -345,7 +345,7 @@ impl StudioStore for Database {
         key: &str,
         base_sha: Option<&str>,
     ) -> Result<()> {
-        self.conn().execute(
+        self.execute(
             "UPDATE draft_records SET base_sha = ?4 WHERE editor = ?1 AND kind = ?2 AND key = ?3",
             params![editor, kind, key, base_sha],
         )?;
@@ -353,30 +353,30 @@ impl StudioStore for Database {
     }
 
     fn published_version(&self, version: &str) -> Result<Option<super::Version>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT version, region, manifest, signature, published_at, published_by \
-                 FROM versions WHERE version = ?1",
-                [version],
-                |r| {
-                    Ok(super::Version {
-                        version: r.get(0)?,
-                        region: r.get(1)?,
-                        manifest: r.get(2)?,
-                        signature: r.get(3)?,
-                        published_at: r.get(4)?,
-                        published_by: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?)
+        self.query_row(
+            "SELECT version, region, manifest, signature, published_at, published_by \
+             FROM versions WHERE version = ?1",
+            [version],
+            |r| {
+                Ok(super::Version {
+                    version: r.get(0)?,
+                    region: r.get(1)?,
+                    manifest: r.get(2)?,
+                    signature: r.get(3)?,
+                    published_at: r.get(4)?,
+                    published_by: r.get(5)?,
+                })
+            },
+        )
+        .optional()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::ContentStore;
+    use crate::storage::testing::databases;
 
     fn rec(key: &str, body: &str) -> ChangedRecord {
         ChangedRecord {
@@ -390,58 +390,134 @@ mod tests {
 
     #[test]
     fn a_draft_is_submitted_reviewed_and_published_once() {
-        let db = Database::open_in_memory().unwrap();
-        assert!(db.submit("ed", "空", "v1", "2026-12-04 10:00:00").is_err());
-        db.put_draft("ed", &rec("P43", "{}")).unwrap();
-        db.put_draft("ed", &rec("P43", "{\"x\":1}")).unwrap();
-        db.put_draft("ed", &rec("P44", "{}")).unwrap();
-        db.drop_draft("ed", "item", "P44").unwrap();
-        assert_eq!(db.draft("ed").unwrap().len(), 1);
-        let id = db
-            .submit("ed", "改材料", "v1", "2026-12-04 10:01:00")
-            .unwrap();
-        assert!(db.draft("ed").unwrap().is_empty());
-        let recs = db.change_set_records(id).unwrap();
-        assert_eq!(recs[0].body.as_deref(), Some(&b"{\"x\":1}"[..]));
-        let set = db
-            .review(
-                id,
-                "rev",
-                true,
-                "好",
-                Some("2026-12-05 08:00:00"),
-                "2026-12-04 11:00:00",
-            )
-            .unwrap();
-        assert_eq!((set.state, set.records), (ChangeState::Approved, 1));
-        assert!(db.review(id, "rev", false, "", None, "x").is_err());
-        assert!(db.due("2026-12-04 23:59:59").unwrap().is_empty());
-        assert_eq!(db.due("2026-12-05 08:00:00").unwrap().len(), 1);
-        db.finish(id, Ok("2026.12.05-1")).unwrap();
-        assert!(db.finish(id, Ok("2026.12.05-2")).is_err());
-        assert!(db.due("2026-12-06 00:00:00").unwrap().is_empty());
+        for db in databases() {
+            assert!(db.submit("ed", "空", "v1", "2026-12-04 10:00:00").is_err());
+            db.put_draft("ed", &rec("P43", "{}")).unwrap();
+            db.put_draft("ed", &rec("P43", "{\"x\":1}")).unwrap();
+            db.put_draft("ed", &rec("P44", "{}")).unwrap();
+            db.drop_draft("ed", "item", "P44").unwrap();
+            assert_eq!(db.draft("ed").unwrap().len(), 1);
+            let id = db
+                .submit("ed", "改材料", "v1", "2026-12-04 10:01:00")
+                .unwrap();
+            assert!(db.draft("ed").unwrap().is_empty());
+            let recs = db.change_set_records(id).unwrap();
+            assert_eq!(recs[0].body.as_deref(), Some(&b"{\"x\":1}"[..]));
+            let set = db
+                .review(
+                    id,
+                    "rev",
+                    true,
+                    "好",
+                    Some("2026-12-05 08:00:00"),
+                    "2026-12-04 11:00:00",
+                )
+                .unwrap();
+            assert_eq!((set.state, set.records), (ChangeState::Approved, 1));
+            assert!(db.review(id, "rev", false, "", None, "x").is_err());
+            assert!(db.due("2026-12-04 23:59:59").unwrap().is_empty());
+            assert_eq!(db.due("2026-12-05 08:00:00").unwrap().len(), 1);
+            db.finish(id, Ok("2026.12.05-1")).unwrap();
+            assert!(db.finish(id, Ok("2026.12.05-2")).is_err());
+            assert!(db.due("2026-12-06 00:00:00").unwrap().is_empty());
+        }
     }
 
     #[test]
     fn a_returned_change_set_goes_back_into_the_draft() {
-        let db = Database::open_in_memory().unwrap();
-        db.put_draft("ed", &rec("P43", "{}")).unwrap();
-        let id = db.submit("ed", "t", "v1", "2026-12-04 10:00:00").unwrap();
-        db.review(
-            id,
-            "rev",
-            false,
-            "材料名称写错了",
-            None,
-            "2026-12-04 10:05:00",
-        )
-        .unwrap();
-        assert!(db.withdraw(id, "someone-else", "x").is_err());
-        db.withdraw(id, "ed", "2026-12-04 10:06:00").unwrap();
-        assert_eq!(db.draft("ed").unwrap().len(), 1);
-        assert_eq!(
-            db.change_set(id).unwrap().unwrap().state,
-            ChangeState::Withdrawn
-        );
+        for db in databases() {
+            db.put_draft("ed", &rec("P43", "{}")).unwrap();
+            let id = db.submit("ed", "t", "v1", "2026-12-04 10:00:00").unwrap();
+            db.review(
+                id,
+                "rev",
+                false,
+                "材料名称写错了",
+                None,
+                "2026-12-04 10:05:00",
+            )
+            .unwrap();
+            assert!(db.withdraw(id, "someone-else", "x").is_err());
+            db.withdraw(id, "ed", "2026-12-04 10:06:00").unwrap();
+            assert_eq!(db.draft("ed").unwrap().len(), 1);
+            assert_eq!(
+                db.change_set(id).unwrap().unwrap().state,
+                ChangeState::Withdrawn
+            );
+        }
+    }
+
+    #[test]
+    fn withdrawing_keeps_newer_draft_edits_and_lists_by_state() {
+        for db in databases() {
+            db.put_draft("ed", &rec("P43", "{\"old\":1}")).unwrap();
+            db.put_draft("ed", &rec("P44", "{}")).unwrap();
+            let first = db.submit("ed", "一", "v1", "2026-12-04 10:00:00").unwrap();
+            // Edited again meanwhile, and removed: the newer edit stays on withdrawing.
+            let newer = ChangedRecord {
+                body: None,
+                base_sha: None,
+                updated_at: "2026-12-04 10:02:00".into(),
+                ..rec("P43", "")
+            };
+            db.put_draft("ed", &newer).unwrap();
+            db.withdraw(first, "ed", "2026-12-04 10:03:00").unwrap();
+            let draft = db.draft("ed").unwrap();
+            assert_eq!(draft.len(), 2);
+            assert_eq!(draft[0], newer);
+            assert_eq!(draft[1].key, "P44");
+            assert_eq!(draft[1].updated_at, "2026-12-04 10:03:00");
+            assert_eq!(draft[1].base_sha, Some("a".repeat(64)));
+            db.rebase_draft("ed", "item", "P44", None).unwrap();
+            assert_eq!(db.draft("ed").unwrap()[1].base_sha, None);
+            // The first edit's base stays when the record is edited again.
+            db.put_draft("ed", &rec("P44", "{\"y\":2}")).unwrap();
+            assert_eq!(db.draft("ed").unwrap()[1].base_sha, None);
+
+            let second = db.submit("ed", "二", "v1", "2026-12-04 10:04:00").unwrap();
+            assert!(second > first);
+            assert_eq!(db.change_set(second).unwrap().unwrap().records, 2);
+            db.review(second, "rev", true, "", None, "2026-12-04 10:05:00")
+                .unwrap();
+            assert_eq!(db.due("2026-12-04 10:05:00").unwrap()[0].id, second);
+            db.finish(second, Err("文件缺失")).unwrap();
+            let failed = db.change_set(second).unwrap().unwrap();
+            assert_eq!(
+                (failed.state, failed.comment.as_str()),
+                (ChangeState::Failed, "文件缺失")
+            );
+            let ids = |states: &[ChangeState]| -> Vec<i64> {
+                db.change_sets(states, 10)
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.id)
+                    .collect()
+            };
+            assert_eq!(ids(&[]), vec![second, first]);
+            assert_eq!(ids(&[ChangeState::Withdrawn]), vec![first]);
+            assert_eq!(
+                ids(&[ChangeState::Failed, ChangeState::Submitted]),
+                vec![second]
+            );
+            assert_eq!(db.change_sets(&[], 1).unwrap().len(), 1);
+            assert_eq!(db.change_set(999).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn a_published_version_is_found_by_name() {
+        for db in databases() {
+            let v = crate::storage::Version {
+                version: "2026.12.05-1".into(),
+                region: "shenzhen".into(),
+                manifest: vec![0, 1, 2],
+                signature: "sig".into(),
+                published_at: "2026-12-05T00:00:00Z".into(),
+                published_by: "rev".into(),
+            };
+            db.publish(&v, &[]).unwrap();
+            assert_eq!(db.published_version("2026.12.05-1").unwrap(), Some(v));
+            assert_eq!(db.published_version("nope").unwrap(), None);
+        }
     }
 }
