@@ -3,13 +3,13 @@
 //! counts among them go to the hall's statistics.
 
 use menpai_model::sync::OutboxEvent;
-use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::cases::record_rating;
 use super::queue::{OfflineTicket, apply_offline_ticket};
 use super::ratings::{RatedTicket, Rating, RatingSource};
 use super::usage::apply_usage;
-use super::{Result, Database};
+use super::{Database, Exec, OptionalExt, Result};
+use crate::params;
 
 /// What a batch of events did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,31 +33,24 @@ pub trait EventStore {
 
 impl EventStore for Database {
     fn insert_events(&self, device: &str, events: &[OutboxEvent], now: &str) -> Result<Ingested> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut new = 0;
-        let mut halls = Vec::new();
-        let mut cases = Vec::new();
         let arrived = local_stamp(now);
-        {
-            let mut put = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (idempotency_key, device_id, kind, body, created_at, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
+        // Everything is counted afresh on each try: on PostgreSQL the transaction runs again
+        // when a concurrent replica kept one of these keys meanwhile.
+        self.transaction(|tx| {
+            let mut new = 0;
+            let mut halls = Vec::new();
+            let mut cases = Vec::new();
             for e in events {
-                let added = put.execute(params![
-                    e.key,
-                    device,
-                    e.kind,
-                    e.body.to_string(),
-                    e.created_at,
-                    now
-                ])?;
+                let added = tx.execute(
+                    "INSERT INTO events (idempotency_key, device_id, kind, body, created_at, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (idempotency_key) DO NOTHING",
+                    params![e.key, device, e.kind, e.body.to_string(), e.created_at, now],
+                )?;
                 new += added;
                 if added == 1 && e.kind == "ticket_issued" && e.body["offline"] == true {
                     match serde_json::from_value::<OfflineTicket>(e.body.clone()) {
                         Ok(t) => {
-                            if apply_offline_ticket(&tx, device, &t, &arrived)?
+                            if apply_offline_ticket(tx, device, &t, &arrived)?
                                 && !halls.contains(&t.hall)
                             {
                                 halls.push(t.hall);
@@ -69,36 +62,33 @@ impl EventStore for Database {
                     }
                 }
                 if added == 1 && e.kind == "usage" {
-                    apply_usage(&tx, device, &e.body, &local_stamp(&e.created_at))?;
+                    apply_usage(tx, device, &e.body, &local_stamp(&e.created_at))?;
                 }
                 // A help call that never reached the hall still counts as asked.
                 if added == 1 && e.kind == "help_request" && e.body["reached"] == false {
                     let item = e.body["item"].as_str().unwrap_or_default();
                     let counted = serde_json::json!({ "kind": "help", "subject": item });
-                    apply_usage(&tx, device, &counted, &local_stamp(&e.created_at))?;
+                    apply_usage(tx, device, &counted, &local_stamp(&e.created_at))?;
                 }
                 if added == 1
                     && e.kind == "rating"
-                    && let Some(case) = apply_rating(&tx, device, &e.body, &e.created_at)?
+                    && let Some(case) = apply_rating(tx, device, &e.body, &e.created_at)?
                 {
                     cases.push(case);
                 }
             }
-        }
-        tx.commit()?;
-        Ok(Ingested {
-            new,
-            duplicates: events.len() - new,
-            halls,
-            cases,
+            Ok(Ingested {
+                new,
+                duplicates: events.len() - new,
+                halls,
+                cases,
+            })
         })
     }
 
     fn event_count(&self) -> Result<u64> {
-        let n: i64 = self
-            .conn()
-            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
-        Ok(n as u64)
+        let n: i64 = self.query_row("SELECT COUNT(*) FROM events", (), |r| r.get(0))?;
+        Ok(n.max(0) as u64)
     }
 }
 
@@ -142,7 +132,7 @@ struct EventTicket {
 /// finished, a second one of the same ticket, or a general one over the terminal's pace stays
 /// only among the raw events.
 fn apply_rating(
-    tx: &Transaction,
+    tx: &impl Exec,
     device: &str,
     body: &serde_json::Value,
     created_at: &str,
@@ -191,7 +181,7 @@ fn apply_rating(
             // Its last hop tells who served it; its first, which terminal issued it.
             let served = tx
                 .query_row(
-                    "SELECT last.business, last.window, last.state, first.device
+                    "SELECT last.business, last.\"window\", last.state, first.device
                      FROM tickets last JOIN tickets first
                        ON first.hall = last.hall AND first.day = last.day
                       AND first.number = last.number AND first.hop = 0
@@ -200,10 +190,10 @@ fn apply_rating(
                     params![hall, t.day, t.number],
                     |row| {
                         Ok((
-                            row.get::<_, String>(0)?,
-                            row.get::<_, Option<u32>>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, Option<String>>(3)?,
+                            row.get::<String>(0)?,
+                            row.get::<Option<u32>>(1)?,
+                            row.get::<String>(2)?,
+                            row.get::<Option<String>>(3)?,
                         ))
                     },
                 )
@@ -269,4 +259,128 @@ fn local_stamp(utc: &str) -> String {
         .map(|t| crate::clock::local_of(t.with_timezone(&chrono::Utc)))
         .unwrap_or_else(|_| crate::clock::local_now());
     crate::clock::stamp(local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testing::databases;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn event(key: &str, kind: &str, body: serde_json::Value) -> OutboxEvent {
+        OutboxEvent {
+            key: key.into(),
+            kind: kind.into(),
+            body,
+            created_at: "2026-11-23T02:00:00.000Z".into(),
+        }
+    }
+
+    fn count(db: &Database, sql: &str) -> i64 {
+        db.query_row(sql, (), |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn events_are_kept_once_by_key_and_the_new_ones_applied() {
+        for db in databases() {
+            db.execute(
+                "INSERT INTO devices (id, hall, position, cert_sha256, enrolled_at)
+                 VALUES ('d1', 'h', 'entrance', 'c1', '2026-11-01T00:00:00Z')",
+                (),
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO tickets (hall, day, prefix, seq, number, queue, business, priority,
+                     state, issued_at, device, \"window\")
+                 VALUES ('h', '2026-11-23', 'A', 1, 'A001', 'A', 'biz', 'normal', 'done',
+                     '2026-11-23 09:00:00.000', 'd1', 3)",
+                (),
+            )
+            .unwrap();
+            let now = "2026-11-23T02:00:01.000Z";
+            let first = vec![
+                event("k1", "note", json!({"any": 1})),
+                event("k1", "note", json!({"any": 2})),
+                event("k2", "rating", json!({"level": 1, "reasons": ["慢"]})),
+                event(
+                    "k3",
+                    "rating",
+                    json!({"level": 5, "ticket": {"day": "2026-11-23", "number": "A001"}}),
+                ),
+                event(
+                    "k4",
+                    "rating",
+                    json!({"level": 1, "ticket": {"day": "2026-11-23", "number": "Z999"}}),
+                ),
+                event("k5", "usage", json!({"kind": "session", "seconds": 95})),
+            ];
+            let got = db.insert_events("d1", &first, now).unwrap();
+            assert_eq!((got.new, got.duplicates), (5, 1));
+            assert!(got.halls.is_empty());
+            assert_eq!(got.cases.len(), 1);
+            assert_eq!(got.cases[0].0, "h");
+            assert_eq!(db.event_count().unwrap(), 5);
+            let body: String = db
+                .query_row(
+                    "SELECT body FROM events WHERE idempotency_key = 'k1'",
+                    (),
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(body, r#"{"any":1}"#, "the first one is kept");
+            assert_eq!(count(&db, "SELECT COUNT(*) FROM ratings"), 2);
+            let rated: (String, Option<u32>) = db
+                .query_row(
+                    "SELECT business, \"window\" FROM ratings WHERE subject = 'ticket'",
+                    (),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!(rated, ("biz".to_string(), Some(3)));
+            assert_eq!(count(&db, "SELECT COUNT(*) FROM usage_events"), 1);
+
+            // Sent again (the terminal did not hear the answer): nothing is applied twice.
+            let again = vec![
+                first[2].clone(),
+                first[4].clone(),
+                event("k6", "note", json!({})),
+            ];
+            let got = db.insert_events("d1", &again, now).unwrap();
+            assert_eq!((got.new, got.duplicates), (1, 2));
+            assert!(got.cases.is_empty());
+            assert_eq!(db.event_count().unwrap(), 6);
+            assert_eq!(count(&db, "SELECT COUNT(*) FROM ratings"), 2);
+            assert_eq!(count(&db, "SELECT COUNT(*) FROM cases"), 1);
+        }
+    }
+
+    #[test]
+    fn replicas_sending_the_same_events_together_keep_each_once() {
+        for db in databases() {
+            let db = Arc::new(db);
+            let batch: Vec<OutboxEvent> = (0..40)
+                .map(|i| event(&format!("k{i}"), "note", json!({ "i": i })))
+                .collect();
+            let threads: Vec<_> = (0..4)
+                .map(|_| {
+                    let db = Arc::clone(&db);
+                    let batch = batch.clone();
+                    std::thread::spawn(move || {
+                        db.insert_events("d1", &batch, "2026-11-23T02:00:01.000Z")
+                            .unwrap()
+                    })
+                })
+                .collect();
+            let (mut new, mut duplicates) = (0, 0);
+            for t in threads {
+                let got = t.join().unwrap();
+                new += got.new;
+                duplicates += got.duplicates;
+            }
+            assert_eq!(new, 40);
+            assert_eq!(duplicates, 3 * 40);
+            assert_eq!(db.event_count().unwrap(), 40);
+        }
+    }
 }
