@@ -1,11 +1,11 @@
 //! Citizens' ratings (好差评) tied to what they rate — a ticket with its window and business, or
 //! the hall in general — their summaries per window and the monthly ranking of windows.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Result, Database};
+use super::{Database, Exec, OptionalExt, Result, Row};
+use crate::params;
 
 /// Where a rating was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -112,45 +112,44 @@ pub trait RatingStore {
     fn ranking(&self, month: &str, halls: Option<&[String]>) -> Result<Vec<WindowRank>>;
 }
 
-/// Stores a rating on `conn` (inside the caller's transaction); its id, `None` when its ticket
+/// Stores a rating on `db` (inside the caller's transaction); its id, `None` when its ticket
 /// was rated already.
-pub(super) fn insert_rating(conn: &Connection, r: &Rating) -> Result<Option<i64>> {
+pub(super) fn insert_rating(db: &impl Exec, r: &Rating) -> Result<Option<i64>> {
     let (subject, day, number) = match &r.ticket {
         Some(t) => ("ticket", Some(t.day.as_str()), Some(t.number.as_str())),
         None => ("general", None, None),
     };
-    Ok(conn
-        .query_row(
-            "INSERT INTO ratings (hall, subject, day, number, business, window, item, stars,
+    db.query_row(
+        "INSERT INTO ratings (hall, subject, day, number, business, \"window\", item, stars,
                                   reasons, comment, source, device, rated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT DO NOTHING RETURNING id",
-            params![
-                r.hall,
-                subject,
-                day,
-                number,
-                r.business,
-                r.window,
-                r.item,
-                r.stars,
-                serde_json::to_string(&r.reasons).unwrap_or_else(|_| "[]".into()),
-                r.comment,
-                r.source.as_str(),
-                r.device,
-                r.rated_at
-            ],
-            |row| row.get(0),
-        )
-        .optional()?)
+        params![
+            r.hall,
+            subject,
+            day,
+            number,
+            r.business,
+            r.window,
+            r.item,
+            r.stars,
+            serde_json::to_string(&r.reasons).unwrap_or_else(|_| "[]".into()),
+            r.comment,
+            r.source.as_str(),
+            r.device,
+            r.rated_at
+        ],
+        |row| row.get(0),
+    )
+    .optional()
 }
 
 /// The columns [`rating_row`] reads, on a table aliased `r`.
-pub(super) const RATING_COLUMNS: &str = "r.hall, r.day, r.number, r.business, r.window, r.item,
+pub(super) const RATING_COLUMNS: &str = "r.hall, r.day, r.number, r.business, r.\"window\", r.item,
      r.stars, r.reasons, r.comment, r.source, r.device, r.rated_at";
 
 /// A rating from [`RATING_COLUMNS`] starting at column `at`.
-pub(super) fn rating_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Rating> {
+pub(super) fn rating_row(row: &Row, at: usize) -> Result<Rating> {
     let day: Option<String> = row.get(at + 1)?;
     let number: Option<String> = row.get(at + 2)?;
     let reasons: String = row.get(at + 7)?;
@@ -174,61 +173,57 @@ pub(super) fn rating_row(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result
 
 impl RatingStore for Database {
     fn rating(&self, hall: &str, day: &str, number: &str) -> Result<Option<u8>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT stars FROM ratings
-                 WHERE hall = ?1 AND day = ?2 AND number = ?3 AND subject = 'ticket'",
-                params![hall, day, number],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.query_row(
+            "SELECT stars FROM ratings
+             WHERE hall = ?1 AND day = ?2 AND number = ?3 AND subject = 'ticket'",
+            params![hall, day, number],
+            |r| r.get(0),
+        )
+        .optional()
     }
 
     fn ratings(&self, hall: &str, since: &str) -> Result<(Vec<RatingSummary>, Vec<Value>)> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT window, business, COUNT(*), AVG(stars), SUM(stars <= 2) FROM ratings
+        let summary = self.query_map(
+            "SELECT \"window\", business, COUNT(*), AVG(stars),
+                    SUM(CASE WHEN stars <= 2 THEN 1 ELSE 0 END)
+             FROM ratings
              WHERE hall = ?1 AND subject = 'ticket' AND day >= ?2
-             GROUP BY window, business ORDER BY window, business",
-        )?;
-        let summary = stmt
-            .query_map(params![hall, since], |r| {
+             GROUP BY \"window\", business ORDER BY \"window\" NULLS FIRST, business",
+            params![hall, since],
+            |r| {
                 Ok(RatingSummary {
                     window: r.get(0)?,
                     business: r.get(1)?,
                     count: r.get(2)?,
-                    average: (r.get::<_, f64>(3)? * 100.0).round() / 100.0,
+                    average: (r.get::<f64>(3)? * 100.0).round() / 100.0,
                     poor: r.get(4)?,
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT day, number, window, stars, comment FROM ratings
-             WHERE hall = ?1 AND subject = 'ticket' AND day >= ?2 AND comment != ''
-             ORDER BY rated_at DESC LIMIT 20",
+            },
         )?;
-        let comments = stmt
-            .query_map(params![hall, since], |r| {
+        let comments = self.query_map(
+            "SELECT day, number, \"window\", stars, comment FROM ratings
+             WHERE hall = ?1 AND subject = 'ticket' AND day >= ?2 AND comment <> ''
+             ORDER BY rated_at DESC LIMIT 20",
+            params![hall, since],
+            |r| {
                 Ok(json!({
-                    "day": r.get::<_, String>(0)?, "number": r.get::<_, String>(1)?,
-                    "window": r.get::<_, Option<u32>>(2)?, "stars": r.get::<_, u8>(3)?,
-                    "comment": r.get::<_, String>(4)?,
+                    "day": r.get::<String>(0)?, "number": r.get::<String>(1)?,
+                    "window": r.get::<Option<u32>>(2)?, "stars": r.get::<u8>(3)?,
+                    "comment": r.get::<String>(4)?,
                 }))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            },
+        )?;
         Ok((summary, comments))
     }
 
     fn ranking(&self, month: &str, halls: Option<&[String]>) -> Result<Vec<WindowRank>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT hall, window, COUNT(*), SUM(stars >= 4) FROM ratings
-             WHERE window IS NOT NULL AND substr(rated_at, 1, 7) = ?1
-             GROUP BY hall, window",
-        )?;
-        let mut ranks = stmt
-            .query_map([month], |r| {
+        let mut ranks = self.query_map(
+            "SELECT hall, \"window\", COUNT(*), SUM(CASE WHEN stars >= 4 THEN 1 ELSE 0 END)
+             FROM ratings
+             WHERE \"window\" IS NOT NULL AND substr(rated_at, 1, 7) = ?1
+             GROUP BY hall, \"window\"",
+            [month],
+            |r| {
                 let count: u32 = r.get(2)?;
                 let satisfied: u32 = r.get(3)?;
                 Ok(WindowRank {
@@ -238,8 +233,8 @@ impl RatingStore for Database {
                     satisfied,
                     rate: satisfied as f64 / count.max(1) as f64,
                 })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            },
+        )?;
         if let Some(halls) = halls {
             ranks.retain(|r| halls.contains(&r.hall));
         }
@@ -251,5 +246,125 @@ impl RatingStore for Database {
                 .then(a.window.cmp(&b.window))
         });
         Ok(ranks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testing::databases;
+
+    fn rating(number: Option<&str>, window: Option<u32>, stars: u8, at: &str) -> Rating {
+        Rating {
+            hall: "futian".into(),
+            ticket: number.map(|n| RatedTicket {
+                day: "2026-11-20".into(),
+                number: n.into(),
+            }),
+            business: if number.is_some() { "A" } else { "" }.into(),
+            window,
+            item: None,
+            stars,
+            reasons: vec!["态度".into()],
+            comment: if stars <= 2 { "等太久" } else { "" }.into(),
+            source: RatingSource::Kiosk,
+            device: Some("d1".into()),
+            rated_at: at.into(),
+        }
+    }
+
+    #[test]
+    fn a_ticket_is_rated_once_and_the_hall_as_often_as_wanted() {
+        for db in databases() {
+            let first = rating(Some("A001"), Some(3), 5, "2026-11-20 09:00:00.000");
+            let id = db.transaction(|tx| insert_rating(tx, &first)).unwrap();
+            assert!(id.is_some());
+            let again = rating(Some("A001"), Some(3), 1, "2026-11-20 09:05:00.000");
+            assert_eq!(
+                db.transaction(|tx| insert_rating(tx, &again)).unwrap(),
+                None
+            );
+            assert_eq!(db.rating("futian", "2026-11-20", "A001").unwrap(), Some(5));
+            assert_eq!(db.rating("futian", "2026-11-20", "A002").unwrap(), None);
+            let general = rating(None, None, 4, "2026-11-20 10:00:00.000");
+            let g1 = insert_rating(&db, &general).unwrap().unwrap();
+            let g2 = insert_rating(&db, &general).unwrap().unwrap();
+            assert_ne!(g1, g2);
+            let read = db
+                .query_row(
+                    &format!("SELECT {RATING_COLUMNS} FROM ratings r WHERE r.id = ?1"),
+                    [id.unwrap()],
+                    |r| rating_row(r, 0),
+                )
+                .unwrap();
+            assert_eq!(read, first);
+        }
+    }
+
+    #[test]
+    fn summaries_count_poor_ratings_and_windows_rank_by_satisfaction() {
+        for db in databases() {
+            let ratings = [
+                rating(Some("A001"), Some(1), 5, "2026-11-20 09:00:00.000"),
+                rating(Some("A002"), Some(1), 4, "2026-11-20 09:01:00.000"),
+                rating(Some("A003"), Some(1), 2, "2026-11-20 09:02:00.000"),
+                rating(Some("A004"), Some(2), 5, "2026-11-20 09:03:00.000"),
+                rating(Some("A005"), None, 1, "2026-11-20 09:04:00.000"),
+                rating(None, None, 5, "2026-11-20 09:05:00.000"),
+            ];
+            for r in &ratings {
+                insert_rating(&db, r).unwrap().unwrap();
+            }
+            let (summary, comments) = db.ratings("futian", "2026-11-01").unwrap();
+            assert_eq!(
+                summary,
+                vec![
+                    RatingSummary {
+                        window: None,
+                        business: "A".into(),
+                        count: 1,
+                        average: 1.0,
+                        poor: 1,
+                    },
+                    RatingSummary {
+                        window: Some(1),
+                        business: "A".into(),
+                        count: 3,
+                        average: 3.67,
+                        poor: 1,
+                    },
+                    RatingSummary {
+                        window: Some(2),
+                        business: "A".into(),
+                        count: 1,
+                        average: 5.0,
+                        poor: 0,
+                    },
+                ]
+            );
+            assert_eq!(
+                comments,
+                vec![
+                    json!({"day": "2026-11-20", "number": "A005", "window": null, "stars": 1,
+                           "comment": "等太久"}),
+                    json!({"day": "2026-11-20", "number": "A003", "window": 1, "stars": 2,
+                           "comment": "等太久"}),
+                ]
+            );
+            assert!(db.ratings("futian", "2026-11-21").unwrap().0.is_empty());
+            let ranks = db.ranking("2026-11", None).unwrap();
+            let got: Vec<_> = ranks
+                .iter()
+                .map(|r| (r.window, r.count, r.satisfied))
+                .collect();
+            assert_eq!(got, vec![(2, 1, 1), (1, 3, 2)]);
+            assert!((ranks[1].rate - 2.0 / 3.0).abs() < 1e-9);
+            assert!(
+                db.ranking("2026-11", Some(&["luohu".to_string()]))
+                    .unwrap()
+                    .is_empty()
+            );
+            assert!(db.ranking("2026-12", None).unwrap().is_empty());
+        }
     }
 }

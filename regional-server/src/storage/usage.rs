@@ -2,9 +2,8 @@
 //! hall, and the counts statistics read. Nothing about a person: what was searched (the words
 //! only), opened, printed, taken, asked, and how long a session lasted.
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
-use super::{Result, Database};
+use super::{Database, Exec, OptionalExt, Result};
+use crate::params;
 
 /// The longest subject kept (a search's words, an item id), in characters.
 pub const MAX_SUBJECT_CHARS: usize = 64;
@@ -65,7 +64,7 @@ fn looks_personal(subject: &str) -> bool {
 /// body names) at `at` (the local stamp it was made at). A malformed one, one from an unknown
 /// terminal, or one made in training stays only among the raw events. True when kept.
 pub(super) fn apply_usage(
-    tx: &Transaction,
+    tx: &impl Exec,
     device: &str,
     body: &serde_json::Value,
     at: &str,
@@ -92,20 +91,20 @@ pub(super) fn apply_usage(
         // 培训模式: practice is never counted.
         return Ok(false);
     }
-    tx.prepare_cached(
+    tx.execute(
         "INSERT INTO usage_events (hall, device, day, at, kind, subject, hits, seconds)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        hall,
-        device,
-        at.get(..10).unwrap_or_default(),
-        at,
-        u.kind,
-        u.subject,
-        u.hits,
-        u.seconds
-    ])?;
+        params![
+            hall,
+            device,
+            at.get(..10).unwrap_or_default(),
+            at,
+            u.kind,
+            u.subject,
+            u.hits,
+            u.seconds
+        ],
+    )?;
     Ok(true)
 }
 
@@ -151,22 +150,25 @@ fn json_list(halls: &[String]) -> String {
 
 impl UsageStore for Database {
     fn usage_counts(&self, halls: &[String], from: &str, to: &str) -> Result<Vec<KindCount>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT kind, COUNT(*), COALESCE(SUM(hits = 0), 0), COALESCE(SUM(seconds), 0)
-             FROM usage_events
-             WHERE hall IN (SELECT value FROM json_each(?1)) AND day BETWEEN ?2 AND ?3
-             GROUP BY kind",
-        )?;
-        let rows = stmt.query_map(params![json_list(halls), from, to], |r| {
-            Ok(KindCount {
-                kind: r.get(0)?,
-                count: r.get::<_, i64>(1)? as u64,
-                no_result: r.get::<_, i64>(2)? as u64,
-                seconds: r.get::<_, i64>(3)? as u64,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.query_map(
+            &format!(
+                "SELECT kind, COUNT(*), COALESCE(SUM(CASE WHEN hits = 0 THEN 1 ELSE 0 END), 0),
+                        COALESCE(SUM(seconds), 0)
+                 FROM usage_events
+                 WHERE hall IN ({}) AND day BETWEEN ?2 AND ?3
+                 GROUP BY kind",
+                self.dialect().json_strings("?1")
+            ),
+            params![json_list(halls), from, to],
+            |r| {
+                Ok(KindCount {
+                    kind: r.get(0)?,
+                    count: r.get(1)?,
+                    no_result: r.get(2)?,
+                    seconds: r.get(3)?,
+                })
+            },
+        )
     }
 
     fn top_subjects(
@@ -178,23 +180,22 @@ impl UsageStore for Database {
         no_result: bool,
         limit: usize,
     ) -> Result<Vec<SubjectCount>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT subject, COUNT(*) AS n FROM usage_events
-             WHERE hall IN (SELECT value FROM json_each(?1)) AND day BETWEEN ?2 AND ?3
-               AND kind = ?4 AND (?5 = 0 OR hits = 0)
-             GROUP BY subject ORDER BY n DESC, subject LIMIT ?6",
-        )?;
-        let rows = stmt.query_map(
-            params![json_list(halls), from, to, kind, no_result, limit as i64],
+        let only_no_result = if no_result { "AND hits = 0" } else { "" };
+        self.query_map(
+            &format!(
+                "SELECT subject, COUNT(*) AS n FROM usage_events
+                 WHERE hall IN ({}) AND day BETWEEN ?2 AND ?3 AND kind = ?4 {only_no_result}
+                 GROUP BY subject ORDER BY n DESC, subject LIMIT ?5",
+                self.dialect().json_strings("?1")
+            ),
+            params![json_list(halls), from, to, kind, limit as i64],
             |r| {
                 Ok(SubjectCount {
                     subject: r.get(0)?,
-                    count: r.get::<_, i64>(1)? as u64,
+                    count: r.get(1)?,
                 })
             },
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        )
     }
 }
 
@@ -203,6 +204,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::storage::testing::databases;
 
     fn event(body: serde_json::Value) -> bool {
         serde_json::from_value::<UsageEvent>(body).is_ok_and(|u| u.bounded())
@@ -239,5 +241,154 @@ mod tests {
             !event(json!({"kind": "help", "subject": "a", "hall": "other"})),
             "a hall is never taken from the body"
         );
+    }
+
+    #[test]
+    fn usage_is_kept_in_the_terminals_hall_and_counted() {
+        for db in databases() {
+            for (id, hall, training) in
+                [("d1", "futian", 0), ("d2", "luohu", 0), ("t1", "futian", 1)]
+            {
+                db.execute(
+                    "INSERT INTO devices (id, hall, position, cert_sha256, enrolled_at, training)
+                     VALUES (?1, ?2, '入口', ?1, '2026-11-01T00:00:00Z', ?3)",
+                    params![id, hall, training],
+                )
+                .unwrap();
+            }
+            let events = [
+                (
+                    "d1",
+                    json!({"kind": "search", "subject": "社保卡", "hits": 0}),
+                    "2026-11-20 09:00:00.000",
+                ),
+                (
+                    "d1",
+                    json!({"kind": "search", "subject": "社保卡", "hits": 0}),
+                    "2026-11-20 09:01:00.000",
+                ),
+                (
+                    "d1",
+                    json!({"kind": "search", "subject": "护照", "hits": 3}),
+                    "2026-11-20 09:02:00.000",
+                ),
+                (
+                    "d1",
+                    json!({"kind": "search", "subject": "驾驶证", "hits": 0}),
+                    "2026-11-21 09:00:00.000",
+                ),
+                (
+                    "d1",
+                    json!({"kind": "session", "seconds": 95}),
+                    "2026-11-20 09:03:00.000",
+                ),
+                (
+                    "d1",
+                    json!({"kind": "session", "seconds": 5}),
+                    "2026-11-20 09:04:00.000",
+                ),
+                (
+                    "d2",
+                    json!({"kind": "print", "subject": "P43", "hall": "futian"}),
+                    "2026-11-20 09:05:00.000",
+                ),
+                (
+                    "d2",
+                    json!({"kind": "print", "subject": "P43"}),
+                    "2026-11-20 09:05:00.000",
+                ),
+                (
+                    "d1",
+                    json!({"kind": "print", "subject": "P43", "training": true}),
+                    "2026-11-20 09:06:00.000",
+                ),
+                (
+                    "t1",
+                    json!({"kind": "print", "subject": "P43"}),
+                    "2026-11-20 09:07:00.000",
+                ),
+                (
+                    "x9",
+                    json!({"kind": "print", "subject": "P43"}),
+                    "2026-11-20 09:08:00.000",
+                ),
+            ];
+            let kept: Vec<bool> = events
+                .iter()
+                .map(|(device, body, at)| {
+                    db.transaction(|tx| apply_usage(tx, device, body, at))
+                        .unwrap()
+                })
+                .collect();
+            assert_eq!(
+                kept,
+                [
+                    true, true, true, true, true, true, false, true, false, false, false
+                ]
+            );
+            let halls = |h: &[&str]| h.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+            let mut counts = db
+                .usage_counts(&halls(&["futian"]), "2026-11-20", "2026-11-21")
+                .unwrap();
+            counts.sort_by(|a, b| a.kind.cmp(&b.kind));
+            assert_eq!(
+                counts,
+                vec![
+                    KindCount {
+                        kind: "search".into(),
+                        count: 4,
+                        no_result: 3,
+                        seconds: 0
+                    },
+                    KindCount {
+                        kind: "session".into(),
+                        count: 2,
+                        no_result: 0,
+                        seconds: 100
+                    },
+                ]
+            );
+            let luohu = db
+                .usage_counts(&halls(&["luohu"]), "2026-11-20", "2026-11-20")
+                .unwrap();
+            assert_eq!(
+                luohu,
+                vec![KindCount {
+                    kind: "print".into(),
+                    count: 1,
+                    no_result: 0,
+                    seconds: 0
+                }]
+            );
+            assert!(
+                db.usage_counts(&[], "2026-11-20", "2026-11-21")
+                    .unwrap()
+                    .is_empty()
+            );
+            let both = halls(&["futian", "luohu"]);
+            let subject = |s: &str, count| SubjectCount {
+                subject: s.into(),
+                count,
+            };
+            assert_eq!(
+                db.top_subjects(&both, "2026-11-20", "2026-11-21", "search", false, 10)
+                    .unwrap(),
+                vec![
+                    subject("社保卡", 2),
+                    subject("护照", 1),
+                    subject("驾驶证", 1)
+                ]
+            );
+            assert_eq!(
+                db.top_subjects(&both, "2026-11-20", "2026-11-21", "search", true, 1)
+                    .unwrap(),
+                vec![subject("社保卡", 2)]
+            );
+            assert_eq!(
+                db.top_subjects(&both, "2026-11-20", "2026-11-20", "search", true, 10)
+                    .unwrap(),
+                vec![subject("社保卡", 2)]
+            );
+        }
     }
 }
