@@ -83,7 +83,7 @@ struct Holding {
 
 fn holding(db: &impl Exec) -> crate::storage::Result<Holding> {
     let count = |table: &str| -> crate::storage::Result<i64> {
-        Ok(db.query_row(&format!("SELECT COUNT(*) FROM {table}"), (), |r| r.get(0))?)
+        db.query_row(&format!("SELECT COUNT(*) FROM {table}"), (), |r| r.get(0))
     };
     Ok(Holding {
         content_version: db
