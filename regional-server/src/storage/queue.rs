@@ -3,9 +3,9 @@
 //! or a ticket.
 
 use menpai_model::queue::{NumberLease, Priority, TicketState, WindowCall};
-use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::storage::{Result, Database, StorageError};
+use super::{Database, Dialect, Exec, OptionalExt, Result, Row, StorageError};
+use crate::params;
 
 /// Highest number of a prefix in a day: A001–A999.
 pub const MAX_SEQ: u32 = 999;
@@ -17,7 +17,7 @@ const RANK: &str =
 /// Call order: priority, then when the citizen took the ticket (offline ones included).
 const ORDER: &str = "CASE priority WHEN 'appointment' THEN 0 WHEN 'elder' THEN 1 WHEN 'green' THEN 1 ELSE 2 END, issued_at, id";
 
-const COLUMNS: &str = "id, number, prefix, queue, business, priority, state, issued_at, window, offline, only_window, hop, recalls, device, conflict";
+const COLUMNS: &str = "id, number, prefix, queue, business, priority, state, issued_at, \"window\", offline, only_window, hop, recalls, device, conflict";
 
 /// A ticket row (one hop of a ticket).
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,7 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Ticket> {
+    fn from_row(r: &Row) -> Result<Ticket> {
         let priority: String = r.get(5)?;
         let state: String = r.get(6)?;
         Ok(Ticket {
@@ -128,7 +128,7 @@ fn conflict(message: impl Into<String>) -> StorageError {
 }
 
 fn log(
-    tx: &Transaction,
+    tx: &impl Exec,
     ticket: i64,
     at: &str,
     state: &str,
@@ -137,42 +137,42 @@ fn log(
 ) -> Result<()> {
     // The ticket's hall, day, queue and channel ride along: statistics read this table alone.
     tx.execute(
-        "INSERT INTO ticket_log (ticket_id, at, state, window, actor, hall, day, queue, channel)
+        "INSERT INTO ticket_log (ticket_id, at, state, \"window\", actor, hall, day, queue, channel)
          SELECT ?1, ?2, ?3, ?4, ?5, hall, day, queue,
                 CASE WHEN appointment_id IS NOT NULL THEN 'appointment'
-                     WHEN offline THEN 'offline' ELSE 'online' END
+                     WHEN offline <> 0 THEN 'offline' ELSE 'online' END
          FROM tickets WHERE id = ?1",
         params![ticket, at, state, window, actor],
     )?;
     // And the hop as its events tell it, for reports (see 0014_ticket_hops.sql).
     tx.execute(
         "INSERT INTO ticket_hops (ticket_id, hall, day, queue, channel, waiting_since,
-                                  first_called, serving_at, ended_at, state, window, staff, recalls)
+                                  first_called, serving_at, ended_at, state, \"window\", staff, recalls)
          SELECT ?1, hall, day, queue,
                 CASE WHEN appointment_id IS NOT NULL THEN 'appointment'
-                     WHEN offline THEN 'offline' ELSE 'online' END,
+                     WHEN offline <> 0 THEN 'offline' ELSE 'online' END,
                 CASE WHEN ?3 = 'waiting' THEN ?2 END,
                 CASE WHEN ?3 = 'called' THEN ?2 END,
                 CASE WHEN ?3 = 'serving' THEN ?2 END,
                 CASE WHEN ?3 IN ('done', 'no_show', 'transferred', 'cancelled') THEN ?2 END,
-                state, window,
+                state, \"window\",
                 CASE WHEN ?3 = 'called' THEN ?4 END,
                 recalls
          FROM tickets WHERE id = ?1
          ON CONFLICT (ticket_id) DO UPDATE SET
-             waiting_since = COALESCE(waiting_since, excluded.waiting_since),
-             first_called = COALESCE(first_called, excluded.first_called),
-             serving_at = COALESCE(serving_at, excluded.serving_at),
-             ended_at = COALESCE(excluded.ended_at, ended_at),
-             staff = COALESCE(staff, excluded.staff),
-             state = excluded.state, window = excluded.window, recalls = excluded.recalls",
+             waiting_since = COALESCE(ticket_hops.waiting_since, excluded.waiting_since),
+             first_called = COALESCE(ticket_hops.first_called, excluded.first_called),
+             serving_at = COALESCE(ticket_hops.serving_at, excluded.serving_at),
+             ended_at = COALESCE(excluded.ended_at, ticket_hops.ended_at),
+             staff = COALESCE(ticket_hops.staff, excluded.staff),
+             state = excluded.state, \"window\" = excluded.\"window\", recalls = excluded.recalls",
         params![ticket, at, state, actor],
     )?;
     Ok(())
 }
 
 /// Marks an appointment checked in with its ticket (online or offline, the first stands).
-fn record_check_in(tx: &Transaction, appointment: &str, at: &str, number: &str) -> Result<()> {
+fn record_check_in(tx: &impl Exec, appointment: &str, at: &str, number: &str) -> Result<()> {
     tx.execute(
         "UPDATE appointments SET checked_in_at = ?1, ticket = ?2 WHERE id = ?3 AND checked_in_at IS NULL",
         params![at, number, appointment],
@@ -181,47 +181,52 @@ fn record_check_in(tx: &Transaction, appointment: &str, at: &str, number: &str) 
 }
 
 /// The ticket called to (or served at) a window now.
-fn at_window_in(
-    conn: &rusqlite::Connection,
-    hall: &str,
-    day: &str,
-    window: u32,
-) -> Result<Option<Ticket>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND window = ?3
-                 AND state IN ('called', 'serving') ORDER BY called_at DESC LIMIT 1"
-            ),
-            params![hall, day, window],
-            Ticket::from_row,
-        )
-        .optional()?)
+fn at_window_in(db: &impl Exec, hall: &str, day: &str, window: u32) -> Result<Option<Ticket>> {
+    db.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND \"window\" = ?3
+             AND state IN ('called', 'serving') ORDER BY called_at DESC NULLS LAST LIMIT 1"
+        ),
+        params![hall, day, window],
+        Ticket::from_row,
+    )
+    .optional()
 }
 
-fn ticket_by_id(tx: &rusqlite::Connection, id: i64) -> Result<Ticket> {
-    Ok(tx.query_row(
+fn ticket_by_id(tx: &impl Exec, id: i64) -> Result<Ticket> {
+    tx.query_row(
         &format!("SELECT {COLUMNS} FROM tickets WHERE id = ?1"),
         [id],
         Ticket::from_row,
-    )?)
+    )
 }
 
 /// The counter row of a prefix today: (next online number, lowest leased number).
-fn counter(tx: &Transaction, hall: &str, day: &str, prefix: &str) -> Result<(u32, u32)> {
+fn counter(tx: &impl Exec, hall: &str, day: &str, prefix: &str) -> Result<(u32, u32)> {
     tx.execute(
-        "INSERT OR IGNORE INTO number_counters (hall, day, prefix, next_online, lease_floor)
-         VALUES (?1, ?2, ?3, 1, ?4)",
+        "INSERT INTO number_counters (hall, day, prefix, next_online, lease_floor)
+         VALUES (?1, ?2, ?3, 1, ?4) ON CONFLICT DO NOTHING",
         params![hall, day, prefix, MAX_SEQ + 1],
     )?;
-    Ok(tx.query_row(
+    tx.query_row(
         "SELECT next_online, lease_floor FROM number_counters WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
         params![hall, day, prefix],
         |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    )
 }
 
-fn appointment_unused(tx: &Transaction, id: Option<&str>) -> Result<()> {
+/// On PostgreSQL, makes the transaction that draws or leases numbers wait for any other doing
+/// so: its first statement, taken before the snapshot (LOCK does not take one), so it sees what
+/// the one before it committed instead of failing on the shared counter row and being tried
+/// again, which under a burst of tickets would otherwise run out of tries. SQLite has one writer.
+fn counters_in_turn(tx: &impl Exec) -> Result<()> {
+    if tx.dialect() == Dialect::Postgres {
+        tx.execute("LOCK TABLE number_counters IN SHARE ROW EXCLUSIVE MODE", ())?;
+    }
+    Ok(())
+}
+
+fn appointment_unused(tx: &impl Exec, id: Option<&str>) -> Result<()> {
     let Some(id) = id else { return Ok(()) };
     let used: Option<String> = tx
         .query_row(
@@ -287,58 +292,61 @@ pub trait QueueStore {
 
 impl QueueStore for Database {
     fn issue_ticket(&self, t: &NewTicket) -> Result<Ticket> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let again: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM tickets WHERE request_id = ?1",
-                [t.request_id],
+        self.transaction(|tx| {
+            counters_in_turn(tx)?;
+            let again: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM tickets WHERE request_id = ?1",
+                    [t.request_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = again {
+                return ticket_by_id(tx, id);
+            }
+            appointment_unused(tx, t.appointment_id)?;
+            let (next, floor) = counter(tx, t.hall, t.day, t.prefix)?;
+            if next >= floor {
+                return Err(conflict(format!(
+                    "今日{}类号码已取完，请到咨询台",
+                    t.prefix
+                )));
+            }
+            // Drawn after the counter is read (this try's snapshot), so that on PostgreSQL a
+            // later number never carries an earlier time than one committed before it.
+            let drawn = crate::clock::stamp(crate::clock::local_now());
+            let issued_at = t.issued_at.unwrap_or(&drawn);
+            let number = format!("{}{next:03}", t.prefix);
+            tx.execute(
+                "UPDATE number_counters SET next_online = next_online + 1 WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
+                params![t.hall, t.day, t.prefix],
+            )?;
+            let id: i64 = tx.query_row(
+                "INSERT INTO tickets (hall, day, prefix, seq, number, queue, business, priority, state,
+                                      issued_at, device, request_id, appointment_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, ?10, ?11)
+                 RETURNING id",
+                params![
+                    t.hall,
+                    t.day,
+                    t.prefix,
+                    next,
+                    number,
+                    t.business,
+                    t.priority.as_str(),
+                    issued_at,
+                    t.device,
+                    t.request_id,
+                    t.appointment_id
+                ],
                 |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(id) = again {
-            return ticket_by_id(&tx, id);
-        }
-        appointment_unused(&tx, t.appointment_id)?;
-        let drawn = crate::clock::stamp(crate::clock::local_now());
-        let issued_at = t.issued_at.unwrap_or(&drawn);
-        let (next, floor) = counter(&tx, t.hall, t.day, t.prefix)?;
-        if next >= floor {
-            return Err(conflict(format!(
-                "今日{}类号码已取完，请到咨询台",
-                t.prefix
-            )));
-        }
-        tx.execute(
-            "UPDATE number_counters SET next_online = next_online + 1 WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
-            params![t.hall, t.day, t.prefix],
-        )?;
-        tx.execute(
-            "INSERT INTO tickets (hall, day, prefix, seq, number, queue, business, priority, state,
-                                  issued_at, device, request_id, appointment_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, ?10, ?11)",
-            params![
-                t.hall,
-                t.day,
-                t.prefix,
-                next,
-                format!("{}{next:03}", t.prefix),
-                t.business,
-                t.priority.as_str(),
-                issued_at,
-                t.device,
-                t.request_id,
-                t.appointment_id
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        log(&tx, id, issued_at, "waiting", None, t.device)?;
-        if let Some(a) = t.appointment_id {
-            record_check_in(&tx, a, issued_at, &format!("{}{next:03}", t.prefix))?;
-        }
-        let ticket = ticket_by_id(&tx, id)?;
-        tx.commit()?;
-        Ok(ticket)
+            )?;
+            log(tx, id, issued_at, "waiting", None, t.device)?;
+            if let Some(a) = t.appointment_id {
+                record_check_in(tx, a, issued_at, &number)?;
+            }
+            ticket_by_id(tx, id)
+        })
     }
 
     fn lease_blocks(
@@ -350,96 +358,116 @@ impl QueueStore for Database {
         cap: u32,
         now: &str,
     ) -> Result<Vec<NumberLease>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut out = Vec::new();
-        for (day, prefix) in wants {
-            let held: u32 = tx.query_row(
-                "SELECT COUNT(*) FROM number_leases WHERE hall = ?1 AND day = ?2 AND prefix = ?3 AND device = ?4",
-                params![hall, day, prefix, device],
-                |r| r.get(0),
-            )?;
-            if held >= cap {
-                tracing::warn!(%hall, %device, %day, %prefix, "A terminal holding its day's cap of blocks asked for more.");
-                continue;
-            }
-            let (next, floor) = counter(&tx, hall, day, prefix)?;
-            let first = floor.saturating_sub(size);
-            if first <= next || first == 0 {
-                tracing::warn!(%hall, %day, %prefix, "No numbers left to lease.");
-                continue;
-            }
-            let last = floor - 1;
-            tx.execute(
-                "UPDATE number_counters SET lease_floor = ?4 WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
-                params![hall, day, prefix, first],
-            )?;
-            tx.execute(
-                "INSERT INTO number_leases (hall, day, prefix, first, last, device, leased_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![hall, day, prefix, first, last, device, now],
-            )?;
-            out.push(NumberLease {
-                day: day.clone(),
-                prefix: prefix.clone(),
-                first,
-                last,
-            });
+        // What was not leased, told once the transaction is over (it may be tried again).
+        enum Skipped<'a> {
+            Capped(&'a str, &'a str),
+            Exhausted(&'a str, &'a str),
         }
-        tx.commit()?;
+        let (out, skipped) = self.transaction(|tx| {
+            counters_in_turn(tx)?;
+            let mut out = Vec::new();
+            let mut skipped = Vec::new();
+            for (day, prefix) in wants {
+                let held: u32 = tx.query_row(
+                    "SELECT COUNT(*) FROM number_leases WHERE hall = ?1 AND day = ?2 AND prefix = ?3 AND device = ?4",
+                    params![hall, day, prefix, device],
+                    |r| r.get(0),
+                )?;
+                if held >= cap {
+                    skipped.push(Skipped::Capped(day, prefix));
+                    continue;
+                }
+                let (next, floor) = counter(tx, hall, day, prefix)?;
+                let first = floor.saturating_sub(size);
+                if first <= next || first == 0 {
+                    skipped.push(Skipped::Exhausted(day, prefix));
+                    continue;
+                }
+                let last = floor - 1;
+                tx.execute(
+                    "UPDATE number_counters SET lease_floor = ?4 WHERE hall = ?1 AND day = ?2 AND prefix = ?3",
+                    params![hall, day, prefix, first],
+                )?;
+                tx.execute(
+                    "INSERT INTO number_leases (hall, day, prefix, first, last, device, leased_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![hall, day, prefix, first, last, device, now],
+                )?;
+                out.push(NumberLease {
+                    day: day.clone(),
+                    prefix: prefix.clone(),
+                    first,
+                    last,
+                });
+            }
+            Ok((out, skipped))
+        })?;
+        for s in skipped {
+            match s {
+                Skipped::Capped(day, prefix) => {
+                    tracing::warn!(%hall, %device, %day, %prefix, "A terminal holding its day's cap of blocks asked for more.")
+                }
+                Skipped::Exhausted(day, prefix) => {
+                    tracing::warn!(%hall, %day, %prefix, "No numbers left to lease.")
+                }
+            }
+        }
         Ok(out)
     }
 
     fn people_ahead(&self, hall: &str, day: &str, queue: &str, t: &Ticket) -> Result<u32> {
-        let n: i64 = self.conn().query_row(
+        self.query_row(
             &format!(
                 "SELECT COUNT(*) FROM tickets WHERE hall = ?1 AND day = ?2 AND queue = ?3 AND state = 'waiting'
                  AND id != ?6 AND ({RANK} < ?4 OR ({RANK} = ?4 AND (issued_at, id) < (?5, ?6)))"
             ),
             params![hall, day, queue, rank(t.priority), t.issued_at, t.id],
             |r| r.get(0),
-        )?;
-        Ok(n as u32)
+        )
     }
 
     fn waiting_counts(&self, hall: &str, day: &str) -> Result<Vec<(String, u32)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        self.query_map(
             "SELECT queue, COUNT(*) FROM tickets WHERE hall = ?1 AND day = ?2 AND state = 'waiting' GROUP BY queue",
-        )?;
-        let rows = stmt
-            .query_map(params![hall, day], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+            params![hall, day],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     fn current_calls(&self, hall: &str, day: &str, limit: usize) -> Result<Vec<WindowCall>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS}, called_at FROM tickets WHERE hall = ?1 AND day = ?2
-             AND state IN ('called', 'serving') ORDER BY called_at DESC, id DESC LIMIT ?3"
-        ))?;
-        let rows = stmt
-            .query_map(params![hall, day, limit as i64], |r| {
-                Ok((Ticket::from_row(r)?, r.get::<_, String>(15)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = self.query_map(
+            &format!(
+                "SELECT {COLUMNS}, called_at FROM tickets WHERE hall = ?1 AND day = ?2
+                 AND state IN ('called', 'serving') ORDER BY called_at DESC NULLS LAST, id DESC LIMIT ?3"
+            ),
+            params![hall, day, limit as i64],
+            |r| Ok((Ticket::from_row(r)?, r.get::<String>(15)?)),
+        )?;
         Ok(rows.iter().filter_map(|(t, at)| t.call(at)).collect())
     }
 
     fn service_minutes(&self, hall: &str, queue: &str, recent: u32) -> Result<Option<f64>> {
-        Ok(self.conn().query_row(
-            "SELECT AVG((julianday(finished_at) - julianday(COALESCE(serving_at, called_at))) * 1440.0), COUNT(*)
-             FROM (SELECT serving_at, called_at, finished_at FROM tickets
-                   WHERE hall = ?1 AND queue = ?2 AND state = 'done' AND called_at IS NOT NULL
-                   ORDER BY id DESC LIMIT ?3)",
-            params![hall, queue, recent],
-            |r| {
-                let n: i64 = r.get(1)?;
-                Ok(if n >= 3 { r.get::<_, Option<f64>>(0)? } else { None })
-            },
-        )?
-        .filter(|m| *m > 0.0))
+        Ok(self
+            .query_row(
+                &format!(
+                    "SELECT AVG({}), COUNT(*)
+                     FROM (SELECT serving_at, called_at, finished_at FROM tickets
+                           WHERE hall = ?1 AND queue = ?2 AND state = 'done' AND called_at IS NOT NULL
+                           ORDER BY id DESC LIMIT ?3) AS recent",
+                    self.dialect()
+                        .minutes_between("COALESCE(serving_at, called_at)", "finished_at")
+                ),
+                params![hall, queue, recent],
+                |r| {
+                    let n: i64 = r.get(1)?;
+                    Ok(if n >= 3 {
+                        r.get::<Option<f64>>(0)?
+                    } else {
+                        None
+                    })
+                },
+            )?
+            .filter(|m| *m > 0.0))
     }
 
     fn act(
@@ -452,110 +480,105 @@ impl QueueStore for Database {
         now: &str,
         actor: &str,
     ) -> Result<Option<Ticket>> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let current = at_window_in(&tx, hall, day, window)?;
-        let nothing = || conflict(format!("{window} 号窗口现在没有叫到的号"));
-        let set = |t: &Ticket, state: &str, column: &str| -> Result<()> {
-            tx.execute(
-                &format!("UPDATE tickets SET state = ?1, {column} = ?2 WHERE id = ?3"),
-                params![state, now, t.id],
-            )?;
-            log(&tx, t.id, now, state, Some(window), actor)
-        };
-        let touched = match act {
-            Act::CallNext => {
-                if let Some(t) = &current {
-                    set(t, "done", "finished_at")?;
-                }
-                let marks = vec!["?"; serves.len()].join(",");
-                let next: Option<i64> = tx
-                    .query_row(
-                        &format!(
-                            "SELECT id FROM tickets WHERE hall = ? AND day = ? AND state = 'waiting'
-                             AND queue IN ({marks}) AND (only_window IS NULL OR only_window = ?)
-                             ORDER BY {ORDER} LIMIT 1"
-                        ),
-                        rusqlite::params_from_iter(
-                            [hall.to_owned(), day.to_owned()]
-                                .into_iter()
-                                .chain(serves.iter().cloned())
-                                .chain([window.to_string()]),
-                        ),
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                match next {
-                    Some(id) => {
-                        tx.execute(
-                            "UPDATE tickets SET state = 'called', window = ?1, called_at = ?2 WHERE id = ?3",
-                            params![window, now, id],
-                        )?;
-                        log(&tx, id, now, "called", Some(window), actor)?;
-                        Some(id)
+        let serves = serde_json::json!(serves).to_string();
+        self.transaction(|tx| {
+            let current = at_window_in(tx, hall, day, window)?;
+            let nothing = || conflict(format!("{window} 号窗口现在没有叫到的号"));
+            let set = |t: &Ticket, state: &str, column: &str| -> Result<()> {
+                tx.execute(
+                    &format!("UPDATE tickets SET state = ?1, {column} = ?2 WHERE id = ?3"),
+                    params![state, now, t.id],
+                )?;
+                log(tx, t.id, now, state, Some(window), actor)
+            };
+            let touched = match act {
+                Act::CallNext => {
+                    if let Some(t) = &current {
+                        set(t, "done", "finished_at")?;
                     }
-                    None => None,
+                    let next: Option<i64> = tx
+                        .query_row(
+                            &format!(
+                                "SELECT id FROM tickets WHERE hall = ?1 AND day = ?2 AND state = 'waiting'
+                                 AND queue IN ({}) AND (only_window IS NULL OR only_window = ?4)
+                                 ORDER BY {ORDER} LIMIT 1",
+                                tx.dialect().json_strings("?3")
+                            ),
+                            params![hall, day, serves, window],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    match next {
+                        Some(id) => {
+                            tx.execute(
+                                "UPDATE tickets SET state = 'called', \"window\" = ?1, called_at = ?2 WHERE id = ?3",
+                                params![window, now, id],
+                            )?;
+                            log(tx, id, now, "called", Some(window), actor)?;
+                            Some(id)
+                        }
+                        None => None,
+                    }
                 }
-            }
-            Act::Recall => {
-                let t = current.ok_or_else(nothing)?;
-                if t.state != TicketState::Called {
-                    return Err(conflict(format!("{} 已在办理中，不用重呼", t.number)));
+                Act::Recall => {
+                    let t = current.ok_or_else(nothing)?;
+                    if t.state != TicketState::Called {
+                        return Err(conflict(format!("{} 已在办理中，不用重呼", t.number)));
+                    }
+                    tx.execute(
+                        "UPDATE tickets SET recalls = recalls + 1, called_at = ?1 WHERE id = ?2",
+                        params![now, t.id],
+                    )?;
+                    log(tx, t.id, now, "recalled", Some(window), actor)?;
+                    Some(t.id)
                 }
-                tx.execute(
-                    "UPDATE tickets SET recalls = recalls + 1, called_at = ?1 WHERE id = ?2",
-                    params![now, t.id],
-                )?;
-                log(&tx, t.id, now, "recalled", Some(window), actor)?;
-                Some(t.id)
-            }
-            Act::Serve => {
-                let t = current.ok_or_else(nothing)?;
-                if t.state == TicketState::Called {
-                    set(&t, "serving", "serving_at")?;
+                Act::Serve => {
+                    let t = current.ok_or_else(nothing)?;
+                    if t.state == TicketState::Called {
+                        set(&t, "serving", "serving_at")?;
+                    }
+                    Some(t.id)
                 }
-                Some(t.id)
-            }
-            Act::Finish => {
-                let t = current.ok_or_else(nothing)?;
-                set(&t, "done", "finished_at")?;
-                Some(t.id)
-            }
-            Act::NoShow => {
-                let t = current.ok_or_else(nothing)?;
-                if t.state != TicketState::Called {
-                    return Err(conflict(format!("{} 已在办理中，不能记过号", t.number)));
+                Act::Finish => {
+                    let t = current.ok_or_else(nothing)?;
+                    set(&t, "done", "finished_at")?;
+                    Some(t.id)
                 }
-                set(&t, "no_show", "finished_at")?;
-                Some(t.id)
-            }
-            Act::Transfer {
-                queue,
-                business,
-                window: to,
-            } => {
-                let t = current.ok_or_else(nothing)?;
-                set(&t, "transferred", "finished_at")?;
-                tx.execute(
-                    "INSERT INTO tickets (hall, day, prefix, seq, hop, number, queue, business, priority,
-                                          state, issued_at, device, offline, appointment_id, only_window)
-                     SELECT hall, day, prefix, seq, hop + 1, number, ?2, ?3, priority, 'waiting',
-                            issued_at, device, offline, NULL, ?4
-                     FROM tickets WHERE id = ?1",
-                    params![t.id, queue, business, to],
-                )?;
-                let id = tx.last_insert_rowid();
-                log(&tx, id, now, "waiting", to, actor)?;
-                Some(id)
-            }
-        };
-        let out = touched.map(|id| ticket_by_id(&tx, id)).transpose()?;
-        tx.commit()?;
-        Ok(out)
+                Act::NoShow => {
+                    let t = current.ok_or_else(nothing)?;
+                    if t.state != TicketState::Called {
+                        return Err(conflict(format!("{} 已在办理中，不能记过号", t.number)));
+                    }
+                    set(&t, "no_show", "finished_at")?;
+                    Some(t.id)
+                }
+                Act::Transfer {
+                    queue,
+                    business,
+                    window: to,
+                } => {
+                    let t = current.ok_or_else(nothing)?;
+                    set(&t, "transferred", "finished_at")?;
+                    let id: i64 = tx.query_row(
+                        "INSERT INTO tickets (hall, day, prefix, seq, hop, number, queue, business, priority,
+                                              state, issued_at, device, offline, appointment_id, only_window)
+                         SELECT hall, day, prefix, seq, hop + 1, number, ?2, ?3, priority, 'waiting',
+                                issued_at, device, offline, NULL, ?4
+                         FROM tickets WHERE id = ?1
+                         RETURNING id",
+                        params![t.id, queue, business, to],
+                        |r| r.get(0),
+                    )?;
+                    log(tx, id, now, "waiting", to, actor)?;
+                    Some(id)
+                }
+            };
+            touched.map(|id| ticket_by_id(tx, id)).transpose()
+        })
     }
 
     fn at_window(&self, hall: &str, day: &str, window: u32) -> Result<Option<Ticket>> {
-        at_window_in(&self.conn(), hall, day, window)
+        at_window_in(self, hall, day, window)
     }
 
     fn waiting(
@@ -565,40 +588,29 @@ impl QueueStore for Database {
         queues: &[String],
         limit: usize,
     ) -> Result<Vec<Ticket>> {
-        let conn = self.conn();
-        let marks = vec!["?"; queues.len()].join(",");
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM tickets WHERE hall = ? AND day = ? AND state = 'waiting'
-             AND queue IN ({marks}) ORDER BY {ORDER} LIMIT {limit}"
-        ))?;
-        let rows = stmt
-            .query_map(
-                rusqlite::params_from_iter(
-                    [hall.to_owned(), day.to_owned()]
-                        .into_iter()
-                        .chain(queues.iter().cloned()),
-                ),
-                Ticket::from_row,
-            )?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        self.query_map(
+            &format!(
+                "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND state = 'waiting'
+                 AND queue IN ({}) ORDER BY {ORDER} LIMIT {limit}",
+                self.dialect().json_strings("?3")
+            ),
+            params![hall, day, serde_json::json!(queues).to_string()],
+            Ticket::from_row,
+        )
     }
 
     fn ticket(&self, hall: &str, day: &str, number: &str) -> Result<Option<Ticket>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND number = ?3
-                     ORDER BY hop DESC LIMIT 1"
-                ),
-                params![hall, day, number],
-                Ticket::from_row,
-            )
-            .optional()?)
+        self.query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM tickets WHERE hall = ?1 AND day = ?2 AND number = ?3
+                 ORDER BY hop DESC LIMIT 1"
+            ),
+            params![hall, day, number],
+            Ticket::from_row,
+        )
+        .optional()
     }
 }
-
 fn rank(p: Priority) -> i64 {
     match p {
         Priority::Appointment => 0,
@@ -611,7 +623,7 @@ fn rank(p: Priority) -> i64 {
 /// number is not in a block leased to `device` (it is then refused and logged). `now`: the
 /// local stamp it arrived at (a ticket it replaces is cancelled then).
 pub fn apply_offline_ticket(
-    tx: &Transaction,
+    tx: &impl Exec,
     device: &str,
     t: &OfflineTicket,
     now: &str,
@@ -658,38 +670,36 @@ pub fn apply_offline_ticket(
     let conflict = first
         .as_ref()
         .map(|(_, other)| format!("同一预约重复签到，另一张为 {other}"));
-    let inserted = tx.execute(
-        "INSERT OR IGNORE INTO tickets (hall, day, prefix, seq, number, queue, business, priority,
-                                        state, issued_at, device, offline, appointment_id, conflict)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, 1, ?10, ?11)",
-        params![
-            t.hall,
-            t.day,
-            t.prefix,
-            t.seq,
-            t.number,
-            t.business,
-            t.priority,
-            t.issued_at,
-            device,
-            if first.is_some() {
-                None
-            } else {
-                t.appointment_id.as_deref()
-            },
-            conflict
-        ],
-    )?;
-    if inserted == 1 {
+    let inserted: Option<i64> = tx
+        .query_row(
+            "INSERT INTO tickets (hall, day, prefix, seq, number, queue, business, priority,
+                                  state, issued_at, device, offline, appointment_id, conflict)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?3, ?6, ?7, 'waiting', ?8, ?9, 1, ?10, ?11)
+             ON CONFLICT DO NOTHING
+             RETURNING id",
+            params![
+                t.hall,
+                t.day,
+                t.prefix,
+                t.seq,
+                t.number,
+                t.business,
+                t.priority,
+                t.issued_at,
+                device,
+                if first.is_some() {
+                    None
+                } else {
+                    t.appointment_id.as_deref()
+                },
+                conflict
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = inserted {
         // Issued when the citizen took it, not when the terminal could send it.
-        log(
-            tx,
-            tx.last_insert_rowid(),
-            &t.issued_at,
-            "waiting",
-            None,
-            device,
-        )?;
+        log(tx, id, &t.issued_at, "waiting", None, device)?;
         match (&first, &t.appointment_id) {
             (Some((other, _)), _) => {
                 tx.execute(
@@ -708,6 +718,7 @@ pub fn apply_offline_ticket(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::testing::databases;
     use std::sync::Arc;
 
     fn new<'a>(
@@ -731,9 +742,233 @@ mod tests {
 
     #[test]
     fn concurrent_numbers_are_unique_and_gapless_and_leases_never_meet_them() {
-        let db = Arc::new(Database::open_in_memory().unwrap());
-        let leased = db
-            .lease_blocks(
+        for db in databases() {
+            let db = Arc::new(db);
+            let leased = db
+                .lease_blocks(
+                    "h",
+                    "t2",
+                    &[("2026-11-23".into(), "E".into())],
+                    20,
+                    10,
+                    "now",
+                )
+                .unwrap();
+            assert_eq!(
+                leased,
+                vec![NumberLease {
+                    day: "2026-11-23".into(),
+                    prefix: "E".into(),
+                    first: 980,
+                    last: 999
+                }]
+            );
+            let threads: Vec<_> = (0..8)
+                .map(|t| {
+                    let db = db.clone();
+                    std::thread::spawn(move || {
+                        (0..25)
+                            .map(|i| {
+                                let r = format!("r{t}-{i}");
+                                db.issue_ticket(&new(
+                                    "E",
+                                    Priority::Normal,
+                                    "2026-11-23 09:00:00",
+                                    &r,
+                                ))
+                                .unwrap()
+                                .number
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let mut all: Vec<String> = threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .collect();
+            all.sort();
+            let expected: Vec<String> = (1..=200).map(|n| format!("E{n:03}")).collect();
+            assert_eq!(all, expected);
+            // A retried request gets its ticket again.
+            let again = db
+                .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "r0-0"))
+                .unwrap();
+            assert!(
+                again.number.as_str() <= "E200",
+                "the same ticket, not a new one"
+            );
+            let fresh = db
+                .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "new"))
+                .unwrap();
+            assert_eq!(fresh.number, "E201", "the retry drew no number");
+            let next = db
+                .lease_blocks(
+                    "h",
+                    "t3",
+                    &[("2026-11-23".into(), "E".into())],
+                    20,
+                    10,
+                    "now",
+                )
+                .unwrap();
+            assert_eq!((next[0].first, next[0].last), (960, 979));
+        }
+    }
+
+    #[test]
+    fn windows_call_in_priority_and_issue_order_and_tickets_move_through_their_states() {
+        for db in databases() {
+            let day = "2026-11-23";
+            let serves = vec!["E".to_owned()];
+            db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "a"))
+                .unwrap();
+            // t2's online request "b" whose answer it lost; "a" is t1's.
+            db.issue_ticket(&NewTicket {
+                device: "t2",
+                ..new("E", Priority::Normal, "2026-11-23 09:05:00", "b")
+            })
+            .unwrap();
+            // An offline ticket taken at 09:02 at a terminal that leased 980–999.
+            db.lease_blocks("h", "t2", &[(day.into(), "E".into())], 20, 10, "now")
+                .unwrap();
+            let offline = OfflineTicket {
+                hall: "h".into(),
+                day: day.into(),
+                prefix: "E".into(),
+                seq: 980,
+                number: "E980".into(),
+                business: "公积金".into(),
+                priority: "normal".into(),
+                issued_at: "2026-11-23 09:02:00".into(),
+                appointment_id: None,
+                replaces: Some("b".into()),
+            };
+            db.transaction(|tx| {
+                assert!(
+                    apply_offline_ticket(tx, "t2", &offline, "2026-11-23 10:00:00.000").unwrap()
+                );
+                let outside = OfflineTicket {
+                    seq: 5,
+                    number: "E005".into(),
+                    ..offline.clone()
+                };
+                assert!(
+                    !apply_offline_ticket(tx, "t2", &outside, "2026-11-23 10:00:00.000").unwrap(),
+                    "not in a lease"
+                );
+                assert!(
+                    !apply_offline_ticket(tx, "t9", &offline, "2026-11-23 10:00:00.000").unwrap(),
+                    "not this device's lease"
+                );
+                // t2 cannot cancel t1's ticket through `replaces`.
+                let foreign = OfflineTicket {
+                    seq: 981,
+                    number: "E981".into(),
+                    issued_at: "2026-11-23 09:30:00".into(),
+                    replaces: Some("a".into()),
+                    ..offline.clone()
+                };
+                assert!(
+                    apply_offline_ticket(tx, "t2", &foreign, "2026-11-23 10:00:00.000").unwrap()
+                );
+                Ok(())
+            })
+            .unwrap();
+            let order: Vec<String> = db
+                .waiting("h", day, &serves, 10)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.number)
+                .collect();
+            assert_eq!(
+                order,
+                ["E001", "E980", "E981"],
+                "E002 was replaced by the offline ticket, E001 was not; issue order"
+            );
+            db.issue_ticket(&new("E", Priority::Elder, "2026-11-23 09:10:00", "c"))
+                .unwrap();
+
+            let call = |a: Act| {
+                db.act("h", day, 3, &serves, a, "2026-11-23 09:20:00", "staff")
+                    .unwrap()
+            };
+            assert_eq!(call(Act::CallNext).unwrap().number, "E003", "elders first");
+            let recalled = call(Act::Recall).unwrap();
+            assert_eq!(
+                (
+                    recalled.recalls,
+                    recalled.call("2026-11-23 09:21:00").unwrap().recall
+                ),
+                (1, true)
+            );
+            assert_eq!(call(Act::NoShow).unwrap().state, TicketState::NoShow);
+            assert!(matches!(
+                db.act("h", day, 3, &serves, Act::Finish, "x", "s"),
+                Err(StorageError::Conflict(_))
+            ));
+            assert_eq!(call(Act::CallNext).unwrap().number, "E001");
+            assert_eq!(call(Act::Serve).unwrap().state, TicketState::Serving);
+            let moved = call(Act::Transfer {
+                queue: "F",
+                business: "不动产登记",
+                window: Some(7),
+            })
+            .unwrap();
+            assert_eq!(
+                (moved.number.as_str(), moved.queue.as_str(), moved.hop),
+                ("E001", "F", 1)
+            );
+            assert_eq!(
+                db.ticket("h", day, "E001").unwrap().unwrap().state,
+                TicketState::Waiting
+            );
+            let f = vec!["F".to_owned()];
+            assert!(
+                db.act("h", day, 8, &f, Act::CallNext, "x", "s")
+                    .unwrap()
+                    .is_none(),
+                "only window 7"
+            );
+            assert_eq!(
+                db.act("h", day, 7, &f, Act::CallNext, "x", "s")
+                    .unwrap()
+                    .unwrap()
+                    .number,
+                "E001"
+            );
+            assert_eq!(call(Act::CallNext).unwrap().number, "E980");
+            assert_eq!(db.current_calls("h", day, 12).unwrap().len(), 2);
+        }
+    }
+
+    #[test]
+    fn an_offline_check_in_marks_the_appointment_like_an_online_one() {
+        use crate::appointments::Sealer;
+        use crate::storage::{AppointmentStore, NewAppointment};
+        for db in databases() {
+            let sealer = Sealer::from_key(&[3; 32]);
+            let claims = menpai_model::appointment::AppointmentClaims {
+                id: "ap-1".into(),
+                hall: "h".into(),
+                item: "P43".into(),
+                item_name: "公积金提取".into(),
+                prefix: "E".into(),
+                date: "2026-11-23".into(),
+                start: "10:00".into(),
+                end: "10:30".into(),
+                holder: "张*明".into(),
+            };
+            db.book(&NewAppointment {
+                claims,
+                name_enc: sealer.seal("张小明"),
+                phone_enc: sealer.seal("13800000001"),
+                phone_hash: sealer.phone_hash("13800000001"),
+                booked_at: "2026-11-20 09:00:00".into(),
+                capacity: 4,
+            })
+            .unwrap();
+            db.lease_blocks(
                 "h",
                 "t2",
                 &[("2026-11-23".into(), "E".into())],
@@ -742,247 +977,36 @@ mod tests {
                 "now",
             )
             .unwrap();
-        assert_eq!(
-            leased,
-            vec![NumberLease {
+            let offline = OfflineTicket {
+                hall: "h".into(),
                 day: "2026-11-23".into(),
                 prefix: "E".into(),
-                first: 980,
-                last: 999
-            }]
-        );
-        let threads: Vec<_> = (0..8)
-            .map(|t| {
-                let db = db.clone();
-                std::thread::spawn(move || {
-                    (0..25)
-                        .map(|i| {
-                            let r = format!("r{t}-{i}");
-                            db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", &r))
-                                .unwrap()
-                                .number
-                        })
-                        .collect::<Vec<_>>()
-                })
+                seq: 980,
+                number: "E980".into(),
+                business: "公积金".into(),
+                priority: "appointment".into(),
+                issued_at: "2026-11-23 10:01:00.000".into(),
+                appointment_id: Some("ap-1".into()),
+                replaces: None,
+            };
+            db.transaction(|tx| {
+                assert!(
+                    apply_offline_ticket(tx, "t2", &offline, "2026-11-23 10:00:00.000").unwrap()
+                );
+                Ok(())
             })
-            .collect();
-        let mut all: Vec<String> = threads
-            .into_iter()
-            .flat_map(|t| t.join().unwrap())
-            .collect();
-        all.sort();
-        let expected: Vec<String> = (1..=200).map(|n| format!("E{n:03}")).collect();
-        assert_eq!(all, expected);
-        // A retried request gets its ticket again.
-        let again = db
-            .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "r0-0"))
             .unwrap();
-        assert!(
-            again.number.as_str() <= "E200",
-            "the same ticket, not a new one"
-        );
-        let fresh = db
-            .issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "new"))
-            .unwrap();
-        assert_eq!(fresh.number, "E201", "the retry drew no number");
-        let next = db
-            .lease_blocks(
-                "h",
-                "t3",
-                &[("2026-11-23".into(), "E".into())],
-                20,
-                10,
-                "now",
-            )
-            .unwrap();
-        assert_eq!((next[0].first, next[0].last), (960, 979));
-    }
-
-    #[test]
-    fn windows_call_in_priority_and_issue_order_and_tickets_move_through_their_states() {
-        let db = Database::open_in_memory().unwrap();
-        let day = "2026-11-23";
-        let serves = vec!["E".to_owned()];
-        db.issue_ticket(&new("E", Priority::Normal, "2026-11-23 09:00:00", "a"))
-            .unwrap();
-        // t2's online request "b" whose answer it lost; "a" is t1's.
-        db.issue_ticket(&NewTicket {
-            device: "t2",
-            ..new("E", Priority::Normal, "2026-11-23 09:05:00", "b")
-        })
-        .unwrap();
-        // An offline ticket taken at 09:02 at a terminal that leased 980–999.
-        db.lease_blocks("h", "t2", &[(day.into(), "E".into())], 20, 10, "now")
-            .unwrap();
-        let offline = OfflineTicket {
-            hall: "h".into(),
-            day: day.into(),
-            prefix: "E".into(),
-            seq: 980,
-            number: "E980".into(),
-            business: "公积金".into(),
-            priority: "normal".into(),
-            issued_at: "2026-11-23 09:02:00".into(),
-            appointment_id: None,
-            replaces: Some("b".into()),
-        };
-        {
-            let mut conn = db.conn();
-            let tx = conn.transaction().unwrap();
-            assert!(apply_offline_ticket(&tx, "t2", &offline, "2026-11-23 10:00:00.000").unwrap());
-            let outside = OfflineTicket {
-                seq: 5,
-                number: "E005".into(),
-                ..offline.clone()
+            let a = db.appointment("ap-1").unwrap().unwrap();
+            assert_eq!(a.ticket.as_deref(), Some("E980"));
+            assert_eq!(a.checked_in_at.as_deref(), Some("2026-11-23 10:01:00.000"));
+            let again = NewTicket {
+                appointment_id: Some("ap-1"),
+                ..new("E", Priority::Appointment, "2026-11-23 10:05:00", "r-again")
             };
             assert!(
-                !apply_offline_ticket(&tx, "t2", &outside, "2026-11-23 10:00:00.000").unwrap(),
-                "not in a lease"
+                matches!(db.issue_ticket(&again), Err(StorageError::Conflict(m)) if m.contains("E980")),
+                "checked in offline: refused online"
             );
-            assert!(
-                !apply_offline_ticket(&tx, "t9", &offline, "2026-11-23 10:00:00.000").unwrap(),
-                "not this device's lease"
-            );
-            // t2 cannot cancel t1's ticket through `replaces`.
-            let foreign = OfflineTicket {
-                seq: 981,
-                number: "E981".into(),
-                issued_at: "2026-11-23 09:30:00".into(),
-                replaces: Some("a".into()),
-                ..offline.clone()
-            };
-            assert!(apply_offline_ticket(&tx, "t2", &foreign, "2026-11-23 10:00:00.000").unwrap());
-            tx.commit().unwrap();
         }
-        let order: Vec<String> = db
-            .waiting("h", day, &serves, 10)
-            .unwrap()
-            .into_iter()
-            .map(|t| t.number)
-            .collect();
-        assert_eq!(
-            order,
-            ["E001", "E980", "E981"],
-            "E002 was replaced by the offline ticket, E001 was not; issue order"
-        );
-        db.issue_ticket(&new("E", Priority::Elder, "2026-11-23 09:10:00", "c"))
-            .unwrap();
-
-        let call = |a: Act| {
-            db.act("h", day, 3, &serves, a, "2026-11-23 09:20:00", "staff")
-                .unwrap()
-        };
-        assert_eq!(call(Act::CallNext).unwrap().number, "E003", "elders first");
-        let recalled = call(Act::Recall).unwrap();
-        assert_eq!(
-            (
-                recalled.recalls,
-                recalled.call("2026-11-23 09:21:00").unwrap().recall
-            ),
-            (1, true)
-        );
-        assert_eq!(call(Act::NoShow).unwrap().state, TicketState::NoShow);
-        assert!(matches!(
-            db.act("h", day, 3, &serves, Act::Finish, "x", "s"),
-            Err(StorageError::Conflict(_))
-        ));
-        assert_eq!(call(Act::CallNext).unwrap().number, "E001");
-        assert_eq!(call(Act::Serve).unwrap().state, TicketState::Serving);
-        let moved = call(Act::Transfer {
-            queue: "F",
-            business: "不动产登记",
-            window: Some(7),
-        })
-        .unwrap();
-        assert_eq!(
-            (moved.number.as_str(), moved.queue.as_str(), moved.hop),
-            ("E001", "F", 1)
-        );
-        assert_eq!(
-            db.ticket("h", day, "E001").unwrap().unwrap().state,
-            TicketState::Waiting
-        );
-        let f = vec!["F".to_owned()];
-        assert!(
-            db.act("h", day, 8, &f, Act::CallNext, "x", "s")
-                .unwrap()
-                .is_none(),
-            "only window 7"
-        );
-        assert_eq!(
-            db.act("h", day, 7, &f, Act::CallNext, "x", "s")
-                .unwrap()
-                .unwrap()
-                .number,
-            "E001"
-        );
-        assert_eq!(call(Act::CallNext).unwrap().number, "E980");
-        assert_eq!(db.current_calls("h", day, 12).unwrap().len(), 2);
-    }
-
-    #[test]
-    fn an_offline_check_in_marks_the_appointment_like_an_online_one() {
-        use crate::appointments::Sealer;
-        use crate::storage::{AppointmentStore, NewAppointment};
-        let db = Database::open_in_memory().unwrap();
-        let sealer = Sealer::from_key(&[3; 32]);
-        let claims = menpai_model::appointment::AppointmentClaims {
-            id: "ap-1".into(),
-            hall: "h".into(),
-            item: "P43".into(),
-            item_name: "公积金提取".into(),
-            prefix: "E".into(),
-            date: "2026-11-23".into(),
-            start: "10:00".into(),
-            end: "10:30".into(),
-            holder: "张*明".into(),
-        };
-        db.book(&NewAppointment {
-            claims,
-            name_enc: sealer.seal("张小明"),
-            phone_enc: sealer.seal("13800000001"),
-            phone_hash: sealer.phone_hash("13800000001"),
-            booked_at: "2026-11-20 09:00:00".into(),
-            capacity: 4,
-        })
-        .unwrap();
-        db.lease_blocks(
-            "h",
-            "t2",
-            &[("2026-11-23".into(), "E".into())],
-            20,
-            10,
-            "now",
-        )
-        .unwrap();
-        let offline = OfflineTicket {
-            hall: "h".into(),
-            day: "2026-11-23".into(),
-            prefix: "E".into(),
-            seq: 980,
-            number: "E980".into(),
-            business: "公积金".into(),
-            priority: "appointment".into(),
-            issued_at: "2026-11-23 10:01:00.000".into(),
-            appointment_id: Some("ap-1".into()),
-            replaces: None,
-        };
-        {
-            let mut conn = db.conn();
-            let tx = conn.transaction().unwrap();
-            assert!(apply_offline_ticket(&tx, "t2", &offline, "2026-11-23 10:00:00.000").unwrap());
-            tx.commit().unwrap();
-        }
-        let a = db.appointment("ap-1").unwrap().unwrap();
-        assert_eq!(a.ticket.as_deref(), Some("E980"));
-        assert_eq!(a.checked_in_at.as_deref(), Some("2026-11-23 10:01:00.000"));
-        let again = NewTicket {
-            appointment_id: Some("ap-1"),
-            ..new("E", Priority::Appointment, "2026-11-23 10:05:00", "r-again")
-        };
-        assert!(
-            matches!(db.issue_ticket(&again), Err(StorageError::Conflict(m)) if m.contains("E980")),
-            "checked in offline: refused online"
-        );
     }
 }
