@@ -1009,4 +1009,49 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn people_ahead_counts_and_service_minutes_read_alike_on_both_engines() {
+        for db in databases() {
+            let day = "2026-11-23";
+            let serves = vec!["E".to_owned()];
+            let times = [
+                "2026-11-23 09:00:00",
+                "2026-11-23 09:01:00",
+                "2026-11-23 09:02:00",
+                "2026-11-23 09:03:00",
+            ];
+            for (at, r) in times.iter().zip(["a", "b", "c", "d"]) {
+                db.issue_ticket(&new("E", Priority::Normal, at, r)).unwrap();
+            }
+            db.issue_ticket(&new("E", Priority::Elder, "2026-11-23 09:10:00", "e"))
+                .unwrap();
+            let last = db.ticket("h", day, "E004").unwrap().unwrap();
+            assert_eq!(db.people_ahead("h", day, "E", &last).unwrap(), 4);
+            let elder = db.ticket("h", day, "E005").unwrap().unwrap();
+            assert_eq!(db.people_ahead("h", day, "E", &elder).unwrap(), 0);
+            assert_eq!(db.waiting_counts("h", day).unwrap(), vec![("E".into(), 5)]);
+            let act = |a: Act, now: &str| db.act("h", day, 2, &serves, a, now, "s").unwrap();
+            // 4 minutes from serving, 2 from the call (never marked serving), 6 from serving.
+            act(Act::CallNext, "2026-11-23 10:00:00");
+            act(Act::Serve, "2026-11-23 10:01:00");
+            act(Act::Finish, "2026-11-23 10:05:00");
+            act(Act::CallNext, "2026-11-23 10:06:00");
+            act(Act::Finish, "2026-11-23 10:08:00");
+            assert_eq!(db.service_minutes("h", "E", 10).unwrap(), None, "two");
+            act(Act::CallNext, "2026-11-23 10:10:00");
+            act(Act::Serve, "2026-11-23 10:10:30");
+            assert_eq!(db.at_window("h", day, 2).unwrap().unwrap().number, "E002");
+            act(Act::Finish, "2026-11-23 10:16:30");
+            assert_eq!(db.at_window("h", day, 2).unwrap(), None);
+            let m = db.service_minutes("h", "E", 10).unwrap().unwrap();
+            assert!((m - 4.0).abs() < 1e-6, "{m}");
+            assert_eq!(
+                db.service_minutes("h", "E", 2).unwrap(),
+                None,
+                "the last two"
+            );
+            assert_eq!(db.waiting_counts("h", day).unwrap(), vec![("E".into(), 2)]);
+        }
+    }
 }
