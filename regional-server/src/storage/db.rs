@@ -152,20 +152,6 @@ impl Database {
             Backend::Postgres(db) => db.ping(limit),
         }
     }
-
-    /// The SQLite connection, for what only SQLite does (its online backup); `None` on
-    /// PostgreSQL.
-    pub(crate) fn sqlite(&self) -> Option<std::sync::MutexGuard<'_, rusqlite::Connection>> {
-        match &self.backend {
-            Backend::Sqlite(db) => Some(db.lock()),
-            Backend::Postgres(_) => None,
-        }
-    }
-
-    /// The SQLite connection, while storage files move to `Exec`.
-    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
-        self.sqlite().expect("not yet on PostgreSQL")
-    }
 }
 
 impl Exec for Database {
