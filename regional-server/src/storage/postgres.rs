@@ -36,7 +36,17 @@ const POOL_SIZE: usize = 16;
 #[derive(Debug)]
 pub(super) struct PostgresBackend {
     pool: Pool,
-    runtime: tokio::runtime::Runtime,
+    /// Always there until dropped (then shut down without waiting: the drop may happen on an
+    /// async thread, where waiting is not allowed).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl PostgresBackend {
@@ -67,7 +77,10 @@ impl PostgresBackend {
             .recycle_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|e| StorageError::Pool(e.to_string()))?;
-        let backend = PostgresBackend { pool, runtime };
+        let backend = PostgresBackend {
+            pool,
+            runtime: Some(runtime),
+        };
         backend.migrate()?;
         Ok(backend)
     }
@@ -80,18 +93,27 @@ impl PostgresBackend {
                 .await?;
             let outcome = async {
                 client
-                    .batch_execute("CREATE TABLE IF NOT EXISTS menpai_schema (version BIGINT NOT NULL)")
+                    .batch_execute(
+                        "CREATE TABLE IF NOT EXISTS menpai_schema (version BIGINT NOT NULL)",
+                    )
                     .await?;
                 let done: Option<i64> = client
                     .query_opt("SELECT max(version) FROM menpai_schema", &[])
                     .await?
                     .and_then(|r| r.get(0));
-                for (n, sql) in MIGRATIONS.iter().enumerate().skip(done.unwrap_or(0) as usize) {
+                for (n, sql) in MIGRATIONS
+                    .iter()
+                    .enumerate()
+                    .skip(done.unwrap_or(0) as usize)
+                {
                     client.batch_execute("BEGIN").await?;
                     let step = async {
                         client.batch_execute(sql).await?;
                         client
-                            .execute("INSERT INTO menpai_schema (version) VALUES ($1)", &[&(n as i64 + 1)])
+                            .execute(
+                                "INSERT INTO menpai_schema (version) VALUES ($1)",
+                                &[&(n as i64 + 1)],
+                            )
                             .await
                     };
                     match step.await {
@@ -122,7 +144,7 @@ impl PostgresBackend {
     /// Waits for `fut` on the backend's runtime without stalling the caller's runtime.
     fn wait<F: Future>(&self, fut: F) -> F::Output {
         let block = || {
-            let _inside = self.runtime.enter();
+            let _inside = self.runtime.as_ref().expect("until dropped").enter();
             futures_executor::block_on(fut)
         };
         match Handle::try_current().map(|h| h.runtime_flavor()) {
@@ -189,21 +211,34 @@ impl PostgresBackend {
 /// `host=/run/pg user=menpai dbname=postgres`) and gives its own address.
 pub(super) fn create_database(admin_url: &str, name: &str) -> Result<String> {
     assert!(name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    // On a thread of its own: the caller may be inside a runtime already.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| create_on_own_runtime(admin_url, name))
+            .join()
+            .expect("creating a database does not panic")
+    })?;
+    Ok(format!("{admin_url} dbname={name}"))
+}
+
+fn create_on_own_runtime(admin_url: &str, name: &str) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| StorageError::Pool(e.to_string()))?;
     runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await?;
+        let (client, connection) =
+            tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await?;
         let driver = tokio::spawn(connection);
         client
-            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"))
+            .batch_execute(&format!(
+                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'"
+            ))
             .await?;
         drop(client);
         let _ = driver.await;
         Ok::<_, StorageError>(())
-    })?;
-    Ok(format!("{admin_url} dbname={name}"))
+    })
 }
 
 /// A pooled connection inside a transaction: dropped from the pool, not returned to it, when
@@ -339,7 +374,14 @@ impl ToSql for Value {
 }
 
 fn is_text(ty: &Type) -> bool {
-    [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME, Type::UNKNOWN].contains(ty)
+    [
+        Type::TEXT,
+        Type::VARCHAR,
+        Type::BPCHAR,
+        Type::NAME,
+        Type::UNKNOWN,
+    ]
+    .contains(ty)
 }
 
 impl<'a> FromSql<'a> for Value {
@@ -429,7 +471,10 @@ mod tests {
     fn numerics_read_as_integers_or_reals() {
         // 12345678 = 1234·10000 + 5678; −2.5 = −(2 + 5000/10000).
         let n = |words: &[i16]| -> Vec<u8> { words.iter().flat_map(|w| w.to_be_bytes()).collect() };
-        assert_eq!(numeric(&n(&[2, 1, 0, 0, 1234, 5678])).unwrap(), Value::Int(12_345_678));
+        assert_eq!(
+            numeric(&n(&[2, 1, 0, 0, 1234, 5678])).unwrap(),
+            Value::Int(12_345_678)
+        );
         assert_eq!(
             numeric(&n(&[2, 0, 0x4000, 1, 2, 5000])).unwrap(),
             Value::Real(-2.5)
