@@ -361,6 +361,7 @@ async fn revoke(
     }
     // Its open live stream ends now, not at its next reconnect.
     let _ = server.revoked.send(id.clone());
+    crate::bus::tell(&server, crate::bus::Signal::Revoked { device: id.clone() });
     Ok(Json(json!({ "revoked": id, "at": at })))
 }
 

@@ -615,6 +615,12 @@ pub fn publish_live(
         .send(menpai_model::sync::StreamEvent::Content {
             version: version.clone(),
         });
+    crate::bus::tell(
+        server,
+        crate::bus::Signal::Content {
+            version: version.clone(),
+        },
+    );
     let what = if detail.is_empty() {
         version.clone()
     } else {
@@ -626,6 +632,33 @@ pub fn publish_live(
 }
 
 /// The pack of a published version, read back from its bundle (a rollback republishes it).
+/// Makes the database's latest published version the one this replica serves and its
+/// terminals sync to (another replica published it); nothing when it already is.
+pub fn load_latest(server: &crate::Server) -> Result<(), String> {
+    let Some(latest) = server.storage.latest_version().map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    if server
+        .phone
+        .current()
+        .is_some_and(|c| c.version == latest.version)
+    {
+        return Ok(());
+    }
+    let pack = pack_of(server.storage.as_ref(), &latest)?;
+    server
+        .halls
+        .replace_with(crate::queue::Halls::from_pack(&pack));
+    server.phone.replace(latest.version.clone(), pack);
+    server.fleet.published(&latest.version);
+    let _ = server
+        .stream
+        .send(menpai_model::sync::StreamEvent::Content {
+            version: latest.version,
+        });
+    Ok(())
+}
+
 pub fn pack_of(storage: &dyn Storage, version: &Version) -> Result<ContentPack, String> {
     let manifest: Manifest =
         serde_json::from_slice(&version.manifest).map_err(|e| e.to_string())?;

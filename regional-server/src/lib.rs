@@ -7,6 +7,7 @@ pub mod admin;
 pub mod appointments;
 pub mod backup;
 pub mod booking_codes;
+pub mod bus;
 pub mod ca;
 pub mod cases;
 pub mod clock;
@@ -24,6 +25,7 @@ pub mod phone;
 pub mod queue;
 pub mod ratelimit;
 pub mod ready;
+pub mod replicas;
 pub mod requests;
 pub mod shutdown;
 pub mod sms;
@@ -73,6 +75,8 @@ pub struct Counters {
 pub struct Server {
     pub config: Config,
     pub storage: Arc<dyn Storage>,
+    /// This process among the region's replicas (signals it sent itself are not acted on).
+    pub replica: String,
     pub ca: Ca,
     /// Signs content manifests.
     pub content_key: SigningKey,
@@ -129,6 +133,13 @@ pub fn secret_key(path: &Path) -> anyhow::Result<[u8; 32]> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .with_context(|| format!("{} is not a 32-byte key", path.display()))
+}
+
+/// A random name for this process among the region's replicas.
+fn replica_id() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("the system's random source works");
+    hex::encode(b)
 }
 
 /// Loads a signing key from `path`, or makes one there (mode 0600).
@@ -201,6 +212,7 @@ impl Server {
             public_url,
             config,
             storage,
+            replica: replica_id(),
             ca,
             content_key,
             appointment_key,
@@ -358,6 +370,7 @@ pub async fn serve(
         server.clone(),
         loops.subscribe(),
     ));
+    let listener = tokio::spawn(replicas::listen_loop(server.clone(), loops.subscribe()));
     let serving = async {
         tokio::join!(
             tls::serve(
@@ -386,7 +399,7 @@ pub async fn serve(
         }
     }
     loops.fire();
-    let _ = tokio::join!(flusher, purger, escalator, scheduler);
+    let _ = tokio::join!(flusher, purger, escalator, scheduler, listener);
     tracing::info!("Stopped.");
     Ok(())
 }

@@ -182,6 +182,12 @@ pub(super) fn disable(server: &Server, by: &Operator, name: &str) -> Result<(), 
         .disable_operator(name, &at)
         .map_err(AppError::internal)?;
     server.live.end_operator(target.id);
+    crate::bus::tell(
+        server,
+        crate::bus::Signal::OperatorEnded {
+            operator: target.id,
+        },
+    );
     let _ = server
         .storage
         .audit(&by.name, "operator.disable", name, "ok");
@@ -216,6 +222,12 @@ pub(super) async fn reset(
         .reset_password(name, &hash)
         .map_err(AppError::internal)?;
     server.live.end_operator(target.id);
+    crate::bus::tell(
+        server,
+        crate::bus::Signal::OperatorEnded {
+            operator: target.id,
+        },
+    );
     let _ = server
         .storage
         .audit(&by.name, "operator.reset_password", name, "ok");
@@ -251,6 +263,10 @@ pub(super) async fn change_own(
         .set_password(&op.name, &hash)
         .map_err(AppError::internal)?;
     server.live.end_operator(op.id);
+    crate::bus::tell(
+        server,
+        crate::bus::Signal::OperatorEnded { operator: op.id },
+    );
     let _ = server
         .storage
         .audit(&op.name, "operator.password", &op.name, "ok");

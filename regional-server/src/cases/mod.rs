@@ -55,7 +55,7 @@ pub fn opened(server: &Server, hall: &str, case: i64, opened_at: &str) {
         tracing::error!(case, error = %e, "A case's deadline could not be set.");
     }
     tracing::info!(%hall, case, %deadline, "A poor rating opened a case.");
-    server.live.send(hall, Topic::Case, case.to_string());
+    crate::bus::note(server, hall, Topic::Case, case.to_string());
 }
 
 /// Cases plates' ratings opened (the event store has no calendar): their deadlines fixed and
@@ -229,8 +229,6 @@ pub fn take_step(
         .storage
         .audit_in_hall(&op.name, &action, &case.hall, &detail, "ok");
     tracing::info!(hall = %case.hall, case = case.id, step = step.as_str(), "A case moved on.");
-    server
-        .live
-        .send(&case.hall, Topic::Case, case.id.to_string());
+    crate::bus::note(server, &case.hall, Topic::Case, case.id.to_string());
     Ok(())
 }

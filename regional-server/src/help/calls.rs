@@ -24,8 +24,19 @@ fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Tells the hall's open pages and the calling terminal that `call` changed.
+/// Tells the hall's open pages and the calling terminal that `call` changed, on every replica.
 pub fn publish(server: &Server, call: &HelpCallRecord) {
+    publish_here(server, call);
+    crate::bus::tell(
+        server,
+        crate::bus::Signal::Help {
+            call: call.id.clone(),
+        },
+    );
+}
+
+/// Tells the pages and the terminal connected to this replica.
+pub fn publish_here(server: &Server, call: &HelpCallRecord) {
     server.live.send(&call.hall, Topic::Help, call.id.clone());
     let _ = server.stream.send(StreamEvent::Help {
         update: update_of(call),

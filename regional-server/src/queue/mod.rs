@@ -207,8 +207,20 @@ pub fn view(server: &Server, hall: &HallInfo) -> Result<QueueView, StorageError>
     })
 }
 
-/// Tells the hall's terminals (and staff pages) what changed.
+/// Tells the hall's terminals (and staff pages) what changed, on every replica.
 pub fn broadcast(server: &Server, hall: &HallInfo, call: Option<WindowCall>) {
+    broadcast_here(server, hall, call.clone());
+    crate::bus::tell(
+        server,
+        crate::bus::Signal::Queue {
+            hall: hall.id.clone(),
+            call,
+        },
+    );
+}
+
+/// Tells the terminals and staff pages connected to this replica.
+pub fn broadcast_here(server: &Server, hall: &HallInfo, call: Option<WindowCall>) {
     server
         .live
         .send(&hall.id, crate::live::Topic::Queue, hall.id.clone());

@@ -181,7 +181,7 @@ pub fn submit(server: &Server, s: &Submission) -> Result<Submitted, AppError> {
         })
         .map_err(AppError::internal)?;
     tracing::info!(request = %id, hall = %hall.id, kind = s.kind.as_str(), "A citizen's request came.");
-    server.live.send(&hall.id, Topic::Request, id.clone());
+    crate::bus::note(server, &hall.id, Topic::Request, id.clone());
     Ok(Submitted {
         id,
         token,
@@ -311,7 +311,7 @@ pub fn act(server: &Server, r: &StoredRequest, op: &Operator, act: &Act) -> Resu
     let _ = server
         .storage
         .audit_in_hall(&op.name, &action, &r.hall, &r.id, "ok");
-    server.live.send(&r.hall, Topic::Request, r.id.clone());
+    crate::bus::note(server, &r.hall, Topic::Request, r.id.clone());
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::postgres::{PostgresBackend, Session};
+use super::postgres::{Heard, PostgresBackend, Session};
 use super::sqlite::SqliteBackend;
 use super::value::{Params, Row, Value};
 use super::{Result, StorageError};
@@ -139,6 +139,23 @@ impl Database {
         match &self.backend {
             Backend::Sqlite(db) => db.transaction(|conn| f(&Tx(TxOn::Sqlite(conn)))),
             Backend::Postgres(db) => db.transaction(|session| f(&Tx(TxOn::Postgres(session)))),
+        }
+    }
+
+    /// Tells every replica sharing the database (PostgreSQL NOTIFY on `channel`); nothing to
+    /// do on SQLite, where this process is the only one.
+    pub fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(db) => db.notify(channel, payload),
+        }
+    }
+
+    /// What replicas notify on `channel` (this one's own notes included); `None` on SQLite.
+    pub fn listen(&self, channel: &str) -> Option<tokio::sync::mpsc::Receiver<Heard>> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(db) => Some(db.listen(channel)),
         }
     }
 

@@ -79,19 +79,19 @@ impl DeviceStore for Database {
 
     fn enrollment_token(&self, token_sha256: &str) -> Result<Option<EnrollmentToken>> {
         self.query_row(
-                "SELECT hall, position, expires_at, used_at IS NOT NULL FROM enrollment_tokens
+            "SELECT hall, position, expires_at, used_at IS NOT NULL FROM enrollment_tokens
                  WHERE token_sha256 = ?1",
-                [token_sha256],
-                |r| {
-                    Ok(EnrollmentToken {
-                        hall: r.get(0)?,
-                        position: r.get(1)?,
-                        expires_at: r.get(2)?,
-                        used: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
+            [token_sha256],
+            |r| {
+                Ok(EnrollmentToken {
+                    hall: r.get(0)?,
+                    position: r.get(1)?,
+                    expires_at: r.get(2)?,
+                    used: r.get(3)?,
+                })
+            },
+        )
+        .optional()
     }
 
     fn redeem_enrollment(&self, token_sha256: &str, now: i64, d: &Device) -> Result<bool> {

@@ -31,15 +31,16 @@ pub use appointments::{Appointment, AppointmentStore, NewAppointment};
 pub use booking_codes::{Held, HeldStore};
 pub use cases::CaseStore;
 pub use content::{ContentStore, Version};
+pub use db::{Database, Dialect, Exec, Tx};
 pub use devices::{Device, DeviceStore, EnrollmentToken};
 pub use events::{EventStore, Ingested};
 pub use help::HelpStore;
 pub use monitor::MonitorStore;
 pub use operators::{AuditEntry, Operator, OperatorStore, Role};
+pub use postgres::Heard;
 pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
 pub use ratings::{Rating, RatingStore, RatingSummary};
 pub use requests::RequestStore;
-pub use db::{Database, Dialect, Exec, Tx};
 pub use statistics::StatisticsStore;
 pub use studio::{ChangeSet, ChangeState, ChangedRecord, StudioStore};
 pub use usage::UsageStore;
@@ -102,10 +103,22 @@ pub trait Storage:
 {
     /// Answers when the database does: a trivial query (readiness).
     fn ping(&self) -> Result<()>;
+    /// Tells every replica sharing the database (nothing on a single-process backend).
+    fn notify(&self, channel: &str, payload: &str) -> Result<()>;
+    /// What replicas notify on `channel`; `None` when this process is the only one.
+    fn listen(&self, channel: &str) -> Option<tokio::sync::mpsc::Receiver<Heard>>;
 }
 
 impl Storage for Database {
     fn ping(&self) -> Result<()> {
         Database::ping(self, std::time::Duration::from_secs(2))
+    }
+
+    fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        Database::notify(self, channel, payload)
+    }
+
+    fn listen(&self, channel: &str) -> Option<tokio::sync::mpsc::Receiver<Heard>> {
+        Database::listen(self, channel)
     }
 }

@@ -36,6 +36,8 @@ const POOL_SIZE: usize = 16;
 #[derive(Debug)]
 pub(super) struct PostgresBackend {
     pool: Pool,
+    /// Where the listener connects (a connection of its own, outside the pool).
+    config: tokio_postgres::Config,
     /// Always there until dropped (then shut down without waiting: the drop may happen on an
     /// async thread, where waiting is not allowed).
     runtime: Option<tokio::runtime::Runtime>,
@@ -63,7 +65,7 @@ impl PostgresBackend {
             .build()
             .map_err(|e| StorageError::Pool(format!("runtime: {e}")))?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             tokio_postgres::NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -79,6 +81,7 @@ impl PostgresBackend {
             .map_err(|e| StorageError::Pool(e.to_string()))?;
         let backend = PostgresBackend {
             pool,
+            config,
             runtime: Some(runtime),
         };
         backend.migrate()?;
@@ -194,6 +197,48 @@ impl PostgresBackend {
         }
     }
 
+    /// Sends `payload` to every replica listening on `channel` (PostgreSQL NOTIFY; at most
+    /// 8,000 bytes, delivered when the sending transaction commits).
+    pub(super) fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        if payload.len() >= NOTIFY_LIMIT {
+            return Err(StorageError::Conflict(format!(
+                "a notification of {} bytes is over PostgreSQL's limit",
+                payload.len()
+            )));
+        }
+        self.run(
+            "SELECT pg_notify(?1, ?2)",
+            &[Value::Text(channel.into()), Value::Text(payload.into())],
+        )
+        .map(|_| ())
+    }
+
+    /// Payloads notified on `channel` from now on, by any replica (this one included), through
+    /// a connection of their own that is made again after it breaks. Notifications sent while
+    /// it was broken are lost: `Reconnected` says when that may have happened.
+    pub(super) fn listen(&self, channel: &str) -> tokio::sync::mpsc::Receiver<Heard> {
+        let (tx, rx) = tokio::sync::mpsc::channel(4096);
+        let config = self.config.clone();
+        let channel = channel.to_owned();
+        self.runtime
+            .as_ref()
+            .expect("until dropped")
+            .spawn(async move {
+                let mut first = true;
+                loop {
+                    if let Err(e) = listen_once(&config, &channel, &tx, first).await {
+                        tracing::warn!(error = %e, "The database's notifications were cut; listening again.");
+                    }
+                    if tx.is_closed() {
+                        return;
+                    }
+                    first = false;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            });
+        rx
+    }
+
     /// Answers when the database does, within `limit`.
     pub(super) fn ping(&self, limit: Duration) -> Result<()> {
         self.wait(async {
@@ -205,6 +250,62 @@ impl PostgresBackend {
             .map_err(|_| StorageError::Pool("数据库没有应答".into()))?
         })
     }
+}
+
+/// NOTIFY payloads must be shorter than this.
+const NOTIFY_LIMIT: usize = 8000;
+
+/// What a listener hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// A payload some replica notified.
+    Payload(String),
+    /// Listening again after a cut: anything notified meanwhile was missed.
+    Reconnected,
+}
+
+/// One listening connection, until it breaks or nobody listens any more.
+async fn listen_once(
+    config: &tokio_postgres::Config,
+    channel: &str,
+    tx: &tokio::sync::mpsc::Sender<Heard>,
+    first: bool,
+) -> Result<()> {
+    use futures_util::StreamExt;
+    use tokio_postgres::AsyncMessage;
+
+    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx)).fuse();
+    let quoted = format!("\"{}\"", channel.replace('"', "\"\""));
+    let statement = format!("LISTEN {quoted}");
+    let listening = client.batch_execute(&statement);
+    tokio::pin!(listening);
+    // The LISTEN is answered through the connection, so drive both until it is.
+    loop {
+        tokio::select! {
+            done = &mut listening => { done?; break; }
+            message = messages.next() => match message {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+        }
+    }
+    if !first && tx.send(Heard::Reconnected).await.is_err() {
+        return Ok(());
+    }
+    while let Some(message) = messages.next().await {
+        if let AsyncMessage::Notification(n) = message? {
+            if tx
+                .send(Heard::Payload(n.payload().to_owned()))
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates an empty database `name` on the cluster `admin_url` (key–value form, e.g.

@@ -73,10 +73,7 @@ impl SqliteBackend {
     }
 
     /// Runs `f` in one transaction on the connection: committed when it returns `Ok`.
-    pub(super) fn transaction<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T>,
-    ) -> Result<T> {
+    pub(super) fn transaction<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let out = f(&tx)?;
