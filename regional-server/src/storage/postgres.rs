@@ -295,14 +295,13 @@ async fn listen_once(
         return Ok(());
     }
     while let Some(message) = messages.next().await {
-        if let AsyncMessage::Notification(n) = message? {
-            if tx
+        if let AsyncMessage::Notification(n) = message?
+            && tx
                 .send(Heard::Payload(n.payload().to_owned()))
                 .await
                 .is_err()
-            {
-                return Ok(());
-            }
+        {
+            return Ok(());
         }
     }
     Ok(())

@@ -1,0 +1,143 @@
+//! Two replicas on one PostgreSQL database: what changes on one reaches the pages and
+//! terminals connected to the other (LISTEN/NOTIFY). Needs a cluster (`MENPAI_TEST_POSTGRES`,
+//! which `scripts/test` always provides); a region on SQLite has one process only.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use menpai_model::queue::WindowCall;
+use menpai_model::sync::StreamEvent;
+use menpai_server::config::Config;
+use menpai_server::live::Topic;
+use menpai_server::storage::Database;
+use menpai_server::{Server, bus, content, queue, replicas, shutdown};
+
+fn replica(dir: &std::path::Path, url: &str) -> Arc<Server> {
+    Arc::new(
+        Server::open(Config {
+            data_dir: dir.to_owned(),
+            database_url: url.to_owned(),
+            ..Config::default()
+        })
+        .unwrap(),
+    )
+}
+
+/// Waits (without a clock limit of its own: the caller's timeout bounds it) for the first item
+/// `pick` accepts.
+async fn first<T: Clone, R>(
+    rx: &mut tokio::sync::broadcast::Receiver<T>,
+    mut pick: impl FnMut(&T) -> Option<R>,
+) -> R {
+    loop {
+        match rx.recv().await {
+            Ok(item) => {
+                if let Some(r) = pick(&item) {
+                    return r;
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_content_and_revocation_made_on_one_replica_reach_the_other() {
+    let Ok(cluster) = std::env::var("MENPAI_TEST_POSTGRES") else {
+        eprintln!("no PostgreSQL cluster given (MENPAI_TEST_POSTGRES): nothing to check");
+        return;
+    };
+    let url =
+        Database::create_postgres(&cluster, &format!("replicas_{}", std::process::id())).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let a = replica(&tmp.path().join("a"), &url);
+    let pack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
+    content::publish_live(&a, pack.clone(), "test", "").unwrap();
+    let b = replica(&tmp.path().join("b"), &url);
+    assert!(
+        b.halls.get("hall-futian").is_some(),
+        "B loads what A published"
+    );
+    let stop = shutdown::Trigger::default();
+    let listening = tokio::spawn(replicas::listen_loop(b.clone(), stop.subscribe()));
+    let limit = Duration::from_secs(60);
+
+    // B listens once a note A keeps sending arrives.
+    let mut pages_on_b = b.live.subscribe();
+    tokio::time::timeout(limit, async {
+        loop {
+            bus::note(&a, "hall-futian", Topic::Help, "probe");
+            let heard = tokio::time::timeout(Duration::from_millis(500), async {
+                first(&mut pages_on_b, |n| (n.id == "probe").then_some(())).await
+            });
+            if heard.await.is_ok() {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("B never heard A");
+
+    // A window on A calls: terminals streaming from B hear the call, and B's staff pages too.
+    let mut terminals_on_b = b.stream.subscribe();
+    let call = WindowCall {
+        window: 3,
+        number: "E017".into(),
+        business: "公积金".into(),
+        at: "09:30".into(),
+        recall: false,
+    };
+    let hall = a.halls.get("hall-futian").unwrap();
+    queue::broadcast(&a, &hall, Some(call.clone()));
+    let heard = tokio::time::timeout(
+        limit,
+        first(&mut terminals_on_b, |e| match e {
+            StreamEvent::Queue { hall, call, .. } if hall == "hall-futian" => call.clone(),
+            _ => None,
+        }),
+    )
+    .await
+    .expect("the call reached B's terminals");
+    assert_eq!(heard, call);
+    tokio::time::timeout(
+        limit,
+        first(&mut pages_on_b, |n| {
+            (n.topic == Topic::Queue && n.hall == "hall-futian").then_some(())
+        }),
+    )
+    .await
+    .expect("the queue note reached B's pages");
+
+    // New content published on A: B serves it and tells its terminals to sync.
+    let mut changed = pack.clone();
+    changed.items[0].name.push_str("（新）");
+    let (version, _) = content::publish_live(&a, changed, "test", "").unwrap();
+    let told = tokio::time::timeout(
+        limit,
+        first(&mut terminals_on_b, |e| match e {
+            StreamEvent::Content { version } => Some(version.clone()),
+            _ => None,
+        }),
+    )
+    .await
+    .expect("B's terminals were told of the new version");
+    assert_eq!(told, version);
+    assert_eq!(b.phone.current().unwrap().version, version);
+
+    // A terminal revoked on A: its stream on B ends.
+    let mut revoked_on_b = b.revoked.subscribe();
+    bus::tell(
+        &a,
+        bus::Signal::Revoked {
+            device: "hall-futian-lobby-1".into(),
+        },
+    );
+    let device = tokio::time::timeout(limit, first(&mut revoked_on_b, |d| Some(d.clone())))
+        .await
+        .expect("B heard of the revocation");
+    assert_eq!(device, "hall-futian-lobby-1");
+
+    stop.fire();
+    listening.await.unwrap();
+}
