@@ -305,7 +305,7 @@ fn move_numbers(db: &Database, taken_at: &str, today: chrono::NaiveDate) -> anyh
         for d in &days {
             tx.execute(
                 "INSERT INTO number_counters (hall, day, prefix, next_online, lease_floor) \
-                 SELECT DISTINCT hall, ?1, prefix, 1, ?2 FROM number_counters WHERE true \
+                 SELECT DISTINCT hall, CAST(?1 AS TEXT), prefix, 1, CAST(?2 AS BIGINT) FROM number_counters WHERE true \
                  ON CONFLICT DO NOTHING",
                 crate::params![d, crate::storage::queue::MAX_SEQ + 1],
             )?;

@@ -50,7 +50,7 @@ pub use value::{FromValue, OptionalExt, Params, Row, ToValue, Value};
 pub enum StorageError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
+    #[error("database error: {}", postgres::message(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No connection to the database could be had.
     #[error("{0}")]

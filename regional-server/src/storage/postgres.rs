@@ -385,6 +385,14 @@ fn is_conflict(e: &StorageError) -> bool {
             || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED))
 }
 
+/// What the server said (tokio-postgres' own text is only "db error").
+pub(super) fn message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    }
+}
+
 /// Whether an error is a unique or primary key violation.
 pub(super) fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
