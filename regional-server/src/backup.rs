@@ -16,21 +16,13 @@ use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::region_keys::{KEY_FILE, KEYS};
 use crate::storage::{Database, Exec};
 
 /// The database file in a data directory and in a backup (SQLite).
 pub const DATABASE: &str = "menpai-server.db";
 /// The database in a backup of a region on PostgreSQL (`pg_dump`'s custom format).
 pub const DUMP: &str = "menpai-server.pgdump";
-/// The keys a region cannot be run again without.
-pub const KEYS: &[&str] = &[
-    "ca.pem",
-    "ca.key.pem",
-    "content-signing.key",
-    "appointment-signing.key",
-    "personal-data.key",
-    "ticket-secret.key",
-];
 /// What a backup holds and when it was taken.
 pub const MANIFEST: &str = "backup.json";
 
@@ -120,9 +112,8 @@ pub fn backup(config: &Config, out: &Path, taken_at: &str) -> anyhow::Result<Man
         (DUMP, dump_postgres(&config.database_url, &out.join(DUMP))?)
     };
     let mut files = vec![(name.to_owned(), sha256_of(&out.join(name))?)];
-    for key in KEYS {
-        let bytes = fs::read(config.data_dir.join(key))
-            .with_context(|| format!("reading the key {key}"))?;
+    for (key, path) in key_files(config) {
+        let bytes = fs::read(&path).with_context(|| format!("reading the key {key}"))?;
         write_private(&out.join(key), &bytes)?;
         files.push((key.to_string(), menpai_model::bundle::sha256_hex(&bytes)));
     }
@@ -207,6 +198,16 @@ fn dump_postgres(url: &str, dump: &Path) -> anyhow::Result<Holding> {
     Ok(held)
 }
 
+/// The region's key files and where this server keeps them; on PostgreSQL also the key that
+/// seals them in the database.
+fn key_files(config: &Config) -> Vec<(&'static str, std::path::PathBuf)> {
+    let mut files: Vec<_> = KEYS.iter().map(|k| (*k, config.data_dir.join(k))).collect();
+    if !config.database_url.is_empty() {
+        files.push((KEY_FILE, crate::region_keys::key_file(config)));
+    }
+    files
+}
+
 fn sha256_of(path: &Path) -> anyhow::Result<String> {
     Ok(menpai_model::bundle::sha256_hex(&fs::read(path)?))
 }
@@ -227,8 +228,9 @@ pub fn restore(from: &Path, config: &Config, today: chrono::NaiveDate) -> anyhow
     let manifest: Manifest = serde_json::from_slice(&text).context("the backup's manifest")?;
     let on_postgres = !config.database_url.is_empty();
     let database = if on_postgres { DUMP } else { DATABASE };
+    let keys = key_files(config);
     let expected: Vec<&str> = std::iter::once(database)
-        .chain(KEYS.iter().copied())
+        .chain(keys.iter().map(|(k, _)| *k))
         .collect();
     for name in &expected {
         let listed = manifest.files.iter().find(|(n, _)| n == name);
@@ -247,8 +249,8 @@ pub fn restore(from: &Path, config: &Config, today: chrono::NaiveDate) -> anyhow
         Database::open(&data_dir.join(DATABASE))?
     };
     fs::create_dir_all(data_dir)?;
-    for name in KEYS {
-        write_private(&data_dir.join(name), &fs::read(from.join(name))?)?;
+    for (name, path) in &keys {
+        write_private(path, &fs::read(from.join(name))?)?;
     }
     move_numbers(&db, &manifest.taken_at, today)?;
     Ok(manifest)

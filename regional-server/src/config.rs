@@ -17,6 +17,10 @@ pub struct Config {
     /// address (`postgresql://…` or `host=… dbname=…`), shared by every replica of the region.
     #[serde(default)]
     pub database_url: String,
+    /// On PostgreSQL: the key that seals the region's keys in the shared database; the same
+    /// file on every replica. Empty: `region.key` in `data_dir` (made by the first replica).
+    #[serde(default)]
+    pub region_key_file: PathBuf,
     pub hostnames: Vec<String>,
     pub region_name: String,
     pub max_body_bytes: usize,

@@ -25,6 +25,7 @@ pub mod phone;
 pub mod queue;
 pub mod ratelimit;
 pub mod ready;
+pub mod region_keys;
 pub mod replicas;
 pub mod requests;
 pub mod shutdown;
@@ -158,6 +159,22 @@ impl Server {
             Database::connect(&config.database_url)
                 .context("the database at database_url cannot be used")?
         });
+        let dir = config.data_dir.clone();
+        let make_keys = || -> anyhow::Result<()> {
+            Ca::load_or_create(&dir, &config.region_name)?;
+            for key in [
+                "content-signing.key",
+                "appointment-signing.key",
+                "personal-data.key",
+                "ticket-secret.key",
+            ] {
+                secret_key(&dir.join(key))?;
+            }
+            Ok(())
+        };
+        if !config.database_url.is_empty() {
+            region_keys::share(storage.as_ref(), &config, make_keys)?;
+        }
         let ca = Ca::load_or_create(&config.data_dir, &config.region_name)?;
         let content_key = signing_key(&config.data_dir.join("content-signing.key"))?;
         let appointment_key = signing_key(&config.data_dir.join("appointment-signing.key"))?;

@@ -12,15 +12,17 @@ use menpai_server::live::Topic;
 use menpai_server::storage::Database;
 use menpai_server::{Server, bus, content, queue, replicas, shutdown};
 
-fn replica(dir: &std::path::Path, url: &str) -> Arc<Server> {
-    Arc::new(
-        Server::open(Config {
-            data_dir: dir.to_owned(),
-            database_url: url.to_owned(),
-            ..Config::default()
-        })
-        .unwrap(),
-    )
+fn config(dir: &std::path::Path, url: &str, region_key: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.to_owned(),
+        database_url: url.to_owned(),
+        region_key_file: region_key.to_owned(),
+        ..Config::default()
+    }
+}
+
+fn replica(dir: &std::path::Path, url: &str, region_key: &std::path::Path) -> Arc<Server> {
+    Arc::new(Server::open(config(dir, url, region_key)).unwrap())
 }
 
 /// Waits (without a clock limit of its own: the caller's timeout bounds it) for the first item
@@ -51,13 +53,32 @@ async fn a_call_content_and_revocation_made_on_one_replica_reach_the_other() {
     let url =
         Database::create_postgres(&cluster, &format!("replicas_{}", std::process::id())).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let a = replica(&tmp.path().join("a"), &url);
+    let region_key = tmp.path().join("region.key");
+    let a = replica(&tmp.path().join("a"), &url, &region_key);
     let pack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
     content::publish_live(&a, pack.clone(), "test", "").unwrap();
-    let b = replica(&tmp.path().join("b"), &url);
+    let b = replica(&tmp.path().join("b"), &url, &region_key);
     assert!(
         b.halls.get("hall-futian").is_some(),
         "B loads what A published"
+    );
+    // One region: the same CA (a terminal enrolled on A is trusted by B) and signing keys.
+    assert_eq!(a.ca.cert_der, b.ca.cert_der);
+    assert_eq!(a.content_key.to_bytes(), b.content_key.to_bytes());
+    assert_eq!(
+        std::fs::read(tmp.path().join("a/personal-data.key")).unwrap(),
+        std::fs::read(tmp.path().join("b/personal-data.key")).unwrap()
+    );
+    // A replica given another region key cannot open them, and says so.
+    let stranger = Server::open(config(
+        &tmp.path().join("c"),
+        &url,
+        &tmp.path().join("other.key"),
+    ))
+    .unwrap_err();
+    assert!(
+        format!("{stranger:#}").contains("another key-encryption key"),
+        "{stranger:#}"
     );
     let stop = shutdown::Trigger::default();
     let listening = tokio::spawn(replicas::listen_loop(b.clone(), stop.subscribe()));

@@ -19,6 +19,7 @@ mod postgres;
 pub mod queue;
 pub mod ratings;
 pub mod requests;
+pub mod secrets;
 mod sqlite;
 pub mod statistics;
 pub mod studio;
@@ -41,6 +42,7 @@ pub use postgres::Heard;
 pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
 pub use ratings::{Rating, RatingStore, RatingSummary};
 pub use requests::RequestStore;
+pub use secrets::SecretStore;
 pub use statistics::StatisticsStore;
 pub use studio::{ChangeSet, ChangeState, ChangedRecord, StudioStore};
 pub use usage::UsageStore;
@@ -97,6 +99,7 @@ pub trait Storage:
     + MonitorStore
     + UsageStore
     + StudioStore
+    + SecretStore
     + Send
     + Sync
     + std::fmt::Debug

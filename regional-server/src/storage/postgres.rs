@@ -22,7 +22,10 @@ use super::{Result, StorageError};
 
 /// The region's schema on PostgreSQL, numbered like SQLite's; `menpai_schema` records how far
 /// a database is migrated.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_schema.sql"),
+    include_str!("../../migrations/postgres/0002_region_secrets.sql"),
+];
 
 /// Migrations take this advisory lock, so replicas started together migrate once.
 const MIGRATION_LOCK: i64 = 0x6d65_6e70_6169;
