@@ -20,7 +20,12 @@ pub struct Fleet {
     dirty: Mutex<HashSet<String>>,
     /// The latest published version, cached for heartbeats.
     latest: Mutex<Option<Option<String>>>,
+    /// When the heartbeats other replicas saved were last read (region on several replicas).
+    refreshed: Mutex<Option<std::time::Instant>>,
 }
+
+/// Other replicas' heartbeats are read again at most this often for a view.
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
 
 /// Online, stale (late) or offline (gone), by the age of the last heartbeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,6 +182,29 @@ impl Fleet {
         Ok(rows.len())
     }
 
+    /// Takes the heartbeats other replicas saved that are newer than this one's (terminals
+    /// connected there): any replica's view shows every terminal.
+    pub fn refresh(&self, storage: &dyn Storage) -> Result<(), StorageError> {
+        {
+            let mut at = self.refreshed.lock().unwrap_or_else(|e| e.into_inner());
+            if at.is_some_and(|t| t.elapsed() < REFRESH_EVERY) {
+                return Ok(());
+            }
+            *at = Some(std::time::Instant::now());
+        }
+        let saved = storage.heartbeats()?;
+        let mut beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, at, body) in saved {
+            if beats.get(&id).is_some_and(|(mine, _)| *mine >= at) {
+                continue;
+            }
+            if let Ok(b) = serde_json::from_str(&body) {
+                beats.insert(id, (at, b));
+            }
+        }
+        Ok(())
+    }
+
     /// Every enrolled terminal by hall, with status and faults, at `now_ms`.
     pub fn view(&self, server: &Server, now_ms: i64) -> Result<FleetView, StorageError> {
         self.view_of(server, now_ms, None)
@@ -189,6 +217,9 @@ impl Fleet {
         now_ms: i64,
         halls: Option<&[String]>,
     ) -> Result<FleetView, StorageError> {
+        if !server.config.database_url.is_empty() {
+            self.refresh(server.storage.as_ref())?;
+        }
         let mut devices = server.storage.devices()?;
         if let Some(halls) = halls {
             devices.retain(|d| halls.contains(&d.hall));

@@ -44,6 +44,8 @@ pub trait DeviceStore {
     fn set_training(&self, id: &str, on: bool) -> Result<bool>;
     fn devices(&self) -> Result<Vec<Device>>;
 
+    /// Keeps each terminal's newest heartbeat (an older one, from a replica the terminal has
+    /// since left, does not overwrite it).
     fn save_heartbeats(&self, beats: &[(String, i64, String)]) -> Result<()>;
     fn heartbeats(&self) -> Result<Vec<(String, i64, String)>>;
 }
@@ -161,7 +163,8 @@ impl DeviceStore for Database {
                 &format!(
                     "INSERT INTO heartbeats (device_id, received_at, body) VALUES {}
                      ON CONFLICT (device_id) DO UPDATE
-                     SET received_at = excluded.received_at, body = excluded.body",
+                     SET received_at = excluded.received_at, body = excluded.body
+                     WHERE excluded.received_at > heartbeats.received_at",
                     rows.join(", ")
                 ),
                 values,
@@ -220,6 +223,8 @@ mod tests {
                 .collect();
             db.save_heartbeats(&beats).unwrap();
             db.save_heartbeats(&[("d7".into(), 9_999, "{\"v\":2}".into())])
+                .unwrap();
+            db.save_heartbeats(&[("d7".into(), 9_000, "{\"v\":1}".into())])
                 .unwrap();
             let kept = db.heartbeats().unwrap();
             assert_eq!(kept.len(), 1_200);
