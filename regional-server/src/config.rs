@@ -21,6 +21,10 @@ pub struct Config {
     /// file on every replica. Empty: `region.key` in `data_dir` (made by the first replica).
     #[serde(default)]
     pub region_key_file: PathBuf,
+    /// Load balancers in front (HAProxy): connections from these addresses start with a PROXY
+    /// v2 header naming the client; from any other address one is never read.
+    #[serde(default)]
+    pub proxy_protocol_from: Vec<std::net::IpAddr>,
     pub hostnames: Vec<String>,
     pub region_name: String,
     pub max_body_bytes: usize,

@@ -22,6 +22,7 @@ pub mod live;
 pub mod login;
 pub mod operators;
 pub mod phone;
+pub mod proxy_protocol;
 pub mod queue;
 pub mod ratelimit;
 pub mod ready;
@@ -388,18 +389,21 @@ pub async fn serve(
         loops.subscribe(),
     ));
     let listener = tokio::spawn(replicas::listen_loop(server.clone(), loops.subscribe()));
+    let proxies: Arc<[std::net::IpAddr]> = server.config.proxy_protocol_from.clone().into();
     let serving = async {
         tokio::join!(
             tls::serve(
                 public,
                 public_tls,
                 public_app(server.clone()),
+                proxies.clone(),
                 server.stopping.subscribe()
             ),
             tls::serve(
                 devices,
                 device_tls,
                 device_router(server.clone()),
+                proxies.clone(),
                 server.stopping.subscribe()
             ),
         )

@@ -62,6 +62,7 @@ pub async fn serve(
     listener: TcpListener,
     config: rustls::ServerConfig,
     app: Router,
+    proxies: Arc<[std::net::IpAddr]>,
     stop: Shutdown,
 ) {
     let acceptor = TlsAcceptor::from(Arc::new(config));
@@ -82,9 +83,17 @@ pub async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let (acceptor, app, mut stop) = (acceptor.clone(), app.clone(), stop.clone());
+        let from_proxy = proxies.contains(&peer.ip());
         connections.spawn(async move {
-            let handshake =
-                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(tcp));
+            let mut tcp = tcp;
+            let mut peer = peer;
+            let handshake = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                if from_proxy && let Some(client) = crate::proxy_protocol::read_v2(&mut tcp).await?
+                {
+                    peer = client;
+                }
+                acceptor.accept(tcp).await
+            });
             let tls = tokio::select! {
                 _ = stop.wait() => return,
                 done = handshake => match done {
