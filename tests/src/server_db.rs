@@ -189,7 +189,9 @@ pub fn replace_in_blob(sha256: &str, from: &str, to: &str) -> String {
 /// A query for the content blob whose text holds `needle`.
 pub fn blob_holding(needle: &str) -> String {
     if on_postgres() {
-        format!("SELECT sha256 FROM blobs WHERE strpos(convert_from(body, 'UTF8'), '{needle}') > 0")
+        format!(
+            "SELECT sha256 FROM blobs WHERE position(convert_to('{needle}', 'UTF8') in body) > 0"
+        )
     } else {
         format!("SELECT sha256 FROM blobs WHERE CAST(body AS TEXT) LIKE '%{needle}%'")
     }
