@@ -4,7 +4,7 @@
 //! heartbeating every `--heartbeat-s`, sending outbox events with idempotency keys and taking
 //! tickets — and M citizens open a hall's phone page every 2 s. It prints what it saw:
 //! streams held, heartbeat and page latencies (p50 / p99), events held, tickets taken and
-//! whether any number came twice.
+//! whether any number came twice. With `--kill-pid` it is a failover drill (`failover.rs`).
 //!
 //! ```sh
 //! menpai-load --public https://127.0.0.1:8443 --devices https://127.0.0.1:8444 --ca ca.pem \
@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod failover;
 
 use clap::Parser;
 use http_body_util::BodyExt;
@@ -49,6 +51,9 @@ struct Options {
     /// Tickets each terminal takes over the run.
     #[arg(long, default_value_t = 0)]
     tickets_per_terminal: usize,
+    /// Only the first this many terminals take tickets (a business has 999 numbers a day).
+    #[arg(long)]
+    ticket_terminals: Option<usize>,
     /// The business (ticket prefix) tickets are taken for.
     #[arg(long, default_value = "E")]
     prefix: String,
@@ -59,6 +64,15 @@ struct Options {
     /// Where terminals' identities are kept between runs.
     #[arg(long)]
     state: PathBuf,
+    /// Failover drill: SIGKILL this process (a replica) `--kill-after-s` into the run.
+    #[arg(long)]
+    kill_pid: Option<u32>,
+    #[arg(long, default_value_t = 30)]
+    kill_after_s: u64,
+    /// The window that calls a ticket of `--prefix` after the kill (default: the business's
+    /// first).
+    #[arg(long)]
+    call_window: Option<u32>,
 }
 
 /// Latencies in microseconds, for percentiles at the end.
@@ -145,13 +159,20 @@ fn identity(
         .ok_or_else(|| anyhow::anyhow!("terminal {i} has no identity after enrolling"))
 }
 
-/// Holds the terminal's live stream until `end`, opening it again when it drops.
-async fn hold_stream(client: Client, f: Arc<Figures>, end: Instant) {
+/// Holds terminal `i`'s live stream until `end`, opening it again when it drops.
+async fn hold_stream(
+    i: usize,
+    client: Client,
+    f: Arc<Figures>,
+    watch: Arc<failover::Watch>,
+    end: Instant,
+) {
     while Instant::now() < end {
         f.stream_opens.fetch_add(1, Ordering::Relaxed);
         if let Ok((200, mut body)) = client.open_stream("/device/v1/stream").await {
             let now = f.streams_open.fetch_add(1, Ordering::Relaxed) + 1;
             f.streams_most.fetch_max(now, Ordering::Relaxed);
+            watch.opened(i);
             while Instant::now() < end {
                 match tokio::time::timeout(
                     end.saturating_duration_since(Instant::now()),
@@ -159,11 +180,46 @@ async fn hold_stream(client: Client, f: Arc<Figures>, end: Instant) {
                 )
                 .await
                 {
-                    Ok(Some(Ok(_))) => {}
+                    Ok(Some(Ok(frame))) => {
+                        if let Some(data) = frame.data_ref() {
+                            watch.frame(i, data);
+                        }
+                    }
                     _ => break,
                 }
             }
             f.streams_open.fetch_sub(1, Ordering::Relaxed);
+            watch.closed(i);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Sends a request again (the same body, so the same idempotency key or request id) until it
+/// is answered with one of `ok` or the run ends: a replica dying mid-request loses nothing.
+async fn until_answered(
+    client: &Client,
+    path: &str,
+    body: &[u8],
+    ok: &[u16],
+    end: Instant,
+) -> Option<Vec<u8>> {
+    loop {
+        if let Ok(r) = client
+            .request(
+                "POST",
+                path,
+                &[("content-type", "application/json")],
+                body.to_vec(),
+                Duration::from_secs(30),
+            )
+            .await
+            && ok.contains(&r.status)
+        {
+            return Some(r.body.to_vec());
+        }
+        if Instant::now() >= end {
+            return None;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -218,49 +274,45 @@ async fn work(i: usize, client: Client, o: Arc<Options>, f: Arc<Figures>, end: I
                     .collect(),
             };
             let body = serde_json::to_vec(&batch).expect("batches serialise");
-            match client
-                .request(
-                    "POST",
-                    "/device/v1/events",
-                    &[("content-type", "application/json")],
-                    body,
-                    Duration::from_secs(30),
-                )
-                .await
-            {
-                Ok(r) if r.status == 200 => {
+            match until_answered(&client, "/device/v1/events", &body, &[200], end).await {
+                Some(answer) => {
                     let ack: serde_json::Value =
-                        serde_json::from_slice(&r.body).unwrap_or_default();
+                        serde_json::from_slice(&answer).unwrap_or_default();
                     let held = ack["held"].as_array().map_or(0, Vec::len);
                     f.events_held.fetch_add(held as u64, Ordering::Relaxed);
                 }
-                _ => drop(f.event_failures.fetch_add(1, Ordering::Relaxed)),
+                None => drop(f.event_failures.fetch_add(1, Ordering::Relaxed)),
             }
         }
         events_sent += n;
-        for _ in 0..tickets_per_beat.min(o.tickets_per_terminal - tickets_taken) {
+        let takes_tickets = o.ticket_terminals.is_none_or(|n| i < n);
+        let tickets_now = if takes_tickets {
+            tickets_per_beat.min(o.tickets_per_terminal - tickets_taken)
+        } else {
+            0
+        };
+        for _ in 0..tickets_now {
             let body = serde_json::json!({
                 "request_id": format!("load-{i}-{tickets_taken}"),
                 "prefix": o.prefix,
             })
             .to_string();
-            match client
-                .request(
-                    "POST",
-                    "/device/v1/queue/tickets",
-                    &[("content-type", "application/json")],
-                    body.into_bytes(),
-                    Duration::from_secs(30),
-                )
-                .await
-            {
-                Ok(r) if r.status == 201 || r.status == 200 => {
-                    let t: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            let answer = until_answered(
+                &client,
+                "/device/v1/queue/tickets",
+                body.as_bytes(),
+                &[200, 201],
+                end,
+            )
+            .await;
+            match answer {
+                Some(answer) => {
+                    let t: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
                     if let Some(n) = t["number"].as_str() {
                         f.tickets.lock().unwrap().push(n.to_owned());
                     }
                 }
-                _ => drop(f.ticket_failures.fetch_add(1, Ordering::Relaxed)),
+                None => drop(f.ticket_failures.fetch_add(1, Ordering::Relaxed)),
             }
             tickets_taken += 1;
         }
@@ -312,7 +364,9 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let f = Arc::new(Figures::default());
-    let end = Instant::now() + Duration::from_secs(o.duration_s);
+    let watch = Arc::new(failover::Watch::new(o.terminals));
+    let run_started = Instant::now();
+    let end = run_started + Duration::from_secs(o.duration_s);
     let citizens: Vec<_> = (0..o.citizens)
         .map(|c| {
             let (o, ca, f) = (o.clone(), ca.clone(), f.clone());
@@ -320,14 +374,35 @@ fn main() -> anyhow::Result<()> {
             std::thread::spawn(move || citizen(o, ca, f, end, offset))
         })
         .collect();
-    rt.block_on(async {
+    let drill = o.kill_pid.map(|pid| failover::Plan {
+        pid,
+        after: Duration::from_secs(o.kill_after_s),
+        public: o.public.clone(),
+        ca: ca.to_string(),
+        admin_token: o.admin_token.clone(),
+        hall: o.hall.clone(),
+        prefix: o.prefix.clone(),
+        window: o.call_window,
+    });
+    let failover_report = rt.block_on(async {
         let mut tasks = Vec::new();
         for (i, (stream, requests)) in clients.into_iter().enumerate() {
-            tasks.push(tokio::spawn(hold_stream(stream, f.clone(), end)));
+            tasks.push(tokio::spawn(hold_stream(
+                i,
+                stream,
+                f.clone(),
+                watch.clone(),
+                end,
+            )));
             tasks.push(tokio::spawn(work(i, requests, o.clone(), f.clone(), end)));
         }
+        let drill = drill.map(|plan| tokio::spawn(failover::run(plan, watch.clone(), run_started)));
         for t in tasks {
             let _ = t.await;
+        }
+        match drill {
+            Some(d) => Some(d.await.expect("the failover drill")),
+            None => None,
         }
     });
     for c in citizens {
@@ -363,9 +438,19 @@ fn main() -> anyhow::Result<()> {
         f.pages.line("phone pages"),
         f.page_failures.load(Ordering::Relaxed)
     );
+    let failover_held = match failover_report {
+        Some((lines, held)) => {
+            for l in lines {
+                println!("{l}");
+            }
+            held
+        }
+        None => true,
+    };
     anyhow::ensure!(
         unique.len() == tickets.len(),
         "a ticket number was given twice"
     );
+    anyhow::ensure!(failover_held, "the failover did not hold (see above)");
     Ok(())
 }
