@@ -39,6 +39,14 @@ pub struct CodeLimits {
 }
 
 impl CodeLimits {
+    /// Counts in the region's shared database (several replicas).
+    pub fn share(&self, storage: &Arc<dyn crate::storage::Storage>) {
+        self.per_address.share(storage.clone(), "booking.address");
+        self.per_address_and_phone
+            .share(storage.clone(), "booking.address_phone");
+        self.per_phone.share(storage.clone(), "booking.phone");
+    }
+
     pub fn new(c: &crate::config::Config) -> CodeLimits {
         CodeLimits {
             per_address: RateLimit::new(c.booking_per_ip_per_hour, Duration::from_secs(3600)),

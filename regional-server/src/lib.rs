@@ -137,6 +137,20 @@ pub fn secret_key(path: &Path) -> anyhow::Result<[u8; 32]> {
         .with_context(|| format!("{} is not a 32-byte key", path.display()))
 }
 
+impl Server {
+    /// Counts every rate limit in the shared database: a client spreading its attempts over
+    /// the region's replicas is counted once.
+    fn share_limits(&self) {
+        let db = &self.storage;
+        self.code_limits.share(db);
+        self.login_guard.share(db);
+        self.device_tickets.share(db.clone(), "device.tickets");
+        self.help_calls.share(db.clone(), "help.calls");
+        self.studio_uploads.share(db.clone(), "studio.uploads");
+        self.studio_checks.share(db.clone(), "studio.checks");
+    }
+}
+
 /// A random name for this process among the region's replicas.
 fn replica_id() -> String {
     let mut b = [0u8; 8];
@@ -205,7 +219,7 @@ impl Server {
         if !config.public_url.is_empty() {
             let _ = public_url.set(config.public_url.trim_end_matches('/').to_owned());
         }
-        Ok(Server {
+        let server = Server {
             code_limits: booking_codes::CodeLimits::new(&config),
             login_guard: login::LoginGuard::new(&config),
             device_tickets: ratelimit::RateLimit::new(
@@ -244,7 +258,11 @@ impl Server {
             counters: Counters::default(),
             dummy_hash: operators::hash_password("not a password")?,
             stopping: shutdown::Trigger::default(),
-        })
+        };
+        if !server.config.database_url.is_empty() {
+            server.share_limits();
+        }
+        Ok(server)
     }
 }
 

@@ -42,6 +42,12 @@ pub struct LoginGuard {
 }
 
 impl LoginGuard {
+    /// Counts failures in the region's shared database (several replicas).
+    pub fn share(&self, storage: &std::sync::Arc<dyn crate::storage::Storage>) {
+        self.by_address.share(storage.clone(), "login.address");
+        self.by_account.share(storage.clone(), "login.account");
+    }
+
     pub fn new(c: &Config) -> LoginGuard {
         let workers = match c.password_hash_workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -1,9 +1,13 @@
 //! Sliding-window rate limits: so many attempts per key (an address, an account, a phone's
-//! keyed hash) in a window. In memory: a restart forgives.
+//! keyed hash) in a window. In memory on a region of one process (a restart forgives); in the
+//! shared database once `share`d, so a client spreading its attempts over a region's replicas
+//! is counted once. When the database cannot count, the attempt is refused.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+use crate::storage::Storage;
 
 /// Keys kept before the expired ones are swept, and at most.
 const SWEEP_AT: usize = 10_000;
@@ -24,12 +28,31 @@ pub fn address_key(ip: std::net::IpAddr) -> String {
     }
 }
 
-#[derive(Debug)]
 pub struct RateLimit {
     limit: u32,
     window: Duration,
     hits: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// The database and this limiter's name in it, once shared.
+    shared: OnceLock<(Arc<dyn Storage>, &'static str)>,
 }
+
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit")
+            .field("limit", &self.limit)
+            .field("window", &self.window)
+            .field("shared", &self.shared.get().map(|(_, name)| *name))
+            .finish()
+    }
+}
+
+/// Wall-clock milliseconds: what replicas agree on (an `Instant` is one process's).
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The wait told when the database could not count (refused, to be safe).
+const UNCOUNTED_WAIT: Duration = Duration::from_secs(5);
 
 impl RateLimit {
     pub fn new(limit: u32, window: Duration) -> RateLimit {
@@ -37,12 +60,38 @@ impl RateLimit {
             limit,
             window,
             hits: Mutex::new(HashMap::new()),
+            shared: OnceLock::new(),
         }
     }
 
+    /// Counts in the shared database from now on, as `name` (unique per limiter).
+    pub fn share(&self, storage: Arc<dyn Storage>, name: &'static str) {
+        let _ = self.shared.set((storage, name));
+    }
+
+    fn window_ms(&self) -> i64 {
+        i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The wait until the attempt at `oldest_ms` leaves the window.
+    fn wait_after(&self, oldest_ms: i64) -> Duration {
+        Duration::from_millis(u64::try_from(oldest_ms + self.window_ms() - now_ms()).unwrap_or(0))
+    }
+
     /// Counts an attempt by `key`; refused with the time to wait when it is over the limit.
-    /// One lock: parallel attempts cannot all pass the check before any is counted.
+    /// One lock (one transaction when shared): parallel attempts cannot all pass the check
+    /// before any is counted.
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        if let Some((db, name)) = self.shared.get() {
+            return match db.rate_hit(name, key, now_ms(), self.window_ms(), self.limit) {
+                Ok(None) => Ok(()),
+                Ok(Some(oldest)) => Err(self.wait_after(oldest)),
+                Err(e) => {
+                    tracing::warn!(error = %e, limiter = name, "A rate limit could not be counted.");
+                    Err(UNCOUNTED_WAIT)
+                }
+            };
+        }
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
         self.sweep(&mut hits, now);
         let q = hits.entry(key.to_owned()).or_default();
@@ -58,6 +107,16 @@ impl RateLimit {
 
     /// Refused with the time to wait when `key` has reached the limit in the window.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        if let Some((db, name)) = self.shared.get() {
+            return match db.rate_window(name, key, now_ms(), self.window_ms()) {
+                Ok((n, Some(oldest))) if n >= self.limit as usize => Err(self.wait_after(oldest)),
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, limiter = name, "A rate limit could not be read.");
+                    Err(UNCOUNTED_WAIT)
+                }
+            };
+        }
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
         let Some(q) = hits.get_mut(key) else {
             return Ok(());
@@ -74,6 +133,18 @@ impl RateLimit {
     /// Counts one for `key` (the oldest beyond the limit are forgotten); how many are in the
     /// window now.
     pub fn record(&self, key: &str, now: Instant) -> usize {
+        if let Some((db, name)) = self.shared.get() {
+            let counted = db
+                .rate_record(name, key, now_ms(), self.limit)
+                .and_then(|_| db.rate_window(name, key, now_ms(), self.window_ms()));
+            return match counted {
+                Ok((n, _)) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, limiter = name, "A rate limit could not be counted.");
+                    self.limit as usize
+                }
+            };
+        }
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
         self.sweep(&mut hits, now);
         let q = hits.entry(key.to_owned()).or_default();
@@ -87,6 +158,11 @@ impl RateLimit {
 
     /// How many `key` has in the window now.
     pub fn count(&self, key: &str, now: Instant) -> usize {
+        if let Some((db, name)) = self.shared.get() {
+            return db
+                .rate_window(name, key, now_ms(), self.window_ms())
+                .map_or(self.limit as usize, |(n, _)| n);
+        }
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
         hits.get_mut(key).map_or(0, |q| {
             self.expire(q, now);
@@ -96,6 +172,12 @@ impl RateLimit {
 
     /// Takes back the latest count of `key` (an attempt counted up front that succeeded).
     pub fn forget_one(&self, key: &str) {
+        if let Some((db, name)) = self.shared.get() {
+            if let Err(e) = db.rate_forget_latest(name, key) {
+                tracing::warn!(error = %e, limiter = name, "A rate limit could not be taken back.");
+            }
+            return;
+        }
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(q) = hits.get_mut(key) {
             q.pop_back();
@@ -104,6 +186,12 @@ impl RateLimit {
 
     /// Forgets `key`.
     pub fn clear(&self, key: &str) {
+        if let Some((db, name)) = self.shared.get() {
+            if let Err(e) = db.rate_clear(name, key) {
+                tracing::warn!(error = %e, limiter = name, "A rate limit could not be cleared.");
+            }
+            return;
+        }
         self.hits
             .lock()
             .unwrap_or_else(|e| e.into_inner())

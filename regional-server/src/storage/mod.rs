@@ -17,6 +17,7 @@ pub mod monitor;
 pub mod operators;
 mod postgres;
 pub mod queue;
+pub mod rates;
 pub mod ratings;
 pub mod requests;
 pub mod secrets;
@@ -40,6 +41,7 @@ pub use monitor::MonitorStore;
 pub use operators::{AuditEntry, Operator, OperatorStore, Role};
 pub use postgres::Heard;
 pub use queue::{Act, NewTicket, OfflineTicket, QueueStore, Ticket};
+pub use rates::RateStore;
 pub use ratings::{Rating, RatingStore, RatingSummary};
 pub use requests::RequestStore;
 pub use secrets::SecretStore;
@@ -100,6 +102,7 @@ pub trait Storage:
     + UsageStore
     + StudioStore
     + SecretStore
+    + RateStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0015_monitor_reads_hops.sql"),
     include_str!("../../migrations/0016_studio.sql"),
     include_str!("../../migrations/0017_region_secrets.sql"),
+    include_str!("../../migrations/0018_rate_hits.sql"),
 ];
 
 /// One SQLite file in WAL mode.
