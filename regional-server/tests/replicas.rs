@@ -159,6 +159,14 @@ async fn a_call_content_and_revocation_made_on_one_replica_reach_the_other() {
         .expect("B heard of the revocation");
     assert_eq!(device, "hall-futian-lobby-1");
 
+    // Rate limits count across the replicas: what A counted, B refuses.
+    let now = std::time::Instant::now;
+    for _ in 0..a.help_calls.limit() {
+        assert!(a.help_calls.hit("hall-futian-lobby-9", now()).is_ok());
+    }
+    assert!(b.help_calls.hit("hall-futian-lobby-9", now()).is_err());
+    assert!(b.help_calls.hit("hall-futian-lobby-8", now()).is_ok());
+
     stop.fire();
     listening.await.unwrap();
 }
