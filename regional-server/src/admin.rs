@@ -440,9 +440,9 @@ async fn import(
             let _ = s2.storage.audit(&op2, "content.publish", &format!("{format:?} import"), "forbidden");
             return Err(AppError::new(StatusCode::FORBIDDEN, "请提交审核后发布：导入时不带 publish=true，内容会进入草稿"));
         }
-        let (version, manifest) = crate::studio::publish::one_at_a_time(|| {
+        let (version, manifest) = crate::studio::publish::one_at_a_time(&s2, || {
             content::publish_live(&s2, pack, &op2, "")
-        })
+        })?
         .map_err(AppError::internal)?;
         Ok(json!({ "checked": true, "items": items, "published": version, "records": manifest.records }))
     })

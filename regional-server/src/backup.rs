@@ -169,33 +169,81 @@ fn snapshot_sqlite(data_dir: &Path, snapshot: &Path) -> anyhow::Result<Holding> 
 /// exactly that snapshot into `dump` while replicas go on writing.
 fn dump_postgres(url: &str, dump: &Path) -> anyhow::Result<Holding> {
     let db = Database::connect(url).context("the database at database_url")?;
-    let held = db.transaction(|tx| {
+    let mut dumped = Ok(());
+    let held = db.read_snapshot(|tx| {
         let snapshot: String = tx.query_row("SELECT pg_export_snapshot()", (), |r| r.get(0))?;
-        let held =
-            holding(tx).map_err(|e| crate::storage::StorageError::Conflict(e.to_string()))?;
-        let out = std::process::Command::new("pg_dump")
-            .args([
-                "--format=custom",
-                "--no-owner",
-                "--no-privileges",
-                "--snapshot",
-            ])
-            .arg(&snapshot)
-            .arg("--file")
-            .arg(dump)
-            .args(["--dbname", url])
-            .output()
-            .map_err(|e| crate::storage::StorageError::Conflict(format!("pg_dump: {e}")))?;
-        if !out.status.success() {
-            return Err(crate::storage::StorageError::Conflict(format!(
+        let held = holding(tx)?;
+        dumped = pg_tool("pg_dump", url).and_then(|mut c| {
+            let out = c
+                .args([
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    "--snapshot",
+                ])
+                .arg(&snapshot)
+                .arg("--file")
+                .arg(dump)
+                .output()
+                .context("pg_dump runs")?;
+            anyhow::ensure!(
+                out.status.success(),
                 "pg_dump: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
+            );
+            Ok(())
+        });
         Ok(held)
     })?;
+    dumped?;
     fs::set_permissions(dump, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     Ok(held)
+}
+
+/// One of PostgreSQL's programs aimed at `url`: the address in `--dbname` without its
+/// password, which goes in the environment (a command line is readable by every local user).
+fn pg_tool(program: &str, url: &str) -> anyhow::Result<std::process::Command> {
+    use tokio_postgres::config::Host;
+    let config: tokio_postgres::Config = url.parse().context("database_url")?;
+    let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+    let mut parts = Vec::new();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(path) => path.to_string_lossy().into_owned(),
+        })
+        .collect();
+    if !hosts.is_empty() {
+        parts.push(format!("host={}", quote(&hosts.join(","))));
+    }
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    if !ports.is_empty() {
+        parts.push(format!("port={}", ports.join(",")));
+    }
+    if let Some(user) = config.get_user() {
+        parts.push(format!("user={}", quote(user)));
+    }
+    if let Some(db) = config.get_dbname() {
+        parts.push(format!("dbname={}", quote(db)));
+    }
+    if let Some(options) = config.get_options() {
+        parts.push(format!("options={}", quote(options)));
+    }
+    let sslmode = match config.get_ssl_mode() {
+        tokio_postgres::config::SslMode::Disable => "disable",
+        tokio_postgres::config::SslMode::Require => "require",
+        _ => "prefer",
+    };
+    parts.push(format!("sslmode={sslmode}"));
+    let mut c = std::process::Command::new(program);
+    c.arg("--dbname").arg(parts.join(" "));
+    c.env_remove("PGPASSWORD");
+    if let Some(password) = config.get_password() {
+        c.env("PGPASSWORD", String::from_utf8_lossy(password).into_owned());
+    }
+    Ok(c)
 }
 
 /// The region's key files and where this server keeps them; on PostgreSQL also the key that
@@ -241,6 +289,15 @@ pub fn restore(from: &Path, config: &Config, today: chrono::NaiveDate) -> anyhow
             bail!("{name} in the backup does not match its manifest: damaged, not restored");
         }
     }
+    // Keys are never overwritten; found before the database is touched, not half way.
+    for (name, path) in &keys {
+        if path.exists() {
+            bail!(
+                "{} exists already: a restore does not overwrite a key ({name})",
+                path.display()
+            );
+        }
+    }
     let db = if on_postgres {
         restore_postgres(&config.database_url, &from.join(DUMP))?
     } else {
@@ -258,8 +315,8 @@ pub fn restore(from: &Path, config: &Config, today: chrono::NaiveDate) -> anyhow
 
 /// Loads a dump into the (empty) database at `url`.
 fn restore_postgres(url: &str, dump: &Path) -> anyhow::Result<Database> {
-    let used = std::process::Command::new("psql")
-        .args(["-X", "-At", "-d", url, "-c"])
+    let used = pg_tool("psql", url)?
+        .args(["-X", "-At", "-c"])
         .arg("SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'")
         .output()
         .context("psql (PostgreSQL's client) runs")?;
@@ -270,14 +327,13 @@ fn restore_postgres(url: &str, dump: &Path) -> anyhow::Result<Database> {
             if tables.is_empty() { "?" } else { &tables }
         );
     }
-    let out = std::process::Command::new("pg_restore")
+    let out = pg_tool("pg_restore", url)?
         .args([
             "--no-owner",
             "--no-privileges",
             "--exit-on-error",
             "--single-transaction",
         ])
-        .args(["--dbname", url])
         .arg(dump)
         .output()
         .context("pg_restore runs")?;

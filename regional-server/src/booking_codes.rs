@@ -107,13 +107,13 @@ pub fn request(
     let phone_key = server.sealer.phone_hash(&phone);
     let now = Instant::now();
     let l = &server.code_limits;
-    l.per_address_and_phone
-        .check(&format!("{address} {phone_key}"), now)
-        .and_then(|_| l.per_phone.check(&phone_key, now))
-        .map_err(too_often)?;
-    l.per_address_and_phone
-        .record(&format!("{address} {phone_key}"), now);
-    l.per_phone.record(&phone_key, now);
+    // Counted as checked (one lock or transaction each): parallel requests cannot all pass.
+    let pair = format!("{address} {phone_key}");
+    l.per_address_and_phone.hit(&pair, now).map_err(too_often)?;
+    if let Err(wait) = l.per_phone.hit(&phone_key, now) {
+        l.per_address_and_phone.forget_one(&pair);
+        return Err(too_often(wait));
+    }
     let id = format!("bk-{}", &crate::web::random_token()[..16]);
     let mut n = [0u8; 4];
     getrandom::fill(&mut n).map_err(AppError::internal)?;

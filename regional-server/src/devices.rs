@@ -470,9 +470,11 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
     first.extend(crate::help::calls::recent_updates(&server, &id));
     first.reverse();
     let me = id.clone();
+    let (s3, cert3) = (server.clone(), cert.clone());
     let live = futures_util::stream::unfold((rx, first), move |(mut rx, mut first)| {
         let hall = hall.clone();
         let me = me.clone();
+        let (server, cert) = (s3.clone(), cert3.clone());
         async move {
             if let Some(f) = first.pop() {
                 return Some((Ok::<_, Infallible>(line(&f)), (rx, first)));
@@ -484,7 +486,18 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => StreamEvent::Ping,
                         Err(_) => return None,
                     },
-                    _ = tokio::time::sleep(Duration::from_secs(15)) => StreamEvent::Ping,
+                    _ = tokio::time::sleep(Duration::from_secs(15)) => {
+                        // A revocation on another replica whose signal was missed ends the
+                        // stream here within 15 s.
+                        let (server, cert) = (server.clone(), cert.clone());
+                        let enrolled = tokio::task::spawn_blocking(move || still_enrolled(&server, &cert))
+                            .await
+                            .unwrap_or(true);
+                        if !enrolled {
+                            return None;
+                        }
+                        StreamEvent::Ping
+                    }
                 };
                 match &e {
                     StreamEvent::Queue { hall: h, .. } if *h != hall => continue,

@@ -165,7 +165,7 @@ impl Fleet {
             .drain()
             .collect();
         let beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
-        let rows: Vec<(String, i64, String)> = ids
+        let mut rows: Vec<(String, i64, String)> = ids
             .iter()
             .filter_map(|id| {
                 beats.get(id).map(|(at, b)| {
@@ -178,7 +178,16 @@ impl Fleet {
             })
             .collect();
         drop(beats);
-        storage.save_heartbeats(&rows)?;
+        // In one order on every replica: two flushes of the same terminals never deadlock.
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if let Err(e) = storage.save_heartbeats(&rows) {
+            // Kept for the next flush.
+            self.dirty
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(ids);
+            return Err(e);
+        }
         Ok(rows.len())
     }
 

@@ -34,6 +34,24 @@ pub struct RateLimit {
     hits: Mutex<HashMap<String, VecDeque<Instant>>>,
     /// The database and this limiter's name in it, once shared.
     shared: OnceLock<(Arc<dyn Storage>, &'static str)>,
+    /// Uses of the shared counts, for purging now and then.
+    uses: std::sync::atomic::AtomicU64,
+}
+
+/// Old shared counts are purged once in this many uses.
+const PURGE_EVERY: u64 = 200;
+
+/// Keys longer than this are counted by their hash (a row stays small whatever a client sends).
+const MAX_KEY: usize = 128;
+
+/// The key as counted: long ones by their SHA-256.
+fn stored_key(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.len() <= MAX_KEY {
+        std::borrow::Cow::Borrowed(key)
+    } else {
+        use sha2::Digest;
+        std::borrow::Cow::Owned(hex::encode(sha2::Sha256::digest(key.as_bytes())))
+    }
 }
 
 impl std::fmt::Debug for RateLimit {
@@ -61,12 +79,28 @@ impl RateLimit {
             window,
             hits: Mutex::new(HashMap::new()),
             shared: OnceLock::new(),
+            uses: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     /// Counts in the shared database from now on, as `name` (unique per limiter).
     pub fn share(&self, storage: Arc<dyn Storage>, name: &'static str) {
         let _ = self.shared.set((storage, name));
+    }
+
+    /// The shared database and this limiter's name, with old attempts purged now and then
+    /// (every key's, so rows of keys no longer used go too).
+    fn shared(&self) -> Option<(&Arc<dyn Storage>, &'static str)> {
+        let (db, name) = self.shared.get()?;
+        if self
+            .uses
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .is_multiple_of(PURGE_EVERY)
+            && let Err(e) = db.rate_purge(name, now_ms() - self.window_ms())
+        {
+            tracing::warn!(error = %e, limiter = name, "Old rate-limit counts could not be purged.");
+        }
+        Some((db, *name))
     }
 
     fn window_ms(&self) -> i64 {
@@ -82,7 +116,8 @@ impl RateLimit {
     /// One lock (one transaction when shared): parallel attempts cannot all pass the check
     /// before any is counted.
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        if let Some((db, name)) = self.shared.get() {
+        if let Some((db, name)) = self.shared() {
+            let key = &*stored_key(key);
             return match db.rate_hit(name, key, now_ms(), self.window_ms(), self.limit) {
                 Ok(None) => Ok(()),
                 Ok(Some(oldest)) => Err(self.wait_after(oldest)),
@@ -107,7 +142,8 @@ impl RateLimit {
 
     /// Refused with the time to wait when `key` has reached the limit in the window.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
-        if let Some((db, name)) = self.shared.get() {
+        if let Some((db, name)) = self.shared() {
+            let key = &*stored_key(key);
             return match db.rate_window(name, key, now_ms(), self.window_ms()) {
                 Ok((n, Some(oldest))) if n >= self.limit as usize => Err(self.wait_after(oldest)),
                 Ok(_) => Ok(()),
@@ -133,7 +169,8 @@ impl RateLimit {
     /// Counts one for `key` (the oldest beyond the limit are forgotten); how many are in the
     /// window now.
     pub fn record(&self, key: &str, now: Instant) -> usize {
-        if let Some((db, name)) = self.shared.get() {
+        if let Some((db, name)) = self.shared() {
+            let key = &*stored_key(key);
             let counted = db
                 .rate_record(name, key, now_ms(), self.limit)
                 .and_then(|_| db.rate_window(name, key, now_ms(), self.window_ms()));
@@ -158,7 +195,8 @@ impl RateLimit {
 
     /// How many `key` has in the window now.
     pub fn count(&self, key: &str, now: Instant) -> usize {
-        if let Some((db, name)) = self.shared.get() {
+        if let Some((db, name)) = self.shared() {
+            let key = &*stored_key(key);
             return db
                 .rate_window(name, key, now_ms(), self.window_ms())
                 .map_or(self.limit as usize, |(n, _)| n);
@@ -172,7 +210,8 @@ impl RateLimit {
 
     /// Takes back the latest count of `key` (an attempt counted up front that succeeded).
     pub fn forget_one(&self, key: &str) {
-        if let Some((db, name)) = self.shared.get() {
+        if let Some((db, name)) = self.shared() {
+            let key = &*stored_key(key);
             if let Err(e) = db.rate_forget_latest(name, key) {
                 tracing::warn!(error = %e, limiter = name, "A rate limit could not be taken back.");
             }
@@ -186,7 +225,8 @@ impl RateLimit {
 
     /// Forgets `key`.
     pub fn clear(&self, key: &str) {
-        if let Some((db, name)) = self.shared.get() {
+        if let Some((db, name)) = self.shared() {
+            let key = &*stored_key(key);
             if let Err(e) = db.rate_clear(name, key) {
                 tracing::warn!(error = %e, limiter = name, "A rate limit could not be cleared.");
             }

@@ -44,10 +44,20 @@ pub fn share(
     make_local: impl Fn() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let key_path = key_file(config);
-    let kek = Sealer::from_key(&crate::secret_key(&key_path)?);
+    // Made here only by the region's first replica; any later one must be given it.
+    let mut kek = key_path
+        .exists()
+        .then(|| crate::secret_key(&key_path).map(|k| Sealer::from_key(&k)))
+        .transpose()?;
     let dir = &config.data_dir;
     let mut local = || -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         make_local().map_err(|e| StorageError::Conflict(format!("{e:#}")))?;
+        if kek.is_none() {
+            let made = crate::secret_key(&key_path)
+                .map_err(|e| StorageError::Conflict(format!("{e:#}")))?;
+            kek = Some(Sealer::from_key(&made));
+        }
+        let kek = kek.as_ref().expect("made above");
         KEYS.iter()
             .map(|name| {
                 let text = fs::read_to_string(dir.join(name))
@@ -59,6 +69,14 @@ pub fn share(
     let shared = storage
         .share_secrets(&mut local)
         .context("sharing the region's keys through the database")?;
+    let kek = match kek {
+        Some(k) => k,
+        None => anyhow::bail!(
+            "the region's keys are in the database but this replica has no region key file at \
+             {}: copy the file every replica of the region uses there",
+            key_path.display()
+        ),
+    };
     for (name, sealed) in shared {
         if !KEYS.contains(&name.as_str()) {
             continue;

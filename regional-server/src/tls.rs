@@ -83,7 +83,7 @@ pub async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let (acceptor, app, mut stop) = (acceptor.clone(), app.clone(), stop.clone());
-        let from_proxy = proxies.contains(&peer.ip());
+        let from_proxy = proxies.contains(&peer.ip().to_canonical());
         connections.spawn(async move {
             let mut tcp = tcp;
             let mut peer = peer;

@@ -69,13 +69,22 @@ async fn a_call_content_and_revocation_made_on_one_replica_reach_the_other() {
         std::fs::read(tmp.path().join("a/personal-data.key")).unwrap(),
         std::fs::read(tmp.path().join("b/personal-data.key")).unwrap()
     );
-    // A replica given another region key cannot open them, and says so.
-    let stranger = Server::open(config(
+    // A replica without the region's key file is told to get it; one with another key
+    // cannot open the keys, and says so. Neither makes keys of its own.
+    let missing = Server::open(config(
         &tmp.path().join("c"),
         &url,
-        &tmp.path().join("other.key"),
+        &tmp.path().join("missing.key"),
     ))
     .unwrap_err();
+    assert!(
+        format!("{missing:#}").contains("no region key file"),
+        "{missing:#}"
+    );
+    assert!(!tmp.path().join("missing.key").exists());
+    let other = tmp.path().join("other.key");
+    std::fs::write(&other, "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n").unwrap();
+    let stranger = Server::open(config(&tmp.path().join("d"), &url, &other)).unwrap_err();
     assert!(
         format!("{stranger:#}").contains("another key-encryption key"),
         "{stranger:#}"

@@ -85,8 +85,9 @@ fn a_backup_taken_at_work_restores_terminals_content_tickets_and_bookings_withou
         }
         assert!(
             Instant::now() < deadline,
-            "the terminal never got on with the restored server: {h}\n{}",
-            restored.log()
+            "the terminal never got on with the restored server: {h}\n{}\n{}",
+            restored.log(),
+            agent.log()
         );
         std::thread::sleep(Duration::from_millis(200));
     }

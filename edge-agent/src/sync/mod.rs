@@ -644,6 +644,8 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
     let stop = agent.tasks.shutdown();
     agent.tasks.spawn("outbox", async move {
         let mut backoff = Backoff::new(Duration::from_millis(200), max);
+        // The error this loop showed, taken back once sending works again.
+        let mut shown: Option<String> = None;
         loop {
             let Some(sent) = stop.unless_stopped(send_outbox(&a, &c)).await else {
                 return;
@@ -651,12 +653,20 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
             let wait = match sent {
                 Ok(n) => {
                     backoff.reset();
-                    record(&a, &c, |s| s.events_sent += n as u64);
+                    let fixed = shown.take();
+                    record(&a, &c, |s| {
+                        s.events_sent += n as u64;
+                        if fixed.is_some() && s.last_error == fixed {
+                            s.last_error = None;
+                        }
+                    });
                     Duration::from_millis(500)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "Sending events failed; they stay in the outbox.");
-                    record(&a, &c, |s| s.last_error = Some(e.to_string()));
+                    let error = e.to_string();
+                    record(&a, &c, |s| s.last_error = Some(error.clone()));
+                    shown = Some(error);
                     backoff.next_delay()
                 }
             };

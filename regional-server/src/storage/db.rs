@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::postgres::{Heard, PostgresBackend, Session};
+use super::postgres::{Heard, PostgresBackend, RegionLock, Session};
 use super::sqlite::SqliteBackend;
 use super::value::{Params, Row, Value};
 use super::{Result, StorageError};
@@ -159,6 +159,23 @@ impl Database {
         }
     }
 
+    /// Holds the region-wide lock `key` until the guard is dropped (on SQLite, one process:
+    /// nothing to hold).
+    pub fn exclusively(&self, key: i64) -> Result<Exclusive> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Exclusive(None)),
+            Backend::Postgres(db) => Ok(Exclusive(Some(db.hold_lock(key)?))),
+        }
+    }
+
+    /// Runs `f` on one consistent, read-only snapshot (on SQLite: one transaction).
+    pub fn read_snapshot<T>(&self, mut f: impl FnMut(&Tx<'_>) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.transaction(|conn| f(&Tx(TxOn::Sqlite(conn)))),
+            Backend::Postgres(db) => db.read_snapshot(|session| f(&Tx(TxOn::Postgres(session)))),
+        }
+    }
+
     /// Answers when the database does, within `limit` (readiness).
     pub fn ping(&self, limit: Duration) -> Result<()> {
         match &self.backend {
@@ -193,6 +210,10 @@ impl Exec for Database {
         }
     }
 }
+
+/// A region-wide lock held until dropped (`Database::exclusively`).
+#[derive(Debug)]
+pub struct Exclusive(#[allow(dead_code)] Option<RegionLock>);
 
 /// A transaction in progress.
 pub struct Tx<'a>(TxOn<'a>);

@@ -33,7 +33,7 @@ pub use appointments::{Appointment, AppointmentStore, NewAppointment};
 pub use booking_codes::{Held, HeldStore};
 pub use cases::CaseStore;
 pub use content::{ContentStore, Version};
-pub use db::{Database, Dialect, Exec, Tx};
+pub use db::{Database, Dialect, Exclusive, Exec, Tx};
 pub use devices::{Device, DeviceStore, EnrollmentToken};
 pub use events::{EventStore, Ingested};
 pub use help::HelpStore;
@@ -111,6 +111,8 @@ pub trait Storage:
     fn ping(&self) -> Result<()>;
     /// Tells every replica sharing the database (nothing on a single-process backend).
     fn notify(&self, channel: &str, payload: &str) -> Result<()>;
+    /// Holds the region-wide lock `key` (every replica) until the guard is dropped.
+    fn exclusively(&self, key: i64) -> Result<Exclusive>;
     /// What replicas notify on `channel`; `None` when this process is the only one.
     fn listen(&self, channel: &str) -> Option<tokio::sync::mpsc::Receiver<Heard>>;
 }
@@ -122,6 +124,10 @@ impl Storage for Database {
 
     fn notify(&self, channel: &str, payload: &str) -> Result<()> {
         Database::notify(self, channel, payload)
+    }
+
+    fn exclusively(&self, key: i64) -> Result<Exclusive> {
+        Database::exclusively(self, key)
     }
 
     fn listen(&self, channel: &str) -> Option<tokio::sync::mpsc::Receiver<Heard>> {

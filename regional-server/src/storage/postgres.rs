@@ -243,6 +243,31 @@ impl PostgresBackend {
         rx
     }
 
+    /// Holds PostgreSQL's advisory lock `key` until the returned guard is dropped: one holder
+    /// across every replica. The lock lives in a connection of its own, closed on drop (which
+    /// releases it even if this process dies).
+    pub(super) fn hold_lock(&self, key: i64) -> Result<RegionLock> {
+        let client = self.wait(self.client())?;
+        self.wait(client.execute("SELECT pg_advisory_lock($1)", &[&key]))?;
+        Ok(RegionLock(Some(client)))
+    }
+
+    /// Runs `f` in a read-only REPEATABLE READ transaction (one snapshot, never retried, no
+    /// predicate locks held against the replicas' writes).
+    pub(super) fn read_snapshot<T>(&self, f: impl FnOnce(&Session<'_>) -> Result<T>) -> Result<T> {
+        let held = Held(Some(self.wait(self.client())?));
+        let client = held.client();
+        self.wait(client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))?;
+        let out = f(&Session {
+            backend: self,
+            client,
+        });
+        let end = if out.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.wait(client.batch_execute(end))?;
+        held.release();
+        out
+    }
+
     /// Answers when the database does, within `limit`.
     pub(super) fn ping(&self, limit: Duration) -> Result<()> {
         self.wait(async {
@@ -361,6 +386,24 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(Object::take(conn));
+        }
+    }
+}
+
+/// An advisory lock held (see `hold_lock`).
+pub(super) struct RegionLock(Option<Object>);
+
+impl std::fmt::Debug for RegionLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RegionLock")
+    }
+}
+
+impl Drop for RegionLock {
+    fn drop(&mut self) {
+        // Out of the pool and closed: the session ends and the lock with it.
         if let Some(conn) = self.0.take() {
             drop(Object::take(conn));
         }

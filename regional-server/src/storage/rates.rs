@@ -30,6 +30,8 @@ pub trait RateStore {
     fn rate_forget_latest(&self, limiter: &str, key: &str) -> Result<()>;
     /// Forgets `key`.
     fn rate_clear(&self, limiter: &str, key: &str) -> Result<()>;
+    /// Forgets every attempt of `limiter` older than `before_ms` (keys no longer used too).
+    fn rate_purge(&self, limiter: &str, before_ms: i64) -> Result<usize>;
 }
 
 fn window_of(
@@ -115,6 +117,13 @@ impl RateStore for Database {
         })
     }
 
+    fn rate_purge(&self, limiter: &str, before_ms: i64) -> Result<usize> {
+        self.execute(
+            "DELETE FROM rate_hits WHERE limiter = ?1 AND at_ms <= ?2",
+            params![limiter, before_ms],
+        )
+    }
+
     fn rate_clear(&self, limiter: &str, key: &str) -> Result<()> {
         self.execute(
             "DELETE FROM rate_hits WHERE limiter = ?1 AND key = ?2",
@@ -172,6 +181,7 @@ mod tests {
                 db.rate_window("acct", "ann", 10_010, 60_000).unwrap(),
                 (3, Some(10_002))
             );
+            assert_eq!(db.rate_purge("acct", 10_002).unwrap(), 1);
             db.rate_clear("acct", "ann").unwrap();
             assert_eq!(
                 db.rate_window("acct", "ann", 10_010, 60_000).unwrap(),

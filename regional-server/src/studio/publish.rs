@@ -14,13 +14,21 @@ use crate::content;
 use crate::error::AppError;
 use crate::storage::{ChangeSet, ChangeState, StorageError};
 
-/// One studio publish at a time: each merges over the version the previous one made.
+/// One studio publish at a time in this process: each merges over the version the previous
+/// one made.
 static PUBLISHING: Mutex<()> = Mutex::new(());
 
-/// Runs `f` while no other studio publish (or admin import publish) runs.
-pub fn one_at_a_time<T>(f: impl FnOnce() -> T) -> T {
-    let _held = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
-    f()
+/// The region-wide lock of publishing (PostgreSQL advisory lock key), for every replica.
+const PUBLISHING_LOCK: i64 = 0x6d65_6e70_7562;
+
+/// Runs `f` while no other studio publish (or admin import publish) runs, on any replica.
+pub fn one_at_a_time<T>(server: &Server, f: impl FnOnce() -> T) -> Result<T, AppError> {
+    let _here = PUBLISHING.lock().unwrap_or_else(|e| e.into_inner());
+    let _region = server
+        .storage
+        .exclusively(PUBLISHING_LOCK)
+        .map_err(AppError::internal)?;
+    Ok(f())
 }
 
 /// Publishes the approved change set `set` (now due); returns it as it ends: published, or
@@ -34,7 +42,7 @@ pub fn change_set(server: &Server, set: &ChangeSet) -> Result<ChangeSet, AppErro
             .map_err(AppError::internal)?
             .ok_or_else(|| AppError::internal("a change set vanished"))
     };
-    one_at_a_time(|| {
+    one_at_a_time(server, || {
         let set = reread()?;
         if set.state != ChangeState::Approved {
             return Ok(set);
@@ -78,7 +86,7 @@ pub fn change_set(server: &Server, set: &ChangeSet) -> Result<ChangeSet, AppErro
             .map_err(AppError::internal)?;
         let _ = server.storage.audit(&by, outcome.0, &outcome.1, outcome.2);
         reread()
-    })
+    })?
 }
 
 /// The set's records over the latest published pack, published; or why not (plain Chinese).
@@ -188,11 +196,13 @@ pub fn republish(server: &Server, version: &str, by: &str) -> Result<String, App
         ));
     }
     let detail = format!("回滚到 {version}");
-    let (new_version, _) = one_at_a_time(|| content::publish_live(server, pack, by, &detail))
-        .map_err(|e| match e {
-            StorageError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
-            e => AppError::internal(e),
-        })?;
+    let (new_version, _) =
+        one_at_a_time(server, || content::publish_live(server, pack, by, &detail))?.map_err(
+            |e| match e {
+                StorageError::Conflict(m) => AppError::new(StatusCode::CONFLICT, m),
+                e => AppError::internal(e),
+            },
+        )?;
     let _ = server.storage.audit(
         by,
         "content.republish",
