@@ -62,7 +62,7 @@ pub fn share(
             .map(|name| {
                 let text = fs::read_to_string(dir.join(name))
                     .map_err(|e| StorageError::Conflict(format!("{name}: {e}")))?;
-                Ok((name.to_string(), kek.seal(&text)))
+                Ok((name.to_string(), kek.seal(&format!("{name}\n{text}"))))
             })
             .collect()
     };
@@ -88,7 +88,11 @@ pub fn share(
                 key_path.display()
             )
         })?;
-        replace_private(&dir.join(&name), &text)?;
+        // Sealed with its name: a key moved to another's row in the database is refused.
+        let Some(text) = text.strip_prefix(&format!("{name}\n")) else {
+            anyhow::bail!("the region's key {name} in the database is not the one sealed as it");
+        };
+        replace_private(&dir.join(&name), text)?;
     }
     Ok(())
 }

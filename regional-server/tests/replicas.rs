@@ -9,7 +9,7 @@ use menpai_model::queue::WindowCall;
 use menpai_model::sync::StreamEvent;
 use menpai_server::config::Config;
 use menpai_server::live::Topic;
-use menpai_server::storage::Database;
+use menpai_server::storage::{Database, Exec};
 use menpai_server::{Server, bus, content, queue, replicas, shutdown};
 
 fn config(dir: &std::path::Path, url: &str, region_key: &std::path::Path) -> Config {
@@ -88,6 +88,19 @@ async fn a_call_content_and_revocation_made_on_one_replica_reach_the_other() {
     assert!(
         format!("{stranger:#}").contains("another key-encryption key"),
         "{stranger:#}"
+    );
+    // Someone who can write the database moves a sealed key to another key's row: refused.
+    let db = Database::connect(&url).unwrap();
+    db.execute(
+        "UPDATE region_secrets SET sealed = (SELECT sealed FROM region_secrets \
+         WHERE name = 'ca.key.pem') WHERE name = 'ticket-secret.key'",
+        (),
+    )
+    .unwrap();
+    let moved = Server::open(config(&tmp.path().join("e"), &url, &region_key)).unwrap_err();
+    assert!(
+        format!("{moved:#}").contains("ticket-secret.key in the database is not the one sealed"),
+        "{moved:#}"
     );
     let stop = shutdown::Trigger::default();
     let listening = tokio::spawn(replicas::listen_loop(b.clone(), stop.subscribe()));

@@ -68,7 +68,7 @@ fn the_postgres_schema_applies_on_a_private_cluster_and_matches_sqlites() {
     let (ok, indexes) = cluster.psql(&[
         "-c",
         "SELECT 'index:' || indexname FROM pg_indexes WHERE schemaname = 'public' \
-         AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key'",
+         AND indexname NOT IN (SELECT conname FROM pg_constraint)",
     ]);
     assert!(ok, "{indexes}");
     let postgres: BTreeSet<String> = columns

@@ -73,9 +73,11 @@ impl StorageError {
     /// Whether a unique or primary key refused the row.
     pub fn is_unique_violation(&self) -> bool {
         match self {
-            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
-                e.code == rusqlite::ErrorCode::ConstraintViolation
-            }
+            StorageError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
             StorageError::Postgres(e) => postgres::is_unique_violation(e),
             _ => false,
         }
