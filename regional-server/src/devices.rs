@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::Server;
 use crate::error::{AppError, JsonBody};
 use crate::operators::sha256_hex;
+use crate::ratelimit::Refusal;
 use crate::storage::Device;
 use crate::tls::PeerCert;
 
@@ -551,15 +552,25 @@ async fn take_ticket(
             "培训模式的终端不取真实排队号",
         ));
     }
-    if let Err(wait) = server
+    match server
         .device_tickets
-        .hit(&device.id, std::time::Instant::now())
+        .try_hit(&device.id, std::time::Instant::now())
     {
-        tracing::warn!(device = %device.id, "A terminal asked for tickets too fast.");
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("取号太频繁，请 {} 秒后再试", wait.as_secs().max(1)),
-        ));
+        Ok(()) => {}
+        Err(Refusal::Wait(wait)) => {
+            tracing::warn!(device = %device.id, "A terminal asked for tickets too fast.");
+            return Err(AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("取号太频繁，请 {} 秒后再试", wait.as_secs().max(1)),
+            ));
+        }
+        // Not the terminal's doing: it issues from its leased numbers meanwhile.
+        Err(Refusal::Uncounted) => {
+            return Err(AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "服务器暂时不能发号",
+            ));
+        }
     }
     let t = tokio::task::spawn_blocking(move || crate::queue::issue(&server, &device, &req))
         .await

@@ -72,6 +72,15 @@ fn now_ms() -> i64 {
 /// The wait told when the database could not count (refused, to be safe).
 const UNCOUNTED_WAIT: Duration = Duration::from_secs(5);
 
+/// Why an attempt was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Over the limit: the time until the oldest attempt leaves the window.
+    Wait(Duration),
+    /// The shared count could not be read (the database is away).
+    Uncounted,
+}
+
 impl RateLimit {
     pub fn new(limit: u32, window: Duration) -> RateLimit {
         RateLimit {
@@ -116,14 +125,22 @@ impl RateLimit {
     /// One lock (one transaction when shared): parallel attempts cannot all pass the check
     /// before any is counted.
     pub fn hit(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        self.try_hit(key, now).map_err(|r| match r {
+            Refusal::Wait(wait) => wait,
+            Refusal::Uncounted => UNCOUNTED_WAIT,
+        })
+    }
+
+    /// As `hit`, telling an attempt over the limit from one the database could not count.
+    pub fn try_hit(&self, key: &str, now: Instant) -> Result<(), Refusal> {
         if let Some((db, name)) = self.shared() {
             let key = &*stored_key(key);
             return match db.rate_hit(name, key, now_ms(), self.window_ms(), self.limit) {
                 Ok(None) => Ok(()),
-                Ok(Some(oldest)) => Err(self.wait_after(oldest)),
+                Ok(Some(oldest)) => Err(Refusal::Wait(self.wait_after(oldest))),
                 Err(e) => {
                     tracing::warn!(error = %e, limiter = name, "A rate limit could not be counted.");
-                    Err(UNCOUNTED_WAIT)
+                    Err(Refusal::Uncounted)
                 }
             };
         }
@@ -134,7 +151,9 @@ impl RateLimit {
         if let Some(oldest) = q.front()
             && q.len() >= self.limit as usize
         {
-            return Err(self.window.saturating_sub(now.duration_since(*oldest)));
+            return Err(Refusal::Wait(
+                self.window.saturating_sub(now.duration_since(*oldest)),
+            ));
         }
         q.push_back(now);
         Ok(())

@@ -149,10 +149,12 @@ impl PostgresBackend {
     }
 
     /// Waits for `fut` on the backend's runtime without stalling the caller's runtime.
+    /// Unconstrained: called from a task, tokio's per-task budget would otherwise run out and
+    /// defer the wake-up to a yield of that task, which never comes while it blocks here.
     fn wait<F: Future>(&self, fut: F) -> F::Output {
         let block = || {
             let _inside = self.runtime.as_ref().expect("until dropped").enter();
-            futures_executor::block_on(fut)
+            futures_executor::block_on(tokio::task::unconstrained(fut))
         };
         match Handle::try_current().map(|h| h.runtime_flavor()) {
             Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(block),
