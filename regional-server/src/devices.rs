@@ -489,7 +489,10 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
                     },
                     _ = tokio::time::sleep(Duration::from_secs(15)) => {
                         // A revocation on another replica whose signal was missed ends the
-                        // stream here within 15 s.
+                        // stream here within 15 s (one process alone misses none).
+                        if server.config.database_url.is_empty() {
+                            break StreamEvent::Ping;
+                        }
                         let (server, cert) = (server.clone(), cert.clone());
                         let enrolled = tokio::task::spawn_blocking(move || still_enrolled(&server, &cert))
                             .await
