@@ -8,8 +8,6 @@
 //! fetched for the change are printed.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use image::{Rgb, RgbImage};
@@ -128,18 +126,16 @@ fn guide_now(agent: &RunningAgent) -> (String, Option<String>, String) {
     )
 }
 
-/// Reads the agent's guide over and over until stopped: every pair (note, FAQ answer) seen.
+/// Reads the agent's guide over and over until it has itself seen `last` (or a minute
+/// passed): every pair (note, FAQ answer) seen, in order.
 fn watch(
     agent_addr: std::net::SocketAddr,
-) -> (
-    Arc<AtomicBool>,
-    std::thread::JoinHandle<Vec<(String, String)>>,
-) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let s2 = stop.clone();
-    let handle = std::thread::spawn(move || {
+    last: (String, String),
+) -> std::thread::JoinHandle<Vec<(String, String)>> {
+    std::thread::spawn(move || {
+        let start = Instant::now();
         let mut out: Vec<(String, String)> = Vec::new();
-        while !s2.load(Ordering::Relaxed) {
+        while out.last() != Some(&last) && start.elapsed() < Duration::from_secs(60) {
             let (st, g) = get_json(agent_addr, &format!("/api/v1/items/{ITEM}"));
             if st == 200 {
                 let note = g["item"]["materials"][0]["note"]
@@ -158,8 +154,7 @@ fn watch(
             std::thread::sleep(Duration::from_millis(10));
         }
         out
-    });
-    (stop, handle)
+    })
 }
 
 /// Waits until the terminal's guide is `want` (note, picture or none); how long it took.
@@ -302,7 +297,7 @@ fn an_edit_reviewed_and_approved_in_chromium_reaches_the_plate_and_a_rollback_br
         assert!(diff.contains(needle), "the diff lacks {needle}:\n{diff}");
     }
     shot(&reviewer, &out, "review-diff");
-    let (stop, watcher) = watch(agent.addr);
+    let watcher = watch(agent.addr, (NEW_NOTE.into(), NEW_ANSWER.into()));
     reviewer.click("#approve");
     let approved = Instant::now();
     wait_for(
@@ -316,7 +311,6 @@ fn an_edit_reviewed_and_approved_in_chromium_reaches_the_plate_and_a_rollback_br
     let sha = menpai_model::bundle::sha256_hex(&std::fs::read(&picture).unwrap());
     wait_guide(&agent, "after approval", NEW_NOTE, Some(&sha));
     let took = approved.elapsed();
-    stop.store(true, Ordering::Relaxed);
     let seen = watcher.join().unwrap();
     println!(
         "the terminal showed the approved change {} ms after the click",
@@ -384,7 +378,7 @@ fn an_edit_reviewed_and_approved_in_chromium_reaches_the_plate_and_a_rollback_br
     // Rollback: the version before, published again as the next one.
     reviewer.go(&format!("{base}/studio/versions"));
     shot(&reviewer, &out, "versions");
-    let (stop, watcher) = watch(agent.addr);
+    let watcher = watch(agent.addr, (OLD_NOTE.into(), old_answer.clone()));
     reviewer.script(&format!(
         "document.querySelector('form[action=\"/studio/versions/{first_version}/republish\"]').submit();"
     ));
@@ -394,7 +388,6 @@ fn an_edit_reviewed_and_approved_in_chromium_reaches_the_plate_and_a_rollback_br
         "!!document.getElementById('done')",
     );
     wait_guide(&agent, "after the rollback", OLD_NOTE, None);
-    stop.store(true, Ordering::Relaxed);
     let seen = watcher.join().unwrap();
     assert_eq!(
         seen.iter()
