@@ -5,19 +5,26 @@
 # itself, and sees each client's address); HAProxy checks each replica's GET /ready over HTTPS
 # every second and stops sending it work when it fails twice.
 #
-# region_start STATE_DIR REPLICAS  — sets REGION_PUBLIC, REGION_DEVICES, REGION_CA,
-#   REGION_PASSWORD (the admin `region-admin`'s), REPLICA_PIDS, HAPROXY_PID; region_stop ends it.
+# region_start STATE_DIR REPLICAS [CONNECTIONS]  — sets REGION_PUBLIC, REGION_DEVICES,
+#   REGION_CA, REGION_PASSWORD (the admin `region-admin`'s), REPLICA_PIDS, HAPROXY_PIDS (and
+#   HAPROXY_PID, the first); region_stop ends it. CONNECTIONS: how many clients will hold a
+#   connection at once (default 1,000). A proxied connection takes two of HAProxy's open files;
+#   where the system caps a process's open files below what that needs (and will not raise the
+#   cap), several HAProxy processes bind the same ports (SO_REUSEPORT, HAProxy's default) and
+#   the kernel shares the connections among them; on a production host raise LimitNOFILE.
 
 region_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 region_start() {
-  local state="$1" replicas="${2:-2}"
+  local state="$1" replicas="${2:-2}" connections="${3:-1000}"
   local target="${CARGO_TARGET_DIR:-target}/release"
   # Each terminal holds a connection on HAProxy's both sides: as many as the system lets us.
   ulimit -n 400000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   local maxconn=$(( ($(ulimit -n) - 1000) / 2 ))
+  # Room for a third more than asked: the kernel's sharing is even only on average.
+  local balancers=$(( (connections * 4 / 3) / maxconn + 1 ))
   mkdir -p "$state"
   REGION_STATE="$state"
   local pg
@@ -66,9 +73,14 @@ TOML
   cat > "$state/haproxy.cfg" <<CFG
 global
     maxconn $maxconn
+    log stderr format raw local0 info
 
 defaults
     mode tcp
+    # Connections that ended abnormally (with their termination codes), and replicas' state.
+    log global
+    option tcplog
+    option dontlog-normal
     timeout connect 5s
     timeout client 2h
     timeout server 2h
@@ -95,8 +107,15 @@ backend replicas_devices
 $backends_devices
 CFG
   haproxy -c -q -f "$state/haproxy.cfg"
-  haproxy -db -f "$state/haproxy.cfg" > "$state/haproxy.log" 2>&1 &
-  HAPROXY_PID=$!
+  HAPROXY_PIDS=()
+  local b log
+  for b in $(seq 1 "$balancers"); do
+    log="$state/haproxy.log"
+    [ "$b" -gt 1 ] && log="$state/haproxy-$b.log"
+    haproxy -db -f "$state/haproxy.cfg" > "$log" 2>&1 &
+    HAPROXY_PIDS+=($!)
+  done
+  HAPROXY_PID="${HAPROXY_PIDS[0]}"
   REGION_PUBLIC="https://127.0.0.1:$hp"
   REGION_DEVICES="https://127.0.0.1:$hd"
   REGION_CA="$state/replica1/data/ca.pem"
@@ -110,8 +129,10 @@ CFG
 }
 
 region_stop() {
-  if [ -n "${HAPROXY_PID:-}" ]; then kill "$HAPROXY_PID" 2>/dev/null || true; fi
   local p
+  for p in "${HAPROXY_PIDS[@]:-}"; do
+    if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
+  done
   for p in "${REPLICA_PIDS[@]:-}"; do
     if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
   done

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -54,6 +54,11 @@ pub fn device_config(
     c.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(c)
 }
+
+/// How long a connection may wait for its next request's headers — between requests, or
+/// sending them slowly — before it is closed: idle connections do not pile up (a terminal
+/// heartbeating less often opens a new one; a slow client cannot hold sockets open).
+const IDLE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Accepts TLS connections and serves `app` on each, with the peer's certificate attached to
 /// every request, until `stop` fires; then accepts no more, lets each connection finish the
@@ -122,6 +127,8 @@ pub async fn serve(
             );
             let conn = hyper::server::conn::http1::Builder::new()
                 .keep_alive(true)
+                .timer(TokioTimer::new())
+                .header_read_timeout(IDLE)
                 .serve_connection(TokioIo::new(tls), service);
             let mut conn = std::pin::pin!(conn);
             let ended = tokio::select! {

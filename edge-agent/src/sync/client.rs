@@ -222,6 +222,8 @@ impl Client {
     }
 
     /// One request on the kept-alive connection (a new one when it broke), within `timeout`.
+    /// A kept connection the server closed as idle just as the request went out is not an
+    /// answer: the request goes once more, on a new connection.
     pub async fn request(
         &self,
         method: &str,
@@ -230,21 +232,29 @@ impl Client {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<Reply, ClientError> {
-        let req = self.build(method, path, headers, body)?;
         let work = async {
             let mut guard = self.conn.lock().await;
             let cached = match guard.take() {
                 Some(mut s) => s.ready().await.is_ok().then_some(s),
                 None => None,
             };
+            let reused = cached.is_some();
             let mut send = match cached {
                 Some(s) => s,
                 None => self.connect().await?,
             };
-            let res = send
-                .send_request(req)
-                .await
-                .map_err(|e| ClientError::Http(e.to_string()))?;
+            let req = self.build(method, path, headers, body.clone())?;
+            let res = match send.send_request(req).await {
+                Ok(res) => res,
+                Err(e) if reused && (e.is_canceled() || e.is_incomplete_message()) => {
+                    send = self.connect().await?;
+                    let req = self.build(method, path, headers, body)?;
+                    send.send_request(req)
+                        .await
+                        .map_err(|e| ClientError::Http(e.to_string()))?
+                }
+                Err(e) => return Err(ClientError::Http(e.to_string())),
+            };
             let (parts, body) = res.into_parts();
             let body = body
                 .collect()

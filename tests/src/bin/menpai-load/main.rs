@@ -18,9 +18,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod failover;
+mod shards;
 
 use clap::Parser;
 use http_body_util::BodyExt;
+use menpai_agent::devices::Backoff;
 use menpai_agent::sync::{Identity, client::Client};
 use menpai_model::sync::{EventBatch, Heartbeat, OutboxEvent};
 
@@ -69,6 +71,18 @@ struct Options {
     kill_pid: Option<u32>,
     #[arg(long, default_value_t = 30)]
     kill_after_s: u64,
+    /// Longest wait before a terminal opens its dropped stream again (jittered exponential
+    /// backoff from 1 s, as the edge agent does).
+    #[arg(long, default_value_t = 10)]
+    max_backoff_s: u64,
+    /// Processes the terminals are spread over (0: as many as this system's open-file limit
+    /// needs, two files a terminal).
+    #[arg(long, default_value_t = 0)]
+    processes: usize,
+    /// Set by the first process on the others it starts: this one runs terminals
+    /// `i % processes == shard` and reports to it.
+    #[arg(long, hide = true)]
+    shard: Option<usize>,
     /// The window that calls a ticket of `--prefix` after the kill (default: the business's
     /// first).
     #[arg(long)]
@@ -80,6 +94,14 @@ struct Options {
 struct Latencies(Mutex<Vec<u64>>);
 
 impl Latencies {
+    fn values(&self) -> Vec<u64> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn extend(&self, more: &[u64]) {
+        self.0.lock().unwrap().extend_from_slice(more);
+    }
+
     fn add(&self, d: Duration) {
         self.0
             .lock()
@@ -106,10 +128,17 @@ impl Latencies {
 
 #[derive(Default)]
 struct Figures {
+    terminals: usize,
     streams_open: AtomicUsize,
     streams_most: AtomicUsize,
     stream_opens: AtomicU64,
+    /// When every terminal first held its stream, after the run's start (ms; 0: never).
+    all_open_after_ms: AtomicU64,
+    /// Streams that ended before the run did, after every one had been open.
+    drops_after_open: AtomicU64,
     heartbeats: Latencies,
+    /// Heartbeats sent once every stream was open (the connect storm over).
+    steady_heartbeats: Latencies,
     heartbeat_failures: AtomicU64,
     events_held: AtomicU64,
     event_failures: AtomicU64,
@@ -163,15 +192,25 @@ fn identity(
 async fn hold_stream(
     i: usize,
     client: Client,
-    f: Arc<Figures>,
-    watch: Arc<failover::Watch>,
-    end: Instant,
+    (f, watch): (Arc<Figures>, Arc<failover::Watch>),
+    (started, end, max_backoff): (Instant, Instant, Duration),
 ) {
+    let mut backoff = Backoff::new(Duration::from_secs(1), max_backoff);
     while Instant::now() < end {
         f.stream_opens.fetch_add(1, Ordering::Relaxed);
         if let Ok((200, mut body)) = client.open_stream("/device/v1/stream").await {
+            backoff.reset();
             let now = f.streams_open.fetch_add(1, Ordering::Relaxed) + 1;
             f.streams_most.fetch_max(now, Ordering::Relaxed);
+            if now == f.terminals {
+                let ms = started.elapsed().as_millis().max(1) as u64;
+                let _ = f.all_open_after_ms.compare_exchange(
+                    0,
+                    ms,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
             watch.opened(i);
             while Instant::now() < end {
                 match tokio::time::timeout(
@@ -189,9 +228,12 @@ async fn hold_stream(
                 }
             }
             f.streams_open.fetch_sub(1, Ordering::Relaxed);
+            if Instant::now() < end && f.all_open_after_ms.load(Ordering::Relaxed) > 0 {
+                f.drops_after_open.fetch_add(1, Ordering::Relaxed);
+            }
             watch.closed(i);
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(backoff.next_delay()).await;
     }
 }
 
@@ -254,7 +296,12 @@ async fn work(i: usize, client: Client, o: Arc<Options>, f: Arc<Figures>, end: I
             )
             .await
         {
-            Ok(r) if r.status == 200 => f.heartbeats.add(t.elapsed()),
+            Ok(r) if r.status == 200 => {
+                f.heartbeats.add(t.elapsed());
+                if f.all_open_after_ms.load(Ordering::Relaxed) > 0 {
+                    f.steady_heartbeats.add(t.elapsed());
+                }
+            }
             _ => drop(f.heartbeat_failures.fetch_add(1, Ordering::Relaxed)),
         }
         let n = events_per_beat.min(o.events_per_terminal - events_sent);
@@ -320,29 +367,40 @@ async fn work(i: usize, client: Client, o: Arc<Options>, f: Arc<Figures>, end: I
     }
 }
 
-/// A citizen opening the hall's phone page every 2 s until `end`.
-fn citizen(o: Arc<Options>, ca: Arc<String>, f: Arc<Figures>, end: Instant, offset: Duration) {
-    std::thread::sleep(offset);
+/// A citizen opening the hall's phone page every 2 s until `end`, from when every terminal
+/// holds its stream (or a quarter of the run passed): the pages measure the steady state, the
+/// connect storm is reported on its own.
+async fn citizen(
+    o: Arc<Options>,
+    ca: Arc<String>,
+    f: Arc<Figures>,
+    end: Instant,
+    offset: Duration,
+) {
+    let latest = Instant::now() + end.saturating_duration_since(Instant::now()) / 4;
+    while f.all_open_after_ms.load(Ordering::Relaxed) == 0 && Instant::now() < latest {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(offset).await;
     let path = format!("/h/{}", o.hall);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
     // One phone: its connection kept between pages, as a browser does.
     let Ok(phone) = Client::new(&o.public, &ca, None) else {
+        f.page_failures.fetch_add(1, Ordering::Relaxed);
         return;
     };
     while Instant::now() < end {
         let t = Instant::now();
         // A page not there in 10 s counts as failed; the citizen tries again.
-        let page = rt.block_on(phone.request("GET", &path, &[], Vec::new(), PAGE_TIMEOUT));
-        match page {
+        match phone
+            .request("GET", &path, &[], Vec::new(), PAGE_TIMEOUT)
+            .await
+        {
             Ok(r) if r.status == 200 => f.pages.add(t.elapsed()),
             _ => {
                 f.page_failures.fetch_add(1, Ordering::Relaxed);
             }
         }
-        std::thread::sleep(Duration::from_secs(2).saturating_sub(t.elapsed()));
+        tokio::time::sleep(Duration::from_secs(2).saturating_sub(t.elapsed())).await;
     }
 }
 
@@ -360,30 +418,74 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let processes = match (o.processes, o.kill_pid) {
+        // The failover drill watches every terminal from one process.
+        (_, Some(_)) => 1,
+        (0, None) => shards::needed(o.terminals),
+        (n, None) => n,
+    };
     let started = Instant::now();
-    let mut clients = Vec::with_capacity(o.terminals);
+    // This process's terminals: all of them, none (others run them), or its shard's.
+    let mine = |i: usize| match o.shard {
+        Some(k) => i % processes == k,
+        None => processes == 1,
+    };
+    let mut clients = Vec::new();
     for i in 0..o.terminals {
+        if o.shard.is_some() && !mine(i) {
+            continue;
+        }
         let id = identity(&rt, &o, &ca, i)?;
-        // Two connections each: the live stream, and the requests beside it.
-        let _guard = rt.enter();
-        clients.push((id.client()?, id.client()?));
+        if mine(i) {
+            // Two connections each: the live stream, and the requests beside it.
+            let _guard = rt.enter();
+            clients.push((i, id.client()?, id.client()?));
+        }
     }
-    println!(
-        "{} terminals ready (enrolled or reused) in {:.1} s",
-        clients.len(),
-        started.elapsed().as_secs_f64()
-    );
-    let f = Arc::new(Figures::default());
+    if o.shard.is_none() {
+        println!(
+            "{} terminals ready (enrolled or reused) in {:.1} s, run by {} process{}",
+            o.terminals,
+            started.elapsed().as_secs_f64(),
+            processes,
+            if processes > 1 { "es" } else { "" }
+        );
+    }
+    let f = Arc::new(Figures {
+        terminals: clients.len(),
+        ..Default::default()
+    });
+    let others = if o.shard.is_none() && processes > 1 {
+        Some(shards::start(processes, f.clone())?)
+    } else {
+        None
+    };
     let watch = Arc::new(failover::Watch::new(o.terminals));
     let run_started = Instant::now();
     let end = run_started + Duration::from_secs(o.duration_s);
-    let citizens: Vec<_> = (0..o.citizens)
-        .map(|c| {
-            let (o, ca, f) = (o.clone(), ca.clone(), f.clone());
-            let offset = Duration::from_millis((c as u64 * 2000) / o.citizens.max(1) as u64);
-            std::thread::spawn(move || citizen(o, ca, f, end, offset))
+    // The citizens: tasks on a runtime of their own (one thread), in the first process.
+    let citizens = (o.shard.is_none() && o.citizens > 0).then(|| {
+        let (o, ca, f) = (o.clone(), ca.clone(), f.clone());
+        std::thread::spawn(move || {
+            let phones = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            phones.block_on(async {
+                let all: Vec<_> = (0..o.citizens)
+                    .map(|c| {
+                        let offset =
+                            Duration::from_millis((c as u64 * 2000) / o.citizens.max(1) as u64);
+                        tokio::spawn(citizen(o.clone(), ca.clone(), f.clone(), end, offset))
+                    })
+                    .collect();
+                for c in all {
+                    let _ = c.await;
+                }
+            });
         })
-        .collect();
+    });
     let drill = o.kill_pid.map(|pid| failover::Plan {
         pid,
         after: Duration::from_secs(o.kill_after_s),
@@ -396,15 +498,22 @@ fn main() -> anyhow::Result<()> {
     });
     let failover_report = rt.block_on(async {
         let mut tasks = Vec::new();
-        for (i, (stream, requests)) in clients.into_iter().enumerate() {
+        for (i, stream, requests) in clients {
+            let limits = (
+                run_started,
+                end,
+                Duration::from_secs(o.max_backoff_s.max(1)),
+            );
             tasks.push(tokio::spawn(hold_stream(
                 i,
                 stream,
-                f.clone(),
-                watch.clone(),
-                end,
+                (f.clone(), watch.clone()),
+                limits,
             )));
             tasks.push(tokio::spawn(work(i, requests, o.clone(), f.clone(), end)));
+        }
+        if o.shard.is_some() {
+            tasks.push(tokio::spawn(shards::report_open(f.clone(), end)));
         }
         let drill = drill.map(|plan| tokio::spawn(failover::run(plan, watch.clone(), run_started)));
         for t in tasks {
@@ -415,8 +524,18 @@ fn main() -> anyhow::Result<()> {
             None => None,
         }
     });
-    for c in citizens {
+    if o.shard.is_some() {
+        println!(
+            "figures {}",
+            serde_json::to_string(&shards::Snapshot::of(&f))?
+        );
+        return Ok(());
+    }
+    if let Some(c) = citizens {
         let _ = c.join();
+    }
+    if let Some(others) = others {
+        others.finish()?;
     }
     let tickets = f.tickets.lock().unwrap().clone();
     let unique: BTreeSet<&String> = tickets.iter().collect();
@@ -426,10 +545,28 @@ fn main() -> anyhow::Result<()> {
         o.terminals,
         f.stream_opens.load(Ordering::Relaxed)
     );
+    match f.all_open_after_ms.load(Ordering::Relaxed) {
+        0 => println!(
+            "connect storm: the {} streams were never all open at once",
+            o.terminals
+        ),
+        ms => println!(
+            "connect storm: all {} streams open {:.1} s after the start; {} dropped after that, \
+             before the end",
+            o.terminals,
+            ms as f64 / 1000.0,
+            f.drops_after_open.load(Ordering::Relaxed)
+        ),
+    }
     println!(
         "{}; {} failed",
         f.heartbeats.line("heartbeats"),
         f.heartbeat_failures.load(Ordering::Relaxed)
+    );
+    println!(
+        "{}",
+        f.steady_heartbeats
+            .line("heartbeats once every stream was open")
     );
     println!(
         "events held: {} of {}; {} batches failed",
