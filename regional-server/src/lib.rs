@@ -52,7 +52,6 @@ use axum::http::StatusCode;
 use base64::Engine;
 use ed25519_dalek::SigningKey;
 use menpai_model::sync::StreamEvent;
-use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 use tower_http::timeout::TimeoutLayer;
 
@@ -385,11 +384,9 @@ pub async fn serve(
     let (chain, key) = server.ca.server_cert(&server.config.hostnames)?;
     let public_tls = tls::public_config(chain.clone(), key.clone_key())?;
     let device_tls = tls::device_config(&server.ca.cert_der, chain, key)?;
-    let public = TcpListener::bind(server.config.listen_public)
-        .await
+    let public = tls::bind(server.config.listen_public)
         .with_context(|| format!("binding {}", server.config.listen_public))?;
-    let devices = TcpListener::bind(server.config.listen_devices)
-        .await
+    let devices = tls::bind(server.config.listen_devices)
         .with_context(|| format!("binding {}", server.config.listen_devices))?;
     let host = server.config.hostnames[0].clone();
     let port = public.local_addr()?.port();

@@ -55,6 +55,22 @@ pub fn device_config(
     Ok(c)
 }
 
+/// Connections the kernel queues for accepting (tokio's default is 1,024): thousands of
+/// terminals reconnecting at once after a restart are queued, not refused.
+const BACKLOG: u32 = 4096;
+
+/// A listening socket on `addr` with room for a reconnecting fleet.
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
 /// How long a connection may wait for its next request's headers — between requests, or
 /// sending them slowly — before it is closed: idle connections do not pile up (a terminal
 /// heartbeating less often opens a new one; a slow client cannot hold sockets open).
