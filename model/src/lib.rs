@@ -6,6 +6,7 @@ pub mod api;
 pub mod appointment;
 pub mod assist;
 pub mod bundle;
+pub mod commands;
 pub mod file;
 pub mod geo;
 pub mod help;

@@ -103,6 +103,8 @@ pub enum StreamEvent {
     },
     /// A help call this terminal made changed state (acknowledged, resolved, escalated).
     Help { update: crate::help::HelpUpdate },
+    /// An operator sent this terminal a command: fetch `GET /device/v1/commands`.
+    Commands { device: String },
     /// Nothing happened; the connection is alive.
     Ping,
 }

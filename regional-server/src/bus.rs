@@ -31,6 +31,8 @@ pub enum Signal {
     Help { call: String },
     /// A content version was published.
     Content { version: String },
+    /// Commands wait for a terminal: its open stream is told.
+    Commands { device: String },
     /// A terminal was revoked: its open stream ends.
     Revoked { device: String },
     /// An operator's sessions ended: their open pages close.

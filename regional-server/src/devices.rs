@@ -506,6 +506,7 @@ async fn stream(State(server): S, Terminal(device): Terminal) -> Response {
                 match &e {
                     StreamEvent::Queue { hall: h, .. } if *h != hall => continue,
                     StreamEvent::Help { update } if update.device != me => continue,
+                    StreamEvent::Commands { device } if *device != me => continue,
                     _ => break e,
                 }
             };

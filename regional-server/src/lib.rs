@@ -11,6 +11,7 @@ pub mod bus;
 pub mod ca;
 pub mod cases;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod content;
 pub mod devices;
@@ -308,7 +309,8 @@ fn admin_routes(config: &Config) -> Router<Arc<Server>> {
         .merge(accounts::routes())
         .merge(statistics::routes())
         .merge(studio::routes())
-        .merge(training::routes());
+        .merge(training::routes())
+        .merge(commands::routes());
     bounded(routes, config.max_body_bytes)
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))
         .merge(bounded(
@@ -359,8 +361,13 @@ pub fn public_app(server: Arc<Server>) -> Router {
 pub fn device_router(server: Arc<Server>) -> Router {
     let routes = devices::routes()
         .merge(help::device_routes())
-        .merge(requests::device_routes());
+        .merge(requests::device_routes())
+        .merge(commands::device_routes());
     bounded(routes, devices::DEVICE_BODY_LIMIT)
+        .merge(bounded(
+            commands::report_routes(),
+            commands::REPORT_BODY_LIMIT,
+        ))
         .merge(devices::stream_routes())
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
         .with_state(server)
@@ -399,6 +406,7 @@ pub async fn serve(
     let flusher = tokio::spawn(fleet::flush_loop(server.clone(), loops.subscribe()));
     let purger = tokio::spawn(appointments::purge_loop(server.clone(), loops.subscribe()));
     let escalator = tokio::spawn(help::escalation_loop(server.clone(), loops.subscribe()));
+    let expirer = tokio::spawn(commands::expiry_loop(server.clone(), loops.subscribe()));
     let scheduler = tokio::spawn(studio::schedule::schedule_loop(
         server.clone(),
         loops.subscribe(),
@@ -435,7 +443,7 @@ pub async fn serve(
         }
     }
     loops.fire();
-    let _ = tokio::join!(flusher, purger, escalator, scheduler, listener);
+    let _ = tokio::join!(flusher, purger, escalator, expirer, scheduler, listener);
     tracing::info!("Stopped.");
     Ok(())
 }

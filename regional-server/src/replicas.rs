@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::Server;
 use crate::bus::{CHANNEL, Envelope, Signal};
 use crate::storage::Heard;
+use menpai_model::sync::StreamEvent;
 
 /// Listens until the server stops.
 pub async fn listen_loop(server: Arc<Server>, mut stop: crate::shutdown::Shutdown) {
@@ -61,6 +62,9 @@ pub fn act_on(server: &Server, payload: &str) {
             }
         },
         Signal::Content { .. } => catch_up(server),
+        Signal::Commands { device } => {
+            let _ = server.stream.send(StreamEvent::Commands { device });
+        }
         Signal::Revoked { device } => {
             let _ = server.revoked.send(device);
         }

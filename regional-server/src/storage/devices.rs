@@ -39,6 +39,7 @@ pub trait DeviceStore {
     /// or expired meanwhile.
     fn redeem_enrollment(&self, token_sha256: &str, now: i64, device: &Device) -> Result<bool>;
     fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>>;
+    fn device_by_id(&self, id: &str) -> Result<Option<Device>>;
     fn revoke_device(&self, id: &str, at: &str) -> Result<bool>;
     /// Puts a terminal in training mode or takes it out; false when there is none such.
     fn set_training(&self, id: &str, on: bool) -> Result<bool>;
@@ -114,6 +115,15 @@ impl DeviceStore for Database {
             )?;
             Ok(true)
         })
+    }
+
+    fn device_by_id(&self, id: &str) -> Result<Option<Device>> {
+        self.query_row(
+            &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+            [id],
+            device_row,
+        )
+        .optional()
     }
 
     fn device_by_cert(&self, cert_sha256: &str) -> Result<Option<Device>> {

@@ -8,6 +8,7 @@
 pub mod appointments;
 pub mod booking_codes;
 pub mod cases;
+pub mod commands;
 pub mod content;
 mod db;
 pub mod devices;
@@ -32,6 +33,7 @@ mod value;
 pub use appointments::{Appointment, AppointmentStore, NewAppointment};
 pub use booking_codes::{Held, HeldStore};
 pub use cases::CaseStore;
+pub use commands::{CommandRecord, CommandStore};
 pub use content::{ContentStore, Version};
 pub use db::{Database, Dialect, Exclusive, Exec, Tx};
 pub use devices::{Device, DeviceStore, EnrollmentToken};
@@ -99,6 +101,7 @@ pub trait Storage:
     + HelpStore
     + RequestStore
     + CaseStore
+    + CommandStore
     + StatisticsStore
     + MonitorStore
     + UsageStore

@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0016_studio.sql"),
     include_str!("../../migrations/0017_region_secrets.sql"),
     include_str!("../../migrations/0018_rate_hits.sql"),
+    include_str!("../../migrations/0019_commands.sql"),
 ];
 
 /// One SQLite file in WAL mode.

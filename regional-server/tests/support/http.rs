@@ -107,3 +107,31 @@ pub(crate) fn training_login(server: &Server, name: &str) -> String {
     let token = menpai_server::operators::open_training_session(server, &op).unwrap();
     format!("menpai_session={token}; __Host-menpai-form={FORM}")
 }
+
+/// A GET of a file as an operator: its status, content type and bytes.
+pub(crate) async fn send_bytes(
+    app: &Router,
+    path: &str,
+    cookie: &str,
+) -> (StatusCode, String, Vec<u8>) {
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(path)
+        .header("host", "localhost")
+        .header("cookie", cookie)
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 9], 40000))));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let kind = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 24)
+        .await
+        .unwrap();
+    (status, kind, bytes.to_vec())
+}
