@@ -8,6 +8,7 @@ pub mod config;
 pub mod devices;
 pub mod host;
 pub mod local_only;
+pub mod log_level;
 pub mod queue;
 pub mod search;
 pub mod selftest;

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use menpai_agent::config::{Config, DEFAULT_CONFIG};
 use menpai_agent::{Agent, ImportError};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// The Menpai edge agent: the terminal's store, search and loopback API for the kiosk UI.
 #[derive(Debug, Parser)]
@@ -50,14 +52,25 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    // The filter can be replaced while running: a remote command raises it for a while.
+    let base = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|f| EnvFilter::try_new(f).is_ok())
+        .unwrap_or_else(|| "info".to_owned());
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(EnvFilter::new(&base));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colour only for people at a terminal; journald and log files get plain text.
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
         )
-        .with_writer(std::io::stderr)
-        // Colour only for people at a terminal; journald and log files get plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    menpai_agent::log_level::install(&base, move |f| {
+        let filter = EnvFilter::try_new(f).map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    });
     let cli = Cli::parse();
     let config_path = cli.config.as_deref();
     match cli.command.unwrap_or(Command::Serve) {

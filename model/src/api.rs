@@ -478,6 +478,10 @@ pub struct SelfTestRequest {
     /// How long to wait for the test scan, in seconds.
     #[serde(default = "default_scan_timeout")]
     pub scan_timeout_s: u64,
+    /// Nobody is at the terminal (a remote command): no test ticket is printed and no scan
+    /// awaited; the printer and scanner report their state instead.
+    #[serde(default)]
+    pub unattended: bool,
 }
 
 fn default_scan_timeout() -> u64 {

@@ -144,6 +144,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             let body = serde_json::to_string(&SelfTestRequest {
                 scan_timeout_s: scan_timeout,
+                unattended: false,
             })?;
             let (status, text) = agent_api::call(
                 agent,

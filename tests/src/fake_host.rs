@@ -16,6 +16,8 @@ pub struct HostState {
     pub restarts: Vec<(String, String)>,
     /// The last `ScheduleShutdown`: (kind, microseconds since the epoch).
     pub scheduled: Option<(String, u64)>,
+    /// `Reboot` calls (their `interactive` flag).
+    pub reboots: Vec<bool>,
 }
 
 /// Units the fake systemd knows; others are refused as real systemd would.
@@ -77,6 +79,9 @@ impl FakeLogind {
         }
         self.0.lock().unwrap().scheduled = Some((kind, usec));
         Ok(())
+    }
+    fn reboot(&self, interactive: bool) {
+        self.0.lock().unwrap().reboots.push(interactive);
     }
     #[zbus(property)]
     fn scheduled_shutdown(&self) -> (String, u64) {
@@ -181,6 +186,10 @@ impl FakeHost {
 
     pub fn restarts(&self) -> Vec<(String, String)> {
         self.state.lock().unwrap().restarts.clone()
+    }
+
+    pub fn reboots(&self) -> Vec<bool> {
+        self.state.lock().unwrap().reboots.clone()
     }
 
     pub fn scheduled(&self) -> Option<(String, u64)> {

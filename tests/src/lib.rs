@@ -147,12 +147,17 @@ impl RunningAgent {
     }
 
     /// Stops the agent (SIGKILL, like a power cut) and starts it again on the same data.
-    pub fn restart(mut self) -> RunningAgent {
+    pub fn restart(self) -> RunningAgent {
+        self.restart_env(&[])
+    }
+
+    /// [`RunningAgent::restart`], with extra environment for the new process.
+    pub fn restart_env(mut self, env: &[(&str, &str)]) -> RunningAgent {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
         drop(self);
-        spawn_agent(dir)
+        spawn_agent_env(dir, env)
     }
 
     /// Waits until `/api/v1/health` satisfies `ok`; returns the last health.

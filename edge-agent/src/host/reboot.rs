@@ -15,6 +15,7 @@ use crate::Agent;
 )]
 trait LoginManager {
     fn schedule_shutdown(&self, kind: &str, usec: u64) -> zbus::Result<()>;
+    fn reboot(&self, interactive: bool) -> zbus::Result<()>;
     #[zbus(property)]
     fn scheduled_shutdown(&self) -> zbus::Result<(String, u64)>;
 }
@@ -62,6 +63,11 @@ pub(super) async fn schedule_loop(agent: Arc<Agent>, bus: zbus::Connection, at: 
             + Duration::from_secs(120);
         tokio::time::sleep(wait).await;
     }
+}
+
+/// Reboots now (a remote command), without asking anyone.
+pub async fn now(bus: &zbus::Connection) -> zbus::Result<()> {
+    LoginManagerProxy::new(bus).await?.reboot(false).await
 }
 
 async fn schedule(bus: &zbus::Connection, when: NaiveDateTime) -> zbus::Result<()> {

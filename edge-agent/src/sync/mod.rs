@@ -3,6 +3,7 @@
 
 pub mod assist;
 pub mod client;
+mod commands;
 pub mod help;
 pub mod queue;
 
@@ -700,6 +701,7 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                 None => return,
                 Some(Ok(r)) if r.status == 200 => {
                     record(&a, &c, |s| s.heartbeats += 1);
+                    tracing::debug!(bytes = r.body.len(), "Heartbeat answered.");
                     match serde_json::from_slice::<HeartbeatAck>(&r.body) {
                         Ok(ack) => crate::training::apply(&a, ack.training),
                         Err(e) => {
@@ -754,6 +756,11 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
         }
     });
 
+    // Remote commands: fetched when the stream says some wait, and when it opens.
+    let commands_kick = Arc::new(Notify::new());
+    commands::start(agent.clone(), client.clone(), commands_kick.clone(), max);
+    let me = identity.enrollment.device_id.clone();
+
     // The live stream: a publish starts a sync at once; the hall's queue and its calls.
     let (a, c) = (agent.clone(), client);
     let stop = agent.tasks.shutdown();
@@ -771,6 +778,8 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                 if let Some(link) = a.queue_link.get() {
                     link.mark_up();
                 }
+                // Commands sent while the stream was down.
+                commands_kick.notify_one();
                 let mut pending = Vec::new();
                 while let Some(Some(Ok(frame))) = stop.unless_stopped(body.frame()).await {
                     let Ok(data) = frame.into_data() else {
@@ -793,6 +802,9 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                                 queue::on_queue(&a, view, call);
                             }
                             Ok(StreamEvent::Help { update }) => help::on_update(&a, update),
+                            Ok(StreamEvent::Commands { device }) if device == me => {
+                                commands_kick.notify_one();
+                            }
                             _ => {}
                         }
                     }

@@ -1,0 +1,258 @@
+//! Remote commands from the regional server: fetched when the live stream says some wait (and
+//! whenever the stream opens again, and every few minutes), carried out one at a time, and
+//! each result reported. A restart of the agent or a reboot is reported only once the agent
+//! is back (a marker in the data directory says which command it was): the server never shows
+//! done for a restart that did not happen. A command the server still lists after a reconnect
+//! is done again.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use menpai_model::api::{SelfTestOutcome, SelfTestRequest};
+use menpai_model::commands::{Command, CommandReport, PendingCommand};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use super::client::Client;
+use crate::Agent;
+use crate::devices::backoff::Backoff;
+
+/// How often commands are fetched when the stream says nothing.
+const POLL: Duration = Duration::from_secs(300);
+/// How long one request to the server may take.
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// The agent's own unit, restarted by `restart_agent`.
+const AGENT_UNIT: &str = "menpai-agent.service";
+
+/// The command a restart of the agent or a reboot carries out, kept across it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Restarting {
+    id: String,
+    reboot: bool,
+    /// When it was asked for (milliseconds since the epoch).
+    at_ms: i64,
+}
+
+fn marker(agent: &Agent) -> PathBuf {
+    agent.config.data_dir.join("restart-command.json")
+}
+
+fn read_marker(path: &Path) -> Option<Restarting> {
+    let text = std::fs::read(path).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// Writes `bytes` to `path` whole or not at all, on disk before a reboot cuts the power.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// What a command came to: `None` while a restart is under way (reported once back).
+type Outcome = Option<CommandReport>;
+
+fn done(message: impl Into<String>) -> Outcome {
+    Some(CommandReport {
+        ok: true,
+        message: message.into(),
+        attachment: None,
+    })
+}
+
+fn failed(message: impl Into<String>) -> Outcome {
+    Some(CommandReport {
+        ok: false,
+        message: message.into(),
+        attachment: None,
+    })
+}
+
+/// Starts the commands loop: `kick` wakes it (the stream said commands wait, or it opened).
+pub(super) fn start(agent: Arc<Agent>, client: Arc<Client>, kick: Arc<Notify>, max: Duration) {
+    let stop = agent.tasks.shutdown();
+    agent.clone().tasks.spawn("commands", async move {
+        let mut backoff = Backoff::new(Duration::from_secs(1), max);
+        loop {
+            let wait = match stop.unless_stopped(run_pending(&agent, &client)).await {
+                None => return,
+                Some(Ok(())) => {
+                    backoff.reset();
+                    POLL
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "Remote commands could not be fetched or reported.");
+                    backoff.next_delay()
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = kick.notified() => {}
+                () = stop.requested() => return,
+            }
+        }
+    });
+}
+
+/// Reports a restart carried out before this start, then fetches the waiting commands and
+/// carries each out, reporting as it goes.
+async fn run_pending(agent: &Agent, client: &Client) -> Result<(), String> {
+    let path = marker(agent);
+    if let Some(r) = read_marker(&path) {
+        let took = (chrono::Utc::now().timestamp_millis() - r.at_ms).max(0) / 1000;
+        let what = if r.reboot {
+            "终端已重启"
+        } else {
+            "终端程序已重启"
+        };
+        report(
+            client,
+            &r.id,
+            &done(format!("{what}，用时 {took} 秒")).expect("a report"),
+        )
+        .await?;
+        let _ = std::fs::remove_file(&path);
+    }
+    let r = client
+        .request("GET", "/device/v1/commands", &[], Vec::new(), TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.status != 200 {
+        return Err(format!("the server answered {}", r.status));
+    }
+    let pending: Vec<PendingCommand> =
+        serde_json::from_slice(&r.body).map_err(|e| format!("the commands: {e}"))?;
+    for p in pending {
+        tracing::info!(id = %p.id, kind = p.command.kind(), "A remote command.");
+        if let Some(outcome) = carry_out(agent, &p).await {
+            report(client, &p.id, &outcome).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends a command's result; a command finished or expired meanwhile (409) stays as it is.
+async fn report(client: &Client, id: &str, outcome: &CommandReport) -> Result<(), String> {
+    let body = serde_json::to_vec(outcome).expect("reports serialise");
+    let path = format!("/device/v1/commands/{id}");
+    let r = client
+        .request("POST", &path, &[], body, TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    match r.status {
+        200 | 409 => Ok(()),
+        s => Err(format!("reporting {id}: the server answered {s}")),
+    }
+}
+
+async fn carry_out(agent: &Agent, p: &PendingCommand) -> Outcome {
+    match &p.command {
+        Command::SelfTest => self_test(agent).await,
+        Command::LogLevel { level, minutes } => {
+            match crate::log_level::raise(level, Duration::from_secs(u64::from(*minutes) * 60)) {
+                Ok(_) => done(format!("日志级别已调为 {level}，{minutes} 分钟后恢复")),
+                Err(e) => failed(e),
+            }
+        }
+        Command::RestartUi => {
+            let unit = agent.config.host.ui_unit.clone();
+            match with_bus(agent).await {
+                Err(e) => failed(e),
+                Ok(bus) => match crate::host::units::restart(&bus, &unit).await {
+                    Ok(_) => done(format!("界面（{unit}）已重启")),
+                    Err(e) => failed(format!("systemd 未能重启 {unit}：{e}")),
+                },
+            }
+        }
+        Command::RestartAgent => restart(agent, &p.id, false).await,
+        Command::Reboot => restart(agent, &p.id, true).await,
+        Command::Screenshot | Command::CollectLogs { .. } | Command::Notice { .. } => {
+            failed("这台终端的程序版本还不支持这条指令，请升级后再试")
+        }
+    }
+}
+
+async fn self_test(agent: &Agent) -> Outcome {
+    let request = SelfTestRequest {
+        scan_timeout_s: 1,
+        unattended: true,
+    };
+    let report = crate::selftest::run(agent, &request).await;
+    let mut lines = vec![
+        if report.passed {
+            "自检通过"
+        } else {
+            "自检未通过"
+        }
+        .to_owned(),
+    ];
+    for s in &report.steps {
+        let mark = match s.outcome {
+            SelfTestOutcome::Pass => "通过",
+            SelfTestOutcome::Fail => "失败",
+            SelfTestOutcome::Skip => "跳过",
+        };
+        lines.push(format!("{}：{mark}，{}", s.name, s.detail));
+    }
+    Some(CommandReport {
+        ok: report.passed,
+        message: lines.join("\n"),
+        attachment: None,
+    })
+}
+
+/// The system bus, when this terminal talks to its host over D-Bus.
+async fn with_bus(agent: &Agent) -> Result<zbus::Connection, String> {
+    if !agent.config.host.dbus {
+        return Err("这台终端未启用 D-Bus（host.dbus = false），不能远程重启".into());
+    }
+    crate::host::system_bus()
+        .await
+        .map_err(|e| format!("连不上系统 D-Bus：{e}"))
+}
+
+/// Restarts the agent or the terminal; reported once the agent is back (the marker), or
+/// failed now when systemd or logind refuses.
+async fn restart(agent: &Agent, id: &str, reboot: bool) -> Outcome {
+    let bus = match with_bus(agent).await {
+        Ok(bus) => bus,
+        Err(e) => return failed(e),
+    };
+    let path = marker(agent);
+    let kept = Restarting {
+        id: id.to_owned(),
+        reboot,
+        at_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    if let Err(e) = write_synced(
+        &path,
+        &serde_json::to_vec(&kept).expect("markers serialise"),
+    ) {
+        return failed(format!("无法记录重启指令：{e}"));
+    }
+    let asked = if reboot {
+        crate::host::reboot::now(&bus).await
+    } else {
+        crate::host::units::restart(&bus, AGENT_UNIT)
+            .await
+            .map(drop)
+    };
+    match asked {
+        Ok(()) => {
+            tracing::info!(%id, reboot, "Restarting, as commanded; reported once back.");
+            None
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            failed(format!("重启被拒绝：{e}"))
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Remote commands between real processes: the regional server, an enrolled agent with
+//! simulated hardware, fake systemd and logind on a private dbus-daemon. An admin's self-test,
+//! raised log level and UI restart round-trip through the admin API to the agent and back; a
+//! command sent while the terminal is off is carried out when it comes back; a restart of the
+//! agent is reported done only once the agent is back; a command this version cannot carry
+//! out is reported failed, saying so.
+
+use std::time::{Duration, Instant};
+
+use menpai_tests::fake_host::FakeHost;
+use menpai_tests::regional::{ADMIN, api, enroll, enrollment_token, server};
+use menpai_tests::{RunningAgent, RunningServer, demo_region, login, spawn_agent_env};
+use serde_json::{Value, json};
+
+const TERMINAL: &str = "[regional]\nheartbeat_interval_s = 1\nsync_interval_s = 3600\nmax_backoff_s = 1\n\
+                        [host]\nnetwork_poll_s = 1\nui_silence_s = 0\n";
+
+/// Sends `command` to `device`; its id.
+fn send(s: &RunningServer, admin: &str, device: &str, command: Value) -> String {
+    let (st, r) = api(
+        s,
+        admin,
+        "POST",
+        &format!("/api/v1/admin/devices/{device}/commands"),
+        "application/json",
+        command.to_string().as_bytes(),
+    );
+    assert_eq!(st, 201, "{r}");
+    r["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until command `id` is in one of `states`; the command as listed.
+fn wait_state(
+    s: &RunningServer,
+    admin: &str,
+    device: &str,
+    id: &str,
+    states: &[&str],
+    agent: &RunningAgent,
+) -> Value {
+    let start = Instant::now();
+    loop {
+        let (st, r) = api(
+            s,
+            admin,
+            "GET",
+            &format!("/api/v1/admin/devices/{device}/commands"),
+            "",
+            b"",
+        );
+        assert_eq!(st, 200, "{r}");
+        let c = r["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} is not listed: {r}"));
+        if states.iter().any(|w| c["state"] == *w) {
+            return c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{id} is still {}: {c}\n{}",
+            c["state"],
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn commands_round_trip_to_a_real_agent_and_wait_for_it_when_it_is_off() {
+    let host = FakeHost::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "heartbeat_interval_s = 1\n", &demo_region());
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let token = enrollment_token(&s, &admin, None);
+    let dir = enroll(&s, s.devices, &token, TERMINAL);
+    let bus = [("DBUS_SYSTEM_BUS_ADDRESS", host.address.as_str())];
+    let mut agent = spawn_agent_env(dir, &bus);
+    let h = agent.wait_health(Duration::from_secs(30), |h| {
+        h["regional"]["heartbeats"].as_u64() > Some(0)
+    });
+    let device = h["regional"]["device_id"].as_str().unwrap().to_owned();
+
+    // The unattended self-test: the simulated printer and scanner's state, no ticket printed.
+    let id = send(&s, &admin, &device, json!({"kind": "self_test"}));
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    let message = c["message"].as_str().unwrap();
+    assert!(message.contains("打印机：通过，远程自检"), "{c}");
+    assert!(message.contains("扫码器：通过，远程自检"), "{c}");
+    assert_eq!(c["created_by"], ADMIN.0);
+
+    // The log level raised for a while: the agent's own debug lines appear in its log.
+    let before = agent.log().matches("DEBUG").count();
+    let id = send(
+        &s,
+        &admin,
+        &device,
+        json!({"kind": "log_level", "level": "debug", "minutes": 5}),
+    );
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert_eq!(c["state"], "done", "{c}");
+    assert_eq!(c["message"], "日志级别已调为 debug，5 分钟后恢复");
+    let start = Instant::now();
+    while agent.log().matches("DEBUG").count() <= before {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no debug lines after the raise:\n{}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The kiosk UI restarted through systemd.
+    let id = send(&s, &admin, &device, json!({"kind": "restart_ui"}));
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert_eq!(c["state"], "done", "{c}");
+    assert_eq!(
+        host.restarts(),
+        vec![("menpai-kiosk.service".to_owned(), "replace".to_owned())]
+    );
+
+    // What this version cannot do is reported failed, saying so.
+    let id = send(&s, &admin, &device, json!({"kind": "screenshot"}));
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert_eq!(c["state"], "failed", "{c}");
+    assert!(c["message"].as_str().unwrap().contains("不支持"), "{c}");
+
+    // The terminal is off: the command waits, queued, and is carried out when it is back.
+    agent.stop();
+    let id = send(&s, &admin, &device, json!({"kind": "self_test"}));
+    std::thread::sleep(Duration::from_secs(2));
+    let c = wait_state(&s, &admin, &device, &id, &["queued"], &agent);
+    assert_eq!(c["state_label"], "等待终端");
+    let agent = agent.restart_env(&bus);
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert!(c["message"].as_str().unwrap().contains("打印机"), "{c}");
+
+    // A restart of the agent: systemd asked, the command stays sent until the agent is back.
+    let id = send(&s, &admin, &device, json!({"kind": "restart_agent"}));
+    let start = Instant::now();
+    while !host
+        .restarts()
+        .iter()
+        .any(|(unit, _)| unit == "menpai-agent.service")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "systemd was not asked: {:?}\n{}",
+            host.restarts(),
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let c = wait_state(&s, &admin, &device, &id, &["sent"], &agent);
+    assert_eq!(
+        c["state"], "sent",
+        "not done before the restart happened: {c}"
+    );
+    // systemd would now start the agent again; here the test does.
+    let agent = agent.restart_env(&bus);
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert_eq!(c["state"], "done", "{c}");
+    assert!(
+        c["message"].as_str().unwrap().starts_with("终端程序已重启"),
+        "{c}"
+    );
+
+    // A reboot through logind, not interactive; also confirmed once back.
+    let id = send(&s, &admin, &device, json!({"kind": "reboot"}));
+    let start = Instant::now();
+    while host.reboots().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "logind was not asked\n{}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(host.reboots(), vec![false]);
+    let agent = agent.restart_env(&bus);
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert!(
+        c["message"].as_str().unwrap().starts_with("终端已重启"),
+        "{c}"
+    );
+}
