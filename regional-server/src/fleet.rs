@@ -378,7 +378,7 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
                     @for t in &hall.terminals {
                         @let status = format!("{:?}", t.status).to_lowercase();
                         tr class={ "terminal" @if t.escalated_calls > 0 { " escalated" } } data-id=(t.id) data-status=(status) {
-                            td class="id muted" { (t.id) }
+                            td class="id muted" { a href={ "/fleet/terminals/" (menpai_model::percent_encode(&t.id)) } { (t.id) } }
                             td class="place" { (hall.name) " · " (t.position_name) }
                             td { span class={ "s " (status) } { (t.status.label()) } }
                             td data-label="上次心跳" { (dash(t.last_heartbeat_age_s.map(|a| format!("{a} 秒前")))) }
@@ -525,7 +525,7 @@ mod tests {
         }
         assert!(page.contains(
             "<tr class=\"terminal\" data-id=\"&quot;&gt;&lt;script&gt;\" data-status=\"online\">\
-             <td class=\"id muted\">&quot;&gt;&lt;script&gt;</td><td class=\"place\">&lt;福田&gt; · &lt;p&gt;入口</td>\
+             <td class=\"id muted\"><a href=\"/fleet/terminals/%22%3E%3Cscript%3E\">&quot;&gt;&lt;script&gt;</a></td><td class=\"place\">&lt;福田&gt; · &lt;p&gt;入口</td>\
              <td><span class=\"s online\">在线</span></td>\
              <td data-label=\"上次心跳\">3 秒前</td><td data-label=\"内容版本\">—</td>\
              <td data-label=\"程序版本\">—</td><td data-label=\"待上传\">2</td><td class=\"fault\">&lt;b&gt;x；y</td></tr>"

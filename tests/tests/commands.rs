@@ -3,13 +3,16 @@
 //! raised log level and UI restart round-trip through the admin API to the agent and back; a
 //! command sent while the terminal is off is carried out when it comes back; a restart of the
 //! agent is reported done only once the agent is back; a command this version cannot carry
-//! out is reported failed, saying so.
+//! out is reported failed, saying so. In headless Chromium: from the fleet view to the
+//! terminal's page, a self-test sent with its button comes back with its report; a viewer
+//! sees the result but no buttons.
 
 use std::time::{Duration, Instant};
 
 use menpai_tests::fake_host::FakeHost;
-use menpai_tests::regional::{ADMIN, api, enroll, enrollment_token, server};
-use menpai_tests::{RunningAgent, RunningServer, demo_region, login, spawn_agent_env};
+use menpai_tests::regional::{ADMIN, VIEWER, api, enroll, enrollment_token, server};
+use menpai_tests::webdriver::Driver;
+use menpai_tests::{RunningAgent, RunningServer, demo_region, login, spawn_agent_env, workspace};
 use serde_json::{Value, json};
 
 const TERMINAL: &str = "[regional]\nheartbeat_interval_s = 1\nsync_interval_s = 3600\nmax_backoff_s = 1\n\
@@ -186,5 +189,83 @@ fn commands_round_trip_to_a_real_agent_and_wait_for_it_when_it_is_off() {
     assert!(
         c["message"].as_str().unwrap().starts_with("终端已重启"),
         "{c}"
+    );
+}
+
+fn browser_login(d: &Driver, base: &str, (name, password): (&str, &str)) {
+    d.go(&format!("{base}/login"));
+    d.type_into("#name", name);
+    d.type_into("#password", password);
+    d.click("#login");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while d.url().ends_with("/login") {
+        assert!(Instant::now() < deadline, "{name}'s login did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn in_chromium_a_self_test_sent_from_the_terminals_page_comes_back_with_its_report() {
+    let host = FakeHost::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "heartbeat_interval_s = 1\n", &demo_region());
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let token = enrollment_token(&s, &admin, None);
+    let dir = enroll(&s, s.devices, &token, TERMINAL);
+    let agent = spawn_agent_env(dir, &[("DBUS_SYSTEM_BUS_ADDRESS", host.address.as_str())]);
+    let h = agent.wait_health(Duration::from_secs(30), |h| {
+        h["regional"]["heartbeats"].as_u64() > Some(0)
+    });
+    let device = h["regional"]["device_id"].as_str().unwrap().to_owned();
+
+    let d = Driver::start();
+    let base = format!("https://{}", s.public);
+    browser_login(&d, &base, ADMIN);
+    d.go(&format!("{base}/fleet"));
+    d.click(&format!("tr.terminal[data-id=\"{device}\"] td.id a"));
+    d.wait_text("h1", "福田区政务服务中心 · 大厅入口", 30)
+        .unwrap_or_else(|t| panic!("the terminal's page did not open: {t}"));
+    d.click("#cmd-self_test");
+    // The page reloads itself every 3 s: the command goes queued → sent → done.
+    let row = "tr.command[data-kind=self_test]";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = d.script(&format!(
+            "const r = document.querySelector('{row}'); return r ? r.dataset.state : 'missing';"
+        ));
+        // Done or failed (no kiosk UI runs here: the display check fails), but finished.
+        if state == "done" || state == "failed" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the self-test is still {state}\n{}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let text = d.text(&format!("{row} td.message"));
+    assert!(text.contains("打印机：通过"), "{text}");
+    assert!(text.contains("扫码器：通过"), "{text}");
+    let label = d.text(&format!("{row} span.st"));
+    assert!(label == "完成" || label == "失败", "{label}");
+    let out = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("fleet-terminal-commands.png"), d.screenshot()).unwrap();
+
+    // A viewer sees the terminal and its commands, but no buttons.
+    let v = Driver::start();
+    browser_login(&v, &base, VIEWER);
+    v.go(&format!("{base}/fleet/terminals/{device}"));
+    v.wait_text("h2", "最近的指令", 30)
+        .unwrap_or_else(|t| panic!("the viewer's page: {t}"));
+    assert_eq!(
+        v.script("return document.querySelectorAll('.commands button').length;"),
+        0
+    );
+    assert_eq!(
+        v.text(&format!("{row} span.st")),
+        label,
+        "the viewer sees the same result"
     );
 }

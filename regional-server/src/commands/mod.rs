@@ -5,11 +5,13 @@
 //! reconnect. queued → sent → done / failed / expired, every step in the audit log with the
 //! operator who sent it. Admins command any terminal, hall managers those of their halls.
 
+mod page;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -48,6 +50,8 @@ pub fn routes() -> Router<Arc<Server>> {
         )
         .route("/api/v1/admin/halls/{hall}/commands", post(send_to_hall))
         .route("/api/v1/admin/commands/{id}/attachment", get(attachment))
+        .route("/fleet/terminals/{id}", get(page::page))
+        .route("/fleet/terminals/{id}/commands", post(page::send))
 }
 
 /// The terminals' routes (a result may carry a screenshot or logs: its own body limit).
@@ -161,9 +165,11 @@ fn live_device(server: &Server, id: &str) -> Result<Device, AppError> {
 async fn send_to_device(
     State(server): S,
     s: Session,
+    headers: HeaderMap,
     Path(id): Path<String>,
     JsonBody(command): JsonBody<Command>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    crate::web::check_json_change(&headers)?;
     let device = live_device(&server, &id)?;
     let op = commander(&server, &s, &device.hall, "command.queued")?.to_owned();
     checked(&command)?;
@@ -177,9 +183,11 @@ async fn send_to_device(
 async fn send_to_hall(
     State(server): S,
     s: Session,
+    headers: HeaderMap,
     Path(hall): Path<String>,
     JsonBody(command): JsonBody<Command>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
+    crate::web::check_json_change(&headers)?;
     if server.halls.get(&hall).is_none() {
         return Err(AppError::new(StatusCode::NOT_FOUND, "没有这个大厅"));
     }
