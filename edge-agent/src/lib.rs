@@ -9,6 +9,7 @@ pub mod devices;
 pub mod host;
 pub mod local_only;
 pub mod log_level;
+pub mod maintenance;
 pub mod queue;
 pub mod search;
 pub mod selftest;
@@ -62,6 +63,8 @@ pub struct Agent {
     pub tasks: shutdown::Tasks,
     /// Whether the regional server put this terminal in training mode.
     pub training: training::Training,
+    /// A maintenance notice an operator put on the plate.
+    pub maintenance: maintenance::Maintenance,
     /// Anonymous usage counts for the hall's statistics.
     pub usage: usage::Usage,
 }
@@ -116,6 +119,7 @@ impl Agent {
             ticket_key,
             config,
             training: training::Training::load(&store),
+            maintenance: maintenance::Maintenance::default(),
             store,
             devices: devices::Devices::disabled(),
             catalog: RwLock::new(None),

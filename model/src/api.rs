@@ -149,6 +149,8 @@ pub enum AgentEvent {
     HelpRequested,
     /// The regional server put this terminal in training mode, or took it out.
     TrainingChanged { on: bool },
+    /// An operator put a maintenance notice on the plate (`Some`) or it came down (`None`).
+    MaintenanceChanged { text: Option<String> },
     /// A help call from this plate changed state.
     HelpChanged { update: crate::help::HelpUpdate },
     /// A window called a ticket: show it, light the LED bar, say it.
@@ -383,6 +385,9 @@ pub struct Home {
     /// Temporary notices shown now for this hall (region-wide or this hall's).
     #[serde(default)]
     pub notices: Vec<crate::pack::Notice>,
+    /// An operator's maintenance notice showing now (维护公告).
+    #[serde(default)]
+    pub maintenance: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

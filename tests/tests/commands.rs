@@ -3,16 +3,20 @@
 //! raised log level and UI restart round-trip through the admin API to the agent and back; a
 //! command sent while the terminal is off is carried out when it comes back; a restart of the
 //! agent is reported done only once the agent is back; a command this version cannot carry
-//! out is reported failed, saying so. In headless Chromium: from the fleet view to the
+//! out is reported failed, saying so. A maintenance notice shows under the kiosk's title (under
+//! Xvfb) and comes down when taken down. In headless Chromium: from the fleet view to the
 //! terminal's page, a self-test sent with its button comes back with its report; a viewer
 //! sees the result but no buttons.
 
 use std::time::{Duration, Instant};
 
 use menpai_tests::fake_host::FakeHost;
-use menpai_tests::regional::{ADMIN, VIEWER, api, enroll, enrollment_token, server};
+use menpai_tests::regional::{ADMIN, VIEWER, api, enroll, enrollment_token, server, terminal};
+use menpai_tests::screen::Screen;
 use menpai_tests::webdriver::Driver;
-use menpai_tests::{RunningAgent, RunningServer, demo_region, login, spawn_agent_env, workspace};
+use menpai_tests::{
+    RunningAgent, RunningServer, demo_region, get_json, login, spawn_agent_env, workspace,
+};
 use serde_json::{Value, json};
 
 const TERMINAL: &str = "[regional]\nheartbeat_interval_s = 1\nsync_interval_s = 3600\nmax_backoff_s = 1\n\
@@ -268,4 +272,86 @@ fn in_chromium_a_self_test_sent_from_the_terminals_page_comes_back_with_its_repo
         label,
         "the viewer sees the same result"
     );
+}
+
+/// Pixels of the kiosk's highlight yellow (#FFC107) in the top bar.
+fn notice_pixels(shot: &image::RgbImage) -> usize {
+    let bar = shot.height().min(260);
+    (0..bar)
+        .flat_map(|y| (0..shot.width()).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = shot.get_pixel(x, y);
+            p[0] > 230 && (170..=215).contains(&p[1]) && p[2] < 60
+        })
+        .count()
+}
+
+#[test]
+fn a_maintenance_notice_shows_under_the_kiosks_title_and_comes_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "heartbeat_interval_s = 1\n", &demo_region());
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let agent = terminal(&s, &admin, "entrance", None, TERMINAL);
+    let (_, h) = get_json(agent.addr, "/api/v1/health");
+    let device = h["regional"]["device_id"].as_str().unwrap().to_owned();
+    const TEXT: &str = "自助设备维护中，请到 3 号窗口办理";
+
+    let id = send(
+        &s,
+        &admin,
+        &device,
+        json!({"kind": "notice", "text": TEXT, "minutes": 30}),
+    );
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert_eq!(c["state"], "done", "{c}");
+    // No kiosk is connected yet: the answer says so rather than claiming it is on screen.
+    assert!(
+        c["message"].as_str().unwrap().starts_with("界面未连接"),
+        "{c}"
+    );
+    let (_, home) = get_json(agent.addr, "/api/v1/home");
+    assert_eq!(home["maintenance"], TEXT);
+
+    // The kiosk under Xvfb shows it under the title, in the highlight colour.
+    let shots = tmp.path().join("kiosk");
+    std::fs::create_dir_all(&shots).unwrap();
+    let layout = tmp.path().join("layout.tsv");
+    let mut screen = Screen::start(
+        agent.addr,
+        &layout,
+        None,
+        &[
+            "--script",
+            "start;wait:60;shot:notice;quit",
+            "--shots",
+            shots.to_str().unwrap(),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while screen.kiosk.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the kiosk's script never ended");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let shot = image::open(shots.join("notice.png")).unwrap().to_rgb8();
+    let out = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    shot.save(out.join("kiosk-maintenance-notice.png")).unwrap();
+    let yellow = notice_pixels(&shot);
+    assert!(
+        yellow > 300,
+        "no notice under the title ({yellow} yellow pixels)"
+    );
+    drop(screen);
+
+    // Taken down: the plate's home has no notice.
+    let id = send(
+        &s,
+        &admin,
+        &device,
+        json!({"kind": "notice", "text": "", "minutes": 0}),
+    );
+    let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
+    assert_eq!(c["message"], "维护公告已撤下", "{c}");
+    let (_, home) = get_json(agent.addr, "/api/v1/home");
+    assert!(home["maintenance"].is_null(), "{home}");
 }

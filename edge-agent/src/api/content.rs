@@ -104,6 +104,7 @@ async fn home(
         slides: c.slides_at(now),
         training: agent.training.on(),
         notices: c.notices_at(&agent.config.terminal.hall, now),
+        maintenance: agent.maintenance.current(),
     }))
 }
 

@@ -104,7 +104,7 @@ pub(super) fn start(agent: Arc<Agent>, client: Arc<Client>, kick: Arc<Notify>, m
 
 /// Reports a restart carried out before this start, then fetches the waiting commands and
 /// carries each out, reporting as it goes.
-async fn run_pending(agent: &Agent, client: &Client) -> Result<(), String> {
+async fn run_pending(agent: &Arc<Agent>, client: &Client) -> Result<(), String> {
     let path = marker(agent);
     if let Some(r) = read_marker(&path) {
         let took = (chrono::Utc::now().timestamp_millis() - r.at_ms).max(0) / 1000;
@@ -153,7 +153,7 @@ async fn report(client: &Client, id: &str, outcome: &CommandReport) -> Result<()
     }
 }
 
-async fn carry_out(agent: &Agent, p: &PendingCommand) -> Outcome {
+async fn carry_out(agent: &Arc<Agent>, p: &PendingCommand) -> Outcome {
     match &p.command {
         Command::SelfTest => self_test(agent).await,
         Command::LogLevel { level, minutes } => {
@@ -174,7 +174,24 @@ async fn carry_out(agent: &Agent, p: &PendingCommand) -> Outcome {
         }
         Command::RestartAgent => restart(agent, &p.id, false).await,
         Command::Reboot => restart(agent, &p.id, true).await,
-        Command::Screenshot | Command::CollectLogs { .. } | Command::Notice { .. } => {
+        Command::Notice { minutes: 0, .. } => {
+            crate::maintenance::set(agent, None, Duration::ZERO);
+            done("维护公告已撤下")
+        }
+        Command::Notice { text, minutes } => {
+            let span = Duration::from_secs(u64::from(*minutes) * 60);
+            crate::maintenance::set(agent, Some(text.trim().to_owned()), span);
+            let until = (menpai_model::queue::china_now()
+                + chrono::TimeDelta::minutes(i64::from(*minutes)))
+            .format("%H:%M");
+            // Shown only if a UI is there to show it: say which.
+            if agent.ui_clients.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                done(format!("公告已显示在屏幕上，{until} 撤下"))
+            } else {
+                done(format!("界面未连接：公告在界面连上后显示，{until} 撤下"))
+            }
+        }
+        Command::Screenshot | Command::CollectLogs { .. } => {
             failed("这台终端的程序版本还不支持这条指令，请升级后再试")
         }
     }

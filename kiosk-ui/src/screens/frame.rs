@@ -65,7 +65,7 @@ pub(super) fn enter(
         .and_then(|h| h.hall.as_ref())
         .map(|h| h.name.clone())
         .unwrap_or_else(|| "数字政务门牌".into());
-    let notice = notice(status.online, training(&data));
+    let notice = notice(status.online, &data);
     commands.spawn((
         DespawnOnExit(screen),
         PageRoot,
@@ -107,7 +107,7 @@ fn full_screen() -> Node {
     }
 }
 
-fn top_bar(hall: String, title: &str, notice: &'static str, clock: String) -> impl Bundle {
+fn top_bar(hall: String, title: &str, notice: String, clock: String) -> impl Bundle {
     (
         Node {
             width: percent(100),
@@ -138,17 +138,20 @@ fn top_bar(hall: String, title: &str, notice: &'static str, clock: String) -> im
 const OFFLINE: &str = "终端服务暂时连不上，正在自动重连…";
 const TRAINING: &str = "培训模式：在这里的取号、呼叫和评价都不是真实办理";
 
-fn training(data: &Data) -> bool {
-    data.home.as_ref().is_some_and(|h| h.training)
-}
-
-/// The line under the title: the agent out of reach, else training mode, else nothing.
-fn notice(online: bool, training: bool) -> &'static str {
-    match (online, training) {
-        (false, _) => OFFLINE,
-        (true, true) => TRAINING,
-        (true, false) => "",
+/// The line under the title: the agent out of reach, else an operator's maintenance notice,
+/// else training mode, else nothing.
+fn notice(online: bool, data: &Data) -> String {
+    let home = data.home.as_ref();
+    if !online {
+        return OFFLINE.to_owned();
     }
+    if let Some(text) = home.and_then(|h| h.maintenance.as_ref()) {
+        return text.clone();
+    }
+    if home.is_some_and(|h| h.training) {
+        return TRAINING.to_owned();
+    }
+    String::new()
 }
 
 fn show_offline(
@@ -156,11 +159,14 @@ fn show_offline(
     data: Res<Data>,
     mut notices: Query<&mut Text, With<OfflineNotice>>,
 ) {
-    let wanted = notice(status.online, training(&data));
+    let wanted = notice(status.online, &data);
     for mut t in &mut notices {
         if t.0 != wanted {
-            debug!(online = status.online, "Offline notice changes.");
-            **t = wanted.to_owned();
+            debug!(
+                online = status.online,
+                "The notice under the title changes."
+            );
+            **t = wanted.clone();
         }
     }
 }

@@ -87,15 +87,17 @@ pub(super) fn ask_on_enter(
     }
 }
 
-/// New content, training mode changed, and the stream returning after an outage reload the
-/// screen.
+/// New content, training mode or the maintenance notice changed, and the stream returning
+/// after an outage reload the screen.
 fn reload_on_push(mut pushes: MessageReader<AgentPush>, mut reloads: MessageWriter<Reload>) {
     for push in pushes.read() {
         if matches!(
             push,
             AgentPush::Connected
                 | AgentPush::Event(
-                    AgentEvent::ContentChanged { .. } | AgentEvent::TrainingChanged { .. }
+                    AgentEvent::ContentChanged { .. }
+                        | AgentEvent::TrainingChanged { .. }
+                        | AgentEvent::MaintenanceChanged { .. }
                 )
         ) {
             reloads.write(Reload);
