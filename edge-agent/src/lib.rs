@@ -11,6 +11,7 @@ pub mod local_only;
 pub mod log_level;
 pub mod maintenance;
 pub mod queue;
+pub mod screenshots;
 pub mod search;
 pub mod selftest;
 pub mod shutdown;
@@ -65,6 +66,8 @@ pub struct Agent {
     pub training: training::Training,
     /// A maintenance notice an operator put on the plate.
     pub maintenance: maintenance::Maintenance,
+    /// Screenshots asked of the UI, by id.
+    pub screenshots: screenshots::Screenshots,
     /// Anonymous usage counts for the hall's statistics.
     pub usage: usage::Usage,
 }
@@ -120,6 +123,7 @@ impl Agent {
             config,
             training: training::Training::load(&store),
             maintenance: maintenance::Maintenance::default(),
+            screenshots: screenshots::Screenshots::default(),
             store,
             devices: devices::Devices::disabled(),
             catalog: RwLock::new(None),

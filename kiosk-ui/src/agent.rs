@@ -99,6 +99,39 @@ pub enum Request {
     SessionEnded {
         seconds: u64,
     },
+    /// The window as captured for the agent's screenshot request `id`.
+    Screenshot {
+        id: String,
+        pixels: Pixels,
+    },
+}
+
+/// A captured window's pixels (RGB, row by row): shared, never printed whole.
+#[derive(Clone)]
+pub struct Pixels {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Arc<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Pixels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pixels({}×{})", self.width, self.height)
+    }
+}
+
+impl PartialEq for Pixels {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.rgb, &other.rgb)
+    }
+}
+
+/// The pixels as a PNG.
+fn png_of(p: &Pixels) -> Option<Vec<u8>> {
+    let img = image::RgbImage::from_raw(p.width, p.height, p.rgb.to_vec())?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).ok()?;
+    Some(out.into_inner())
 }
 
 /// What came back.
@@ -376,6 +409,20 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
         Request::Alive => {
             http(client, "POST", "/api/v1/ui/alive", None).map(|_| Reply::Done(request.clone()))
         }
+        Request::Screenshot { id, pixels } => match png_of(pixels) {
+            Some(png) => client
+                .agent
+                .post(format!(
+                    "http://{}/api/v1/ui/screenshots/{}",
+                    client.base,
+                    encode(id)
+                ))
+                .header("Content-Type", "image/png")
+                .send(&png[..])
+                .map(|_| Reply::Done(request.clone()))
+                .map_err(|_| Failure::Unreachable),
+            None => Ok(Reply::Done(request.clone())),
+        },
         Request::SessionEnded { seconds } => {
             let body = serde_json::json!({ "kind": "session", "seconds": seconds }).to_string();
             http(client, "POST", "/api/v1/usage", Some(&body)).map(|_| Reply::Done(request.clone()))

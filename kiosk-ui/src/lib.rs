@@ -18,6 +18,7 @@ pub mod call_banner;
 pub mod nav;
 pub mod pictures;
 pub mod qr;
+mod remote_shot;
 mod screens;
 pub mod session;
 pub mod shots;
@@ -156,6 +157,7 @@ impl Plugin for KioskPlugin {
             wake::plugin,
             call_banner::plugin,
             pictures::plugin,
+            remote_shot::plugin,
         ));
         if self.0.shots.is_some() || self.0.layout_file.is_some() {
             app.add_plugins(shots::plugin);

@@ -151,6 +151,9 @@ pub enum AgentEvent {
     TrainingChanged { on: bool },
     /// An operator put a maintenance notice on the plate (`Some`) or it came down (`None`).
     MaintenanceChanged { text: Option<String> },
+    /// An operator asked for a screenshot: capture the window and post the PNG to
+    /// `/api/v1/ui/screenshots/{id}`.
+    ScreenshotWanted { id: String },
     /// A help call from this plate changed state.
     HelpChanged { update: crate::help::HelpUpdate },
     /// A window called a ticket: show it, light the LED bar, say it.

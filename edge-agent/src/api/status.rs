@@ -8,13 +8,19 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use menpai_model::api::{DeviceList, Health};
 
-use super::AgentState;
+use super::{AgentState, AppError};
 use crate::Agent;
 
 pub(super) fn routes() -> Router<Arc<Agent>> {
     Router::new()
         .route("/api/v1/health", get(health))
         .route("/api/v1/ui/alive", post(ui_alive))
+        .route(
+            "/api/v1/ui/screenshots/{id}",
+            post(screenshot).layer(axum::extract::DefaultBodyLimit::max(
+                menpai_model::commands::ATTACHMENT_MAX_BYTES,
+            )),
+        )
         .route("/api/v1/devices", get(devices))
 }
 
@@ -22,6 +28,22 @@ pub(super) fn routes() -> Router<Arc<Agent>> {
 async fn ui_alive(State(agent): AgentState) -> StatusCode {
     agent.host.ui_alive();
     StatusCode::NO_CONTENT
+}
+
+/// The UI's screenshot for a request of the agent's (an id it waits for, once).
+async fn screenshot(
+    State(agent): AgentState,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    png: axum::body::Bytes,
+) -> Result<StatusCode, AppError> {
+    if agent.screenshots.deliver(&id, png.to_vec()) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::new(
+            StatusCode::CONFLICT,
+            "没有在等这张截屏，或它不是 PNG",
+        ))
+    }
 }
 
 async fn health(State(agent): AgentState) -> Json<Health> {

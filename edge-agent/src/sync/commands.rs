@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
 use menpai_model::api::{SelfTestOutcome, SelfTestRequest};
-use menpai_model::commands::{Command, CommandReport, PendingCommand};
+use menpai_model::commands::{Attachment, Command, CommandReport, PendingCommand};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
@@ -191,9 +192,18 @@ async fn carry_out(agent: &Arc<Agent>, p: &PendingCommand) -> Outcome {
                 done(format!("界面未连接：公告在界面连上后显示，{until} 撤下"))
             }
         }
-        Command::Screenshot | Command::CollectLogs { .. } => {
-            failed("这台终端的程序版本还不支持这条指令，请升级后再试")
-        }
+        Command::Screenshot => match crate::screenshots::take(agent).await {
+            Ok(png) => Some(CommandReport {
+                ok: true,
+                message: format!("截屏 {} KB", png.len().div_ceil(1024)),
+                attachment: Some(Attachment {
+                    content_type: "image/png".into(),
+                    base64: base64::engine::general_purpose::STANDARD.encode(&png),
+                }),
+            }),
+            Err(e) => failed(e.to_string()),
+        },
+        Command::CollectLogs { .. } => failed("这台终端的程序版本还不支持这条指令，请升级后再试"),
     }
 }
 

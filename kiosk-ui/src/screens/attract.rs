@@ -75,6 +75,13 @@ fn build(b: &mut Build) {
         .as_ref()
         .and_then(|h| h.region.notice.clone())
         .unwrap_or_default();
+    // An operator's maintenance notice, under the hall's name where every passer-by sees it.
+    let maintenance = b
+        .data
+        .home
+        .as_ref()
+        .and_then(|h| h.maintenance.clone())
+        .unwrap_or_default();
     let (frame_display, plain_display) = displays(s.picture.is_some());
     let mut pic = picture(
         s.picture.as_deref().unwrap_or_default(),
@@ -97,7 +104,28 @@ fn build(b: &mut Build) {
         },
         BackgroundColor(s.colour),
         children![
-            text(hall, HEADING, ON_PRIMARY),
+            (
+                Node {
+                    flex_direction: FlexDirection::Column,
+                    row_gap: px(16),
+                    ..default()
+                },
+                children![
+                    text(hall, HEADING, ON_PRIMARY),
+                    (
+                        // Takes no room when there is none: the face is laid out as before.
+                        Node {
+                            display: if maintenance.is_empty() {
+                                Display::None
+                            } else {
+                                Display::Flex
+                            },
+                            ..default()
+                        },
+                        text(maintenance, BODY, HIGHLIGHT)
+                    )
+                ],
+            ),
             (
                 SlideFrame,
                 Node {
