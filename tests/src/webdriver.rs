@@ -225,6 +225,19 @@ impl Driver {
     }
 }
 
+/// Logs `name` in through the login form at `base`; returns once the login page is left.
+pub fn browser_login(d: &Driver, base: &str, (name, password): (&str, &str)) {
+    d.go(&format!("{base}/login"));
+    d.type_into("#name", name);
+    d.type_into("#password", password);
+    d.click("#login");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while d.url().ends_with("/login") {
+        assert!(Instant::now() < deadline, "{name}'s login did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// WebDriver over HTTP/1.1: chromedriver keeps connections open, so read by Content-Length.
 pub fn wd_http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Option<String> {
     use std::io::{BufRead, BufReader, Read, Write};

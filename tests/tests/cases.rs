@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
 use menpai_tests::screen::Screen;
-use menpai_tests::webdriver::Driver;
+use menpai_tests::webdriver::{Driver, browser_login};
 use menpai_tests::{demo_region, http, https, login, server_cli, workspace};
 use serde_json::Value;
 
@@ -301,18 +301,6 @@ fn a_kiosk_rating_after_a_finished_ticket_reaches_the_server_tied_to_it_and_open
 
 /// A hall manager of 福田 (added from the server's command line while it runs).
 const MANAGER: (&str, &str) = ("futian-manager", "manager-password-1");
-
-fn browser_login(d: &Driver, base: &str, (name, password): (&str, &str)) {
-    d.go(&format!("{base}/login"));
-    d.type_into("#name", name);
-    d.type_into("#password", password);
-    d.click("#login");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while d.url().ends_with("/login") {
-        assert!(Instant::now() < deadline, "{name}'s login did not finish");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 /// Waits until the page at `css` holds `needle` (the page reloads itself on live notes).
 fn page_shows(d: &Driver, css: &str, needle: &str) -> String {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use menpai_tests::fake_host::FakeHost;
 use menpai_tests::regional::{ADMIN, VIEWER, api, enroll, enrollment_token, server, terminal};
 use menpai_tests::screen::Screen;
-use menpai_tests::webdriver::Driver;
+use menpai_tests::webdriver::{Driver, browser_login};
 use menpai_tests::{
     RunningAgent, RunningServer, demo_region, get_json, https_reply, login, spawn_agent_env,
     workspace,
@@ -22,6 +22,27 @@ use serde_json::{Value, json};
 
 const TERMINAL: &str = "[regional]\nheartbeat_interval_s = 1\nsync_interval_s = 3600\nmax_backoff_s = 1\n\
                         [host]\nnetwork_poll_s = 1\nui_silence_s = 0\n";
+
+/// A server in `dir`, an admin's token, and a terminal enrolled and heartbeating with `host`
+/// as its system bus; the terminal's id.
+fn commanded_terminal(
+    dir: &std::path::Path,
+    host: &FakeHost,
+) -> (RunningServer, String, RunningAgent, String) {
+    let s = server(dir, "heartbeat_interval_s = 1\n", &demo_region());
+    let admin = login(&s, ADMIN.0, ADMIN.1);
+    let token = enrollment_token(&s, &admin, None);
+    let terminal_dir = enroll(&s, s.devices, &token, TERMINAL);
+    let agent = spawn_agent_env(
+        terminal_dir,
+        &[("DBUS_SYSTEM_BUS_ADDRESS", host.address.as_str())],
+    );
+    let h = agent.wait_health(Duration::from_secs(30), |h| {
+        h["regional"]["heartbeats"].as_u64() > Some(0)
+    });
+    let device = h["regional"]["device_id"].as_str().unwrap().to_owned();
+    (s, admin, agent, device)
+}
 
 /// Sends `command` to `device`; its id.
 fn send(s: &RunningServer, admin: &str, device: &str, command: Value) -> String {
@@ -81,16 +102,8 @@ fn wait_state(
 fn commands_round_trip_to_a_real_agent_and_wait_for_it_when_it_is_off() {
     let host = FakeHost::start();
     let tmp = tempfile::tempdir().unwrap();
-    let s = server(tmp.path(), "heartbeat_interval_s = 1\n", &demo_region());
-    let admin = login(&s, ADMIN.0, ADMIN.1);
-    let token = enrollment_token(&s, &admin, None);
-    let dir = enroll(&s, s.devices, &token, TERMINAL);
+    let (s, admin, mut agent, device) = commanded_terminal(tmp.path(), &host);
     let bus = [("DBUS_SYSTEM_BUS_ADDRESS", host.address.as_str())];
-    let mut agent = spawn_agent_env(dir, &bus);
-    let h = agent.wait_health(Duration::from_secs(30), |h| {
-        h["regional"]["heartbeats"].as_u64() > Some(0)
-    });
-    let device = h["regional"]["device_id"].as_str().unwrap().to_owned();
 
     // The unattended self-test: the simulated printer and scanner's state, no ticket printed.
     let id = send(&s, &admin, &device, json!({"kind": "self_test"}));
@@ -131,7 +144,12 @@ fn commands_round_trip_to_a_real_agent_and_wait_for_it_when_it_is_off() {
     );
 
     // What this version cannot do is reported failed, saying so.
-    let id = send(&s, &admin, &device, json!({"kind": "screenshot"}));
+    let id = send(
+        &s,
+        &admin,
+        &device,
+        json!({"kind": "collect_logs", "minutes": 30}),
+    );
     let c = wait_state(&s, &admin, &device, &id, &["done", "failed"], &agent);
     assert_eq!(c["state"], "failed", "{c}");
     assert!(c["message"].as_str().unwrap().contains("不支持"), "{c}");
@@ -197,31 +215,11 @@ fn commands_round_trip_to_a_real_agent_and_wait_for_it_when_it_is_off() {
     );
 }
 
-fn browser_login(d: &Driver, base: &str, (name, password): (&str, &str)) {
-    d.go(&format!("{base}/login"));
-    d.type_into("#name", name);
-    d.type_into("#password", password);
-    d.click("#login");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while d.url().ends_with("/login") {
-        assert!(Instant::now() < deadline, "{name}'s login did not finish");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn in_chromium_a_self_test_sent_from_the_terminals_page_comes_back_with_its_report() {
     let host = FakeHost::start();
     let tmp = tempfile::tempdir().unwrap();
-    let s = server(tmp.path(), "heartbeat_interval_s = 1\n", &demo_region());
-    let admin = login(&s, ADMIN.0, ADMIN.1);
-    let token = enrollment_token(&s, &admin, None);
-    let dir = enroll(&s, s.devices, &token, TERMINAL);
-    let agent = spawn_agent_env(dir, &[("DBUS_SYSTEM_BUS_ADDRESS", host.address.as_str())]);
-    let h = agent.wait_health(Duration::from_secs(30), |h| {
-        h["regional"]["heartbeats"].as_u64() > Some(0)
-    });
-    let device = h["regional"]["device_id"].as_str().unwrap().to_owned();
+    let (s, _, agent, device) = commanded_terminal(tmp.path(), &host);
 
     let d = Driver::start();
     let base = format!("https://{}", s.public);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use menpai_tests::regional::{ADMIN, STAFF, VIEWER, api, server, terminal};
-use menpai_tests::webdriver::Driver;
+use menpai_tests::webdriver::{Driver, browser_login};
 use menpai_tests::{copy_dir, demo_region, http, https, login, workspace};
 use serde_json::{Value, json};
 
@@ -38,18 +38,6 @@ fn pack(dir: &Path) -> std::path::PathBuf {
     }
     std::fs::write(&file, serde_json::to_vec_pretty(&outlets).unwrap()).unwrap();
     to
-}
-
-fn browser_login(d: &Driver, base: &str, (name, password): (&str, &str)) {
-    d.go(&format!("{base}/login"));
-    d.type_into("#name", name);
-    d.type_into("#password", password);
-    d.click("#login");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while d.url().ends_with("/login") {
-        assert!(Instant::now() < deadline, "{name}'s login did not finish");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn page_shows(d: &Driver, css: &str, needle: &str) -> String {
