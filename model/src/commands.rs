@@ -12,6 +12,13 @@ pub const MINUTES_MAX: u32 = 24 * 60;
 pub const ATTACHMENT_MAX_BYTES: usize = 4 << 20;
 /// Longest message a terminal may report with a result, in characters.
 pub const MESSAGE_MAX_CHARS: usize = 2_000;
+/// Most lines a notice may have.
+pub const NOTICE_MAX_LINES: usize = 3;
+/// How long a restart or reboot waits for an offline terminal, in seconds: one sent to a
+/// hall's terminals in the evening does not fire when they start next morning.
+pub const DISRUPTIVE_TTL_S: u64 = 15 * 60;
+/// How long any other command waits, in seconds.
+pub const COMMAND_TTL_S: u64 = 24 * 3600;
 
 /// What a terminal is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +72,34 @@ impl Command {
         }
     }
 
+    /// The command as kept and sent: a notice's text without surrounding blanks.
+    pub fn normalized(self) -> Command {
+        match self {
+            Command::Notice { text, minutes } => Command::Notice {
+                text: text.trim().to_owned(),
+                minutes,
+            },
+            c => c,
+        }
+    }
+
+    /// How long it waits for an offline terminal before it expires, in seconds.
+    pub fn ttl_s(&self) -> u64 {
+        match self {
+            Command::RestartUi | Command::RestartAgent | Command::Reboot => DISRUPTIVE_TTL_S,
+            _ => COMMAND_TTL_S,
+        }
+    }
+
+    /// The attachment its result may carry, if any.
+    pub fn attachment_type(&self) -> Option<&'static str> {
+        match self {
+            Command::Screenshot => Some("image/png"),
+            Command::CollectLogs { .. } => Some("application/gzip"),
+            _ => None,
+        }
+    }
+
     /// Refuses arguments out of bounds, with a message an operator can act on.
     pub fn check(&self) -> Result<(), String> {
         match self {
@@ -91,8 +126,17 @@ impl Command {
                 if n > NOTICE_MAX_CHARS {
                     return Err(format!("公告不超过 {NOTICE_MAX_CHARS} 个字"));
                 }
-                if text.chars().any(|c| c.is_control() && c != '\n') {
-                    return Err("公告里有控制字符".into());
+                if text.trim().lines().count() > NOTICE_MAX_LINES {
+                    return Err(format!("公告不超过 {NOTICE_MAX_LINES} 行"));
+                }
+                // Control characters, and the invisible ones that reorder or hide text.
+                let hidden = |c: char| {
+                    (c.is_control() && c != '\n')
+                        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                            | '\u{2060}'..='\u{2069}' | '\u{feff}')
+                };
+                if text.chars().any(hidden) {
+                    return Err("公告里有控制字符或不可见字符".into());
                 }
                 Ok(())
             }
@@ -223,5 +267,26 @@ mod tests {
             .check()
             .is_ok()
         );
+        let padded = Command::Notice {
+            text: format!("{}维护{}", " ".repeat(500), "\n".repeat(3)),
+            minutes: 5,
+        };
+        assert_eq!(
+            padded.normalized(),
+            Command::Notice {
+                text: "维护".into(),
+                minutes: 5
+            }
+        );
+        for sneaky in ["维护\u{202e}中", "维\u{200b}护", "一\n二\n三\n四"] {
+            let c = Command::Notice {
+                text: sneaky.into(),
+                minutes: 5,
+            };
+            assert!(c.check().is_err(), "{sneaky:?}");
+        }
+        assert_eq!(Command::Reboot.ttl_s(), DISRUPTIVE_TTL_S);
+        assert_eq!(Command::Screenshot.attachment_type(), Some("image/png"));
+        assert_eq!(Command::SelfTest.attachment_type(), None);
     }
 }

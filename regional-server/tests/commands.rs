@@ -450,3 +450,90 @@ async fn a_terminal_reports_only_its_own_commands_and_a_late_one_expires() {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("已过期"), "{}", r.body);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_commands_are_capped_a_notice_is_kept_trimmed_and_on_record() {
+    let (server, _dir) = server();
+    let admin = admin_router(server.clone());
+    let cookie = login(&server, "ops-admin");
+    let path = "/api/v1/admin/devices/dev-test/commands";
+    let r = send(
+        &admin,
+        "POST",
+        path,
+        Some(&cookie),
+        json_body(
+            json!({"kind": "notice", "text": "   设备维护中，请到窗口办理  \n", "minutes": 30}),
+        ),
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kept = server.storage.command(&id).unwrap().unwrap();
+    assert!(
+        kept.body.contains("\"text\":\"设备维护中，请到窗口办理\""),
+        "{}",
+        kept.body
+    );
+    let queued = audit(&server, "command.queued");
+    assert!(
+        queued[0]
+            .1
+            .ends_with("维护公告 30 分钟：设备维护中，请到窗口办理"),
+        "the notice's words are on record: {queued:?}"
+    );
+
+    // Ten open at most: the eleventh is refused (audited) until some finish or expire.
+    for _ in 1..menpai_server::commands::OPEN_PER_DEVICE {
+        let r = send(
+            &admin,
+            "POST",
+            path,
+            Some(&cookie),
+            json_body(json!({"kind": "self_test"})),
+            false,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = send(
+        &admin,
+        "POST",
+        path,
+        Some(&cookie),
+        json_body(json!({"kind": "self_test"})),
+        false,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("没有执行完"), "{}", r.body);
+    assert!(
+        audit(&server, "command.queued")
+            .iter()
+            .any(|e| e.2 == "too many open"),
+        "the refusal is on record"
+    );
+    // A restart waits a quarter of an hour for an offline terminal, not a day.
+    let other = send(
+        &admin,
+        "POST",
+        "/api/v1/admin/devices/dev-second/commands",
+        Some(&cookie),
+        json_body(json!({"kind": "reboot"})),
+        false,
+    )
+    .await;
+    let reboot = serde_json::from_str::<Value>(&other.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = server.storage.command(&reboot).unwrap().unwrap();
+    assert_eq!(
+        c.expires_ms - c.created_ms,
+        menpai_model::commands::DISRUPTIVE_TTL_S as i64 * 1000
+    );
+}

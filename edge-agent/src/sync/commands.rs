@@ -23,6 +23,8 @@ use crate::devices::backoff::Backoff;
 const POLL: Duration = Duration::from_secs(300);
 /// How long one request to the server may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a commanded restart may take to happen before it is reported as not done.
+const RESTART_GRACE: Duration = Duration::from_secs(120);
 /// The agent's own unit, restarted by `restart_agent`.
 const AGENT_UNIT: &str = "menpai-agent.service";
 
@@ -31,6 +33,9 @@ const AGENT_UNIT: &str = "menpai-agent.service";
 struct Restarting {
     id: String,
     reboot: bool,
+    /// The process that wrote it ([`instance`]).
+    #[serde(default)]
+    instance: String,
     /// When it was asked for (milliseconds since the epoch).
     at_ms: i64,
 }
@@ -107,20 +112,48 @@ pub(super) fn start(agent: Arc<Agent>, client: Arc<Client>, kick: Arc<Notify>, m
 /// carries each out, reporting as it goes.
 async fn run_pending(agent: &Arc<Agent>, client: &Client) -> Result<(), String> {
     let path = marker(agent);
-    if let Some(r) = read_marker(&path) {
-        let took = (chrono::Utc::now().timestamp_millis() - r.at_ms).max(0) / 1000;
-        let what = if r.reboot {
-            "终端已重启"
-        } else {
-            "终端程序已重启"
-        };
-        report(
-            client,
-            &r.id,
-            &done(format!("{what}，用时 {took} 秒")).expect("a report"),
-        )
-        .await?;
-        let _ = std::fs::remove_file(&path);
+    match read_marker(&path) {
+        // Written by this very process: the restart has not happened yet; nothing more runs,
+        // unless it should long have (systemd or logind took the job and did nothing).
+        Some(r) if r.instance == instance() => {
+            let waited = chrono::Utc::now().timestamp_millis() - r.at_ms;
+            if waited < RESTART_GRACE.as_millis() as i64 {
+                return Ok(());
+            }
+            let never = failed(format!("已请求重启，但 {} 秒后仍未重启", waited / 1000));
+            report(client, &r.id, &never.expect("a report"))
+                .await
+                .or_else(Reporting::unless_unreached)?;
+            let _ = std::fs::remove_file(&path);
+        }
+        Some(r) => {
+            let took = (chrono::Utc::now().timestamp_millis() - r.at_ms).max(0) / 1000;
+            let what = if r.reboot {
+                "终端已重启"
+            } else {
+                "终端程序已重启"
+            };
+            // A marker the server no longer knows (re-enrolled, restored) or too old is
+            // dropped, never left to block the commands after it.
+            let stale = took > menpai_model::commands::COMMAND_TTL_S as i64;
+            let sent = if stale {
+                Ok(())
+            } else {
+                report(
+                    client,
+                    &r.id,
+                    &done(format!("{what}，用时 {took} 秒")).expect("a report"),
+                )
+                .await
+            };
+            match sent {
+                Ok(()) | Err(Reporting::Refused(_)) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(Reporting::Unreached(e)) => return Err(e),
+            }
+        }
+        None => {}
     }
     let r = client
         .request("GET", "/device/v1/commands", &[], Vec::new(), TIMEOUT)
@@ -129,28 +162,78 @@ async fn run_pending(agent: &Arc<Agent>, client: &Client) -> Result<(), String> 
     if r.status != 200 {
         return Err(format!("the server answered {}", r.status));
     }
-    let pending: Vec<PendingCommand> =
+    // One by one: a command this version does not know fails alone, saying so.
+    let pending: Vec<serde_json::Value> =
         serde_json::from_slice(&r.body).map_err(|e| format!("the commands: {e}"))?;
-    for p in pending {
+    for value in pending {
+        let Ok(p) = serde_json::from_value::<PendingCommand>(value.clone()) else {
+            if let Some(id) = value["id"].as_str() {
+                tracing::warn!(%id, "A remote command this version does not know.");
+                let unknown = failed("这台终端的程序版本不认识这条指令，请升级后再试");
+                report(client, id, &unknown.expect("a report"))
+                    .await
+                    .or_else(Reporting::unless_unreached)?;
+            }
+            continue;
+        };
         tracing::info!(id = %p.id, kind = p.command.kind(), "A remote command.");
-        if let Some(outcome) = carry_out(agent, &p).await {
-            report(client, &p.id, &outcome).await?;
+        match carry_out(agent, &p).await {
+            Some(outcome) => report(client, &p.id, &outcome)
+                .await
+                .or_else(Reporting::unless_unreached)?,
+            // A restart is under way: the rest waits for the agent that comes back.
+            None => return Ok(()),
         }
     }
     Ok(())
 }
 
+/// Why a report did not land.
+enum Reporting {
+    /// The server was not reached (or failed): try again later.
+    Unreached(String),
+    /// The server refused it for good (not this terminal's, unknown): drop it.
+    Refused(u16),
+}
+
+impl Reporting {
+    /// A refused report is dropped; an unreached one stops the round.
+    fn unless_unreached(self) -> Result<(), String> {
+        match self {
+            Reporting::Refused(status) => {
+                tracing::warn!(status, "A command's result was refused; dropped.");
+                Ok(())
+            }
+            Reporting::Unreached(e) => Err(e),
+        }
+    }
+}
+
+/// This process's own mark, kept in a restart's marker: a marker with another one was
+/// written before a restart that has happened.
+fn instance() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).unwrap_or_default();
+        format!("{}-{}", std::process::id(), hex::encode(bytes))
+    })
+}
+
 /// Sends a command's result; a command finished or expired meanwhile (409) stays as it is.
-async fn report(client: &Client, id: &str, outcome: &CommandReport) -> Result<(), String> {
+async fn report(client: &Client, id: &str, outcome: &CommandReport) -> Result<(), Reporting> {
     let body = serde_json::to_vec(outcome).expect("reports serialise");
     let path = format!("/device/v1/commands/{id}");
     let r = client
         .request("POST", &path, &[], body, TIMEOUT)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Reporting::Unreached(e.to_string()))?;
     match r.status {
         200 | 409 => Ok(()),
-        s => Err(format!("reporting {id}: the server answered {s}")),
+        s @ (400 | 403 | 404 | 413 | 422) => Err(Reporting::Refused(s)),
+        s => Err(Reporting::Unreached(format!(
+            "reporting {id}: the server answered {s}"
+        ))),
     }
 }
 
@@ -257,6 +340,7 @@ async fn restart(agent: &Agent, id: &str, reboot: bool) -> Outcome {
     let kept = Restarting {
         id: id.to_owned(),
         reboot,
+        instance: instance().to_owned(),
         at_ms: chrono::Utc::now().timestamp_millis(),
     };
     if let Err(e) = write_synced(

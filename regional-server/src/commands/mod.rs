@@ -32,8 +32,12 @@ use crate::storage::{CommandRecord, Device};
 
 type S = State<Arc<Server>>;
 
-/// How long a command waits for its terminal before it expires.
-pub const COMMAND_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long a command waits for its terminal before it expires (a restart or reboot: less).
+pub const COMMAND_TTL: Duration = Duration::from_secs(menpai_model::commands::COMMAND_TTL_S);
+/// Commands a terminal may have open at once: a looping script cannot pile them up.
+pub const OPEN_PER_DEVICE: usize = 10;
+/// How long finished commands and their files are kept.
+const KEPT_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How often expired commands are marked so.
 const EXPIRY_TICK: Duration = Duration::from_secs(30);
 /// A result's body: the attachment in base64 and the message, with room for the JSON around.
@@ -110,6 +114,26 @@ fn queue(
     by: &str,
 ) -> Result<String, AppError> {
     let now = now_ms();
+    let open = server
+        .storage
+        .open_commands(&device.id, now)
+        .map_err(AppError::internal)?;
+    if open >= OPEN_PER_DEVICE {
+        let _ = server.storage.audit_in_hall(
+            by,
+            "command.queued",
+            &device.hall,
+            &format!("{} {}", device.id, command.label()),
+            "too many open",
+        );
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "终端 {} 还有 {open} 条指令没有执行完，请等它们完成或过期后再发",
+                device.id
+            ),
+        ));
+    }
     let record = CommandRecord {
         id: format!("cmd-{}", &crate::web::random_token()[..16]),
         device: device.id.clone(),
@@ -119,7 +143,7 @@ fn queue(
         state: CommandState::Queued,
         created_by: by.to_owned(),
         created_ms: now,
-        expires_ms: now + COMMAND_TTL.as_millis() as i64,
+        expires_ms: now + (command.ttl_s() * 1000) as i64,
         sent_ms: None,
         finished_ms: None,
         message: String::new(),
@@ -133,11 +157,22 @@ fn queue(
         by,
         "command.queued",
         &device.hall,
-        &format!("{} {} {}", record.id, device.id, command.label()),
+        &audit_detail(&record.id, &device.id, command),
         "ok",
     );
     tell(server, &device.id);
     Ok(record.id)
+}
+
+/// What the audit log says of a command: its id, terminal and label, and a notice's words
+/// (shown to the public, so on record).
+fn audit_detail(id: &str, device: &str, command: &Command) -> String {
+    match command {
+        Command::Notice { text, minutes } if *minutes > 0 => {
+            format!("{id} {device} {}：{text}", command.label())
+        }
+        _ => format!("{id} {device} {}", command.label()),
+    }
 }
 
 /// Tells the terminal's live stream that commands wait for it.
@@ -173,6 +208,7 @@ async fn send_to_device(
     let device = live_device(&server, &id)?;
     let op = commander(&server, &s, &device.hall, "command.queued")?.to_owned();
     checked(&command)?;
+    let command = command.normalized();
     let id = queue(&server, &device, &command, &op)?;
     Ok((
         StatusCode::CREATED,
@@ -193,6 +229,7 @@ async fn send_to_hall(
     }
     let op = commander(&server, &s, &hall, "command.queued")?.to_owned();
     checked(&command)?;
+    let command = command.normalized();
     let devices: Vec<Device> = server
         .storage
         .devices()
@@ -283,13 +320,21 @@ async fn attachment(
         "image/png" => format!("{}-{}.png", c.device, c.id),
         _ => format!("{}-{}.log.gz", c.device, c.id),
     };
+    // A picture opens in the browser, logs download; neither is ever run as a page.
+    let disposition = if kind == "image/png" {
+        "inline"
+    } else {
+        "attachment"
+    };
     Ok((
         [
             (header::CONTENT_TYPE, kind),
             (
                 header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}\""),
+                format!("{disposition}; filename=\"{name}\""),
             ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
         ],
         bytes,
     )
@@ -362,6 +407,22 @@ async fn report(
     Path(id): Path<String>,
     JsonBody(r): JsonBody<CommandReport>,
 ) -> Result<Json<Value>, AppError> {
+    // Its own command, still open, and a file only of the kind the command asks for: checked
+    // before the file is decoded.
+    let kept = server
+        .storage
+        .command(&id)
+        .map_err(AppError::internal)?
+        .filter(|c| c.device == device.id)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这条指令"))?;
+    if let Some(a) = &r.attachment {
+        let wanted = serde_json::from_str::<Command>(&kept.body)
+            .ok()
+            .and_then(|c| c.attachment_type());
+        if wanted != Some(a.content_type.as_str()) {
+            return Err(AppError::bad_request("这条指令的结果不带这种附件"));
+        }
+    }
     let file = r.attachment.as_ref().map(attachment_bytes).transpose()?;
     let message: String = r.message.chars().take(MESSAGE_MAX_CHARS).collect();
     let kind = r.attachment.as_ref().map(|a| a.content_type.clone());
@@ -436,5 +497,9 @@ pub fn expire_due(server: &Server) {
             }
         }
         Err(e) => tracing::warn!(error = %e, "Expired commands could not be marked."),
+    }
+    let before = now_ms() - KEPT_FOR.as_millis() as i64;
+    if let Err(e) = server.storage.purge_commands(before) {
+        tracing::warn!(error = %e, "Old commands could not be purged.");
     }
 }

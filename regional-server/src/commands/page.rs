@@ -19,13 +19,14 @@ use crate::html::{
 use crate::operators::{PageSession, Role, Session, hall_name};
 use crate::storage::{CommandRecord, Device};
 use crate::web::{FormToken, check_form};
+use menpai_model::commands::CommandState;
 
 type S = State<Arc<Server>>;
 
 const STYLE: &str = ".commands{display:flex;flex-wrap:wrap;gap:8px;margin:12px 0}\
 .commands form{display:flex;gap:4px;align-items:center;background:#fff;padding:6px 8px;border-radius:8px}\
 .commands input[type=number]{width:5em}.commands input[type=text]{width:16em}\
-td.message{white-space:pre-wrap;max-width:32em}img.shot{max-width:360px;border:1px solid #ccc}\
+td.message{white-space:pre-wrap;max-width:32em}\
 .st{padding:2px 6px;border-radius:6px;background:#eee}.st.done{background:#d4f4dd}\
 .st.failed,.st.expired{background:#fbd9d3}.st.sent{background:#fff3c4}";
 
@@ -103,10 +104,14 @@ pub(super) async fn page(
             (forms(&device.id, &token))
         }
         h2 { "最近的指令" }
-        (table(&list))
+        (table(&list, may_command(&s, &device.hall)))
     };
+    // Refreshed while a command is open, to show its result as it comes.
+    let open = list
+        .iter()
+        .any(|c| matches!(c.state, CommandState::Queued | CommandState::Sent));
     let page = Page::new("终端 · 门牌", CONSOLE_STYLE).head(html! {
-        meta http-equiv="refresh" content="3";
+        @if open { meta http-equiv="refresh" content="3"; }
         style { (PreEscaped(STYLE)) }
     });
     let mut res = console_page(&s.0, Section::Fleet, page, body).into_response();
@@ -157,7 +162,9 @@ fn forms(id: &str, token: &FormToken) -> Markup {
     }
 }
 
-fn table(list: &[CommandRecord]) -> Markup {
+/// The commands; a result's file is a link (opened on purpose, audited) for those who may
+/// command the terminal, and only named for others.
+fn table(list: &[CommandRecord], may_open: bool) -> Markup {
     let time = |ms: Option<i64>| {
         ms.and_then(chrono::DateTime::from_timestamp_millis)
             .map(|t| {
@@ -183,16 +190,14 @@ fn table(list: &[CommandRecord]) -> Markup {
                             td { (time(c.finished_ms)) }
                             td class="message" {
                                 (c.message)
-                                @match c.attachment_type.as_deref() {
-                                    Some("image/png") => {
-                                        br;
-                                        img class="shot" alt="终端截屏" src={ "/api/v1/admin/commands/" (c.id) "/attachment" };
+                                @if let Some(kind) = c.attachment_type.as_deref() {
+                                    @let what = if kind == "image/png" { "截屏" } else { "日志" };
+                                    br;
+                                    @if may_open {
+                                        a class="attachment" target="_blank" rel="noopener" href={ "/api/v1/admin/commands/" (c.id) "/attachment" } { "查看" (what) }
+                                    } @else {
+                                        span class="muted" { "有" (what) "（只有能维护这台终端的人可以查看）" }
                                     }
-                                    Some(_) => {
-                                        br;
-                                        a class="logs" href={ "/api/v1/admin/commands/" (c.id) "/attachment" } { "下载日志" }
-                                    }
-                                    None => {}
                                 }
                             }
                         }
@@ -253,7 +258,7 @@ pub(super) async fn send(
         let op = super::commander(&server, &s, &device.hall, "command.queued")?.to_owned();
         let command = f.command()?;
         super::checked(&command)?;
-        super::queue(&server, &device, &command, &op)
+        super::queue(&server, &device, &command.normalized(), &op)
     })();
     match sent {
         Ok(_) => Redirect::to(&format!(

@@ -47,6 +47,11 @@ pub trait CommandStore {
     fn command_attachment(&self, id: &str) -> Result<Option<(String, Vec<u8>)>>;
     /// Commands not finished by their expiry become expired; those changed.
     fn expire_commands(&self, now_ms: i64) -> Result<Vec<CommandRecord>>;
+    /// How many of `device`'s commands are still open (queued or sent, not expired).
+    fn open_commands(&self, device: &str, now_ms: i64) -> Result<usize>;
+    /// Forgets commands finished before `before_ms`, with their files (the audit log keeps
+    /// what happened); how many.
+    fn purge_commands(&self, before_ms: i64) -> Result<usize>;
 }
 
 const COLUMNS: &str = "id, device, hall, kind, body, state, created_by, created_ms, expires_ms,
@@ -181,6 +186,23 @@ impl CommandStore for Database {
             )
             .optional()?
             .and_then(|(t, b)| Some((t?, b?))))
+    }
+
+    fn open_commands(&self, device: &str, now_ms: i64) -> Result<usize> {
+        let n: i64 = self.query_row(
+            "SELECT COUNT(*) FROM terminal_commands
+             WHERE device = ?1 AND state IN ('queued', 'sent') AND expires_ms > ?2",
+            params![device, now_ms],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as usize)
+    }
+
+    fn purge_commands(&self, before_ms: i64) -> Result<usize> {
+        self.execute(
+            "DELETE FROM terminal_commands WHERE finished_ms IS NOT NULL AND finished_ms < ?1",
+            params![before_ms],
+        )
     }
 
     fn expire_commands(&self, now_ms: i64) -> Result<Vec<CommandRecord>> {
