@@ -285,10 +285,26 @@ async fn who_may_send_commands_is_checked_and_refusals_are_audited() {
     let (server, _dir) = server();
     let admin = admin_router(server.clone());
     let notice = || json_body(json!({"kind": "restart_ui"}));
-    for (cookie, who) in [
-        (login(&server, "duty-viewer"), "duty-viewer"),
-        (login(&server, "manager-civic"), "manager-civic"),
-        (training_login(&server, "manager-futian"), "manager-futian"),
+    // Another hall's manager is not told the terminal exists (404); every refusal is audited.
+    for (cookie, who, status, outcome) in [
+        (
+            login(&server, "duty-viewer"),
+            "duty-viewer",
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
+        (
+            login(&server, "manager-civic"),
+            "manager-civic",
+            StatusCode::NOT_FOUND,
+            "not found",
+        ),
+        (
+            training_login(&server, "manager-futian"),
+            "manager-futian",
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        ),
     ] {
         let r = send(
             &admin,
@@ -299,10 +315,10 @@ async fn who_may_send_commands_is_checked_and_refusals_are_audited() {
             false,
         )
         .await;
-        assert_eq!(r.status, StatusCode::FORBIDDEN, "{who}: {}", r.body);
+        assert_eq!(r.status, status, "{who}: {}", r.body);
         let refused = audit(&server, "command.queued");
         assert!(
-            refused.iter().any(|e| e.0 == who && e.2 == "forbidden"),
+            refused.iter().any(|e| e.0 == who && e.2 == outcome),
             "{who}: {refused:?}"
         );
     }

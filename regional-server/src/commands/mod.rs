@@ -188,13 +188,28 @@ fn tell(server: &Server, device: &str) {
     );
 }
 
-fn live_device(server: &Server, id: &str) -> Result<Device, AppError> {
-    server
+/// The unrevoked terminal `id`, when `s` may see its hall: 404 otherwise, so another hall's
+/// terminal ids are not confirmed (the miss is audited, without a hall).
+fn live_device(server: &Server, s: &Session, id: &str) -> Result<Device, AppError> {
+    let visible = |d: &Device| s.0.reads_halls().is_none_or(|h| h.contains(&d.hall));
+    match server
         .storage
         .device_by_id(id)
         .map_err(AppError::internal)?
-        .filter(|d| d.revoked_at.is_none())
-        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("没有未吊销的终端 {id}")))
+    {
+        Some(d) if d.revoked_at.is_none() && visible(&d) => Ok(d),
+        found => {
+            if found.is_some() {
+                let _ = server
+                    .storage
+                    .audit(&s.0.name, "command.queued", id, "not found");
+            }
+            Err(AppError::new(
+                StatusCode::NOT_FOUND,
+                format!("没有未吊销的终端 {id}"),
+            ))
+        }
+    }
 }
 
 async fn send_to_device(
@@ -205,7 +220,7 @@ async fn send_to_device(
     JsonBody(command): JsonBody<Command>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     crate::web::check_json_change(&headers)?;
-    let device = live_device(&server, &id)?;
+    let device = live_device(&server, &s, &id)?;
     let op = commander(&server, &s, &device.hall, "command.queued")?.to_owned();
     checked(&command)?;
     let command = command.normalized();

@@ -254,7 +254,7 @@ pub(super) async fn send(
 ) -> Response {
     let sent = (|| {
         check_form(&headers, f.csrf.as_ref())?;
-        let device = super::live_device(&server, &id)?;
+        let device = super::live_device(&server, &s, &id)?;
         let op = super::commander(&server, &s, &device.hall, "command.queued")?.to_owned();
         let command = f.command()?;
         super::checked(&command)?;
