@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use menpai_tests::proxy::Proxy;
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
-use menpai_tests::webdriver::Driver;
+use menpai_tests::webdriver::{Driver, browser_login};
 use menpai_tests::{
     RunningAgent, RunningServer, demo_region, get_json, http, login, printed, spawn_kiosk,
     workspace,
@@ -256,24 +256,11 @@ fn a_call_from_the_staff_page_in_chromium_reaches_the_kiosk_the_led_bar_and_the_
     // Window staff log in and open their window.
     let d = Driver::start();
     let base = format!("https://{}", s.public);
-    d.go(&format!("{base}/login"));
-    let name = d.element("#name");
-    d.session(
-        "POST",
-        &format!("/element/{name}/value"),
-        json!({ "text": STAFF.0 }),
-    );
-    let pw = d.element("#password");
-    d.session(
-        "POST",
-        &format!("/element/{pw}/value"),
-        json!({ "text": STAFF.1 }),
-    );
-    let button = d.element("#login");
-    d.session("POST", &format!("/element/{button}/click"), json!({}));
-    let url = d.session("GET", "/url", Value::Null);
+    // Waits until the login page is left (a loaded machine answers the login slowly).
+    browser_login(&d, &base, STAFF);
+    let url = d.url();
     assert!(
-        url.as_str().unwrap().ends_with("/staff"),
+        url.ends_with("/staff"),
         "queue staff land on the staff page: {url}"
     );
     d.go(&format!("{base}/staff?hall=hall-futian&window={w}"));
