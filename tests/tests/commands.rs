@@ -346,16 +346,24 @@ fn a_maintenance_notice_shows_on_the_plate_as_a_remote_screenshot_shows() {
     agent.wait_health(Duration::from_secs(120), |h| {
         h["host"]["ui"]["alive"] == true
     });
-    let shot = remote_screenshot(&s, &admin, &device, &agent);
+    // The UI says it is alive before it has drawn its first page: screenshots until it shows.
     let out = workspace().join("target/screenshots");
     std::fs::create_dir_all(&out).unwrap();
-    shot.save(out.join("kiosk-maintenance-notice.png")).unwrap();
-    assert_eq!((shot.width(), shot.height()), (1080, 1920));
-    let yellow = notice_pixels(&shot);
-    assert!(
-        yellow > 300,
-        "no notice under the title ({yellow} yellow pixels)"
-    );
+    let start = Instant::now();
+    loop {
+        let shot = remote_screenshot(&s, &admin, &device, &agent);
+        shot.save(out.join("kiosk-maintenance-notice.png")).unwrap();
+        assert_eq!((shot.width(), shot.height()), (1080, 1920));
+        let yellow = notice_pixels(&shot);
+        if yellow > 300 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no notice under the title ({yellow} yellow pixels)"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 
     // Taken down: gone from the plate, as the next screenshot shows.
     let id = send(
