@@ -16,12 +16,14 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 # pdftotext reads them back in the tests.
 # postgresql-15: the regional server's schema on PostgreSQL is checked on a private cluster
 # (initdb into a temporary directory; scripts/postgres); haproxy fronts a region's replicas
-# (scripts/region and the failover test).
+# (scripts/region and the failover test). rauc and squashfs-tools: the release process builds
+# signed update bundles, the regional server checks an uploaded bundle's signature with
+# `rauc info`, and the update tests build bundles of their own.
 for pkg in build-essential pkg-config ca-certificates curl libclang1 \
   libx11-6 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 libvulkan1 mesa-vulkan-drivers \
   libgl1-mesa-dri libegl1 xvfb xauth xdotool fonts-wqy-microhei chromium chromium-driver espeak-ng \
   systemd dbus-daemon cage util-linux \
-  python3-cairo poppler-utils postgresql-15 haproxy \
+  python3-cairo poppler-utils postgresql-15 haproxy rauc squashfs-tools \
   ${MENPAI_EXTRA_PACKAGES:-}; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done

@@ -20,6 +20,7 @@ pub mod secret;
 pub mod sync;
 #[cfg(feature = "signing")]
 pub mod ticket;
+pub mod update;
 pub mod validate;
 
 pub use file::FileRef;

@@ -105,6 +105,9 @@ pub enum StreamEvent {
     Help { update: crate::help::HelpUpdate },
     /// An operator sent this terminal a command: fetch `GET /device/v1/commands`.
     Commands { device: String },
+    /// A rollout changed (a group started, paused, resumed, cancelled): every terminal asks
+    /// `GET /device/v1/update` again, after a random wait so they do not all ask at once.
+    Updates,
     /// Nothing happened; the connection is alive.
     Ping,
 }

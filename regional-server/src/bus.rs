@@ -33,6 +33,8 @@ pub enum Signal {
     Content { version: String },
     /// Commands wait for a terminal: its open stream is told.
     Commands { device: String },
+    /// A rollout changed: every open stream is told.
+    Updates,
     /// A terminal was revoked: its open stream ends.
     Revoked { device: String },
     /// An operator's sessions ended: their open pages close.

@@ -59,6 +59,21 @@ pub struct Config {
     /// The hall monitor flags a window idle this many seconds while people wait for it.
     #[serde(default = "monitor_idle_after_s")]
     pub monitor_idle_after_s: u64,
+    /// Where uploaded update bundles are kept (shared by a region's replicas); empty:
+    /// `bundles` in `data_dir`.
+    #[serde(default)]
+    pub bundles_dir: PathBuf,
+    /// The release CA's certificates (PEM): only bundles signed under them are taken; empty:
+    /// no bundle is taken.
+    #[serde(default)]
+    pub release_keyring: PathBuf,
+    /// The largest update bundle taken, in bytes.
+    #[serde(default = "release_max_bytes")]
+    pub release_max_bytes: u64,
+}
+
+fn release_max_bytes() -> u64 {
+    2 << 30
 }
 
 fn monitor_waiting_over() -> u32 {
@@ -80,6 +95,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Where update bundles are kept.
+    pub fn bundles_dir(&self) -> PathBuf {
+        if self.bundles_dir.as_os_str().is_empty() {
+            self.data_dir.join("bundles")
+        } else {
+            self.bundles_dir.clone()
+        }
+    }
+
     /// The default, overridden by the keys of `path`; then checked.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let mut merged: toml::Table = toml::from_str(DEFAULT_CONFIG)?;

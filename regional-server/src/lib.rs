@@ -38,6 +38,7 @@ pub mod studio;
 pub mod tickets;
 pub mod tls;
 pub mod training;
+pub mod updates;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -310,8 +311,10 @@ fn admin_routes(config: &Config) -> Router<Arc<Server>> {
         .merge(statistics::routes())
         .merge(studio::routes())
         .merge(training::routes())
-        .merge(commands::routes());
+        .merge(commands::routes())
+        .merge(updates::routes());
     bounded(routes, config.max_body_bytes)
+        .merge(updates::upload_routes())
         .merge(bounded(admin::upload_routes(), config.max_upload_bytes))
         .merge(bounded(
             studio::files::upload_routes(),
@@ -362,13 +365,15 @@ pub fn device_router(server: Arc<Server>) -> Router {
     let routes = devices::routes()
         .merge(help::device_routes())
         .merge(requests::device_routes())
-        .merge(commands::device_routes());
+        .merge(commands::device_routes())
+        .merge(updates::device::routes());
     bounded(routes, devices::DEVICE_BODY_LIMIT)
         .merge(bounded(
             commands::report_routes(),
             commands::REPORT_BODY_LIMIT,
         ))
         .merge(devices::stream_routes())
+        .merge(updates::device::download_routes())
         .fallback(|| async { AppError::new(StatusCode::NOT_FOUND, "没有这个接口") })
         .with_state(server)
 }
@@ -407,6 +412,7 @@ pub async fn serve(
     let purger = tokio::spawn(appointments::purge_loop(server.clone(), loops.subscribe()));
     let escalator = tokio::spawn(help::escalation_loop(server.clone(), loops.subscribe()));
     let expirer = tokio::spawn(commands::expiry_loop(server.clone(), loops.subscribe()));
+    let rollouts = tokio::spawn(updates::advance_loop(server.clone(), loops.subscribe()));
     let scheduler = tokio::spawn(studio::schedule::schedule_loop(
         server.clone(),
         loops.subscribe(),
@@ -443,7 +449,9 @@ pub async fn serve(
         }
     }
     loops.fire();
-    let _ = tokio::join!(flusher, purger, escalator, expirer, scheduler, listener);
+    let _ = tokio::join!(
+        flusher, purger, escalator, expirer, rollouts, scheduler, listener
+    );
     tracing::info!("Stopped.");
     Ok(())
 }

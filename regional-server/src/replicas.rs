@@ -65,6 +65,9 @@ pub fn act_on(server: &Server, payload: &str) {
         Signal::Commands { device } => {
             let _ = server.stream.send(StreamEvent::Commands { device });
         }
+        Signal::Updates => {
+            let _ = server.stream.send(StreamEvent::Updates);
+        }
         Signal::Revoked { device } => {
             let _ = server.revoked.send(device);
         }

@@ -27,6 +27,7 @@ pub mod statistics;
 pub mod studio;
 #[cfg(test)]
 pub mod testing;
+pub mod updates;
 pub mod usage;
 mod value;
 
@@ -49,6 +50,7 @@ pub use requests::RequestStore;
 pub use secrets::SecretStore;
 pub use statistics::StatisticsStore;
 pub use studio::{ChangeSet, ChangeState, ChangedRecord, StudioStore};
+pub use updates::{Release, Rollout, RolloutState, RolloutTerminal, UpdateStore};
 pub use usage::UsageStore;
 pub use value::{FromValue, OptionalExt, Params, Row, ToValue, Value};
 
@@ -102,6 +104,7 @@ pub trait Storage:
     + RequestStore
     + CaseStore
     + CommandStore
+    + UpdateStore
     + StatisticsStore
     + MonitorStore
     + UsageStore

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0002_region_secrets.sql"),
     include_str!("../../migrations/postgres/0003_rate_hits.sql"),
     include_str!("../../migrations/postgres/0004_commands.sql"),
+    include_str!("../../migrations/postgres/0005_updates.sql"),
 ];
 
 /// Migrations take this advisory lock, so replicas started together migrate once.

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0017_region_secrets.sql"),
     include_str!("../../migrations/0018_rate_hits.sql"),
     include_str!("../../migrations/0019_commands.sql"),
+    include_str!("../../migrations/0020_updates.sql"),
 ];
 
 /// One SQLite file in WAL mode.

@@ -1,0 +1,44 @@
+-- Over-the-air updates (SQLite's 0020).
+CREATE TABLE releases (
+    id          TEXT PRIMARY KEY,
+    version     TEXT NOT NULL,
+    compatible  TEXT NOT NULL,
+    size        BIGINT NOT NULL,
+    sha256      TEXT NOT NULL UNIQUE,
+    signer      TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_ms BIGINT NOT NULL
+);
+CREATE TABLE rollouts (
+    id          TEXT PRIMARY KEY,
+    release_id  TEXT NOT NULL REFERENCES releases (id),
+    name        TEXT NOT NULL,
+    state       TEXT NOT NULL
+        CHECK (state IN ('running', 'paused', 'cancelled', 'stopped', 'finished')),
+    success_pct BIGINT NOT NULL,
+    error_pct   BIGINT NOT NULL,
+    groups      TEXT NOT NULL,
+    open_groups BIGINT NOT NULL,
+    reason      TEXT NOT NULL DEFAULT '',
+    created_by  TEXT NOT NULL,
+    created_ms  BIGINT NOT NULL,
+    updated_ms  BIGINT NOT NULL
+);
+CREATE TABLE rollout_terminals (
+    rollout     TEXT NOT NULL REFERENCES rollouts (id),
+    device      TEXT NOT NULL,
+    hall        TEXT NOT NULL,
+    grp         BIGINT NOT NULL,
+    phase       TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '',
+    updated_ms  BIGINT NOT NULL,
+    PRIMARY KEY (rollout, device)
+);
+CREATE INDEX rollout_terminals_device ON rollout_terminals (device);
+CREATE TABLE device_systems (
+    device      TEXT PRIMARY KEY,
+    version     TEXT NOT NULL,
+    slot        TEXT NOT NULL,
+    compatible  TEXT NOT NULL,
+    updated_ms  BIGINT NOT NULL
+);
