@@ -28,6 +28,7 @@ pub struct Config {
     pub queue: crate::queue::QueueConfig,
     pub regional: crate::sync::SyncConfig,
     pub host: crate::host::HostConfig,
+    pub update: crate::update::UpdateConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -133,6 +134,7 @@ impl Config {
         }
         self.devices.validate().map_err(ConfigError::Invalid)?;
         self.host.validate().map_err(ConfigError::Invalid)?;
+        self.update.validate().map_err(ConfigError::Invalid)?;
         let key = &self.queue.appointment_public_key;
         if !key.is_empty() && menpai_model::appointment::verifying_key(key).is_none() {
             return Err(ConfigError::Invalid(

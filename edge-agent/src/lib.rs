@@ -10,6 +10,7 @@ pub mod host;
 pub mod local_only;
 pub mod log_level;
 pub mod maintenance;
+pub mod markers;
 pub mod queue;
 pub mod screenshots;
 pub mod search;
@@ -20,6 +21,7 @@ pub mod sync;
 pub mod systemd;
 pub mod ticket_rate;
 pub mod training;
+pub mod update;
 pub mod usage;
 
 use std::future::Future;
@@ -70,6 +72,8 @@ pub struct Agent {
     pub screenshots: screenshots::Screenshots,
     /// Anonymous usage counts for the hall's statistics.
     pub usage: usage::Usage,
+    /// Holds an update's reboot while a print runs or a citizen uses the plate.
+    pub update_lock: update::lock::UpdateLock,
 }
 
 /// Why importing a pack failed.
@@ -136,6 +140,7 @@ impl Agent {
             host: host::Host::default(),
             tasks: shutdown::Tasks::default(),
             usage: usage::Usage::default(),
+            update_lock: update::lock::UpdateLock::default(),
         }
     }
 

@@ -67,6 +67,12 @@ pub struct TerminalView {
     pub faults: Vec<String>,
     /// Help calls from it that nobody answered in time and are still open.
     pub escalated_calls: usize,
+    /// The system it runs (RAUC's booted slot), as it last reported.
+    pub system_version: Option<String>,
+    pub slot: Option<String>,
+    /// Its newest rollout's phase (`menpai_model::update::UpdatePhase` name) and rollout id.
+    pub update_phase: Option<String>,
+    pub update_rollout: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -240,6 +246,18 @@ impl Fleet {
                 *escalated.entry(call.device).or_default() += 1;
             }
         }
+        let systems: HashMap<String, (String, String)> = server
+            .storage
+            .systems()?
+            .into_iter()
+            .map(|(d, version, slot, _)| (d, (version, slot)))
+            .collect();
+        let phases: HashMap<String, (String, menpai_model::update::UpdatePhase)> = server
+            .storage
+            .latest_phases()?
+            .into_iter()
+            .map(|(d, rollout, phase)| (d, (rollout, phase)))
+            .collect();
         let beats = self.beats.lock().unwrap_or_else(|e| e.into_inner());
         let mut halls: BTreeMap<String, Vec<TerminalView>> = BTreeMap::new();
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -274,6 +292,10 @@ impl Fleet {
                 last_sync: b.and_then(|b| b.last_sync.clone()),
                 faults: b.map(faults).unwrap_or_default(),
                 escalated_calls: escalated.get(&d.id).copied().unwrap_or(0),
+                system_version: systems.get(&d.id).map(|s| s.0.clone()),
+                slot: systems.get(&d.id).map(|s| s.1.clone()),
+                update_phase: phases.get(&d.id).map(|p| p.1.name().to_owned()),
+                update_rollout: phases.get(&d.id).map(|p| p.0.clone()),
                 id: d.id,
             });
         }
@@ -372,7 +394,8 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
             table {
                 thead { tr {
                     th { "终端" } th { "位置" } th { "状态" } th { "上次心跳" }
-                    th { "内容版本" } th { "程序版本" } th { "待上传" } th { "故障" }
+                    th { "内容版本" } th { "程序版本" } th { "系统版本（分区）" } th { "更新" }
+                    th { "待上传" } th { "故障" }
                 } }
                 tbody {
                     @for t in &hall.terminals {
@@ -384,6 +407,13 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
                             td data-label="上次心跳" { (dash(t.last_heartbeat_age_s.map(|a| format!("{a} 秒前")))) }
                             td data-label="内容版本" { (t.content_version.as_deref().unwrap_or("—")) }
                             td data-label="程序版本" { (t.agent_version.as_deref().unwrap_or("—")) }
+                            td class="system" data-label="系统版本（分区）" {
+                                (t.system_version.as_deref().unwrap_or("—"))
+                                @if let Some(slot) = t.slot.as_deref().filter(|s| !s.is_empty()) { "（" (slot) "）" }
+                            }
+                            td class="update" data-label="更新" data-phase=[t.update_phase.as_deref()] {
+                                (t.update_phase.as_deref().and_then(menpai_model::update::UpdatePhase::of).map(|p| p.label()).unwrap_or("—"))
+                            }
                             td data-label="待上传" { (dash(t.outbox_depth.map(|d| d.to_string()))) }
                             td class="fault" {
                                 @if t.escalated_calls > 0 {

@@ -353,6 +353,7 @@ pub fn demo_region() -> PathBuf {
 }
 
 pub mod fake_host;
+pub mod fake_rauc;
 pub mod postgres;
 pub mod proxy;
 pub mod regional;

@@ -19,6 +19,11 @@ pub struct Proxy {
     /// The line is cut: live connections dropped, new ones refused.
     severed: Arc<AtomicBool>,
     live: Arc<Mutex<Vec<TcpStream>>>,
+    /// Big transfers to cut: (bytes a connection may move towards the client, cuts left, the
+    /// first connection it applies to).
+    big: Arc<(AtomicU64, AtomicU64, AtomicU64)>,
+    /// Connections accepted so far.
+    accepted: Arc<AtomicU64>,
 }
 
 /// xorshift: the faults differ per connection but a run is repeatable.
@@ -41,7 +46,14 @@ impl Proxy {
             stalled: Arc::new(AtomicU64::new(0)),
             severed: Arc::new(AtomicBool::new(false)),
             live: Arc::default(),
+            big: Arc::new((
+                AtomicU64::new(u64::MAX),
+                AtomicU64::new(0),
+                AtomicU64::new(0),
+            )),
+            accepted: Arc::default(),
         };
+        let (big, accepted) = (p.big.clone(), p.accepted.clone());
         let (severed, live) = (p.severed.clone(), p.live.clone());
         let (target, faults, down, cut, stalled) = (
             p.target.clone(),
@@ -60,6 +72,7 @@ impl Proxy {
                 if let Ok(c) = client.try_clone() {
                     live.lock().unwrap().push(c);
                 }
+                let serial = accepted.fetch_add(1, Ordering::SeqCst);
                 let upstream = *target.lock().unwrap();
                 let Ok(server) = TcpStream::connect(upstream) else {
                     continue;
@@ -85,6 +98,7 @@ impl Proxy {
                     (server, client, true),
                 ] {
                     let (down, moved) = (down.clone(), moved.clone());
+                    let big = count_down.then(|| (serial, big.clone()));
                     std::thread::spawn(move || {
                         pump(
                             from,
@@ -93,6 +107,7 @@ impl Proxy {
                             moved,
                             cut_after,
                             stall,
+                            big,
                         )
                     });
                 }
@@ -115,6 +130,21 @@ impl Proxy {
         }
     }
 
+    /// Cuts the next `times` new connections that move more than `bytes` towards the client
+    /// (a download), each once it has; other traffic, and connections open before, pass.
+    pub fn cut_big_transfers(&self, bytes: u64, times: u64) {
+        self.big
+            .2
+            .store(self.accepted.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.big.0.store(bytes, Ordering::SeqCst);
+        self.big.1.store(times, Ordering::SeqCst);
+    }
+
+    /// Big transfers still to cut.
+    pub fn big_cuts_left(&self) -> u64 {
+        self.big.1.load(Ordering::SeqCst)
+    }
+
     pub fn set_faults(&self, on: bool) {
         self.faults.store(on, Ordering::Relaxed);
     }
@@ -127,6 +157,7 @@ fn pump(
     moved: Arc<AtomicU64>,
     cut_after: u64,
     stall: Duration,
+    big: Option<(u64, Arc<(AtomicU64, AtomicU64, AtomicU64)>)>,
 ) {
     std::thread::sleep(stall);
     let mut buf = [0u8; 16 * 1024];
@@ -141,7 +172,20 @@ fn pump(
         if let Some(d) = &down {
             d.fetch_add(n as u64, Ordering::Relaxed);
         }
-        if moved.fetch_add(n as u64, Ordering::Relaxed) + n as u64 > cut_after {
+        let total = moved.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if total > cut_after {
+            break;
+        }
+        if let Some((serial, big)) = &big
+            && *serial >= big.2.load(Ordering::SeqCst)
+            && total > big.0.load(Ordering::SeqCst)
+            && big
+                .1
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    left.checked_sub(1)
+                })
+                .is_ok()
+        {
             break;
         }
     }

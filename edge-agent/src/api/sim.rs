@@ -103,13 +103,16 @@ struct SimPrinterBody {
     paper_near_end: bool,
     #[serde(default)]
     cover_open: bool,
+    /// How long a job takes to print, in milliseconds (a real printer's pace).
+    #[serde(default)]
+    print_ms: u32,
 }
 
 fn yes() -> bool {
     true
 }
 
-/// Changes the simulated printer's paper and cover.
+/// Changes the simulated printer's paper, cover and pace.
 async fn sim_printer_status(
     State(agent): AgentState,
     Body(b): Body<SimPrinterBody>,
@@ -125,6 +128,9 @@ async fn sim_printer_status(
         cover_open: b.cover_open,
         error: false,
     });
+    twin.set_print_time(std::time::Duration::from_millis(u64::from(
+        b.print_ms.min(60_000),
+    )));
     Ok(Json(json!({ "status": format!("{:?}", twin.status()) })))
 }
 

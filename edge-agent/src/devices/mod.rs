@@ -41,6 +41,8 @@ pub struct Devices {
     gpio: Option<gpio::GpioHandle>,
     camera: Option<camera::CameraHandle>,
     voice: Option<voice::VoiceHandle>,
+    /// Prints under way (the update lock waits for them).
+    printing: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Devices {
@@ -82,6 +84,7 @@ impl Devices {
             gpio: None,
             camera: None,
             voice: None,
+            printing: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -131,12 +134,27 @@ impl Devices {
 
     /// Prints a job; fails with a plain reason when the printer cannot print now.
     pub async fn print(&self, job: Vec<u8>) -> Result<(), PrintError> {
-        match &self.printer {
-            Some(p) => p.print(job).await,
-            None => Err(PrintError {
+        let Some(p) = &self.printer else {
+            return Err(PrintError {
                 reason: "本机没有打印机".into(),
-            }),
+            });
+        };
+        // Counted until it ends, even when the asker gives up waiting.
+        struct Printing<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Printing<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
         }
+        self.printing
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _counted = Printing(&self.printing);
+        p.print(job).await
+    }
+
+    /// A print is under way.
+    pub fn printing(&self) -> bool {
+        self.printing.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
     /// Blinks the status LED `times` times (about 0.4 s each); fails without GPIO.

@@ -85,12 +85,17 @@ impl PrinterHandle {
             .map_err(|_| PrintError {
                 reason: "本机没有打印机".into(),
             })?;
-        match tokio::time::timeout(Duration::from_secs(30), answer).await {
+        let result = match tokio::time::timeout(Duration::from_secs(30), answer).await {
             Ok(Ok(result)) => result,
             _ => Err(PrintError {
                 reason: "打印机没有响应".into(),
             }),
+        };
+        // A simulated printer takes the time a real one would to print the job.
+        if let (Ok(()), Some(twin)) = (&result, &self.twin) {
+            tokio::time::sleep(twin.print_time()).await;
         }
+        result
     }
 }
 

@@ -278,14 +278,26 @@ impl Client {
         &self,
         path: &str,
     ) -> Result<(u16, hyper::body::Incoming), ClientError> {
+        let (status, _, body) = self.open(path, &[]).await?;
+        Ok((status, body))
+    }
+
+    /// A GET whose body is read as it comes, on its own connection (a download); the
+    /// answer's head within the usual time.
+    pub async fn open(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, hyper::HeaderMap, hyper::body::Incoming), ClientError> {
         let mut send = self.connect().await?;
-        let req = self.build("GET", path, &[], Vec::new())?;
-        let res = send
-            .send_request(req)
+        let req = self.build("GET", path, headers, Vec::new())?;
+        let res = tokio::time::timeout(Duration::from_secs(30), send.send_request(req))
             .await
+            .map_err(|_| ClientError::Timeout)?
             .map_err(|e| ClientError::Http(e.to_string()))?;
         let status = res.status().as_u16();
-        Ok((status, res.into_body()))
+        let (parts, body) = res.into_parts();
+        Ok((status, parts.headers, body))
     }
 
     /// Drops the kept-alive connection (tests that kill the server).

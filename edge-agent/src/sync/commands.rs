@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use super::client::Client;
 use crate::Agent;
 use crate::devices::backoff::Backoff;
+use crate::markers::{instance, write_synced};
 
 /// How often commands are fetched when the stream says nothing.
 const POLL: Duration = Duration::from_secs(300);
@@ -47,20 +48,6 @@ fn marker(agent: &Agent) -> PathBuf {
 fn read_marker(path: &Path) -> Option<Restarting> {
     let text = std::fs::read(path).ok()?;
     serde_json::from_slice(&text).ok()
-}
-
-/// Writes `bytes` to `path` whole or not at all, on disk before a reboot cuts the power.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 /// What a command came to: `None` while a restart is under way (reported once back).
@@ -207,17 +194,6 @@ impl Reporting {
             Reporting::Unreached(e) => Err(e),
         }
     }
-}
-
-/// This process's own mark, kept in a restart's marker: a marker with another one was
-/// written before a restart that has happened.
-fn instance() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| {
-        let mut bytes = [0u8; 8];
-        getrandom::fill(&mut bytes).unwrap_or_default();
-        format!("{}-{}", std::process::id(), hex::encode(bytes))
-    })
 }
 
 /// Sends a command's result; a command finished or expired meanwhile (409) stays as it is.

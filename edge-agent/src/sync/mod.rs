@@ -759,6 +759,9 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
     // Remote commands: fetched when the stream says some wait, and when it opens.
     let commands_kick = Arc::new(Notify::new());
     commands::start(agent.clone(), client.clone(), commands_kick.clone(), max);
+    // Updates: asked for when the stream says rollouts changed, and when it opens.
+    let updates_kick = Arc::new(Notify::new());
+    crate::update::start(agent.clone(), client.clone(), updates_kick.clone(), max);
     let me = identity.enrollment.device_id.clone();
 
     // The live stream: a publish starts a sync at once; the hall's queue and its calls.
@@ -778,8 +781,9 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                 if let Some(link) = a.queue_link.get() {
                     link.mark_up();
                 }
-                // Commands sent while the stream was down.
+                // Commands sent, and rollouts changed, while the stream was down.
                 commands_kick.notify_one();
+                updates_kick.notify_one();
                 let mut pending = Vec::new();
                 while let Some(Some(Ok(frame))) = stop.unless_stopped(body.frame()).await {
                     let Ok(data) = frame.into_data() else {
@@ -805,6 +809,7 @@ pub fn start(agent: Arc<Agent>, identity: Identity, cfg: SyncConfig) -> anyhow::
                             Ok(StreamEvent::Commands { device }) if device == me => {
                                 commands_kick.notify_one();
                             }
+                            Ok(StreamEvent::Updates) => updates_kick.notify_one(),
                             _ => {}
                         }
                     }
