@@ -178,6 +178,8 @@ impl Printer for UsbLpPrinter {
 struct TwinState {
     received: Vec<u8>,
     status: PrinterStatus,
+    /// How long the mechanism takes to print a job (a real printer's 2–3 s for a ticket).
+    print_time: std::time::Duration,
 }
 
 /// A simulated printer on a pseudo-terminal: drivers open [`PrinterTwin::device_path`] as a real
@@ -200,6 +202,7 @@ impl PrinterTwin {
         let state = Arc::new(Mutex::new(TwinState {
             received: Vec::new(),
             status,
+            print_time: std::time::Duration::ZERO,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, halt) = (state.clone(), stop.clone());
@@ -275,6 +278,21 @@ impl PrinterTwin {
 
     pub fn status(&self) -> PrinterStatus {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).status
+    }
+
+    /// How long a job takes to come out (none by default); a print is in progress meanwhile.
+    pub fn set_print_time(&self, t: std::time::Duration) {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .print_time = t;
+    }
+
+    pub fn print_time(&self) -> std::time::Duration {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .print_time
     }
 
     pub fn device_path_str(&self) -> String {

@@ -528,6 +528,10 @@ mod tests {
             last_sync: None,
             faults: vec!["<b>x".into(), "y".into()],
             escalated_calls: 0,
+            system_version: Some("<2026.12.1>".into()),
+            slot: Some("B".into()),
+            update_phase: Some("rolled_back".into()),
+            update_rollout: Some("ro-1".into()),
         };
         let v = FleetView {
             latest_version: Some("<v>".into()),
@@ -550,7 +554,7 @@ mod tests {
             training: false,
         };
         let page = page(&v, &op).into_string();
-        for raw in ["<script>", "<op>", "<v>", "<h>", "<b>x", "<福田>"] {
+        for raw in ["<script>", "<op>", "<v>", "<h>", "<b>x", "<福田>", "<2026"] {
             assert!(!page.contains(raw), "{raw} went out unescaped: {page}");
         }
         assert!(page.contains(
@@ -558,7 +562,10 @@ mod tests {
              <td class=\"id muted\"><a href=\"/fleet/terminals/%22%3E%3Cscript%3E\">&quot;&gt;&lt;script&gt;</a></td><td class=\"place\">&lt;福田&gt; · &lt;p&gt;入口</td>\
              <td><span class=\"s online\">在线</span></td>\
              <td data-label=\"上次心跳\">3 秒前</td><td data-label=\"内容版本\">—</td>\
-             <td data-label=\"程序版本\">—</td><td data-label=\"待上传\">2</td><td class=\"fault\">&lt;b&gt;x；y</td></tr>"
+             <td data-label=\"程序版本\">—</td>\
+             <td class=\"system\" data-label=\"系统版本（分区）\">&lt;2026.12.1&gt;（B）</td>\
+             <td class=\"update\" data-label=\"更新\" data-phase=\"rolled_back\">已回退</td>\
+             <td data-label=\"待上传\">2</td><td class=\"fault\">&lt;b&gt;x；y</td></tr>"
         ), "{page}");
         assert!(page.contains("<span id=\"count-online\">在线 3</span>"));
         assert!(page.contains("<span id=\"count-offline\">离线 1</span>"));

@@ -21,10 +21,14 @@ pub struct Proxy {
     live: Arc<Mutex<Vec<TcpStream>>>,
     /// Big transfers to cut: (bytes a connection may move towards the client, cuts left, the
     /// first connection it applies to).
-    big: Arc<(AtomicU64, AtomicU64, AtomicU64)>,
+    big: Arc<BigCut>,
     /// Connections accepted so far.
     accepted: Arc<AtomicU64>,
 }
+
+/// Big transfers to cut: (bytes a connection may move towards the client, cuts left, the first
+/// connection it applies to).
+type BigCut = (AtomicU64, AtomicU64, AtomicU64);
 
 /// xorshift: the faults differ per connection but a run is repeatable.
 fn next(seed: &mut u64) -> u64 {
@@ -157,7 +161,7 @@ fn pump(
     moved: Arc<AtomicU64>,
     cut_after: u64,
     stall: Duration,
-    big: Option<(u64, Arc<(AtomicU64, AtomicU64, AtomicU64)>)>,
+    big: Option<(u64, Arc<BigCut>)>,
 ) {
     std::thread::sleep(stall);
     let mut buf = [0u8; 16 * 1024];

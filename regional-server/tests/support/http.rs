@@ -135,3 +135,35 @@ pub(crate) async fn send_bytes(
         .unwrap();
     (status, kind, bytes.to_vec())
 }
+
+/// One request through the terminals' router as the terminal holding `cert`.
+pub(crate) async fn send_as(
+    app: &Router,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    cert: &[u8],
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "localhost")
+        .header("content-type", "application/json");
+    req = req.header("accept", "application/json");
+    let mut req = req
+        .body(Body::from(body.map(|b| b.to_string()).unwrap_or_default()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 9], 40000))));
+    req.extensions_mut()
+        .insert(PeerCert(Some(Arc::new(cert.to_vec()))));
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
