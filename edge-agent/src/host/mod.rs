@@ -1,7 +1,8 @@
 //! The terminal's host over D-Bus: network connectivity from NetworkManager, restarting the
 //! kiosk UI's unit through systemd when the UI stops answering, and the nightly reboot through
-//! logind. Tests point `DBUS_SYSTEM_BUS_ADDRESS` at a private bus with fake services.
+//! logind; the journal for a remote "collect logs". Tests point `DBUS_SYSTEM_BUS_ADDRESS` at a private bus with fake services.
 
+pub mod journal;
 pub mod network;
 pub mod reboot;
 pub mod units;
@@ -29,6 +30,9 @@ pub struct HostConfig {
     pub ui_silence_s: u64,
     /// Reboot every day at this time (China Standard Time, `HH:MM`); empty never.
     pub reboot_at: String,
+    /// Where "collect logs" reads the journal: empty the system's own; else a directory of
+    /// journal files (a copied journal, tests).
+    pub journal_dir: std::path::PathBuf,
 }
 
 impl HostConfig {

@@ -262,7 +262,29 @@ async fn carry_out(agent: &Arc<Agent>, p: &PendingCommand) -> Outcome {
             }),
             Err(e) => failed(e.to_string()),
         },
-        Command::CollectLogs { .. } => failed("这台终端的程序版本还不支持这条指令，请升级后再试"),
+        Command::CollectLogs { minutes } => collect_logs(agent, *minutes).await,
+    }
+}
+
+/// The agent's and the kiosk's journal of the last `minutes`, compressed.
+async fn collect_logs(agent: &Agent, minutes: u32) -> Outcome {
+    let host = &agent.config.host;
+    let units = [AGENT_UNIT, host.ui_unit.as_str()];
+    let dir = (!host.journal_dir.as_os_str().is_empty()).then_some(host.journal_dir.as_path());
+    let max = menpai_model::commands::ATTACHMENT_MAX_BYTES;
+    match crate::host::journal::collect(&units, minutes, dir, max).await {
+        Ok((gz, lines)) => Some(CommandReport {
+            ok: true,
+            message: format!(
+                "最近 {minutes} 分钟的日志 {lines} 行，压缩后 {} KB",
+                gz.len().div_ceil(1024)
+            ),
+            attachment: Some(Attachment {
+                content_type: "application/gzip".into(),
+                base64: base64::engine::general_purpose::STANDARD.encode(&gz),
+            }),
+        }),
+        Err(e) => failed(e),
     }
 }
 
