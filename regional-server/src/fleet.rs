@@ -376,7 +376,8 @@ pub fn page(v: &FleetView, op: &Operator) -> Markup {
         p class="muted" {
             "最新内容版本 " b id="latest" { (v.latest_version.as_deref().unwrap_or("—")) }
             @if op.reads_halls().is_some() { " · 只显示你所在的大厅" }
-            " · 每 5 秒刷新"
+            " · 每 5 秒刷新 · "
+            a id="updates-link" href="/fleet/updates" { "系统更新" }
         }
         p class="summary" {
             @for st in COUNTED {

@@ -6,7 +6,9 @@
 //! bundle downloads through three cut links (resumed, not restarted), installs, waits for a
 //! print to finish before the reboot, passes its health gate in the new slot and is marked
 //! good. A bundle whose boot leaves the printer dead fails its gate: the slot is marked bad,
-//! the terminal reboots into the old one and the server shows the rollback.
+//! the terminal reboots into the old one and the server shows the rollback. In Chromium, the
+//! fleet view shows what the terminal runs and the updates page its rollouts; one started from
+//! the page's form runs to its end there.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +18,7 @@ use menpai_tests::fake_host::FakeHost;
 use menpai_tests::fake_rauc::FakeRauc;
 use menpai_tests::proxy::Proxy;
 use menpai_tests::regional::{ADMIN, VIEWER, api, enroll, enrollment_token, server};
+use menpai_tests::webdriver::{Driver, browser_login};
 use menpai_tests::{
     RunningAgent, RunningServer, demo_region, get_json, http, login, spawn_agent_env,
 };
@@ -415,6 +418,41 @@ fn a_rollout_downloads_through_cuts_waits_for_a_print_and_rolls_back_a_failed_ga
     assert_eq!(f["update_phase"], "rolled_back");
     let (_, page) = get_json(agent.addr, "/api/v1/health");
     assert!(page["content_version"].is_string());
+
+    // In Chromium: the fleet view shows what the terminal runs; the updates page the rollouts,
+    // and a new one started from its form comes to an end there.
+    let d = Driver::start();
+    let base = format!("https://{}", s.public);
+    browser_login(&d, &base, ADMIN);
+    d.go(&format!("{base}/fleet"));
+    d.wait_text("td.system", "2026.12.1（B）", 30)
+        .unwrap_or_else(|t| panic!("the fleet view: {t}"));
+    assert_eq!(d.text("td.update"), "已回退");
+    d.click("#updates-link");
+    d.wait_text("h1", "系统更新", 30).unwrap();
+    let bad = format!("div.rollout[data-id=\"{rollout}\"]");
+    assert_eq!(d.text(&format!("{bad} span.st")), "失败过多，已自动停止");
+    assert!(
+        d.text(&format!("{bad} p.reason"))
+            .contains("超过失败阈值 0%")
+    );
+    assert_eq!(
+        d.script(&format!(
+            "return document.querySelector('{bad} tr.terminal').dataset.phase;"
+        )),
+        "rolled_back"
+    );
+    d.script("document.querySelector('select[name=release]').value = document.querySelector('tr.release:nth-child(2)').dataset.id;");
+    d.type_into("input[name=name]", "再发一次");
+    d.type_into("textarea[name=groups]", "试点：hall-futian");
+    d.click("#start-rollout");
+    d.wait_text("div.rollout span.st", "已完成", 60)
+        .unwrap_or_else(|t| panic!("the new rollout did not finish: {t}\n{}", agent.log()));
+    assert_eq!(d.text("div.rollout b"), "再发一次");
+    assert!(d.text("div.rollout td").contains("试点"));
+    let out = menpai_tests::workspace().join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("fleet-updates.png"), d.screenshot()).unwrap();
     drop(agent);
 }
 

@@ -5,6 +5,7 @@
 //! failures pass the error threshold. Pause, resume and cancel; every action audited.
 
 pub mod device;
+mod pages;
 pub mod releases;
 pub mod rollout;
 
@@ -40,6 +41,9 @@ pub fn routes() -> Router<Arc<Server>> {
         .route("/api/v1/admin/rollouts", get(list_rollouts).post(create))
         .route("/api/v1/admin/rollouts/{id}", get(show))
         .route("/api/v1/admin/rollouts/{id}/{action}", post(act))
+        .route("/fleet/updates", get(pages::page))
+        .route("/fleet/updates/rollouts", post(pages::create))
+        .route("/fleet/updates/rollouts/{id}/{action}", post(pages::change))
 }
 
 /// The upload of a bundle: its own limit (checked while it streams to disk) and time.
@@ -58,7 +62,11 @@ fn now_ms() -> i64 {
 }
 
 /// Admins only (a training login never): refusals audited.
-fn admin<'a>(server: &Server, s: &'a Session, action: &str) -> Result<&'a str, AppError> {
+pub(crate) fn admin<'a>(
+    server: &Server,
+    s: &'a Session,
+    action: &str,
+) -> Result<&'a str, AppError> {
     s.require(Role::Admin)
         .map(|op| op.name.as_str())
         .inspect_err(|_| {
@@ -76,18 +84,16 @@ async fn list_releases(State(server): S, s: Session) -> Result<Json<Value>, AppE
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewRollout {
-    release: String,
-    name: String,
-    groups: Vec<Group>,
+pub struct NewRollout {
+    pub release: String,
+    pub name: String,
+    pub groups: Vec<Group>,
     /// A group starts when this percent of the one before succeeded.
-    success_pct: u32,
+    pub success_pct: u32,
     /// The rollout stops when more than this percent of the started groups failed.
-    error_pct: u32,
+    pub error_pct: u32,
 }
 
-/// Starts a rollout of a release to the terminals that take it (their `compatible`), in groups;
-/// terminals still in another active rollout are left out.
 async fn create(
     State(server): S,
     s: Session,
@@ -96,6 +102,16 @@ async fn create(
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     crate::web::check_json_change(&headers)?;
     let op = admin(&server, &s, "rollout.create")?.to_owned();
+    let srv = server.clone();
+    let id = tokio::task::spawn_blocking(move || start_rollout(&srv, &op, &req))
+        .await
+        .map_err(AppError::internal)??;
+    Ok((StatusCode::CREATED, Json(detail(&server, &id)?)))
+}
+
+/// Starts a rollout of a release to the terminals that take it (their `compatible`), in
+/// groups; terminals still in another active rollout are left out. Its id.
+pub fn start_rollout(server: &Server, op: &str, req: &NewRollout) -> Result<String, AppError> {
     rollout::check(&req.groups, req.success_pct, req.error_pct).map_err(AppError::bad_request)?;
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 60 {
@@ -150,7 +166,7 @@ async fn create(
         groups: serde_json::to_string(&req.groups).expect("groups serialise"),
         open_groups: 1,
         reason: String::new(),
-        created_by: op.clone(),
+        created_by: op.to_owned(),
         created_ms: now,
         updated_ms: now,
     };
@@ -159,7 +175,7 @@ async fn create(
         .add_rollout(&r, &terminals)
         .map_err(AppError::internal)?;
     let _ = server.storage.audit(
-        &op,
+        op,
         "rollout.create",
         &format!(
             "{id} {} {} 台终端 {} 组",
@@ -169,9 +185,9 @@ async fn create(
         ),
         "ok",
     );
-    advance(&server, &id);
-    tell(&server);
-    Ok((StatusCode::CREATED, Json(detail(&server, &id)?)))
+    advance(server, &id);
+    tell(server);
+    Ok(id)
 }
 
 async fn list_rollouts(State(server): S, s: Session) -> Result<Json<Value>, AppError> {
@@ -201,14 +217,23 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
     crate::web::check_json_change(&headers)?;
-    let audit_action = format!("rollout.{action}");
-    let op = admin(&server, &s, &audit_action)?.to_owned();
+    let op = admin(&server, &s, &format!("rollout.{action}"))?.to_owned();
+    let srv = server.clone();
+    let rid = id.clone();
+    tokio::task::spawn_blocking(move || change(&srv, &op, &rid, &action))
+        .await
+        .map_err(AppError::internal)??;
+    Ok(Json(detail(&server, &id)?))
+}
+
+/// Pauses, resumes (also a rollout that stopped itself) or cancels rollout `id`, audited.
+pub fn change(server: &Server, op: &str, id: &str, action: &str) -> Result<(), AppError> {
     let r = server
         .storage
-        .rollout(&id)
+        .rollout(id)
         .map_err(AppError::internal)?
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "没有这个发布计划"))?;
-    let to = match (action.as_str(), r.state) {
+    let to = match (action, r.state) {
         ("pause", RolloutState::Running) => RolloutState::Paused,
         ("resume", RolloutState::Paused | RolloutState::Stopped) => RolloutState::Running,
         ("cancel", st) if st.is_active() || st == RolloutState::Stopped => RolloutState::Cancelled,
@@ -223,7 +248,7 @@ async fn act(
     let now = now_ms();
     let moved = server
         .storage
-        .move_rollout(&id, (r.state, r.open_groups), (to, r.open_groups), "", now)
+        .move_rollout(id, (r.state, r.open_groups), (to, r.open_groups), "", now)
         .map_err(AppError::internal)?;
     if !moved {
         return Err(AppError::new(
@@ -234,15 +259,17 @@ async fn act(
     if to == RolloutState::Cancelled {
         server
             .storage
-            .cancel_open_terminals(&id, now)
+            .cancel_open_terminals(id, now)
             .map_err(AppError::internal)?;
     }
-    let _ = server.storage.audit(&op, &audit_action, &id, "ok");
+    let _ = server
+        .storage
+        .audit(op, &format!("rollout.{action}"), id, "ok");
     if to == RolloutState::Running {
-        advance(&server, &id);
+        advance(server, id);
     }
-    tell(&server);
-    Ok(Json(detail(&server, &id)?))
+    tell(server);
+    Ok(())
 }
 
 /// A rollout with its release, groups and each terminal's phase.
