@@ -217,6 +217,7 @@ async fn act(
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Json<Value>, AppError> {
     crate::web::check_json_change(&headers)?;
+    known_action(&action)?;
     let op = admin(&server, &s, &format!("rollout.{action}"))?.to_owned();
     let srv = server.clone();
     let rid = id.clone();
@@ -224,6 +225,14 @@ async fn act(
         .await
         .map_err(AppError::internal)??;
     Ok(Json(detail(&server, &id)?))
+}
+
+/// Only the three actions there are (an unknown one is not even audited under its name).
+pub(crate) fn known_action(action: &str) -> Result<(), AppError> {
+    match action {
+        "pause" | "resume" | "cancel" => Ok(()),
+        _ => Err(AppError::new(StatusCode::NOT_FOUND, "没有这个操作")),
+    }
 }
 
 /// Pauses, resumes (also a rollout that stopped itself) or cancels rollout `id`, audited.

@@ -326,6 +326,7 @@ pub(super) async fn change(
 ) -> Response {
     let done = async {
         check_form(&headers, f.csrf.as_ref())?;
+        super::known_action(&action)?;
         let op = super::admin(&server, &s, &format!("rollout.{action}"))?.to_owned();
         let srv = server.clone();
         tokio::task::spawn_blocking(move || super::change(&srv, &op, &id, &action))
