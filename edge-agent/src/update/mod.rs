@@ -171,9 +171,13 @@ fn random_wait(max_s: u64) -> Duration {
     Duration::from_millis(u64::from_le_bytes(b) % (max_s * 1000))
 }
 
-/// The last step reported, so a wait is told once, not every few seconds.
+/// What the loop remembers between rounds: the last step reported (a wait is told once, not
+/// every few seconds), and whether this boot's slot was marked good.
 #[derive(Debug, Default)]
-struct Told(Option<(Option<UpdatePhase>, String)>);
+struct Told {
+    last: Option<(Option<UpdatePhase>, String)>,
+    marked_good: bool,
+}
 
 /// Why a report did not land.
 #[derive(Debug)]
@@ -229,12 +233,12 @@ async fn step(
     system: &SystemInfo,
 ) -> Result<Sent, String> {
     let key = (Some(phase), detail.to_owned());
-    if told.0.as_ref() == Some(&key) {
+    if told.last.as_ref() == Some(&key) {
         return Ok(Sent::Landed);
     }
     tracing::info!(phase = phase.name(), detail, rollout = %p.offer.rollout, "Update step.");
     let sent = report(client, Some(&p.offer.rollout), Some(phase), detail, system).await?;
-    told.0 = Some(key);
+    told.last = Some(key);
     Ok(sent)
 }
 
@@ -275,6 +279,12 @@ async fn round(
         && matches!(p.stage, Stage::Rebooting | Stage::GateFailed)
     {
         return after_reboot(agent, client, bus, told, p.clone(), &system).await;
+    }
+    // No update being checked: this boot's slot is good (GRUB counts every boot as a try, as
+    // RAUC's integration does; a slot not marked good is passed over at the next boot).
+    if !told.marked_good {
+        rauc::mark(bus, "good", "booted").await?;
+        told.marked_good = true;
     }
     report(client, None, None, "", &system).await?;
     let r = client
@@ -469,7 +479,8 @@ async fn after_reboot(
         tracing::warn!(%why, "Back on the old slot.");
         step(client, told, &p, UpdatePhase::RolledBack, &why, system).await?;
         clear(agent);
-        return Ok(None);
+        // The next round marks this slot good.
+        return Ok(Some(Duration::from_secs(1)));
     }
     if p.stage == Stage::GateFailed {
         // Still in the new slot after the failed gate: ask for the reboot again.
@@ -506,6 +517,7 @@ async fn after_reboot(
     };
     if problems.is_empty() {
         rauc::mark(bus, "good", "booted").await?;
+        told.marked_good = true;
         tracing::info!(version = %system.version, "The updated slot passed its health gate; marked good.");
         step(
             client,
