@@ -30,17 +30,21 @@ pub(crate) fn plugin(app: &mut App) {
 /// minute, so a UI that is silent much longer is frozen (the agent then restarts its unit).
 const ALIVE_EVERY: Duration = Duration::from_secs(20);
 
+/// Also says whether a citizen is using the plate (any screen but the attract loop), at once
+/// when that changes: the agent holds an update's reboot meanwhile.
 fn say_alive(
     link: Option<Res<AgentLink>>,
+    screen: Option<Res<State<crate::nav::Screen>>>,
     mut status: ResMut<AgentStatus>,
-    mut last: Local<Option<std::time::Instant>>,
+    mut last: Local<Option<(std::time::Instant, bool)>>,
 ) {
     let Some(link) = link else { return };
-    if last.is_some_and(|t| t.elapsed() < ALIVE_EVERY) {
+    let in_session = screen.is_some_and(|s| *s.get() != crate::nav::Screen::Attract);
+    if last.is_some_and(|(t, was)| t.elapsed() < ALIVE_EVERY && was == in_session) {
         return;
     }
-    *last = Some(std::time::Instant::now());
-    send(&link, &mut status, Request::Alive);
+    *last = Some((std::time::Instant::now(), in_session));
+    send(&link, &mut status, Request::Alive { in_session });
 }
 
 /// What the UI asks the agent for.
@@ -93,8 +97,10 @@ pub enum Request {
     },
     /// A 帮代办 / 上门取件 request.
     Assist(menpai_model::assist::AssistRequest),
-    /// The frame loop runs (the agent's watch on a frozen UI).
-    Alive,
+    /// The frame loop runs (the agent's watch on a frozen UI); whether a citizen uses the plate.
+    Alive {
+        in_session: bool,
+    },
     /// A session ended after this many seconds (an anonymous usage count).
     SessionEnded {
         seconds: u64,
@@ -406,8 +412,10 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
             http(client, "POST", "/api/v1/ratings", Some(&body))
                 .map(|_| Reply::Done(request.clone()))
         }
-        Request::Alive => {
-            http(client, "POST", "/api/v1/ui/alive", None).map(|_| Reply::Done(request.clone()))
+        Request::Alive { in_session } => {
+            let body = format!("{{\"session\": {in_session}}}");
+            http(client, "POST", "/api/v1/ui/alive", Some(&body))
+                .map(|_| Reply::Done(request.clone()))
         }
         Request::Screenshot { id, pixels } => match png_of(pixels) {
             Some(png) => client

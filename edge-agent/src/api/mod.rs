@@ -45,8 +45,8 @@ type AgentState = State<Arc<Agent>>;
 /// stream, which lives as long as the UI, has none).
 pub fn router(agent: Arc<Agent>) -> Router {
     let limit = agent.config.max_body_bytes;
-    // What a citizen does at the plate (an update's reboot waits until it has been quiet).
-    let citizen = Router::new()
+    let kiosk = Router::new()
+        .merge(status::routes())
         .merge(content::routes())
         .merge(files::routes())
         .merge(queue::routes())
@@ -54,10 +54,6 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .merge(feedback::routes())
         .merge(help::routes())
         .merge(assist::routes())
-        .layer(axum::middleware::from_fn_with_state(agent.clone(), in_use));
-    let kiosk = Router::new()
-        .merge(status::routes())
-        .merge(citizen)
         .merge(sim::routes())
         .merge(usage::routes())
         .layer(TimeoutLayer::with_status_code(
@@ -77,20 +73,6 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(crate::local_only::guard))
         .with_state(agent)
-}
-
-/// Notes a citizen's request (a display's polling of the queue does not count).
-async fn in_use(
-    State(agent): AgentState,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let polling =
-        req.method() == axum::http::Method::GET && req.uri().path().starts_with("/api/v1/queue");
-    if !polling {
-        agent.update_lock.touch();
-    }
-    next.run(req).await
 }
 
 /// The timeout layer answers a bare 408: say it in words, as every other error does.

@@ -24,9 +24,18 @@ pub(super) fn routes() -> Router<Arc<Agent>> {
         .route("/api/v1/devices", get(devices))
 }
 
-/// The kiosk UI says it is alive (from its frame loop, so a frozen UI goes silent).
-async fn ui_alive(State(agent): AgentState) -> StatusCode {
+/// The kiosk UI says it is alive (from its frame loop, so a frozen UI goes silent), and
+/// whether a citizen is using the plate (`{"session": true}`; an update's reboot waits).
+async fn ui_alive(State(agent): AgentState, body: axum::body::Bytes) -> StatusCode {
     agent.host.ui_alive();
+    #[derive(serde::Deserialize)]
+    struct Alive {
+        #[serde(default)]
+        session: bool,
+    }
+    if serde_json::from_slice::<Alive>(&body).is_ok_and(|a| a.session) {
+        agent.update_lock.touch();
+    }
     StatusCode::NO_CONTENT
 }
 

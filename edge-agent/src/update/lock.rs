@@ -8,12 +8,12 @@ use crate::Agent;
 
 #[derive(Debug, Default)]
 pub struct UpdateLock {
-    /// When a citizen last did something at the plate.
+    /// When the kiosk UI last said a citizen was using the plate.
     last_use: Mutex<Option<Instant>>,
 }
 
 impl UpdateLock {
-    /// A citizen did something at the plate.
+    /// The kiosk UI says a citizen is using the plate (every 20 s while they do).
     pub fn touch(&self) {
         *self.last_use.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
     }
