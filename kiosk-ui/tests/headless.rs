@@ -44,7 +44,7 @@ fn act(app: &mut App, action: Action) {
 fn drain(requests: &Receiver<Request>) -> Vec<Request> {
     requests
         .try_iter()
-        .filter(|r| *r != Request::Alive)
+        .filter(|r| !matches!(r, Request::Alive { .. }))
         .collect()
 }
 
@@ -53,11 +53,29 @@ fn the_ui_tells_the_agent_it_is_alive_from_its_frame_loop() {
     let (mut app, requests) = app(Options::default());
     app.update();
     let first: Vec<Request> = requests.try_iter().collect();
-    assert!(first.contains(&Request::Alive), "{first:?}");
+    assert!(
+        first.contains(&Request::Alive { in_session: false }),
+        "{first:?}"
+    );
     // Not on every frame: once per interval.
     app.update();
     app.update();
-    assert!(!requests.try_iter().any(|r| r == Request::Alive));
+    assert!(
+        !requests
+            .try_iter()
+            .any(|r| matches!(r, Request::Alive { .. }))
+    );
+    // A citizen starts using the plate: said at once (an update's reboot waits for them).
+    app.world_mut()
+        .resource_mut::<NextState<Screen>>()
+        .set(Screen::Home);
+    app.update();
+    app.update();
+    assert!(
+        requests
+            .try_iter()
+            .any(|r| r == Request::Alive { in_session: true })
+    );
 }
 
 #[test]

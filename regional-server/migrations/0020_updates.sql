@@ -21,6 +21,8 @@ CREATE TABLE rollouts (
     error_pct   INTEGER NOT NULL,
     groups      TEXT NOT NULL,
     open_groups INTEGER NOT NULL,
+    -- Failures already counted when a stopped rollout was resumed (the threshold counts anew).
+    failure_baseline INTEGER NOT NULL DEFAULT 0,
     reason      TEXT NOT NULL DEFAULT '',
     created_by  TEXT NOT NULL,
     created_ms  INTEGER NOT NULL,

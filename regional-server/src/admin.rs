@@ -359,7 +359,14 @@ async fn revoke(
             format!("没有未吊销的终端 {id}"),
         ));
     }
-    // Its open live stream ends now, not at its next reconnect.
+    // Its places in rollouts end (a rollout does not wait for it), and its open live stream
+    // ends now, not at its next reconnect.
+    if let Err(e) = server
+        .storage
+        .cancel_device_rollouts(&id, chrono::Utc::now().timestamp_millis())
+    {
+        tracing::warn!(device = %id, error = %e, "A revoked terminal's rollouts could not be ended.");
+    }
     let _ = server.revoked.send(id.clone());
     crate::bus::tell(&server, crate::bus::Signal::Revoked { device: id.clone() });
     Ok(Json(json!({ "revoked": id, "at": at })))

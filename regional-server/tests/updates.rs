@@ -247,6 +247,16 @@ async fn groups_start_at_their_threshold_and_failures_stop_the_rollout() {
     .await;
     assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
     assert_eq!(offered(&device, second[0]).await, (None, true));
+    // A download under way is told to wait (it keeps what it has), not that the bundle is gone.
+    let (st, r) = send_as(
+        &device,
+        "GET",
+        "/device/v1/releases/rel-test/bundle",
+        None,
+        &cert(second[0]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{r}");
     let resumed = send(
         &admin,
         "POST",
@@ -300,6 +310,43 @@ async fn groups_start_at_their_threshold_and_failures_stop_the_rollout() {
         assert!(actions.contains(&a), "{a} not audited: {actions:?}");
     }
 
+    // A hall manager sees only their hall's terminals of it.
+    let manager = login(&server, "manager-futian");
+    let r = rollout(&admin, &manager, &id).await;
+    let halls: Vec<&str> = r["terminals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["hall"].as_str().unwrap())
+        .collect();
+    assert!(
+        !halls.is_empty() && halls.iter().all(|h| *h == "hall-futian"),
+        "{halls:?}"
+    );
+
+    // Resumed after it stopped itself: the failures so far are known and no longer count; a
+    // new one does not stop it again, more than 20 % new ones would.
+    let resumed = send(
+        &admin,
+        "POST",
+        &format!("/api/v1/admin/rollouts/{id}/resume"),
+        Some(&cookie),
+        None,
+        false,
+    )
+    .await;
+    assert_eq!(resumed.status, StatusCode::OK, "{}", resumed.body);
+    assert_eq!(rollout(&admin, &cookie, &id).await["state"], "running");
+    assert_eq!(
+        report(&device, second[8], &id, "failed").await,
+        StatusCode::OK
+    );
+    assert_eq!(rollout(&admin, &cookie, &id).await["state"], "running");
+    for i in &second[9..17] {
+        assert_eq!(report(&device, *i, &id, "failed").await, StatusCode::OK);
+    }
+    assert_eq!(rollout(&admin, &cookie, &id).await["state"], "stopped");
+
     // Cancelled: every unfinished terminal is cancelled; finished ones keep their result.
     let cancelled = send(
         &admin,
@@ -323,7 +370,7 @@ async fn groups_start_at_their_threshold_and_failures_stop_the_rollout() {
             .clone()
     };
     assert_eq!(phase_of(pilot[0]), "done");
-    assert_eq!(phase_of(second[9]), "cancelled");
+    assert_eq!(phase_of(second[20]), "cancelled");
     assert_eq!(phase_of(third[0]), "cancelled");
     // Fleet view: each terminal's system and update state.
     let fleet = send(&admin, "GET", "/api/v1/fleet", Some(&cookie), None, false).await;

@@ -1,7 +1,9 @@
 //! A fake RAUC on a private bus (`de.pengutronix.rauc.Installer`), with two root slots and a
 //! bootloader's try counter; bundles are checked by the real `rauc info` against the
 //! terminal's keyring, so a bundle signed by anyone else is refused as RAUC would refuse it.
-//! Tests "reboot" it between stopping and starting the agent.
+//! Like the image's RAUC (`activate-installed=false`), an installed slot boots only once marked
+//! active. Tests "reboot" it between stopping and starting the agent: a new boot id, and the
+//! bootloader's choice.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -120,7 +122,6 @@ impl FakeInstaller {
                             good: false,
                             tries: 1,
                         };
-                        s.primary = other;
                         s.installed.push(version);
                         s.last_error.clear();
                         0
@@ -216,6 +217,9 @@ impl FakeInstaller {
 /// The fake on the bus at `address`; leaves it on drop.
 pub struct FakeRauc {
     pub state: Arc<Mutex<RaucState>>,
+    /// This "boot"'s id, as the kernel's `boot_id` (give it to the agent as `update.boot_id_file`).
+    pub boot_id_file: PathBuf,
+    _dir: tempfile::TempDir,
     connection: Option<zbus::Connection>,
     runtime: tokio::runtime::Runtime,
 }
@@ -262,8 +266,13 @@ impl FakeRauc {
                 .await
                 .expect("the fake RAUC joins the bus")
         });
+        let dir = tempfile::tempdir().unwrap();
+        let boot_id_file = dir.path().join("boot_id");
+        std::fs::write(&boot_id_file, "boot-0\n").unwrap();
         FakeRauc {
             state,
+            boot_id_file,
+            _dir: dir,
             connection: Some(connection),
             runtime,
         }
@@ -272,6 +281,13 @@ impl FakeRauc {
     /// The terminal restarts: the bootloader boots the primary slot if it is good or has a try
     /// left (using it up), else the other one.
     pub fn reboot(&self) -> &'static str {
+        let boots = std::fs::read_to_string(&self.boot_id_file).unwrap();
+        let n: u32 = boots
+            .trim()
+            .trim_start_matches("boot-")
+            .parse()
+            .unwrap_or(0);
+        std::fs::write(&self.boot_id_file, format!("boot-{}\n", n + 1)).unwrap();
         let mut s = self.state.lock().unwrap();
         let p = s.primary;
         if s.slots[p].good || s.slots[p].tries > 0 {

@@ -28,6 +28,11 @@ const COMPATIBLE: &str = "menpai-terminal-amd64";
 const TERMINAL: &str = "[regional]\nheartbeat_interval_s = 1\nsync_interval_s = 3600\nmax_backoff_s = 1\n\
                         [host]\nnetwork_poll_s = 1\nui_silence_s = 0\n\
                         [update]\npoll_s = 2\nstream_jitter_s = 0\nquiet_s = 1\ngate_timeout_s = 4\n";
+
+/// The terminal's config, its boot id from the fake RAUC's reboots.
+fn terminal_config(rauc: &FakeRauc) -> String {
+    format!("{TERMINAL}boot_id_file = {:?}\n", rauc.boot_id_file)
+}
 /// The size of a test bundle's root filesystem image: big enough to cut three times.
 const IMAGE_BYTES: usize = 3_000_000;
 
@@ -222,7 +227,7 @@ fn a_rollout_downloads_through_cuts_waits_for_a_print_and_rolls_back_a_failed_ga
     let rauc = FakeRauc::start(&host.address, release.0.clone(), COMPATIBLE, "2026.11.1");
     let proxy = Proxy::start(s.devices);
     let token = enrollment_token(&s, &admin, None);
-    let dir = enroll(&s, proxy.addr, &token, TERMINAL);
+    let dir = enroll(&s, proxy.addr, &token, &terminal_config(&rauc));
     let bus = [("DBUS_SYSTEM_BUS_ADDRESS", host.address.as_str())];
     let mut agent = spawn_agent_env(dir, &bus);
     agent.wait_health(Duration::from_secs(60), |h| {
@@ -344,6 +349,18 @@ fn a_rollout_downloads_through_cuts_waits_for_a_print_and_rolls_back_a_failed_ga
     wait_reboots(&host, 1, &agent);
     assert!(printed_at.elapsed() < Duration::from_secs(30));
     wait_phase(&s, &admin, &rollout, "rebooting", &agent);
+    assert_eq!(
+        rauc.state.lock().unwrap().primary,
+        1,
+        "slot B made the one to boot just before the reboot"
+    );
+
+    // The agent restarts before the reboot happens (same boot): nothing is taken for a
+    // rollback; it waits for the reboot.
+    agent = agent.restart_env(&bus);
+    std::thread::sleep(Duration::from_secs(3));
+    let t = wait_phase(&s, &admin, &rollout, "rebooting", &agent);
+    assert_eq!(t["phase"], "rebooting");
 
     // The reboot: slot B comes up, passes its gate and is marked good.
     agent.stop();

@@ -31,18 +31,41 @@ pub async fn collect(
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
-    let out = tokio::time::timeout(TIMEOUT, cmd.output())
-        .await
-        .map_err(|_| "读取日志超时".to_owned())?
+    let mut child = cmd
+        .spawn()
         .map_err(|e| format!("无法运行 journalctl：{e}"))?;
-    if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stderr);
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    // Read as it comes, keeping only the newest TEXT_MAX bytes (a day of debug logs is large).
+    let read = async {
+        use tokio::io::AsyncReadExt;
+        let mut text = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = stdout.read(&mut buf).await.map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            text.extend_from_slice(&buf[..n]);
+            if text.len() > 2 * TEXT_MAX {
+                text.drain(..text.len() - TEXT_MAX);
+            }
+        }
+        let mut err = Vec::new();
+        let _ = (&mut stderr).take(4096).read_to_end(&mut err).await;
+        let status = child.wait().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((text, err, status))
+    };
+    let (mut text, err, status) = tokio::time::timeout(TIMEOUT, read)
+        .await
+        .map_err(|_| "读取日志超时".to_owned())??;
+    if !status.success() {
+        let why = String::from_utf8_lossy(&err);
         return Err(format!(
             "journalctl 失败：{}",
             why.trim().chars().take(200).collect::<String>()
         ));
     }
-    let mut text = out.stdout;
     if text.len() > TEXT_MAX {
         text.drain(..text.len() - TEXT_MAX);
     }

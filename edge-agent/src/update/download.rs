@@ -48,24 +48,26 @@ pub async fn fetch(
         if have > 0 {
             resumed(have);
         }
-        match attempt(client, offer, part, have).await {
-            Ok(()) => continue,
+        let result = attempt(client, offer, part, have).await;
+        let now = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
+        let error = match result {
             Err(Failure::Gone(e)) => return Err(Failure::Gone(e)),
-            Err(Failure::Link(e)) => {
-                let now = std::fs::metadata(part).map(|m| m.len()).unwrap_or(0);
-                if now > have {
-                    fruitless = 0;
-                    backoff.reset();
-                } else {
-                    fruitless += 1;
-                    if fruitless >= FRUITLESS_TRIES {
-                        return Err(Failure::Link(e));
-                    }
-                }
-                tracing::info!(bytes = now, of = offer.size, error = %e, "The bundle's download was cut; resuming.");
-                tokio::time::sleep(backoff.next_delay()).await;
+            Err(Failure::Link(e)) => e,
+            Ok(()) if now == offer.size => continue,
+            Ok(()) => "the answer ended early".to_owned(),
+        };
+        // Progress resets the count; answers that bring nothing new add up to a giving up.
+        if now > have {
+            fruitless = 0;
+            backoff.reset();
+        } else {
+            fruitless += 1;
+            if fruitless >= FRUITLESS_TRIES {
+                return Err(Failure::Link(error));
             }
         }
+        tracing::info!(bytes = now, of = offer.size, error = %error, "The bundle's download was cut; resuming.");
+        tokio::time::sleep(backoff.next_delay()).await;
     }
 }
 
@@ -107,6 +109,8 @@ async fn attempt(
             // The whole file again: start over.
             file.set_len(0).map_err(|e| Failure::Link(e.to_string()))?;
         }
+        // Paused: keep what came, ask again later.
+        409 | 423 | 503 => return Err(Failure::Link(format!("服务器暂不提供（{status}）"))),
         404 => return Err(Failure::Gone("服务器不再提供这个更新包".into())),
         416 => return Err(Failure::Gone("下载的文件比更新包还大".into())),
         s => return Err(Failure::Link(format!("服务器回答 {s}"))),
@@ -123,6 +127,12 @@ async fn attempt(
             }
             Some(Ok(f)) => {
                 if let Ok(data) = f.into_data() {
+                    // Never more than the bundle's size, whatever the server sends.
+                    let held = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+                    if held + data.len() as u64 > offer.size {
+                        let _ = file.set_len(0);
+                        return Err(Failure::Gone("服务器发来的比更新包大".into()));
+                    }
                     file.write_all(&data)
                         .map_err(|e| Failure::Link(format!("写不进下载文件：{e}")))?;
                 }

@@ -19,6 +19,8 @@ CREATE TABLE rollouts (
     error_pct   BIGINT NOT NULL,
     groups      TEXT NOT NULL,
     open_groups BIGINT NOT NULL,
+    -- Failures already counted when a stopped rollout was resumed (the threshold counts anew).
+    failure_baseline BIGINT NOT NULL DEFAULT 0,
     reason      TEXT NOT NULL DEFAULT '',
     created_by  TEXT NOT NULL,
     created_ms  BIGINT NOT NULL,

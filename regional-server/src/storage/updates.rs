@@ -77,6 +77,8 @@ pub struct Rollout {
     pub error_pct: u32,
     pub groups: String,
     pub open_groups: usize,
+    /// Failures already counted when a stopped rollout was resumed.
+    pub failure_baseline: usize,
     pub reason: String,
     pub created_by: String,
     pub created_ms: i64,
@@ -134,6 +136,10 @@ pub trait UpdateStore {
     ) -> Result<bool>;
     /// The unfinished terminals of a cancelled rollout become cancelled.
     fn cancel_open_terminals(&self, rollout: &str, now_ms: i64) -> Result<usize>;
+    /// A revoked terminal's unfinished places in rollouts become cancelled.
+    fn cancel_device_rollouts(&self, device: &str, now_ms: i64) -> Result<usize>;
+    /// The failures a resumed rollout no longer counts.
+    fn set_failure_baseline(&self, rollout: &str, failures: usize) -> Result<()>;
     fn set_system(&self, device: &str, s: &SystemInfo, now_ms: i64) -> Result<()>;
     /// Every terminal's (device, version, slot, compatible).
     fn systems(&self) -> Result<Vec<(String, String, String, String)>>;
@@ -143,7 +149,7 @@ pub trait UpdateStore {
 
 const RELEASE: &str = "id, version, compatible, size, sha256, signer, uploaded_by, uploaded_ms";
 const ROLLOUT: &str = "id, release_id, name, state, success_pct, error_pct, groups, open_groups,
-     reason, created_by, created_ms, updated_ms";
+     reason, created_by, created_ms, updated_ms, failure_baseline";
 const TERMINAL: &str = "rollout, device, hall, grp, phase, detail, updated_ms";
 
 fn release_row(r: &Row) -> Result<Release> {
@@ -173,6 +179,7 @@ fn rollout_row(r: &Row) -> Result<Rollout> {
         created_by: r.get(9)?,
         created_ms: r.get(10)?,
         updated_ms: r.get(11)?,
+        failure_baseline: r.get::<i64>(12)?.max(0) as usize,
     })
 }
 
@@ -240,7 +247,7 @@ impl UpdateStore for Database {
             tx.execute(
                 &format!(
                     "INSERT INTO rollouts ({ROLLOUT})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                 ),
                 params![
                     r.id,
@@ -254,7 +261,8 @@ impl UpdateStore for Database {
                     r.reason,
                     r.created_by,
                     r.created_ms,
-                    r.updated_ms
+                    r.updated_ms,
+                    r.failure_baseline as i64
                 ],
             )?;
             for (device, hall, group) in terminals {
@@ -391,7 +399,7 @@ impl UpdateStore for Database {
         // A rollback follows a failed gate; nothing follows done or cancelled.
         let n = self.execute(
             "UPDATE rollout_terminals SET phase = ?3, detail = ?4, updated_ms = ?5
-             WHERE rollout = ?1 AND device = ?2
+             WHERE rollout = ?1 AND device = ?2 AND phase <> 'waiting'
                AND (phase NOT IN ('done', 'failed', 'rolled_back', 'cancelled')
                     OR (phase = 'failed' AND ?3 = 'rolled_back'))",
             params![rollout, device, phase.name(), detail, now_ms],
@@ -407,6 +415,24 @@ impl UpdateStore for Database {
             ),
             params![rollout, now_ms],
         )
+    }
+
+    fn cancel_device_rollouts(&self, device: &str, now_ms: i64) -> Result<usize> {
+        self.execute(
+            &format!(
+                "UPDATE rollout_terminals SET phase = 'cancelled', detail = '终端已吊销', updated_ms = ?2
+                 WHERE device = ?1 AND phase NOT IN {FINAL}"
+            ),
+            params![device, now_ms],
+        )
+    }
+
+    fn set_failure_baseline(&self, rollout: &str, failures: usize) -> Result<()> {
+        self.execute(
+            "UPDATE rollouts SET failure_baseline = ?2 WHERE id = ?1",
+            params![rollout, failures as i64],
+        )?;
+        Ok(())
     }
 
     fn set_system(&self, device: &str, s: &SystemInfo, now_ms: i64) -> Result<()> {

@@ -161,9 +161,13 @@ async fn bundle(
 ) -> Result<Response, AppError> {
     let s = server.clone();
     let dev = device.id.clone();
-    let (release, _) = tokio::task::spawn_blocking(move || offered(&s, &dev))
+    let (release, paused) = tokio::task::spawn_blocking(move || offered(&s, &dev))
         .await
         .map_err(AppError::internal)??;
+    if paused {
+        // The terminal keeps what it has and asks again later.
+        return Err(AppError::new(StatusCode::CONFLICT, "发布已暂停"));
+    }
     let release = release
         .filter(|r| r.id == id)
         .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "这台终端现在没有这个更新"))?;

@@ -106,7 +106,7 @@ async fn create(
     let id = tokio::task::spawn_blocking(move || start_rollout(&srv, &op, &req))
         .await
         .map_err(AppError::internal)??;
-    Ok((StatusCode::CREATED, Json(detail(&server, &id)?)))
+    Ok((StatusCode::CREATED, Json(detail(&server, &id, None)?)))
 }
 
 /// Starts a rollout of a release to the terminals that take it (their `compatible`), in
@@ -165,6 +165,7 @@ pub fn start_rollout(server: &Server, op: &str, req: &NewRollout) -> Result<Stri
         error_pct: req.error_pct,
         groups: serde_json::to_string(&req.groups).expect("groups serialise"),
         open_groups: 1,
+        failure_baseline: 0,
         reason: String::new(),
         created_by: op.to_owned(),
         created_ms: now,
@@ -195,7 +196,7 @@ async fn list_rollouts(State(server): S, s: Session) -> Result<Json<Value>, AppE
     let list = server.storage.rollouts().map_err(AppError::internal)?;
     let mut out = Vec::with_capacity(list.len());
     for r in &list {
-        out.push(detail(&server, &r.id)?);
+        out.push(detail(&server, &r.id, s.0.reads_halls())?);
     }
     Ok(Json(json!({ "rollouts": out })))
 }
@@ -206,7 +207,7 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     s.require(Role::Viewer)?;
-    Ok(Json(detail(&server, &id)?))
+    Ok(Json(detail(&server, &id, s.0.reads_halls())?))
 }
 
 /// Pause, resume or cancel.
@@ -224,7 +225,7 @@ async fn act(
     tokio::task::spawn_blocking(move || change(&srv, &op, &rid, &action))
         .await
         .map_err(AppError::internal)??;
-    Ok(Json(detail(&server, &id)?))
+    Ok(Json(detail(&server, &id, None)?))
 }
 
 /// Only the three actions there are (an unknown one is not even audited under its name).
@@ -255,11 +256,29 @@ pub fn change(server: &Server, op: &str, id: &str, action: &str) -> Result<(), A
         _ => return Err(AppError::new(StatusCode::NOT_FOUND, "没有这个操作")),
     };
     let now = now_ms();
+    if r.state == RolloutState::Stopped && to == RolloutState::Running {
+        // Resumed after it stopped itself: the failures so far are known; new ones count.
+        let groups = serde_json::from_str::<Vec<Group>>(&r.groups)
+            .map(|g| g.len())
+            .unwrap_or(0);
+        let terminals = server
+            .storage
+            .rollout_terminals(id)
+            .map_err(AppError::internal)?;
+        let tallies = rollout::tally(groups, terminals.iter().map(|t| (t.group, t.phase)));
+        server
+            .storage
+            .set_failure_baseline(id, rollout::failures(r.open_groups, &tallies))
+            .map_err(AppError::internal)?;
+    }
     let moved = server
         .storage
         .move_rollout(id, (r.state, r.open_groups), (to, r.open_groups), "", now)
         .map_err(AppError::internal)?;
     if !moved {
+        let _ = server
+            .storage
+            .audit(op, &format!("rollout.{action}"), id, "conflict");
         return Err(AppError::new(
             StatusCode::CONFLICT,
             "发布计划刚被改过，请刷新后再试",
@@ -281,8 +300,9 @@ pub fn change(server: &Server, op: &str, id: &str, action: &str) -> Result<(), A
     Ok(())
 }
 
-/// A rollout with its release, groups and each terminal's phase.
-pub fn detail(server: &Server, id: &str) -> Result<Value, AppError> {
+/// A rollout with its release, groups and each terminal's phase; only the terminals of
+/// `halls` when given (a hall-bound operator's view).
+pub fn detail(server: &Server, id: &str, halls: Option<&[String]>) -> Result<Value, AppError> {
     let r = server
         .storage
         .rollout(id)
@@ -293,10 +313,13 @@ pub fn detail(server: &Server, id: &str) -> Result<Value, AppError> {
         .release_by_id(&r.release)
         .map_err(AppError::internal)?;
     let groups: Vec<Group> = serde_json::from_str(&r.groups).unwrap_or_default();
-    let terminals = server
+    let mut terminals = server
         .storage
         .rollout_terminals(id)
         .map_err(AppError::internal)?;
+    if let Some(halls) = halls {
+        terminals.retain(|t| halls.contains(&t.hall));
+    }
     let tallies = rollout::tally(groups.len(), terminals.iter().map(|t| (t.group, t.phase)));
     Ok(json!({
         "id": r.id,
@@ -360,7 +383,13 @@ fn try_advance(server: &Server, id: &str) -> crate::storage::Result<()> {
     let tallies = rollout::tally(groups, terminals.iter().map(|t| (t.group, t.phase)));
     let from = (r.state, r.open_groups);
     let now = now_ms();
-    match rollout::next(r.open_groups, &tallies, r.success_pct, r.error_pct) {
+    match rollout::next(
+        r.open_groups,
+        &tallies,
+        r.success_pct,
+        r.error_pct,
+        r.failure_baseline,
+    ) {
         Next::Nothing => {}
         Next::Open(n) => {
             if server

@@ -30,16 +30,22 @@ const STYLE: &str = ".bar{display:inline-block;width:12em;height:10px;background
 .st.running{background:#fff3c4}.st.finished{background:#d4f4dd}.st.stopped,.st.cancelled{background:#fbd9d3}\
 textarea{width:28em;height:5em}";
 
-/// Sends the chosen bundle as it is (no form encoding), with the page's anti-forgery token.
-const UPLOAD_SCRIPT: &str = "(function(){var f=document.getElementById('bundle-file'),\
-b=document.getElementById('upload'),o=document.getElementById('upload-result');if(!b)return;\
-b.onclick=function(){if(!f.files.length){o.textContent='请先选择更新包文件（.raucb）';return}\
-b.disabled=true;o.textContent='正在上传并校验签名……';\
+/// Sends the chosen bundle as it is (no form encoding), with the page's anti-forgery token;
+/// while a rollout runs, reloads the page every 5 s unless an upload is under way or the
+/// new-rollout form is being filled in.
+const SCRIPT: &str = "(function(){var f=document.getElementById('bundle-file'),\
+b=document.getElementById('upload'),o=document.getElementById('upload-result'),busy=false;\
+if(b)b.onclick=function(){if(!f.files.length){o.textContent='请先选择更新包文件（.raucb）';return}\
+busy=true;b.disabled=true;o.textContent='正在上传并校验签名……';\
 fetch('/api/v1/admin/releases',{method:'POST',headers:{'content-type':'application/octet-stream',\
 'x-csrf-token':document.querySelector('input[name=csrf]').value},body:f.files[0]})\
 .then(function(r){return r.json().then(function(j){if(r.ok){location.reload()}else{\
-o.textContent=j.error||('上传失败（'+r.status+'）');b.disabled=false}})})\
-.catch(function(){o.textContent='上传中断了，请重试';b.disabled=false})}})();";
+o.textContent=j.error||('上传失败（'+r.status+'）');b.disabled=false;busy=false}})})\
+.catch(function(){o.textContent='上传中断了，请重试';b.disabled=false;busy=false})};\
+var form=document.getElementById('new-rollout');\
+if(document.getElementById('updates').dataset.running==='1')setInterval(function(){\
+var filling=form&&(form.contains(document.activeElement)||form.querySelector('textarea').value);\
+if(!busy&&!filling&&!(f&&f.files.length))location.reload()},5000)})();";
 
 fn is_admin(s: &Session) -> bool {
     s.require(Role::Admin).is_ok()
@@ -69,13 +75,14 @@ pub(super) async fn page(
         return refusal(&s, e);
     }
     let srv = server.clone();
+    let halls: Option<Vec<String>> = s.0.reads_halls().map(<[String]>::to_vec);
     let read = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
         let releases = srv.storage.releases().map_err(AppError::internal)?;
         let rollouts = srv.storage.rollouts().map_err(AppError::internal)?;
         let details = rollouts
             .iter()
             .take(20)
-            .map(|r| super::detail(&srv, &r.id))
+            .map(|r| super::detail(&srv, &r.id, halls.as_deref()))
             .collect::<Result<Vec<Value>, AppError>>()?;
         Ok((releases, rollouts, details))
     })
@@ -92,9 +99,10 @@ pub(super) async fn page(
         .iter()
         .map(|h| (h.id.clone(), h.name.clone()))
         .collect();
+    let running = rollouts.iter().any(|r| r.state == RolloutState::Running);
     let body = html! {
         p { a href="/fleet" { "← 终端运行状态" } }
-        h1 { "系统更新" }
+        h1 id="updates" data-running=(if running { "1" } else { "0" }) { "系统更新" }
         p class="muted" { "更新包由发布证书签名，服务器和终端都会校验签名。终端下载后写入备用分区，在没人使用、没有打印时重启；新系统启动后自检通过才保留，否则自动回到原系统。" }
         h2 { "更新包" }
         @if releases.is_empty() { p id="no-releases" { "还没有上传更新包。" } }
@@ -148,13 +156,9 @@ pub(super) async fn page(
             }
         }
     };
-    let running = rollouts.iter().any(|r| r.state == RolloutState::Running);
     let page = Page::new("系统更新 · 门牌", CONSOLE_STYLE)
-        .head(html! {
-            @if running { meta http-equiv="refresh" content="5"; }
-            style { (PreEscaped(STYLE)) }
-        })
-        .script(UPLOAD_SCRIPT);
+        .head(html! { style { (PreEscaped(STYLE)) } })
+        .script(SCRIPT);
     let mut res = console_page(&s.0, Section::Fleet, page, body).into_response();
     token.set_on(&mut res);
     res

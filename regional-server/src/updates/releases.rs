@@ -122,16 +122,50 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    crate::web::check_json_change(&headers)?;
+    let audit = |who: &str, detail: &str, outcome: &str| {
+        let _ = server.storage.audit(who, "release.upload", detail, outcome);
+    };
+    if let Err(e) = crate::web::check_json_change(&headers) {
+        audit(&s.0.name, "", "forged");
+        return Err(e);
+    }
     let op = s
         .require(Role::Admin)
-        .inspect_err(|_| {
-            let _ = server
-                .storage
-                .audit(&s.0.name, "release.upload", "", "forbidden");
-        })?
+        .inspect_err(|_| audit(&s.0.name, "", "forbidden"))?
         .name
         .clone();
+    let result = receive_and_take(&server, &headers, body, &op).await;
+    match &result {
+        Ok((_, v)) => audit(
+            &op,
+            &format!(
+                "{} {} sha256 {}",
+                v["id"].as_str().unwrap_or_default(),
+                v["version"].as_str().unwrap_or_default(),
+                v["sha256"].as_str().unwrap_or_default()
+            ),
+            "ok",
+        ),
+        Err(e) => audit(&op, "", &e.message.chars().take(200).collect::<String>()),
+    }
+    result
+}
+
+/// Removes an upload's part file however the upload ends (taken, refused, cut, timed out).
+struct PartFile(PathBuf);
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn receive_and_take(
+    server: &Arc<Server>,
+    headers: &HeaderMap,
+    body: Body,
+    op: &str,
+) -> Result<(StatusCode, Json<Value>), AppError> {
     let keyring = server.config.release_keyring.clone();
     if keyring.as_os_str().is_empty() {
         return Err(AppError::new(
@@ -154,15 +188,8 @@ pub async fn upload(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(AppError::internal)?;
-    let part = dir.join(format!("upload-{}.part", &crate::web::random_token()[..16]));
-    let result = take(&server, body, &part, &keyring, limit, &op).await;
-    let _ = tokio::fs::remove_file(&part).await;
-    let outcome = match &result {
-        Ok((_, v)) => format!("ok {}", v["version"].as_str().unwrap_or_default()),
-        Err(e) => e.message.chars().take(200).collect(),
-    };
-    let _ = server.storage.audit(&op, "release.upload", "", &outcome);
-    result
+    let part = PartFile(dir.join(format!("upload-{}.part", &crate::web::random_token()[..16])));
+    take(server, body, &part.0, &keyring, limit, op).await
 }
 
 async fn take(

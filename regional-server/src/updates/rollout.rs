@@ -120,11 +120,26 @@ pub enum Next {
     Finish,
 }
 
-/// The next step of a running rollout with `open` groups started.
-pub fn next(open: usize, tallies: &[Tally], success_pct: u32, error_pct: u32) -> Next {
+/// The failures of the started groups.
+pub fn failures(open: usize, tallies: &[Tally]) -> usize {
+    tallies[..open.min(tallies.len())]
+        .iter()
+        .map(|t| t.failed)
+        .sum()
+}
+
+/// The next step of a running rollout with `open` groups started; `forgiven` failures (counted
+/// before an operator resumed it) do not count again.
+pub fn next(
+    open: usize,
+    tallies: &[Tally],
+    success_pct: u32,
+    error_pct: u32,
+    forgiven: usize,
+) -> Next {
     let started = &tallies[..open.min(tallies.len())];
     let size: usize = started.iter().map(|t| t.size).sum();
-    let failed: usize = started.iter().map(|t| t.failed).sum();
+    let failed = failures(open, tallies).saturating_sub(forgiven);
     if failed > 0 && failed * 100 > size * error_pct as usize {
         return Next::Stop(format!(
             "已启动分组的 {size} 台终端中 {failed} 台失败，超过失败阈值 {error_pct}%"
@@ -198,18 +213,31 @@ mod tests {
             failed,
             finished: done + failed,
         };
-        assert_eq!(next(1, &[t(10, 8, 0), t(30, 0, 0)], 90, 20), Next::Nothing);
-        assert_eq!(next(1, &[t(10, 9, 0), t(30, 0, 0)], 90, 20), Next::Open(2));
         assert_eq!(
-            next(1, &[t(10, 9, 1), t(30, 0, 0), t(60, 0, 0)], 90, 20),
+            next(1, &[t(10, 8, 0), t(30, 0, 0)], 90, 20, 0),
+            Next::Nothing
+        );
+        assert_eq!(
+            next(1, &[t(10, 9, 0), t(30, 0, 0)], 90, 20, 0),
+            Next::Open(2)
+        );
+        assert_eq!(
+            next(1, &[t(10, 9, 1), t(30, 0, 0), t(60, 0, 0)], 90, 20, 0),
             Next::Open(2)
         );
         assert!(matches!(
-            next(2, &[t(10, 9, 1), t(30, 3, 8), t(60, 0, 0)], 90, 20),
+            next(2, &[t(10, 9, 1), t(30, 3, 8), t(60, 0, 0)], 90, 20, 0),
             Next::Stop(_)
         ));
-        assert_eq!(next(2, &[t(10, 10, 0), t(5, 5, 0)], 90, 20), Next::Finish);
-        assert_eq!(next(1, &[t(0, 0, 0), t(5, 0, 0)], 90, 20), Next::Open(2));
+        assert_eq!(
+            next(2, &[t(10, 10, 0), t(5, 5, 0)], 90, 20, 0),
+            Next::Finish
+        );
+        assert_eq!(next(1, &[t(0, 0, 0), t(5, 0, 0)], 90, 20, 0), Next::Open(2));
+        // Resumed after a stop: the failures before no longer count.
+        let stopped = [t(10, 9, 1), t(30, 3, 8), t(60, 0, 0)];
+        assert!(matches!(next(2, &stopped, 90, 20, 0), Next::Stop(_)));
+        assert_eq!(next(2, &stopped, 90, 20, 9), Next::Nothing);
         assert!(check(&[], 90, 20).is_err());
     }
 }
