@@ -29,6 +29,20 @@ async fn reboot(agent: &Agent, bus: &zbus::Connection, p: &mut Pending) -> Resul
         .map_err(|e| format!("logind refused the reboot: {e}"))
 }
 
+/// Tells the server the new slot is kept; then the update is over.
+async fn report_committed(
+    agent: &Agent,
+    client: &Client,
+    told: &mut Told,
+    p: &Pending,
+    system: &SystemInfo,
+) -> Result<Option<Duration>, String> {
+    let done = "健康检查通过，新系统已确认";
+    report::step(client, told, p, UpdatePhase::Done, done, system).await?;
+    pending::clear(agent);
+    Ok(None)
+}
+
 /// `p` is `Rebooting`, `GateFailed` or `Committed`. `Some(wait)`: look again soon.
 pub(super) async fn resume(
     agent: &Agent,
@@ -39,17 +53,7 @@ pub(super) async fn resume(
     system: &SystemInfo,
 ) -> Result<Option<Duration>, String> {
     if p.stage == Stage::Committed {
-        report::step(
-            client,
-            told,
-            &p,
-            UpdatePhase::Done,
-            "健康检查通过，新系统已确认",
-            system,
-        )
-        .await?;
-        pending::clear(agent);
-        return Ok(None);
+        return report_committed(agent, client, told, &p, system).await;
     }
     if p.boot_id == pending::boot_id(agent) {
         // Asked for during this very boot: the reboot has not happened yet.
@@ -154,17 +158,7 @@ async fn gate(
         p.stage = Stage::Committed;
         pending::save(agent, &p)?;
         tracing::info!(version = %system.version, "The updated slot passed its health gate; marked good.");
-        report::step(
-            client,
-            told,
-            &p,
-            UpdatePhase::Done,
-            "健康检查通过，新系统已确认",
-            system,
-        )
-        .await?;
-        pending::clear(agent);
-        return Ok(None);
+        return report_committed(agent, client, told, &p, system).await;
     }
     p.why = problems.join("；");
     tracing::error!(problems = %p.why, "The updated slot failed its health gate; going back.");
