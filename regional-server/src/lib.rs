@@ -100,6 +100,8 @@ pub struct Server {
     pub device_tickets: ratelimit::RateLimit,
     /// Help calls per terminal a minute (a stuck button must not flood the hall's pages).
     pub help_calls: ratelimit::RateLimit,
+    /// Update requests per terminal a minute (offers, reports, downloads).
+    pub update_requests: ratelimit::RateLimit,
     /// Studio uploads per editor an hour.
     pub studio_uploads: ratelimit::RateLimit,
     /// Studio checks and saves per editor a minute (the editor's page checks as one types).
@@ -147,6 +149,7 @@ impl Server {
         self.login_guard.share(db);
         self.device_tickets.share(db.clone(), "device.tickets");
         self.help_calls.share(db.clone(), "help.calls");
+        self.update_requests.share(db.clone(), "update.requests");
         self.studio_uploads.share(db.clone(), "studio.uploads");
         self.studio_checks.share(db.clone(), "studio.checks");
     }
@@ -229,6 +232,10 @@ impl Server {
             ),
             help_calls: ratelimit::RateLimit::new(
                 help::CALLS_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+            ),
+            update_requests: ratelimit::RateLimit::new(
+                updates::device::REQUESTS_PER_MINUTE,
                 std::time::Duration::from_secs(60),
             ),
             studio_uploads: ratelimit::RateLimit::new(

@@ -22,6 +22,23 @@ type S = State<Arc<Server>>;
 
 /// Bytes read from the bundle per chunk sent.
 const CHUNK: usize = 64 * 1024;
+/// Update requests a terminal may make a minute: a broken or hostile one cannot load the
+/// database or hold many downloads open.
+pub const REQUESTS_PER_MINUTE: u32 = 120;
+
+/// Counts a request of `device` (blocking: the count may live in the shared database).
+fn paced(server: &Server, device: &str) -> Result<(), AppError> {
+    server
+        .update_requests
+        .hit(device, std::time::Instant::now())
+        .map_err(|wait| {
+            tracing::warn!(%device, "A terminal asked about updates too often.");
+            AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("请求太频繁，请 {} 秒后再试", wait.as_secs().max(1)),
+            )
+        })
+}
 
 /// What terminals ask and report (small bodies).
 pub fn routes() -> Router<Arc<Server>> {
@@ -62,6 +79,7 @@ async fn offer(
     let s = server.clone();
     let id = device.id.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<UpdateAnswer, AppError> {
+        paced(&s, &id)?;
         let (release, paused) = offered(&s, &id)?;
         let rollout = s
             .storage
@@ -94,6 +112,7 @@ async fn report(
     r.check().map_err(AppError::bad_request)?;
     let s = server.clone();
     tokio::task::spawn_blocking(move || -> Result<Json<Value>, AppError> {
+        paced(&s, &device.id)?;
         let now = chrono::Utc::now().timestamp_millis();
         s.storage
             .set_system(&device.id, &r.system, now)
@@ -161,9 +180,12 @@ async fn bundle(
 ) -> Result<Response, AppError> {
     let s = server.clone();
     let dev = device.id.clone();
-    let (release, paused) = tokio::task::spawn_blocking(move || offered(&s, &dev))
-        .await
-        .map_err(AppError::internal)??;
+    let (release, paused) = tokio::task::spawn_blocking(move || {
+        paced(&s, &dev)?;
+        offered(&s, &dev)
+    })
+    .await
+    .map_err(AppError::internal)??;
     if paused {
         // The terminal keeps what it has and asks again later.
         return Err(AppError::new(StatusCode::CONFLICT, "发布已暂停"));
