@@ -286,7 +286,12 @@ async fn fetch_and_install(
             return Err(format!("download: {e}"));
         }
     }
-    let sha = download::sha256_file(&part).map_err(|e| e.to_string())?;
+    // Hundreds of megabytes: hashed off the runtime's threads, which serve the kiosk.
+    let file = part.clone();
+    let sha = tokio::task::spawn_blocking(move || download::sha256_file(&file))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     if sha != p.offer.sha256 {
         let _ = std::fs::remove_file(&part);
         return Err("the downloaded bundle's SHA-256 differs; fetching it again".into());
