@@ -19,12 +19,14 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 # (scripts/region and the failover test). rauc and squashfs-tools: the release process builds
 # signed update bundles, the regional server checks an uploaded bundle's signature with
 # `rauc info`, and the update tests build bundles of their own. systemd-journal-remote writes
-# the journal files the "collect logs" test reads.
+# the journal files the "collect logs" test reads. libzinnia0 and its simplified-Chinese model:
+# the writing pad's handwriting recognition (the agent opens the library at run time).
 for pkg in build-essential pkg-config ca-certificates curl libclang1 \
   libx11-6 libxcursor1 libxi6 libxrandr2 libxkbcommon-x11-0 libvulkan1 mesa-vulkan-drivers \
   libgl1-mesa-dri libegl1 xvfb xauth xdotool fonts-wqy-microhei chromium chromium-driver espeak-ng \
   systemd dbus-daemon cage util-linux \
   python3-cairo poppler-utils postgresql-15 haproxy rauc squashfs-tools systemd-journal-remote \
+  libzinnia0 tegaki-zinnia-simplified-chinese \
   ${MENPAI_EXTRA_PACKAGES:-}; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done

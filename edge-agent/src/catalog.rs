@@ -12,6 +12,7 @@ use menpai_model::{
     Audience, ContentPack, Faq, FloorPlan, Form, Item, Notice, Outlet, OutletKind, Region, Slide,
 };
 
+use crate::ask::AskIndex;
 use crate::search::{SearchIndex, SearchIndexBuilder};
 use crate::store::{Store, StoreError, VersionInfo, decode_into};
 
@@ -53,6 +54,8 @@ pub struct Catalog {
     /// Item positions per outlet id.
     items_by_outlet: HashMap<String, Vec<usize>>,
     pub search: SearchIndex,
+    /// Questions → the FAQs that answer them.
+    pub ask: AskIndex,
 }
 
 impl Catalog {
@@ -425,6 +428,11 @@ impl Assembly {
         }
         let mut faqs = rest.faqs;
         faqs.sort_by(|a, b| a.id.cmp(&b.id));
+        let ask = AskIndex::build(&faqs, |id| {
+            by_id
+                .get(id)
+                .map(|&i| (i, self.items[i].summary.name.as_str()))
+        });
         let mut slides = rest.slides;
         slides.sort_by(|a, b| a.id.cmp(&b.id));
         let mut notices = rest.notices;
@@ -443,6 +451,7 @@ impl Assembly {
             forms: rest.forms.into_iter().map(|f| (f.id.clone(), f)).collect(),
             items_by_outlet,
             search: self.search.finish(),
+            ask,
         }
     }
 }

@@ -29,6 +29,7 @@ pub struct Config {
     pub regional: crate::sync::SyncConfig,
     pub host: crate::host::HostConfig,
     pub update: crate::update::UpdateConfig,
+    pub handwriting: crate::handwriting::HandwritingConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -3,9 +3,11 @@
 //! `main.rs` is thin: it loads the config, opens the [`Agent`] and calls [`serve`].
 
 pub mod api;
+pub mod ask;
 pub mod catalog;
 pub mod config;
 pub mod devices;
+pub mod handwriting;
 pub mod host;
 pub mod local_only;
 pub mod log_level;
@@ -74,6 +76,8 @@ pub struct Agent {
     pub usage: usage::Usage,
     /// Holds an update's reboot while a print runs or a citizen uses the plate.
     pub update_lock: update::lock::UpdateLock,
+    /// Handwriting recognition for the kiosk's writing pad.
+    pub handwriting: handwriting::Recogniser,
 }
 
 /// Why importing a pack failed.
@@ -121,7 +125,9 @@ impl Agent {
         let q = &config.queue;
         let ticket_rate = ticket_rate::TicketRate::new(q.tickets_burst, q.tickets_per_minute);
         let ticket_key = q.ticket_key();
+        let handwriting = handwriting::Recogniser::new(config.handwriting.clone());
         Agent {
+            handwriting,
             ticket_rate,
             ticket_key,
             config,

@@ -446,6 +446,40 @@ pub struct OutletList {
     pub base_map: Option<crate::pack::BaseMap>,
 }
 
+/// The FAQs that answer a citizen's question, best first; empty when none does (the plate
+/// then offers a person).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AskResponse {
+    pub answers: Vec<AskAnswer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AskAnswer {
+    /// The FAQ's id (stable across content versions).
+    pub id: String,
+    pub question: String,
+    pub answer: String,
+    pub category: String,
+    /// The items it is about, for the way to their guides.
+    pub items: Vec<ItemSummary>,
+    pub confidence: f32,
+}
+
+/// Strokes written on the kiosk's writing pad: each stroke the points a finger went through,
+/// in pad pixels from the top left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandwritingInk {
+    pub width: u32,
+    pub height: u32,
+    pub strokes: Vec<Vec<[i32; 2]>>,
+}
+
+/// The characters the strokes may be, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandwritingCandidates {
+    pub candidates: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaqList {
     pub categories: BTreeMap<String, usize>,

@@ -2,6 +2,7 @@
 //! route groups share. Handlers parse, call one domain function and shape the answer.
 
 mod admin;
+mod ask;
 mod assist;
 mod content;
 mod error;
@@ -9,6 +10,7 @@ mod events;
 mod extract;
 mod feedback;
 mod files;
+mod handwriting;
 mod help;
 mod print;
 mod queue;
@@ -53,7 +55,9 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .merge(print::routes())
         .merge(feedback::routes())
         .merge(help::routes())
+        .merge(ask::routes())
         .merge(assist::routes())
+        .merge(handwriting::routes())
         .merge(sim::routes())
         .merge(usage::routes())
         .layer(TimeoutLayer::with_status_code(

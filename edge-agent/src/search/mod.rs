@@ -6,7 +6,7 @@
 
 mod pinyin_match;
 mod synonyms;
-mod text;
+pub(crate) mod text;
 
 use menpai_model::Item;
 
@@ -242,6 +242,22 @@ impl SearchIndex {
 
     pub fn is_empty(&self) -> bool {
         self.docs.is_empty()
+    }
+
+    /// The official words for the everyday words found in a normalised text (the question
+    /// answerer widens questions with them).
+    pub(crate) fn synonyms_in(&self, text: &str) -> Vec<String> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = Vec::new();
+        for i in 0..chars.len() {
+            for len in 2..=MAX_KEY_CHARS.min(chars.len() - i) {
+                let key: String = chars[i..i + len].iter().collect();
+                if let Some(values) = self.synonyms.get(&key) {
+                    out.extend(values.iter().cloned());
+                }
+            }
+        }
+        out
     }
 
     /// Entries in the everyday-words dictionary.
