@@ -108,3 +108,25 @@ fn the_broader_eval_set_passes_for_every_kind() {
         failed.join("\n")
     );
 }
+
+/// Whole sentences the way citizens speak them (想在小区门口摆个早餐摊要办啥证): the item is
+/// found as for short colloquial words. Written without looking at the engine.
+#[test]
+fn whole_spoken_sentences_find_their_item() {
+    let items = demo_items();
+    let index = SearchIndex::build(&items);
+    let rows = rows(include_str!("data/search-sentences.tsv"));
+    assert!(rows.len() >= 60);
+    let failed = failures(&items, &index, &rows);
+    for f in &failed {
+        println!("{f}");
+    }
+    let rate = (rows.len() - failed.len()) as f32 / rows.len() as f32;
+    println!(
+        "sentences: top-3 pass rate {:.1}% ({} of {})",
+        rate * 100.0,
+        rows.len() - failed.len(),
+        rows.len()
+    );
+    assert!(rate >= 0.8, "failures:\n{}", failed.join("\n"));
+}

@@ -8,8 +8,8 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
 use menpai_model::api::{
-    AgentEvent, ApiError, Checklist, FaqList, FloorPlanView, Guide, Home, ItemList, OutletList,
-    SearchResponse,
+    AgentEvent, ApiError, AskResponse, Checklist, FaqList, FloorPlanView, Guide,
+    HandwritingCandidates, HandwritingInk, Home, ItemList, OutletList, SearchResponse,
 };
 pub use menpai_model::percent_encode as encode;
 use menpai_model::queue::{CheckedIn, IssuedTicket, QueueView, WindowCall};
@@ -59,6 +59,16 @@ pub enum Request {
         situations: Vec<String>,
     },
     Search {
+        q: String,
+        seq: u64,
+    },
+    /// The strokes on the writing pad, to be recognised.
+    Handwriting {
+        ink: HandwritingInk,
+        seq: u64,
+    },
+    /// A question for the FAQs.
+    Ask {
         q: String,
         seq: u64,
     },
@@ -148,6 +158,10 @@ enum Reply {
     Guide(Box<Guide>),
     Checklist(Checklist),
     Search(u64, SearchResponse),
+    /// The writing pad's candidates, or why there are none.
+    Candidates(u64, usize, Result<Vec<String>, String>),
+    /// The answers to a question, or why there are none.
+    Answers(u64, String, Result<AskResponse, String>),
     Outlets(OutletList),
     FloorPlan(FloorPlanView),
     Faqs(FaqList),
@@ -184,6 +198,11 @@ pub struct Data {
     pub guide: Option<Guide>,
     pub checklist: Option<Checklist>,
     pub search: Option<SearchResponse>,
+    /// The characters the writing pad's strokes may be, best first, or why not; with the
+    /// number of strokes they are for.
+    pub candidates: Option<(usize, Result<Vec<String>, String>)>,
+    /// The question answered, and its answers (or why there are none).
+    pub answers: Option<(String, Result<AskResponse, String>)>,
     pub outlets: Option<OutletList>,
     pub plan: Option<FloorPlanView>,
     pub faqs: Option<FaqList>,
@@ -219,6 +238,9 @@ pub struct AgentStatus {
     pub pending: usize,
     /// The newest search sent; older answers are dropped.
     pub search_seq: u64,
+    /// The newest strokes sent for recognition, and question sent; older answers are dropped.
+    pub ink_seq: u64,
+    pub ask_seq: u64,
 }
 
 impl Default for AgentStatus {
@@ -227,6 +249,8 @@ impl Default for AgentStatus {
             online: true,
             pending: 0,
             search_seq: 0,
+            ink_seq: 0,
+            ask_seq: 0,
         }
     }
 }
@@ -377,6 +401,22 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
         .and_then(|b| parse(&b).map(Reply::Checklist)),
         Request::Search { q, seq } => get(format!("/api/v1/search?limit=20&q={}", encode(q)))
             .and_then(|b| parse(&b).map(|r| Reply::Search(*seq, r))),
+        Request::Handwriting { ink, seq } => {
+            let body = serde_json::to_string(ink).unwrap_or_default();
+            match http(client, "POST", "/api/v1/handwriting", Some(&body)) {
+                Ok(b) => parse::<HandwritingCandidates>(&b)
+                    .map(|c| Reply::Candidates(*seq, ink.strokes.len(), Ok(c.candidates))),
+                Err(Failure::Refused(e)) => {
+                    Ok(Reply::Candidates(*seq, ink.strokes.len(), Err(e.error)))
+                }
+                Err(f) => Err(f),
+            }
+        }
+        Request::Ask { q, seq } => match get(format!("/api/v1/ask?q={}", encode(q))) {
+            Ok(b) => parse(&b).map(|r| Reply::Answers(*seq, q.clone(), Ok(r))),
+            Err(Failure::Refused(e)) => Ok(Reply::Answers(*seq, q.clone(), Err(e.error))),
+            Err(f) => Err(f),
+        },
         Request::Outlets => get(format!("/api/v1/outlets{}", at_param('?')))
             .and_then(|b| parse(&b).map(Reply::Outlets)),
         Request::FloorPlan(hall) => get(format!("/api/v1/halls/{}/floorplan", encode(hall)))
@@ -671,6 +711,16 @@ fn drain(
             Reply::Search(seq, r) => {
                 if seq == status.search_seq {
                     data.search = Some(r);
+                }
+            }
+            Reply::Candidates(seq, strokes, c) => {
+                if seq == status.ink_seq {
+                    data.candidates = Some((strokes, c));
+                }
+            }
+            Reply::Answers(seq, q, a) => {
+                if seq == status.ask_seq {
+                    data.answers = Some((q, a));
                 }
             }
             Reply::Outlets(o) => data.outlets = Some(o),

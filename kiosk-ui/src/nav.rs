@@ -31,10 +31,12 @@ pub enum Screen {
     CheckIn,
     /// Ask for 帮代办 or 上门取件: item, what help, name, phone, preferred time.
     Assist,
+    /// 智能问答: a question typed or handwritten, answered from the FAQs.
+    Ask,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 16] = [
+    pub const ALL: [Screen; 17] = [
         Screen::Attract,
         Screen::Home,
         Screen::Browse,
@@ -51,6 +53,7 @@ impl Screen {
         Screen::Ticket,
         Screen::CheckIn,
         Screen::Assist,
+        Screen::Ask,
     ];
 
     /// The title in the top bar.
@@ -72,6 +75,7 @@ impl Screen {
             Screen::Ticket => "我的排队号",
             Screen::CheckIn => "预约签到",
             Screen::Assist => "帮办代办",
+            Screen::Ask => "智能问答",
         }
     }
 
@@ -114,6 +118,19 @@ pub enum Action {
     Key(char),
     Backspace,
     ClearQuery,
+    /// The keyboard's tab: letters (拼音) or the writing pad (手写).
+    Input(InputMode),
+    /// A character the writing pad offered for the strokes on it.
+    Candidate(String),
+    /// Wipes the writing pad (重写).
+    ClearPad,
+    /// Text put in the field being typed (scripts; a citizen types or writes).
+    TypeText(String),
+    /// Answer the question typed on the 智能问答 screen.
+    AskQuestion,
+    /// Strokes put on the writing pad, in fractions of its width and height (scripts; a
+    /// citizen writes with a finger).
+    WriteStrokes(Vec<Vec<[f32; 2]>>),
     FaqCategory(String),
     CallStaff,
     Rate(u8),
@@ -133,6 +150,24 @@ pub enum Action {
     /// Show a picture (its SHA-256) full screen; `None` closes it.
     ShowPicture(Option<String>),
 }
+
+/// How the on-screen keyboard takes text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputMode {
+    /// Letter keys: pinyin and initials.
+    #[default]
+    Pinyin,
+    /// A writing pad: strokes become characters (for those who cannot type pinyin).
+    Handwriting,
+}
+
+/// The writing pad of the keyboard (its place is in the layout dump, for tests that write on it).
+#[derive(Component)]
+pub struct WritingPad;
+
+/// A finger or the mouse is writing on the pad: the page does not scroll meanwhile.
+#[derive(Resource, Default, Debug)]
+pub struct PenDown(pub bool);
 
 /// What a tap on the 帮代办 / 上门取件 screen chooses.
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,10 @@ pub struct Session {
     pub item: Option<String>,
     pub situations: Vec<String>,
     pub query: String,
+    /// The question on the 智能问答 screen.
+    pub question: String,
+    /// How the keyboard takes text (letters or the writing pad).
+    pub input: crate::nav::InputMode,
     pub faq_category: Option<String>,
     pub elder: bool,
     pub printing: bool,
@@ -64,6 +68,8 @@ impl Default for Session {
             item: None,
             situations: Vec::new(),
             query: String::new(),
+            question: String::new(),
+            input: crate::nav::InputMode::default(),
             faq_category: None,
             elder: false,
             printing: false,

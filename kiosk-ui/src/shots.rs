@@ -8,7 +8,7 @@ use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use crate::Options;
 use crate::agent::{AgentStatus, Data};
-use crate::nav::{Action, CategoryKind, OfflineNotice, Screen, Scrolls};
+use crate::nav::{Action, CategoryKind, InputMode, OfflineNotice, Screen, Scrolls, WritingPad};
 
 pub(crate) fn plugin(app: &mut App) {
     app.init_resource::<Script>();
@@ -149,6 +149,37 @@ fn step(
                 actions.write(Action::Key(c));
             }
         }
+        // Text into the field being typed (a question in hanzi), then 提问.
+        "type" => drop(actions.write(Action::TypeText(arg.into()))),
+        "ask" => drop(actions.write(Action::AskQuestion)),
+        "clear" => drop(actions.write(Action::ClearQuery)),
+        "input" => drop(actions.write(Action::Input(if arg == "handwriting" {
+            InputMode::Handwriting
+        } else {
+            InputMode::Pinyin
+        }))),
+        // Strokes from a JSON file ([[[x, y], …], …] in fractions of the pad) onto the pad.
+        "strokes" => match std::fs::read(arg)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Vec<Vec<[f32; 2]>>>(&b).ok())
+        {
+            Some(strokes) => drop(actions.write(Action::WriteStrokes(strokes))),
+            None => error!(step, "No strokes in that file."),
+        },
+        // Holds the script until the pad's candidates have come.
+        "await" if arg == "candidates" => {
+            if data.candidates.is_none() {
+                script.next -= 1;
+                script.settle = 1;
+            }
+        }
+        // Holds the script until the answers to the question on screen have come.
+        "await" if arg == "answers" => {
+            if data.answers.is_none() {
+                script.next -= 1;
+                script.settle = 1;
+            }
+        }
         "wait" => script.settle = arg.parse().unwrap_or(30),
         // Scrolls the page body down to `arg` pixels (as far as it goes).
         "scroll" => {
@@ -227,14 +258,33 @@ fn dump_layout(
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
     changed: Query<(), Or<(Changed<ComputedNode>, Added<Button>)>>,
     notices: Query<Ref<Text>, With<OfflineNotice>>,
+    pads: Query<(&ComputedNode, &UiGlobalTransform), With<WritingPad>>,
+    data: Res<Data>,
 ) {
     let Some(file) = &options.layout_file else {
         return;
     };
-    if changed.is_empty() && !notices.iter().any(|t| t.is_changed()) && !status.is_changed() {
+    if changed.is_empty()
+        && !notices.iter().any(|t| t.is_changed())
+        && !status.is_changed()
+        && !data.is_changed()
+    {
         return;
     }
     let mut table = button_table(&buttons);
+    for (node, transform) in &pads {
+        let (size, centre) = (node.size(), transform.translation);
+        table.push_str(&format!(
+            "WritingPad\t{:.0}\t{:.0}\t{:.0}\t{:.0}\n",
+            centre.x - size.x / 2.0,
+            centre.y - size.y / 2.0,
+            size.x,
+            size.y
+        ));
+    }
+    if let Some((strokes, _)) = &data.candidates {
+        table.push_str(&format!("Candidates({strokes})\t0\t0\t0\t0\n"));
+    }
     for t in notices.iter().filter(|t| !t.0.is_empty()) {
         table.push_str(&format!("Notice({})\t0\t0\t0\t0\n", t.0));
     }

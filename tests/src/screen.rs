@@ -5,6 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use image::RgbImage;
 
 use crate::{binary, runtime_dir};
 
@@ -117,5 +120,145 @@ impl Drop for Screen {
     fn drop(&mut self) {
         let _ = self.kiosk.kill();
         let _ = self.kiosk.wait();
+    }
+}
+
+impl Display {
+    /// Drags with the left button held through `points` (a stroke on the writing pad).
+    pub fn drag(&self, points: &[(i32, i32)]) {
+        let Some(&(x0, y0)) = points.first() else {
+            return;
+        };
+        let mut args = vec![
+            "mousemove".to_owned(),
+            x0.to_string(),
+            y0.to_string(),
+            "mousedown".into(),
+            "1".into(),
+        ];
+        for &(x, y) in &points[1..] {
+            args.extend(["mousemove".into(), x.to_string(), y.to_string()]);
+        }
+        args.extend(["mouseup".into(), "1".into()]);
+        let ok = Command::new("xdotool")
+            .env("DISPLAY", &self.name)
+            .args(&args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "xdotool failed");
+    }
+}
+
+/// The kiosk's layout table once it has stopped changing with no request in flight.
+pub fn settled_layout(layout: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut previous = String::new();
+    loop {
+        let table = std::fs::read_to_string(layout).unwrap_or_default();
+        if table == previous && !table.is_empty() && !table.contains("Busy(") {
+            return table;
+        }
+        previous = table;
+        assert!(
+            Instant::now() < deadline,
+            "the kiosk never settled:\n{previous}"
+        );
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+/// The rows of the settled layout table: what (an action, `WritingPad`, `Candidates(N)`) and
+/// where (x, y, width, height), in the order the table lists them.
+pub fn layout_rows(layout: &Path) -> Vec<(String, [f32; 4])> {
+    settled_layout(layout)
+        .lines()
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let n: Vec<f32> = cols
+                .get(1..)?
+                .iter()
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            Some((cols[0].to_owned(), n.try_into().ok()?))
+        })
+        .collect()
+}
+
+/// Waits (up to a minute) for a settled layout with a row whose name contains `name`.
+pub fn find_row(layout: &Path, name: &str) -> (String, [f32; 4]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(row) = layout_rows(layout)
+            .into_iter()
+            .find(|(r, _)| r.contains(name))
+        {
+            return row;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {name} appeared; the screen has:\n{}\nthe kiosk logged:\n{}",
+            std::fs::read_to_string(layout).unwrap_or_default(),
+            std::fs::read_to_string(layout.with_extension("log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The screen as the citizen sees it now, from Xvfb's memory-mapped XWD file (a display
+/// started with `fbdir`), saved as PNG.
+pub fn screenshot(fbdir: &Path, to: &Path) -> RgbImage {
+    let b = std::fs::read(fbdir.join("Xvfb_screen0")).unwrap();
+    let be = u32::from_be_bytes(b[..4].try_into().unwrap()) < 4096;
+    let field = |i: usize| {
+        let w: [u8; 4] = b[i * 4..i * 4 + 4].try_into().unwrap();
+        (if be {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }) as usize
+    };
+    let (header, width, height) = (field(0), field(4), field(5));
+    let (lsb_pixels, bits, line) = (field(7) == 0, field(11), field(12));
+    let (red, green, blue) = (field(14) as u32, field(15) as u32, field(16) as u32);
+    let data = header + field(19) * 12;
+    assert_eq!(bits, 32, "a 24-bit screen is kept in 32-bit pixels");
+    let channel = |px: u32, mask: u32| ((px & mask) >> mask.trailing_zeros()) as u8;
+    let img = RgbImage::from_fn(width as u32, height as u32, |x, y| {
+        let at = data + y as usize * line + x as usize * 4;
+        let w: [u8; 4] = b[at..at + 4].try_into().unwrap();
+        let px = if lsb_pixels {
+            u32::from_le_bytes(w)
+        } else {
+            u32::from_be_bytes(w)
+        };
+        image::Rgb([channel(px, red), channel(px, green), channel(px, blue)])
+    });
+    img.save(to).unwrap();
+    img
+}
+
+/// Whether two pictures differ somewhere (the screen changed).
+pub fn differs(a: &RgbImage, b: &RgbImage) -> bool {
+    a.pixels().zip(b.pixels()).any(|(p, q)| p != q)
+}
+
+/// The screen once it has been redrawn (unlike `before`, when given) and holds still.
+pub fn settled_screenshot(fbdir: &Path, before: Option<&RgbImage>, to: &Path) -> RgbImage {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = screenshot(fbdir, to);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = screenshot(fbdir, to);
+        let redrawn = before.is_none_or(|b| differs(b, &now));
+        if redrawn && !differs(&last, &now) {
+            return now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the screen never settled ({})",
+            to.display()
+        );
+        last = now;
     }
 }

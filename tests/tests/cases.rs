@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use image::RgbImage;
 use menpai_tests::regional::{ADMIN, STAFF, api, server, terminal};
-use menpai_tests::screen::Screen;
+use menpai_tests::screen::{Screen, settled_layout};
 use menpai_tests::webdriver::{Driver, browser_login};
 use menpai_tests::{demo_region, http, https, login, server_cli, workspace};
 use serde_json::Value;
@@ -30,24 +30,6 @@ fn kiosk_on_xvfb(agent: std::net::SocketAddr, layout: &Path) -> Plate {
     let fbdir = tempfile::tempdir().unwrap();
     let screen = Screen::start(agent, layout, Some(fbdir.path()), &[]);
     Plate { screen, fbdir }
-}
-
-/// The layout table once it has stopped changing with no request in flight.
-fn settled_layout(layout: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut previous = String::new();
-    loop {
-        let table = std::fs::read_to_string(layout).unwrap_or_default();
-        if table == previous && !table.is_empty() && !table.contains("Busy(") {
-            return table;
-        }
-        previous = table;
-        assert!(
-            Instant::now() < deadline,
-            "the kiosk never settled:\n{previous}"
-        );
-        std::thread::sleep(Duration::from_millis(400));
-    }
 }
 
 /// Waits for a button whose action contains `action`: its row and its centre.
@@ -86,61 +68,9 @@ fn click(screen: &Plate, layout: &Path, action: &str) -> String {
     row
 }
 
-/// The screen as the citizen sees it now, from Xvfb's memory-mapped XWD file, saved as PNG.
-fn screenshot(screen: &Plate, to: &Path) -> RgbImage {
-    let b = std::fs::read(screen.fbdir.path().join("Xvfb_screen0")).unwrap();
-    let be = u32::from_be_bytes(b[..4].try_into().unwrap()) < 4096;
-    let field = |i: usize| {
-        let w: [u8; 4] = b[i * 4..i * 4 + 4].try_into().unwrap();
-        (if be {
-            u32::from_be_bytes(w)
-        } else {
-            u32::from_le_bytes(w)
-        }) as usize
-    };
-    let (header, width, height) = (field(0), field(4), field(5));
-    let (lsb_pixels, bits, line) = (field(7) == 0, field(11), field(12));
-    let (red, green, blue) = (field(14) as u32, field(15) as u32, field(16) as u32);
-    let data = header + field(19) * 12;
-    assert_eq!(bits, 32, "a 24-bit screen is kept in 32-bit pixels");
-    let channel = |px: u32, mask: u32| ((px & mask) >> mask.trailing_zeros()) as u8;
-    let img = RgbImage::from_fn(width as u32, height as u32, |x, y| {
-        let at = data + y as usize * line + x as usize * 4;
-        let w: [u8; 4] = b[at..at + 4].try_into().unwrap();
-        let px = if lsb_pixels {
-            u32::from_le_bytes(w)
-        } else {
-            u32::from_be_bytes(w)
-        };
-        image::Rgb([channel(px, red), channel(px, green), channel(px, blue)])
-    });
-    img.save(to).unwrap();
-    img
-}
-
-/// Whether two pictures differ somewhere (the screen changed).
-fn differs(a: &RgbImage, b: &RgbImage) -> bool {
-    a.pixels().zip(b.pixels()).any(|(p, q)| p != q)
-}
-
 /// The screen once it has been redrawn (unlike `before`, when given) and holds still.
 fn settled_screenshot(screen: &Plate, before: Option<&RgbImage>, to: &Path) -> RgbImage {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = screenshot(screen, to);
-    loop {
-        std::thread::sleep(Duration::from_millis(500));
-        let now = screenshot(screen, to);
-        let redrawn = before.is_none_or(|b| differs(b, &now));
-        if redrawn && !differs(&last, &now) {
-            return now;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the screen never settled ({})",
-            to.display()
-        );
-        last = now;
-    }
+    menpai_tests::screen::settled_screenshot(screen.fbdir.path(), before, to)
 }
 
 #[test]

@@ -17,7 +17,7 @@ use menpai_tests::{binary, copy_dir, demo_region, get_json, start_agent, workspa
 const NOW: &str = "2026-11-23T10:00";
 
 const TOUR: &str = "shot:attract;start;shot:home;go:browse;shot:browse;category:住房;shot:items;\
-    item:P43;shot:guide;scroll:1500;shot:guide-more;scroll:9000;shot:guide-end;picture;shot:guide-picture;picture:close;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;\
+    item:P43;shot:guide;scroll:1500;shot:guide-more;scroll:9000;shot:guide-end;picture;shot:guide-picture;picture:close;checklist;situation:s1;shot:checklist;map;shot:map;go:search;key:gjj;shot:search;go:ask;shot:ask;\
     go:outlets;shot:outlets;go:help;shot:help;go:assist;shot:assist;go:rating;rate:2;shot:rating;go:phone;shot:phone;\
     go:queue;shot:queue;ticket:E;shot:ticket;go:checkin;shot:checkin;scan:{token};shot:checkedin;\
     scan:{token};shot:checkin-refused;scan:{forged};shot:checkin-forged;scan:{expired};\
@@ -81,8 +81,20 @@ const EXPECTED_BUTTONS: &[(&str, &[&str])] = &[
             "OpenItem(\"P43\")",
         ],
     ),
+    (
+        "ask",
+        &[
+            "Input(Handwriting)",
+            "Input(Pinyin)",
+            "Key('q')",
+            "ClearQuery",
+        ],
+    ),
     ("outlets", &["Back", "Home"]),
-    ("help", &["CallStaff", "FaqCategory(", "Go(Assist)"]),
+    (
+        "help",
+        &["CallStaff", "FaqCategory(", "Go(Assist)", "Go(Ask)"],
+    ),
     (
         "assist",
         &[

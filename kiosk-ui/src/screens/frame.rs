@@ -8,7 +8,7 @@ use bevy::prelude::*;
 
 use super::PageSystems;
 use crate::agent::{AgentStatus, Data};
-use crate::nav::{Action, KeepAwake, OfflineNotice, PageBody, PageRoot, Screen, Scrolls};
+use crate::nav::{Action, KeepAwake, OfflineNotice, PageBody, PageRoot, PenDown, Screen, Scrolls};
 use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
@@ -356,10 +356,16 @@ impl Build<'_, '_, '_> {
 /// Touch drag and mouse wheel scroll the body.
 fn scroll(
     touches: Res<Touches>,
+    pen: Res<PenDown>,
     mut wheel: MessageReader<MouseWheel>,
     mut lists: Query<(&mut ScrollPosition, &ComputedNode), With<Scrolls>>,
 ) {
-    let mut dy: f32 = touches.iter().map(|t| t.delta().y).sum();
+    // A finger writing on the pad does not scroll the page.
+    let mut dy: f32 = if pen.0 {
+        0.0
+    } else {
+        touches.iter().map(|t| t.delta().y).sum()
+    };
     for w in wheel.read() {
         dy += match w.unit {
             MouseScrollUnit::Line => w.y * 120.0,

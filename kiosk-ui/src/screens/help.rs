@@ -138,6 +138,13 @@ fn build(b: &mut Build) {
     b.add((
         card(),
         children![
+            text("有问题？直接问，不会拼音也可以手写。", BODY, TEXT),
+            primary_button("智能问答", Action::Go(Screen::Ask)),
+        ],
+    ));
+    b.add((
+        card(),
+        children![
             text("行动不便、需要代办，或想请工作人员上门取件？", BODY, TEXT),
             plain_button("帮办代办 / 上门取件", Action::Go(Screen::Assist)),
         ],

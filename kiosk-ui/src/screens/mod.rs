@@ -3,6 +3,7 @@
 //! (`frame`), the taps that only move between screens (`tap`), and the agent's requests and
 //! pushes (`requests`).
 
+mod ask;
 mod assist;
 mod attract;
 mod browse;
@@ -13,6 +14,7 @@ mod guide;
 mod help;
 mod home;
 mod items;
+mod keyboard;
 mod map;
 mod outlets;
 mod phone;
@@ -67,6 +69,8 @@ pub(crate) fn plugin(app: &mut App) {
         ticket::plugin,
         checkin::plugin,
         assist::plugin,
+        ask::plugin,
+        keyboard::plugin,
     ));
 }
 

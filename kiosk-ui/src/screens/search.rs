@@ -1,9 +1,11 @@
-//! Search with an on-screen keyboard: letters for pinyin and initials, results on every key.
+//! Search with the on-screen keyboard (letters for pinyin and initials, or handwriting),
+//! results on every change.
 
 use bevy::prelude::*;
 
 use super::PageSystems;
 use super::frame::{self, Build};
+use super::keyboard::Typed;
 use super::requests::Agent;
 use crate::agent::{Data, Request};
 use crate::nav::{Action, Screen};
@@ -16,11 +18,9 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, type_query.in_set(PageSystems::React));
 }
 
-const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
-
 fn build(b: &mut Build) {
     let shown = if b.session.query.is_empty() {
-        "输入拼音或首字母，如 shebaoka、gjj".to_owned()
+        "拼音、首字母或手写，如 gjj".to_owned()
     } else {
         b.session.query.clone()
     };
@@ -43,34 +43,7 @@ fn build(b: &mut Build) {
         BackgroundColor(CARD),
         children![text(shown, HEADING, ink)],
     ));
-    let keyboard = b.add((Node {
-        width: percent(100),
-        flex_direction: FlexDirection::Column,
-        row_gap: px(12),
-        align_items: AlignItems::Center,
-        ..default()
-    },));
-    for keys in ROWS {
-        let line = b.add_to(
-            keyboard,
-            Node {
-                column_gap: px(10),
-                ..default()
-            },
-        );
-        for k in keys.chars() {
-            b.add_to(line, key(&k.to_string(), Action::Key(k), 90.0));
-        }
-    }
-    let last = b.add_to(
-        keyboard,
-        Node {
-            column_gap: px(16),
-            ..default()
-        },
-    );
-    b.add_to(last, key("删除", Action::Backspace, 220.0));
-    b.add_to(last, key("清空", Action::ClearQuery, 220.0));
+    super::keyboard::keyboard(b);
 
     if b.session.query.is_empty() {
         return;
@@ -107,51 +80,21 @@ fn build(b: &mut Build) {
     }
 }
 
-fn key(label: &str, action: Action, width: f32) -> impl Bundle {
-    (
-        Button,
-        action,
-        Node {
-            width: px(width),
-            height: px(100),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border_radius: BorderRadius::all(px(14)),
-            ..default()
-        },
-        BackgroundColor(PRIMARY_DARK),
-        children![text(label, HEADING, ON_PRIMARY)],
-    )
-}
-
-/// The longest query the box takes.
-const MAX_QUERY: usize = 24;
-
-/// Keys edit the query and each change searches at once; clearing forgets the results.
+/// Each change of the query searches at once; an empty query forgets the results.
 fn type_query(
-    mut actions: MessageReader<Action>,
-    mut session: ResMut<Session>,
+    mut typed: MessageReader<Typed>,
+    session: Res<Session>,
     mut data: ResMut<Data>,
     mut agent: Agent,
+    screen: Res<State<Screen>>,
 ) {
-    for action in actions.read() {
-        match action {
-            Action::Key(c) => {
-                if session.query.chars().count() < MAX_QUERY {
-                    session.query.push(*c);
-                }
-                search(&session, &mut agent);
-            }
-            Action::Backspace => {
-                session.query.pop();
-                search(&session, &mut agent);
-            }
-            Action::ClearQuery => {
-                session.query.clear();
-                data.search = None;
-            }
-            _ => {}
-        }
+    if typed.read().count() == 0 || *screen.get() != Screen::Search {
+        return;
+    }
+    if session.query.is_empty() {
+        data.search = None;
+    } else {
+        search(&session, &mut agent);
     }
 }
 
