@@ -170,12 +170,18 @@ impl AskIndex {
             return Vec::new();
         }
         let mut query_mass = 0.0;
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        // Dense: a common character's postings reach most FAQs.
+        let mut scores = vec![0.0f32; self.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for &(t, w) in &terms {
             let idf = self.idf(t);
             query_mass += w.min(1.0) * idf;
             for &(d, fw) in self.postings.get(&t).map_or(&[][..], Vec::as_slice) {
-                *scores.entry(d).or_default() += w * idf * fw;
+                let slot = &mut scores[d as usize];
+                if *slot == 0.0 {
+                    touched.push(d);
+                }
+                *slot += w * idf * fw;
             }
         }
         // The items the search finds for the question lift the FAQs about them.
@@ -191,9 +197,10 @@ impl AskIndex {
                 *e = e.max(l);
             }
         }
-        let mut answers: Vec<Answer> = scores
+        let mut answers: Vec<Answer> = touched
             .into_iter()
-            .map(|(d, s)| {
+            .map(|d| {
+                let s = scores[d as usize];
                 let mass = (query_mass * self.question_mass[d as usize])
                     .sqrt()
                     .max(1.0);
