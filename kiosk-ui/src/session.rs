@@ -209,6 +209,9 @@ fn watch_idle(
             data.guide = None;
             data.checklist = None;
             data.search = None;
+            // The question asked and the characters written are the citizen's own.
+            data.answers = None;
+            data.candidates = None;
             data.items = None;
             data.printed = None;
             data.error = None;

@@ -21,6 +21,8 @@ pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Ink>().init_resource::<PenDown>();
     app.add_message::<Typed>();
     app.add_systems(Update, write_on_pad.in_set(PageSystems::Press));
+    // A session's strokes go with it.
+    app.add_systems(OnEnter(Screen::Attract), |mut ink: ResMut<Ink>| ink.clear());
     app.add_systems(Update, edit_field.in_set(PageSystems::React));
     // Before the page is drawn: a rebuild then takes the dots with the old pad, never leaves
     // them pointing at it.
