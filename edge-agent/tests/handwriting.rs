@@ -168,3 +168,25 @@ async fn a_missing_model_says_handwriting_is_unavailable() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["error"], "手写识别暂不可用");
 }
+
+/// A spiral whose every farthest point is the one before its end would make Zinnia split it
+/// about a hundred levels deep, doubling a table each level: only its corners reach Zinnia.
+#[tokio::test]
+async fn a_spiral_stroke_is_answered_without_exhausting_memory() {
+    let agent = agent();
+    let mut spiral = vec![[150, 150]];
+    for i in 1..=2_000 {
+        let angle = f64::from(i) * std::f64::consts::FRAC_PI_2;
+        let r = 10.0 + 0.07 * f64::from(i);
+        spiral.push([
+            150 + (r * angle.cos()).round() as i32,
+            150 + (r * angle.sin()).round() as i32,
+        ]);
+    }
+    let body = json!({"width": 300, "height": 300, "strokes": [spiral]});
+    let (status, body) = post(&agent, body.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let row = RECORDED.lines().next().unwrap().to_owned();
+    let (status, _) = post(&agent, row).await;
+    assert_eq!(status, StatusCode::OK);
+}

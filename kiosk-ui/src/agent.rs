@@ -150,6 +150,9 @@ fn png_of(p: &Pixels) -> Option<Vec<u8>> {
     Some(out.into_inner())
 }
 
+/// Said where an answer would be when the agent does not answer.
+const UNREACHABLE: &str = "终端服务暂时连不上，请稍后再试，或到咨询台找工作人员";
+
 /// What came back.
 #[derive(Debug)]
 enum Reply {
@@ -409,13 +412,19 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
                 Err(Failure::Refused(e)) => {
                     Ok(Reply::Candidates(*seq, ink.strokes.len(), Err(e.error)))
                 }
-                Err(f) => Err(f),
+                Err(Failure::Unreachable) => Ok(Reply::Candidates(
+                    *seq,
+                    ink.strokes.len(),
+                    Err(UNREACHABLE.into()),
+                )),
             }
         }
         Request::Ask { q, seq } => match get(format!("/api/v1/ask?q={}", encode(q))) {
             Ok(b) => parse(&b).map(|r| Reply::Answers(*seq, q.clone(), Ok(r))),
             Err(Failure::Refused(e)) => Ok(Reply::Answers(*seq, q.clone(), Err(e.error))),
-            Err(f) => Err(f),
+            Err(Failure::Unreachable) => {
+                Ok(Reply::Answers(*seq, q.clone(), Err(UNREACHABLE.into())))
+            }
         },
         Request::Outlets => get(format!("/api/v1/outlets{}", at_param('?')))
             .and_then(|b| parse(&b).map(Reply::Outlets)),

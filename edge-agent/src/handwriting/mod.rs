@@ -16,8 +16,10 @@ use zinnia::{Point, Zinnia};
 pub const MAX_STROKES: usize = 48;
 /// Points a stroke may bring; longer strokes are refused, shorter ones thinned.
 pub const MAX_POINTS: usize = 20_000;
-/// Points per stroke given to Zinnia: its features need the shape, not every touch sample.
-const KEPT_POINTS: usize = 96;
+/// Points per stroke given to Zinnia: the corners that make its shape. Zinnia splits a stroke
+/// recursively at its farthest point and doubles a table per level; with at most this many
+/// points no stroke (a spiral) can make that table large.
+const KEPT_POINTS: usize = 16;
 /// Candidates answered (the kiosk shows at least 8).
 pub const CANDIDATES: usize = 10;
 /// Pad sizes taken, in pixels each way.
@@ -72,33 +74,77 @@ impl Ink {
             .iter()
             .filter(|s| !s.is_empty())
             .map(|s| {
-                thin(s, KEPT_POINTS)
-                    .map(|[x, y]| (x.clamp(0, w), y.clamp(0, h)))
-                    .collect()
+                let clamped: Vec<[i32; 2]> = s
+                    .iter()
+                    .map(|[x, y]| [(*x).clamp(0, w), (*y).clamp(0, h)])
+                    .collect();
+                corners(&clamped, KEPT_POINTS)
             })
             .collect();
         if strokes.is_empty() {
             return Err(InkError::Empty);
         }
+        // Into a square box around the ink, as Zinnia's model was trained: a wide pad must not
+        // squash the character.
+        let (mut x0, mut y0, mut x1, mut y1) = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
+        for &(x, y) in strokes.iter().flatten() {
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        let side = (x1 - x0).max(y1 - y0).max(8);
+        let margin = side / 16;
+        let (left, top) = (
+            x0 - (side - (x1 - x0)) / 2 - margin,
+            y0 - (side - (y1 - y0)) / 2 - margin,
+        );
+        let box_side = (side + 2 * margin) as u32;
+        let strokes = strokes
+            .into_iter()
+            .map(|s| s.into_iter().map(|(x, y)| (x - left, y - top)).collect())
+            .collect();
         Ok(Ink {
-            width: ink.width,
-            height: ink.height,
+            width: box_side,
+            height: box_side,
             strokes,
         })
     }
 }
 
-/// At most `keep` points of a stroke, evenly by index, the first and last always kept.
-fn thin(stroke: &[[i32; 2]], keep: usize) -> impl Iterator<Item = [i32; 2]> + '_ {
+/// At most `keep` points of a stroke: its ends, then again and again the point farthest from
+/// the line between the points kept on either side of it (the corners of the shape).
+fn corners(stroke: &[[i32; 2]], keep: usize) -> Vec<Point> {
     let n = stroke.len();
-    let take = n.min(keep);
-    (0..take).map(move |i| {
-        if take == 1 {
-            stroke[0]
-        } else {
-            stroke[i * (n - 1) / (take - 1)]
+    let mut kept: Vec<usize> = if n == 1 { vec![0] } else { vec![0, n - 1] };
+    while kept.len() < keep.min(n) {
+        let mut best: Option<(f64, usize, usize)> = None;
+        for (slot, pair) in kept.windows(2).enumerate() {
+            let (a, b) = (stroke[pair[0]], stroke[pair[1]]);
+            for (i, p) in stroke.iter().enumerate().take(pair[1]).skip(pair[0] + 1) {
+                let d = distance(*p, a, b);
+                if best.is_none_or(|(bd, _, _)| d > bd) {
+                    best = Some((d, slot + 1, i));
+                }
+            }
         }
-    })
+        match best {
+            Some((d, slot, i)) if d > 0.5 => kept.insert(slot, i),
+            _ => break,
+        }
+    }
+    kept.into_iter()
+        .map(|i| (stroke[i][0], stroke[i][1]))
+        .collect()
+}
+
+/// Distance of `p` from the line through `a` and `b` (from `a` when they coincide).
+fn distance(p: [i32; 2], a: [i32; 2], b: [i32; 2]) -> f64 {
+    let (px, py) = (f64::from(p[0] - a[0]), f64::from(p[1] - a[1]));
+    let (dx, dy) = (f64::from(b[0] - a[0]), f64::from(b[1] - a[1]));
+    let len = (dx * dx + dy * dy).sqrt();
+    if len == 0.0 {
+        (px * px + py * py).sqrt()
+    } else {
+        (px * dy - py * dx).abs() / len
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -163,19 +209,35 @@ mod tests {
     }
 
     #[test]
-    fn long_strokes_are_thinned_with_their_ends() {
-        let stroke: Vec<[i32; 2]> = (0..10_000).map(|i| [i % 300, i / 40]).collect();
-        let checked = Ink::check(&ink(vec![stroke.clone()])).unwrap();
-        let kept = &checked.strokes[0];
-        assert_eq!(kept.len(), KEPT_POINTS);
-        assert_eq!(kept[0], (0, 0));
-        assert_eq!(*kept.last().unwrap(), (9_999 % 300, 9_999 / 40));
+    fn long_strokes_keep_their_ends_and_corners() {
+        // An L: down 200, then right 200, sampled every pixel.
+        let mut stroke: Vec<[i32; 2]> = (0..200).map(|y| [50, 50 + y]).collect();
+        stroke.extend((0..200).map(|x| [50 + x, 250]));
+        let kept = corners(&stroke, KEPT_POINTS);
+        assert_eq!(kept, vec![(50, 50), (50, 250), (249, 250)]);
+        let scribble: Vec<[i32; 2]> = (0..10_000).map(|i| [i % 300, i / 40]).collect();
+        assert_eq!(corners(&scribble, KEPT_POINTS).len(), KEPT_POINTS);
+    }
+
+    #[test]
+    fn ink_goes_into_a_square_box_around_it() {
+        let mut wide = ink(vec![
+            vec![[400, 100], [400, 200]],
+            vec![[350, 150], [450, 150]],
+        ]);
+        wide.width = 900;
+        let checked = Ink::check(&wide).unwrap();
+        assert_eq!(checked.width, checked.height);
+        assert_eq!(checked.width, 100 + 2 * 6);
+        assert_eq!(checked.strokes[0], vec![(56, 6), (56, 106)]);
     }
 
     #[test]
     fn points_off_the_pad_are_clamped_and_bad_ink_refused() {
         let checked = Ink::check(&ink(vec![vec![[-50, 20], [900, 400]]])).unwrap();
-        assert_eq!(checked.strokes[0], vec![(0, 20), (299, 299)]);
+        // Clamped to (0, 20) and (299, 299), then boxed: 299 across with a margin of 18.
+        assert_eq!(checked.strokes[0], vec![(18, 28), (317, 307)]);
+        assert_eq!(checked.width, 335);
         assert_eq!(Ink::check(&ink(vec![vec![]])), Err(InkError::Empty));
         assert_eq!(Ink::check(&ink(vec![])), Err(InkError::Empty));
         let many = vec![vec![[1, 1]]; MAX_STROKES + 1];

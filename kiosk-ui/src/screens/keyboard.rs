@@ -20,9 +20,11 @@ use crate::theme::widget::*;
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Ink>().init_resource::<PenDown>();
     app.add_message::<Typed>();
+    // The window's events, in order (already there with a window; tests run without one).
+    app.add_message::<WindowEvent>();
     app.add_systems(Update, write_on_pad.in_set(PageSystems::Press));
     // A session's strokes go with it.
-    app.add_systems(OnEnter(Screen::Attract), |mut ink: ResMut<Ink>| ink.clear());
+    app.add_systems(OnEnter(Screen::Attract), forget_ink);
     app.add_systems(Update, edit_field.in_set(PageSystems::React));
     // Before the page is drawn: a rebuild then takes the dots with the old pad, never leaves
     // them pointing at it.
@@ -48,6 +50,8 @@ const DOT_STEP: f32 = 4.0;
 const MAX_POINTS: usize = 2_000;
 /// Strokes kept on the pad (the agent takes 48).
 const MAX_STROKES: usize = 40;
+/// Ink dots on the pad at most (each is a UI node; a scribble stops being drawn, not taken).
+const MAX_DOTS: usize = 6_000;
 
 /// A dot of ink on the pad.
 #[derive(Component)]
@@ -283,16 +287,12 @@ fn edit_field(
         match action {
             Action::Input(mode) => {
                 session.input = *mode;
-                ink.clear();
-                data.candidates = None;
+                forget(&mut ink, &mut data, &mut agent);
             }
-            Action::ClearPad => {
-                ink.clear();
-                data.candidates = None;
-            }
+            Action::ClearPad => forget(&mut ink, &mut data, &mut agent),
             Action::WriteStrokes(strokes) => {
                 let (w, h) = (ink.size.0.max(1) as f32, ink.size.1.max(1) as f32);
-                ink.clear();
+                forget(&mut ink, &mut data, &mut agent);
                 ink.strokes = strokes
                     .iter()
                     .take(MAX_STROKES)
@@ -321,14 +321,27 @@ fn edit_field(
                     _ => text.clear(),
                 }
                 if matches!(action, Action::Candidate(_)) {
-                    ink.clear();
-                    data.candidates = None;
+                    forget(&mut ink, &mut data, &mut agent);
                 }
                 typed.write(Typed);
             }
             _ => {}
         }
     }
+}
+
+/// Wipes the pad and its candidates; a reply still on its way is dropped when it comes.
+fn forget(ink: &mut Ink, data: &mut Data, agent: &mut Agent) {
+    ink.clear();
+    data.candidates = None;
+    agent.status.ink_seq += 1;
+}
+
+/// A session's strokes go with it.
+fn forget_ink(mut ink: ResMut<Ink>, mut pen: ResMut<PenDown>, mut agent: Agent) {
+    ink.clear();
+    pen.0 = false;
+    agent.status.ink_seq += 1;
 }
 
 fn push(text: &mut String, max: usize, s: &str) {
@@ -410,7 +423,6 @@ fn write_on_pad(
         ];
         match phase {
             TouchPhase::Started if inside && ink.strokes.len() < MAX_STROKES => {
-                pen.0 = true;
                 activity.write(crate::session::Activity);
                 ink.current = Some(vec![point]);
                 keep.ask();
@@ -427,7 +439,6 @@ fn write_on_pad(
                 }
             }
             TouchPhase::Ended | TouchPhase::Canceled => {
-                pen.0 = false;
                 if let Some(mut stroke) = ink.current.take() {
                     if stroke.last() != Some(&point) && phase == TouchPhase::Ended {
                         stroke.push(point);
@@ -440,6 +451,8 @@ fn write_on_pad(
             _ => {}
         }
     }
+    // Down exactly while a stroke is being written (a pad gone mid-stroke lets go of it).
+    pen.0 = ink.current.is_some();
 }
 
 /// Asks the agent what the strokes on the pad are.
@@ -463,6 +476,7 @@ fn paint_ink(
     mut ink: ResMut<Ink>,
     pads: Query<(Entity, Ref<WritingPad>)>,
     dots: Query<Entity, With<InkDot>>,
+    mut dots_drawn: Local<usize>,
 ) {
     let Ok((pad, fresh)) = pads.single() else {
         return;
@@ -473,6 +487,7 @@ fn paint_ink(
         for d in &dots {
             commands.entity(d).try_despawn();
         }
+        *dots_drawn = 0;
         (from_stroke, from_point) = (0, 0);
     }
     let strokes: Vec<&Vec<[i32; 2]>> = ink.all().collect();
@@ -487,6 +502,8 @@ fn paint_ink(
                 Vec2::new(stroke[i - 1][0] as f32, stroke[i - 1][1] as f32)
             };
             let steps = ((to - from).length() / DOT_STEP).ceil().max(1.0) as usize;
+            let steps = steps.min(MAX_DOTS.saturating_sub(*dots_drawn));
+            *dots_drawn += steps;
             for k in 1..=steps {
                 let p = from.lerp(to, k as f32 / steps as f32);
                 let dot = commands
