@@ -236,17 +236,21 @@ fn button_table(
 ) -> String {
     let mut out = String::new();
     for (action, node, transform) in buttons {
-        let size = node.size();
-        let centre = transform.translation;
-        out.push_str(&format!(
-            "{action:?}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\n",
-            centre.x - size.x / 2.0,
-            centre.y - size.y / 2.0,
-            size.x,
-            size.y
-        ));
+        out.push_str(&row(&format!("{action:?}"), node, transform));
     }
     out
+}
+
+/// A line of the table: a name and where it is on screen (x, y, width, height).
+fn row(name: &str, node: &ComputedNode, transform: &UiGlobalTransform) -> String {
+    let (size, centre) = (node.size(), transform.translation);
+    format!(
+        "{name}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\n",
+        centre.x - size.x / 2.0,
+        centre.y - size.y / 2.0,
+        size.x,
+        size.y
+    )
 }
 
 /// Writes the button table to the layout file whenever the layout, the notice or the requests in
@@ -273,14 +277,7 @@ fn dump_layout(
     }
     let mut table = button_table(&buttons);
     for (node, transform) in &pads {
-        let (size, centre) = (node.size(), transform.translation);
-        table.push_str(&format!(
-            "WritingPad\t{:.0}\t{:.0}\t{:.0}\t{:.0}\n",
-            centre.x - size.x / 2.0,
-            centre.y - size.y / 2.0,
-            size.x,
-            size.y
-        ));
+        table.push_str(&row("WritingPad", node, transform));
     }
     if let Some((strokes, _)) = &data.candidates {
         table.push_str(&format!("Candidates({strokes})\t0\t0\t0\t0\n"));

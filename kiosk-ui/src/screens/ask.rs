@@ -21,28 +21,11 @@ pub(super) fn plugin(app: &mut App) {
 
 fn build(b: &mut Build) {
     let question = b.session.question.clone();
-    let (shown, ink) = if question.is_empty() {
-        ("直接问，如：身份证丢了怎么补办".to_owned(), MUTED)
-    } else {
-        (question.clone(), TEXT)
-    };
     let asked = b.add(card());
     b.add_to(asked, heading("您想问什么？"));
     b.add_to(
         asked,
-        (
-            Node {
-                width: percent(100),
-                min_height: px(110),
-                padding: UiRect::axes(px(36), px(20)),
-                align_items: AlignItems::Center,
-                border: UiRect::all(px(4)),
-                border_radius: BorderRadius::all(px(24)),
-                ..default()
-            },
-            BorderColor::all(PRIMARY),
-            children![text(shown, HEADING, ink)],
-        ),
+        input_box(&question, "直接问，如：身份证丢了怎么补办"),
     );
     let answers = b
         .data

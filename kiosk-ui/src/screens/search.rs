@@ -19,30 +19,7 @@ pub(super) fn plugin(app: &mut App) {
 }
 
 fn build(b: &mut Build) {
-    let shown = if b.session.query.is_empty() {
-        "拼音、首字母或手写，如 gjj".to_owned()
-    } else {
-        b.session.query.clone()
-    };
-    let ink = if b.session.query.is_empty() {
-        MUTED
-    } else {
-        TEXT
-    };
-    b.add((
-        Node {
-            width: percent(100),
-            min_height: px(110),
-            padding: UiRect::axes(px(36), px(20)),
-            align_items: AlignItems::Center,
-            border: UiRect::all(px(4)),
-            border_radius: BorderRadius::all(px(24)),
-            ..default()
-        },
-        BorderColor::all(PRIMARY),
-        BackgroundColor(CARD),
-        children![text(shown, HEADING, ink)],
-    ));
+    b.add(input_box(&b.session.query, "拼音、首字母或手写，如 gjj"));
     super::keyboard::keyboard(b);
 
     if b.session.query.is_empty() {

@@ -108,6 +108,29 @@ pub fn list_row(
     )
 }
 
+/// The box a keyboard types into: what was typed, or a grey hint while it is empty.
+pub fn input_box(typed: &str, hint: &str) -> impl Bundle {
+    let (shown, ink) = if typed.is_empty() {
+        (hint.to_owned(), MUTED)
+    } else {
+        (typed.to_owned(), TEXT)
+    };
+    (
+        Node {
+            width: percent(100),
+            min_height: px(110),
+            padding: UiRect::axes(px(36), px(20)),
+            align_items: AlignItems::Center,
+            border: UiRect::all(px(4)),
+            border_radius: BorderRadius::all(px(24)),
+            ..default()
+        },
+        BorderColor::all(PRIMARY),
+        BackgroundColor(CARD),
+        children![text(shown, HEADING, ink)],
+    )
+}
+
 /// A white card with rounded corners and room inside.
 pub fn card() -> impl Bundle {
     (
