@@ -608,6 +608,13 @@ mod tests {
             ..Config::default()
         };
         let server = Server::open(config).unwrap();
+        // Mid-morning of today: a wait moved on by minutes never crosses midnight, whenever
+        // the tests run.
+        let morning = crate::clock::local_now()
+            .date()
+            .and_hms_opt(10, 0, 0)
+            .unwrap();
+        server.clock.stop_at(morning);
         let pack: ContentPack =
             menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
         content::publish(
@@ -650,7 +657,8 @@ mod tests {
     static TAKEN: AtomicUsize = AtomicUsize::new(0);
 
     fn take(server: &Server, prefix: &str, business: &str, n: usize) {
-        let today = day(server.clock.local_now());
+        let now = server.clock.local_now();
+        let (today, at) = (day(now), crate::clock::stamp(now));
         for i in 0..n {
             server
                 .storage
@@ -660,7 +668,7 @@ mod tests {
                     prefix,
                     business,
                     priority: Priority::Normal,
-                    issued_at: None,
+                    issued_at: Some(&at),
                     device: "dev-test",
                     request_id: &format!("{prefix}-{i}-{}", TAKEN.fetch_add(1, Ordering::Relaxed)),
                     appointment_id: None,
