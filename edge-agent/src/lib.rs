@@ -14,6 +14,7 @@ pub mod log_level;
 pub mod maintenance;
 pub mod markers;
 pub mod queue;
+pub mod read_aloud;
 pub mod screenshots;
 pub mod search;
 pub mod selftest;

@@ -160,6 +160,33 @@ pub enum AgentEvent {
     QueueCalled { call: crate::queue::WindowCall },
     /// Tickets were taken or finished: waiting counts changed.
     QueueChanged,
+    /// A reading aloud started or ended (stopped, finished, or failed).
+    ReadingChanged { reading: ReadingState },
+}
+
+/// What to read aloud: a guide's summary (who, where, what to bring), or a screen's words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadAloud {
+    #[serde(default)]
+    pub item: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// The reading at the plate: the newest one, whether it still sounds, and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ReadingState {
+    /// Counts up with every reading started; 0 before the first.
+    pub id: u64,
+    pub playing: bool,
+    /// The words read, as shown.
+    pub text: String,
+    /// The toned pinyin the voice was given.
+    pub pinyin: String,
+    /// Why the voice could not read, when it could not.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 /// How a peripheral is doing, as the API and the heartbeat report it.

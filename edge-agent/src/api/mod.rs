@@ -14,6 +14,7 @@ mod handwriting;
 mod help;
 mod print;
 mod queue;
+mod read_aloud;
 mod sim;
 mod status;
 mod usage;
@@ -58,6 +59,7 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .merge(ask::routes())
         .merge(assist::routes())
         .merge(handwriting::routes())
+        .merge(read_aloud::routes())
         .merge(sim::routes())
         .merge(usage::routes())
         .layer(TimeoutLayer::with_status_code(

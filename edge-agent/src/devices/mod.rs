@@ -11,6 +11,7 @@ mod context;
 mod gpio;
 mod led;
 mod printer;
+mod reading;
 mod scanner;
 mod voice;
 
@@ -22,7 +23,7 @@ use menpai_drivers::gpio::SimGpio;
 use menpai_drivers::led::LedMessage;
 use menpai_drivers::printer::PrinterTwin;
 use menpai_drivers::voice::Announcement;
-use menpai_model::api::{AgentEvent, DeviceHealth, DeviceState};
+use menpai_model::api::{AgentEvent, DeviceHealth, DeviceState, ReadingState};
 use tokio::sync::{broadcast, oneshot};
 
 use backend::Backend;
@@ -189,6 +190,28 @@ impl Devices {
         if let Some(v) = &self.voice {
             let _ = v.announcements.send(a);
         }
+    }
+
+    /// Reads `a` aloud at the plate, cutting off the reading before; fails without a voice.
+    pub fn read_aloud(&self, a: Announcement) -> Result<ReadingState, String> {
+        let v = self.voice.as_ref().ok_or("本机没有配置语音")?;
+        Ok(v.reading.read(a))
+    }
+
+    /// Stops the reading aloud, if one sounds; returns the state it leaves.
+    pub fn stop_reading(&self) -> ReadingState {
+        self.voice
+            .as_ref()
+            .map(|v| v.reading.stop())
+            .unwrap_or_default()
+    }
+
+    /// The newest reading aloud.
+    pub fn reading(&self) -> ReadingState {
+        self.voice
+            .as_ref()
+            .map(|v| v.reading.state())
+            .unwrap_or_default()
     }
 
     /// Where the simulated voice writes its WAV files.

@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use menpai_drivers::voice::{Announcement, Espeak, EspeakConfig, Voice, WavTwin};
+use menpai_drivers::voice::{Announcement, Espeak, EspeakConfig, ReadingPlayer, Voice, WavTwin};
 use menpai_model::api::DeviceState;
 use serde::Deserialize;
 
 use super::backend::Backend;
 use super::context::{Ctx, Reporter};
+use super::reading::{self, ReadingHandle};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -24,8 +25,14 @@ pub struct VoiceConfig {
     pub speed: u32,
     /// Times each call is said.
     pub repeat: u32,
-    /// Where the simulated voice writes; empty: `voice/` in the data directory.
+    /// Where the simulated voice writes; empty: `voice/` in the data directory. Readings
+    /// aloud go to `read/` inside it.
     pub wav_dir: String,
+    /// The sound device guides are read aloud on (espeak-ng's `-d`), e.g. the headphone
+    /// jack; empty: the default device, the speaker calls use.
+    pub read_device: String,
+    /// Words per minute when reading aloud (slower than calls, for older citizens).
+    pub read_speed: u32,
 }
 
 impl Default for VoiceConfig {
@@ -37,6 +44,8 @@ impl Default for VoiceConfig {
             speed: 150,
             repeat: 2,
             wav_dir: String::new(),
+            read_device: String::new(),
+            read_speed: 200,
         }
     }
 }
@@ -52,8 +61,11 @@ impl VoiceConfig {
                 self.backend.name()
             ));
         }
-        if !(80..=400).contains(&self.speed) || !(1..=3).contains(&self.repeat) {
-            return Err("devices.voice: speed must be 80–400 and repeat 1–3".into());
+        if !(80..=400).contains(&self.speed)
+            || !(80..=400).contains(&self.read_speed)
+            || !(1..=3).contains(&self.repeat)
+        {
+            return Err("devices.voice: speed and read_speed must be 80–400, repeat 1–3".into());
         }
         Ok(())
     }
@@ -63,6 +75,7 @@ impl VoiceConfig {
 pub(super) struct VoiceHandle {
     pub(super) announcements: mpsc::Sender<Announcement>,
     pub(super) wav_dir: Option<PathBuf>,
+    pub(super) reading: ReadingHandle,
 }
 
 /// Starts the voice's thread.
@@ -73,26 +86,42 @@ pub(super) fn spawn(config: &VoiceConfig, ctx: &Ctx) -> anyhow::Result<VoiceHand
         voice: c.voice.clone(),
         speed: c.speed,
     };
+    let reading_voice = EspeakConfig {
+        speed: c.read_speed,
+        ..espeak.clone()
+    };
     let mut wav_dir = None;
-    let voice: Box<dyn Voice> = if c.backend == Backend::Simulated {
+    let (voice, player): (Box<dyn Voice>, _) = if c.backend == Backend::Simulated {
         let dir = match c.wav_dir.as_str() {
             "" => std::env::temp_dir().join("menpai-voice"),
             d => d.into(),
         };
         wav_dir = Some(dir.clone());
-        Box::new(WavTwin::new(espeak, &dir)?)
+        let twin = WavTwin::new(reading_voice, &dir.join("read"))?;
+        (
+            Box::new(WavTwin::new(espeak, &dir)?),
+            ReadingPlayer::Twin(twin),
+        )
     } else {
-        Box::new(Espeak {
+        let device = (!c.read_device.is_empty()).then(|| c.read_device.clone());
+        let player = ReadingPlayer::Espeak {
+            config: reading_voice,
+            device,
+        };
+        let calls = Espeak {
             config: espeak,
             repeat: c.repeat,
-        })
+        };
+        (Box::new(calls), player)
     };
+    let reading = reading::spawn(player, ctx)?;
     let (announcements, rx) = mpsc::channel();
     let (r, ctx2) = (ctx.reporter("voice", c.backend), ctx.clone());
     ctx.thread("voice", move || run(voice, rx, &r, &ctx2))?;
     Ok(VoiceHandle {
         announcements,
         wav_dir,
+        reading,
     })
 }
 

@@ -8,9 +8,13 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use pinyin::ToPinyin;
-
 use crate::{Error, ErrorKind, Result};
+
+mod pinyin;
+mod reading;
+
+pub use pinyin::{cardinal, spoken_pinyin, to_pinyin};
+pub use reading::{Reading, ReadingPlayer, reading};
 
 /// What to say: the words as shown, and as spoken.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,102 +23,6 @@ pub struct Announcement {
     pub text: String,
     /// Toned pinyin for the voice.
     pub pinyin: String,
-}
-
-const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
-
-/// A number as said aloud: 5 → 五, 12 → 十二, 40 → 四十, 105 → 一百零五.
-pub fn cardinal(n: u32) -> String {
-    match n {
-        0..=9 => DIGITS[n as usize].to_owned(),
-        10..=19 => format!(
-            "十{}",
-            if n == 10 {
-                ""
-            } else {
-                DIGITS[(n % 10) as usize]
-            }
-        ),
-        20..=99 => format!(
-            "{}十{}",
-            DIGITS[(n / 10) as usize],
-            if n.is_multiple_of(10) {
-                ""
-            } else {
-                DIGITS[(n % 10) as usize]
-            }
-        ),
-        100..=999 => {
-            let rest = n % 100;
-            let tail = match rest {
-                0 => String::new(),
-                1..=9 => format!("零{}", DIGITS[rest as usize]),
-                10..=19 => format!("一{}", cardinal(rest)),
-                _ => cardinal(rest),
-            };
-            format!("{}百{tail}", DIGITS[(n / 100) as usize])
-        }
-        _ => n
-            .to_string()
-            .chars()
-            .map(|c| DIGITS[c.to_digit(10).unwrap_or(0) as usize])
-            .collect(),
-    }
-}
-
-/// How a Chinese speaker says a Latin letter, in toned pinyin.
-fn letter(c: char) -> &'static str {
-    match c.to_ascii_uppercase() {
-        'A' => "ei1",
-        'B' => "bi4",
-        'C' => "xi1",
-        'D' => "di4",
-        'E' => "yi4",
-        'F' => "ai2 fu1",
-        'G' => "ji4",
-        'H' => "ai2 qi1",
-        'I' => "ai4",
-        'J' => "jie4",
-        'K' => "kai4",
-        'L' => "ai2 le5",
-        'M' => "ai2 mu5",
-        'N' => "en1",
-        'O' => "ou1",
-        'P' => "pi4",
-        'Q' => "kiu1",
-        'R' => "a4",
-        'S' => "ai2 si1",
-        'T' => "ti4",
-        'U' => "you1",
-        'V' => "wei1",
-        'W' => "da2 bu5 liu5",
-        'X' => "ai2 ke5 si1",
-        'Y' => "wai4",
-        _ => "zei4",
-    }
-}
-
-/// Hanzi, Latin letters and digits (said one by one) to toned pinyin; other characters pause.
-pub fn to_pinyin(spoken: &str) -> String {
-    let mut words: Vec<String> = Vec::new();
-    for c in spoken.chars() {
-        if let Some(p) = c.to_pinyin() {
-            let w = p.with_tone_num_end();
-            // The neutral tone has no number: espeak-ng's pinyin voice wants 5.
-            words.push(if w.ends_with(|d: char| d.is_ascii_digit()) {
-                w.to_owned()
-            } else {
-                format!("{w}5")
-            });
-        } else if c.is_ascii_alphabetic() {
-            words.push(letter(c).to_owned());
-        } else if let Some(d) = c.to_digit(10) {
-            words.push(to_pinyin(DIGITS[d as usize]));
-        } else if matches!(c, '，' | '。' | ',' | '.') {
-            words.push(",".to_owned());
-        }
-    }
-    words.join(" ").replace(" ,", ",")
 }
 
 /// The call of a ticket to a window: the number said digit by digit, the window as a number.
@@ -152,7 +60,7 @@ impl Default for EspeakConfig {
     }
 }
 
-fn run(c: &EspeakConfig, extra: &[&std::ffi::OsStr], pinyin: &str) -> Result<()> {
+pub(crate) fn run(c: &EspeakConfig, extra: &[&std::ffi::OsStr], pinyin: &str) -> Result<()> {
     let out = Command::new(&c.program)
         .arg("-v")
         .arg(&c.voice)
@@ -226,10 +134,17 @@ impl WavTwin {
     }
 }
 
+impl WavTwin {
+    /// The newest announcement's files, without extension (`NNNN`).
+    pub fn latest(&self) -> PathBuf {
+        self.dir.join(format!("{:04}", self.count))
+    }
+}
+
 impl Voice for WavTwin {
     fn say(&mut self, a: &Announcement) -> Result<()> {
         self.count += 1;
-        let base = self.dir.join(format!("{:04}", self.count));
+        let base = self.latest();
         let wav = base.with_extension("wav");
         let partial = base.with_extension("wav.part");
         run(
