@@ -9,7 +9,8 @@ use bevy::prelude::*;
 use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
 use menpai_model::api::{
     AgentEvent, ApiError, AskResponse, Checklist, FaqList, FloorPlanView, Guide,
-    HandwritingCandidates, HandwritingInk, Home, ItemList, OutletList, SearchResponse,
+    HandwritingCandidates, HandwritingInk, Home, ItemList, OutletList, ReadAloud, ReadingState,
+    SearchResponse,
 };
 pub use menpai_model::percent_encode as encode;
 use menpai_model::queue::{CheckedIn, IssuedTicket, QueueView, WindowCall};
@@ -115,6 +116,10 @@ pub enum Request {
     SessionEnded {
         seconds: u64,
     },
+    /// Read a guide's summary or a screen's words aloud (听指南).
+    ReadAloud(ReadAloud),
+    /// Stop reading aloud.
+    StopReading,
     /// The window as captured for the agent's screenshot request `id`.
     Screenshot {
         id: String,
@@ -178,6 +183,8 @@ enum Reply {
     Done(Request),
     /// A help call's answer: the hall's staff reached, or the phone to call instead.
     Help(menpai_model::help::HelpAnswer),
+    /// The reading aloud now, or why it could not start.
+    Reading(Result<ReadingState, String>),
     /// Help or a rating did not get through, and why.
     Failed(Request, String),
     /// The agent answered with an error for the citizen.
@@ -231,6 +238,27 @@ pub struct Data {
     pub assist: Option<Result<menpai_model::assist::AssistReceipt, String>>,
     /// The newest call in the hall.
     pub last_call: Option<WindowCall>,
+    /// The newest reading aloud (听指南), kept up to date by the agent's pushes, or why it
+    /// could not start.
+    pub reading: Option<Result<ReadingState, String>>,
+}
+
+impl Data {
+    /// A reading's state, unless a newer one is known already (replies and pushes cross).
+    fn reading_is(&mut self, r: ReadingState) {
+        let newest = match &self.reading {
+            Some(Ok(known)) => known.id,
+            _ => 0,
+        };
+        if r.id >= newest {
+            self.reading = Some(Ok(r));
+        }
+    }
+
+    /// Reading aloud now.
+    pub fn reading_now(&self) -> bool {
+        matches!(&self.reading, Some(Ok(r)) if r.playing)
+    }
 }
 
 /// Whether the agent answers.
@@ -466,6 +494,16 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
             http(client, "POST", "/api/v1/ui/alive", Some(&body))
                 .map(|_| Reply::Done(request.clone()))
         }
+        Request::ReadAloud(what) => {
+            let body = serde_json::to_string(what).unwrap_or_default();
+            match http(client, "POST", "/api/v1/read", Some(&body)) {
+                Ok(b) => parse(&b).map(|r| Reply::Reading(Ok(r))),
+                Err(Failure::Refused(e)) => Ok(Reply::Reading(Err(e.error))),
+                Err(Failure::Unreachable) => Ok(Reply::Reading(Err(UNREACHABLE.into()))),
+            }
+        }
+        Request::StopReading => http(client, "POST", "/api/v1/read/stop", Some("{}"))
+            .and_then(|b| parse(&b).map(|r| Reply::Reading(Ok(r)))),
         Request::Screenshot { id, pixels } => match png_of(pixels) {
             Some(png) => client
                 .agent
@@ -745,6 +783,8 @@ fn drain(
                 data.staff_called = answer.reached;
                 data.help_call = Some(answer);
             }
+            Reply::Reading(Ok(r)) => data.reading_is(r),
+            Reply::Reading(Err(why)) => data.reading = Some(Err(why)),
             Reply::Done(Request::Rate { .. }) => data.rated = true,
             Reply::Done(Request::RateTicket { .. }) => data.rated = true,
             Reply::Done(_) => {}
@@ -769,6 +809,9 @@ fn drain(
         match &p {
             AgentPush::Connected => status.online = true,
             AgentPush::Disconnected => status.online = false,
+            AgentPush::Event(AgentEvent::ReadingChanged { reading }) => {
+                data.reading_is(reading.clone())
+            }
             AgentPush::Event(_) => {}
         }
         pushes.write(p);

@@ -15,6 +15,7 @@
 pub mod agent;
 pub mod basemap;
 pub mod call_banner;
+mod layout_table;
 pub mod nav;
 pub mod pictures;
 pub mod qr;

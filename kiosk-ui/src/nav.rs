@@ -147,6 +147,12 @@ pub enum Action {
     CheckIn(String),
     /// A tap on the 帮代办 / 上门取件 screen.
     Assist(AssistTap),
+    /// The next (+1) or previous (-1) page of a list.
+    Page(i32),
+    /// Read the page aloud: a guide's summary, or the page's words.
+    ReadPage,
+    /// Stop reading aloud.
+    StopReading,
     /// Show a picture (its SHA-256) full screen; `None` closes it.
     ShowPicture(Option<String>),
 }

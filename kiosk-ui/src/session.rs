@@ -32,6 +32,8 @@ pub struct Session {
     pub category_kind: CategoryKind,
     pub category: Option<(CategoryKind, String)>,
     pub item: Option<String>,
+    /// The page of the category's items shown (elder mode shows few per page).
+    pub page: usize,
     pub situations: Vec<String>,
     pub query: String,
     /// The question on the 智能问答 screen.
@@ -66,6 +68,7 @@ impl Default for Session {
             category_kind: CategoryKind::Topic,
             category: None,
             item: None,
+            page: 0,
             situations: Vec::new(),
             query: String::new(),
             question: String::new(),
@@ -183,7 +186,7 @@ fn watch_idle(
     mut next: ResMut<NextState<Screen>>,
     mut session: ResMut<Session>,
     mut data: ResMut<Data>,
-    mut ui_scale: ResMut<UiScale>,
+    mut large: ResMut<crate::theme::text_size::LargeText>,
     overlay: Query<Entity, With<CountdownOverlay>>,
     mut overlay_text: Query<&mut Text, With<CountdownText>>,
     mut keep: ResMut<KeepAwake>,
@@ -212,6 +215,10 @@ fn watch_idle(
             // The question asked and the characters written are the citizen's own.
             data.answers = None;
             data.candidates = None;
+            // A reading that sounds is stopped as the screen changes; a failure is forgotten.
+            if matches!(data.reading, Some(Err(_))) {
+                data.reading = None;
+            }
             data.items = None;
             data.printed = None;
             data.error = None;
@@ -224,7 +231,7 @@ fn watch_idle(
             data.ticket = None;
             data.checkin = None;
             data.assist = None;
-            ui_scale.0 = 1.0;
+            large.0 = false;
             idle.since_touch = Duration::ZERO;
             for e in &overlay {
                 commands.entity(e).despawn();

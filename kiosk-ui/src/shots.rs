@@ -8,9 +8,11 @@ use bevy::render::view::screenshot::{Screenshot, save_to_disk};
 
 use crate::Options;
 use crate::agent::{AgentStatus, Data};
+use crate::layout_table::LayoutWanted;
 use crate::nav::{Action, CategoryKind, InputMode, OfflineNotice, Screen, Scrolls, WritingPad};
 
 pub(crate) fn plugin(app: &mut App) {
+    app.add_plugins(crate::layout_table::plugin);
     app.init_resource::<Script>();
     app.add_systems(Startup, load_script);
     app.add_systems(Update, scroll_bench);
@@ -75,7 +77,8 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 }
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
-/// `map`, `picture[:SHA|close]`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv),
+/// `map`, `picture[:SHA|close]`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv
+/// and NAME.layout.tsv), `dump:NAME` (NAME.layout.tsv alone), `read`, `stopread`, `await:reading`,
 /// `wait:FRAMES`, `scroll:PIXELS`, `await:call` (prints `menpai-kiosk: script awaits a call` when it starts waiting), `await:checkin` (a scanned appointment's ticket), `quit`.
 fn step(
     mut commands: Commands,
@@ -89,6 +92,7 @@ fn step(
     data: Res<Data>,
     buttons: Query<(&Action, &ComputedNode, &UiGlobalTransform), With<Button>>,
     mut lists: Query<(&mut ScrollPosition, &ComputedNode), With<Scrolls>>,
+    mut tables: ResMut<LayoutWanted>,
 ) {
     if script.scrolling > 0 {
         return;
@@ -180,6 +184,16 @@ fn step(
                 script.settle = 1;
             }
         }
+        // 听指南 / 朗读本页, and its stop.
+        "read" => drop(actions.write(Action::ReadPage)),
+        "stopread" => drop(actions.write(Action::StopReading)),
+        // Holds the script until the agent says it reads aloud (or why it cannot).
+        "await" if arg == "reading" => {
+            if !data.reading_now() && !matches!(data.reading, Some(Err(_))) {
+                script.next -= 1;
+                script.settle = 1;
+            }
+        }
         "wait" => script.settle = arg.parse().unwrap_or(30),
         // Scrolls the page body down to `arg` pixels (as far as it goes).
         "scroll" => {
@@ -213,8 +227,14 @@ fn step(
             script.scrolling = arg.parse::<u32>().unwrap_or(120).max(10);
             script.frame_ms.clear();
         }
+        // Only the layout table of what is on screen (no screenshot).
+        "dump" => {
+            let dir = options.shots.clone().unwrap_or_else(|| PathBuf::from("."));
+            tables.0.push(dir.join(format!("{arg}.layout.tsv")));
+        }
         "shot" => {
             let dir = options.shots.clone().unwrap_or_else(|| PathBuf::from("."));
+            tables.0.push(dir.join(format!("{arg}.layout.tsv")));
             let path = dir.join(format!("{arg}.png"));
             let _ = std::fs::write(
                 dir.join(format!("{arg}.buttons.tsv")),

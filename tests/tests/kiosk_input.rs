@@ -127,7 +127,8 @@ fn a_character_written_with_the_finger_is_offered_and_searched() {
     assert!(candidates(&layout).is_empty());
 }
 
-/// One scripted visit: the pad with 户 written, a question answered, a question that is not.
+/// One scripted visit: a guide read aloud, the pad with 户 written, a question answered, a
+/// question that is not.
 fn visit(width: u32, height: u32, elder: bool) {
     let agent = start_agent(&demo_region(), "");
     let dir = tempfile::tempdir().unwrap();
@@ -143,7 +144,8 @@ fn visit(width: u32, height: u32, elder: bool) {
         if elder { "-elder" } else { "" }
     );
     let script = format!(
-        "start;{}go:search;input:handwriting;strokes:{};await:candidates;shot:pad;\
+        "start;{}item:P45;read;await:reading;shot:reading;\
+         go:search;input:handwriting;strokes:{};await:candidates;shot:pad;\
          go:ask;type:身份证弄丢了去哪补;ask;await:answers;shot:answer;\
          clear;type:明天会下雨吗;ask;await:answers;shot:unanswered;quit",
         if elder { "elder;" } else { "" },
@@ -218,8 +220,27 @@ fn visit(width: u32, height: u32, elder: bool) {
     if !unanswered.contains("CallStaff") || unanswered.contains("OpenItem(") {
         failures.push(format!("an unanswerable question:\n{unanswered}"));
     }
+    // The guide read aloud: stop and replay offered while it plays; leaving the guide
+    // stopped it.
+    let reading = table("reading");
+    for wanted in ["StopReading", "ReadPage"] {
+        if !reading.contains(wanted) {
+            failures.push(format!("the guide being read has no {wanted}:\n{reading}"));
+        }
+    }
+    let (_, now) = get_json(agent.addr, "/api/v1/read");
+    assert!(
+        now["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("住房公积金退休提取。"),
+        "{now}"
+    );
+    if now["playing"] != false {
+        failures.push(format!("still reading after the guide was left: {now}"));
+    }
     // Every button inside the window.
-    for shot in ["pad", "answer", "unanswered"] {
+    for shot in ["reading", "pad", "answer", "unanswered"] {
         for (r, [x, y, w, h]) in rows(shot) {
             if w > 0.0 && (x < -1.0 || y < -1.0 || x + w > width as f32 + 1.0) {
                 failures.push(format!("{shot}: {r} at {x},{y} {w}×{h} runs outside"));
@@ -228,7 +249,7 @@ fn visit(width: u32, height: u32, elder: bool) {
     }
     let keep = workspace().join("target/kiosk-input-shots");
     std::fs::create_dir_all(&keep).unwrap();
-    for shot in ["pad", "answer", "unanswered"] {
+    for shot in ["reading", "pad", "answer", "unanswered"] {
         let _ = std::fs::copy(
             shots.join(format!("{shot}.png")),
             keep.join(format!("{shot}-{name}.png")),

@@ -100,6 +100,7 @@ fn choose(
             Action::BrowseKind(k) => session.category_kind = *k,
             Action::OpenCategory(kind, value) => {
                 session.category = Some((*kind, value.clone()));
+                session.page = 0;
                 go(Screen::Items, &screen, &mut session, &mut next);
             }
             _ => {}

@@ -7,17 +7,25 @@ use bevy::input::mouse::{MouseScrollUnit, MouseWheel};
 use bevy::prelude::*;
 
 use super::PageSystems;
+use super::read_aloud::{self, ReadButton};
 use crate::agent::{AgentStatus, Data};
 use crate::nav::{Action, KeepAwake, OfflineNotice, PageBody, PageRoot, PenDown, Screen, Scrolls};
 use crate::session::Session;
 use crate::theme::palette::*;
+use crate::theme::text_size::LargeText;
 use crate::theme::widget::*;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Pages>();
     app.add_systems(
         Update,
-        (refresh, update_clock, show_offline, scroll)
+        (
+            refresh,
+            update_clock,
+            show_offline,
+            label_elder_button,
+            scroll,
+        )
             .chain()
             .in_set(PageSystems::Draw),
     );
@@ -194,27 +202,58 @@ fn bottom_bar(screen: Screen) -> impl Bundle {
         children![
             (
                 Node {
-                    width: percent(31),
+                    width: percent(24),
                     ..default()
                 },
                 children![plain_button(format!("‹ {back}"), back_action)]
             ),
             (
                 Node {
-                    width: percent(31),
+                    width: percent(24),
                     ..default()
                 },
                 children![primary_button("首页", Action::Home)]
             ),
             (
                 Node {
-                    width: percent(31),
+                    width: percent(24),
                     ..default()
                 },
-                children![plain_button("大字模式", Action::ToggleElder)]
+                children![(ReadButton, plain_button(read_aloud::READ, Action::ReadPage))]
+            ),
+            (
+                Node {
+                    width: percent(24),
+                    ..default()
+                },
+                children![(ElderButton, plain_button(LARGER, Action::ToggleElder))]
             ),
         ],
     )
+}
+
+/// The bottom bar's text size button: 大字 turns elder mode on, 小字 off.
+#[derive(Component)]
+struct ElderButton;
+
+const LARGER: &str = "大字";
+const SMALLER: &str = "小字";
+
+fn label_elder_button(
+    large: Res<LargeText>,
+    buttons: Query<&Children, With<ElderButton>>,
+    mut texts: Query<&mut Text>,
+) {
+    let label = if large.0 { SMALLER } else { LARGER };
+    for children in &buttons {
+        for c in children.iter() {
+            if let Ok(mut t) = texts.get_mut(c)
+                && t.0 != label
+            {
+                t.0 = label.into();
+            }
+        }
+    }
 }
 
 /// Local time (China has one zone and no daylight saving), or the fixed time of a test.

@@ -26,6 +26,31 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, enlarge.in_set(PageSystems::Draw));
 }
 
+/// 听指南: read the summary aloud; while it plays, stop or start again.
+fn listen(b: &mut Build) {
+    let playing = b.data.reading_now();
+    let r = b.add(row(16.0));
+    if playing {
+        b.add_to(r, primary_button("停止朗读", Action::StopReading));
+        b.add_to(r, plain_button("从头再听", Action::ReadPage));
+    } else {
+        b.add_to(r, primary_button("听指南：读给我听", Action::ReadPage));
+    }
+    match &b.data.reading {
+        Some(Ok(r)) if r.playing => {
+            b.add(text(
+                "正在朗读：谁可以办、在哪里办、要带什么",
+                BODY,
+                PRIMARY_DARK,
+            ));
+        }
+        Some(Err(why)) => {
+            b.add(text(why.clone(), BODY, WARN));
+        }
+        _ => {}
+    }
+}
+
 fn build(b: &mut Build) {
     let Some(g) = b.data.guide.clone() else {
         b.waiting("办事指南");
@@ -48,6 +73,7 @@ fn build(b: &mut Build) {
         ],
     ));
     b.add(text(format!("实施编码 {}", item.code), SMALL, MUTED));
+    listen(b);
     b.add((
         Node {
             width: percent(100),

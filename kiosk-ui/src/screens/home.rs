@@ -128,7 +128,8 @@ fn build(b: &mut Build) {
         ],
     ));
     let list = b.add((card(), children![heading("高频事项")]));
-    for item in home.featured.iter().take(12) {
+    let shown = if b.session.elder { 6 } else { 12 };
+    for item in home.featured.iter().take(shown) {
         let detail = format!(
             "{} · 承诺时限 {} · {}",
             item.department,

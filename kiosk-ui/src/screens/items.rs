@@ -3,16 +3,28 @@
 use bevy::prelude::*;
 
 use super::frame::{self, Build};
-use super::requests;
+use super::{PageSystems, requests};
 use crate::agent::Request;
 use crate::nav::{Action, CategoryKind, Screen};
 use crate::session::Session;
 use crate::theme::palette::*;
 use crate::theme::widget::*;
 
+/// Items per page in elder mode (otherwise all of them scroll).
+const ELDER_PAGE: usize = 6;
+
 pub(super) fn plugin(app: &mut App) {
     frame::page(app, Screen::Items, build);
     requests::asks(app, Screen::Items, asks);
+    app.add_systems(Update, turn_pages.in_set(PageSystems::React));
+}
+
+fn turn_pages(mut actions: MessageReader<Action>, mut session: ResMut<Session>) {
+    for action in actions.read() {
+        if let Action::Page(by) = action {
+            session.page = session.page.saturating_add_signed(*by as isize);
+        }
+    }
 }
 
 /// The chosen category's items, for the chosen audience.
@@ -48,8 +60,14 @@ fn build(b: &mut Build) {
         b.add(text("这一类暂时没有事项。", BODY, MUTED));
         return;
     }
+    let per_page = match b.session.elder {
+        true => ELDER_PAGE,
+        false => items.items.len().max(1),
+    };
+    let pages = items.items.len().div_ceil(per_page);
+    let page = b.session.page.min(pages - 1);
     let list = b.add(card());
-    for item in &items.items {
+    for item in items.items.iter().skip(page * per_page).take(per_page) {
         let detail = format!(
             "{} · 承诺时限 {}{}",
             item.department,
@@ -60,5 +78,18 @@ fn build(b: &mut Build) {
             list,
             list_row(item.name.clone(), detail, Action::OpenItem(item.id.clone())),
         );
+    }
+    if pages > 1 {
+        let turn = b.add(row(16.0));
+        if page > 0 {
+            b.add_to(turn, plain_button("上一页", Action::Page(-1)));
+        }
+        b.add_to(
+            turn,
+            text(format!("第 {} / {pages} 页", page + 1), BODY, TEXT),
+        );
+        if page + 1 < pages {
+            b.add_to(turn, primary_button("下一页", Action::Page(1)));
+        }
     }
 }

@@ -20,6 +20,7 @@ mod outlets;
 mod phone;
 mod queue;
 mod rating;
+mod read_aloud;
 mod requests;
 mod search;
 mod tap;
@@ -71,6 +72,7 @@ pub(crate) fn plugin(app: &mut App) {
         assist::plugin,
         ask::plugin,
         keyboard::plugin,
+        read_aloud::plugin,
     ));
 }
 

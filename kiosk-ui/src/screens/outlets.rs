@@ -22,7 +22,8 @@ fn build(b: &mut Build) {
         return;
     };
     b.add(text("离这里最近的办事地点", HEADING, TEXT));
-    let shown: Vec<_> = list.outlets.iter().take(12).cloned().collect();
+    let per_page = if b.session.elder { 6 } else { 12 };
+    let shown: Vec<_> = list.outlets.iter().take(per_page).cloned().collect();
     if let Some(map) = &list.base_map {
         draw_map(b, map, list.from, &shown);
     }

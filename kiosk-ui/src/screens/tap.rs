@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use super::PageSystems;
 use crate::nav::{Action, KeepAwake, Screen};
 use crate::session::{Activity, Session};
+use crate::theme::text_size::LargeText;
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, press_buttons.in_set(PageSystems::Press));
@@ -86,16 +87,16 @@ fn navigate(
     }
 }
 
-/// Large text for elders: everything scales.
+/// Large text for elders (see `theme::text_size`).
 fn toggle_elder(
     mut actions: MessageReader<Action>,
     mut session: ResMut<Session>,
-    mut ui_scale: ResMut<UiScale>,
+    mut large: ResMut<LargeText>,
 ) {
     for action in actions.read() {
         if *action == Action::ToggleElder {
             session.elder = !session.elder;
-            ui_scale.0 = if session.elder { 1.2 } else { 1.0 };
+            large.0 = session.elder;
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Look and feel: colours, the CJK font, and the widgets screens are built from.
 
 pub mod palette;
+pub mod text_size;
 pub mod widget;
 
 use bevy::prelude::*;
@@ -11,6 +12,7 @@ pub(crate) fn plugin(app: &mut App) {
     app.insert_resource(ClearColor(palette::GROUND));
     app.add_systems(PreStartup, load_font);
     app.add_systems(Startup, spawn_camera);
+    app.add_plugins(text_size::plugin);
 }
 
 fn spawn_camera(mut commands: Commands) {

@@ -1,5 +1,5 @@
 //! Widgets as plain functions returning bundles, bevy_new_2d style. Sizes are for a 1080-pixel
-//! wide portrait screen; elder mode scales everything with `UiScale`.
+//! wide portrait screen; elder mode enlarges the text (`text_size`).
 
 use bevy::prelude::*;
 
