@@ -579,3 +579,28 @@ async fn ratings_and_help_requests_are_queued_for_the_regional_server() {
         "refused ratings are not queued"
     );
 }
+
+#[tokio::test]
+async fn an_empty_or_overlong_question_is_refused_in_words_and_the_next_is_answered() {
+    let agent = agent();
+    let (st, v) = get(&agent, "/api/v1/ask?q=").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"], "请先输入您的问题");
+    let (st, v) = get(&agent, &format!("/api/v1/ask?q={}", enc("   "))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    // 10 KB of question.
+    let long = "我想问一下".repeat(683);
+    assert!(long.len() >= 10 * 1024);
+    let (st, v) = get(&agent, &format!("/api/v1/ask?q={}", enc(&long))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("问题太长了"), "{v}");
+    let (st, v) = get(&agent, "/api/v1/ask").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, v) = get(
+        &agent,
+        &format!("/api/v1/ask?q={}", enc("身份证丢了怎么补办")),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert!(!v["answers"].as_array().unwrap().is_empty(), "{v}");
+}
