@@ -147,6 +147,8 @@ pub enum Action {
     CheckIn(String),
     /// A tap on the 帮代办 / 上门取件 screen.
     Assist(AssistTap),
+    /// Open (true) or close the 使用说明 card.
+    HowTo(bool),
     /// The next (+1) or previous (-1) page of a list.
     Page(i32),
     /// Read the page aloud: a guide's summary, or the page's words.

@@ -58,6 +58,8 @@ pub struct Session {
     pub assist_sent: bool,
     /// The picture shown full screen over the guide (its SHA-256).
     pub picture: Option<String>,
+    /// The 使用说明 card is open.
+    pub how_to: bool,
 }
 
 impl Default for Session {
@@ -69,6 +71,7 @@ impl Default for Session {
             category: None,
             item: None,
             page: 0,
+            how_to: false,
             situations: Vec::new(),
             query: String::new(),
             question: String::new(),

@@ -78,7 +78,7 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
 /// `map`, `picture[:SHA|close]`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv
-/// and NAME.layout.tsv), `dump:NAME` (NAME.layout.tsv alone), `read`, `stopread`, `await:reading`,
+/// and NAME.layout.tsv), `dump:NAME` (NAME.layout.tsv alone), `read`, `stopread`, `await:reading`, `howto[:close]`,
 /// `wait:FRAMES`, `scroll:PIXELS`, `await:call` (prints `menpai-kiosk: script awaits a call` when it starts waiting), `await:checkin` (a scanned appointment's ticket), `quit`.
 fn step(
     mut commands: Commands,
@@ -186,6 +186,7 @@ fn step(
         }
         // 听指南 / 朗读本页, and its stop.
         "read" => drop(actions.write(Action::ReadPage)),
+        "howto" => drop(actions.write(Action::HowTo(arg != "close"))),
         "stopread" => drop(actions.write(Action::StopReading)),
         // Holds the script until the agent says it reads aloud (or why it cannot).
         "await" if arg == "reading" => {

@@ -145,6 +145,13 @@ fn build(b: &mut Build) {
     b.add((
         card(),
         children![
+            text("第一次用这台机器？一分钟看懂怎么用。", BODY, TEXT),
+            plain_button("使用说明", Action::HowTo(true)),
+        ],
+    ));
+    b.add((
+        card(),
+        children![
             text("行动不便、需要代办，或想请工作人员上门取件？", BODY, TEXT),
             plain_button("帮办代办 / 上门取件", Action::Go(Screen::Assist)),
         ],

@@ -90,6 +90,7 @@ fn build(b: &mut Build) {
         BackgroundColor(CARD),
         children![text("搜索事项：可输入拼音首字母，如 gjj", BODY, MUTED)],
     ));
+    b.add(plain_button("第一次用？看使用说明", Action::HowTo(true)));
     b.add((
         row(24.0),
         children![

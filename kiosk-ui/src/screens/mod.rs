@@ -13,6 +13,7 @@ mod frame;
 mod guide;
 mod help;
 mod home;
+mod how_to;
 mod items;
 mod keyboard;
 mod map;
@@ -73,6 +74,7 @@ pub(crate) fn plugin(app: &mut App) {
         ask::plugin,
         keyboard::plugin,
         read_aloud::plugin,
+        how_to::plugin,
     ));
 }
 

@@ -19,6 +19,10 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, label_the_button.in_set(PageSystems::Draw));
 }
 
+/// Something over the page (a card, an overlay) read instead of the page while it is shown.
+#[derive(Component)]
+pub(super) struct ReadFirst;
+
 /// The bottom bar's read-aloud button (its label and action follow the reading).
 #[derive(Component)]
 pub(super) struct ReadButton;
@@ -33,6 +37,7 @@ fn act(
     link: Option<Res<AgentLink>>,
     mut status: ResMut<AgentStatus>,
     bodies: Query<Entity, With<PageBody>>,
+    on_top: Query<Entity, With<ReadFirst>>,
     children: Query<&Children>,
     texts: Query<&Text>,
 ) {
@@ -40,12 +45,15 @@ fn act(
     for action in actions.read() {
         let request = match action {
             Action::ReadPage => match (screen.get(), &session.item) {
-                (Screen::Guide, Some(item)) => Request::ReadAloud(ReadAloud {
+                (Screen::Guide, Some(item)) if on_top.is_empty() => Request::ReadAloud(ReadAloud {
                     item: Some(item.clone()),
                     text: None,
                 }),
                 _ => {
-                    let words = page_words(&bodies, &children, &texts);
+                    let words = match on_top.is_empty() {
+                        true => page_words(bodies.iter(), &children, &texts),
+                        false => page_words(on_top.iter(), &children, &texts),
+                    };
                     if words.is_empty() {
                         continue;
                     }
@@ -62,14 +70,14 @@ fn act(
     }
 }
 
-/// The page's words in reading order, sentence by sentence, cut at [`MAX_CHARS`].
+/// The words under `roots` in reading order, sentence by sentence, cut at [`MAX_CHARS`].
 fn page_words(
-    bodies: &Query<Entity, With<PageBody>>,
+    roots: impl Iterator<Item = Entity>,
     children: &Query<&Children>,
     texts: &Query<&Text>,
 ) -> String {
     let mut words = String::new();
-    let mut stack: Vec<Entity> = bodies.iter().collect();
+    let mut stack: Vec<Entity> = roots.collect();
     stack.reverse();
     while let Some(e) = stack.pop() {
         if let Ok(t) = texts.get(e) {
