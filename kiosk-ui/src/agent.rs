@@ -8,9 +8,9 @@ use std::time::Duration;
 use bevy::prelude::*;
 use bevy::winit::{EventLoopProxy, EventLoopProxyWrapper, WinitUserEvent};
 use menpai_model::api::{
-    AgentEvent, ApiError, AskResponse, Checklist, FaqList, FloorPlanView, Guide,
-    HandwritingCandidates, HandwritingInk, Home, ItemList, OutletList, ReadAloud, ReadingState,
-    SearchResponse,
+    AgentEvent, ApiError, AskResponse, BookedAtPlate, BookingCodeSent, BookingDays, BookingHold,
+    Checklist, FaqList, FloorPlanView, Guide, HandwritingCandidates, HandwritingInk, Home,
+    ItemList, OutletList, ReadAloud, ReadingState, SearchResponse,
 };
 pub use menpai_model::percent_encode as encode;
 use menpai_model::queue::{CheckedIn, IssuedTicket, QueueView, WindowCall};
@@ -116,6 +116,15 @@ pub enum Request {
     SessionEnded {
         seconds: u64,
     },
+    /// The days and slots an item can be booked in at this hall.
+    BookingDays(String),
+    /// Hold a slot and text a code to the phone.
+    BookHold(BookingHold),
+    /// Confirm the held booking with the texted code.
+    BookConfirm {
+        pending: String,
+        code: String,
+    },
     /// Read a guide's summary or a screen's words aloud (听指南).
     ReadAloud(ReadAloud),
     /// Stop reading aloud.
@@ -183,6 +192,10 @@ enum Reply {
     Done(Request),
     /// A help call's answer: the hall's staff reached, or the phone to call instead.
     Help(menpai_model::help::HelpAnswer),
+    /// Booking at the plate: days, the code sent, the booking made; or why not.
+    BookingDays(Result<BookingDays, String>),
+    BookingSent(Result<BookingCodeSent, String>),
+    Booked(Result<BookedAtPlate, String>),
     /// The reading aloud now, or why it could not start.
     Reading(Result<ReadingState, String>),
     /// Help or a rating did not get through, and why.
@@ -238,6 +251,11 @@ pub struct Data {
     pub assist: Option<Result<menpai_model::assist::AssistReceipt, String>>,
     /// The newest call in the hall.
     pub last_call: Option<WindowCall>,
+    /// Booking at the plate: the item's days and slots, the code texted, the booking made (or
+    /// why not).
+    pub booking_days: Option<Result<BookingDays, String>>,
+    pub booking_sent: Option<Result<BookingCodeSent, String>>,
+    pub booked: Option<Result<BookedAtPlate, String>>,
     /// The newest reading aloud (听指南), kept up to date by the agent's pushes, or why it
     /// could not start.
     pub reading: Option<Result<ReadingState, String>>,
@@ -334,6 +352,8 @@ pub fn send(link: &AgentLink, status: &mut AgentStatus, request: Request) {
             | Request::TakeTicket { .. }
             | Request::CheckIn { .. }
             | Request::Assist(_)
+            | Request::BookHold(_)
+            | Request::BookConfirm { .. }
     );
     let channel = if acts { &link.actions } else { &link.requests };
     if let Some(tx) = channel
@@ -493,6 +513,30 @@ fn answer(client: &Client, at: Option<&str>, request: &Request) -> Reply {
             let body = format!("{{\"session\": {in_session}}}");
             http(client, "POST", "/api/v1/ui/alive", Some(&body))
                 .map(|_| Reply::Done(request.clone()))
+        }
+        Request::BookingDays(item) => {
+            match get(format!("/api/v1/booking/days?item={}", encode(item))) {
+                Ok(b) => parse(&b).map(|d| Reply::BookingDays(Ok(d))),
+                Err(Failure::Refused(e)) => Ok(Reply::BookingDays(Err(e.error))),
+                Err(Failure::Unreachable) => Ok(Reply::BookingDays(Err(UNREACHABLE.into()))),
+            }
+        }
+        Request::BookHold(hold) => {
+            let body = serde_json::to_string(hold).unwrap_or_default();
+            match http(client, "POST", "/api/v1/booking", Some(&body)) {
+                Ok(b) => parse(&b).map(|c| Reply::BookingSent(Ok(c))),
+                Err(Failure::Refused(e)) => Ok(Reply::BookingSent(Err(e.error))),
+                Err(Failure::Unreachable) => Ok(Reply::BookingSent(Err(UNREACHABLE.into()))),
+            }
+        }
+        Request::BookConfirm { pending, code } => {
+            let body = serde_json::json!({ "code": code }).to_string();
+            let path = format!("/api/v1/booking/{}/confirm", encode(pending));
+            match http(client, "POST", &path, Some(&body)) {
+                Ok(b) => parse(&b).map(|c| Reply::Booked(Ok(c))),
+                Err(Failure::Refused(e)) => Ok(Reply::Booked(Err(e.error))),
+                Err(Failure::Unreachable) => Ok(Reply::Booked(Err(UNREACHABLE.into()))),
+            }
         }
         Request::ReadAloud(what) => {
             let body = serde_json::to_string(what).unwrap_or_default();
@@ -783,6 +827,9 @@ fn drain(
                 data.staff_called = answer.reached;
                 data.help_call = Some(answer);
             }
+            Reply::BookingDays(d) => data.booking_days = Some(d),
+            Reply::BookingSent(c) => data.booking_sent = Some(c),
+            Reply::Booked(b) => data.booked = Some(b),
             Reply::Reading(Ok(r)) => data.reading_is(r),
             Reply::Reading(Err(why)) => data.reading = Some(Err(why)),
             Reply::Done(Request::Rate { .. }) => data.rated = true,

@@ -33,10 +33,12 @@ pub enum Screen {
     Assist,
     /// 智能问答: a question typed or handwritten, answered from the FAQs.
     Ask,
+    /// Booking at the plate: day, slot, phone number, the texted code, the check-in QR.
+    Book,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 17] = [
+    pub const ALL: [Screen; 18] = [
         Screen::Attract,
         Screen::Home,
         Screen::Browse,
@@ -54,6 +56,7 @@ impl Screen {
         Screen::CheckIn,
         Screen::Assist,
         Screen::Ask,
+        Screen::Book,
     ];
 
     /// The title in the top bar.
@@ -76,6 +79,7 @@ impl Screen {
             Screen::CheckIn => "预约签到",
             Screen::Assist => "帮办代办",
             Screen::Ask => "智能问答",
+            Screen::Book => "预约办理",
         }
     }
 
@@ -147,6 +151,13 @@ pub enum Action {
     CheckIn(String),
     /// A tap on the 帮代办 / 上门取件 screen.
     Assist(AssistTap),
+    /// Booking at the plate: a day chosen, a slot chosen, a digit typed, the last one taken
+    /// back, the number or code sent.
+    BookDay(String),
+    BookSlot(String),
+    Digit(char),
+    DigitBack,
+    BookSubmit,
     /// Open (true) or close the 使用说明 card.
     HowTo(bool),
     /// The next (+1) or previous (-1) page of a list.

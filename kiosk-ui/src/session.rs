@@ -60,6 +60,20 @@ pub struct Session {
     pub picture: Option<String>,
     /// The 使用说明 card is open.
     pub how_to: bool,
+    /// The booking being made at the plate (phone digits and code included: wiped with the
+    /// rest).
+    pub booking: Booking,
+}
+
+/// A booking at the plate, step by step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Booking {
+    pub date: Option<String>,
+    pub start: Option<String>,
+    pub phone: String,
+    pub code: String,
+    /// The number (then the code) was sent; its answer lands in `Data`.
+    pub sending: bool,
 }
 
 impl Default for Session {
@@ -72,6 +86,7 @@ impl Default for Session {
             item: None,
             page: 0,
             how_to: false,
+            booking: Booking::default(),
             situations: Vec::new(),
             query: String::new(),
             question: String::new(),
@@ -234,6 +249,9 @@ fn watch_idle(
             data.ticket = None;
             data.checkin = None;
             data.assist = None;
+            data.booking_days = None;
+            data.booking_sent = None;
+            data.booked = None;
             large.0 = false;
             idle.since_touch = Duration::ZERO;
             for e in &overlay {

@@ -78,7 +78,8 @@ fn load_script(mut script: ResMut<Script>, options: Res<Options>) {
 
 /// Steps: `start`, `go:SCREEN`, `category:TOPIC`, `item:ID`, `checklist`, `situation:ID`, `print`,
 /// `map`, `picture[:SHA|close]`, `key:LETTERS`, `rate:LEVEL`, `ticket:PREFIX`, `scan:TOKEN`, `elder`, `shot:NAME` (also writes NAME.buttons.tsv
-/// and NAME.layout.tsv), `dump:NAME` (NAME.layout.tsv alone), `read`, `stopread`, `await:reading`, `howto[:close]`,
+/// and NAME.layout.tsv), `dump:NAME` (NAME.layout.tsv alone), `read`, `stopread`, `await:reading`, `howto[:close]`, `bookday`, `bookslot`, `digits:N`,
+/// `digitsfile:PATH`, `submit`, `await:bookingdays|codesent|booked`,
 /// `wait:FRAMES`, `scroll:PIXELS`, `await:call` (prints `menpai-kiosk: script awaits a call` when it starts waiting), `await:checkin` (a scanned appointment's ticket), `quit`.
 fn step(
     mut commands: Commands,
@@ -191,6 +192,53 @@ fn step(
         // Holds the script until the agent says it reads aloud (or why it cannot).
         "await" if arg == "reading" => {
             if !data.reading_now() && !matches!(data.reading, Some(Err(_))) {
+                script.next -= 1;
+                script.settle = 1;
+            }
+        }
+        // Booking at the plate: the first day, its first slot with places; digits on the
+        // keypad (or from a file once it exists: a code the test reads from the text message);
+        // the keypad's send key; and waits for each answer.
+        "bookday" => {
+            if let Some(Ok(days)) = &data.booking_days
+                && let Some(day) = days.days.first()
+            {
+                actions.write(Action::BookDay(day.date.clone()));
+            }
+        }
+        "bookslot" => {
+            if let Some(Ok(days)) = &data.booking_days
+                && let Some(day) = days.days.first()
+                && let Some(slot) = day.slots.iter().find(|s| s.left > 0)
+            {
+                actions.write(Action::BookSlot(slot.start.clone()));
+            }
+        }
+        "digits" => {
+            for c in arg.chars() {
+                actions.write(Action::Digit(c));
+            }
+        }
+        "digitsfile" => match std::fs::read_to_string(arg) {
+            Ok(digits) => {
+                for c in digits.trim().chars() {
+                    actions.write(Action::Digit(c));
+                }
+            }
+            Err(_) => {
+                script.next -= 1;
+                script.settle = 5;
+            }
+        },
+        "submit" => drop(actions.write(Action::BookSubmit)),
+        "back" => drop(actions.write(Action::DigitBack)),
+        "await" if arg == "bookingdays" || arg == "codesent" || arg == "booked" => {
+            let came = match arg {
+                "bookingdays" => data.booking_days.is_some(),
+                "codesent" => data.booking_sent.is_some(),
+                _ => data.booked.is_some(),
+            };
+            if !came {
                 script.next -= 1;
                 script.settle = 1;
             }

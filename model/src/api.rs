@@ -164,6 +164,72 @@ pub enum AgentEvent {
     ReadingChanged { reading: ReadingState },
 }
 
+/// A slot of a day an item can be booked in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingSlot {
+    /// `HH:MM`.
+    pub start: String,
+    pub end: String,
+    /// Places left.
+    pub left: u32,
+}
+
+/// A day with places left, and its slots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub slots: Vec<BookingSlot>,
+}
+
+/// The next days of this hall an item can be booked on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingDays {
+    pub days: Vec<BookingDay>,
+}
+
+/// A booking asked for at the plate: held until the code texted to the phone is typed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingHold {
+    pub item: String,
+    pub date: String,
+    pub start: String,
+    pub phone: String,
+}
+
+/// The code was texted: where to confirm it, to which (masked) number, for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingCodeSent {
+    pub pending: String,
+    pub sent_to: String,
+    pub expires_in_s: i64,
+}
+
+/// The texted code, typed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingCode {
+    pub code: String,
+}
+
+/// Booked at the plate: what the screen shows, the check-in token its QR carries, and
+/// whether the slip was printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookedAtPlate {
+    pub id: String,
+    pub item_name: String,
+    pub slot: String,
+    pub holder: String,
+    /// The masked phone the confirmation was texted to.
+    pub phone: String,
+    pub token: String,
+    pub printed: bool,
+    /// Why the slip was not printed.
+    #[serde(default)]
+    pub print_error: Option<String>,
+}
+
 /// What to read aloud: a guide's summary (who, where, what to bring), or a screen's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

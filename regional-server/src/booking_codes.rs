@@ -128,6 +128,7 @@ pub fn request(
                 item: r.item.clone(),
                 date: r.date.clone(),
                 start: r.start.clone(),
+                // A plate's booking has no name: an empty one says so when it is confirmed.
                 name_enc: server.sealer.seal(r.name.trim()),
                 phone_enc: server.sealer.seal(&phone),
                 code_hash: code_hash(server, &id, &code),
@@ -155,6 +156,16 @@ pub fn request(
 
 /// Books the held booking once its code is right.
 pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Booked, AppError> {
+    confirm_in(server, id, code, None)
+}
+
+/// [`confirm`], for a booking held in `hall` only (a plate confirms its own hall's bookings).
+pub fn confirm_in(
+    server: &Server,
+    id: &str,
+    code: &str,
+    hall: Option<&str>,
+) -> std::result::Result<Booked, AppError> {
     let gone = || AppError::new(StatusCode::GONE, "验证码已过期或已用过，请重新预约");
     let now = chrono::Utc::now().timestamp();
     if !well_formed(id) {
@@ -165,6 +176,9 @@ pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Boo
         .try_code(id, now)
         .map_err(AppError::internal)?
         .ok_or_else(gone)?;
+    if hall.is_some_and(|h| h != held.hall) {
+        return Err(gone());
+    }
     let given = code_hash(server, id, code.trim());
     if !menpai_model::secret::same(given.as_bytes(), held.code_hash.as_bytes()) {
         if tries >= MAX_TRIES {
@@ -188,6 +202,11 @@ pub fn confirm(server: &Server, id: &str, code: &str) -> std::result::Result<Boo
         start: held.start,
         name: open(&held.name_enc)?,
         phone: open(&held.phone_enc)?,
+        at_plate: false,
+    };
+    let r = BookRequest {
+        at_plate: r.name.trim().is_empty(),
+        ..r
     };
     appointments::book(server, &r)
 }
@@ -377,6 +396,7 @@ async fn book_form(
         start,
         name: field("name"),
         phone: field("phone"),
+        at_plate: false,
     };
     let s2 = server.clone();
     let csrf = FormToken::of(&headers).field();

@@ -371,6 +371,7 @@ pub fn public_app(server: Arc<Server>) -> Router {
 pub fn device_router(server: Arc<Server>) -> Router {
     let routes = devices::routes()
         .merge(help::device_routes())
+        .merge(appointments::device_routes())
         .merge(requests::device_routes())
         .merge(commands::device_routes())
         .merge(updates::device::routes());

@@ -14,7 +14,7 @@ const NOW: &str = "2026-11-23T10:00";
 /// Visits every screen (and the states that add to a screen: a guide being read, the writing
 /// pad, an answered question), dumping each layout.
 const VISIT: &str = "dump:attract;start;{elder}dump:home;howto;dump:howto;howto:close;go:browse;dump:browse;category:住房;\
-    dump:items;item:P43;dump:guide;read;await:reading;dump:guide-reading;stopread;checklist;\
+    dump:items;item:P43;dump:guide;go:book;await:bookingdays;dump:book;go:guide;read;await:reading;dump:guide-reading;stopread;checklist;\
     situation:s1;dump:checklist;map;dump:map;go:search;key:gjj;dump:search;input:handwriting;\
     dump:search-pad;go:ask;type:身份证弄丢了去哪补;ask;await:answers;dump:ask;input:pinyin;\
     dump:ask-keys;go:outlets;dump:outlets;go:help;dump:help;go:assist;dump:assist;go:rating;\

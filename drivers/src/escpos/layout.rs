@@ -127,6 +127,52 @@ impl ChecklistSlip {
     }
 }
 
+/// An appointment booked at the plate: its slot and the check-in QR code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppointmentSlip {
+    pub hall: String,
+    pub item_name: String,
+    /// e.g. 11月24日（周二）10:00-10:30.
+    pub slot: String,
+    /// e.g. 手机尾号5678.
+    pub holder: String,
+    /// The signed check-in token the QR code carries.
+    pub token: String,
+    pub printed_at: String,
+}
+
+impl AppointmentSlip {
+    pub fn job(&self, cols: usize) -> Job {
+        let mut j = Job::new();
+        j.align(Align::Center)
+            .bold(true)
+            .size(1, 2)
+            .line("预约凭条")
+            .size(1, 1)
+            .bold(false);
+        for l in wrap(&self.hall, cols) {
+            j.line(&l);
+        }
+        j.align(Align::Left).line(&"-".repeat(cols.min(48)));
+        for l in wrap(&format!("事项：{}", self.item_name), cols) {
+            j.bold(true).line(&l).bold(false);
+        }
+        for l in wrap(&format!("时间：{}", self.slot), cols) {
+            j.line(&l);
+        }
+        j.line(&format!("预约人：{}", self.holder));
+        j.line(&"-".repeat(cols.min(48)));
+        j.align(Align::Center).qr(&self.token, 4, QrLevel::M);
+        for l in wrap("到大厅后在门牌终端扫此码签到取号", cols) {
+            j.line(&l);
+        }
+        j.line(&format!("打印时间 {}", self.printed_at))
+            .feed(3)
+            .cut();
+        j
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Element, decode};

@@ -5,7 +5,7 @@ mod decode;
 mod layout;
 
 pub use decode::{Element, decode, preview};
-pub use layout::{ChecklistLine, ChecklistSlip, Ticket};
+pub use layout::{AppointmentSlip, ChecklistLine, ChecklistSlip, Ticket};
 
 const ESC: u8 = 0x1B;
 const GS: u8 = 0x1D;

@@ -4,6 +4,7 @@
 mod admin;
 mod ask;
 mod assist;
+mod booking;
 mod content;
 mod error;
 mod events;
@@ -58,6 +59,7 @@ pub fn router(agent: Arc<Agent>) -> Router {
         .merge(help::routes())
         .merge(ask::routes())
         .merge(assist::routes())
+        .merge(booking::routes())
         .merge(handwriting::routes())
         .merge(read_aloud::routes())
         .merge(sim::routes())

@@ -2,6 +2,7 @@
 //! blobs → verify → activate in one transaction), the outbox, heartbeats and the live stream.
 
 pub mod assist;
+pub mod booking;
 pub mod client;
 mod commands;
 pub mod help;

@@ -74,6 +74,9 @@ fn build(b: &mut Build) {
     ));
     b.add(text(format!("实施编码 {}", item.code), SMALL, MUTED));
     listen(b);
+    if item.business_type.is_some() && g.halls.iter().any(|h| h.here) {
+        b.add(plain_button("预约到本大厅办理", Action::Go(Screen::Book)));
+    }
     b.add((
         Node {
             width: percent(100),

@@ -44,7 +44,8 @@ fn open_and_close(
 }
 
 fn show(mut commands: Commands, session: Res<Session>, shown: Query<Entity, With<HowToCard>>) {
-    if !session.is_changed() || session.how_to == !shown.is_empty() {
+    let open_now = !shown.is_empty();
+    if !session.is_changed() || session.how_to == open_now {
         return;
     }
     for e in &shown {

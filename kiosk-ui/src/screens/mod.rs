@@ -6,6 +6,7 @@
 mod ask;
 mod assist;
 mod attract;
+mod book;
 mod browse;
 mod checkin;
 mod checklist;
@@ -75,6 +76,7 @@ pub(crate) fn plugin(app: &mut App) {
         keyboard::plugin,
         read_aloud::plugin,
         how_to::plugin,
+        book::plugin,
     ));
 }
 

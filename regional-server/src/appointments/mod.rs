@@ -2,6 +2,7 @@
 //! the citizen's signed check-in token, and personal data sealed at rest and wiped after the
 //! retention period.
 
+mod device;
 mod pages;
 mod routes;
 pub mod sealing;
@@ -20,6 +21,7 @@ use crate::error::AppError;
 use crate::shutdown::Shutdown;
 use crate::storage::{NewAppointment, StorageError};
 
+pub use device::routes as device_routes;
 pub(crate) use pages::{form_page, refused_page};
 pub use routes::routes;
 pub(crate) use routes::same_site;
@@ -105,6 +107,31 @@ pub fn slots(
     Ok(out)
 }
 
+/// The next three days with open slots, and those slots.
+pub fn open_days(
+    server: &Server,
+    hall: &str,
+    item: &str,
+) -> std::result::Result<Vec<(NaiveDate, Vec<Slot>)>, AppError> {
+    let today = local_now().date();
+    let mut days = Vec::new();
+    for d in 0..=server.config.appointment_days_ahead as i64 {
+        let date = today + Duration::days(d);
+        let open: Vec<Slot> = slots(server, hall, item, date)?
+            .into_iter()
+            .filter(|s| s.left > 0)
+            .collect();
+        if open.is_empty() {
+            continue;
+        }
+        days.push((date, open));
+        if days.len() == 3 {
+            break;
+        }
+    }
+    Ok(days)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BookRequest {
@@ -114,6 +141,10 @@ pub struct BookRequest {
     pub start: String,
     pub name: String,
     pub phone: String,
+    /// Booked at a plate in the hall: no name is asked (the citizen types only the phone
+    /// number); the holder is shown by the number's last four digits.
+    #[serde(skip)]
+    pub at_plate: bool,
 }
 
 /// A booking made: the token its check-in QR code carries.
@@ -138,7 +169,7 @@ fn valid_phone(p: &str) -> bool {
 pub fn check(server: &Server, r: &BookRequest) -> std::result::Result<(String, Slot), AppError> {
     let name = r.name.trim();
     let phone = r.phone.trim();
-    if name.is_empty() || name.chars().count() > 20 {
+    if (name.is_empty() && !r.at_plate) || name.chars().count() > 20 {
         return Err(AppError::bad_request("请填写姓名（20 个字以内）"));
     }
     if !valid_phone(phone) {
@@ -182,7 +213,10 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
         date: r.date.clone(),
         start: slot.start.clone(),
         end: slot.end.clone(),
-        holder: mask_name(name),
+        holder: match r.at_plate {
+            true => format!("手机尾号{}", &phone[phone.len() - 4..]),
+            false => mask_name(name),
+        },
     };
     server
         .storage

@@ -5,13 +5,11 @@ use std::sync::Arc;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Duration;
 use menpai_model::appointment::sign;
 use menpai_model::queue::mask_phone;
 
-use super::{Slot, item_at, slots};
+use super::{item_at, open_days};
 use crate::Server;
-use crate::clock::local_now;
 use crate::error::AppError;
 use crate::html::{Markup, Page, PreEscaped, error_line, html};
 use crate::phone::{message_page, private_page};
@@ -85,23 +83,7 @@ pub(crate) fn form_page(
         .get(hall)
         .map(|h| h.name.clone())
         .unwrap_or_default();
-    let today = local_now().date();
-    // The next three days with open slots.
-    let mut days: Vec<(chrono::NaiveDate, Vec<Slot>)> = Vec::new();
-    for d in 0..=server.config.appointment_days_ahead as i64 {
-        let date = today + Duration::days(d);
-        let open: Vec<Slot> = slots(server, hall, item, date)?
-            .into_iter()
-            .filter(|s| s.left > 0)
-            .collect();
-        if open.is_empty() {
-            continue;
-        }
-        days.push((date, open));
-        if days.len() == 3 {
-            break;
-        }
-    }
+    let days = open_days(server, hall, item)?;
     let body = html! {
         p { a href={ "/book/" (hall) } { "‹ 换个事项" } }
         h1 { "预约：" (item_name) }
