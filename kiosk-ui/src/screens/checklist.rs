@@ -35,6 +35,7 @@ fn build(b: &mut Build) {
     };
     b.add(text(g.item.name.clone(), TITLE, TEXT));
     if !g.item.situations.is_empty() {
+        b.two_columns(1.0, 1.0);
         let pick = b.add((card(), children![heading("1. 选择您的情况（可多选）")]));
         for s in &g.item.situations {
             let chosen = b.session.situations.contains(&s.id);
@@ -54,6 +55,19 @@ fn build(b: &mut Build) {
             );
         }
     }
+    // Landscape: the situations on the left; the way to take the list (its QR code, above the
+    // fold) and the materials on the right.
+    if b.landscape {
+        b.right_column();
+        take_away(b);
+        materials(b, &g);
+    } else {
+        materials(b, &g);
+        take_away(b);
+    }
+}
+
+fn materials(b: &mut Build, g: &menpai_model::api::Guide) {
     let list = b.add((card(), children![heading("2. 您要带的材料")]));
     match &b.data.checklist {
         Some(c) if c.item_id == g.item.id => {
@@ -76,6 +90,9 @@ fn build(b: &mut Build) {
             b.add_to(list, text("正在整理材料…", BODY, MUTED));
         }
     }
+}
+
+fn take_away(b: &mut Build) {
     let url = phone_checklist_url(b);
     let take = b.add((card(), children![heading("3. 带走清单")]));
     let qr = b.qr(&url, 300.0);

@@ -289,6 +289,8 @@ pub(super) struct Build<'a, 'w, 's> {
     pub(super) online: bool,
     /// A 1920×1080 screen.
     pub(super) landscape: bool,
+    /// In landscape, the right column `add` moves to at `right_column`.
+    right: Option<Entity>,
 }
 
 /// Rebuilds the current screen's body when its data or the session changed.
@@ -325,10 +327,45 @@ fn refresh(
         images: images.as_deref_mut(),
         online: status.online,
         landscape: options.landscape,
+        right: None,
     });
 }
 
 impl Build<'_, '_, '_> {
+    /// In landscape, two columns side by side (widths in the ratio `left : right`) below what
+    /// was added so far: `add` fills the left one until [`Build::right_column`]. In portrait
+    /// nothing changes.
+    pub(super) fn two_columns(&mut self, left: f32, right: f32) {
+        if !self.landscape {
+            return;
+        }
+        let both = self.add(Node {
+            width: percent(100),
+            column_gap: px(24),
+            align_items: AlignItems::FlexStart,
+            ..default()
+        });
+        let column = |grow: f32| Node {
+            flex_grow: grow,
+            flex_basis: px(0),
+            min_width: px(0),
+            flex_direction: FlexDirection::Column,
+            row_gap: px(24),
+            ..default()
+        };
+        let l = self.add_to(both, column(left));
+        let r = self.add_to(both, column(right));
+        self.body = l;
+        self.right = Some(r);
+    }
+
+    /// `add` fills the right column from now on (landscape, after [`Build::two_columns`]).
+    pub(super) fn right_column(&mut self) {
+        if let Some(r) = self.right.take() {
+            self.body = r;
+        }
+    }
+
     /// Adds a child to the body.
     pub(super) fn add(&mut self, bundle: impl Bundle) -> Entity {
         let id = self.commands.spawn(bundle).id();

@@ -26,15 +26,19 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, enlarge.in_set(PageSystems::Draw));
 }
 
-/// 听指南: read the summary aloud; while it plays, stop or start again.
-fn listen(b: &mut Build) {
+/// 听指南: read the summary aloud; while it plays, stop or start again. Returns its row (other
+/// actions on the guide join it).
+fn listen(b: &mut Build) -> Entity {
     let playing = b.data.reading_now();
-    let r = b.add(row(16.0));
+    let actions = b.add(row(16.0));
     if playing {
-        b.add_to(r, primary_button("停止朗读", Action::StopReading));
-        b.add_to(r, plain_button("从头再听", Action::ReadPage));
+        b.add_to(actions, primary_button("停止朗读", Action::StopReading));
+        b.add_to(actions, plain_button("从头再听", Action::ReadPage));
     } else {
-        b.add_to(r, primary_button("听指南：读给我听", Action::ReadPage));
+        b.add_to(
+            actions,
+            primary_button("听指南：读给我听", Action::ReadPage),
+        );
     }
     match &b.data.reading {
         Some(Ok(r)) if r.playing => {
@@ -49,6 +53,7 @@ fn listen(b: &mut Build) {
         }
         _ => {}
     }
+    actions
 }
 
 fn build(b: &mut Build) {
@@ -73,21 +78,28 @@ fn build(b: &mut Build) {
         ],
     ));
     b.add(text(format!("实施编码 {}", item.code), SMALL, MUTED));
-    listen(b);
+    let actions = listen(b);
     if item.business_type.is_some() && g.halls.iter().any(|h| h.here) {
-        b.add(plain_button("预约到本大厅办理", Action::Go(Screen::Book)));
+        b.add_to(
+            actions,
+            plain_button("预约到本大厅办理", Action::Go(Screen::Book)),
+        );
     }
-    b.add((
-        Node {
-            width: percent(100),
-            ..default()
-        },
-        children![primary_button(
-            "选择我的情况，生成材料清单",
-            Action::OpenChecklist
-        )],
-    ));
+    // Landscape has the width for it beside the others; portrait gives it a row.
+    let checklist = primary_button("选择我的情况，生成材料清单", Action::OpenChecklist);
+    match b.landscape {
+        true => b.add_to(actions, checklist),
+        false => b.add((
+            Node {
+                width: percent(100),
+                ..default()
+            },
+            children![checklist],
+        )),
+    };
 
+    // Landscape: who, where and how on the left, what to bring and the rest on the right.
+    b.two_columns(1.0, 1.0);
     let who = b.add((card(), children![heading("谁可以办")]));
     for c in &item.conditions {
         b.add_to(who, text(format!("• {c}"), BODY, TEXT));
@@ -167,6 +179,7 @@ fn build(b: &mut Build) {
         );
     }
 
+    b.right_column();
     let bring = b.add((card(), children![heading("要带的材料")]));
     for m in &item.materials {
         b.add_to(

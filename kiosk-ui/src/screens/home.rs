@@ -47,6 +47,34 @@ fn build(b: &mut Build) {
             ],
         ));
     }
+    // Landscape: search, audiences and the service tiles on the left; the hall and the most
+    // asked for items beside them.
+    let how_to = || plain_button("第一次用？看使用说明", Action::HowTo(true));
+    if b.landscape {
+        b.two_columns(1.15, 0.85);
+        search_box(b);
+        audiences_and_tiles(b);
+        b.right_column();
+        hall_card(b, &home);
+        b.add(how_to());
+    } else {
+        // Portrait: the hall first, then the way to everything.
+        hall_card(b, &home);
+        search_box(b);
+        b.add(how_to());
+        audiences_and_tiles(b);
+    }
+    featured(b, &home);
+    if home.region.demo {
+        b.add(text(
+            home.region.notice.clone().unwrap_or_default(),
+            SMALL,
+            MUTED,
+        ));
+    }
+}
+
+fn hall_card(b: &mut Build, home: &menpai_model::api::Home) {
     if let Some(hall) = &home.hall {
         let (open_label, open_fill) = if hall.open_now {
             ("正在办公", OK)
@@ -73,6 +101,9 @@ fn build(b: &mut Build) {
             ],
         ));
     }
+}
+
+fn search_box(b: &mut Build) {
     // The search box: a big button that opens the keyboard.
     b.add((
         Button,
@@ -90,7 +121,9 @@ fn build(b: &mut Build) {
         BackgroundColor(CARD),
         children![text("搜索事项：可输入拼音首字母，如 gjj", BODY, MUTED)],
     ));
-    b.add(plain_button("第一次用？看使用说明", Action::HowTo(true)));
+}
+
+fn audiences_and_tiles(b: &mut Build) {
     b.add((
         row(24.0),
         children![
@@ -128,6 +161,9 @@ fn build(b: &mut Build) {
             tile("码", "手机继续办", Action::Go(Screen::Phone), PRIMARY_DARK),
         ],
     ));
+}
+
+fn featured(b: &mut Build, home: &menpai_model::api::Home) {
     let list = b.add((card(), children![heading("高频事项")]));
     let shown = if b.session.elder { 6 } else { 12 };
     for item in home.featured.iter().take(shown) {
@@ -145,12 +181,5 @@ fn build(b: &mut Build) {
             list,
             list_row(item.name.clone(), detail, Action::OpenItem(item.id.clone())),
         );
-    }
-    if home.region.demo {
-        b.add(text(
-            home.region.notice.clone().unwrap_or_default(),
-            SMALL,
-            MUTED,
-        ));
     }
 }

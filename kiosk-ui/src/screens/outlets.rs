@@ -24,9 +24,12 @@ fn build(b: &mut Build) {
     b.add(text("离这里最近的办事地点", HEADING, TEXT));
     let per_page = if b.session.elder { 6 } else { 12 };
     let shown: Vec<_> = list.outlets.iter().take(per_page).cloned().collect();
+    // Landscape: the map on the left, the outlets (each with its QR code) beside it.
+    b.two_columns(1.0, 1.0);
     if let Some(map) = &list.base_map {
         draw_map(b, map, list.from, &shown);
     }
+    b.right_column();
     for (n, o) in shown.iter().enumerate() {
         let distance = if o.distance_m < 1000 {
             format!("{} 米", o.distance_m)
@@ -113,7 +116,11 @@ fn draw_map(
         .copied()
         .chain(outlets.iter().map(|o| o.location))
         .chain([here]);
-    let projection = Projection::fit(points, 1000.0, 700.0);
+    let (width, height) = match b.landscape {
+        true => (860.0, 560.0),
+        false => (1000.0, 700.0),
+    };
+    let projection = Projection::fit(points, width, height);
     let handle = b
         .images
         .as_mut()

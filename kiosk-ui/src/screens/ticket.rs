@@ -41,7 +41,32 @@ fn build(b: &mut Build) {
 
 /// A taken ticket as the citizen sees it; the check-in screen shows the same.
 pub(super) fn ticket_card(b: &mut Build, t: &IssuedTicket) {
-    let card = b.add(centred_card(20.0, 40.0));
+    let outer = b.add(centred_card(20.0, 40.0));
+    // Landscape: the number on the left, its QR code beside it (above the fold).
+    let (card, side) = match b.landscape {
+        true => {
+            let both = b.add_to(
+                outer,
+                Node {
+                    width: percent(100),
+                    column_gap: px(48),
+                    align_items: AlignItems::Center,
+                    justify_content: JustifyContent::Center,
+                    ..default()
+                },
+            );
+            let column = || Node {
+                flex_direction: FlexDirection::Column,
+                align_items: AlignItems::Center,
+                row_gap: px(20),
+                flex_grow: 1.0,
+                flex_basis: px(0),
+                ..default()
+            };
+            (b.add_to(both, column()), b.add_to(both, column()))
+        }
+        false => (outer, outer),
+    };
     let mut head = format!("您的排队号 · {}", t.business);
     if let Some(p) = t.priority.label() {
         head.push_str(&format!(" · {p}"));
@@ -97,7 +122,7 @@ pub(super) fn ticket_card(b: &mut Build, t: &IssuedTicket) {
     }
     let qr = b.qr(&t.follow_url, 300.0);
     b.add_to(
-        card,
+        side,
         (
             row(24.0),
             children![
