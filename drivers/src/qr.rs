@@ -30,7 +30,7 @@ pub fn decode(frame: &GrayImage) -> Vec<String> {
         return found;
     }
     let (w, h) = frame.dimensions();
-    let attempts: [&dyn Fn() -> Vec<String>; 6] = [
+    let attempts: [&dyn Fn() -> Vec<String>; 8] = [
         &|| decode_bitmap(&adaptive_threshold(frame, (w.max(h) / 10) | 1, 8)),
         // Blur softens module edges: sharpen them back.
         &|| decode_as_is(&imageops::unsharpen(frame, 2.0, 0)),
@@ -47,6 +47,20 @@ pub fn decode(frame: &GrayImage) -> Vec<String> {
         &|| {
             let half = imageops::resize(frame, w / 2, h / 2, FilterType::Triangle);
             decode_bitmap(&adaptive_threshold(&half, (w.max(h) / 20) | 1, 6))
+        },
+        // A small code far from the lens (modules of one or two pixels): enlarged smoothly,
+        // then thresholded against its neighbourhood.
+        &|| {
+            if w.min(h) >= 720 {
+                return Vec::new();
+            }
+            let big = imageops::resize(frame, w * 2, h * 2, FilterType::CatmullRom);
+            decode_bitmap(&adaptive_threshold(&big, (w.max(h) / 8) | 1, 2))
+        },
+        // Heavy blur (a phone's screen out of focus): sharpened harder, then thresholded.
+        &|| {
+            let sharp = imageops::unsharpen(frame, 3.0, 0);
+            decode_bitmap(&adaptive_threshold(&sharp, (w.max(h) / 16) | 1, 2))
         },
     ];
     for attempt in attempts {

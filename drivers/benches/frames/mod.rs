@@ -6,7 +6,7 @@
 
 use image::{GrayImage, Luma};
 
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 13] = [
     "clean",
     "rotation",
     "perspective",
@@ -16,6 +16,13 @@ pub const KINDS: [&str; 9] = [
     "glare",
     "damage",
     "small_modules",
+    // The kinds of the hidden set the issue names: a phone's screen held up blurred (pixel
+    // grid, glow, a reflection band), a creased paper slip, a small code far from the lens,
+    // and a steep angle.
+    "phone_screen",
+    "crease",
+    "far_small",
+    "steep_perspective",
 ];
 
 pub struct Frame {
@@ -98,10 +105,10 @@ pub fn frame(kind: &'static str, rng: &mut Rng, index: usize) -> Frame {
         "https://m.menpai.example.cn/a/{:08x}{index:04}",
         rng.next() as u32
     );
-    let module = if kind == "small_modules" {
-        2
-    } else {
-        rng.range(4.0, 6.0) as u32
+    let module = match kind {
+        "small_modules" => 2,
+        "far_small" => 3,
+        _ => rng.range(4.0, 6.0) as u32,
     };
     let code = render(&payload, module);
     let side = code.width() as f32;
@@ -120,15 +127,27 @@ pub fn frame(kind: &'static str, rng: &mut Rng, index: usize) -> Frame {
                 (c * dx + s * dy + side / 2.0, -s * dx + c * dy + side / 2.0)
             })
         }
-        "perspective" => {
-            // The code seen from an angle: its square becomes a trapezoid, straight lines stay straight.
-            let (h, t) = (side / 2.0, rng.range(0.15, 0.3));
+        "far_small" => {
+            // Twice as far: half the size (1.5 px modules), slightly out of focus below.
+            let k = rng.range(1.8, 2.1);
+            scene(&code, rng, |x, y| {
+                ((x - cx) * k + side / 2.0, (y - cy) * k + side / 2.0)
+            })
+        }
+        "perspective" | "steep_perspective" => {
+            // The code seen from an angle: its square becomes a trapezoid, straight lines stay
+            // straight; steep: held far off the lens's axis, foreshortened too.
+            let (t, squash) = match kind {
+                "steep_perspective" => (rng.range(0.32, 0.45), rng.range(0.6, 0.75)),
+                _ => (rng.range(0.15, 0.3), 0.9),
+            };
+            let h = side / 2.0;
             let mut jitter = || rng.range(-0.05, 0.05) * side;
             let quad = [
-                (cx - h * (1.0 - t) + jitter(), cy - h * 0.9 + jitter()),
-                (cx + h * (1.0 - t) + jitter(), cy - h * 0.9 + jitter()),
-                (cx + h * (1.0 + t) + jitter(), cy + h * 0.9 + jitter()),
-                (cx - h * (1.0 + t) + jitter(), cy + h * 0.9 + jitter()),
+                (cx - h * (1.0 - t) + jitter(), cy - h * squash + jitter()),
+                (cx + h * (1.0 - t) + jitter(), cy - h * squash + jitter()),
+                (cx + h * (1.0 + t) + jitter(), cy + h * squash + jitter()),
+                (cx - h * (1.0 + t) + jitter(), cy + h * squash + jitter()),
             ];
             let square = [(0.0, 0.0), (side, 0.0), (side, side), (0.0, side)];
             let m = homography(quad, square);
@@ -146,6 +165,52 @@ pub fn frame(kind: &'static str, rng: &mut Rng, index: usize) -> Frame {
     };
     match kind {
         "blur" => img = image::imageops::blur(&img, rng.range(1.4, 2.2)),
+        "far_small" => img = image::imageops::blur(&img, rng.range(0.4, 0.7)),
+        "phone_screen" => {
+            // A lit screen: the code glows over a dark bezel, the screen's pixel grid beats
+            // against the camera's (moiré), a reflection crosses it, and it is out of focus.
+            let (period, phase) = (rng.range(2.6, 3.4), rng.range(0.0, 6.28));
+            let (band, width, strength) = (
+                rng.range(-200.0, 200.0),
+                rng.range(30.0, 70.0),
+                rng.range(40.0, 80.0),
+            );
+            for (x, y, p) in img.enumerate_pixels_mut() {
+                let (fx, fy) = (x as f32, y as f32);
+                let inside =
+                    (fx - cx).abs() < side / 2.0 + 12.0 && (fy - cy).abs() < side / 2.0 + 12.0;
+                let lit = if inside {
+                    f32::from(p.0[0]) * 1.05 + 10.0
+                } else {
+                    35.0
+                };
+                let grid =
+                    1.0 - 0.12 * (0.5 + 0.5 * ((fx + fy * 0.3) / period * 6.28 + phase).sin());
+                let d = ((fx - cx) + (fy - cy) * 0.6 - band).abs() / width;
+                let reflection = strength * (-d * d).exp();
+                p.0[0] = (lit * grid + reflection).clamp(0.0, 255.0) as u8;
+            }
+            img = image::imageops::blur(&img, rng.range(1.0, 1.6));
+        }
+        "crease" => {
+            // A fold across the slip: one side shifted a little and shaded, a dark line along it.
+            let angle = rng.range(0.0, 3.14);
+            let (nx, ny) = (angle.cos(), angle.sin());
+            let offset = rng.range(-side * 0.25, side * 0.25);
+            let shift = rng.range(2.0, 4.0);
+            let shade = rng.range(0.7, 0.85);
+            let before = img.clone();
+            for (x, y, p) in img.enumerate_pixels_mut() {
+                let d = (x as f32 - cx) * nx + (y as f32 - cy) * ny - offset;
+                if d > 0.0 {
+                    let (sx, sy) = (x as f32 - nx * shift, y as f32 - ny * shift);
+                    let v = f32::from(sample(&before, sx, sy, p.0[0])) * shade;
+                    p.0[0] = v as u8;
+                }
+                let line = (-(d * d) / 4.0).exp() * 90.0;
+                p.0[0] = (f32::from(p.0[0]) - line).max(0.0) as u8;
+            }
+        }
         "noise" => {
             let sigma = rng.range(30.0, 45.0);
             for p in img.pixels_mut() {
