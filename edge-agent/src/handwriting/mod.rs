@@ -53,6 +53,32 @@ pub struct Ink {
     pub width: u32,
     pub height: u32,
     pub strokes: Vec<Vec<Point>>,
+    /// The same strokes in a square box at least [`ROOMY`] of the pad: a character written
+    /// small stays small (口, not 囗); its side, and the strokes in it.
+    pub roomy: (u32, Vec<Vec<Point>>),
+}
+
+/// The roomy box's least side, as a share of the pad's shorter side.
+const ROOMY: f32 = 0.8;
+
+/// `strokes` in a square box around them (at least `least` across) with a margin, centred: a
+/// wide pad must not squash the character. The box's side, and the strokes in it.
+fn boxed(strokes: &[Vec<Point>], least: i32) -> (u32, Vec<Vec<Point>>) {
+    let (mut x0, mut y0, mut x1, mut y1) = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
+    for &(x, y) in strokes.iter().flatten() {
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    }
+    let side = (x1 - x0).max(y1 - y0).max(8).max(least);
+    let margin = side / 16;
+    let (left, top) = (
+        x0 - (side - (x1 - x0)) / 2 - margin,
+        y0 - (side - (y1 - y0)) / 2 - margin,
+    );
+    let moved = strokes
+        .iter()
+        .map(|s| s.iter().map(|(x, y)| (x - left, y - top)).collect())
+        .collect();
+    ((side + 2 * margin) as u32, moved)
 }
 
 impl Ink {
@@ -84,27 +110,14 @@ impl Ink {
         if strokes.is_empty() {
             return Err(InkError::Empty);
         }
-        // Into a square box around the ink, as Zinnia's model was trained: a wide pad must not
-        // squash the character.
-        let (mut x0, mut y0, mut x1, mut y1) = (i32::MAX, i32::MAX, i32::MIN, i32::MIN);
-        for &(x, y) in strokes.iter().flatten() {
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
-        let side = (x1 - x0).max(y1 - y0).max(8);
-        let margin = side / 16;
-        let (left, top) = (
-            x0 - (side - (x1 - x0)) / 2 - margin,
-            y0 - (side - (y1 - y0)) / 2 - margin,
-        );
-        let box_side = (side + 2 * margin) as u32;
-        let strokes = strokes
-            .into_iter()
-            .map(|s| s.into_iter().map(|(x, y)| (x - left, y - top)).collect())
-            .collect();
+        // Into a square box around the ink, as Zinnia's model was trained.
+        let (side, tight) = boxed(&strokes, 0);
+        let least = (ink.width.min(ink.height) as f32 * ROOMY) as i32;
         Ok(Ink {
-            width: box_side,
-            height: box_side,
-            strokes,
+            width: side,
+            height: side,
+            strokes: tight,
+            roomy: boxed(&strokes, least),
         })
     }
 }
@@ -185,14 +198,24 @@ impl Recogniser {
                 e.to_string()
             })
         });
-        match zinnia {
-            Ok(z) => Ok(z
-                .classify(ink.width, ink.height, &ink.strokes, CANDIDATES)
-                .into_iter()
-                .map(|(c, _)| c)
-                .collect()),
-            Err(e) => Err(RecogniseError::Unavailable(e.clone())),
+        let z = zinnia
+            .as_ref()
+            .map_err(|e| RecogniseError::Unavailable(e.clone()))?;
+        // Both boxes, each character at its better score.
+        let (side, roomy) = &ink.roomy;
+        let mut best: Vec<(String, f32)> = Vec::new();
+        for (c, score) in z
+            .classify(ink.width, ink.height, &ink.strokes, CANDIDATES)
+            .into_iter()
+            .chain(z.classify(*side, *side, roomy, CANDIDATES))
+        {
+            match best.iter_mut().find(|(b, _)| *b == c) {
+                Some((_, s)) => *s = s.max(score),
+                None => best.push((c, score)),
+            }
         }
+        best.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(best.into_iter().take(CANDIDATES).map(|(c, _)| c).collect())
     }
 }
 
