@@ -169,7 +169,7 @@ pub fn frame(kind: &'static str, rng: &mut Rng, index: usize) -> Frame {
         "phone_screen" => {
             // A lit screen: the code glows over a dark bezel, the screen's pixel grid beats
             // against the camera's (moiré), a reflection crosses it, and it is out of focus.
-            let (period, phase) = (rng.range(2.6, 3.4), rng.range(0.0, 6.28));
+            let (period, phase) = (rng.range(2.6, 3.4), rng.range(0.0, std::f32::consts::TAU));
             let (band, width, strength) = (
                 rng.range(-200.0, 200.0),
                 rng.range(30.0, 70.0),
@@ -184,8 +184,11 @@ pub fn frame(kind: &'static str, rng: &mut Rng, index: usize) -> Frame {
                 } else {
                     35.0
                 };
-                let grid =
-                    1.0 - 0.12 * (0.5 + 0.5 * ((fx + fy * 0.3) / period * 6.28 + phase).sin());
+                let grid = 1.0
+                    - 0.12
+                        * (0.5
+                            + 0.5
+                                * ((fx + fy * 0.3) / period * std::f32::consts::TAU + phase).sin());
                 let d = ((fx - cx) + (fy - cy) * 0.6 - band).abs() / width;
                 let reflection = strength * (-d * d).exp();
                 p.0[0] = (lit * grid + reflection).clamp(0.0, 255.0) as u8;
@@ -194,7 +197,7 @@ pub fn frame(kind: &'static str, rng: &mut Rng, index: usize) -> Frame {
         }
         "crease" => {
             // A fold across the slip: one side shifted a little and shaded, a dark line along it.
-            let angle = rng.range(0.0, 3.14);
+            let angle = rng.range(0.0, std::f32::consts::PI);
             let (nx, ny) = (angle.cos(), angle.sin());
             let offset = rng.range(-side * 0.25, side * 0.25);
             let shift = rng.range(2.0, 4.0);
