@@ -10,6 +10,7 @@ use bevy::state::app::StatesPlugin;
 use menpai_kiosk::agent::{AgentLink, Request};
 use menpai_kiosk::nav::{Action, Screen};
 use menpai_kiosk::session::Session;
+use menpai_kiosk::theme::text_size::LargeText;
 use menpai_kiosk::{KioskPlugin, Options};
 use menpai_model::Audience;
 
@@ -181,7 +182,7 @@ fn inactivity_warns_then_wipes_the_session_and_returns_to_the_attract_loop() {
     }
     act(&mut app, Action::ToggleElder);
     assert_eq!(app.world().resource::<Session>().query, "shebao");
-    assert_eq!(app.world().resource::<UiScale>().0, 1.2);
+    assert!(app.world().resource::<LargeText>().0, "large text on");
 
     // Two seconds without a touch (250 ms a frame): the countdown appears.
     for _ in 0..10 {
@@ -206,7 +207,10 @@ fn inactivity_warns_then_wipes_the_session_and_returns_to_the_attract_loop() {
     }
     assert_eq!(screen(&app), Screen::Attract);
     assert_eq!(*app.world().resource::<Session>(), Session::default());
-    assert_eq!(app.world().resource::<UiScale>().0, 1.0);
+    assert!(
+        !app.world().resource::<LargeText>().0,
+        "large text off again"
+    );
 }
 
 fn find_text(app: &mut App, needle: &str) -> Option<String> {

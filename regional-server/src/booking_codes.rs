@@ -34,6 +34,8 @@ const CODE_TTL_S: i64 = 10 * 60;
 #[derive(Debug)]
 pub struct CodeLimits {
     per_address: RateLimit,
+    /// A plate's booking requests (it books for every citizen in front of it).
+    per_terminal: RateLimit,
     per_address_and_phone: RateLimit,
     per_phone: RateLimit,
 }
@@ -42,6 +44,7 @@ impl CodeLimits {
     /// Counts in the region's shared database (several replicas).
     pub fn share(&self, storage: &Arc<dyn crate::storage::Storage>) {
         self.per_address.share(storage.clone(), "booking.address");
+        self.per_terminal.share(storage.clone(), "booking.terminal");
         self.per_address_and_phone
             .share(storage.clone(), "booking.address_phone");
         self.per_phone.share(storage.clone(), "booking.phone");
@@ -50,6 +53,10 @@ impl CodeLimits {
     pub fn new(c: &crate::config::Config) -> CodeLimits {
         CodeLimits {
             per_address: RateLimit::new(c.booking_per_ip_per_hour, Duration::from_secs(3600)),
+            per_terminal: RateLimit::new(
+                c.booking_per_terminal_per_hour,
+                Duration::from_secs(3600),
+            ),
             per_address_and_phone: RateLimit::new(
                 c.booking_codes_per_phone_per_hour,
                 Duration::from_secs(3600),
@@ -74,6 +81,21 @@ pub fn admit(server: &Server, address: &str) -> std::result::Result<(), AppError
         .hit(address, Instant::now())
         .map_err(|w| {
             tracing::warn!("Booking requests from one address over the limit were refused.");
+            too_often(w)
+        })
+}
+
+/// Counts a plate's booking request; 429 with the time to wait over the limit.
+pub fn admit_terminal(server: &Server, device: &str) -> std::result::Result<(), AppError> {
+    server
+        .code_limits
+        .per_terminal
+        .hit(device, Instant::now())
+        .map_err(|w| {
+            tracing::warn!(
+                device,
+                "Booking requests from one plate over the limit were refused."
+            );
             too_often(w)
         })
 }

@@ -41,6 +41,7 @@ pub struct Config {
     pub appointment_days_ahead: u32,
     pub personal_data_retention_days: u32,
     pub booking_per_ip_per_hour: u32,
+    pub booking_per_terminal_per_hour: u32,
     pub booking_codes_per_phone_per_hour: u32,
     pub booking_code_interval_s: u32,
     pub login_failures_per_address: u32,
@@ -143,8 +144,10 @@ impl Config {
             "queue_lease_block must be 1–200"
         );
         anyhow::ensure!(
-            self.booking_per_ip_per_hour > 0 && self.booking_codes_per_phone_per_hour > 0,
-            "booking_per_ip_per_hour and booking_codes_per_phone_per_hour must be at least 1"
+            self.booking_per_ip_per_hour > 0
+                && self.booking_per_terminal_per_hour > 0
+                && self.booking_codes_per_phone_per_hour > 0,
+            "booking_per_ip_per_hour, booking_per_terminal_per_hour and booking_codes_per_phone_per_hour must be at least 1"
         );
         anyhow::ensure!(
             self.login_failures_per_address > 0 && self.login_failures_per_account > 0,

@@ -58,7 +58,7 @@ fn book_at_the_plate(width: u32, height: u32, elder: bool) {
     relay_code(sms.clone(), wrong.clone(), true);
     let script = format!(
         "start;{}item:P43;go:book;await:bookingdays;bookday;shot:book-slot;bookslot;\
-         digits:{PHONE};shot:book-phone;submit;await:codesent;digitsfile:{};submit;await:booked;\
+         digits:{PHONE};shot:book-phone;read;await:reading;stopread;submit;await:codesent;digitsfile:{};submit;await:booked;\
          shot:book-wrong-code;",
         if elder { "elder;" } else { "" },
         wrong.display()
@@ -122,7 +122,7 @@ fn book_at_the_plate(width: u32, height: u32, elder: bool) {
     }
     // Booked: the QR on screen is the check-in token the slip carries, signed for this hall.
     let booked = table("booked");
-    for wanted in ["预约成功", "手机尾号5678", "138****5678", "凭条已打印"] {
+    for wanted in ["预约成功", "现场预约", "138****5678", "凭条已打印"] {
         if !booked.contains(wanted) {
             failures.push(format!("the booked screen has no {wanted}:\n{booked}"));
         }
@@ -130,7 +130,7 @@ fn book_at_the_plate(width: u32, height: u32, elder: bool) {
     let on_screen = menpai_drivers::qr::decode_file(&shots.join("booked.png")).unwrap_or_default();
     let slip = printed(agent.addr, "预约凭条");
     assert!(
-        slip.contains("预约凭条") && slip.contains("手机尾号5678"),
+        slip.contains("预约凭条") && slip.contains("现场预约"),
         "{slip}"
     );
     let token = on_screen
@@ -153,7 +153,7 @@ fn book_at_the_plate(width: u32, height: u32, elder: bool) {
             claims.item.as_str(),
             claims.holder.as_str()
         ),
-        ("hall-futian", "P43", "手机尾号5678")
+        ("hall-futian", "P43", "现场预约")
     );
     // Texted: a code, then the confirmation; the number masked in every log.
     let texts = std::fs::read_to_string(&sms).unwrap();
@@ -161,6 +161,13 @@ fn book_at_the_plate(width: u32, height: u32, elder: bool) {
     for log in [s.log(), agent.log(), texts] {
         assert!(!log.contains(PHONE), "the whole number is in a log");
     }
+    // The page read aloud on the phone step said everything but the number typed.
+    let (_, read) = menpai_tests::get_json(agent.addr, "/api/v1/read");
+    let said = read["text"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("输入手机号") && !said.contains("1234"),
+        "{said}"
+    );
     // A number that is not one is refused before anything is sent.
     let (st, _) = http(
         agent.addr,

@@ -48,6 +48,8 @@ impl ReadingPlayer {
                 if let Some(d) = device {
                     cmd.arg("-d").arg(d);
                 }
+                // Its own process group: a stop silences whatever it started too.
+                std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
                 let child = cmd
                     .arg("--")
                     .arg(&a.pinyin)
@@ -97,6 +99,15 @@ impl Reading {
     pub fn stop(&mut self) {
         match self {
             Reading::Sounding(child) => {
+                // Only while it runs: a reaped child's number may belong to someone else now.
+                if let Ok(None) = child.try_wait()
+                    && let Ok(pid) = i32::try_from(child.id())
+                {
+                    let _ = nix::sys::signal::killpg(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
                 let _ = child.kill();
                 let _ = child.wait();
             }

@@ -40,11 +40,13 @@ impl ReadingHandle {
         s.clone()
     }
 
-    /// Stops the reading now; returns the state it leaves.
+    /// Stops the reading now; returns the state it leaves. Under the state's lock, so a reading
+    /// started meanwhile is either stopped here or not touched at all.
     pub(super) fn stop(&self) -> ReadingState {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let _ = self.commands.send(Command::Stop);
-        let id = self.state().id;
-        ended(&self.state, &self.events, id, None)
+        mark_ended(&mut s, &self.events, None);
+        s.clone()
     }
 
     pub(super) fn state(&self) -> ReadingState {
@@ -65,20 +67,25 @@ pub(super) fn spawn(player: ReadingPlayer, ctx: &Ctx) -> anyhow::Result<ReadingH
 }
 
 /// Marks reading `id` ended (with why, when it failed) and tells the UI; a newer reading is
-/// left alone. Returns the state.
+/// left alone.
 fn ended(
     state: &Mutex<ReadingState>,
     events: &broadcast::Sender<AgentEvent>,
     id: u64,
     error: Option<String>,
-) -> ReadingState {
+) {
     let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
-    if s.id == id && s.playing {
+    if s.id == id {
+        mark_ended(&mut s, events, error);
+    }
+}
+
+fn mark_ended(s: &mut ReadingState, events: &broadcast::Sender<AgentEvent>, error: Option<String>) {
+    if s.playing {
         s.playing = false;
         s.error = error;
         let _ = events.send(AgentEvent::ReadingChanged { reading: s.clone() });
     }
-    s.clone()
 }
 
 fn run(

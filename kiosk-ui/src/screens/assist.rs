@@ -6,6 +6,7 @@ use menpai_model::assist::{AssistRequest, HELP_CHOICES, RequestKind, TIMES, vali
 
 use super::PageSystems;
 use super::frame::{self, Build};
+use super::read_aloud::Unread;
 use super::requests::{self, Agent};
 use crate::agent::{Data, Request};
 use crate::nav::{Action, AssistTap, Screen};
@@ -160,10 +161,10 @@ fn build(b: &mut Build) {
         b.add_to(helps, choice(h, AssistTap::Help(h.into()), r.help == h));
     }
 
-    b.add(text(
-        format!("手机号：{}", phone_shown(&r.phone)),
-        HEADING,
-        TEXT,
+    // Shown to the citizen, never read aloud.
+    b.add((
+        Unread,
+        text(format!("手机号：{}", phone_shown(&r.phone)), HEADING, TEXT),
     ));
     for keys in [["1", "2", "3"], ["4", "5", "6"], ["7", "8", "9"]] {
         let line = b.add(row(12.0));

@@ -7,6 +7,7 @@ use bevy::prelude::*;
 use menpai_model::api::{BookingDay, BookingHold};
 
 use super::frame::{self, Build};
+use super::read_aloud::Unread;
 use super::{PageSystems, requests};
 use crate::agent::{AgentLink, AgentStatus, Data, Request, send};
 use crate::nav::{Action, Screen};
@@ -338,8 +339,12 @@ fn build(b: &mut Build) {
                 (l, "获取验证码", bk.phone.len() == PHONE_DIGITS)
             }
         };
-    for (line, size, ink) in lines {
-        b.add_to(info, text(line, size, ink));
+    for (i, (line, size, ink)) in lines.into_iter().enumerate() {
+        let shown = b.add_to(info, text(line, size, ink));
+        // The number or code typed is never read aloud (third line).
+        if i == 2 {
+            b.commands.entity(shown).insert(Unread);
+        }
     }
     // The send key beside what it sends (a key too small for its words would wrap).
     match ready {

@@ -19,6 +19,11 @@ pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, label_the_button.in_set(PageSystems::Draw));
 }
 
+/// Words never read aloud (a phone number or a code being typed): the voice may be the hall's
+/// speaker.
+#[derive(Component)]
+pub(crate) struct Unread;
+
 /// Something over the page (a card, an overlay) read instead of the page while it is shown.
 #[derive(Component)]
 pub(super) struct ReadFirst;
@@ -40,6 +45,7 @@ fn act(
     on_top: Query<Entity, With<ReadFirst>>,
     children: Query<&Children>,
     texts: Query<&Text>,
+    unread: Query<(), With<Unread>>,
 ) {
     let Some(link) = link else { return };
     for action in actions.read() {
@@ -51,8 +57,8 @@ fn act(
                 }),
                 _ => {
                     let words = match on_top.is_empty() {
-                        true => page_words(bodies.iter(), &children, &texts),
-                        false => page_words(on_top.iter(), &children, &texts),
+                        true => page_words(bodies.iter(), &children, &texts, &unread),
+                        false => page_words(on_top.iter(), &children, &texts, &unread),
                     };
                     if words.is_empty() {
                         continue;
@@ -75,11 +81,15 @@ fn page_words(
     roots: impl Iterator<Item = Entity>,
     children: &Query<&Children>,
     texts: &Query<&Text>,
+    unread: &Query<(), With<Unread>>,
 ) -> String {
     let mut words = String::new();
     let mut stack: Vec<Entity> = roots.collect();
     stack.reverse();
     while let Some(e) = stack.pop() {
+        if unread.contains(e) {
+            continue;
+        }
         if let Ok(t) = texts.get(e) {
             let line = t.0.trim().trim_start_matches(['•', '›', '‹']).trim();
             if !line.is_empty() && words.chars().count() + line.chars().count() < MAX_CHARS {

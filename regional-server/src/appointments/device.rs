@@ -1,6 +1,6 @@
 //! Booking at the plate: a terminal books for the citizen in front of it, in its own hall
-//! only, with the phone booking's checks, its code by text message, its limits (counted per
-//! terminal as they are per address) and its sealing. No name is asked at the plate.
+//! only, with the phone booking's checks, its code by text message, its limits (the address's
+//! counted per terminal, with a plate's own budget) and its sealing. No name is asked at the plate.
 
 use std::sync::Arc;
 
@@ -80,7 +80,7 @@ async fn hold(
 ) -> Result<(StatusCode, Json<CodeSent>), AppError> {
     not_in_training(&device)?;
     let who = requester(&device);
-    booking_codes::admit(&server, &who)?;
+    booking_codes::admit_terminal(&server, &who)?;
     let r = BookRequest {
         hall: device.hall.clone(),
         item: b.item,
@@ -112,7 +112,7 @@ async fn confirm(
     JsonBody(b): JsonBody<CodeBody>,
 ) -> Result<(StatusCode, Json<Booked>), AppError> {
     not_in_training(&device)?;
-    booking_codes::admit(&server, &requester(&device))?;
+    booking_codes::admit_terminal(&server, &requester(&device))?;
     let hall = device.hall.clone();
     let booked = tokio::task::spawn_blocking(move || {
         booking_codes::confirm_in(&server, &id, &b.code, Some(&hall))

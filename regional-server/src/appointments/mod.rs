@@ -27,6 +27,9 @@ pub use routes::routes;
 pub(crate) use routes::same_site;
 pub use sealing::Sealer;
 
+/// Who holds a booking made at a plate, as slips and the check-in screen show it.
+pub const PLATE_HOLDER: &str = "现场预约";
+
 /// Minutes per slot.
 pub const SLOT_MIN: u16 = 30;
 
@@ -142,7 +145,7 @@ pub struct BookRequest {
     pub name: String,
     pub phone: String,
     /// Booked at a plate in the hall: no name is asked (the citizen types only the phone
-    /// number); the holder is shown by the number's last four digits.
+    /// number); the holder is shown as [`PLATE_HOLDER`].
     #[serde(skip)]
     pub at_plate: bool,
 }
@@ -213,8 +216,10 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
         date: r.date.clone(),
         start: slot.start.clone(),
         end: slot.end.clone(),
+        // At a plate no name is asked: no digit of the phone goes into the token or the
+        // table either (the slip may be left behind).
         holder: match r.at_plate {
-            true => format!("手机尾号{}", &phone[phone.len() - 4..]),
+            true => PLATE_HOLDER.to_owned(),
             false => mask_name(name),
         },
     };
