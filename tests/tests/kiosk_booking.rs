@@ -216,3 +216,13 @@ fn a_citizen_books_at_the_plate_in_portrait() {
 fn a_citizen_books_at_the_plate_in_landscape_with_large_text() {
     book_at_the_plate(1920, 1080, true);
 }
+
+#[test]
+fn a_citizen_books_at_the_plate_in_portrait_with_large_text() {
+    book_at_the_plate(1080, 1920, true);
+}
+
+#[test]
+fn a_citizen_books_at_the_plate_in_landscape() {
+    book_at_the_plate(1920, 1080, false);
+}
