@@ -195,12 +195,9 @@ pub fn confirm_in(
     }
     let (held, tries) = server
         .storage
-        .try_code(id, now)
+        .try_code(id, hall, now)
         .map_err(AppError::internal)?
         .ok_or_else(gone)?;
-    if hall.is_some_and(|h| h != held.hall) {
-        return Err(gone());
-    }
     let given = code_hash(server, id, code.trim());
     if !menpai_model::secret::same(given.as_bytes(), held.code_hash.as_bytes()) {
         if tries >= MAX_TRIES {

@@ -25,8 +25,10 @@ pub trait HeldStore {
     fn hold(&self, h: &Held, now: i64) -> Result<()>;
     fn held(&self, id: &str, now: i64) -> Result<Option<Held>>;
     /// Counts a try at the code before it is compared (parallel guesses cannot share one try);
-    /// the held booking and the tries so far, while it has tries left and has not expired.
-    fn try_code(&self, id: &str, now: i64) -> Result<Option<(Held, u32)>>;
+    /// the held booking and the tries so far, while it has tries left and has not expired. With
+    /// `hall`, only a booking held in that hall (a plate confirms its own hall's; a try from
+    /// elsewhere is not counted).
+    fn try_code(&self, id: &str, hall: Option<&str>, now: i64) -> Result<Option<(Held, u32)>>;
     fn release(&self, id: &str) -> Result<()>;
 }
 
@@ -81,15 +83,15 @@ impl HeldStore for Database {
         .optional()
     }
 
-    fn try_code(&self, id: &str, now: i64) -> Result<Option<(Held, u32)>> {
+    fn try_code(&self, id: &str, hall: Option<&str>, now: i64) -> Result<Option<(Held, u32)>> {
         // One statement: the try is counted and checked at once, on any replica.
         self.query_row(
             &format!(
                 "UPDATE booking_codes SET tries = tries + 1
-                 WHERE id = ?1 AND expires_at > ?2 AND tries < ?3
+                 WHERE id = ?1 AND expires_at > ?2 AND tries < ?3 AND (?4 = '' OR hall = ?4)
                  RETURNING {HELD_COLUMNS}, tries"
             ),
-            params![id, now, MAX_TRIES],
+            params![id, now, MAX_TRIES, hall.unwrap_or_default()],
             |r| Ok((held_row(r)?, r.get(9)?)),
         )
         .optional()
@@ -131,15 +133,20 @@ mod tests {
             assert_eq!(db.held("old", 0).unwrap(), None);
             assert_eq!(db.held("b1", 999).unwrap(), Some(held("b1", 1_000)));
             assert_eq!(db.held("b1", 1_000).unwrap(), None);
+            // A try from another hall's plate is refused and not counted.
+            assert_eq!(
+                db.try_code("b1", Some("hall-elsewhere"), 500).unwrap(),
+                None
+            );
             for n in 1..=MAX_TRIES {
                 assert_eq!(
-                    db.try_code("b1", 500).unwrap(),
+                    db.try_code("b1", None, 500).unwrap(),
                     Some((held("b1", 1_000), n))
                 );
             }
-            assert_eq!(db.try_code("b1", 500).unwrap(), None);
+            assert_eq!(db.try_code("b1", None, 500).unwrap(), None);
             db.hold(&held("b2", 1_000), 200).unwrap();
-            assert_eq!(db.try_code("b2", 1_000).unwrap(), None);
+            assert_eq!(db.try_code("b2", None, 1_000).unwrap(), None);
             db.release("b2").unwrap();
             assert_eq!(db.held("b2", 0).unwrap(), None);
         }
@@ -153,7 +160,7 @@ mod tests {
             let threads: Vec<_> = (0..8)
                 .map(|_| {
                     let db = Arc::clone(&db);
-                    std::thread::spawn(move || db.try_code("b1", 10).unwrap().map(|(_, n)| n))
+                    std::thread::spawn(move || db.try_code("b1", None, 10).unwrap().map(|(_, n)| n))
                 })
                 .collect();
             let mut tries: Vec<u32> = threads
