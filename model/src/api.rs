@@ -221,8 +221,11 @@ pub struct BookedAtPlate {
     pub item_name: String,
     pub slot: String,
     pub holder: String,
-    /// The masked phone the confirmation was texted to.
+    /// The masked phone the confirmation is texted to.
     pub phone: String,
+    /// The confirmation was handed to the text-message gateway.
+    #[serde(default)]
+    pub texted: bool,
     pub token: String,
     pub printed: bool,
     /// Why the slip was not printed.

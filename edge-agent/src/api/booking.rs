@@ -130,6 +130,7 @@ async fn confirm(
             slot: booked.slot,
             holder: booked.holder,
             phone: booked.phone,
+            texted: booked.texted,
             token: booked.token,
             printed: print.is_ok(),
             print_error: print.err().map(|e| e.reason),

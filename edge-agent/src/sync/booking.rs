@@ -69,6 +69,9 @@ pub struct Booked {
     pub slot: String,
     pub holder: String,
     pub phone: String,
+    /// The confirmation was texted.
+    #[serde(default)]
+    pub texted: bool,
 }
 
 pub async fn confirm(agent: &Agent, pending: &str, code: &str) -> Result<Booked, SendError> {

@@ -27,31 +27,12 @@ const NAMES: [&str; 2] = ["先生", "女士"];
 
 /// A compact choice: filled when chosen.
 fn choice(label: impl Into<String>, tap: AssistTap, chosen: bool) -> impl Bundle {
-    let (fill, ink) = if chosen {
+    let colours = if chosen {
         (PRIMARY, ON_PRIMARY)
     } else {
         (CHIP, PRIMARY_DARK)
     };
-    (
-        Button,
-        Action::Assist(tap),
-        Node {
-            min_height: px(96),
-            flex_grow: 1.0,
-            padding: UiRect::axes(px(20), px(12)),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border_radius: BorderRadius::all(px(16)),
-            ..default()
-        },
-        BackgroundColor(fill),
-        children![(
-            Text::new(label),
-            TextFont::from_font_size(BODY),
-            TextColor(ink),
-            TextLayout::new(Justify::Center, LineBreak::AnyCharacter),
-        )],
-    )
+    compact_button(label, Action::Assist(tap), colours, 96.0)
 }
 
 /// The phone number as typed, with the places still empty: 138 1234 ____.

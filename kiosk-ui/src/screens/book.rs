@@ -187,33 +187,12 @@ fn keypad(b: &mut Build, parent: Entity) {
                 ..default()
             },
         );
-        b.add_to(key, keypad_key(label, action));
+        // Lower than other buttons, so the whole pad fits above the fold.
+        b.add_to(
+            key,
+            compact_button(label, action, (CHIP, PRIMARY_DARK), 84.0),
+        );
     }
-}
-
-/// A key of the keypad: lower than other buttons, so the whole pad fits above the fold.
-fn keypad_key(label: String, action: Action) -> impl Bundle {
-    let (fill, ink) = (CHIP, PRIMARY_DARK);
-    (
-        Button,
-        action,
-        Node {
-            min_height: px(84),
-            flex_grow: 1.0,
-            padding: UiRect::axes(px(16), px(12)),
-            justify_content: JustifyContent::Center,
-            align_items: AlignItems::Center,
-            border_radius: BorderRadius::all(px(16)),
-            ..default()
-        },
-        BackgroundColor(fill),
-        children![(
-            Text::new(label),
-            TextFont::from_font_size(BODY),
-            TextColor(ink),
-            TextLayout::new(Justify::Center, LineBreak::AnyCharacter),
-        )],
-    )
 }
 
 /// 138 1234 5678 as typed so far, with blanks for what is missing.
@@ -430,6 +409,11 @@ fn booked(b: &mut Build, done: &menpai_model::api::BookedAtPlate) {
         (false, Some(why)) => format!("凭条没有打印：{why}。请拍下或用短信里的签到码"),
         (false, None) => "凭条没有打印，请拍下或用短信里的签到码".to_owned(),
     };
+    // Said sent only when the gateway took it.
+    let texted = match done.texted {
+        true => format!("签到码已发到 {}", done.phone),
+        false => format!("短信没有发到 {}，请取走凭条或拍下二维码", done.phone),
+    };
     // The QR beside what it is for, so it is on screen without scrolling in both orientations.
     let qr = b.qr(&done.token, 360.0);
     b.add((
@@ -452,7 +436,7 @@ fn booked(b: &mut Build, done: &menpai_model::api::BookedAtPlate) {
                 children![
                     text(format!("时间：{}", done.slot), BODY, TEXT),
                     text(format!("预约人：{}", done.holder), BODY, TEXT),
-                    text(format!("签到码已发到 {}", done.phone), BODY, TEXT),
+                    text(texted, BODY, TEXT),
                     text(printed, BODY, PRIMARY_DARK),
                 ]
             ),

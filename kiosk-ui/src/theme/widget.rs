@@ -23,16 +23,37 @@ pub fn text(s: impl Into<String>, size: f32, color: Color) -> impl Bundle {
 
 /// A big touch target with a label; `action` says what a tap does.
 pub fn button(label: impl Into<String>, action: Action, fill: Color, ink: Color) -> impl Bundle {
+    touch_target(label, action, (fill, ink), 112.0, (32.0, 20.0, 20.0))
+}
+
+/// A lower touch target `min_height` high (keypads, choices among many), tighter padding.
+pub fn compact_button(
+    label: impl Into<String>,
+    action: Action,
+    (fill, ink): (Color, Color),
+    min_height: f32,
+) -> impl Bundle {
+    touch_target(label, action, (fill, ink), min_height, (20.0, 12.0, 16.0))
+}
+
+/// `(pad_x, pad_y, round)`: padding and corner radius.
+fn touch_target(
+    label: impl Into<String>,
+    action: Action,
+    (fill, ink): (Color, Color),
+    min_height: f32,
+    (pad_x, pad_y, round): (f32, f32, f32),
+) -> impl Bundle {
     (
         Button,
         action,
         Node {
-            min_height: px(112),
+            min_height: px(min_height),
             flex_grow: 1.0,
-            padding: UiRect::axes(px(32), px(20)),
+            padding: UiRect::axes(px(pad_x), px(pad_y)),
             justify_content: JustifyContent::Center,
             align_items: AlignItems::Center,
-            border_radius: BorderRadius::all(px(20)),
+            border_radius: BorderRadius::all(px(round)),
             ..default()
         },
         BackgroundColor(fill),

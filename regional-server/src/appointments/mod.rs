@@ -159,6 +159,8 @@ pub struct Booked {
     pub slot: String,
     pub holder: String,
     pub phone: String,
+    /// The confirmation reached the text-message gateway (the plate says so only then).
+    pub texted: bool,
     /// The confirmation page (the check-in QR), also texted to the phone.
     pub confirmation_url: String,
 }
@@ -257,10 +259,15 @@ pub fn book(server: &Server, r: &BookRequest) -> std::result::Result<Booked, App
         "【政务服务】您已预约{item_name}，{}，{hall_name}。到大厅后在门牌终端扫码签到，签到码：{url}",
         claims.slot_label()
     );
-    if let Err(e) = server.sms.send(phone, &text) {
-        tracing::warn!(id = %claims.id, error = %e, "The booking's text message was not sent.");
-    }
+    let texted = match server.sms.send(phone, &text) {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(id = %claims.id, error = %e, "The booking's text message was not sent.");
+            false
+        }
+    };
     Ok(Booked {
+        texted,
         confirmation_url: url,
         id: claims.id.clone(),
         token: sign(&claims, &server.appointment_key),
