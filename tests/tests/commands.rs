@@ -3,17 +3,19 @@
 //! raised log level and UI restart round-trip through the admin API to the agent and back; a
 //! command sent while the terminal is off is carried out when it comes back; a restart of the
 //! agent is reported done only once the agent is back; the agent's and the kiosk's journal
-//! lines of the last minutes come back compressed. Under Xvfb, a remote screenshot of the kiosk shows a
-//! maintenance notice under its title, and the next one shows it gone once taken down. In headless Chromium: from the fleet view to the
-//! terminal's page, a self-test sent with its button comes back with its report; a viewer
-//! sees the result but no buttons.
+//! lines of the last minutes come back compressed. Under Xvfb, a remote screenshot of the kiosk
+//! shows a maintenance notice under its title, and the next one shows it gone once taken down.
+//! In headless Chromium, from the fleet view to the terminal's page with the kiosk under Xvfb:
+//! self-test, notice, screenshot (opened from the page), log level, collect logs (downloaded
+//! from the page), UI restart and notice taken down, each sent with its button, come back
+//! done; a viewer sees the results but no buttons.
 
 use std::time::{Duration, Instant};
 
 use menpai_tests::fake_host::FakeHost;
 use menpai_tests::regional::{ADMIN, VIEWER, api, enroll, enrollment_token, server, terminal};
 use menpai_tests::screen::Screen;
-use menpai_tests::webdriver::{Driver, browser_login};
+use menpai_tests::webdriver::{Driver, browser_login, decode_b64};
 use menpai_tests::{
     RunningAgent, RunningServer, demo_region, get_json, https_reply, login, spawn_agent_env,
     workspace,
@@ -289,11 +291,92 @@ fn commands_round_trip_to_a_real_agent_and_wait_for_it_when_it_is_off() {
     );
 }
 
+/// In the browser on the terminal's page: sends `kind` with its button (after `fill` has filled
+/// its fields), then waits, as the page refreshes itself, until that new command has finished;
+/// its row's selector.
+fn send_from_page(
+    d: &Driver,
+    page: &str,
+    kind: &str,
+    fill: impl Fn(&Driver),
+    agent: &RunningAgent,
+) -> String {
+    d.go(page);
+    d.wait_text("h2", "远程维护", 30)
+        .unwrap_or_else(|t| panic!("the terminal's page did not open: {t}"));
+    // Taking a notice down is a notice without words.
+    let listed = kind.trim_end_matches("_off");
+    let known = d.script(&format!(
+        "return [...document.querySelectorAll('tr.command[data-kind={listed}]')].map(r => r.dataset.id);"
+    ));
+    fill(d);
+    d.click(&format!("#cmd-{kind}"));
+    // The page reloads itself every 3 s while a command is open: queued → sent → done.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let found = d.script(&format!(
+            "const known = {known};
+             const r = [...document.querySelectorAll('tr.command[data-kind={listed}]')]
+                 .find(r => !known.includes(r.dataset.id));
+             return r ? [r.dataset.id, r.dataset.state] : null;"
+        ));
+        if let (Some(id), Some(state)) = (found[0].as_str(), found[1].as_str())
+            && (state == "done" || state == "failed")
+        {
+            return format!("tr.command[data-id=\"{id}\"]");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{kind} has not finished: {found}\n{}",
+            agent.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The file behind a result's link, fetched by the browser with the operator's session: its
+/// status, type and bytes.
+fn open_attachment(d: &Driver, row: &str) -> (u64, String, Vec<u8>) {
+    let href = d.script(&format!(
+        "return document.querySelector('{row} a.attachment').getAttribute('href');"
+    ));
+    let r = d.script(&format!(
+        "const x = new XMLHttpRequest();
+         x.open('GET', {href}, false);
+         x.overrideMimeType('text/plain; charset=x-user-defined');
+         x.send();
+         let bytes = '';
+         for (let i = 0; i < x.responseText.length; i++) {{
+             bytes += String.fromCharCode(x.responseText.charCodeAt(i) & 255);
+         }}
+         return [x.status, x.getResponseHeader('content-type'), btoa(bytes)];"
+    ));
+    (
+        r[0].as_u64().unwrap_or_default(),
+        r[1].as_str().unwrap_or_default().to_owned(),
+        decode_b64(r[2].as_str().unwrap_or_default()),
+    )
+}
+
 #[test]
-fn in_chromium_a_self_test_sent_from_the_terminals_page_comes_back_with_its_report() {
+fn in_chromium_every_command_sent_from_the_terminals_page_comes_back_from_the_agent_and_the_kiosk()
+{
     let host = FakeHost::start();
     let tmp = tempfile::tempdir().unwrap();
     let (s, _, agent, device) = commanded_terminal(tmp.path(), &host);
+    write_journal(
+        &tmp.path().join("journal"),
+        &[
+            (1, "menpai-agent.service", "同步内容失败：连不上区域服务器"),
+            (2, "menpai-kiosk.service", "界面已启动"),
+        ],
+    );
+    // The plate itself, under Xvfb.
+    let screen = Screen::start(agent.addr, &tmp.path().join("layout.tsv"), None, &[]);
+    agent.wait_health(Duration::from_secs(120), |h| {
+        h["host"]["ui"]["alive"] == true
+    });
+    const TEXT: &str = "自助设备维护中，请到 3 号窗口办理";
 
     let d = Driver::start();
     let base = format!("https://{}", s.public);
@@ -302,49 +385,88 @@ fn in_chromium_a_self_test_sent_from_the_terminals_page_comes_back_with_its_repo
     d.click(&format!("tr.terminal[data-id=\"{device}\"] td.id a"));
     d.wait_text("h1", "福田区政务服务中心 · 大厅入口", 30)
         .unwrap_or_else(|t| panic!("the terminal's page did not open: {t}"));
-    d.click("#cmd-self_test");
-    // The page reloads itself every 3 s: the command goes queued → sent → done.
-    let row = "tr.command[data-kind=self_test]";
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let page = d.url();
+
+    // Self-test: the simulated printer and scanner pass, with the kiosk drawing.
+    let row = send_from_page(&d, &page, "self_test", |_| {}, &agent);
+    let report = d.text(&format!("{row} td.message"));
+    assert!(report.contains("打印机：通过"), "{report}");
+    assert!(report.contains("扫码器：通过"), "{report}");
+    assert_eq!(d.text(&format!("{row} span.st")), "完成", "{report}");
+
+    // A maintenance notice typed on the page, then the plate's screenshot shown from the
+    // page: the notice under the title (the UI draws its first page after saying it is alive:
+    // screenshots until it shows).
+    let row = send_from_page(
+        &d,
+        &page,
+        "notice",
+        |d| d.type_into("#form-notice input[name=text]", TEXT),
+        &agent,
+    );
+    assert_eq!(d.text(&format!("{row} span.st")), "完成");
+    let out = workspace().join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let start = Instant::now();
     loop {
-        let state = d.script(&format!(
-            "const r = document.querySelector('{row}'); return r ? r.dataset.state : 'missing';"
-        ));
-        // Done or failed (no kiosk UI runs here: the display check fails), but finished.
-        if state == "done" || state == "failed" {
+        let row = send_from_page(&d, &page, "screenshot", |_| {}, &agent);
+        assert_eq!(d.text(&format!("{row} a.attachment")), "查看截屏");
+        let (status, kind, png) = open_attachment(&d, &row);
+        assert_eq!((status, kind.as_str()), (200, "image/png"));
+        let shot = image::load_from_memory(&png).unwrap().to_rgb8();
+        assert_eq!((shot.width(), shot.height()), (1080, 1920));
+        shot.save(out.join("fleet-remote-screenshot.png")).unwrap();
+        if notice_pixels(&shot) > 300 {
             break;
         }
         assert!(
-            Instant::now() < deadline,
-            "the self-test is still {state}\n{}",
-            agent.log()
+            start.elapsed() < Duration::from_secs(120),
+            "the notice is not under the title of the plate's screenshot"
         );
-        std::thread::sleep(Duration::from_millis(300));
     }
-    let text = d.text(&format!("{row} td.message"));
-    assert!(text.contains("打印机：通过"), "{text}");
-    assert!(text.contains("扫码器：通过"), "{text}");
-    let label = d.text(&format!("{row} span.st"));
-    assert!(label == "完成" || label == "失败", "{label}");
-    let out = workspace().join("target/screenshots");
-    std::fs::create_dir_all(&out).unwrap();
+
+    // Debug logging for a while, then the last 30 minutes of the journal to download.
+    let row = send_from_page(&d, &page, "log_level", |_| {}, &agent);
+    assert_eq!(
+        d.text(&format!("{row} td.message")),
+        "日志级别已调为 debug，30 分钟后恢复"
+    );
+    let row = send_from_page(&d, &page, "collect_logs", |_| {}, &agent);
+    assert_eq!(d.text(&format!("{row} a.attachment")), "查看日志");
+    let (status, kind, gz) = open_attachment(&d, &row);
+    assert_eq!((status, kind.as_str()), (200, "application/gzip"));
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut logs).unwrap();
+    assert!(logs.contains("同步内容失败：连不上区域服务器"), "{logs}");
+    assert!(logs.contains("界面已启动"), "{logs}");
+
+    // The UI restarted through systemd; the notice taken down.
+    let row = send_from_page(&d, &page, "restart_ui", |_| {}, &agent);
+    assert_eq!(d.text(&format!("{row} span.st")), "完成");
+    assert_eq!(
+        host.restarts(),
+        vec![("menpai-kiosk.service".to_owned(), "replace".to_owned())]
+    );
+    let row = send_from_page(&d, &page, "notice_off", |_| {}, &agent);
+    assert_eq!(d.text(&format!("{row} td.message")), "维护公告已撤下");
     std::fs::write(out.join("fleet-terminal-commands.png"), d.screenshot()).unwrap();
+    drop(screen);
 
     // A viewer sees the terminal and its commands, but no buttons.
     let v = Driver::start();
     browser_login(&v, &base, VIEWER);
-    v.go(&format!("{base}/fleet/terminals/{device}"));
+    v.go(&page);
     v.wait_text("h2", "最近的指令", 30)
         .unwrap_or_else(|t| panic!("the viewer's page: {t}"));
     assert_eq!(
         v.script("return document.querySelectorAll('.commands button').length;"),
         0
     );
-    assert_eq!(
-        v.text(&format!("{row} span.st")),
-        label,
-        "the viewer sees the same result"
+    let seen = v.script(
+        "return [document.querySelectorAll('tr.command').length,
+                 document.querySelectorAll('tr.command[data-state=done]').length];",
     );
+    assert!(seen[0].as_u64() >= Some(7) && seen[0] == seen[1], "{seen}");
 }
 
 /// Pixels of the kiosk's highlight yellow (#FFC107) in the top bar.
