@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// One character per line: the character, its pad and its strokes in stroke order, as a finger
-/// writes them (a point every few pixels).
+/// writes them (a point every few pixels, a little unsteady). The last 16 (王 … 力) were added
+/// after the recogniser's rules were set, to judge it on characters it was not tuned on.
 const RECORDED: &str = include_str!("data/handwriting.jsonl");
 
 fn agent() -> Arc<Agent> {
@@ -83,7 +84,7 @@ async fn recorded_characters_are_among_the_first_five_candidates() {
         rows.len()
     );
     assert!(
-        found * 100 >= rows.len() * 85,
+        found * 100 >= rows.len() * 90,
         "only {found} of {} in the first five; missed: {missed:?}",
         rows.len()
     );

@@ -204,19 +204,52 @@ impl Recogniser {
         // Both boxes, each character at its better score.
         let (side, roomy) = &ink.roomy;
         let mut best: Vec<(String, f32)> = Vec::new();
-        for (c, score) in z
-            .classify(ink.width, ink.height, &ink.strokes, CANDIDATES)
-            .into_iter()
-            .chain(z.classify(*side, *side, roomy, CANDIDATES))
-        {
-            match best.iter_mut().find(|(b, _)| *b == c) {
-                Some((_, s)) => *s = s.max(score),
-                None => best.push((c, score)),
+        let mut take = |found: Vec<(String, f32)>, penalty: f32| {
+            for (c, score) in found {
+                let score = score - penalty;
+                match best.iter_mut().find(|(b, _)| *b == c) {
+                    Some((_, s)) => *s = s.max(score),
+                    None => best.push((c, score)),
+                }
             }
+        };
+        take(
+            z.classify(ink.width, ink.height, &ink.strokes, CANDIDATES),
+            0.0,
+        );
+        take(z.classify(*side, *side, roomy, CANDIDATES), 0.0);
+        for order in neighbours_swapped(&ink.strokes) {
+            take(
+                z.classify(ink.width, ink.height, &order, CANDIDATES),
+                SWAP_PENALTY,
+            );
         }
         best.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(best.into_iter().take(CANDIDATES).map(|(c, _)| c).collect())
     }
+}
+
+/// Strokes from which a character may have two neighbouring strokes in the other order: many
+/// people write 生's 竖 before its middle 横, or 水's 横撇 first, and Zinnia's model knows one
+/// order. Fewer strokes are told apart by their order (人 and 入).
+const SWAP_FROM_STROKES: usize = 4;
+/// Strokes up to which every neighbouring pair is tried (one classification each).
+const SWAP_UP_TO_STROKES: usize = 16;
+/// What a swapped order's score gives up against the order as written.
+const SWAP_PENALTY: f32 = 0.1;
+
+/// The strokes once for each pair of neighbours swapped (none for short or long characters).
+fn neighbours_swapped(strokes: &[Vec<Point>]) -> Vec<Vec<Vec<Point>>> {
+    if !(SWAP_FROM_STROKES..=SWAP_UP_TO_STROKES).contains(&strokes.len()) {
+        return Vec::new();
+    }
+    (1..strokes.len())
+        .map(|i| {
+            let mut order = strokes.to_vec();
+            order.swap(i - 1, i);
+            order
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -229,6 +262,19 @@ mod tests {
             height: 300,
             strokes,
         }
+    }
+
+    #[test]
+    fn neighbouring_strokes_are_tried_swapped_from_four_strokes() {
+        let stroke = |i: i32| vec![(i, i)];
+        let three: Vec<_> = (0..3).map(stroke).collect();
+        assert!(neighbours_swapped(&three).is_empty());
+        let four: Vec<_> = (0..4).map(stroke).collect();
+        let swapped = neighbours_swapped(&four);
+        assert_eq!(swapped.len(), 3);
+        assert_eq!(swapped[1], vec![stroke(0), stroke(2), stroke(1), stroke(3)]);
+        let many: Vec<_> = (0..17).map(stroke).collect();
+        assert!(neighbours_swapped(&many).is_empty());
     }
 
     #[test]
