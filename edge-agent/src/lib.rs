@@ -3,7 +3,7 @@
 //! `main.rs` is thin: it loads the config, opens the [`Agent`] and calls [`serve`].
 
 pub mod api;
-pub mod ask;
+pub use menpai_search::ask;
 pub mod catalog;
 pub mod config;
 pub mod devices;
@@ -16,7 +16,7 @@ pub mod markers;
 pub mod queue;
 pub mod read_aloud;
 pub mod screenshots;
-pub mod search;
+pub use menpai_search as search;
 pub mod selftest;
 pub mod shutdown;
 pub mod store;

@@ -1,9 +1,9 @@
 //! The phone-side plate served by the regional server: the hall's page and an item's guide,
 //! from the published content, with search in characters or pinyin, cache validators, and a
-//! friendly page for unknown links.
+//! friendly page for unknown links; 问一问 answering a question from the FAQs.
 
 use menpai_tests::regional::server;
-use menpai_tests::{demo_region, https_reply};
+use menpai_tests::{demo_region, https_oversized, https_reply};
 
 #[test]
 fn the_hall_page_and_the_guide_from_the_published_content() {
@@ -440,4 +440,89 @@ fn booking_refuses_cross_site_posts_proves_the_phone_and_keeps_no_personal_data_
     for secret in ["13812345678", "1390000000", "张小明", "李四"] {
         assert!(!log.contains(secret), "{secret} in the log: {log}");
     }
+}
+
+#[test]
+fn the_question_box_answers_from_the_faqs_and_offers_a_person_when_nothing_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(tmp.path(), "", &demo_region());
+    let ask = |body: &[u8]| {
+        let r = https_reply(
+            &s.ca_pem(),
+            s.public,
+            "POST",
+            "/q/hall-futian",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        );
+        let page = String::from_utf8_lossy(&r.body).into_owned();
+        (r.status, r.headers, page)
+    };
+    let form = |q: &str| format!("q={}", menpai_model::percent_encode(q)).into_bytes();
+
+    // The box on the hall's page posts the question (never in a URL).
+    let r = https_reply(&s.ca_pem(), s.public, "GET", "/h/hall-futian", &[], b"");
+    let hall = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        hall.contains("<form method=\"post\" action=\"/q/hall-futian\" id=\"ask-box\">"),
+        "{hall}"
+    );
+
+    // A colloquial question: the FAQ that answers it first, with the way to its guide.
+    let (st, h, page) = ask(&form("我的医保卡掉了，也不知道掉哪了，要去哪重新弄一张"));
+    assert_eq!(st, 200, "{page}");
+    assert_eq!(h["cache-control"], "no-store");
+    let first = page.find("<div class=\"card answer\"").expect("an answer");
+    assert!(
+        page[first..].starts_with("<div class=\"card answer\" data-faq=\"faq-001\">"),
+        "{page}"
+    );
+    assert!(page.contains("社保卡丢了怎么补办？"), "{page}");
+    let out = menpai_tests::workspace().join("target/screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("phone-ask-answer.html"), &page).unwrap();
+    assert!(
+        page.contains("<a href=\"/i/P33?h=hall-futian\">看办事指南：社会保障卡补换</a>"),
+        "{page}"
+    );
+    // Typed in pinyin, too.
+    let (st, _, page) = ask(&form("shebaoka diule zenme ban"));
+    assert_eq!(st, 200);
+    assert!(page.contains("data-faq=\"faq-001\""), "{page}");
+
+    // Nothing a hall can answer: said so, and a person offered.
+    let (st, _, page) = ask(&form("这期双色球开什么号"));
+    assert_eq!(st, 200);
+    assert!(!page.contains("card answer"), "{page}");
+    assert!(page.contains("没有找到能回答这个问题的内容。"), "{page}");
+    assert!(
+        page.contains("href=\"/ask/hall-futian?kind=consult\">在线咨询（工作人员回复）</a>"),
+        "{page}"
+    );
+
+    // Bad input: clear words, the question kept in the box; a body past the bound refused.
+    let (st, _, page) = ask(b"q=+++");
+    assert_eq!(st, 400);
+    assert!(page.contains("请先输入您的问题"), "{page}");
+    let long = "我想问".repeat(70);
+    let (st, _, page) = ask(&form(&long));
+    assert_eq!(st, 400);
+    assert!(
+        page.contains("问题太长了，请用 200 个字以内说清楚"),
+        "{page}"
+    );
+    let st = https_oversized(
+        &s.ca_pem(),
+        s.public,
+        "/q/hall-futian",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        20_000,
+    );
+    assert_eq!(st, 413);
+    // An unknown hall; and the next question is answered.
+    let r = https_reply(&s.ca_pem(), s.public, "GET", "/q/hall-nowhere", &[], b"");
+    assert_eq!(r.status, 404);
+    let (st, _, page) = ask(&form("社保卡丢了去哪补"));
+    assert_eq!(st, 200);
+    assert!(page.contains("data-faq=\"faq-001\""), "{page}");
 }

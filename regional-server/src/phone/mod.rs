@@ -4,11 +4,12 @@
 //!
 //! Short URLs (the scheme QR codes and menus use, documented in `regional-server/phone-urls.md`):
 //! `/h/{hall}` the hall's plate · `/i/{item}` an item's guide · `/c/{item}?s=a,b` a checklist ·
-//! `/o` outlets near me · `/o/{outlet}` one outlet · `/t/{hall}/{yyyymmdd}/{number}` a ticket ·
+//! `/q/{hall}` 问一问 (a question answered from the FAQs) · `/o` outlets near me · `/o/{outlet}` one outlet · `/t/{hall}/{yyyymmdd}/{number}` a ticket ·
 //! `/book/{hall}/{item}` booking · `/a/{id}` a booking's confirmation · `/forms/{file}` a blank
 //! form, `/forms/{file}/sample` its filled-in sample · `/files/{sha}/{name}` a picture the
 //! content names.
 
+pub mod ask;
 mod checklist;
 pub mod downloads;
 pub mod notices;
@@ -18,9 +19,10 @@ pub mod ticket;
 
 pub use pages::guide_body;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,17 +43,35 @@ pub struct Published(RwLock<Option<Arc<Current>>>);
 pub struct Current {
     pub version: String,
     pub pack: ContentPack,
+    /// Built at the version's first question.
+    answers: OnceLock<ask::Answers>,
+}
+
+impl Current {
+    pub fn new(version: String, pack: ContentPack) -> Current {
+        Current {
+            version,
+            pack,
+            answers: OnceLock::new(),
+        }
+    }
+
+    /// The search and answer indexes of this version (built on first use: call it off the
+    /// runtime).
+    pub fn answers(&self) -> &ask::Answers {
+        self.answers.get_or_init(|| ask::Answers::build(&self.pack))
+    }
 }
 
 impl Published {
     pub fn new(version: String, pack: ContentPack) -> Published {
-        Published(RwLock::new(Some(Arc::new(Current { version, pack }))))
+        Published(RwLock::new(Some(Arc::new(Current::new(version, pack)))))
     }
 
     /// A new version was published.
     pub fn replace(&self, version: String, pack: ContentPack) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) =
-            Some(Arc::new(Current { version, pack }));
+            Some(Arc::new(Current::new(version, pack)));
     }
 
     /// The latest published version, if any.
@@ -65,6 +85,15 @@ pub fn routes() -> Router<Arc<Server>> {
         .route("/h/{hall}", get(pages::hall))
         .route("/i/{item}", get(pages::guide))
         .route("/c/{item}", get(checklist::page))
+        .route(
+            "/q/{hall}",
+            get(ask::page)
+                .post(ask::answer)
+                .layer(DefaultBodyLimit::max(ask::MAX_FORM_BYTES))
+                .layer(axum::middleware::from_fn(|req, next| {
+                    crate::error::refuse_oversized(ask::MAX_FORM_BYTES, req, next)
+                })),
+        )
         .route("/o", get(outlets::near))
         .route("/o/{outlet}", get(outlets::outlet))
         .route("/forms/{file}", get(downloads::form))

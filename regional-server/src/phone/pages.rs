@@ -140,6 +140,11 @@ pub(super) async fn hall(
             input type="search" name="q" value=(q) placeholder="搜事项：汉字或拼音，如 社保、sb"
                 aria-label="搜索事项";
         }
+        form method="post" action={ "/q/" (hall.id) } id="ask-box" {
+            input type="text" name="q" maxlength="200" placeholder="问一问：如 退休了公积金怎么取"
+                aria-label="问一个问题";
+            button type="submit" { "问" }
+        }
         h2 { (heading) }
         div class="card list" id="items" {
             @if shown.is_empty() {

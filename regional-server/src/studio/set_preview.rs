@@ -30,10 +30,10 @@ async fn item(
         access::reader(&server, &s)?;
         let set = super::workflow::find(&server, set_id(&id)?)?;
         let pack = super::set_pack(&server, set.id)?;
-        let current = Current {
-            version: format!("{} + 变更 #{}", super::published(&server)?.version, set.id),
+        let current = Current::new(
+            format!("{} + 变更 #{}", super::published(&server)?.version, set.id),
             pack,
-        };
+        );
         let item = current
             .pack
             .items

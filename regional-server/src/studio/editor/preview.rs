@@ -46,10 +46,7 @@ pub(super) async fn item(
         Ok(r) => r,
         Err(e) => return super::refused(&op, e),
     };
-    let draft = Current {
-        version: format!("{version} + 草稿"),
-        pack,
-    };
+    let draft = Current::new(format!("{version} + 草稿"), pack);
     let Some(item) = draft.pack.items.iter().find(|i| i.id == id) else {
         let e = AppError::new(StatusCode::NOT_FOUND, format!("草稿里没有事项 {id}"));
         return super::refused(&op, e);

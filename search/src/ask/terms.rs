@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use crate::search::SearchIndex;
-use crate::search::text::{is_han, normalize, readings};
+use crate::SearchIndex;
+use crate::text::{is_han, normalize, readings};
 
 /// A term, tagged by kind in its top bits.
 pub(super) type Term = u64;

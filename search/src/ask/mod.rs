@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use menpai_model::Faq;
 
-use crate::search::SearchIndex;
+use crate::SearchIndex;
 use terms::{QueryTerms, Syllables, Term, faq_terms, query_terms};
 
 /// Longest question taken, in characters.

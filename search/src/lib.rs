@@ -1,9 +1,10 @@
-//! Item search for the kiosk: Chinese, traditional characters, full pinyin, initials, pinyin typos,
+//! Item search for the plate and the phone pages: Chinese, traditional characters, full pinyin, initials, pinyin typos,
 //! partial words and colloquial phrases, ranked with popularity as the tie-breaker.
 //!
 //! Two phases: an inverted index of characters, character pairs, pinyin letter triples and
 //! initial pairs picks candidates cheaply; then each candidate is scored precisely, field by field.
 
+pub mod ask;
 mod pinyin_match;
 mod synonyms;
 pub(crate) mod text;
