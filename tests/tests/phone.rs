@@ -58,6 +58,19 @@ fn the_hall_page_and_the_guide_from_the_published_content() {
         page.contains(">普通护照签发</a>"),
         "everyday words (办护照) find it"
     );
+    // A whole sentence, as a citizen says it: the plate's search engine, the item among the
+    // first three.
+    let q = menpai_model::percent_encode("想在小区门口摆个早餐摊要办啥证");
+    let (_, _, page) = get(&format!("/h/hall-futian?q={q}"), &[]);
+    let items = between(&page, "<div class=\"card list\" id=\"items\">", "</div>");
+    let first_three: Vec<&str> = items.split("</a>").take(3).collect();
+    assert!(
+        first_three
+            .iter()
+            .any(|a| a.contains("<a href=\"/i/E04?h=hall-futian\">")
+                || a.contains("<a href=\"/i/E07?h=hall-futian\">")),
+        "{items}"
+    );
 
     // The guide: every element, light enough for a weak signal.
     let (st, _, guide) = get("/i/P08?h=hall-futian", &[]);

@@ -42,6 +42,11 @@ impl Answers {
         });
         Answers { search, ask }
     }
+
+    /// The item search of the version.
+    pub fn search(&self) -> &SearchIndex {
+        &self.search
+    }
 }
 
 #[derive(Debug, Deserialize)]

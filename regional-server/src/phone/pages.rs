@@ -8,7 +8,6 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use menpai_model::item::Item;
 use menpai_model::outlet::Outlet;
-use pinyin::ToPinyin;
 use serde::Deserialize;
 
 use super::downloads::{file_url, sample_url};
@@ -24,49 +23,25 @@ pub(super) struct HallQuery {
     topic: Option<String>,
 }
 
-/// Full pinyin and initials of a name, lower case: 护照 → ("huzhao", "hz").
-fn pinyin_keys(s: &str) -> (String, String) {
-    let (mut full, mut initials) = (String::new(), String::new());
-    for (c, p) in s.chars().zip(s.to_pinyin()) {
-        match p {
-            Some(p) => {
-                full.push_str(p.plain());
-                initials.push_str(&p.plain()[..1]);
-            }
-            None if c.is_ascii_alphanumeric() => {
-                full.push(c.to_ascii_lowercase());
-                initials.push(c.to_ascii_lowercase());
-            }
-            None => {}
-        }
-    }
-    (full, initials)
+/// Items searched for (positions in the pack), best first, by the plate's search engine:
+/// characters, pinyin, initials, typos and everyday words. Off the runtime: the first search of
+/// a version builds its index.
+async fn found_in(c: &Arc<Current>, q: &str) -> Vec<usize> {
+    let (c, q) = (c.clone(), q.to_owned());
+    tokio::task::spawn_blocking(move || {
+        c.answers()
+            .search()
+            .search(&q, FOUND_MAX)
+            .into_iter()
+            .map(|hit| hit.doc)
+            .collect()
+    })
+    .await
+    .unwrap_or_default()
 }
 
-/// Whether an item matches what was typed: its name or everyday words, in characters or in
-/// pinyin (full or initials).
-fn matches(item: &Item, q: &str) -> bool {
-    let q = q.trim().to_lowercase();
-    if q.is_empty() {
-        return true;
-    }
-    let q_ascii: String = q
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\'')
-        .collect();
-    std::iter::once(&item.name)
-        .chain(&item.aliases)
-        .any(|name| {
-            if name.contains(&q) {
-                return true;
-            }
-            if !q_ascii.is_ascii() {
-                return false;
-            }
-            let (full, initials) = pinyin_keys(name);
-            full.contains(&q_ascii) || initials.starts_with(&q_ascii)
-        })
-}
+/// Items a search lists at most (of the whole region, before keeping this hall's).
+const FOUND_MAX: usize = 60;
 
 /// `/h/{hall}`: the hall's plate: hours, address, phone, search, topics, most asked-for items.
 pub(super) async fn hall(
@@ -91,9 +66,14 @@ pub(super) async fn hall(
         .collect();
     let topic = query.topic.clone().unwrap_or_default();
     let (heading, mut shown): (String, Vec<&Item>) = if !q.trim().is_empty() {
+        let found = found_in(&c, &q).await;
         (
             format!("搜索“{}”", q.trim()),
-            here.iter().copied().filter(|i| matches(i, &q)).collect(),
+            found
+                .into_iter()
+                .map(|i| &c.pack.items[i])
+                .filter(|i| hall.items.contains(&i.id))
+                .collect(),
         )
     } else if !topic.is_empty() {
         (
@@ -106,7 +86,7 @@ pub(super) async fn hall(
         top.truncate(12);
         ("常办事项".into(), top)
     };
-    if !q.trim().is_empty() || !topic.is_empty() {
+    if q.trim().is_empty() && !topic.is_empty() {
         shown.sort_by_key(|i| std::cmp::Reverse(i.popularity));
     }
     let mut topics: BTreeMap<&str, usize> = BTreeMap::new();
