@@ -340,14 +340,3 @@ pub fn guide_body(c: &Current, item: &Item, hall: Option<&Outlet>) -> Markup {
         (footer(&c.version))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pinyin_keys_give_full_spelling_and_initials() {
-        assert_eq!(pinyin_keys("社保卡"), ("shebaoka".into(), "sbk".into()));
-        assert_eq!(pinyin_keys("A类"), ("alei".into(), "al".into()));
-    }
-}
