@@ -451,9 +451,11 @@ fn push_plain(plain: &mut String, out: &mut Vec<Concept>) {
         }
         let weight = if len >= 2 { 1.0 } else { 0.5 };
         let mut alts = vec![Alt::han(piece, 1.0)];
-        if len >= 2 {
-            // Homophones typed by mistake (公基金 for 公积金) still match by sound.
-            alts.push(Alt::sound(&full_pinyin(piece), 0.6));
+        let sound = full_pinyin(piece);
+        // Homophones typed by mistake (公基金 for 公积金) still match by sound; a rare
+        // character without a reading (兙) has none.
+        if len >= 2 && !sound.is_empty() {
+            alts.push(Alt::sound(&sound, 0.6));
         }
         out.push(Concept { weight, alts });
     }
@@ -518,7 +520,10 @@ impl Alt {
                 let Some(py) = &field.pinyin else {
                     return 0.0;
                 };
-                let exact = if py.starts & letter_bit(bytes[0]) != 0 {
+                let Some(&first) = bytes.first() else {
+                    return 0.0;
+                };
+                let exact = if py.starts & letter_bit(first) != 0 {
                     pinyin_quality(bytes, &field.text, *tolerant)
                 } else {
                     0.0
