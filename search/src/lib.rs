@@ -268,6 +268,17 @@ impl SearchIndex {
 
     /// The best `limit` items for what the citizen has typed so far.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
+        self.search_among(query, limit, &|_| true)
+    }
+
+    /// [`search`](Self::search) among the items `keep` takes (by position), e.g. one hall's:
+    /// they are chosen before the best candidates are, so a big region cannot crowd them out.
+    pub fn search_among(
+        &self,
+        query: &str,
+        limit: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Vec<Hit> {
         let q: String = normalize(query).chars().take(MAX_QUERY_CHARS).collect();
         if q.is_empty() || limit == 0 {
             return Vec::new();
@@ -276,7 +287,7 @@ impl SearchIndex {
         if concepts.is_empty() {
             return Vec::new();
         }
-        let candidates = self.candidates(&concepts);
+        let candidates = self.candidates(&concepts, keep);
         let total_weight: f32 = concepts.iter().map(|c| c.weight).sum();
         let mut hits: Vec<Hit> = candidates
             .into_iter()
@@ -364,7 +375,7 @@ impl SearchIndex {
     }
 
     /// Documents worth scoring precisely: the best by a cheap gram count.
-    fn candidates(&self, concepts: &[Concept]) -> Vec<usize> {
+    fn candidates(&self, concepts: &[Concept], keep: &dyn Fn(usize) -> bool) -> Vec<usize> {
         let n = self.docs.len().max(1) as f32;
         let mut acc = vec![0.0f32; self.docs.len()];
         let mut touched: Vec<u32> = Vec::new();
@@ -408,8 +419,11 @@ impl SearchIndex {
                 }
             }
         }
-        let mut scored: Vec<(u32, f32)> =
-            touched.into_iter().map(|d| (d, acc[d as usize])).collect();
+        let mut scored: Vec<(u32, f32)> = touched
+            .into_iter()
+            .filter(|&d| keep(d as usize))
+            .map(|d| (d, acc[d as usize]))
+            .collect();
         if scored.len() > CANDIDATES {
             scored.select_nth_unstable_by(CANDIDATES, |a, b| b.1.total_cmp(&a.1));
             scored.truncate(CANDIDATES);

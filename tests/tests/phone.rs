@@ -532,6 +532,33 @@ fn the_question_box_answers_from_the_faqs_and_offers_a_person_when_nothing_answe
         20_000,
     );
     assert_eq!(st, 413);
+    let r = https_reply(
+        &s.ca_pem(),
+        s.public,
+        "POST",
+        "/q/hall-futian",
+        &[("content-type", "text/plain")],
+        "q=社保".as_bytes(),
+    );
+    assert_eq!(r.status, 400);
+    let page = String::from_utf8_lossy(&r.body);
+    assert!(
+        page.contains("没有收到问题，请在框里写下问题后再点提问"),
+        "{page}"
+    );
+    // Characters without a reading, and a search far longer than the engine reads.
+    let (st, _, page) = ask(&form("sb兙兙"));
+    assert_eq!(st, 200, "{page}");
+    let long = menpai_model::percent_encode(&"社保卡补办".repeat(400));
+    let r = https_reply(
+        &s.ca_pem(),
+        s.public,
+        "GET",
+        &format!("/h/hall-futian?q={long}"),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
     // An unknown hall; and the next question is answered.
     let r = https_reply(&s.ca_pem(), s.public, "GET", "/q/hall-nowhere", &[], b"");
     assert_eq!(r.status, 404);

@@ -6,7 +6,10 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -49,6 +52,32 @@ impl Answers {
     }
 }
 
+/// Searches and questions worked on at once (each a few milliseconds, the first of a version
+/// about a second); others wait their turn a while, then are told to try again.
+static WORKING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+const WAIT_FOR_TURN: Duration = Duration::from_secs(5);
+const BUSY: &str = "现在问的人太多，请稍后再试";
+const UNAVAILABLE: &str = "暂时无法回答，请稍后再试";
+
+/// Runs `work` on the version's engines off the runtime, a few at a time; in words why not.
+pub(super) async fn with_engines<T: Send + 'static>(
+    c: &Arc<Current>,
+    work: impl FnOnce(&Answers) -> T + Send + 'static,
+) -> Result<T, &'static str> {
+    let _turn = tokio::time::timeout(WAIT_FOR_TURN, WORKING.acquire())
+        .await
+        .map_err(|_| BUSY)?
+        .map_err(|_| BUSY)?;
+    let c = c.clone();
+    tokio::task::spawn_blocking(move || work(c.answers()))
+        .await
+        .map_err(|e| {
+            // Never the question: it may hold a name or a number.
+            tracing::error!(error = %e, "The search engine failed.");
+            UNAVAILABLE
+        })
+}
+
 #[derive(Debug, Deserialize)]
 pub(super) struct AskForm {
     #[serde(default)]
@@ -74,7 +103,7 @@ pub(super) async fn page(
 pub(super) async fn answer(
     State(server): State<Arc<Server>>,
     Path(hall): Path<String>,
-    Form(form): Form<AskForm>,
+    form: Result<Form<AskForm>, FormRejection>,
 ) -> Response {
     let Some(c) = server.phone.current() else {
         return not_found("这个服务大厅", None);
@@ -82,6 +111,15 @@ pub(super) async fn answer(
     if hall_of(&c, &hall).is_none() {
         return not_found("这个服务大厅", None);
     }
+    let Ok(Form(form)) = form else {
+        let html = render(
+            &c,
+            &hall,
+            "",
+            Some(Err("没有收到问题，请在框里写下问题后再点提问")),
+        );
+        return private_page(StatusCode::BAD_REQUEST, html, "");
+    };
     let q = form.q.trim().to_owned();
     let refusal = if q.is_empty() {
         Some("请先输入您的问题")
@@ -94,25 +132,21 @@ pub(super) async fn answer(
         let html = render(&c, &hall, &q, Some(Err(words)));
         return private_page(StatusCode::BAD_REQUEST, html, "");
     }
-    // The first question of a version builds its indexes (a second or so for thousands of
-    // items): off the runtime.
-    let asked = {
-        let (c, q) = (c.clone(), q.clone());
-        tokio::task::spawn_blocking(move || {
-            let a = c.answers();
-            a.ask
-                .ask(&q, &a.search)
-                .into_iter()
-                .map(|x| (x.faq, a.ask.items_of(x.faq).to_vec()))
-                .collect::<Vec<_>>()
-        })
-        .await
+    let question = q.clone();
+    let asked = with_engines(&c, move |a| {
+        a.ask
+            .ask(&question, &a.search)
+            .into_iter()
+            .map(|x| (x.faq, a.ask.items_of(x.faq).to_vec()))
+            .collect::<Vec<_>>()
+    })
+    .await;
+    let status = if asked.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
-    let Ok(found) = asked else {
-        let html = render(&c, &hall, &q, Some(Err("暂时无法回答，请稍后再试")));
-        return private_page(StatusCode::INTERNAL_SERVER_ERROR, html, "");
-    };
-    private_page(StatusCode::OK, render(&c, &hall, &q, Some(Ok(found))), "")
+    private_page(status, render(&c, &hall, &q, Some(asked)), "")
 }
 
 /// FAQs found (positions in the pack, with their items' positions), or why not asked.

@@ -11,6 +11,8 @@ use menpai_model::outlet::Outlet;
 use serde::Deserialize;
 
 use super::downloads::{file_url, sample_url};
+use menpai_search::MAX_QUERY_CHARS;
+
 use super::{Current, cached, hall_of, not_found, urlencode};
 use crate::Server;
 use crate::html::{Markup, Page, footer, html, list, tel_link};
@@ -23,24 +25,29 @@ pub(super) struct HallQuery {
     topic: Option<String>,
 }
 
-/// Items searched for (positions in the pack), best first, by the plate's search engine:
-/// characters, pinyin, initials, typos and everyday words. Off the runtime: the first search of
-/// a version builds its index.
-async fn found_in(c: &Arc<Current>, q: &str) -> Vec<usize> {
-    let (c, q) = (c.clone(), q.to_owned());
-    tokio::task::spawn_blocking(move || {
-        c.answers()
-            .search()
-            .search(&q, FOUND_MAX)
+/// This hall's items searched for (positions in the pack), best first, by the plate's search
+/// engine: characters, pinyin, initials, typos, everyday words and whole sentences.
+async fn found_in(c: &Arc<Current>, hall: &Outlet, q: &str) -> Result<Vec<usize>, &'static str> {
+    let q = q.to_owned();
+    let here: std::collections::HashSet<usize> = c
+        .pack
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| hall.items.contains(&i.id))
+        .map(|(p, _)| p)
+        .collect();
+    super::ask::with_engines(c, move |a| {
+        a.search()
+            .search_among(&q, FOUND_MAX, &|p| here.contains(&p))
             .into_iter()
             .map(|hit| hit.doc)
             .collect()
     })
     .await
-    .unwrap_or_default()
 }
 
-/// Items a search lists at most (of the whole region, before keeping this hall's).
+/// Items a search lists at most.
 const FOUND_MAX: usize = 60;
 
 /// `/h/{hall}`: the hall's plate: hours, address, phone, search, topics, most asked-for items.
@@ -57,7 +64,14 @@ pub(super) async fn hall(
         return not_found("这个服务大厅", None);
     };
     let (open, hours) = super::outlets::Today::read(&server).of(hall);
-    let q = query.q.clone().unwrap_or_default();
+    // What the engine reads of a query: a longer one is cut before any work.
+    let q: String = query
+        .q
+        .as_deref()
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .collect();
     let here: Vec<&Item> = c
         .pack
         .items
@@ -65,15 +79,15 @@ pub(super) async fn hall(
         .filter(|i| hall.items.contains(&i.id))
         .collect();
     let topic = query.topic.clone().unwrap_or_default();
+    let mut unavailable = None;
     let (heading, mut shown): (String, Vec<&Item>) = if !q.trim().is_empty() {
-        let found = found_in(&c, &q).await;
+        let found = found_in(&c, hall, &q).await.unwrap_or_else(|words| {
+            unavailable = Some(words);
+            Vec::new()
+        });
         (
             format!("搜索“{}”", q.trim()),
-            found
-                .into_iter()
-                .map(|i| &c.pack.items[i])
-                .filter(|i| hall.items.contains(&i.id))
-                .collect(),
+            found.into_iter().map(|i| &c.pack.items[i]).collect(),
         )
     } else if !topic.is_empty() {
         (
@@ -127,7 +141,9 @@ pub(super) async fn hall(
         }
         h2 { (heading) }
         div class="card list" id="items" {
-            @if shown.is_empty() {
+            @if let Some(words) = unavailable {
+                p class="err" { (words) }
+            } @else if shown.is_empty() {
                 p { "没有找到相关事项。换个说法试试，或到咨询台询问。" }
             }
             @for i in &shown {
@@ -142,7 +158,11 @@ pub(super) async fn hall(
         }
         (footer(&c.version))
     };
-    cached(&headers, Page::phone(&hall.name).render(body))
+    let page = Page::phone(&hall.name).render(body);
+    if unavailable.is_some() {
+        return super::private_page(axum::http::StatusCode::SERVICE_UNAVAILABLE, page, "");
+    }
+    cached(&headers, page)
 }
 
 #[derive(Debug, Deserialize)]
