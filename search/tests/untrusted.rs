@@ -9,12 +9,7 @@ use proptest::prelude::*;
 fn engines() -> (ContentPack, SearchIndex, AskIndex) {
     let pack = menpai_content::load_dir(&menpai_content::demo_region_dir()).unwrap();
     let search = SearchIndex::build(&pack.items);
-    let ask = AskIndex::build(&pack.faqs, |id| {
-        pack.items
-            .iter()
-            .position(|i| i.id == id)
-            .map(|p| (p, pack.items[p].name.as_str()))
-    });
+    let ask = AskIndex::over_items(&pack.faqs, &pack.items);
     (pack, search, ask)
 }
 

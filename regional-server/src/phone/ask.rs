@@ -5,7 +5,6 @@
 //! write a name or a number into it.
 
 use std::sync::Arc;
-
 use std::time::Duration;
 
 use axum::Form;
@@ -37,12 +36,7 @@ pub struct Answers {
 impl Answers {
     pub fn build(pack: &ContentPack) -> Answers {
         let search = SearchIndex::build(&pack.items);
-        let ask = AskIndex::build(&pack.faqs, |id| {
-            pack.items
-                .iter()
-                .position(|i| i.id == id)
-                .map(|p| (p, pack.items[p].name.as_str()))
-        });
+        let ask = AskIndex::over_items(&pack.faqs, &pack.items);
         Answers { search, ask }
     }
 

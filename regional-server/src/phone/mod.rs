@@ -4,7 +4,8 @@
 //!
 //! Short URLs (the scheme QR codes and menus use, documented in `regional-server/phone-urls.md`):
 //! `/h/{hall}` the hall's plate · `/i/{item}` an item's guide · `/c/{item}?s=a,b` a checklist ·
-//! `/q/{hall}` 问一问 (a question answered from the FAQs) · `/o` outlets near me · `/o/{outlet}` one outlet · `/t/{hall}/{yyyymmdd}/{number}` a ticket ·
+//! `/q/{hall}` 问一问, a question answered from the FAQs · `/o` outlets near me · `/o/{outlet}`
+//! one outlet · `/t/{hall}/{yyyymmdd}/{number}` a ticket ·
 //! `/book/{hall}/{item}` booking · `/a/{id}` a booking's confirmation · `/forms/{file}` a blank
 //! form, `/forms/{file}/sample` its filled-in sample · `/files/{sha}/{name}` a picture the
 //! content names.

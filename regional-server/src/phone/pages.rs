@@ -1,6 +1,6 @@
 //! The hall's plate and an item's guide.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -8,11 +8,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use menpai_model::item::Item;
 use menpai_model::outlet::Outlet;
+use menpai_search::MAX_QUERY_CHARS;
 use serde::Deserialize;
 
 use super::downloads::{file_url, sample_url};
-use menpai_search::MAX_QUERY_CHARS;
-
 use super::{Current, cached, hall_of, not_found, urlencode};
 use crate::Server;
 use crate::html::{Markup, Page, footer, html, list, tel_link};
@@ -25,18 +24,14 @@ pub(super) struct HallQuery {
     topic: Option<String>,
 }
 
-/// This hall's items searched for (positions in the pack), best first, by the plate's search
-/// engine: characters, pinyin, initials, typos, everyday words and whole sentences.
-async fn found_in(c: &Arc<Current>, hall: &Outlet, q: &str) -> Result<Vec<usize>, &'static str> {
+/// This hall's items (positions in the pack, `here`) searched for, best first, by the plate's
+/// search engine: characters, pinyin, initials, typos, everyday words and whole sentences.
+async fn found_in(
+    c: &Arc<Current>,
+    here: HashSet<usize>,
+    q: &str,
+) -> Result<Vec<usize>, &'static str> {
     let q = q.to_owned();
-    let here: std::collections::HashSet<usize> = c
-        .pack
-        .items
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| hall.items.contains(&i.id))
-        .map(|(p, _)| p)
-        .collect();
     super::ask::with_engines(c, move |a| {
         a.search()
             .search_among(&q, FOUND_MAX, &|p| here.contains(&p))
@@ -72,16 +67,23 @@ pub(super) async fn hall(
         .chars()
         .take(MAX_QUERY_CHARS)
         .collect();
+    let offered: HashSet<&str> = hall.items.iter().map(String::as_str).collect();
+    let positions: HashSet<usize> = (c.pack.items.iter().enumerate())
+        .filter(|(_, i)| offered.contains(i.id.as_str()))
+        .map(|(p, _)| p)
+        .collect();
     let here: Vec<&Item> = c
         .pack
         .items
         .iter()
-        .filter(|i| hall.items.contains(&i.id))
+        .enumerate()
+        .filter(|(p, _)| positions.contains(p))
+        .map(|(_, i)| i)
         .collect();
     let topic = query.topic.clone().unwrap_or_default();
     let mut unavailable = None;
     let (heading, mut shown): (String, Vec<&Item>) = if !q.trim().is_empty() {
-        let found = found_in(&c, hall, &q).await.unwrap_or_else(|words| {
+        let found = found_in(&c, positions, &q).await.unwrap_or_else(|words| {
             unavailable = Some(words);
             Vec::new()
         });

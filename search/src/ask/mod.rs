@@ -13,7 +13,7 @@ mod terms;
 
 use std::collections::HashMap;
 
-use menpai_model::Faq;
+use menpai_model::{Faq, Item};
 
 use crate::SearchIndex;
 use terms::{QueryTerms, Syllables, Term, faq_terms, query_terms};
@@ -132,6 +132,19 @@ impl AskIndex {
             })
             .collect();
         index
+    }
+
+    /// [`build`](Self::build) over `items` as the search index was built from them (an FAQ's
+    /// item by its id → its position there).
+    pub fn over_items(faqs: &[Faq], items: &[Item]) -> Self {
+        let by_id: HashMap<&str, usize> = items
+            .iter()
+            .enumerate()
+            .map(|(p, i)| (i.id.as_str(), p))
+            .collect();
+        Self::build(faqs, |id| {
+            by_id.get(id).map(|&p| (p, items[p].name.as_str()))
+        })
     }
 
     fn idf(&self, t: Term) -> f32 {
